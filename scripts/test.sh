@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# README command 2: run the whole test suite (installs what it needs on a fresh machine).
+# Tests use the real tiny models ('test' profile), SQLite always, and PostgreSQL at
+# 127.0.0.1:5432/test when it is reachable.
+source "$(dirname "$0")/_env.sh"
+apt_want espeak-ng sox ffmpeg pocketsphinx-testdata
+apt_install
+ensure_venv "[dev]"
+CASEASSIST_PROFILE=test .venv/bin/caseassist models install --profile test
+export CASEASSIST_PROFILE=test
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+exit $rc
