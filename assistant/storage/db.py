@@ -1,0 +1,103 @@
+"""Engine, sessions and migrations. The database URL alone picks SQLite or PostgreSQL.
+
+- SQLite (file): WAL journal, foreign keys on, a 30 s busy timeout so concurrent writers queue
+  instead of failing.
+- PostgreSQL: ``postgresql+psycopg://user@host/db``; a per-schema deployment (and the tests) put
+  ``?options=-csearch_path%3D<schema>`` on the URL, and Alembic's version table follows it.
+
+Alembic is configured in code from the installed package (``assistant/migrations``), so no
+``alembic.ini`` is needed at run time. To write a new migration (never edit an old one), against
+a scratch database already upgraded to head::
+
+    from alembic import command
+    from assistant.storage.db import alembic_config
+    command.revision(alembic_config("sqlite:////tmp/at_head.db"), message="add x",
+                     rev_id="0002_add_x", autogenerate=True)   # -> versions/0002_add_x.py
+
+``command.check(alembic_config(url))`` fails if the models and a migrated database disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite connections get WAL, foreign keys and a busy timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        connect_args = {"timeout": 30.0, **kwargs.pop("connect_args", {})}
+        engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, **kwargs)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic configuration pointing at the packaged migrations (no ini file)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("file_template", "%%(rev)s")
+    if url is not None:
+        cfg.attributes["url"] = url
+    return cfg
+
+
+def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
+    """Run the migrations up to ``revision`` (start-up and tests). Idempotent at head."""
+    if isinstance(engine_or_url, str):
+        engine = make_engine(engine_or_url)
+        try:
+            _upgrade(engine, revision)
+        finally:
+            engine.dispose()
+    else:
+        _upgrade(engine_or_url, revision)
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded attributes after commit (handy for returning rows upwards)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any exception, always close."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,271 @@
+"""Tables, as SQLAlchemy 2 typed ORM classes.
+
+Tables are not API schemas: nothing here is ever a ``response_model``. The raw transcript and the
+pseudonym map live in their own tables so that no join used for listing work can reach them.
+
+Portability rules (the same URL-only switch between SQLite and PostgreSQL):
+- ids are uuid4 hex strings (``String(32)``);
+- JSON columns use ``sqlalchemy.JSON`` and are replaced, never mutated in place;
+- datetimes are timezone-aware UTC on the way in and on the way out (``UTCDateTime``);
+- enumerations are short strings guarded by named CHECK constraints (no native ENUM types, so a
+  new value is one appended migration that swaps a CHECK constraint).
+
+The CHECK constraint value lists are literals on purpose: they must match what the migrations
+created, and ``tests/test_storage.py`` checks they cover every ``Role`` and ``JobStatus`` value.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+from uuid import uuid4
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+#: Constraint names are deterministic so later migrations can drop them by name on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLE_VALUES = ("practitioner", "manager", "auditor", "admin")
+JOB_STATUS_VALUES = (
+    "queued",
+    "transcribing",
+    "redacting",
+    "drafting",
+    "done",
+    "failed",
+)
+TRANSCRIPT_KINDS = ("raw", "redacted")
+NOTE_STATUSES = ("draft", "approved")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def new_id() -> str:
+    return uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that refuses naive datetimes and always returns aware UTC.
+
+    SQLite has no time zone storage, so values are stored as naive UTC there and given their
+    ``tzinfo`` back on load; PostgreSQL stores ``timestamptz`` and we normalise to UTC on load.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use datetime.now(UTC)")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class User(Base):
+    """A practitioner, manager, auditor or admin. Only the sha256 of the bearer token is kept."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLE_VALUES), name="role"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Recording(Base):
+    """An uploaded visit recording. No original filename: it may identify a family."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    visit_type: Mapped[str] = mapped_column(String(64))
+    visit_date: Mapped[date | None] = mapped_column(Date)
+    template: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16))
+    audio_path: Mapped[str | None] = mapped_column(String(1024))
+    audio_sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    format: Mapped[str] = mapped_column(String(16))
+    erased_at: Mapped[datetime | None] = mapped_column()
+
+
+class Job(Base):
+    """Processing of one recording.
+
+    ``timings`` is ``{stage: {"wall_s": float, "rtf": float | None}}``."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(_in("status", JOB_STATUS_VALUES), name="status"),
+        CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_jobs_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    stage: Mapped[str | None] = mapped_column(String(32))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+    timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note_id: Mapped[str | None] = mapped_column(ForeignKey("notes.id"))
+
+
+class TranscriptRow(Base):
+    """A raw or redacted transcript, stored as the domain value's ``model_dump(mode="json")``."""
+
+    __tablename__ = "transcripts"
+    __table_args__ = (
+        CheckConstraint(_in("kind", TRANSCRIPT_KINDS), name="kind"),
+        UniqueConstraint("recording_id", "kind", name="uq_transcripts_recording_id_kind"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PseudonymMapRow(Base):
+    """The placeholder -> original-value map, encrypted at rest (see ``crypto.MappingCipher``)."""
+
+    __tablename__ = "pseudonym_maps"
+
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(16))
+
+
+class Note(Base):
+    """A note for one recording: the AI draft as drafted, its provenance and its approval."""
+
+    __tablename__ = "notes"
+    __table_args__ = (CheckConstraint(_in("status", NOTE_STATUSES), name="status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"), index=True)
+    template: Mapped[str] = mapped_column(String(64))
+    template_version: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    ai_draft: Mapped[dict[str, Any]] = mapped_column()
+    provenance: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column()
+    approved_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    edit_distance: Mapped[int | None] = mapped_column(Integer)
+
+
+class NoteRevision(Base):
+    """Append-only history of a note's body. Number 1 is the AI draft (``author_id`` null)."""
+
+    __tablename__ = "note_revisions"
+    __table_args__ = (
+        UniqueConstraint("note_id", "number", name="uq_note_revisions_note_id_number"),
+        CheckConstraint("number >= 1", name="number"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    note_id: Mapped[str] = mapped_column(ForeignKey("notes.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column()
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what to which object. Ids, counts and formats only: never text, never names.
+
+    ``object_id`` is deliberately not a foreign key: the rows outlive an erased recording.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AppendOnlyViolation(RuntimeError):
+    """An ORM update of a history row, or an ORM delete of an audit row: a programming error."""
+
+
+def _refuse_update(mapper: Mapper[Any], connection: Any, target: Any) -> None:
+    raise AppendOnlyViolation(f"{type(target).__name__} rows are append-only (id {target.id})")
+
+
+# History is append-only. Erasure removes revisions with a bulk DELETE (which bypasses these
+# mapper hooks on purpose); audit rows are never deleted or changed through the ORM.
+event.listen(NoteRevision, "before_update", _refuse_update)
+event.listen(AuditEvent, "before_update", _refuse_update)
+event.listen(AuditEvent, "before_delete", _refuse_update)
