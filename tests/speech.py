@@ -1,0 +1,310 @@
+"""Speech for tests: synthetic (espeak-ng) and recorded (Debian's pocketsphinx-testdata).
+
+No audio is committed to the repository. Synthetic speech is generated at test time and cached
+under ``var/cache/test-speech`` (git-ignored), keyed by a hash of everything that determines the
+sound: the text, the voice, the speed, the espeak-ng version and this module's render version.
+A second run reuses the files, so tests that need a minute of speech stay fast.
+
+The visit script is invented: the family, the worker, the address and the numbers do not
+belong to anyone. The phone number is in Ofcom's range of Leeds numbers reserved for drama
+(0113 496 0000-0999), spoken digit by digit.
+The postcode has a valid shape, so that redaction has something to find.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import wave
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+RENDER_VERSION = "1"
+"""Bump when the rendering below changes, so cached files are not reused."""
+
+CACHE_DIR = Path(__file__).resolve().parents[1] / "var" / "cache" / "test-speech"
+LIBRIVOX_DIR = Path("/usr/share/pocketsphinx/test/data/librivox")
+"""Five clips (about 25 s) of a LibriVox reading of Sense and Sensibility, 16 kHz mono, with
+reference transcripts. Installed by ``apt-get install pocketsphinx-testdata``."""
+
+DEFAULT_VOICES = ("en-gb", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029")
+"""Given to speakers in order of first appearance when ``voices`` does not name them."""
+
+SECONDS_PER_WORD = 0.32
+"""espeak-ng at 160 words a minute with the default voices, pauses included (measured)."""
+
+
+def espeak_available() -> bool:
+    """Both tools synthesis needs: espeak-ng to speak and sox to resample to 16 kHz."""
+    return shutil.which("espeak-ng") is not None and shutil.which("sox") is not None
+
+
+def synthesize(text: str, dest: Path, *, voice: str = "en-gb", speed: int = 160) -> Path:
+    """Speak ``text`` into ``dest`` as a 16 kHz mono 16-bit WAV.
+
+    ``voice`` is any espeak-ng voice, variants included (``en-gb+f3``); ``speed`` is in words
+    per minute."""
+    cached = _cached(
+        ("say", _espeak_version(), voice, speed, text),
+        lambda out: _render(text, voice, speed, out),
+    )
+    return _copy(cached, dest)
+
+
+def synthesize_dialogue(
+    turns: Sequence[tuple[str, str]],
+    dest: Path,
+    *,
+    voices: dict[str, str] | None = None,
+    gap_s: float = 0.4,
+) -> Path:
+    """Speak ``[(speaker, text)]`` with one voice per speaker, the turns joined by ``gap_s`` of
+    silence, into one 16 kHz mono WAV at ``dest``."""
+    gap = np.zeros(round(gap_s * SAMPLE_RATE), dtype=np.int16)
+    pieces: list[np.ndarray] = []
+    for _, _, pcm in _render_turns(turns, voices):
+        pieces += [pcm, gap]
+    audio = np.concatenate(pieces[:-1])
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _write_wav(dest, audio)
+    return dest
+
+
+@dataclass(frozen=True)
+class TimedTurn:
+    speaker: str
+    voice: str
+    text: str
+    start_s: float
+    end_s: float
+
+
+def dialogue_timeline(
+    turns: Sequence[tuple[str, str]],
+    *,
+    voices: dict[str, str] | None = None,
+    gap_s: float = 0.4,
+) -> list[TimedTurn]:
+    """Where each turn of ``synthesize_dialogue``'s output starts and ends (for diarisation
+    and segment-timing tests). Uses the same cache, so calling both costs one synthesis."""
+    out: list[TimedTurn] = []
+    cursor = 0
+    gap = round(gap_s * SAMPLE_RATE)
+    for (speaker, text), (voice, _, pcm) in zip(turns, _render_turns(turns, voices), strict=True):
+        start, cursor = cursor, cursor + len(pcm)
+        out.append(TimedTurn(speaker, voice, text, start / SAMPLE_RATE, cursor / SAMPLE_RATE))
+        cursor += gap
+    return out
+
+
+VISIT_SCRIPT: list[tuple[str, str]] = [
+    ("social_worker", "Hello, my name is Sam Patel. I am a social worker from Leeds City Council."),
+    ("parent", "Hello, come in. I am Karen Mills, Tom's mum."),
+    (
+        "social_worker",
+        "Thank you. Can I check that you still live at twelve Park Road, Leeds, L S 6, 2 Q T?",
+    ),
+    (
+        "parent",
+        "Yes, that is right. The best number for me is zero one one three, four nine six, "
+        "zero four two seven.",
+    ),
+    ("social_worker", "How have things been at home since my last visit?"),
+    (
+        "parent",
+        "Better, I think. Tom is sleeping well and he goes to school every day. "
+        "His teacher says he is reading more.",
+    ),
+    ("social_worker", "That is good to hear. Tom, can I ask you some questions?"),
+    ("child", "Yes. I am seven. I like football and drawing."),
+    ("social_worker", "Do you feel safe at home?"),
+    ("child", "Yes. Mum makes my tea and reads me a story at night."),
+    ("social_worker", "Is there anything that makes you sad or worried?"),
+    ("child", "Sometimes when my dad does not come on Saturday. I miss him."),
+    (
+        "parent",
+        "His dad has missed two visits this month. I have told him that it upsets Tom.",
+    ),
+    (
+        "social_worker",
+        "I will speak to him. I will come back in four weeks, on the twelfth of March "
+        "at ten in the morning.",
+    ),
+    ("parent", "That is fine. Thank you for coming."),
+]
+"""A short home visit by a social worker to an invented family: worker, parent, child.
+About 75 seconds when spoken with the default voices."""
+
+_MORE_TURNS: list[tuple[str, str]] = [
+    ("social_worker", "How is Tom getting on with his reading at home?"),
+    ("parent", "He reads to me every night before bed. He likes books about animals."),
+    ("child", "My best book is about a dog who lives on a boat."),
+    ("social_worker", "Are you getting any help with money or food at the moment?"),
+    ("parent", "We go to the food bank on Tuesday. The health visitor helped me with a form."),
+    ("social_worker", "Has Tom been to the doctor or the dentist this year?"),
+    ("parent", "He saw the dentist in January. He needs to go back in the summer."),
+    ("child", "The dentist gave me a sticker because I was brave."),
+    ("social_worker", "What do you do after school, Tom?"),
+    ("child", "I play in the park with my friend Ali. Then we have tea."),
+    ("social_worker", "Is there anything you would like me to tell the school?"),
+    ("parent", "Only that he gets tired on Friday. He might need a rest at lunch time."),
+]
+
+
+def long_visit_script(minutes: float) -> list[tuple[str, str]]:
+    """The visit followed by further exchanges until it would last about ``minutes``.
+
+    The extra turns are drawn in order from a pool and, once the pool is used up, marked with
+    the part of the visit they belong to so no two consecutive passages are identical."""
+    target_s = minutes * 60
+    turns = list(VISIT_SCRIPT)
+    n = 0
+    while _estimate_seconds(turns) < target_s:
+        speaker, text = _MORE_TURNS[n % len(_MORE_TURNS)]
+        rounds = n // len(_MORE_TURNS)
+        if rounds and n % len(_MORE_TURNS) == 0:
+            text = f"Now for part {_NUMBER_WORDS[min(rounds + 1, 9)]} of the visit. {text}"
+        turns.append((speaker, text))
+        n += 1
+    return turns
+
+
+def real_speech_clips() -> list[tuple[Path, str]]:
+    """Recorded read speech with reference transcripts, or [] when the package is missing."""
+    transcription = LIBRIVOX_DIR / "transcription"
+    if not transcription.is_file():
+        return []
+    clips = []
+    for line in transcription.read_text(encoding="utf-8").splitlines():
+        match = re.fullmatch(r"\s*<s>\s*(.*?)\s*</s>\s*\((\S+)\)\s*", line)
+        if not match:
+            continue
+        wav = LIBRIVOX_DIR / f"{match.group(2)}.wav"
+        if wav.is_file():
+            clips.append((wav, match.group(1)))
+    return sorted(clips)
+
+
+# --- internals ------------------------------------------------------------------------------
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def _estimate_seconds(turns: Sequence[tuple[str, str]], gap_s: float = 0.4) -> float:
+    words = sum(len(text.split()) for _, text in turns)
+    return words * SECONDS_PER_WORD + gap_s * max(0, len(turns) - 1)
+
+
+def _voiced(
+    turns: Sequence[tuple[str, str]], voices: dict[str, str] | None
+) -> list[tuple[str, str]]:
+    assigned = dict(voices or {})
+    free = [v for v in DEFAULT_VOICES if v not in assigned.values()]
+    out = []
+    for speaker, text in turns:
+        if speaker not in assigned:
+            if not free:
+                raise ValueError("more speakers than default voices: pass voices=")
+            assigned[speaker] = free.pop(0)
+        out.append((assigned[speaker], text))
+    return out
+
+
+def _render_turns(
+    turns: Sequence[tuple[str, str]], voices: dict[str, str] | None
+) -> list[tuple[str, str, np.ndarray]]:
+    """(voice, text, 16-bit samples) for each turn."""
+    if not turns:
+        raise ValueError("a dialogue needs at least one turn")
+    rendered = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (voice, text) in enumerate(_voiced(turns, voices)):
+            pcm = _read_wav(synthesize(text, Path(tmp) / f"{i}.wav", voice=voice))
+            rendered.append((voice, text, pcm))
+    return rendered
+
+
+@cache
+def _espeak_version() -> str:
+    result = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+@cache
+def _cache_dir() -> Path:
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        probe = CACHE_DIR / f".write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+        return CACHE_DIR
+    except OSError:
+        fallback = Path(tempfile.gettempdir()) / "caseassist-test-speech"
+        fallback.mkdir(parents=True, exist_ok=True)
+        return fallback
+
+
+def _cached(key: tuple[object, ...], build: Callable[[Path], None]) -> Path:
+    """Return the cached file for ``key``, building it first if needed. Writes go to a
+    temporary name and are renamed into place, so parallel test workers never read half a file."""
+    digest = hashlib.sha256(json.dumps([RENDER_VERSION, *key]).encode()).hexdigest()
+    path = _cache_dir() / f"{digest[:40]}.wav"
+    if not path.exists():
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.wav")
+        try:
+            build(tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path
+
+
+def _render(text: str, voice: str, speed: int, out: Path) -> None:
+    if not espeak_available():
+        raise RuntimeError("espeak-ng and sox are needed to synthesise speech")
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "espeak.wav"
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), "--stdin"],
+            input=text,
+            text=True,
+            capture_output=True,
+            check=True,
+        )
+        # -D: no dither, so the same text always gives the same samples.
+        subprocess.run(
+            ["sox", "-D", "-V1", str(raw), "-t", "wav", "-r", str(SAMPLE_RATE), "-c", "1",
+             "-b", "16", "-e", "signed-integer", str(out)],
+            capture_output=True,
+            check=True,
+        )  # fmt: skip
+
+
+def _copy(src: Path, dest: Path) -> Path:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+    return dest
+
+
+def _read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as w:
+        if w.getframerate() != SAMPLE_RATE or w.getnchannels() != 1 or w.getsampwidth() != 2:
+            raise ValueError("expected 16 kHz mono 16-bit audio")
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").copy()
+
+
+def _write_wav(path: Path, pcm: np.ndarray) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(pcm.astype("<i2").tobytes())
