@@ -1,0 +1,398 @@
+"""Redaction stage: Transcript -> (RedactedTranscript, PseudonymMap).
+
+Identifiers are found by Presidio recognisers configured from ``redaction/*.yaml`` (see
+``redaction/README.md``) on top of the bundled spaCy model, loaded from a folder on disk: nothing
+is ever downloaded. Each identifier becomes a numbered placeholder (``[PERSON_1]``,
+``[PHONE_1]`` ...) that stays the same for the same person or value throughout one recording, and
+the placeholder -> original value map is returned separately, for the recording's owner only.
+
+Personal data never reaches logs or exception messages: this module logs counts, ids and entity
+types only.
+
+The rules that act on matches once found live in ``redaction_spans.py``; configuration loading
+in ``redaction_config.py``; the recognisers that need code in ``redaction_recognizers.py``; the
+spoken-number normaliser in ``redaction_normalise.py``.
+
+How one recording is redacted (``Redactor.redact``):
+ 1. spoken numbers and spelt letters are normalised per segment, keeping an offset map;
+ 2. the spaCy pipeline runs once over all segment texts (``nlp.pipe``), then every recogniser;
+ 3. non-generic speaker labels are names;
+ 4. each match is tidied (titles, keep words and stop words trimmed) and overlaps resolved per
+    text: the longer span wins, then the higher score, then the entity listed first;
+ 5. each value found anywhere gets one entity type for the recording, and every other mention of
+    it, and of each part of a name, is redacted too (case-insensitive, whole words);
+ 6. placeholders are numbered per type in order of first appearance; name mentions that share
+    words ("Kasia Nowak", "Kasia", "Mrs Nowak") are one person.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import regex
+import spacy
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+
+from assistant.domain import (
+    EntitySpan,
+    PseudonymMap,
+    RedactedSegment,
+    RedactedTranscript,
+    Segment,
+    Transcript,
+)
+from assistant.errors import ConfigurationError
+from assistant.redaction_config import DEFAULT_CONFIG_DIR, PERSON_PLACEHOLDER, load_config
+from assistant.redaction_config import config_hash as _config_hash
+from assistant.redaction_normalise import NormalisedText, SpokenNormaliser
+from assistant.redaction_recognizers import (
+    OfflineSpacyNlpEngine,
+    WholeWordContextEnhancer,
+    build_recognizers,
+)
+from assistant.redaction_spans import (
+    EDGE_PUNCT,
+    STOP_WORDS,
+    Field,
+    Placeholders,
+    Span,
+    SpanRules,
+    apply_spans,
+    name_tokens,
+    phrase,
+    phrase_pattern,
+)
+
+__all__ = [
+    "RedactionAnalyzer",
+    "Redactor",
+    "build_analyzer",
+    "config_hash",
+    "residual_identifiers",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Words below this Whisper probability are listed for the practitioner to check.
+LOW_CONFIDENCE = 0.5
+#: spaCy components the recognisers do not use; leaving them out roughly halves spaCy's time.
+_SPACY_EXCLUDE = ("parser", "lemmatizer", "senter")
+_SPACY_REQUIRED = ("tagger", "attribute_ruler", "ner")
+_DIGIT_RE = regex.compile(r"\d")
+_PLACEHOLDER_RE = regex.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]")
+# Residual check: independent of the YAML on purpose, so a configuration mistake cannot switch
+# the safety net off. DIGIT_RUN matches the id_number recogniser, so clean output passes.
+_RESIDUAL_DIGIT_RUN = regex.compile(r"(?<!\d)\d(?:[ \-]?\d){5,}(?!\d)")
+_RESIDUAL_POSTCODE = regex.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", regex.IGNORECASE)
+
+
+def config_hash(config_dir: Path = DEFAULT_CONFIG_DIR) -> str:
+    """sha256 of the redaction configuration (every ``*.yaml`` in ``config_dir``, in name order)."""
+    return _config_hash(config_dir)
+
+
+class RedactionAnalyzer(AnalyzerEngine):
+    """An AnalyzerEngine that remembers which redaction configuration built it."""
+
+    config_hash: str
+    spacy_model_path: Path
+
+
+def build_analyzer(
+    *, spacy_model_path: Path, config_dir: Path = DEFAULT_CONFIG_DIR
+) -> RedactionAnalyzer:
+    """Build Presidio from the YAML recognisers and the spaCy model folder at ``spacy_model_path``.
+
+    Offline by construction: the model is read with ``spacy.load(<folder>)`` and handed to the
+    NLP engine already loaded, so Presidio's load-by-name-and-download path is never taken.
+    Raises ConfigurationError if the folder or the configuration is wrong."""
+    config = load_config(config_dir)
+    spacy_model_path = Path(spacy_model_path)
+    if not (spacy_model_path / "config.cfg").is_file():
+        raise ConfigurationError(
+            f"spaCy model folder not found or incomplete: {spacy_model_path} (expected the "
+            "unpacked en_core_web_sm-3.8.0 package folder with config.cfg; models are never "
+            "downloaded at run time)"
+        )
+    try:
+        nlp = spacy.load(spacy_model_path, exclude=list(_SPACY_EXCLUDE))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(
+            f"cannot load spaCy model from {spacy_model_path}: {exc}"
+        ) from None
+    missing = [p for p in _SPACY_REQUIRED if p not in nlp.pipe_names]
+    if missing:
+        raise ConfigurationError(f"spaCy model {spacy_model_path} lacks component(s) {missing}")
+
+    language = config.settings.language
+    recognizers, ner_config = build_recognizers(
+        config,
+        ner_labels=nlp.get_pipe("ner").labels,
+        stop_words=STOP_WORDS,
+        dictionary=_english_words(spacy_model_path),
+    )
+    engine = OfflineSpacyNlpEngine(nlp, language=language, ner_model_configuration=ner_config)
+    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[language])
+    analyzer = RedactionAnalyzer(
+        registry=registry,
+        nlp_engine=engine,
+        supported_languages=[language],
+        default_score_threshold=config.settings.score_threshold,
+        context_aware_enhancer=WholeWordContextEnhancer(),
+    )
+    analyzer.config_hash = config.config_hash
+    analyzer.spacy_model_path = spacy_model_path
+    logger.info(
+        "redaction analyzer built: recognizers=%d config_hash=%s",
+        len(recognizers),
+        config.config_hash[:12],
+    )
+    return analyzer
+
+
+def _english_words(spacy_model_path: Path) -> frozenset[str]:
+    """Lowercase English words from the model's lemmatizer tables (WordNet-derived), read from
+    disk without enabling the lemmatizer. Optional: without them the proper-noun fallback is
+    only less precise on lowercase text, never less thorough."""
+    from spacy.lookups import Lookups
+
+    folder = spacy_model_path / "lemmatizer" / "lookups"
+    if not folder.is_dir():
+        logger.info("spaCy model has no lemmatizer lookups; lowercase proper-noun filter off")
+        return frozenset()
+    lookups = Lookups().from_disk(folder)
+    if not lookups.has_table("lemma_index"):
+        logger.info("spaCy model has no lemma_index table; lowercase proper-noun filter off")
+        return frozenset()
+    words: set[str] = set()
+    for entries in lookups.get_table("lemma_index").values():
+        words.update(w for w in entries if w.islower())
+    return frozenset(words)
+
+
+# --- the stage ----------------------------------------------------------------------------
+class Redactor:
+    """Pseudonymises transcripts with an analyzer from ``build_analyzer``.
+
+    Stateless between calls (safe to share across threads that take turns on the analyzer)."""
+
+    def __init__(
+        self,
+        analyzer: AnalyzerEngine,
+        *,
+        config_dir: Path = DEFAULT_CONFIG_DIR,
+        score_threshold: float | None = None,
+    ):
+        self._config = load_config(config_dir)
+        built_with = getattr(analyzer, "config_hash", None)
+        if built_with != self._config.config_hash:
+            raise ConfigurationError(
+                "the analyzer was not built from this redaction configuration; build it with "
+                "build_analyzer(config_dir=...) from the same folder"
+            )
+        self._analyzer = analyzer
+        self._language = self._config.settings.language
+        self._threshold = (
+            self._config.settings.score_threshold if score_threshold is None else score_threshold
+        )
+        if not 0.0 <= self._threshold <= 1.0:
+            raise ConfigurationError("score_threshold must be between 0 and 1")
+        self._normaliser = SpokenNormaliser(self._config.spoken)
+        self._rules = SpanRules(self._config)
+        # Asked once: analyze(entities=None) would ask (and log at INFO) for every segment.
+        self._entities = sorted(analyzer.get_supported_entities(self._language))
+
+    # -- public API ------------------------------------------------------------------------
+    def redact(self, transcript: Transcript) -> tuple[RedactedTranscript, PseudonymMap]:
+        fields: list[Field] = []
+        for seg in transcript.segments:
+            if seg.speaker is not None:
+                fields.append(Field(len(fields), seg.id, "speaker", seg.speaker))
+            fields.append(Field(len(fields), seg.id, "text", seg.text))
+        spans, placeholders = self._redact_fields(fields)
+
+        by_field: dict[int, list[Span]] = {}
+        for span in spans:
+            by_field.setdefault(span.field, []).append(span)
+        redacted_segments = []
+        cursor = 0
+        for seg in transcript.segments:
+            speaker = None
+            if seg.speaker is not None:
+                speaker = apply_spans(fields[cursor].text, by_field.get(cursor, []))
+                cursor += 1
+            text_spans = by_field.get(cursor, [])
+            text = apply_spans(seg.text, text_spans)
+            cursor += 1
+            redacted_segments.append(
+                RedactedSegment(
+                    id=seg.id,
+                    start=seg.start,
+                    end=seg.end,
+                    text=text,
+                    speaker=speaker,
+                    low_confidence_words=self._low_confidence(seg, text_spans, placeholders),
+                )
+            )
+        redacted = RedactedTranscript(
+            segments=tuple(redacted_segments),
+            language=transcript.language,
+            duration_s=transcript.duration_s,
+            entities=tuple(self._entity_span(fields, s) for s in spans),
+            config_hash=self._config.config_hash,
+        )
+        mapping = PseudonymMap(entries=dict(placeholders.entries))
+        self._log(len(transcript.segments), spans)
+        return redacted, mapping
+
+    def redact_text(self, text: str) -> tuple[str, list[EntitySpan], PseudonymMap]:
+        """Redact one free text (``caseassist redact FILE``); spans carry segment_id "text"."""
+        fields = [Field(0, "text", "text", text)]
+        spans, placeholders = self._redact_fields(fields)
+        self._log(1, spans)
+        return (
+            apply_spans(text, spans),
+            [self._entity_span(fields, s) for s in spans],
+            PseudonymMap(entries=dict(placeholders.entries)),
+        )
+
+    # -- pipeline --------------------------------------------------------------------------
+    def _redact_fields(self, fields: list[Field]) -> tuple[list[Span], Placeholders]:
+        found = self._detect(fields)
+        per_field = self._rules.resolve(fields, found)
+        per_field = self._rules.propagate(fields, per_field)
+        spans = sorted(
+            (s for group in per_field.values() for s in group), key=lambda s: (s.field, s.start)
+        )
+        placeholders = Placeholders(self._config, self._normaliser)
+        for span in spans:
+            span.placeholder = placeholders.assign(
+                span.entity, fields[span.field].text[span.start : span.end]
+            )
+        return spans, placeholders
+
+    def _detect(self, fields: list[Field]) -> list[Span]:
+        found: list[Span] = []
+        texts = [f for f in fields if f.name == "text" and f.text.strip()]
+        for f in fields:
+            if f.name == "speaker":
+                found.extend(self._rules.speaker_spans(f))
+        normalised = [self._normaliser.normalise(f.text) for f in texts]
+        engine = self._analyzer.nlp_engine
+        batches = engine.process_batch(
+            [n.text for n in normalised], language=self._language, batch_size=64
+        )
+        for f, norm, (_, artifacts) in zip(texts, normalised, batches, strict=True):
+            results = self._analyzer.analyze(
+                text=norm.text,
+                language=self._language,
+                entities=self._entities,
+                nlp_artifacts=artifacts,
+                score_threshold=self._threshold,
+            )
+            found.extend(self._from_results(f, norm, results))
+        return found
+
+    def _from_results(
+        self, f: Field, norm: NormalisedText, results: Iterable[RecognizerResult]
+    ) -> list[Span]:
+        spans = []
+        for r in results:
+            start, end = norm.to_original(r.start, r.end)
+            name = (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "")
+            span = self._rules.tidy(f.text, Span(f.order, start, end, r.entity_type, r.score, name))
+            if span is not None:
+                spans.append(span)
+        return spans
+
+    def _low_confidence(
+        self, seg: Segment, spans: Sequence[Span], placeholders: Placeholders
+    ) -> tuple[str, ...]:
+        """Words Whisper was unsure of (probability < 0.5), for the practitioner to check;
+        words inside a redacted span are left out."""
+        words = []
+        cursor = 0
+        text = seg.text
+        lowered = text.casefold()
+        known = [v.casefold() for v in placeholders.entries.values()]
+        for word in seg.words:
+            token = word.text.strip()
+            if not token:
+                continue
+            idx = text.find(token, cursor)
+            if idx < 0:
+                idx = lowered.find(token.casefold(), cursor)
+            if idx >= 0:
+                cursor = idx + len(token)
+                redacted = any(s.start < idx + len(token) and idx < s.end for s in spans)
+            else:  # cannot place the word in the text: drop it if it could be an identifier
+                low = token.casefold()
+                redacted = any(low in v or v in low for v in known) or bool(_DIGIT_RE.search(token))
+            if word.probability < LOW_CONFIDENCE and not redacted:
+                clean = token.strip(EDGE_PUNCT)
+                if clean:
+                    words.append(clean)
+        return tuple(words)
+
+    def _entity_span(self, fields: list[Field], span: Span) -> EntitySpan:
+        f = fields[span.field]
+        return EntitySpan(
+            segment_id=f.segment_id,
+            field=f.name,
+            start=span.start,
+            end=span.end,
+            entity_type=span.entity,
+            placeholder=span.placeholder,
+            score=round(span.score, 4),
+            recognizer=span.recognizer,
+        )
+
+    def _log(self, segments: int, spans: list[Span]) -> None:
+        by_type = Counter(s.entity for s in spans)
+        logger.info(
+            "redacted: segments=%d entities=%d by_type=%s config_hash=%s",
+            segments,
+            len(spans),
+            dict(sorted(by_type.items())),
+            self._config.config_hash[:12],
+        )
+
+
+# --- safety net ---------------------------------------------------------------------------
+def residual_identifiers(redacted: RedactedTranscript, mapping: PseudonymMap) -> list[str]:
+    """What in a redacted transcript still looks like an identifier, as finding types only:
+    ``DIGIT_RUN`` (six or more digits, spaces or hyphens allowed), ``UK_POSTCODE_SHAPE``,
+    ``KNOWN_NAME`` (a name from the map, or a word of it of three or more letters that is not a
+    stop word) and ``KNOWN_VALUE`` (any other original value from the map), case-insensitive on
+    word boundaries. The pipeline refuses to draft when this is not empty."""
+    checks: list[tuple[regex.Pattern[str], str]] = [
+        (_RESIDUAL_DIGIT_RUN, "DIGIT_RUN"),
+        (_RESIDUAL_POSTCODE, "UK_POSTCODE_SHAPE"),
+    ]
+    phrases: dict[str, str] = {}
+    for placeholder, value in mapping.entries.items():
+        is_name = placeholder.startswith(f"[{PERSON_PLACEHOLDER}_")
+        kind = "KNOWN_NAME" if is_name else "KNOWN_VALUE"
+        whole = phrase(value)
+        if whole and whole not in STOP_WORDS:  # "US" the place is not "us" the word
+            phrases.setdefault(whole, kind)
+        if is_name:
+            for part in name_tokens(value):
+                if len(part) >= 3 and part not in STOP_WORDS:
+                    phrases.setdefault(part, kind)
+    for kind in ("KNOWN_NAME", "KNOWN_VALUE"):
+        alts = [p for p, k in phrases.items() if k == kind]
+        if alts:
+            checks.append((phrase_pattern(alts), kind))
+
+    findings: set[str] = set()
+    for seg in redacted.segments:
+        for text in (seg.text, seg.speaker or "", *seg.low_confidence_words):
+            cleaned = _PLACEHOLDER_RE.sub(" ", text)
+            for pattern, kind in checks:
+                if kind not in findings and pattern.search(cleaned):
+                    findings.add(kind)
+    return sorted(findings)

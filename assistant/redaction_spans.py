@@ -1,0 +1,459 @@
+"""From analyzer matches to consistent, non-overlapping spans with placeholders.
+
+Split from ``assistant/redact.py`` (the stage) by concern: this module holds the rules that act
+on matches once found (tidying, overlap resolution, propagation to every other mention, one
+placeholder per person or value) and the small value types they share. It never logs, and
+nothing here puts text in an exception.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+import regex
+from spacy.lang.en.stop_words import STOP_WORDS as _SPACY_STOP_WORDS
+
+from assistant.redaction_config import PERSON_ENTITY, RedactionConfig
+from assistant.redaction_normalise import SpokenNormaliser
+
+STOP_WORDS = frozenset(w.casefold() for w in _SPACY_STOP_WORDS)
+SPEAKER_LABEL_RECOGNIZER = "speaker_label"
+PROPAGATION_RECOGNIZER = "propagation"
+#: Entity types whose edges are trimmed of titles, keep words and stop words.
+_NAME_LIKE = frozenset({PERSON_ENTITY, "LOCATION"})
+#: Entity types that are "<proper name> <generic word>": need a real name part left after trimming.
+_INSTITUTIONS = frozenset({"SCHOOL", "GP_SURGERY", "HOSPITAL", "STREET_ADDRESS"})
+EDGE_PUNCT = " \t\r\n,.;:!?\"“”‘()[]{}<>'’-–—"
+_WORD_RE = regex.compile(r"[\p{L}\p{M}\d][\p{L}\p{M}\d'’\-]*")
+_NAME_WORD_RE = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’\-]*")
+_SPEAKER_SPLIT_RE = regex.compile(r"\s[-–—]\s|[()\[\],/:;|]")
+_ALNUM_RE = regex.compile(r"[^\W_]")
+
+
+@dataclass(slots=True)
+class Field:
+    """One text the redactor works on: a segment's text or its speaker label. ``order`` is its
+    position in the transcript, which is also the order placeholders are numbered in."""
+
+    order: int
+    segment_id: str
+    name: str  # "text" or "speaker"
+    text: str
+
+
+@dataclass(slots=True)
+class Span:
+    """A match at offsets into ``Field.text`` (the original text). Mutable while the rules
+    settle its type and extent; it becomes a frozen ``EntitySpan`` at the end."""
+
+    field: int
+    start: int
+    end: int
+    entity: str
+    score: float
+    recognizer: str
+    placeholder: str = ""
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(slots=True)
+class _Person:
+    index: int
+    tokens: set[str]
+    surface: str
+    surface_words: int
+
+
+@dataclass(slots=True)
+class Placeholders:
+    """Assigns placeholders for one recording and remembers what each one stands for."""
+
+    config: RedactionConfig
+    normaliser: SpokenNormaliser
+    counters: Counter[str] = field(default_factory=Counter)
+    values: dict[tuple[str, str], str] = field(default_factory=dict)
+    people: list[_Person] = field(default_factory=list)
+    entries: dict[str, str] = field(default_factory=dict)
+
+    def _new(self, entity: str) -> str:
+        prefix = self.config.placeholder_prefix(entity)
+        self.counters[prefix] += 1
+        return f"[{prefix}_{self.counters[prefix]}]"
+
+    def assign(self, entity: str, surface: str) -> str:
+        if entity == PERSON_ENTITY:
+            return self._person(surface)
+        key = (entity, _canonical(entity, self.normaliser.normalise(surface).text))
+        if key not in self.values:
+            placeholder = self._new(entity)
+            self.values[key] = placeholder
+            self.entries[placeholder] = surface
+        return self.values[key]
+
+    def _person(self, surface: str) -> str:
+        """Mentions sharing name words are one person: an exact match first, then the first
+        person whose words include this mention's ("Nowak" -> Kasia Nowak; a surname two people
+        share goes to the first), then the first whose words this mention includes."""
+        tokens = name_tokens(surface)
+        if not tokens:
+            tokens = {surface.casefold()}
+        match = next((p for p in self.people if p.tokens == tokens), None)
+        match = match or next((p for p in self.people if tokens <= p.tokens), None)
+        match = match or next((p for p in self.people if p.tokens <= tokens), None)
+        words = len(surface.split())
+        if match is None:
+            match = _Person(len(self.people), set(tokens), surface, words)
+            self.people.append(match)
+            placeholder = self._new(PERSON_ENTITY)
+            self.values[(PERSON_ENTITY, str(match.index))] = placeholder
+            self.entries[placeholder] = surface
+            return placeholder
+        match.tokens |= tokens
+        placeholder = self.values[(PERSON_ENTITY, str(match.index))]
+        if (words, len(surface)) > (match.surface_words, len(match.surface)):
+            match.surface, match.surface_words = surface, words
+            self.entries[placeholder] = surface
+        return placeholder
+
+
+def _canonical(entity: str, normalised: str) -> str:
+    """The comparison key of a value: letters and digits only, case-folded; phone numbers in
+    national form, so "+44 7700 900123" and "07700 900123" are the same number."""
+    key = "".join(_ALNUM_RE.findall(normalised.casefold()))
+    if entity == "UK_PHONE":
+        if key.startswith("440"):
+            key = key[2:]
+        elif key.startswith("44"):
+            key = "0" + key[2:]
+    return key
+
+
+def name_tokens(surface: str) -> set[str]:
+    """Words of a name, case-folded, without possessive 's; hyphenated names add their parts."""
+    tokens: set[str] = set()
+    for word in _NAME_WORD_RE.findall(surface):
+        word = regex.sub(r"['’]s$", "", word.casefold()).strip("'’-")
+        if not word:
+            continue
+        tokens.add(word)
+        if "-" in word:
+            tokens.update(p for p in word.split("-") if len(p) >= 3)
+    return tokens
+
+
+def phrase(text: str) -> str:
+    """Case-folded with whitespace collapsed: the form values are compared in."""
+    return " ".join(text.casefold().split())
+
+
+class SpanRules:
+    """What to keep of each match, how overlaps resolve, and which other mentions follow a value
+    found once: the configuration-driven rules between the analyzer and the placeholders."""
+
+    def __init__(self, config: RedactionConfig):
+        self._config = config
+        keep = config.keep
+        self._titles = frozenset(t.casefold() for t in config.names.titles)
+        self._particles = frozenset(config.names.particles)
+        self._keep_words = frozenset(w.casefold() for w in keep.words if " " not in w)
+        self._keep_phrases = tuple(
+            sorted((phrase(w) for w in keep.words if " " in w), key=len, reverse=True)
+        )
+        self._keep_all = frozenset(phrase(w) for w in keep.words)
+        self._institution_words = frozenset(w.casefold() for w in keep.institution_words)
+        self._generic_speakers = (
+            frozenset(phrase(w) for w in keep.generic_speakers) | self._keep_all
+        )
+        self._generic_speaker_res = tuple(
+            regex.compile(p, regex.IGNORECASE) for p in keep.generic_speaker_patterns
+        )
+        # Never a name part, never propagated on its own.
+        self._not_a_name_part = self._titles | self._keep_words | STOP_WORDS
+        self._not_names = frozenset(phrase(w) for w in keep.not_names)
+
+    def speaker_spans(self, f: Field) -> list[Span]:
+        """A speaker label that is not a role is a name; "Mum (Kasia)" names only Kasia."""
+        if self.is_generic_speaker(f.text):
+            return []
+        spans = []
+        pos = 0
+        for piece in [*_SPEAKER_SPLIT_RE.split(f.text)]:
+            start = f.text.index(piece, pos)
+            pos = start + len(piece)
+            if not piece.strip() or self.is_generic_speaker(piece):
+                continue
+            span = Span(f.order, start, pos, PERSON_ENTITY, 1.0, SPEAKER_LABEL_RECOGNIZER)
+            span = self.tidy(f.text, span)
+            if span is not None:
+                spans.append(span)
+        return spans
+
+    def is_generic_speaker(self, label: str) -> bool:
+        """A label naming a role ("Social worker", "Speaker 1"), not a person."""
+        words = phrase(label.strip(EDGE_PUNCT))
+        return (
+            not words
+            or words in self._generic_speakers
+            or any(p.fullmatch(words) for p in self._generic_speaker_res)
+        )
+
+    def tidy(self, text: str, span: Span) -> Span | None:
+        """Trim a match to the identifier itself, or drop it if nothing identifying is left."""
+        start, end = _strip_edges(text, span.start, span.end)
+        if span.entity in _NAME_LIKE:
+            if regex.search(r"['’]s$", text[start:end], flags=regex.IGNORECASE):
+                end -= 2
+            start, end = self._trim_words(
+                text,
+                start,
+                end,
+                cut_inside=span.entity == PERSON_ENTITY,
+                extra=self._institution_words,
+            )
+            start, end = self._trim_trailing(text, start, end, extra=self._institution_words)
+            if span.entity == PERSON_ENTITY:
+                start, end = self._trim_lowercase_edges(text, start, end)
+        elif span.entity in _INSTITUTIONS:
+            start, end = self._trim_words(text, start, end, extra=self._institution_words)
+            if len(_WORD_RE.findall(text[start:end])) < 2:
+                return None
+        surface = text[start:end]
+        if len(_ALNUM_RE.findall(surface)) < 2 or phrase(surface) in self._keep_all:
+            return None
+        if span.entity in _NAME_LIKE and (
+            phrase(surface) in self._not_names
+            or all(
+                w.casefold() in self._not_names or w.casefold() in self._not_a_name_part
+                for w in _WORD_RE.findall(surface)
+            )
+        ):
+            return None
+        return replace(span, start=start, end=end)
+
+    def _skippable(self, word: str, extra: frozenset[str] = frozenset()) -> bool:
+        low = word.casefold()
+        if (
+            low in self._titles
+            or low.rstrip(".") in self._titles
+            or low in self._keep_words
+            or low in extra
+        ):
+            return True
+        # A lowercase stop word ("and", "the"); a capitalised one may be a name ("Will").
+        return low in STOP_WORDS and not word[:1].isupper()
+
+    def _trim_words(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        *,
+        cut_inside: bool = False,
+        extra: frozenset[str] = frozenset(),
+    ) -> tuple[int, int]:
+        """Drop leading titles, keep words, lowercase stop words and ``extra`` words; with
+        ``cut_inside``, also end the span before the first such word inside it."""
+        words = list(_WORD_RE.finditer(text, start, end))
+        i = 0
+        while i < len(words):
+            rest = phrase(text[words[i].start() : end])
+            keep = next(
+                (p for p in self._keep_phrases if rest == p or rest.startswith(p + " ")), None
+            )
+            if keep is not None:
+                i += len(keep.split())
+                continue
+            if not self._skippable(words[i].group(), extra):
+                break
+            i += 1
+        if i >= len(words):
+            return start, start
+        start = words[i].start()
+        if cut_inside:
+            for w in words[i + 1 :]:
+                if self._skippable(w.group(), extra):
+                    end = w.start()
+                    break
+        return _strip_edges(text, start, end)
+
+    def _trim_lowercase_edges(self, text: str, start: int, end: int) -> tuple[int, int]:
+        """In a name written with capitals, lowercase words at the edges are not part of it
+        ("Stefan Ionescu rang"), unless they are name particles ("de Souza")."""
+        words = list(_WORD_RE.finditer(text, start, end))
+        if not any(w.group()[:1].isupper() for w in words):
+            return start, end  # all lowercase, as Whisper sometimes writes names: leave it
+
+        def loose(w: regex.Match[str]) -> bool:
+            return w.group()[:1].islower() and w.group() not in self._particles
+
+        while words and loose(words[0]):
+            words.pop(0)
+        while words and words[-1].group()[:1].islower():
+            words.pop()
+        if not words:
+            return start, start
+        return words[0].start(), words[-1].end()
+
+    def _trim_trailing(
+        self, text: str, start: int, end: int, *, extra: frozenset[str] = frozenset()
+    ) -> tuple[int, int]:
+        words = list(_WORD_RE.finditer(text, start, end))
+        while words and self._skippable(words[-1].group(), extra):
+            words.pop()
+        if not words:
+            return start, start
+        return start, words[-1].end()
+
+    def resolve(self, fields: list[Field], spans: list[Span]) -> dict[int, list[Span]]:
+        """Per text, keep non-overlapping spans: longer first, then higher score, then entity
+        listed first; a span that loses keeps whatever part of it does not overlap."""
+        rank = self._config.entity_rank
+        ordered = sorted(
+            spans,
+            key=lambda s: (
+                -s.length,
+                -s.score,
+                s.recognizer == PROPAGATION_RECOGNIZER,
+                rank(s.entity),
+                s.start,
+            ),
+        )
+        kept: dict[int, list[Span]] = {}
+        for span in ordered:
+            taken = kept.setdefault(span.field, [])
+            for piece in _subtract(span, taken):
+                tidied = self.tidy(fields[span.field].text, piece) if piece != span else piece
+                if tidied is not None and not any(_overlaps(tidied, t) for t in taken):
+                    taken.append(tidied)
+        return kept
+
+    def propagate(
+        self, fields: list[Field], per_field: dict[int, list[Span]]
+    ) -> dict[int, list[Span]]:
+        """Give each value one type for the whole recording and redact every other mention of it
+        (and of each part of a name) on word boundaries, in any case. Repeated until no new value
+        appears (a span cut by an overlap can yield one), so the residual check's KNOWN_* rules
+        never fire on our own output."""
+        seen: set[str] = set()
+        for _ in range(4):
+            known = self._known_values(fields, per_field)
+            if not known or known.keys() <= seen:
+                break
+            seen |= known.keys()
+            per_field = self._redact_known(fields, per_field, known)
+        return per_field
+
+    def _known_values(
+        self, fields: list[Field], per_field: dict[int, list[Span]]
+    ) -> dict[str, tuple[str, float]]:
+        """phrase -> (entity, score) for every value found, and every part of every name."""
+        best: dict[str, Span] = {}
+        for group in per_field.values():
+            for span in group:
+                key = phrase(fields[span.field].text[span.start : span.end])
+                if key not in best or (span.score, span.entity == PERSON_ENTITY) > (
+                    best[key].score,
+                    best[key].entity == PERSON_ENTITY,
+                ):
+                    best[key] = span
+        person_parts: dict[str, float] = {}
+        for key, span in best.items():
+            if span.entity == PERSON_ENTITY:
+                for part in name_tokens(key):
+                    if len(part) >= 2 and part not in self._not_a_name_part:
+                        person_parts[part] = max(person_parts.get(part, 0.0), span.score)
+        known: dict[str, tuple[str, float]] = {}
+        for key, span in best.items():
+            entity = span.entity
+            if entity == "LOCATION" and key in person_parts:
+                entity = PERSON_ENTITY  # "Nowak" alone, mislabelled a place, is Kasia Nowak's name
+            if key not in self._not_a_name_part and len(_ALNUM_RE.findall(key)) >= 2:
+                known[key] = (entity, span.score)
+        for part, score in person_parts.items():
+            known.setdefault(part, (PERSON_ENTITY, score))
+        return known
+
+    def _redact_known(
+        self,
+        fields: list[Field],
+        per_field: dict[int, list[Span]],
+        known: dict[str, tuple[str, float]],
+    ) -> dict[int, list[Span]]:
+        for group in per_field.values():
+            for span in group:
+                key = phrase(fields[span.field].text[span.start : span.end])
+                span.entity = known.get(key, (span.entity,))[0]
+        pattern = phrase_pattern(known)
+        extra: list[Span] = []
+        for f in fields:
+            if f.name == "speaker" and self.is_generic_speaker(f.text):
+                continue
+            for m in pattern.finditer(f.text):
+                hit = known.get(phrase(m.group()))
+                if hit is not None:
+                    entity, score = hit
+                    extra.append(
+                        Span(f.order, m.start(), m.end(), entity, score, PROPAGATION_RECOGNIZER)
+                    )
+        combined = [s for group in per_field.values() for s in group] + extra
+        return self.resolve(fields, combined)
+
+
+def phrase_pattern(phrases: Iterable[str]) -> regex.Pattern[str]:
+    """One regex for many phrases: longest first, any case, whole words, any whitespace."""
+    alternatives = sorted(phrases, key=len, reverse=True)
+    body = "|".join(r"\s+".join(regex.escape(w) for w in p.split()) for p in alternatives)
+    return regex.compile(rf"(?<![\w])(?:{body})(?![\w])", regex.IGNORECASE)
+
+
+def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop whitespace and punctuation at both ends, but keep a bracket whose partner is inside
+    ("(0113) 496 0123")."""
+    while start < end and text[start] in EDGE_PUNCT:
+        if text[start] == "(" and ")" in text[start:end]:
+            break
+        start += 1
+    while end > start and text[end - 1] in EDGE_PUNCT:
+        if text[end - 1] == ")" and "(" in text[start:end]:
+            break
+        end -= 1
+    return start, end
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a.field == b.field and a.start < b.end and b.start < a.end
+
+
+def _subtract(span: Span, taken: list[Span]) -> list[Span]:
+    """The parts of ``span`` not covered by any span in ``taken``."""
+    pieces = [(span.start, span.end)]
+    for t in taken:
+        nxt = []
+        for s, e in pieces:
+            if t.end <= s or e <= t.start:
+                nxt.append((s, e))
+                continue
+            if s < t.start:
+                nxt.append((s, t.start))
+            if t.end < e:
+                nxt.append((t.end, e))
+        pieces = nxt
+    if pieces == [(span.start, span.end)]:
+        return [span]
+    return [replace(span, start=s, end=e) for s, e in pieces]
+
+
+def apply_spans(text: str, spans: Sequence[Span]) -> str:
+    out = []
+    cursor = 0
+    for span in sorted(spans, key=lambda s: s.start):
+        out.append(text[cursor : span.start])
+        out.append(span.placeholder)
+        cursor = span.end
+    out.append(text[cursor:])
+    return "".join(out)
