@@ -1,0 +1,486 @@
+"""Drafting stage: RedactedTranscript -> DraftNote, with a local LLM held to a JSON schema.
+
+The drafter accepts only a :class:`RedactedTranscript` (by annotation and by a runtime check), so
+"the LLM never sees raw identifiers" can be checked by reading one line. The transcript goes into
+the prompt between fixed markers, one segment a line, after anything that could pass for a marker
+or a chat-template control token has been defused: the system prompt tells the model that
+everything between the markers is data, and no text in a recording can close the data block.
+
+Generation is constrained by the template's JSON schema (compiled by llama.cpp into a grammar
+whose evidence enum holds only this transcript's segment ids) and the result is checked again:
+an output cut off by ``max_tokens`` is never used, the JSON is validated with ``jsonschema``
+against the same schema, and every cited id must belong to the transcript. A failed attempt is
+retried with deterministic, tighter settings; temperature stays 0, so the same transcript,
+template, model and settings always give the same note.
+
+A transcript too long for the model's context window (counted with the model's own tokenizer)
+is drafted in consecutive chunks of whole segments, and the chunk notes are merged section by
+section, identical statements once.
+
+Nothing here logs or raises transcript text: ids, counts, token numbers and durations only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from assistant.domain import (
+    DraftNote,
+    DraftProvenance,
+    ModelRef,
+    NoteSection,
+    RedactedSegment,
+    RedactedTranscript,
+    Statement,
+    StatementKind,
+)
+from assistant.errors import DraftingFailed, ModelVerificationError
+from assistant.templates import MAX_EVIDENCE, MAX_STATEMENTS, NoteTemplate
+
+if TYPE_CHECKING:
+    import llama_cpp
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_START = "<<<TRANSCRIPT START>>>"
+TRANSCRIPT_END = "<<<TRANSCRIPT END>>>"
+
+CHAT_OVERHEAD_TOKENS = 32
+"""Tokens the chat template adds around the two messages (role markers), rounded up."""
+CONTEXT_SAFETY_TOKENS = 64
+"""Slack kept free in the context window for counting differences (lines tokenized apart)."""
+TOKENS_PER_STATEMENT = 50
+"""About what one short statement costs as JSON (text, kind, speaker, one or two ids)."""
+
+
+# --- the model interface --------------------------------------------------------------------
+class ChatLLM(Protocol):
+    """What the drafter needs from a model: ``llama_cpp.Llama`` satisfies it, and so does a
+    scripted fake in the unit tests."""
+
+    def create_chat_completion(
+        self,
+        messages: Any,
+        *,
+        response_format: Any,
+        temperature: float,
+        seed: int | None,
+        max_tokens: int | None,
+        repeat_penalty: float,
+    ) -> Any: ...
+
+
+@runtime_checkable
+class TokenCountingLLM(Protocol):
+    """Optional: a model that can count tokens lets the drafter split long transcripts to fit
+    its context window. Without it the transcript is drafted in one pass."""
+
+    def tokenize(self, text: bytes, add_bos: bool = True, special: bool = False) -> list[int]: ...
+
+    def n_ctx(self) -> int: ...
+
+
+def load_llm(
+    path: Path, *, n_ctx: int, n_threads: int, seed: int = 0, n_gpu_layers: int = 0
+) -> llama_cpp.Llama:
+    """Load a GGUF model from a local file; never from a hub, never over the network.
+
+    The chat template comes from the GGUF's own metadata, so prompts stay model-agnostic.
+    Checking the file's sha256 against the manifest is the caller's job (start-up)."""
+    if not path.is_file():
+        raise ModelVerificationError(
+            f"LLM weights not found at {path}; install the model package named in the manifest"
+        )
+    from llama_cpp import Llama  # deferred: importing the stage must not need the native library
+
+    return Llama(
+        model_path=str(path),
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        n_threads_batch=n_threads,
+        seed=seed,
+        n_gpu_layers=n_gpu_layers,
+        verbose=False,
+    )
+
+
+# --- retry policy ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AttemptSettings:
+    """Generation settings for one attempt. Temperature is always 0 (greedy)."""
+
+    max_statements: int
+    repeat_penalty: float
+    max_tokens: int
+
+
+def default_max_statements(max_tokens: int, n_sections: int) -> int:
+    """Statements allowed per section when not configured: as many as fit ``max_tokens`` if
+    every section were full, between 1 and :data:`MAX_STATEMENTS`. A model that fills every
+    array it is allowed (small ones do) then still finishes: 1024 tokens over 9 sections give
+    2, 2048 give 4, 3600 and more give 8."""
+    return max(1, min(MAX_STATEMENTS, max_tokens // (n_sections * TOKENS_PER_STATEMENT)))
+
+
+def attempt_settings(
+    attempt: int, *, max_statements: int, repeat_penalty: float, max_tokens: int
+) -> AttemptSettings:
+    """Settings for attempt ``attempt`` (1-based): the first uses the configured values; each
+    retry allows fewer statements per section (x0.6, at least 1), penalises repetition more
+    (+0.1) and allows more output tokens (x1.5, later clipped to the context window). A small
+    model that loops or runs long gets a shorter, less repetitive job, deterministically."""
+    retry = attempt - 1
+    return AttemptSettings(
+        max_statements=max(1, round(max_statements * 0.6**retry)),
+        repeat_penalty=round(repeat_penalty + 0.1 * retry, 2),
+        max_tokens=int(max_tokens * 1.5**retry),
+    )
+
+
+class _Invalid(Exception):
+    """One attempt's output cannot be used; ``reason`` holds no output or transcript text."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- defusing the transcript ----------------------------------------------------------------
+# Chat-template control tokens and anything that looks like our markers. llama-cpp-python
+# tokenizes the whole formatted prompt with special=True, so "<|im_end|>" typed into a
+# transcript would otherwise become a real end-of-message token.
+_CONTROL_TEXT = re.compile(
+    r"<\|[^\n]{0,40}?\|>|</?s>|\[/?INST\]|<</?SYS>>|</?(?:start|end)_of_turn>|[<>]{3,}",
+    re.IGNORECASE,
+)
+_DEFUSE = str.maketrans({"<": "\u2039", ">": "\u203a", "|": "\u00a6", "[": "(", "]": ")"})
+"""Readable lookalikes that are neither tokens nor markers (single angle quotes, broken bar)."""
+_DEFUSE_ANGLES = str.maketrans({"<": "\u2039", ">": "\u203a", "|": "\u00a6"})
+_BRACKET = re.compile(r"(\[[A-Z][A-Z0-9_]*_\d+\])|[\[\]]")
+"""A placeholder (group 1, kept) or a lone square bracket (replaced by a parenthesis)."""
+_PARENS = {"[": "(", "]": ")"}
+
+
+def _defuse(text: str) -> str:
+    text = " ".join(text.split())  # one segment, one line: no forged "[s0009] ..." lines
+    return _CONTROL_TEXT.sub(lambda m: m.group(0).translate(_DEFUSE), text)
+
+
+class Drafter:
+    """Drafts a note for one template with one model. Holds no per-transcript state.
+
+    ``max_statements`` (default: :func:`default_max_statements`) and ``max_evidence`` bound
+    the schema's arrays. ``repeat_penalty`` is the first attempt's; it starts at 1.0 because
+    llama.cpp applies it to every recent token, including the braces and quotes the grammar
+    forces: with 1.1 SmolLM2 closed every section empty at once. Retries raise it (see
+    :func:`attempt_settings`).
+    """
+
+    def __init__(
+        self,
+        llm: ChatLLM,
+        template: NoteTemplate,
+        *,
+        model: ModelRef,
+        max_tokens: int = 2048,
+        seed: int = 0,
+        max_attempts: int = 3,
+        max_statements: int | None = None,
+        max_evidence: int = MAX_EVIDENCE,
+        repeat_penalty: float = 1.0,
+    ):
+        if max_attempts < 1 or max_tokens < 1:
+            raise ValueError("max_attempts and max_tokens must be at least 1")
+        self._llm = llm
+        self.template = template
+        self.model = model
+        self.max_tokens = max_tokens
+        self.seed = seed
+        self.max_attempts = max_attempts
+        self.max_statements = max_statements or default_max_statements(
+            max_tokens, len(template.sections)
+        )
+        self.max_evidence = max_evidence
+        self.repeat_penalty = repeat_penalty
+        self._system = template.system_prompt()
+
+    # -- public ---------------------------------------------------------------------------
+    def draft(self, transcript: RedactedTranscript) -> DraftNote:
+        """Draft a note from a redacted transcript; raises :class:`DraftingFailed` when no
+        attempt gives a usable note (the message names attempts and reasons, never text)."""
+        if not isinstance(transcript, RedactedTranscript):
+            raise TypeError(
+                f"Drafter.draft accepts only a RedactedTranscript, not {type(transcript).__name__}"
+            )
+        if not transcript.segments:
+            raise DraftingFailed("the transcript has no segments to draft from")
+        order = {s.id: i for i, s in enumerate(transcript.segments)}
+        chunks = self._plan_chunks(transcript.segments)
+        results: list[dict[str, list[Statement]]] = []
+        attempts_used = 0
+        for index, chunk in enumerate(chunks, start=1):
+            label = f"chunk {index} of {len(chunks)}" if len(chunks) > 1 else "transcript"
+            sections, attempts = self._draft_chunk(chunk, label=label)
+            results.append(sections)
+            attempts_used = max(attempts_used, attempts)
+        merged = _merge(results, self.template.section_keys, order)
+        return DraftNote(
+            sections=tuple(
+                NoteSection(key=s.key, title=s.title, statements=tuple(merged[s.key]))
+                for s in self.template.sections
+            ),
+            provenance=DraftProvenance(
+                template=self.template.id,
+                template_version=self.template.version,
+                prompt_sha256=self.template.prompt_sha256,
+                model=self.model,
+                redaction_config_hash=transcript.config_hash,
+                attempts=attempts_used,
+                seed=self.seed,
+            ),
+        )
+
+    def messages(self, segments: Sequence[RedactedSegment]) -> list[dict[str, str]]:
+        """The chat messages for these segments (public so tests and audits can read them)."""
+        return [
+            {"role": "system", "content": self._system},
+            {
+                "role": "user",
+                "content": self.template.user_prompt(self._transcript_block(segments)),
+            },
+        ]
+
+    # -- prompt ---------------------------------------------------------------------------
+    def _line(self, segment: RedactedSegment) -> str:
+        if not segment.speaker:  # no diarisation: do not invent a label the model would cite
+            return f"[{segment.id}] {self._clean(segment.text)}"
+        return f"[{segment.id}] {self._clean(segment.speaker)}: {self._clean(segment.text)}"
+
+    def _transcript_block(self, segments: Sequence[RedactedSegment]) -> str:
+        return "\n".join([TRANSCRIPT_START, *(self._line(s) for s in segments), TRANSCRIPT_END])
+
+    def _clean(self, text: str) -> str:
+        """Defuse known control text; then, when the model can tokenize, ask its own tokenizer
+        whether any control token is left (model-specific ones the pattern does not know) and
+        defuse harder if so: angle brackets and bars first, then square brackets that are not
+        part of a placeholder, so ``[PERSON_1]`` always survives."""
+        text = _defuse(text)
+        if not isinstance(self._llm, TokenCountingLLM) or not self._has_control_token(text):
+            return text
+        text = text.translate(_DEFUSE_ANGLES)
+        if self._has_control_token(text):
+            text = _BRACKET.sub(lambda m: m.group(0) if m.group(1) else _PARENS[m.group(0)], text)
+        return text
+
+    def _has_control_token(self, text: str) -> bool:
+        assert isinstance(self._llm, TokenCountingLLM)
+        data = text.encode("utf-8")
+        return self._llm.tokenize(data, add_bos=False, special=True) != self._llm.tokenize(
+            data, add_bos=False, special=False
+        )
+
+    # -- long transcripts -----------------------------------------------------------------
+    def _count(self, text: str) -> int:
+        assert isinstance(self._llm, TokenCountingLLM)
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _prompt_tokens(self, segments: Sequence[RedactedSegment]) -> int | None:
+        if not isinstance(self._llm, TokenCountingLLM):
+            return None
+        return sum(self._count(m["content"]) for m in self.messages(segments)) + (
+            CHAT_OVERHEAD_TOKENS
+        )
+
+    def _plan_chunks(
+        self, segments: Sequence[RedactedSegment]
+    ) -> list[tuple[RedactedSegment, ...]]:
+        """One chunk when the whole transcript fits the context window with room for
+        ``max_tokens`` of output (or when the model cannot count tokens); otherwise consecutive
+        runs of segments that each fit, packed greedily in transcript order."""
+        if not isinstance(self._llm, TokenCountingLLM):
+            return [tuple(segments)]
+        n_ctx = self._llm.n_ctx()
+        budget = n_ctx - self.max_tokens - CONTEXT_SAFETY_TOKENS
+        fixed = self._prompt_tokens(())
+        assert fixed is not None
+        if fixed >= budget:
+            raise DraftingFailed(
+                f"the context window ({n_ctx} tokens) cannot hold the prompt ({fixed} tokens) "
+                f"and {self.max_tokens} output tokens"
+            )
+        room = budget - fixed
+        costs = [self._count(self._line(s)) + 1 for s in segments]
+        if sum(costs) <= room:
+            return [tuple(segments)]
+        chunks: list[tuple[RedactedSegment, ...]] = []
+        current: list[RedactedSegment] = []
+        used = 0
+        for segment, cost in zip(segments, costs, strict=True):
+            if cost > room:
+                raise DraftingFailed(
+                    f"segment {segment.id} ({cost} tokens) does not fit the context window"
+                )
+            if current and used + cost > room:
+                chunks.append(tuple(current))
+                current, used = [], 0
+            current.append(segment)
+            used += cost
+        chunks.append(tuple(current))
+        log.info("transcript split for drafting", extra={"chunks": len(chunks)})
+        return chunks
+
+    # -- one chunk --------------------------------------------------------------------------
+    def _draft_chunk(
+        self, segments: Sequence[RedactedSegment], *, label: str
+    ) -> tuple[dict[str, list[Statement]], int]:
+        ids = [s.id for s in segments]
+        speakers = [s.speaker for s in segments if s.speaker]
+        messages = self.messages(segments)
+        prompt_tokens = self._prompt_tokens(segments)
+        reasons: list[str] = []
+        for attempt in range(1, self.max_attempts + 1):
+            settings = attempt_settings(
+                attempt,
+                max_statements=self.max_statements,
+                repeat_penalty=self.repeat_penalty,
+                max_tokens=self.max_tokens,
+            )
+            max_tokens = settings.max_tokens
+            if prompt_tokens is not None:  # a retry may not outgrow the context window
+                assert isinstance(self._llm, TokenCountingLLM)
+                ceiling = self._llm.n_ctx() - prompt_tokens - CONTEXT_SAFETY_TOKENS
+                max_tokens = max(1, min(max_tokens, ceiling))
+            schema = self.template.json_schema(
+                ids,
+                speakers=[self._clean(s) for s in speakers],
+                max_statements=settings.max_statements,
+                max_evidence=self.max_evidence,
+            )
+            started = time.perf_counter()
+            try:
+                response = self._llm.create_chat_completion(
+                    messages,
+                    response_format={"type": "json_object", "schema": schema},
+                    temperature=0.0,
+                    seed=self.seed,
+                    max_tokens=max_tokens,
+                    repeat_penalty=settings.repeat_penalty,
+                )
+            except Exception as exc:  # a model fault is not retried: it will not get better
+                raise DraftingFailed(
+                    f"drafting failed ({label}, attempt {attempt}): the model raised "
+                    f"{type(exc).__name__}"
+                ) from exc
+            elapsed = time.perf_counter() - started
+            try:
+                sections = self._parse(response, schema, ids, max_tokens=max_tokens)
+            except _Invalid as invalid:
+                reasons.append(f"attempt {attempt}: {invalid.reason}")
+                log.warning(
+                    "draft attempt rejected",
+                    extra={"attempt": attempt, "reason": invalid.reason, "seconds": elapsed},
+                )
+                continue
+            log.info(
+                "draft attempt accepted",
+                extra={
+                    "attempt": attempt,
+                    "seconds": round(elapsed, 2),
+                    "statements": sum(len(v) for v in sections.values()),
+                },
+            )
+            return sections, attempt
+        raise DraftingFailed(
+            f"drafting failed after {self.max_attempts} attempts ({label}): " + "; ".join(reasons)
+        )
+
+    def _parse(
+        self,
+        response: Any,
+        schema: dict[str, Any],
+        ids: Sequence[str],
+        *,
+        max_tokens: int,
+    ) -> dict[str, list[Statement]]:
+        try:
+            choice = response["choices"][0]
+            finish_reason = choice.get("finish_reason")
+            content = choice["message"]["content"]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise _Invalid("the model response has no message") from None
+        if finish_reason == "length":
+            raise _Invalid(f"output cut off at max_tokens ({max_tokens})")
+        if not isinstance(content, str) or not content.strip():
+            raise _Invalid("empty output")
+        try:
+            data = json.loads(content)
+        except json.JSONDecodeError:
+            raise _Invalid("output is not valid JSON") from None
+        error = best_match(Draft202012Validator(schema).iter_errors(data))
+        if error is not None:
+            where = _path(error.path, known={"sections", *self.template.section_keys})
+            raise _Invalid(f"output breaks the schema ({error.validator} at {where})")
+        order = {sid: i for i, sid in enumerate(ids)}
+        sections: dict[str, list[Statement]] = {}
+        for key in self.template.section_keys:
+            statements: list[Statement] = []
+            for item in data["sections"][key]:
+                if not set(item["evidence"]) <= order.keys():  # the grammar guarantees it
+                    raise _Invalid(f"a statement in {key} cites a segment not in the transcript")
+                evidence = tuple(sorted(set(item["evidence"]), key=order.__getitem__))
+                text = " ".join(item["text"].split())
+                if not text:
+                    continue  # an empty statement says nothing: drop it rather than store it
+                statements.append(
+                    Statement(
+                        text=text,
+                        kind=StatementKind(item["kind"]),
+                        speaker=item["speaker"] or None,
+                        evidence=evidence,
+                    )
+                )
+            sections[key] = statements
+        return sections
+
+
+def _path(path: Sequence[Any], *, known: set[str]) -> str:
+    """A JSON path for an error message built only from indices and known key names, so a key
+    the model made up (which could echo the transcript) never reaches a message or a log."""
+    fields = {"text", "kind", "speaker", "evidence"}
+    parts = [str(p) if isinstance(p, int) or p in known | fields else "?" for p in path]
+    return "/".join(parts) or "top level"
+
+
+def _merge(
+    results: Sequence[Mapping[str, Sequence[Statement]]],
+    keys: Sequence[str],
+    order: Mapping[str, int],
+) -> dict[str, list[Statement]]:
+    """Join chunk results section by section, in transcript order. Statements with the same
+    text, kind and speaker are one statement citing the union of their evidence: a model that
+    repeats itself, or two chunks that say the same thing, give one line in the note."""
+    merged: dict[str, list[Statement]] = {}
+    for key in keys:
+        seen: dict[tuple[str, StatementKind, str | None], Statement] = {}
+        for result in results:
+            for st in result.get(key, ()):
+                ident = (st.text, st.kind, st.speaker)
+                if ident in seen:
+                    evidence = tuple(
+                        sorted(set(seen[ident].evidence) | set(st.evidence), key=order.__getitem__)
+                    )
+                    seen[ident] = seen[ident].model_copy(update={"evidence": evidence})
+                else:
+                    seen[ident] = st
+        merged[key] = list(seen.values())
+    return merged

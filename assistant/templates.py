@@ -1,0 +1,258 @@
+"""Note templates: versioned data under ``prompts/<template>/<version>/``.
+
+A template folder holds ``template.yaml`` (id, version, title, sections), ``system.md`` (the
+system prompt, with ``{{sections}}`` where the section list goes), ``user.md`` (the user message,
+with ``{{title}}`` and ``{{transcript}}``) and ``CHANGELOG.md``. Released versions are never
+edited; a change is a new folder, and ``prompt_sha256`` (over every file in the folder) is stored
+with each draft so a note can be traced to the exact words the model was given.
+
+The template also builds the JSON schema the model's output must satisfy. llama.cpp compiles that
+schema into a grammar, so the real segment ids in an ``enum`` make it impossible for the model to
+cite a segment that does not exist. The schema bounds arrays with ``maxItems`` but never strings
+with ``maxLength``: llama.cpp expands a length bound into a grammar so large that generation
+never finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant.domain import StatementKind
+from assistant.errors import ConfigurationError, UnknownTemplate
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+"""Where the template folders live (the repository's ``prompts/``)."""
+
+REQUIRED_FILES = ("template.yaml", "system.md", "user.md", "CHANGELOG.md")
+
+SECTIONS_SLOT = "{{sections}}"
+TITLE_SLOT = "{{title}}"
+TRANSCRIPT_SLOT = "{{transcript}}"
+
+MAX_STATEMENTS = 8
+"""Default bound on statements per section in the schema (keeps small models from looping)."""
+MAX_EVIDENCE = 6
+"""Default bound on evidence ids per statement."""
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_VERSION = re.compile(r"^v([1-9][0-9]*)$")
+
+
+class SectionSpec(BaseModel):
+    """One section of a note: ``key`` is the JSON key and stored id, ``title`` what people see,
+    ``guidance`` what the model is told belongs there."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(pattern=_NAME.pattern)
+    title: str = Field(min_length=1)
+    guidance: str = Field(min_length=1)
+
+
+class _TemplateFile(BaseModel):
+    """The shape of ``template.yaml``; unknown keys are an error, not silently ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    version: str
+    title: str = Field(min_length=1)
+    sections: tuple[SectionSpec, ...] = Field(min_length=1)
+
+
+class NoteTemplate(BaseModel):
+    """A loaded, checked template version. Build with :func:`load_template`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    version: str
+    title: str
+    sections: tuple[SectionSpec, ...]
+    system_template: str = Field(repr=False)
+    user_template: str = Field(repr=False)
+    prompt_sha256: str = Field(description="sha256 over every file of the template folder")
+
+    @property
+    def section_keys(self) -> tuple[str, ...]:
+        return tuple(s.key for s in self.sections)
+
+    def system_prompt(self) -> str:
+        """The system message: the instructions with this template's section list filled in."""
+        lines = [f"- {s.key}: {s.title}. {s.guidance}" for s in self.sections]
+        return self.system_template.replace(SECTIONS_SLOT, "\n".join(lines))
+
+    def user_prompt(self, transcript_block: str) -> str:
+        """The user message around an already delimited transcript block.
+
+        The transcript goes in last, so text inside it is never itself substituted."""
+        frame = self.user_template.replace(TITLE_SLOT, self.title.lower())
+        return frame.replace(TRANSCRIPT_SLOT, transcript_block)
+
+    def json_schema(
+        self,
+        segment_ids: Sequence[str],
+        *,
+        speakers: Sequence[str] = (),
+        max_statements: int = MAX_STATEMENTS,
+        max_evidence: int = MAX_EVIDENCE,
+    ) -> dict[str, Any]:
+        """The JSON schema a draft over these segments must satisfy.
+
+        ``evidence`` is an enum of ``segment_ids``, so a grammar built from the schema can only
+        cite segments that exist. When ``speakers`` is given, ``speaker`` is limited to those
+        labels (or null) for the same reason; otherwise it is any string or null. Every section
+        key is required and no other key is allowed. Arrays are bounded; strings are not (see
+        the module docstring).
+        """
+        ids = list(dict.fromkeys(segment_ids))
+        if not ids:
+            raise ValueError("a schema needs at least one segment id")
+        if max_statements < 1 or max_evidence < 1:
+            raise ValueError("max_statements and max_evidence must be at least 1")
+        labels = list(dict.fromkeys(speakers))
+        speaker: dict[str, Any] = (
+            {"enum": [*labels, None]} if labels else {"type": ["string", "null"]}
+        )
+        statement = {
+            "type": "object",
+            "properties": {
+                "text": {"type": "string"},
+                "kind": {"enum": [k.value for k in StatementKind]},
+                "speaker": speaker,
+                "evidence": {
+                    "type": "array",
+                    "items": {"enum": ids},
+                    "minItems": 1,
+                    "maxItems": max_evidence,
+                },
+            },
+            "required": ["text", "kind", "speaker", "evidence"],
+            "additionalProperties": False,
+        }
+        sections = {
+            "type": "object",
+            "properties": {
+                key: {"type": "array", "items": statement, "maxItems": max_statements}
+                for key in self.section_keys
+            },
+            "required": list(self.section_keys),
+            "additionalProperties": False,
+        }
+        return {
+            "type": "object",
+            "properties": {"sections": sections},
+            "required": ["sections"],
+            "additionalProperties": False,
+        }
+
+
+def _version_number(version: str) -> int:
+    match = _VERSION.match(version)
+    return int(match.group(1)) if match else -1
+
+
+def available_templates(root: Path | None = None) -> list[str]:
+    """Names of the templates with at least one version folder, sorted."""
+    base = root or PROMPTS_DIR
+    if not base.is_dir():
+        return []
+    return sorted(
+        p.name for p in base.iterdir() if p.is_dir() and _NAME.match(p.name) and _versions(p)
+    )
+
+
+def available_versions(name: str, root: Path | None = None) -> list[str]:
+    """Versions of one template, oldest first (``v2`` before ``v10``)."""
+    folder = (root or PROMPTS_DIR) / name
+    return _versions(folder) if _NAME.match(name) and folder.is_dir() else []
+
+
+def _versions(folder: Path) -> list[str]:
+    found = [p.name for p in folder.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    return sorted(found, key=_version_number)
+
+
+def load_template(
+    name: str, version: str | None = None, *, root: Path | None = None
+) -> NoteTemplate:
+    """Load and check a template version; the latest when ``version`` is None.
+
+    An unknown name or version raises :class:`UnknownTemplate` naming what is available. A
+    folder that exists but is incomplete or malformed raises :class:`ConfigurationError`: that
+    is a deployment fault, and the service should refuse to start on it.
+    """
+    base = root or PROMPTS_DIR
+    names = available_templates(base)
+    if name not in names:
+        raise UnknownTemplate(f"unknown template {name!r}; available: {', '.join(names) or 'none'}")
+    versions = available_versions(name, base)
+    chosen = versions[-1] if version is None else version
+    if chosen not in versions:
+        raise UnknownTemplate(
+            f"unknown version {version!r} of template {name!r}; available: {', '.join(versions)}"
+        )
+    return _load_folder(base / name / chosen, name=name, version=chosen)
+
+
+def _load_folder(folder: Path, *, name: str, version: str) -> NoteTemplate:
+    where = f"{name}/{version}"
+    missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
+    if missing:
+        raise ConfigurationError(f"template {where} is missing {', '.join(missing)}")
+    try:
+        raw = yaml.safe_load((folder / "template.yaml").read_text(encoding="utf-8"))
+        spec = _TemplateFile.model_validate(raw)
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise ConfigurationError(f"template {where}: template.yaml is invalid: {exc}") from exc
+    if spec.id != name or spec.version != version:
+        raise ConfigurationError(
+            f"template {where}: template.yaml says {spec.id}/{spec.version}; "
+            "the id and version must match the folder"
+        )
+    keys = [s.key for s in spec.sections]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise ConfigurationError(f"template {where}: duplicate section keys {duplicates}")
+    system = (folder / "system.md").read_text(encoding="utf-8")
+    user = (folder / "user.md").read_text(encoding="utf-8")
+    for text, slot, file in (
+        (system, SECTIONS_SLOT, "system.md"),
+        (user, TRANSCRIPT_SLOT, "user.md"),
+    ):
+        if text.count(slot) != 1:
+            raise ConfigurationError(f"template {where}: {file} must contain {slot} exactly once")
+    return NoteTemplate(
+        id=spec.id,
+        version=spec.version,
+        title=spec.title,
+        sections=spec.sections,
+        system_template=system,
+        user_template=user,
+        prompt_sha256=folder_sha256(folder),
+    )
+
+
+def folder_sha256(folder: Path) -> str:
+    """sha256 over every file in the folder: relative path and bytes, in sorted path order.
+
+    Hidden files (editor swap files, ``.DS_Store``) are left out so they cannot change it."""
+    digest = hashlib.sha256()
+    files = (
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    for path in sorted(files):
+        rel = path.relative_to(folder).as_posix().encode("utf-8")
+        data = path.read_bytes()
+        digest.update(len(rel).to_bytes(8, "big") + rel)
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
