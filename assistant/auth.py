@@ -15,7 +15,7 @@ import secrets
 
 from assistant.domain import Role
 
-TOKEN_PREFIX = "ca_"
+TOKEN_PREFIX = "ca_"  # noqa: S105 - a visible prefix, not a secret
 
 
 def new_token() -> str:

@@ -13,8 +13,13 @@ from assistant.settings import Settings
 from assistant.storage.crypto import MappingCipher
 
 # Nothing may reach a model hub. Set before faster-whisper / huggingface_hub are imported.
-OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-               "HF_HUB_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "DO_NOT_TRACK": "1",
+}
 
 
 def set_offline() -> None:
@@ -23,8 +28,9 @@ def set_offline() -> None:
 
 
 def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
 
 
 def prepare_dirs(settings: Settings) -> None:
@@ -49,5 +55,7 @@ def mapping_cipher(settings: Settings) -> MappingCipher:
             f.write(base64.urlsafe_b64encode(MappingCipher.generate_key()))
         logging.getLogger(__name__).warning(
             "generated a new mapping key at %s: back it up; without it real names cannot be "
-            "shown again", path)
+            "shown again",
+            path,
+        )
     return MappingCipher(base64.urlsafe_b64decode(path.read_bytes().strip()))

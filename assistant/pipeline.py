@@ -47,21 +47,28 @@ class Engines:
 
         t0 = time.perf_counter()
         whisper = load_whisper(
-            models.asr_path, device=settings.device, compute_type=settings.compute_type,
+            models.asr_path,
+            device=settings.device,
+            compute_type=settings.compute_type,
             cpu_threads=settings.asr_threads,
         )
         transcriber = Transcriber(
-            whisper, model_ref=models.asr,
+            whisper,
+            model_ref=models.asr,
             options=TranscribeOptions(language=settings.language, beam_size=settings.beam_size),
         )
         redactor = Redactor(build_analyzer(spacy_model_path=models.nlp_path))
         llm = load_llm(
-            models.llm_path, n_ctx=settings.llm_n_ctx, n_threads=settings.llm_threads,
-            seed=settings.seed, n_gpu_layers=settings.llm_gpu_layers,
+            models.llm_path,
+            n_ctx=settings.llm_n_ctx,
+            n_threads=settings.llm_threads,
+            seed=settings.seed,
+            n_gpu_layers=settings.llm_gpu_layers,
         )
         log.info("engines loaded in %.1fs profile=%s", time.perf_counter() - t0, settings.profile)
-        return cls(models=models, transcriber=transcriber, redactor=redactor, llm=llm,
-                   settings=settings)
+        return cls(
+            models=models, transcriber=transcriber, redactor=redactor, llm=llm, settings=settings
+        )
 
     def drafter(self, template: str):
         from assistant.draft import Drafter
@@ -69,8 +76,11 @@ class Engines:
 
         if template not in self._drafters:
             self._drafters[template] = Drafter(
-                self.llm, load_template(template), model=self.models.llm,
-                max_tokens=self.settings.llm_max_tokens, seed=self.settings.seed,
+                self.llm,
+                load_template(template),
+                model=self.models.llm,
+                max_tokens=self.settings.llm_max_tokens,
+                seed=self.settings.seed,
             )
         return self._drafters[template]
 
@@ -81,13 +91,18 @@ class StageTiming:
     rtf: float | None  # wall time / audio duration; None when there was no audio
 
     def as_dict(self) -> dict:
-        return {"wall_s": round(self.wall_s, 3),
-                "rtf": None if self.rtf is None else round(self.rtf, 4)}
+        return {
+            "wall_s": round(self.wall_s, 3),
+            "rtf": None if self.rtf is None else round(self.rtf, 4),
+        }
 
 
 # --- the stages -------------------------------------------------------------------------------
 def transcribe_audio(
-    engines: Engines, path: Path, *, language: str | None = None,
+    engines: Engines,
+    path: Path,
+    *,
+    language: str | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> Transcript:
     pcm = audio_mod.load_pcm16k(path)
@@ -100,8 +115,9 @@ def transcribe_audio(
     return transcript
 
 
-def redact_transcript(engines: Engines, transcript: Transcript
-                      ) -> tuple[RedactedTranscript, PseudonymMap]:
+def redact_transcript(
+    engines: Engines, transcript: Transcript
+) -> tuple[RedactedTranscript, PseudonymMap]:
     from assistant.redact import residual_identifiers
 
     redacted, mapping = engines.redactor.redact(transcript)
@@ -131,8 +147,12 @@ class PipelineResult:
 
 
 def run_stages(
-    engines: Engines, *, template: str, audio_path: Path | None = None,
-    transcript: Transcript | None = None, language: str | None = None,
+    engines: Engines,
+    *,
+    template: str,
+    audio_path: Path | None = None,
+    transcript: Transcript | None = None,
+    language: str | None = None,
     on_stage: StageCallback | None = None,
 ) -> PipelineResult:
     """Run the whole chain in memory (``caseassist process``). Give audio or a transcript."""
@@ -145,8 +165,9 @@ def run_stages(
         assert audio_path is not None
         notify("transcribing", 0.0)
         t0 = time.perf_counter()
-        transcript = transcribe_audio(engines, audio_path, language=language,
-                                      on_progress=lambda p: notify("transcribing", p))
+        transcript = transcribe_audio(
+            engines, audio_path, language=language, on_progress=lambda p: notify("transcribing", p)
+        )
         timings["transcribing"] = _timing(t0, transcript.duration_s)
     notify("redacting", 0.0)
     t0 = time.perf_counter()

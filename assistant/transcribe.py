@@ -29,7 +29,10 @@ def load_whisper(path: Path, *, device: str, compute_type: str, cpu_threads: int
     if not (path / "model.bin").is_file():
         raise FileNotFoundError(f"No CTranslate2 Whisper model in {path}")
     return WhisperModel(
-        str(path), device=device, compute_type=compute_type, cpu_threads=cpu_threads,
+        str(path),
+        device=device,
+        compute_type=compute_type,
+        cpu_threads=cpu_threads,
         local_files_only=True,
     )
 
@@ -102,7 +105,10 @@ class Transcriber:
                 progress(min(seg.end / duration, 1.0))
         log.info(
             "transcribed duration_s=%.1f segments=%d dropped=%d language=%s",
-            duration, len(segments), dropped, info.language,
+            duration,
+            len(segments),
+            dropped,
+            info.language,
         )
         return Transcript(
             segments=tuple(segments),

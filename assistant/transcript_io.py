@@ -53,8 +53,9 @@ def parse_text(raw: str) -> list[Segment]:
         m = _LINE.match(line)
         if m and m.group("text").strip():
             start = int(m["mm"]) * 60 + int(m["ss"]) if m["mm"] else None
-            items.append({"speaker": m["speaker"].strip(), "text": m["text"].strip(),
-                          "start": start})
+            items.append(
+                {"speaker": m["speaker"].strip(), "text": m["text"].strip(), "start": start}
+            )
         elif items:
             items[-1]["text"] += " " + line.strip()
         else:
@@ -83,8 +84,14 @@ def parse_json(raw: str) -> list[Segment]:
             if item.get(key) is not None and not isinstance(item[key], int | float):
                 raise MalformedTranscript(f"Segment {i} has a non-numeric '{key}'.")
         if item["text"].strip():
-            cleaned.append({"speaker": speaker, "text": item["text"].strip(),
-                            "start": item.get("start"), "end": item.get("end")})
+            cleaned.append(
+                {
+                    "speaker": speaker,
+                    "text": item["text"].strip(),
+                    "start": item.get("start"),
+                    "end": item.get("end"),
+                }
+            )
     return _to_segments(cleaned)
 
 
@@ -96,7 +103,14 @@ def _to_segments(items: list[dict]) -> list[Segment]:
         start = float(item["start"]) if item.get("start") is not None else clock
         words = len(item["text"].split())
         end = float(item["end"]) if item.get("end") is not None else start + max(words / 2.5, 0.5)
-        segments.append(Segment(id=segment_id(i), start=round(start, 2), end=round(end, 2),
-                                text=item["text"], speaker=item.get("speaker")))
+        segments.append(
+            Segment(
+                id=segment_id(i),
+                start=round(start, 2),
+                end=round(end, 2),
+                text=item["text"],
+                speaker=item.get("speaker"),
+            )
+        )
         clock = end
     return segments

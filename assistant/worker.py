@@ -13,10 +13,11 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.domain import JobStatus, RedactedTranscript, Transcript
+from assistant.domain import JobStatus
 from assistant.errors import CaseAssistError
 from assistant.pipeline import Engines, draft_note, redact_transcript, transcribe_audio
 from assistant.storage import repo
@@ -83,11 +84,16 @@ class JobRunner:
             self._fail(job_id, exc.code, exc.message)
         except Exception as exc:  # noqa: BLE001 - recorded on the job, traceback without message
             log.error(
-                "job %s failed unexpectedly: %s\n%s", job_id, type(exc).__name__,
+                "job %s failed unexpectedly: %s\n%s",
+                job_id,
+                type(exc).__name__,
                 "".join(traceback.format_tb(exc.__traceback__)),
             )
-            self._fail(job_id, "internal_error",
-                       f"Unexpected {type(exc).__name__}; see the service log for job {job_id}.")
+            self._fail(
+                job_id,
+                "internal_error",
+                f"Unexpected {type(exc).__name__}; see the service log for job {job_id}.",
+            )
         log.info("job %s finished in %.1fs", job_id, time.perf_counter() - started)
 
     def _run_stages(self, job_id: str) -> None:
@@ -98,38 +104,37 @@ class JobRunner:
             language, template = rec.language, rec.template
             duration = rec.duration_s or 0.0
             timings = dict(job.timings or {})
-            raw_body = repo.find_transcript(session=s, recording_id=recording_id, kind="raw")
-            red_body = repo.find_transcript(session=s, recording_id=recording_id, kind="redacted")
+            transcript = repo.find_transcript(session=s, recording_id=recording_id, kind="raw")
+            redacted = repo.find_transcript(session=s, recording_id=recording_id, kind="redacted")
 
         # 1. speech recognition (skipped when a saved transcript exists: resume after restart)
-        if raw_body is None:
+        if transcript is None:
             self._set(job_id, status=JobStatus.TRANSCRIBING, stage="transcribing", progress=0.0)
             t0 = time.perf_counter()
             transcript = transcribe_audio(
-                self.engines, _path(audio_path), language=language,
+                self.engines,
+                Path(audio_path),
+                language=language,
                 on_progress=self._progress_cb(job_id),
             )
             timings["transcribing"] = _timing(t0, duration)
-            self._save(job_id, recording_id, timings, kind="raw",
-                       body=transcript.model_dump(mode="json"))
-        else:
-            transcript = Transcript.model_validate(raw_body)
+            self._save(job_id, recording_id, timings, kind="raw", body=transcript)
 
         # 2. redaction + residual check
-        if red_body is None:
+        if redacted is None:
             self._set(job_id, status=JobStatus.REDACTING, stage="redacting", progress=0.0)
             t0 = time.perf_counter()
             redacted, mapping = redact_transcript(self.engines, transcript)
             timings["redacting"] = _timing(t0, duration)
             with session_scope(self.sessions) as s:
                 self._check_not_erased(s, recording_id)
-                repo.save_mapping(session=s, recording_id=recording_id, cipher=self.cipher,
-                                  mapping=mapping)
-                repo.save_transcript(session=s, recording_id=recording_id, kind="redacted",
-                                     body=redacted.model_dump(mode="json"))
+                repo.save_mapping(
+                    session=s, recording_id=recording_id, cipher=self.cipher, mapping=mapping
+                )
+                repo.save_transcript(
+                    session=s, recording_id=recording_id, kind="redacted", body=redacted
+                )
                 repo.update_job(session=s, job_id=job_id, timings=timings)
-        else:
-            redacted = RedactedTranscript.model_validate(red_body)
 
         # 3. drafting from the redacted transcript only
         self._set(job_id, status=JobStatus.DRAFTING, stage="drafting", progress=0.0)
@@ -140,13 +145,26 @@ class JobRunner:
             self._check_not_erased(s, recording_id)
             body = note.model_dump(mode="json")
             row = repo.create_note(
-                session=s, recording_id=recording_id, template=note.provenance.template,
+                session=s,
+                recording_id=recording_id,
+                template=note.provenance.template,
                 template_version=note.provenance.template_version,
-                ai_draft={"sections": body["sections"]}, provenance=body["provenance"],
+                ai_draft={"sections": body["sections"]},
+                provenance=body["provenance"],
+                job_id=job_id,
             )
-            repo.update_job(session=s, job_id=job_id, status=JobStatus.DONE.value, stage="done",
-                            progress=1.0, timings=timings, note_id=row.id,
-                            finished_at=repo.utcnow(), error_code=None, error_message=None)
+            repo.update_job(
+                session=s,
+                job_id=job_id,
+                status=JobStatus.DONE.value,
+                stage="done",
+                progress=1.0,
+                timings=timings,
+                note_id=row.id,
+                finished_at=repo.utcnow(),
+                error_code=None,
+                error_message=None,
+            )
 
     # --- helpers -------------------------------------------------------------------------
     def _save(self, job_id, recording_id, timings, *, kind, body) -> None:
@@ -178,14 +196,14 @@ class JobRunner:
 
     def _fail(self, job_id: str, code: str, message: str) -> None:
         with session_scope(self.sessions) as s:
-            repo.update_job(session=s, job_id=job_id, status=JobStatus.FAILED.value,
-                            error_code=code, error_message=message, finished_at=repo.utcnow())
-
-
-def _path(p):
-    from pathlib import Path
-
-    return Path(p)
+            repo.update_job(
+                session=s,
+                job_id=job_id,
+                status=JobStatus.FAILED.value,
+                error_code=code,
+                error_message=message,
+                finished_at=repo.utcnow(),
+            )
 
 
 def _timing(t0: float, duration_s: float) -> dict:
@@ -193,8 +211,13 @@ def _timing(t0: float, duration_s: float) -> dict:
     return {"wall_s": round(wall, 3), "rtf": round(wall / duration_s, 4) if duration_s else None}
 
 
-def estimate_remaining_s(*, status: str, stage_progress: float, duration_s: float,
-                         learned_rtf: dict[str, float] | None = None) -> float | None:
+def estimate_remaining_s(
+    *,
+    status: str,
+    stage_progress: float,
+    duration_s: float,
+    learned_rtf: dict[str, float] | None = None,
+) -> float | None:
     """Seconds left, from the audio duration and real-time factors (learned or typical)."""
     if status in (JobStatus.DONE, JobStatus.FAILED) or not duration_s:
         return 0.0 if status == JobStatus.DONE else None

@@ -57,8 +57,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
                 app.state.runner.stop()
             db.dispose()
 
-    app = FastAPI(title="caseassist", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+    app = FastAPI(title="caseassist", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     errors.install(app)
     for module in (recordings, notes, admin, health):

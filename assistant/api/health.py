@@ -29,5 +29,6 @@ def ready(request: Request):
     checks["profile"] = state.settings.profile
     checks["worker"] = "running" if getattr(state, "runner", None) else "off"
     ok = checks["database"] == "ok" and engines is not None
-    return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks},
-                        status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
+    )

@@ -10,7 +10,6 @@ from assistant import notes as notes_mod
 from assistant.api import schemas
 from assistant.api.deps import CipherDep, CurrentUser, SessionDep
 from assistant.api.recordings import audit, authorize
-from assistant.domain import Transcript
 from assistant.errors import NoteLocked, NotFound
 from assistant.storage import repo
 from assistant.templates import load_template
@@ -37,8 +36,7 @@ def _body_for(session, note, rec, user, reidentify: bool, cipher) -> dict:
     body = repo.latest_revision(session=session, note_id=note.id).body
     if reidentify:
         authorize("note.reidentify", user, owner_id=rec.owner_id)
-        mapping = repo.load_mapping(session=session, recording_id=rec.id,
-                                    cipher=cipher)
+        mapping = repo.load_mapping(session=session, recording_id=rec.id, cipher=cipher)
         body = notes_mod.reidentify_body(body, mapping)
     return body
 
@@ -46,21 +44,33 @@ def _body_for(session, note, rec, user, reidentify: bool, cipher) -> dict:
 def _view(session, note, body: dict, *, reidentified: bool) -> schemas.NoteView:
     revisions = repo.list_revisions(session=session, note_id=note.id)
     return schemas.NoteView(
-        note_id=note.id, recording_id=note.recording_id, template=note.template,
-        template_version=note.template_version, status=note.status,
-        revision=revisions[-1].number, sections=body["sections"],
-        revisions=[schemas.Revision(number=r.number, author=r.author_id or "ai",
-                                    created_at=r.created_at) for r in revisions],
-        provenance=note.provenance, approved_at=note.approved_at,
-        edit_distance=note.edit_distance, reidentified=reidentified,
+        note_id=note.id,
+        recording_id=note.recording_id,
+        template=note.template,
+        template_version=note.template_version,
+        status=note.status,
+        revision=revisions[-1].number,
+        sections=body["sections"],
+        revisions=[
+            schemas.Revision(number=r.number, author=r.author_id or "ai", created_at=r.created_at)
+            for r in revisions
+        ],
+        provenance=note.provenance,
+        approved_at=note.approved_at,
+        edit_distance=note.edit_distance,
+        reidentified=reidentified,
     )
 
 
 @router.get("/{note_id}", response_model=schemas.NoteView, summary="Read a note")
-def get_note(note_id: str, request: Request, user: CurrentUser, session: SessionDep,
-             cipher: CipherDep,
-             reidentify: bool = Query(False, description="owner only: show real names")
-             ) -> schemas.NoteView:
+def get_note(
+    note_id: str,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    cipher: CipherDep,
+    reidentify: bool = Query(False, description="owner only: show real names"),
+) -> schemas.NoteView:
     note, rec = _load(session, note_id, user, "note.view")
     body = _body_for(session, note, rec, user, reidentify, cipher)
     audit(session, request, user, "note.view", "note", note.id, reidentified=reidentify)
@@ -68,26 +78,30 @@ def get_note(note_id: str, request: Request, user: CurrentUser, session: Session
 
 
 @router.patch("/{note_id}", response_model=schemas.NoteView, summary="Edit a note")
-def edit_note(note_id: str, edit: schemas.NoteEdit, request: Request, user: CurrentUser,
-              session: SessionDep) -> schemas.NoteView:
+def edit_note(
+    note_id: str, edit: schemas.NoteEdit, request: Request, user: CurrentUser, session: SessionDep
+) -> schemas.NoteView:
     """Replace the note's content with ``sections``: a new revision. Earlier revisions,
     including the AI draft (revision 1), are kept. An approved note cannot be edited."""
     note, rec = _load(session, note_id, user, "note.edit")
     if note.status == "approved":
         raise NoteLocked("This note is approved and locked; it cannot be edited.")
     template = load_template(note.template, note.template_version)
-    transcript = Transcript.model_validate(
-        repo.find_transcript(session=session, recording_id=rec.id, kind="raw"))
-    body = notes_mod.validate_edit([s.model_dump(mode="json") for s in edit.sections],
-                                   template=template, segment_ids=transcript.segment_ids)
+    transcript = repo.get_transcript(session=session, recording_id=rec.id, kind="raw")
+    body = notes_mod.validate_edit(
+        [s.model_dump(mode="json") for s in edit.sections],
+        template=template,
+        segment_ids=transcript.segment_ids,
+    )
     rev = repo.add_revision(session=session, note_id=note.id, body=body, author_id=user.id)
     audit(session, request, user, "note.edit", "note", note.id, revision=rev.number)
     return _view(session, note, body, reidentified=False)
 
 
 @router.post("/{note_id}/approve", response_model=schemas.NoteView, summary="Approve (locks)")
-def approve_note(note_id: str, request: Request, user: CurrentUser,
-                 session: SessionDep) -> schemas.NoteView:
+def approve_note(
+    note_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> schemas.NoteView:
     note, rec = _load(session, note_id, user, "note.approve")
     if note.status == "approved":
         raise NoteLocked("This note is already approved.")
@@ -100,22 +114,41 @@ def approve_note(note_id: str, request: Request, user: CurrentUser,
 
 
 @router.get("/{note_id}/export", summary="Export for the case management system")
-def export_note(note_id: str, request: Request, user: CurrentUser, session: SessionDep,
-                cipher: CipherDep,
-                format: Literal["md", "txt", "json"] = "md",
-                reidentify: bool = Query(False, description="owner only: real names")
-                ) -> Response:
+def export_note(
+    note_id: str,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    cipher: CipherDep,
+    format: Literal["md", "txt", "json"] = "md",
+    reidentify: bool = Query(False, description="owner only: real names"),
+) -> Response:
     note, rec = _load(session, note_id, user, "note.export")
     body = _body_for(session, note, rec, user, reidentify, cipher)
-    meta = {"note_id": note.id, "status": note.status, "template": note.template,
-            "template_version": note.template_version,
-            "visit_date": rec.visit_date.isoformat() if rec.visit_date else None,
-            "visit_type": rec.visit_type,
-            "approved_at": note.approved_at.isoformat() if note.approved_at else None,
-            "model": note.provenance.get("model"), "prompt_sha256":
-            note.provenance.get("prompt_sha256")}
+    meta = {
+        "note_id": note.id,
+        "status": note.status,
+        "template": note.template,
+        "template_version": note.template_version,
+        "visit_date": rec.visit_date.isoformat() if rec.visit_date else None,
+        "visit_type": rec.visit_type,
+        "approved_at": note.approved_at.isoformat() if note.approved_at else None,
+        "model": note.provenance.get("model"),
+        "prompt_sha256": note.provenance.get("prompt_sha256"),
+    }
     content, media_type = notes_mod.export(body, format, title="Visit record", meta=meta)
-    audit(session, request, user, "note.export", "note", note.id, format=format,
-          reidentified=reidentify)
-    return Response(content, media_type=media_type, headers={
-        "Content-Disposition": f'attachment; filename="note-{note.id}.{format}"'})
+    audit(
+        session,
+        request,
+        user,
+        "note.export",
+        "note",
+        note.id,
+        format=format,
+        reidentified=reidentify,
+    )
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="note-{note.id}.{format}"'},
+    )

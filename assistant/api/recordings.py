@@ -32,16 +32,31 @@ SYNC_SPEECH_CHECK_MAX_S = 600
 UPLOAD_FORM = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": ["audio"],
-            "properties": {
-                "audio": {"type": "string", "format": "binary",
-                          "description": "WAV, FLAC, MP3, OGG/Opus, M4A/AAC or WebM audio"},
-                "visit_type": {"type": "string", "description": "e.g. 'child protection visit'"},
-                "visit_date": {"type": "string", "format": "date"},
-                "template": {"type": "string", "description": "note template, e.g. visit_note"},
-                "language": {"type": "string", "description": "'en' (default) or 'auto'"},
-            }}}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["audio"],
+                    "properties": {
+                        "audio": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "WAV, FLAC, MP3, OGG/Opus, M4A/AAC or WebM audio",
+                        },
+                        "visit_type": {
+                            "type": "string",
+                            "description": "e.g. 'child protection visit'",
+                        },
+                        "visit_date": {"type": "string", "format": "date"},
+                        "template": {
+                            "type": "string",
+                            "description": "note template, e.g. visit_note",
+                        },
+                        "language": {"type": "string", "description": "'en' (default) or 'auto'"},
+                    },
+                }
+            }
+        },
     }
 }
 
@@ -65,16 +80,30 @@ def load_recording(session, recording_id: str, user, action: str):
     return rec
 
 
-def audit(session, request: Request, user, action: str, object_type: str, object_id: str,
-          **details) -> None:
-    repo.add_audit(session=session, actor_id=user.id, action=action, object_type=object_type,
-                   object_id=object_id, request_id=request_id(request), details=details)
+def audit(
+    session, request: Request, user, action: str, object_type: str, object_id: str, **details
+) -> None:
+    repo.add_audit(
+        session=session,
+        actor_id=user.id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        request_id=request_id(request),
+        details=details,
+    )
 
 
-@router.post("/recordings", status_code=202, response_model=schemas.UploadAccepted,
-             openapi_extra=UPLOAD_FORM, summary="Upload a visit recording")
-async def upload_recording(request: Request, user: CurrentUser, session: SessionDep,
-                           settings: SettingsDep) -> schemas.UploadAccepted:
+@router.post(
+    "/recordings",
+    status_code=202,
+    response_model=schemas.UploadAccepted,
+    openapi_extra=UPLOAD_FORM,
+    summary="Upload a visit recording",
+)
+async def upload_recording(
+    request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> schemas.UploadAccepted:
     """Stream the recording to disk, check it is real, non-empty audio within the limits, and
     queue a job. The file is on disk and recorded before this answers."""
     authorize("recording.upload", user, owner_id=user.id)
@@ -83,8 +112,9 @@ async def upload_recording(request: Request, user: CurrentUser, session: Session
     upload = await receive_upload(request, part, max_bytes=settings.max_upload_bytes)
     try:
         meta = _form_meta(upload.fields, settings)
-        info = await run_in_threadpool(audio_mod.probe, part,
-                                       max_duration_s=settings.max_duration_s)
+        info = await run_in_threadpool(
+            audio_mod.probe, part, max_duration_s=settings.max_duration_s
+        )
         if info.duration_s <= SYNC_SPEECH_CHECK_MAX_S:
             pcm = await run_in_threadpool(audio_mod.load_pcm16k, part)
             if not await run_in_threadpool(audio_mod.has_speech, pcm):
@@ -96,14 +126,31 @@ async def upload_recording(request: Request, user: CurrentUser, session: Session
         raise
     try:
         rec = repo.create_recording(
-            session=session, recording_id=recording_id, owner_id=user.id,
-            visit_type=meta.visit_type, visit_date=meta.visit_date, template=meta.template,
-            language=meta.language, audio_path=str(final), audio_sha256=upload.sha256,
-            size_bytes=upload.size, duration_s=info.duration_s, format=info.format,
+            session=session,
+            recording_id=recording_id,
+            owner_id=user.id,
+            visit_type=meta.visit_type,
+            visit_date=meta.visit_date,
+            template=meta.template,
+            language=meta.language,
+            audio_path=str(final),
+            audio_sha256=upload.sha256,
+            size_bytes=upload.size,
+            duration_s=info.duration_s,
+            format=info.format,
         )
         job = repo.create_job(session=session, recording_id=rec.id)
-        audit(session, request, user, "recording.upload", "recording", rec.id,
-              size_bytes=upload.size, duration_s=round(info.duration_s, 1), format=info.format)
+        audit(
+            session,
+            request,
+            user,
+            "recording.upload",
+            "recording",
+            rec.id,
+            size_bytes=upload.size,
+            duration_s=round(info.duration_s, 1),
+            format=info.format,
+        )
         session.commit()
     except BaseException:
         session.rollback()
@@ -118,16 +165,21 @@ def _form_meta(fields: dict[str, str], settings) -> schemas.RecordingMeta:
     load_template(template)  # UnknownTemplate -> 422 before anything is stored
     language = fields.get("language") or settings.language
     if language != "auto" and not (2 <= len(language) <= 3 and language.isalpha()):
-        raise BadInput("language must be a language code such as 'en', or 'auto'.",
-                       code="invalid_language")
+        raise BadInput(
+            "language must be a language code such as 'en', or 'auto'.", code="invalid_language"
+        )
     visit_date = None
     if fields.get("visit_date"):
         try:
             visit_date = date.fromisoformat(fields["visit_date"])
         except ValueError:
             raise BadInput("visit_date must be YYYY-MM-DD.", code="invalid_date") from None
-    return schemas.RecordingMeta(visit_type=fields.get("visit_type") or None,
-                                 visit_date=visit_date, template=template, language=language)
+    return schemas.RecordingMeta(
+        visit_type=fields.get("visit_type") or None,
+        visit_date=visit_date,
+        template=template,
+        language=language,
+    )
 
 
 @router.get("/jobs/{job_id}", response_model=schemas.JobView, summary="Job status")
@@ -142,45 +194,59 @@ def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobV
     status = job.status
     stage_progress = job.progress or 0.0
     return schemas.JobView(
-        job_id=job.id, recording_id=job.recording_id, status=status, stage=job.stage,
+        job_id=job.id,
+        recording_id=job.recording_id,
+        status=status,
+        stage=job.stage,
         stage_progress=stage_progress,
-        eta_s=estimate_remaining_s(status=status, stage_progress=stage_progress,
-                                   duration_s=rec.duration_s or 0.0,
-                                   learned_rtf=repo.mean_stage_rtf(session=session)),
+        eta_s=estimate_remaining_s(
+            status=status,
+            stage_progress=stage_progress,
+            duration_s=rec.duration_s or 0.0,
+            learned_rtf=repo.mean_stage_rtf(session=session),
+        ),
         attempts=job.attempts,
-        error=(schemas.JobError(code=job.error_code, message=job.error_message or "")
-               if status == JobStatus.FAILED.value else None),
-        note_id=job.note_id, timings=job.timings or {},
-        created_at=job.created_at, updated_at=job.updated_at,
+        error=(
+            schemas.JobError(code=job.error_code, message=job.error_message or "")
+            if status == JobStatus.FAILED.value
+            else None
+        ),
+        note_id=job.note_id,
+        timings=job.timings or {},
+        created_at=job.created_at,
+        updated_at=job.updated_at,
     )
 
 
 @router.get("/recordings/{recording_id}/transcript", summary="Transcript (owner only)")
-def get_transcript(recording_id: str, request: Request, user: CurrentUser,
-                   session: SessionDep) -> dict:
+def get_transcript(
+    recording_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> dict:
     """The identifying transcript, with word timings and confidences. Owner only."""
     rec = load_recording(session, recording_id, user, "transcript.view")
-    body = repo.find_transcript(session=session, recording_id=rec.id, kind="raw")
-    if body is None:
+    transcript = repo.find_transcript(session=session, recording_id=rec.id, kind="raw")
+    if transcript is None:
         raise NotFound("The transcript is not ready yet.", code="not_ready")
     audit(session, request, user, "transcript.view", "recording", rec.id, kind="raw")
-    return body
+    return transcript.model_dump(mode="json")
 
 
 @router.get("/recordings/{recording_id}/transcript/redacted", summary="Redacted transcript")
-def get_redacted_transcript(recording_id: str, request: Request, user: CurrentUser,
-                            session: SessionDep) -> dict:
+def get_redacted_transcript(
+    recording_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> dict:
     rec = load_recording(session, recording_id, user, "transcript.redacted.view")
-    body = repo.find_transcript(session=session, recording_id=rec.id, kind="redacted")
-    if body is None:
+    redacted = repo.find_transcript(session=session, recording_id=rec.id, kind="redacted")
+    if redacted is None:
         raise NotFound("The redacted transcript is not ready yet.", code="not_ready")
     audit(session, request, user, "transcript.view", "recording", rec.id, kind="redacted")
-    return body
+    return redacted.model_dump(mode="json")
 
 
 @router.delete("/recordings/{recording_id}", status_code=204, summary="Erase a recording")
-def erase_recording(recording_id: str, request: Request, user: CurrentUser,
-                    session: SessionDep) -> Response:
+def erase_recording(
+    recording_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> Response:
     """Erase the audio, transcripts, notes and name mapping. An audit record stays."""
     rec = load_recording(session, recording_id, user, "recording.erase")
     paths = repo.erase_recording(session=session, recording_id=rec.id)

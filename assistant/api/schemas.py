@@ -44,9 +44,11 @@ class StatementIn(BaseModel):
     text: str = Field(min_length=1, max_length=5000)
     kind: StatementKind = StatementKind.REPORTED
     speaker: str | None = Field(None, max_length=200)
-    evidence: list[str] = Field(default_factory=list, max_length=50,
-                                description="transcript segment ids; may be empty for text "
-                                            "the practitioner adds")
+    evidence: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="transcript segment ids; may be empty for text the practitioner adds",
+    )
 
 
 class SectionIn(BaseModel):
@@ -76,8 +78,9 @@ class NoteView(BaseModel):
     revisions: list[Revision]
     provenance: dict
     approved_at: datetime | None
-    edit_distance: int | None = Field(None, description="characters changed between the AI "
-                                                         "draft and the approved note")
+    edit_distance: int | None = Field(
+        None, description="characters changed between the AI draft and the approved note"
+    )
     reidentified: bool = False
 
 

@@ -42,9 +42,17 @@ async def receive_upload(request: Request, dest: Path, *, max_bytes: int) -> Par
         raise RecordingTooLarge(_too_large(max_bytes))
 
     result = ParsedUpload()
-    state: dict = {"name": None, "is_file": False, "buf": bytearray(), "fh": None,
-                   "hash": hashlib.sha256(), "headers": {}, "hf": b"", "hv": b"",
-                   "error": None}
+    state: dict = {
+        "name": None,
+        "is_file": False,
+        "buf": bytearray(),
+        "fh": None,
+        "hash": hashlib.sha256(),
+        "headers": {},
+        "hf": b"",
+        "hv": b"",
+        "error": None,
+    }
 
     def on_part_begin() -> None:
         state.update(name=None, is_file=False, buf=bytearray(), headers={})
@@ -66,8 +74,9 @@ async def receive_upload(request: Request, dest: Path, *, max_bytes: int) -> Par
         state["is_file"] = name == FILE_FIELD
         if state["is_file"]:
             if state["fh"] is not None:
-                state["error"] = BadInput("Send exactly one 'audio' file per request.",
-                                          code="multiple_files")
+                state["error"] = BadInput(
+                    "Send exactly one 'audio' file per request.", code="multiple_files"
+                )
                 return
             dest.parent.mkdir(parents=True, exist_ok=True)
             state["fh"] = dest.open("wb")
@@ -86,8 +95,9 @@ async def receive_upload(request: Request, dest: Path, *, max_bytes: int) -> Par
         else:
             state["buf"] += chunk
             if len(state["buf"]) > FIELD_LIMIT:
-                state["error"] = BadInput(f"Form field '{state['name']}' is too long.",
-                                          code="field_too_long")
+                state["error"] = BadInput(
+                    f"Form field '{state['name']}' is too long.", code="field_too_long"
+                )
 
     def on_part_end() -> None:
         if not state["is_file"] and state["name"] and not state["error"]:
@@ -96,9 +106,12 @@ async def receive_upload(request: Request, dest: Path, *, max_bytes: int) -> Par
     parser = MultipartParser(
         params[b"boundary"],
         callbacks={
-            "on_part_begin": on_part_begin, "on_part_data": on_part_data,
-            "on_part_end": on_part_end, "on_header_field": on_header_field,
-            "on_header_value": on_header_value, "on_header_end": on_header_end,
+            "on_part_begin": on_part_begin,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
             "on_headers_finished": on_headers_finished,
         },
     )

@@ -133,7 +133,7 @@ class Recording(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    visit_type: Mapped[str] = mapped_column(String(64))
+    visit_type: Mapped[str | None] = mapped_column(String(64))
     visit_date: Mapped[date | None] = mapped_column(Date)
     template: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(16))

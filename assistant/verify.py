@@ -1,0 +1,837 @@
+"""Verification stage: DraftNote -> (DraftNote with findings, VerificationReport), checked in code.
+
+Why in code: AI case-recording tools have been found inventing things nobody said (a reference
+to suicidal ideation) and garbling what a child did say. Asking the model whether it made
+something up is no check, so every statement is compared, deterministically and without a
+model, with the text of the transcript segments it cites. Nothing is deleted here: a statement
+that fails a check keeps its place and gains a flag, so the practitioner sees it as unverified
+rather than as fact (red-flag claims are gated separately by :mod:`assistant.safeguarding`).
+
+Rules, in the order they run (flag in brackets; ``<reason>`` is a :class:`Reason`):
+
+* **evidence** (``unsupported:no_evidence``, ``unsupported:unknown_evidence``): a statement must
+  cite at least one segment of this transcript.
+* **quotes** (``quote_not_found``, ``evidence_corrected``): words inside quotation marks, and the
+  whole text of a ``direct_quote`` without them, must occur verbatim in the transcript after
+  normalising case, punctuation, whitespace, curly quotes, contractions ("don't" = "do not"),
+  single number words ("two" = "2") and fillers ("um", "er"). An ellipsis splits a quote into
+  parts that must each be found. Found only in other segments: the evidence is replaced by the
+  segments where it was found (``evidence_corrected``) and the other checks use those.
+* **placeholder** (``unsupported:placeholder``): every ``[PERSON_1]``-style placeholder in the
+  statement appears in a cited segment's text or speaker label.
+* **number** (``unsupported:number``): every number in the statement (digits, number words,
+  ordinals, times, ages, dates) appears in the cited segments. The statement is read strictly
+  ("one" counts only where it is plainly a number: "one o'clock", "twenty-one"; "first" only in
+  a date) and the evidence generously ("one", "once", "twice", "half past", "3pm" = 15), so a
+  difference is a real difference.
+* **negation** (``unsupported:negation``): a statement with a negation ("not", "never", "no",
+  "n't", "nobody", "denied", "refused", "without", "unsafe" ...) needs one in its evidence, and
+  the words it negates must not appear in the evidence only un-negated; a statement that
+  asserts words the evidence uses only under a negation has flipped polarity. A negation
+  governs the next :data:`NEGATION_WINDOW` words of its clause.
+* **content** (``unsupported:content``): at least :data:`CONTENT_SUPPORT_THRESHOLD` of the
+  statement's distinct content words (stopwords, reporting verbs such as "said" and the
+  attribution before them dropped) are found in the cited segments by light stem, with a small
+  synonym table (mum = mother, scared = frightened, hurt = harm ...) and prefix tolerance.
+  Pass a loaded spaCy pipeline as ``nlp`` to compare by lemma as well.
+* **speaker** (``unsupported:speaker``): a reported, opinion or quoted statement attributed to a
+  speaker should cite at least one segment that speaker said (or that names them).
+* **low confidence** (``low_confidence_words``): the statement uses a word the recogniser was
+  unsure of in a cited segment (content words, numbers and negations; not "the" or "and").
+
+``evidence_corrected`` and ``low_confidence_words`` are warnings: the statement still counts as
+supported. Running ``verify_note`` again replaces this module's earlier findings (except
+``evidence_corrected``, which records a change already made) and keeps other modules' flags.
+
+Nothing here logs, raises or reports statement or transcript text: the report holds section
+keys, indexes, reasons and counts only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.domain import (
+    DraftNote,
+    RedactedSegment,
+    RedactedTranscript,
+    Statement,
+    StatementKind,
+)
+
+CONTENT_SUPPORT_THRESHOLD = 0.5
+"""Share of a statement's distinct content words that must be found in its cited segments.
+0.5 lets a statement paraphrase ("the child said she likes school" for "I like it at school")
+while catching one that is mostly about something the evidence does not mention."""
+NEGATION_WINDOW = 5
+"""Words after a negation cue that it governs (stopping at punctuation and "but"/"because")."""
+PREFIX_MATCH_MIN = 4
+"""Two stems match when one begins with the other and the shorter has at least this many letters
+("frighten"/"frightening", "happi"/"happiness")."""
+
+FLAG_UNSUPPORTED_PREFIX = "unsupported:"
+FLAG_QUOTE_NOT_FOUND = "quote_not_found"
+FLAG_EVIDENCE_CORRECTED = "evidence_corrected"
+FLAG_LOW_CONFIDENCE = "low_confidence_words"
+
+
+class Reason(StrEnum):
+    """Why a statement is unsupported. Stable: flags and report counts use these values."""
+
+    NO_EVIDENCE = "no_evidence"
+    UNKNOWN_EVIDENCE = "unknown_evidence"
+    QUOTE_NOT_FOUND = "quote_not_found"
+    PLACEHOLDER = "placeholder"
+    NUMBER = "number"
+    NEGATION = "negation"
+    CONTENT = "content"
+    SPEAKER = "speaker"
+
+
+def flag_for(reason: Reason) -> str:
+    """The flag a statement carries for ``reason``: ``quote_not_found`` or ``unsupported:<reason>``."""
+    if reason is Reason.QUOTE_NOT_FOUND:
+        return FLAG_QUOTE_NOT_FOUND
+    return f"{FLAG_UNSUPPORTED_PREFIX}{reason.value}"
+
+
+_OWN_FLAGS = frozenset({flag_for(r) for r in Reason} | {FLAG_LOW_CONFIDENCE})
+"""Findings recomputed on every run (``evidence_corrected`` is history and stays)."""
+
+
+# --- report ---------------------------------------------------------------------------------
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StatementCheck(_Frozen):
+    """The result for one statement, addressed by section key and index; no text."""
+
+    section: str
+    index: int
+    reasons: tuple[Reason, ...] = ()
+    content_support: float = 1.0
+    evidence_corrected: bool = False
+    low_confidence: bool = False
+
+    @property
+    def supported(self) -> bool:
+        return not self.reasons
+
+
+class VerificationReport(_Frozen):
+    """What verification found, safe to log: keys, indexes, reasons and counts only."""
+
+    threshold: float
+    results: tuple[StatementCheck, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    @property
+    def supported(self) -> int:
+        return sum(r.supported for r in self.results)
+
+    @property
+    def unsupported(self) -> int:
+        return self.total - self.supported
+
+    @property
+    def by_reason(self) -> dict[str, int]:
+        counts = Counter(reason.value for r in self.results for reason in r.reasons)
+        return {reason.value: counts[reason.value] for reason in Reason}
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for logs and metrics."""
+        return {
+            "total": self.total,
+            "supported": self.supported,
+            "unsupported": self.unsupported,
+            "by_reason": self.by_reason,
+            "evidence_corrected": sum(r.evidence_corrected for r in self.results),
+            "low_confidence_words": sum(r.low_confidence for r in self.results),
+            "threshold": self.threshold,
+        }
+
+
+# --- text -----------------------------------------------------------------------------------
+PLACEHOLDER_RE = re.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]")
+_TRANSLATE = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u201c": '"', "\u201d": '"',
+     "\u00a0": " ", "\u2013": "-", "\u2014": "-"}
+)
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[.,;:!?]")
+_BOUNDARY = frozenset(".,;:!?")
+_CLITICS = ("'s", "'re", "'ve", "'ll", "'d", "'m")
+
+
+def normalise(text: str) -> str:
+    """Straight apostrophes and quotes, plain spaces and hyphens (same length as the input)."""
+    return text.translate(_TRANSLATE)
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-case words, numbers and clause punctuation, placeholders removed."""
+    return _TOKEN_RE.findall(PLACEHOLDER_RE.sub(" ", normalise(text)).casefold())
+
+
+_STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing done down during each either else
+    ever every few for from further get gets getting got had has have having he her here hers
+    herself him himself his how i if in into is it its itself just let lets may me might
+    more most much must my myself of off on once only or other our ours ourselves out over own
+    quite rather really same she should so some such than that the their theirs them themselves
+    themself then there these they this those through to too under until up upon us very was we
+    well were what when where whether which while who whom whose why will with would yeah yes
+    yet you your yours yourself yourselves self okay ok oh um umm uh er erm hmm mm ah
+    said says say saying told tell tells telling reported reports stated states explained
+    explains described describes shared shares expressed expresses mentioned mentions added
+    adds confirmed confirms noted notes observed observes commented replied responded asked
+    asks answered indicated informed advised discussed agreed agrees agree spoke talked
+    disclosed practitioner worker sw social visit next""".split()
+)
+"""Words that carry no claim: function words, fillers, reporting verbs ("said", "explained")
+and the roles a note uses to attribute ("the social worker"), and the frame of a note ("next
+visit")."""
+_REPORTING = frozenset(
+    "said says told tells reported stated explained described shared expressed mentioned added "
+    "confirmed noted observed commented replied responded asked answered indicated agreed "
+    "informed advised disclosed".split()
+)
+
+_NEGATION_CUES = frozenset(
+    """no not never nobody nothing none neither nor nowhere cannot without
+    dont doesnt didnt isnt wasnt arent werent havent hasnt hadnt wont wouldnt couldnt shouldnt
+    cant aint mustnt neednt deny denies denied denying refuse refuses refused refusing decline
+    declines declined declining unable lack lacks lacked lacking""".split()
+)
+"""Negation cues; any word ending in "n't" is one too. Denial and refusal count both ways, so
+"she denied hitting him" supports "she did not hit him" and contradicts "she hit him"."""
+_UN_WORDS = {
+    "unhappy": "happy", "unsafe": "safe", "unwell": "well", "unkind": "kind",
+    "unfair": "fair", "uncomfortable": "comfortable", "unsure": "sure", "unloved": "loved",
+    "unwanted": "wanted", "unsettled": "settled", "unclean": "clean", "unwashed": "washed",
+}
+"""Negated adjectives read as a cue plus the base word ("unsafe" = "not safe")."""
+_CLAUSE_BREAKS = frozenset(
+    "but because cos although though however whereas except and so then when whenever while "
+    "if after before since until unless where who which".split()
+)
+"""Words that start a new clause and so end a negation's scope: in "I don't feel safe when dad
+is shouting" the shouting is asserted, not denied."""
+_SCOPE_ENDERS = frozenset("stop stopped stopping know sure remember only just matter doubt".split())
+"""After these a cue's scope ends: "won't stop hitting her" says the hitting goes on, and
+"I don't know" or "not only" negate nothing that follows."""
+_INTERJECTION_NEXT = frozenset(
+    "i i'm he she they we you it it's he's she's they're yes no nah".split()
+)
+
+
+def _is_cue(tok: str) -> bool:
+    return tok in _NEGATION_CUES or tok.endswith("n't") or tok in _UN_WORDS
+
+
+def _cue_at(tokens: Sequence[str], i: int) -> bool:
+    """Whether tokens[i] negates; "no" before a pause or a pronoun is an answer, not a negation
+    ("No, he hit me", "no I like it")."""
+    tok = tokens[i]
+    if not _is_cue(tok):
+        return False
+    if tok in ("no", "nah"):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else "."
+        return not (nxt in _BOUNDARY or nxt in _INTERJECTION_NEXT)
+    return True
+
+
+# --- stems ----------------------------------------------------------------------------------
+_IRREGULAR = dict(
+    pair.split(":")
+    for pair in """went:go gone:go goes:go saw:see seen:see felt:feel left:leave took:take
+    taken:take came:come gave:give given:give ate:eat eaten:eat slept:sleep kept:keep
+    bought:buy brought:bring thought:think fought:fight caught:catch knew:know known:know
+    made:make found:find lost:lose sat:sit stood:stand wore:wear worn:wear wrote:write
+    written:write drank:drink drunk:drink ran:run spoke:speak spoken:speak broke:break
+    broken:break fell:fall fallen:fall hid:hide hidden:hide threw:throw thrown:throw
+    began:begin begun:begin sent:send spent:spend met:meet paid:pay sold:sell heard:hear
+    meant:mean held:hold built:build understood:understand woke:wake children:child
+    kids:kid men:man women:woman people:person teeth:tooth feet:foot wives:wife
+    knives:knife lives:live better:good best:good worse:bad worst:bad beaten:beat
+    bled:bleed fed:feed fled:flee drove:drive driven:drive rode:ride stole:steal stolen:steal
+    shook:shake forgot:forget forgotten:forget chose:choose grew:grow grown:grow flew:fly
+    drew:draw drawn:draw hung:hang struck:strike swore:swear sworn:swear tore:tear torn:tear
+    won:win dying:die died:die dies:die lying:lie lied:lie tying:tie""".split()
+)
+
+
+def stem(word: str) -> str:
+    """A light, deterministic stem: irregular forms, plurals, -ing/-ed, final -e and -y.
+    Both sides of every comparison go through it, so consistency matters more than
+    linguistic accuracy ("make", "making", "made" -> "mak")."""
+    w = _IRREGULAR.get(word, word)
+    for clitic in _CLITICS:
+        if w.endswith(clitic):
+            w = w[: -len(clitic)]
+            break
+    w = _IRREGULAR.get(w, w)
+    if len(w) <= 3:
+        return w
+    if w.endswith(("ies", "ied")) and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if w.endswith("ing") and len(w) >= 6:
+        w = _undouble(w[:-3])
+    elif w.endswith("ed") and not w.endswith("eed") and len(w) >= 5:
+        w = _undouble(w[:-2])
+    if w.endswith("e") and len(w) > 3:
+        w = w[:-1]
+    if w.endswith("y") and len(w) > 3:
+        w = w[:-1] + "i"
+    return w
+
+
+def _undouble(w: str) -> str:
+    if len(w) >= 4 and w[-1] == w[-2] and w[-1] not in "lsz":
+        return w[:-1]
+    return w
+
+
+_SYNONYM_GROUPS = (
+    "mum mummy mam mammy mom mommy mother",
+    "dad daddy father",
+    "nan nana nanna gran granny grandma grandmother nanny",
+    "grandad granddad grandpa grandfather",
+    "child kid kiddie",
+    "brother bro",
+    "sister sis",
+    "tv telly television",
+    "fine alright",
+    "scared frightened afraid terrified scary fright",
+    "sad upset",
+    "happy glad pleased",
+    "angry cross mad",
+    "worry worried anxious nervous concern concerned",
+    "hurt harm injure injury",
+    "home house",
+    "toilet loo bathroom",
+    "friend mate pal",
+    "shout yell",
+    "tired exhausted sleepy",
+    "like love enjoy",
+    "hate dislike",
+    "phone mobile",
+    "doctor gp",
+    "baby infant",
+)
+"""Small, reviewable synonym groups. Deliberately absent: violence verbs (a slap is not a
+punch), kinds of abuse and anything a practitioner must record in the speaker's own terms."""
+_CANON = {stem(w): stem(group.split()[0]) for group in _SYNONYM_GROUPS for w in group.split()}
+
+
+def _canon(token: str) -> str:
+    s = stem(token)
+    return _CANON.get(s, s)
+
+
+def _matching(s: str, pool: Iterable[str]) -> set[str]:
+    """Stems in ``pool`` that match ``s`` exactly or by prefix (see PREFIX_MATCH_MIN)."""
+    found = set()
+    for p in pool:
+        if p == s or (
+            min(len(p), len(s)) >= PREFIX_MATCH_MIN and (p.startswith(s) or s.startswith(p))
+        ):
+            found.add(p)
+    return found
+
+
+def _content(tok: str) -> bool:
+    return (
+        tok not in _BOUNDARY
+        and tok not in _STOPWORDS
+        and not _is_cue(tok)
+        and not tok[0].isdigit()
+        and tok not in _NUMBER_WORDS
+        and len(tok) > 1
+    )
+
+
+# --- numbers --------------------------------------------------------------------------------
+_UNITS = dict(zip(
+    "zero one two three four five six seven eight nine".split(), range(10), strict=True))
+_TEENS = dict(zip(
+    "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split(),
+    range(10, 20), strict=True))
+_TENS = dict(zip(
+    "twenty thirty forty fifty sixty seventy eighty ninety".split(), range(20, 100, 10),
+    strict=True))
+_SCALES = {"hundred": 100, "thousand": 1000}
+_ORDINALS = dict(zip(
+    ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+     "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
+     "thirtieth").split(), [*range(1, 21), 30], strict=True))
+_NUMBER_WORDS = frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) | frozenset(_SCALES) | (
+    frozenset(_ORDINALS)) | {"once", "twice", "dozen", "half", "quarter"}
+_ONE_UNITS = frozenset(
+    "o'clock oclock year years month months week weeks day days night nights hour hours minute "
+    "minutes time times pm am".split()
+)
+_ONE_BEFORE = frozenset("at aged age about around by until till".split())
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december".split()
+)
+_TIME_RE = re.compile(r"(?<![\w.])(\d{1,2})[:.](\d{2})(?!\d)\s*([ap]\.?m\b\.?)?")
+_DIGITS_RE = re.compile(r"(?<![a-z0-9.])(\d+(?:,\d{3})+|\d+)(?:\.(\d+))?\s*([ap]\.?m\b\.?)?")
+
+
+def _value(tok: str) -> tuple[str, int] | None:
+    for kind, table in (("unit", _UNITS), ("teen", _TEENS), ("tens", _TENS),
+                        ("scale", _SCALES), ("ordinal", _ORDINALS)):
+        if tok in table:
+            return kind, table[tok]
+    return None
+
+
+def numbers(text: str, *, generous: bool = False) -> set[str]:
+    """Numbers in ``text`` as canonical strings ("3", "2.5"). Strict (statements) or generous
+    (evidence): see the module docstring."""
+    out: set[str] = set()
+    low = PLACEHOLDER_RE.sub(" ", normalise(text)).casefold()
+
+    def add_hour(h: int, pm: bool) -> None:
+        out.add(str(h))
+        if generous and pm and 1 <= h <= 11:
+            out.add(str(h + 12))
+        if generous and 13 <= h <= 23:
+            out.add(str(h - 12))
+
+    def time(m: re.Match[str]) -> str:
+        add_hour(int(m.group(1)), bool(m.group(3) and m.group(3)[0] == "p"))
+        if int(m.group(2)):
+            out.add(str(int(m.group(2))))
+        return " "
+
+    low = _TIME_RE.sub(time, low)
+    for m in _DIGITS_RE.finditer(low):
+        whole = int(m.group(1).replace(",", ""))
+        if m.group(2):
+            out.add(f"{whole}.{m.group(2)}")
+        else:
+            add_hour(whole, bool(m.group(3) and m.group(3)[0] == "p"))
+    words = re.findall(r"[a-z]+(?:'[a-z]+)?", low)
+    out |= _word_numbers(words, generous=generous)
+    return out
+
+
+def _word_numbers(words: Sequence[str], *, generous: bool) -> set[str]:
+    out: set[str] = set()
+    current: int | None = None
+    last: str | None = None
+
+    def flush() -> None:
+        nonlocal current, last
+        if current is not None:
+            out.add(str(current))
+        current, last = None, None
+
+    for i, w in enumerate(words):
+        prev = words[i - 1] if i else ""
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w in ("half", "quarter") and nxt in ("past", "to"):
+            flush()
+            minutes = 30 if w == "half" else (15 if nxt == "past" else 45)
+            out.add(str(minutes))
+            hour = _value(words[i + 2]) if i + 2 < len(words) else None
+            if nxt == "to" and hour and hour[1] > 1:
+                out.add(str(hour[1] - 1))
+            continue
+        if generous and w in ("once", "twice", "dozen"):
+            flush()
+            out.add({"once": "1", "twice": "2", "dozen": "12"}[w])
+            continue
+        if w == "and" and current is not None and _value(nxt):
+            continue
+        v = _value(w)
+        if v is None:
+            flush()
+            continue
+        kind, val = v
+        if kind == "ordinal":
+            if current is not None and last == "tens" and val < 10:
+                current += val
+                flush()
+            else:
+                flush()
+                dated = nxt == "of" or nxt in _MONTHS or prev in _MONTHS
+                if generous or dated or val > 2:
+                    out.add(str(val))
+            continue
+        if kind == "scale":
+            current = (current or 1) * val
+            last = "scale"
+            continue
+        if current is not None and (
+            (last == "tens" and kind == "unit" and current % 10 == 0)
+            or (last == "scale" and kind in ("unit", "teen", "tens"))
+        ):
+            current += val
+            last = kind
+            continue
+        flush()
+        if (
+            w == "one"
+            and not generous
+            and not (_value(nxt) or nxt in _ONE_UNITS or prev in _ONE_BEFORE)
+        ):
+            continue  # "no one", "one of them", "the one": a pronoun, not a number
+        current, last = val, kind
+    flush()
+    return out
+
+
+# --- quotes ---------------------------------------------------------------------------------
+_QUOTED_RES = (
+    re.compile(r'"([^"]+)"'),
+    re.compile(r"(?:^|(?<=[\s(\[:,]))'(.+?)'(?=$|[\s).,;:!?\]])"),
+)
+_ELLIPSIS_RE = re.compile(r"\.\.\.+|\u2026")
+_QUOTE_TOKEN_RE = re.compile(r"\[[a-z][a-z0-9_]*_\d+\]|[a-z0-9]+(?:'[a-z]+)*")
+_EXPAND = {
+    "can't": "can not", "cannot": "can not", "won't": "will not", "shan't": "shall not",
+    "dont": "do not", "doesnt": "does not", "didnt": "did not", "isnt": "is not",
+    "wasnt": "was not", "arent": "are not", "werent": "were not", "havent": "have not",
+    "hasnt": "has not", "hadnt": "had not", "couldnt": "could not", "wouldnt": "would not",
+    "shouldnt": "should not", "cant": "can not", "im": "i am", "ive": "i have",
+    "youre": "you are", "theyre": "they are", "gonna": "going to", "wanna": "want to",
+    "gotta": "got to", "cos": "because", "coz": "because", "cause": "because", "ok": "okay",
+}
+_FILLERS = frozenset("um umm uh er erm hmm mm mmm ah".split())
+_SIMPLE_NUMBERS = {**{k: str(v) for k, v in _UNITS.items()}, **{k: str(v) for k, v in _TEENS.items()},
+                   **{k: str(v) for k, v in _TENS.items()}}
+
+
+def quote_tokens(text: str) -> list[str]:
+    """Tokens for verbatim comparison: case, punctuation and spacing ignored, contractions
+    expanded, single number words as digits, fillers dropped, placeholders kept whole."""
+    out: list[str] = []
+    for tok in _QUOTE_TOKEN_RE.findall(normalise(text).casefold()):
+        if tok in _EXPAND:
+            out.extend(_EXPAND[tok].split())
+        elif tok.endswith("n't"):
+            out.extend((tok[:-3], "not"))
+        elif tok.endswith(("'m", "'re", "'ve", "'ll")):
+            base, clitic = tok.rsplit("'", 1)
+            out.extend((base, {"m": "am", "re": "are", "ve": "have", "ll": "will"}[clitic]))
+        elif tok not in _FILLERS:
+            out.append(_SIMPLE_NUMBERS.get(tok, tok))
+    return out
+
+
+def quoted_spans(text: str) -> list[str]:
+    """The parts of ``text`` inside quotation marks (straight or curly, double or single)."""
+    text = normalise(text)
+    for pattern in _QUOTED_RES:
+        spans = [m.group(1) for m in pattern.finditer(text) if m.group(1).strip()]
+        if spans:
+            return spans
+    return []
+
+
+def _strip_attribution(tokens: list[str]) -> list[str] | None:
+    """Tokens after a leading "[PERSON_1] said (that)" when the reporting verb is near the
+    start; None when there is none."""
+    for i, tok in enumerate(tokens[:8]):
+        if tok in _REPORTING:
+            rest = tokens[i + 1 :]
+            return rest[1:] if rest[:1] == ["that"] else rest
+    return None
+
+
+class _QuoteIndex:
+    """The whole transcript as one token stream, each token knowing its segment."""
+
+    def __init__(self, segments: Sequence[RedactedSegment]):
+        self.tokens: list[str] = []
+        self.owner: list[str] = []
+        for seg in segments:
+            toks = quote_tokens(seg.text)
+            self.tokens.extend(toks)
+            self.owner.extend([seg.id] * len(toks))
+
+    def find(self, needle: Sequence[str]) -> list[frozenset[str]]:
+        """Segment ids covered by each occurrence of ``needle``, in transcript order."""
+        n = len(needle)
+        if not n:
+            return []
+        first = needle[0]
+        hits = []
+        for i, tok in enumerate(self.tokens):
+            if tok == first and self.tokens[i : i + n] == list(needle):
+                hits.append(frozenset(self.owner[i : i + n]))
+        return hits
+
+
+def _check_quotes(
+    st: Statement, index: _QuoteIndex, cited: frozenset[str]
+) -> tuple[bool, frozenset[str] | None]:
+    """(found, corrected evidence or None). A quote found in the cited segments wins over the
+    same words elsewhere; otherwise its first occurrence in the transcript is used."""
+    spans = quoted_spans(st.text)
+    if spans:
+        candidates = [[p for p in _ELLIPSIS_RE.split(span) if quote_tokens(p)] for span in spans]
+        parts = [p for c in candidates for p in c]
+        alternatives = [parts]
+    else:
+        whole = quote_tokens(st.text)
+        stripped = _strip_attribution(whole)
+        alternatives = [[st.text]]
+        if stripped:
+            alternatives.append([" ".join(stripped)])
+    if not any(alternatives):
+        return True, None
+    for parts in alternatives:
+        used: set[str] = set()
+        moved = False
+        for part in parts:
+            hits = index.find(quote_tokens(part))
+            if not hits:
+                break
+            inside = [h for h in hits if h <= cited]
+            if inside:
+                used |= inside[0]
+            else:
+                used |= hits[0]
+                moved = True
+        else:
+            return True, frozenset(used) if moved else None
+    return False, None
+
+
+# --- evidence -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _View:
+    """What the checks need from a piece of text, computed once."""
+
+    stems: frozenset[str]
+    negated: frozenset[str]
+    asserted: frozenset[str]
+    has_cue: bool
+    numbers: frozenset[str]
+    placeholders: frozenset[str]
+    words: frozenset[str]
+
+
+def _view(text: str, *, generous: bool, nlp: Any = None, content_text: str | None = None) -> _View:
+    toks = _tokens(text)
+    negated: set[str] = set()
+    asserted: set[str] = set()
+    has_cue = False
+    scope = 0
+    for i, tok in enumerate(toks):
+        if tok in _BOUNDARY or tok in _CLAUSE_BREAKS:
+            scope = 0
+            continue
+        if _cue_at(toks, i):
+            has_cue = True
+            scope = NEGATION_WINDOW
+            if tok in _UN_WORDS:
+                negated.add(_canon(_UN_WORDS[tok]))
+            continue
+        if _content(tok):
+            (negated if scope else asserted).add(_canon(tok))
+        if scope:
+            scope = 0 if tok in _SCOPE_ENDERS else scope - 1
+    stems = _content_stems(content_text if content_text is not None else text, nlp)
+    return _View(
+        stems=frozenset(stems),
+        negated=frozenset(negated),
+        asserted=frozenset(asserted),
+        has_cue=has_cue,
+        numbers=frozenset(numbers(text, generous=generous)),
+        placeholders=frozenset(PLACEHOLDER_RE.findall(text)),
+        words=frozenset(toks),
+    )
+
+
+def _content_stems(text: str, nlp: Any) -> set[str]:
+    toks = _tokens(text)
+    out = {_canon(_UN_WORDS.get(t, t)) for t in toks if _content(t) or t in _UN_WORDS}
+    if nlp is not None:  # lemmas as well: "children" -> "child", "better" -> "good"
+        doc = nlp(PLACEHOLDER_RE.sub(" ", normalise(text)))
+        for t in doc:
+            lemma = (t.lemma_ or t.text).casefold()
+            if t.is_alpha and _content(t.text.casefold()) and _content(lemma):
+                out.add(_canon(lemma))
+    return out
+
+
+def _merge(views: Sequence[_View]) -> _View:
+    def union(attr: str) -> frozenset[str]:
+        return frozenset().union(*(getattr(v, attr) for v in views))
+
+    return _View(
+        stems=union("stems"), negated=union("negated"), asserted=union("asserted"),
+        has_cue=any(v.has_cue for v in views), numbers=union("numbers"),
+        placeholders=union("placeholders"), words=union("words"),
+    )
+
+
+def _significant(word: str) -> bool:
+    return _content(word) or _is_cue(word) or word in _NUMBER_WORDS or word[0].isdigit()
+
+
+# --- the check ------------------------------------------------------------------------------
+_ATTRIBUTED = frozenset({StatementKind.REPORTED, StatementKind.OPINION, StatementKind.DIRECT_QUOTE})
+
+
+def verify_note(
+    note: DraftNote,
+    transcript: RedactedTranscript,
+    *,
+    nlp: Any = None,
+    threshold: float = CONTENT_SUPPORT_THRESHOLD,
+) -> tuple[DraftNote, VerificationReport]:
+    """Check every statement against its cited segments; return the note with findings added
+    to each statement's ``flags`` (and quote evidence corrected) plus a loggable report.
+
+    ``nlp``: an optional loaded spaCy pipeline, used only for lemmas in the content check."""
+    segments = {s.id: s for s in transcript.segments}
+    order = {s.id: i for i, s in enumerate(transcript.segments)}
+    views: dict[str, _View] = {}
+    quote_index: _QuoteIndex | None = None
+
+    def seg_view(sid: str) -> _View:
+        if sid not in views:
+            seg = segments[sid]
+            text = seg.text if not seg.speaker else f"{seg.text}\n{seg.speaker}"
+            views[sid] = _view(text, generous=True, nlp=nlp, content_text=seg.text)
+        return views[sid]
+
+    results: list[StatementCheck] = []
+    new_sections = []
+    for section in note.sections:
+        new_statements = []
+        for idx, st in enumerate(section.statements):
+            if quote_index is None and (
+                st.kind is StatementKind.DIRECT_QUOTE or quoted_spans(st.text)
+            ):
+                quote_index = _QuoteIndex(transcript.segments)
+            checked, check = _check_statement(
+                st, section.key, idx, segments, order, seg_view, quote_index, nlp, threshold
+            )
+            new_statements.append(checked)
+            results.append(check)
+        new_sections.append(section.model_copy(update={"statements": tuple(new_statements)}))
+    report = VerificationReport(threshold=threshold, results=tuple(results))
+    return note.model_copy(update={"sections": tuple(new_sections)}), report
+
+
+def _check_statement(
+    st: Statement,
+    section: str,
+    idx: int,
+    segments: Mapping[str, RedactedSegment],
+    order: Mapping[str, int],
+    seg_view: Callable[[str], _View],
+    quote_index: _QuoteIndex | None,
+    nlp: Any,
+    threshold: float,
+) -> tuple[Statement, StatementCheck]:
+    reasons: list[Reason] = []
+    evidence = tuple(st.evidence)
+    known = tuple(e for e in evidence if e in segments)
+    if not evidence:
+        reasons.append(Reason.NO_EVIDENCE)
+    elif len(known) < len(evidence):
+        reasons.append(Reason.UNKNOWN_EVIDENCE)
+
+    corrected = False
+    quoted = st.kind is StatementKind.DIRECT_QUOTE or bool(quoted_spans(st.text))
+    if quoted and quote_index is not None:
+        found, new_evidence = _check_quotes(st, quote_index, frozenset(known))
+        if not found:
+            reasons.append(Reason.QUOTE_NOT_FOUND)
+        elif new_evidence is not None:
+            evidence = known = tuple(sorted(new_evidence, key=order.__getitem__))
+            corrected = True
+            if Reason.NO_EVIDENCE in reasons:
+                reasons.remove(Reason.NO_EVIDENCE)
+            if Reason.UNKNOWN_EVIDENCE in reasons:
+                reasons.remove(Reason.UNKNOWN_EVIDENCE)
+
+    support = 0.0
+    low_confidence = False
+    if known:
+        ev = _merge([seg_view(sid) for sid in known])
+        toks = _tokens(st.text)
+        content_toks = _strip_attribution(toks)
+        content_text = " ".join(content_toks) if content_toks else st.text
+        sv = _view(st.text, generous=False, nlp=nlp, content_text=content_text)
+        if not sv.placeholders <= ev.placeholders:
+            reasons.append(Reason.PLACEHOLDER)
+        if not sv.numbers <= ev.numbers:
+            reasons.append(Reason.NUMBER)
+        if _negation_mismatch(sv, ev):
+            reasons.append(Reason.NEGATION)
+        support = _support(sv.stems, ev.stems)
+        if support < threshold:
+            reasons.append(Reason.CONTENT)
+        if st.speaker and st.kind in _ATTRIBUTED:
+            speakers = {segments[sid].speaker for sid in known if segments[sid].speaker}
+            if speakers and st.speaker not in speakers and st.speaker not in ev.placeholders:
+                reasons.append(Reason.SPEAKER)
+        unsure = {
+            t
+            for sid in known
+            for word in segments[sid].low_confidence_words
+            for t in _tokens(word)
+            if _significant(t)
+        }
+        low_confidence = bool(unsure & set(toks))
+
+    flags = [f for f in st.flags if f not in _OWN_FLAGS]
+    new = [flag_for(r) for r in reasons]
+    if corrected:
+        new.append(FLAG_EVIDENCE_CORRECTED)
+    if low_confidence:
+        new.append(FLAG_LOW_CONFIDENCE)
+    flags += [f for f in new if f not in flags]
+    checked = st.model_copy(update={"flags": tuple(flags), "evidence": evidence})
+    check = StatementCheck(
+        section=section,
+        index=idx,
+        reasons=tuple(reasons),
+        content_support=round(support if known else 0.0, 3),
+        evidence_corrected=corrected,
+        low_confidence=low_confidence,
+    )
+    return checked, check
+
+
+def _support(stems: frozenset[str], evidence: frozenset[str]) -> float:
+    if not stems:
+        return 1.0
+    return sum(bool(_matching(s, evidence)) for s in stems) / len(stems)
+
+
+def _negation_mismatch(sv: _View, ev: _View) -> bool:
+    """A negation in the statement needs one in the evidence, and what it negates must not be
+    said only positively there; what the statement asserts must not be said only negatively."""
+    if sv.has_cue:
+        if not ev.has_cue:
+            return True
+        return any(_matching(s, ev.asserted) and not _matching(s, ev.negated) for s in sv.negated)
+    # A wholly positive statement: nothing it says may be said only negatively in the evidence.
+    # (Mixed statements are left to the rule above: in "she feels unsafe" the verb "feels"
+    # stands outside the cue, yet matches "I don't feel safe".)
+    return any(_matching(s, ev.negated) and not _matching(s, ev.asserted) for s in sv.asserted)
