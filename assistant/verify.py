@@ -26,9 +26,10 @@ Rules, in the order they run (flag in brackets; ``<reason>`` is a :class:`Reason
   difference is a real difference.
 * **negation** (``unsupported:negation``): a statement with a negation ("not", "never", "no",
   "n't", "nobody", "denied", "refused", "without", "unsafe" ...) needs one in its evidence, and
-  the words it negates must not appear in the evidence only un-negated; a statement that
-  asserts words the evidence uses only under a negation has flipped polarity. A negation
-  governs the next :data:`NEGATION_WINDOW` words of its clause.
+  the words it negates must not appear in the evidence only un-negated; a statement without
+  one must not assert words the evidence uses only under a negation (flipped polarity). A
+  negation governs the next :data:`NEGATION_WINDOW` words of its clause; questions in the
+  evidence ("Have you ever hurt yourself?") neither assert nor deny.
 * **content** (``unsupported:content``): at least :data:`CONTENT_SUPPORT_THRESHOLD` of the
   statement's distinct content words (stopwords, reporting verbs such as "said" and the
   attribution before them dropped) are found in the cited segments by light stem, with a small
@@ -96,7 +97,7 @@ class Reason(StrEnum):
 
 
 def flag_for(reason: Reason) -> str:
-    """The flag a statement carries for ``reason``: ``quote_not_found`` or ``unsupported:<reason>``."""
+    """The flag for ``reason``: ``quote_not_found`` or ``unsupported:<reason>``."""
     if reason is Reason.QUOTE_NOT_FOUND:
         return FLAG_QUOTE_NOT_FOUND
     return f"{FLAG_UNSUPPORTED_PREFIX}{reason.value}"
@@ -165,8 +166,17 @@ class VerificationReport(_Frozen):
 # --- text -----------------------------------------------------------------------------------
 PLACEHOLDER_RE = re.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]")
 _TRANSLATE = str.maketrans(
-    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u201c": '"', "\u201d": '"',
-     "\u00a0": " ", "\u2013": "-", "\u2014": "-"}
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u00a0": " ",
+        "\u2013": "-",
+        "\u2014": "-",
+    }
 )
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[.,;:!?]")
 _BOUNDARY = frozenset(".,;:!?")
@@ -217,9 +227,18 @@ _NEGATION_CUES = frozenset(
 """Negation cues; any word ending in "n't" is one too. Denial and refusal count both ways, so
 "she denied hitting him" supports "she did not hit him" and contradicts "she hit him"."""
 _UN_WORDS = {
-    "unhappy": "happy", "unsafe": "safe", "unwell": "well", "unkind": "kind",
-    "unfair": "fair", "uncomfortable": "comfortable", "unsure": "sure", "unloved": "loved",
-    "unwanted": "wanted", "unsettled": "settled", "unclean": "clean", "unwashed": "washed",
+    "unhappy": "happy",
+    "unsafe": "safe",
+    "unwell": "well",
+    "unkind": "kind",
+    "unfair": "fair",
+    "uncomfortable": "comfortable",
+    "unsure": "sure",
+    "unloved": "loved",
+    "unwanted": "wanted",
+    "unsettled": "settled",
+    "unclean": "clean",
+    "unwashed": "washed",
 }
 """Negated adjectives read as a cue plus the base word ("unsafe" = "not safe")."""
 _CLAUSE_BREAKS = frozenset(
@@ -367,21 +386,43 @@ def _content(tok: str) -> bool:
 
 
 # --- numbers --------------------------------------------------------------------------------
-_UNITS = dict(zip(
-    "zero one two three four five six seven eight nine".split(), range(10), strict=True))
-_TEENS = dict(zip(
-    "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split(),
-    range(10, 20), strict=True))
-_TENS = dict(zip(
-    "twenty thirty forty fifty sixty seventy eighty ninety".split(), range(20, 100, 10),
-    strict=True))
+_UNITS = dict(
+    zip("zero one two three four five six seven eight nine".split(), range(10), strict=True)
+)
+_TEENS = dict(
+    zip(
+        "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split(),
+        range(10, 20),
+        strict=True,
+    )
+)
+_TENS = dict(
+    zip(
+        "twenty thirty forty fifty sixty seventy eighty ninety".split(),
+        range(20, 100, 10),
+        strict=True,
+    )
+)
 _SCALES = {"hundred": 100, "thousand": 1000}
-_ORDINALS = dict(zip(
-    ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-     "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
-     "thirtieth").split(), [*range(1, 21), 30], strict=True))
-_NUMBER_WORDS = frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) | frozenset(_SCALES) | (
-    frozenset(_ORDINALS)) | {"once", "twice", "dozen", "half", "quarter"}
+_ORDINALS = dict(
+    zip(
+        (
+            "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+            "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
+            "thirtieth"
+        ).split(),
+        [*range(1, 21), 30],
+        strict=True,
+    )
+)
+_NUMBER_WORDS = (
+    frozenset(_UNITS)
+    | frozenset(_TEENS)
+    | frozenset(_TENS)
+    | frozenset(_SCALES)
+    | (frozenset(_ORDINALS))
+    | {"once", "twice", "dozen", "half", "quarter"}
+)
 _ONE_UNITS = frozenset(
     "o'clock oclock year years month months week weeks day days night nights hour hours minute "
     "minutes time times pm am".split()
@@ -395,8 +436,13 @@ _DIGITS_RE = re.compile(r"(?<![a-z0-9.])(\d+(?:,\d{3})+|\d+)(?:\.(\d+))?\s*([ap]
 
 
 def _value(tok: str) -> tuple[str, int] | None:
-    for kind, table in (("unit", _UNITS), ("teen", _TEENS), ("tens", _TENS),
-                        ("scale", _SCALES), ("ordinal", _ORDINALS)):
+    for kind, table in (
+        ("unit", _UNITS),
+        ("teen", _TEENS),
+        ("tens", _TENS),
+        ("scale", _SCALES),
+        ("ordinal", _ORDINALS),
+    ):
         if tok in table:
             return kind, table[tok]
     return None
@@ -507,17 +553,42 @@ _QUOTED_RES = (
 _ELLIPSIS_RE = re.compile(r"\.\.\.+|\u2026")
 _QUOTE_TOKEN_RE = re.compile(r"\[[a-z][a-z0-9_]*_\d+\]|[a-z0-9]+(?:'[a-z]+)*")
 _EXPAND = {
-    "can't": "can not", "cannot": "can not", "won't": "will not", "shan't": "shall not",
-    "dont": "do not", "doesnt": "does not", "didnt": "did not", "isnt": "is not",
-    "wasnt": "was not", "arent": "are not", "werent": "were not", "havent": "have not",
-    "hasnt": "has not", "hadnt": "had not", "couldnt": "could not", "wouldnt": "would not",
-    "shouldnt": "should not", "cant": "can not", "im": "i am", "ive": "i have",
-    "youre": "you are", "theyre": "they are", "gonna": "going to", "wanna": "want to",
-    "gotta": "got to", "cos": "because", "coz": "because", "cause": "because", "ok": "okay",
+    "can't": "can not",
+    "cannot": "can not",
+    "won't": "will not",
+    "shan't": "shall not",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "isnt": "is not",
+    "wasnt": "was not",
+    "arent": "are not",
+    "werent": "were not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "hadnt": "had not",
+    "couldnt": "could not",
+    "wouldnt": "would not",
+    "shouldnt": "should not",
+    "cant": "can not",
+    "im": "i am",
+    "ive": "i have",
+    "youre": "you are",
+    "theyre": "they are",
+    "gonna": "going to",
+    "wanna": "want to",
+    "gotta": "got to",
+    "cos": "because",
+    "coz": "because",
+    "cause": "because",
+    "ok": "okay",
 }
 _FILLERS = frozenset("um umm uh er erm hmm mm mmm ah".split())
-_SIMPLE_NUMBERS = {**{k: str(v) for k, v in _UNITS.items()}, **{k: str(v) for k, v in _TEENS.items()},
-                   **{k: str(v) for k, v in _TENS.items()}}
+_SIMPLE_NUMBERS = {
+    **{k: str(v) for k, v in _UNITS.items()},
+    **{k: str(v) for k, v in _TEENS.items()},
+    **{k: str(v) for k, v in _TENS.items()},
+}
 
 
 def quote_tokens(text: str) -> list[str]:
@@ -637,7 +708,11 @@ def _view(text: str, *, generous: bool, nlp: Any = None, content_text: str | Non
     asserted: set[str] = set()
     has_cue = False
     scope = 0
+    asked = _in_question(toks)
     for i, tok in enumerate(toks):
+        if asked[i]:  # a question asserts and denies nothing: "Have you hurt yourself?"
+            scope = 0
+            continue
         if tok in _BOUNDARY or tok in _CLAUSE_BREAKS:
             scope = 0
             continue
@@ -663,6 +738,18 @@ def _view(text: str, *, generous: bool, nlp: Any = None, content_text: str | Non
     )
 
 
+def _in_question(toks: Sequence[str]) -> list[bool]:
+    """For each token, whether its sentence ends with a question mark."""
+    flags = [False] * len(toks)
+    start = 0
+    for i, tok in enumerate(toks):
+        if tok in (".", "!", "?"):
+            if tok == "?":
+                flags[start : i + 1] = [True] * (i + 1 - start)
+            start = i + 1
+    return flags
+
+
 def _content_stems(text: str, nlp: Any) -> set[str]:
     toks = _tokens(text)
     out = {_canon(_UN_WORDS.get(t, t)) for t in toks if _content(t) or t in _UN_WORDS}
@@ -680,9 +767,13 @@ def _merge(views: Sequence[_View]) -> _View:
         return frozenset().union(*(getattr(v, attr) for v in views))
 
     return _View(
-        stems=union("stems"), negated=union("negated"), asserted=union("asserted"),
-        has_cue=any(v.has_cue for v in views), numbers=union("numbers"),
-        placeholders=union("placeholders"), words=union("words"),
+        stems=union("stems"),
+        negated=union("negated"),
+        asserted=union("asserted"),
+        has_cue=any(v.has_cue for v in views),
+        numbers=union("numbers"),
+        placeholders=union("placeholders"),
+        words=union("words"),
     )
 
 
