@@ -146,11 +146,39 @@ class DraftProvenance(_Frozen):
     seed: int
 
 
+class RemovedClaim(_Frozen):
+    """A red-flag statement the gate removed because its evidence lacks that category's
+    language. Kept for the note's owner to review; never logged."""
+
+    section: str
+    categories: tuple[str, ...]
+    statement: Statement
+
+
+class PossibleOmission(_Frozen):
+    """A red-flag category raised in the transcript that no statement of the note mentions."""
+
+    category: str
+    label: str
+    segment_ids: tuple[str, ...]
+
+
+class DraftReview(_Frozen):
+    """What the code checks found after generation (not the model's own opinion)."""
+
+    verification: dict = Field(description="counts of supported/unsupported statements by reason")
+    gating: dict = Field(description="red-flag gate counts, lexicon version and sha256")
+    removed_claims: tuple[RemovedClaim, ...] = ()
+    possible_omissions: tuple[PossibleOmission, ...] = ()
+
+
 class DraftNote(_Frozen):
-    """What the LLM drafted from a RedactedTranscript, validated against the template schema."""
+    """What the LLM drafted from a RedactedTranscript, validated against the template schema,
+    then verified statement by statement (``review``)."""
 
     sections: tuple[NoteSection, ...]
     provenance: DraftProvenance
+    review: DraftReview | None = None
 
     def all_statements(self) -> list[Statement]:
         return [st for sec in self.sections for st in sec.statements]

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import audio as audio_mod
-from assistant.domain import DraftNote, PseudonymMap, RedactedTranscript, Transcript
+from assistant.domain import (
+    DraftNote,
+    DraftReview,
+    PossibleOmission,
+    PseudonymMap,
+    RedactedTranscript,
+    RemovedClaim,
+    Transcript,
+)
 from assistant.errors import RedactionBlocked, SilentRecording
 from assistant.model_store import ResolvedModels
 from assistant.settings import Settings
@@ -134,7 +142,40 @@ def redact_transcript(
 def draft_note(engines: Engines, redacted: RedactedTranscript, *, template: str) -> DraftNote:
     drafter = engines.drafter(template)
     with engines.compute_lock:
-        return drafter.draft(redacted)
+        note = drafter.draft(redacted)
+    return review_note(note, redacted)
+
+
+def review_note(note: DraftNote, redacted: RedactedTranscript) -> DraftNote:
+    """Check the draft in code: every statement against its cited segments (unsupported ones
+    are flagged, not shown as fact), red-flag claims without that category's language in
+    their evidence removed, and red-flag categories the note leaves out surfaced."""
+    from assistant.safeguarding import default_lexicon, gate_red_flags, possible_omissions
+    from assistant.verify import verify_note
+
+    lexicon = default_lexicon()
+    note, verification = verify_note(note, redacted)
+    note, gating = gate_red_flags(note, redacted, lexicon)
+    omissions = possible_omissions(note, redacted, lexicon)
+    review = DraftReview(
+        verification=verification.summary(),
+        gating=gating.summary(),
+        removed_claims=tuple(
+            RemovedClaim(section=r.section, categories=r.categories, statement=r.statement)
+            for r in gating.practitioner_view
+        ),
+        possible_omissions=tuple(
+            PossibleOmission(category=o.category, label=o.label, segment_ids=o.segment_ids)
+            for o in omissions
+        ),
+    )
+    log.info(
+        "draft reviewed verification=%s gating=%s omissions=%d",
+        verification.summary(),
+        gating.summary(),
+        len(omissions),
+    )
+    return note.model_copy(update={"review": review})
 
 
 @dataclass(frozen=True)

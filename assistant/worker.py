@@ -150,7 +150,7 @@ class JobRunner:
                 template=note.provenance.template,
                 template_version=note.provenance.template_version,
                 ai_draft={"sections": body["sections"]},
-                provenance=body["provenance"],
+                provenance={**body["provenance"], "review": body["review"]},
                 job_id=job_id,
             )
             repo.update_job(

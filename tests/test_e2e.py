@@ -88,6 +88,10 @@ def test_visit_recording_to_approved_exported_note(live, visit_wav):
     statements = [st for s in note["sections"] for st in s["statements"]]
     assert all(set(st["evidence"]) <= ids for st in statements)
     assert note["revision"] == 1 and note["status"] == "draft"
+    # the draft was checked in code: every statement counted, red flags gated
+    review = note["review"]
+    assert review["verification"]["total"] == len(statements)
+    assert review["gating"]["lexicon_version"]
     assert note["provenance"]["model"]["sha256"].startswith("b179c952")
 
     # edit -> revision 2, AI draft kept as revision 1

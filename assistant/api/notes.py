@@ -41,8 +41,12 @@ def _body_for(session, note, rec, user, reidentify: bool, cipher) -> dict:
     return body
 
 
-def _view(session, note, body: dict, *, reidentified: bool) -> schemas.NoteView:
+def _view(session, note, body: dict, *, reidentified: bool, owner: bool = True) -> schemas.NoteView:
     revisions = repo.list_revisions(session=session, note_id=note.id)
+    provenance = dict(note.provenance or {})
+    review = provenance.pop("review", None)
+    if review and not owner:  # removed claims quote the transcript: the owner's to review
+        review = {k: v for k, v in review.items() if k != "removed_claims"}
     return schemas.NoteView(
         note_id=note.id,
         recording_id=note.recording_id,
@@ -55,7 +59,8 @@ def _view(session, note, body: dict, *, reidentified: bool) -> schemas.NoteView:
             schemas.Revision(number=r.number, author=r.author_id or "ai", created_at=r.created_at)
             for r in revisions
         ],
-        provenance=note.provenance,
+        provenance=provenance,
+        review=review,
         approved_at=note.approved_at,
         edit_distance=note.edit_distance,
         reidentified=reidentified,
@@ -74,7 +79,7 @@ def get_note(
     note, rec = _load(session, note_id, user, "note.view")
     body = _body_for(session, note, rec, user, reidentify, cipher)
     audit(session, request, user, "note.view", "note", note.id, reidentified=reidentify)
-    return _view(session, note, body, reidentified=reidentify)
+    return _view(session, note, body, reidentified=reidentify, owner=rec.owner_id == user.id)
 
 
 @router.patch("/{note_id}", response_model=schemas.NoteView, summary="Edit a note")
@@ -133,8 +138,8 @@ def export_note(
         "visit_date": rec.visit_date.isoformat() if rec.visit_date else None,
         "visit_type": rec.visit_type,
         "approved_at": note.approved_at.isoformat() if note.approved_at else None,
-        "model": note.provenance.get("model"),
-        "prompt_sha256": note.provenance.get("prompt_sha256"),
+        "model": (note.provenance or {}).get("model"),
+        "prompt_sha256": (note.provenance or {}).get("prompt_sha256"),
     }
     content, media_type = notes_mod.export(body, format, title="Visit record", meta=meta)
     audit(
