@@ -124,6 +124,10 @@ class AttemptSettings:
     max_tokens: int
 
 
+# A transcript with at least this many words is expected to yield at least one statement.
+MIN_WORDS_FOR_CONTENT = 40
+
+
 def default_max_statements(max_tokens: int, n_sections: int) -> int:
     """Statements allowed per section when not configured: as many as fit ``max_tokens`` if
     every section were full, between 1 and :data:`MAX_STATEMENTS`. A model that fills every
@@ -348,6 +352,8 @@ class Drafter:
         messages = self.messages(segments)
         prompt_tokens = self._prompt_tokens(segments)
         reasons: list[str] = []
+        substantive = sum(len(s.text.split()) for s in segments) >= MIN_WORDS_FOR_CONTENT
+        came_back_empty = False
         for attempt in range(1, self.max_attempts + 1):
             settings = attempt_settings(
                 attempt,
@@ -365,6 +371,7 @@ class Drafter:
                 speakers=[self._clean(s) for s in speakers],
                 max_statements=settings.max_statements,
                 max_evidence=self.max_evidence,
+                require_first=came_back_empty,
             )
             started = time.perf_counter()
             try:
@@ -384,6 +391,13 @@ class Drafter:
             elapsed = time.perf_counter() - started
             try:
                 sections = self._parse(response, schema, ids, max_tokens=max_tokens)
+                if substantive and not any(sections.values()):
+                    # Small models sit on a knife edge between "[]" and "[{" for every section
+                    # (Qwen2.5-1.5B returned an all-empty note for a 2-minute visit). A visit with
+                    # this much speech always gives something to record: retry, requiring the
+                    # first section to hold at least one statement.
+                    came_back_empty = True
+                    raise _Invalid("every section came back empty")
             except _Invalid as invalid:
                 reasons.append(f"attempt {attempt}: {invalid.reason}")
                 log.warning(

@@ -103,6 +103,7 @@ class NoteTemplate(BaseModel):
         speakers: Sequence[str] = (),
         max_statements: int = MAX_STATEMENTS,
         max_evidence: int = MAX_EVIDENCE,
+        require_first: bool = False,
     ) -> dict[str, Any]:
         """The JSON schema a draft over these segments must satisfy.
 
@@ -110,7 +111,8 @@ class NoteTemplate(BaseModel):
         cite segments that exist. When ``speakers`` is given, ``speaker`` is limited to those
         labels (or null) for the same reason; otherwise it is any string or null. Every section
         key is required and no other key is allowed. Arrays are bounded; strings are not (see
-        the module docstring).
+        the module docstring). ``require_first`` asks for at least one statement in the first
+        section: the drafter uses it only to retry a draft that came back entirely empty.
         """
         ids = list(dict.fromkeys(segment_ids))
         if not ids:
@@ -140,8 +142,13 @@ class NoteTemplate(BaseModel):
         sections = {
             "type": "object",
             "properties": {
-                key: {"type": "array", "items": statement, "maxItems": max_statements}
-                for key in self.section_keys
+                key: {
+                    "type": "array",
+                    "items": statement,
+                    "maxItems": max_statements,
+                    **({"minItems": 1} if require_first and i == 0 else {}),
+                }
+                for i, key in enumerate(self.section_keys)
             },
             "required": list(self.section_keys),
             "additionalProperties": False,
