@@ -77,6 +77,11 @@ class NoteView(BaseModel):
     ai_draft_kept: bool = True
     revisions: list[Revision]
     provenance: dict
+    review: dict | None = Field(
+        None,
+        description="checks made in code on the AI draft: unsupported statements by reason, "
+        "red-flag claims removed for lack of evidence (owner only), possible omissions",
+    )
     approved_at: datetime | None
     edit_distance: int | None = Field(
         None, description="characters changed between the AI draft and the approved note"
