@@ -74,6 +74,29 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="also print spans, types and scores")
     r.add_argument("--profile", choices=["test", "default"])
     r.set_defaults(func=cmd_redact)
+
+    ev = sub.add_parser("eval", help="run the evaluation harness; update the model card")
+    evsub = ev.add_subparsers(required=True, metavar="ACTION")
+    er = evsub.add_parser(
+        "run", help="run evaluation suites and write results.json and report.html"
+    )
+    er.add_argument("--suite", required=True, choices=["asr", "redaction", "notes", "bias", "all"])
+    er.add_argument(
+        "--quick", action="store_true", help="a small slice of each suite (test profile)"
+    )
+    er.add_argument("--profile", choices=["test", "default"])
+    er.add_argument("--out", type=Path, required=True, help="output folder")
+    er.add_argument("--seed", type=int, default=0, help="bootstrap and decoder seed")
+    er.set_defaults(func=cmd_eval_run)
+    ec = evsub.add_parser(
+        "card", help="rewrite the results section of MODEL_CARD.md from a results file"
+    )
+    ec.add_argument("results", type=Path, nargs="?", help="results.json, or the folder holding it")
+    ec.add_argument(
+        "--results", dest="results_opt", metavar="RESULTS", type=Path, help="same as the positional"
+    )
+    ec.add_argument("--card", type=Path, default=None, help="default: the repository's card")
+    ec.set_defaults(func=cmd_eval_card)
     return p
 
 
@@ -212,6 +235,50 @@ def cmd_redact(args, settings) -> int:
     print(redacted)
     if args.json:
         print(json.dumps([s.model_dump(mode="json") for s in spans], indent=2))
+    return 0
+
+
+def cmd_eval_run(args, settings) -> int:
+    from eval import harness
+
+    results = harness.run(
+        args.suite,
+        quick=args.quick,
+        profile=args.profile,
+        out=args.out,
+        seed=args.seed,
+        settings=settings,
+    )
+    failed = False
+    for name, suite in results["suites"].items():
+        status = suite["status"]
+        failed |= status == "error"
+        extra = f" ({suite['reason']})" if status != "ok" else f" {suite['duration_s']}s"
+        print(f"{name}: {status}{extra}", file=sys.stderr)
+    for row in results["summary"]:
+        ci = row["interval"]
+        interval = f" [{ci['low']:.4g}, {ci['high']:.4g}]" if ci else ""
+        value = "-" if row["value"] is None else f"{row['value']:.4g}"
+        print(f"{row['suite']}.{row['metric']} = {value}{interval} n={row['n']}")
+    print(f"wrote results.json and report.html to {args.out}")
+    return 1 if failed else 0
+
+
+def cmd_eval_card(args, settings) -> int:
+    from eval.card import CardError, write_card
+
+    source = args.results_opt or args.results
+    if source is None:
+        print("error: give the results file (or its folder)", file=sys.stderr)
+        return 2
+    if source.is_dir():
+        source = source / "results.json"
+    try:
+        card = write_card(source, args.card) if args.card else write_card(source)
+    except CardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"updated the results section of {card}")
     return 0
 
 

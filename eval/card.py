@@ -1,0 +1,134 @@
+"""Write an evaluation run's figures into ``MODEL_CARD.md``.
+
+    caseassist eval card var/eval/full/results.json
+
+replaces the text between ``<!-- results:start -->`` and ``<!-- results:end -->`` (and nothing
+else) with a dated table of every metric (suite, metric, value, 95% interval, n, goal, met),
+the profile, models and commit the figures came from, and how long the run took. The date is
+the run's, not today's, so writing the same results twice gives the same card. A card without
+both markers, in that order, is refused: the section is not guessed at.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from eval.report import fmt, fmt_interval
+
+START = "<!-- results:start -->"
+END = "<!-- results:end -->"
+CARD_PATH = Path(__file__).resolve().parent.parent / "MODEL_CARD.md"
+
+
+class CardError(ValueError):
+    """The card or the results file cannot be used; the message says why."""
+
+
+def write_card(results_path: Path | str, card_path: Path | str = CARD_PATH) -> Path:
+    """Rewrite the results section of ``card_path`` from ``results_path``; return the card."""
+    results_path, card_path = Path(results_path), Path(card_path)
+    try:
+        results = json.loads(results_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CardError(f"{results_path} does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise CardError(f"{results_path} is not JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(results, dict) or "summary" not in results or "provenance" not in results:
+        raise CardError(f"{results_path} is not a caseassist eval results file")
+    if not card_path.is_file():
+        raise CardError(f"{card_path} does not exist")
+    text = card_path.read_text(encoding="utf-8")
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < 0 or end < start or text.count(START) != 1 or text.count(END) != 1:
+        raise CardError(
+            f"{card_path} must contain {START} followed by {END}, once each; add them around "
+            "the results section"
+        )
+    body = results_section(results, source=_display(results_path))
+    new = text[: start + len(START)] + "\n" + body + "\n" + text[end:]
+    if new != text:
+        card_path.write_text(new, encoding="utf-8")
+    return card_path
+
+
+def results_section(results: dict[str, Any], *, source: str = "results.json") -> str:
+    prov = results.get("provenance", {})
+    inv = results.get("invocation", {})
+    date = str(prov.get("finished_at") or prov.get("started_at") or "")[:10] or "unknown date"
+    run_kind = "the quick CI slice" if inv.get("quick") else "a full run"
+    lines = [
+        f"Figures from the evaluation run of **{date}** ({run_kind}, suite `{inv.get('suite')}`, "
+        f"profile `{prov.get('profile')}`), written by `caseassist eval card` from `{source}`. "
+        "Intervals are 95% percentile bootstrap intervals; the report (`report.html` beside the "
+        "results file) has every group, comparison and paired test.",
+        "",
+        "| suite | metric | value | 95% interval | n | goal | met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in results.get("summary", []):
+        unit = row.get("unit")
+        arrow = "↑" if row.get("higher_is_better") else "↓"
+        goal = fmt(row.get("goal"), unit) if row.get("goal") is not None else "–"
+        met = {True: "yes", False: "**no**", None: "–"}[row.get("meets_goal")]
+        lines.append(
+            f"| {row['suite']} | `{row['metric']}` {arrow} | {fmt(row.get('value'), unit)} | "
+            f"{fmt_interval(row.get('interval'), unit)} | {row.get('n')} | {goal} | {met} |"
+        )
+    unavailable = [
+        f"`{name}` ({s.get('status')})"
+        for name, s in results.get("suites", {}).items()
+        if s.get("status") != "ok"
+    ]
+    lines.append("")
+    if unavailable:
+        lines.append(f"Suites without figures in this run: {', '.join(unavailable)}.")
+        lines.append("")
+    models = prov.get("models") or {}
+    refs = [
+        f"{role} `{ref.get('name')}` (sha256 `{str(ref.get('sha256'))[:12]}…`)"
+        for role, ref in models.items()
+        if isinstance(ref, dict)
+    ]
+    if refs:
+        lines.append("- Models: " + "; ".join(refs) + ".")
+    prompt = prov.get("prompt") or {}
+    lines.append(
+        f"- Commit `{prov.get('git_commit')}`; prompt `{prompt.get('template')}` "
+        f"{prompt.get('version')} (sha256 `{str(prompt.get('prompt_sha256'))[:12]}…`); redaction "
+        f"configuration `{str(prov.get('redaction_config_hash'))[:12]}…`; seed "
+        f"{inv.get('seed')}."
+    )
+    durations = ", ".join(
+        f"{name} {_duration(s.get('duration_s'))}"
+        for name, s in results.get("suites", {}).items()
+        if s.get("status") == "ok"
+    )
+    machine = prov.get("machine") or {}
+    lines.append(
+        f"- The run took {_duration(prov.get('duration_s'))}"
+        + (f" ({durations})" if durations else "")
+        + f" on {machine.get('cores_available', '?')} cores of {machine.get('cpu_model', '?')}."
+    )
+    return "\n".join(lines)
+
+
+def _duration(seconds: Any) -> str:
+    if not isinstance(seconds, int | float):
+        return "an unrecorded time"
+    seconds = round(seconds)
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(CARD_PATH.parent))
+    except ValueError:
+        return path.name
