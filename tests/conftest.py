@@ -125,11 +125,12 @@ def speech_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def live(tmp_path, engines) -> Iterator[tuple[LiveServer, object]]:
-    """A running service on a fresh SQLite database, sharing the session's loaded models."""
+def live(tmp_path, engines, db_url) -> Iterator[tuple[LiveServer, object]]:
+    """A running service on a fresh database (SQLite, and PostgreSQL when reachable), sharing
+    the session's loaded models."""
     from assistant.api.app import create_app
 
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, database_url=db_url)
     app = create_app(settings, engines=engines)
     with LiveServer(app, free_port()) as server:
         yield server, settings
