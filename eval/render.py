@@ -50,7 +50,7 @@ def speak(text: str, *, voice: str = "en-gb", speed: int = 160) -> np.ndarray:
     if not path.exists():
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.wav")
         try:
-            _render(text, voice, speed, tmp)
+            render_speech(text, voice, speed, tmp)
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -151,7 +151,8 @@ def _cache_dir() -> Path:
         return fallback
 
 
-def _render(text: str, voice: str, speed: int, out: Path) -> None:
+def render_speech(text: str, voice: str, speed: int, out: Path) -> None:
+    """espeak-ng to a 16 kHz mono 16-bit WAV at ``out``, sample-for-sample reproducible."""
     if not espeak_available():
         raise RuntimeError("espeak-ng and sox are needed to synthesise speech")
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.render import render_speech
+
 SAMPLE_RATE = 16_000
 RENDER_VERSION = "1"
 """Bump when the rendering below changes, so cached files are not reused."""
@@ -56,7 +58,7 @@ def synthesize(text: str, dest: Path, *, voice: str = "en-gb", speed: int = 160)
     per minute."""
     cached = _cached(
         ("say", _espeak_version(), voice, speed, text),
-        lambda out: _render(text, voice, speed, out),
+        lambda out: render_speech(text, voice, speed, out),
     )
     return _copy(cached, dest)
 
@@ -266,27 +268,6 @@ def _cached(key: tuple[object, ...], build: Callable[[Path], None]) -> Path:
         finally:
             tmp.unlink(missing_ok=True)
     return path
-
-
-def _render(text: str, voice: str, speed: int, out: Path) -> None:
-    if not espeak_available():
-        raise RuntimeError("espeak-ng and sox are needed to synthesise speech")
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "espeak.wav"
-        subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), "--stdin"],
-            input=text,
-            text=True,
-            capture_output=True,
-            check=True,
-        )
-        # -D: no dither, so the same text always gives the same samples.
-        subprocess.run(
-            ["sox", "-D", "-V1", str(raw), "-t", "wav", "-r", str(SAMPLE_RATE), "-c", "1",
-             "-b", "16", "-e", "signed-integer", str(out)],
-            capture_output=True,
-            check=True,
-        )  # fmt: skip
 
 
 def _copy(src: Path, dest: Path) -> Path:
