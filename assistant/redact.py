@@ -15,7 +15,8 @@ spoken-number normaliser in ``redaction_normalise.py``.
 
 How one recording is redacted (``Redactor.redact``):
  1. spoken numbers and spelt letters are normalised per segment, keeping an offset map;
- 2. the spaCy pipeline runs once over all segment texts (``nlp.pipe``), then every recogniser;
+ 2. the spaCy pipeline runs once over all segment texts (``nlp.pipe``), then every recogniser,
+    with the segment before as context (a date answering "His date of birth?" is one);
  3. non-generic speaker labels are names;
  4. each match is tidied (titles, keep words and stop words trimmed) and overlaps resolved per
     text: the longer span wins, then the higher score, then the entity listed first;
@@ -45,8 +46,15 @@ from assistant.domain import (
     Transcript,
 )
 from assistant.errors import ConfigurationError
-from assistant.redaction_config import DEFAULT_CONFIG_DIR, PERSON_PLACEHOLDER, load_config
+from assistant.redaction_config import (
+    DEFAULT_CONFIG_DIR,
+    PERSON_PLACEHOLDER,
+    SpokenConfig,
+    load_config,
+)
 from assistant.redaction_config import config_hash as _config_hash
+from assistant.redaction_digits import MIN_DIGITS, digit_runs
+from assistant.redaction_lexicon import EnglishLexicon
 from assistant.redaction_normalise import NormalisedText, SpokenNormaliser
 from assistant.redaction_recognizers import (
     OfflineSpacyNlpEngine,
@@ -84,9 +92,38 @@ _SPACY_REQUIRED = ("tagger", "attribute_ruler", "ner")
 _DIGIT_RE = regex.compile(r"\d")
 _PLACEHOLDER_RE = regex.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]")
 # Residual check: independent of the YAML on purpose, so a configuration mistake cannot switch
-# the safety net off. DIGIT_RUN matches the id_number recogniser, so clean output passes.
-_RESIDUAL_DIGIT_RUN = regex.compile(r"(?<!\d)\d(?:[ \-]?\d){5,}(?!\d)")
-_RESIDUAL_POSTCODE = regex.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", regex.IGNORECASE)
+# the safety net off. DIGIT_RUN is the id_number recogniser's rule (redaction_digits), applied
+# after spoken digits are written as digits with this fixed vocabulary (a subset of spoken.yaml),
+# so clean output passes and "oh one one three, four nine six, ..." left in the text does not.
+# Tens and teens too, so a spoken postcode left in the text ("M twelve, five P L" -> "M12 5PL")
+# has the postcode shape; the normaliser rewrites them only in codes and long numbers.
+_RESIDUAL_SPOKEN = SpokenConfig(
+    digits={
+        "zero": "0", "oh": "0", "nought": "0", "one": "1", "two": "2", "three": "3",
+        "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    },
+    numbers={
+        "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14",
+        "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
+        "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
+        "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
+    },
+    repeats={"double": 2, "triple": 3},
+    letter_or_zero=("o",),
+    min_chars=3,
+)  # fmt: skip
+# A postcode with or without a space, or with a comma where Whisper heard a pause ("LS6, 2QT").
+_RESIDUAL_POSTCODE = regex.compile(
+    r"\b[A-Z]{1,2}\d[A-Z\d]?(?:\s*,\s*|\s*)\d[A-Z]{2}\b", regex.IGNORECASE
+)
+# A title as written, then a capitalised word of two or more letters that is not a stop word:
+# "Mrs Ward" left in the text. The redactor takes any such word for a name (names.naming_titles),
+# so "Mrs [PERSON_1]" passes, and "Mr and Mrs [PERSON_1]" and "I Miss You" too.
+# "the Mrs. Mum came" is someone's wife and a new sentence.
+_RESIDUAL_TITLE_NAME = regex.compile(
+    r"(?<![\w.])(?:(?<!\b(?i:the|my|his|your|our|their)\s+)(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.|"
+    r"(?:Mr|Mrs|Ms|Miss|Mx|Dr))\s+(\p{Lu}[\p{L}\p{M}'’\-]*[\p{L}\p{M}])"
+)
 
 
 def config_hash(config_dir: Path = DEFAULT_CONFIG_DIR) -> str:
@@ -132,7 +169,7 @@ def build_analyzer(
         config,
         ner_labels=nlp.get_pipe("ner").labels,
         stop_words=STOP_WORDS,
-        dictionary=_english_words(spacy_model_path),
+        lexicon=EnglishLexicon.from_model(spacy_model_path),
     )
     engine = OfflineSpacyNlpEngine(nlp, language=language, ner_model_configuration=ner_config)
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[language])
@@ -151,26 +188,6 @@ def build_analyzer(
         config.config_hash[:12],
     )
     return analyzer
-
-
-def _english_words(spacy_model_path: Path) -> frozenset[str]:
-    """Lowercase English words from the model's lemmatizer tables (WordNet-derived), read from
-    disk without enabling the lemmatizer. Optional: without them the proper-noun fallback is
-    only less precise on lowercase text, never less thorough."""
-    from spacy.lookups import Lookups
-
-    folder = spacy_model_path / "lemmatizer" / "lookups"
-    if not folder.is_dir():
-        logger.info("spaCy model has no lemmatizer lookups; lowercase proper-noun filter off")
-        return frozenset()
-    lookups = Lookups().from_disk(folder)
-    if not lookups.has_table("lemma_index"):
-        logger.info("spaCy model has no lemma_index table; lowercase proper-noun filter off")
-        return frozenset()
-    words: set[str] = set()
-    for entries in lookups.get_table("lemma_index").values():
-        words.update(w for w in entries if w.islower())
-    return frozenset(words)
 
 
 # --- the stage ----------------------------------------------------------------------------
@@ -285,6 +302,7 @@ class Redactor:
         batches = engine.process_batch(
             [n.text for n in normalised], language=self._language, batch_size=64
         )
+        previous = ""  # the segment before: "His date of birth?" answered in the next turn
         for f, norm, (_, artifacts) in zip(texts, normalised, batches, strict=True):
             results = self._analyzer.analyze(
                 text=norm.text,
@@ -292,8 +310,10 @@ class Redactor:
                 entities=self._entities,
                 nlp_artifacts=artifacts,
                 score_threshold=self._threshold,
+                context=[previous] if previous else None,
             )
             found.extend(self._from_results(f, norm, results))
+            previous = f.text
         return found
 
     def _from_results(
@@ -364,14 +384,14 @@ class Redactor:
 # --- safety net ---------------------------------------------------------------------------
 def residual_identifiers(redacted: RedactedTranscript, mapping: PseudonymMap) -> list[str]:
     """What in a redacted transcript still looks like an identifier, as finding types only:
-    ``DIGIT_RUN`` (six or more digits, spaces or hyphens allowed), ``UK_POSTCODE_SHAPE``,
-    ``KNOWN_NAME`` (a name from the map, or a word of it of three or more letters that is not a
-    stop word) and ``KNOWN_VALUE`` (any other original value from the map), case-insensitive on
-    word boundaries. The pipeline refuses to draft when this is not empty."""
-    checks: list[tuple[regex.Pattern[str], str]] = [
-        (_RESIDUAL_DIGIT_RUN, "DIGIT_RUN"),
-        (_RESIDUAL_POSTCODE, "UK_POSTCODE_SHAPE"),
-    ]
+    ``DIGIT_RUN`` (six or more digits in groups split by spaces, commas, hyphens or dots, digits
+    spoken as words included, unless money, a date or a short list of ages: the rule in
+    ``redaction_digits``), ``UK_POSTCODE_SHAPE`` (with a space, a comma or nothing between the
+    halves, or spelt out, tens and teens included: "M twelve, five P L"), ``TITLE_NAME`` (Mr, Mrs,
+    Ms, Miss, Mx or Dr, as written, then a capitalised word: "Mrs Ward"), ``KNOWN_NAME`` (a name
+    from the map, or a word of it of three or more letters that is not a stop word) and
+    ``KNOWN_VALUE`` (any other original value from the map), case-insensitive on word boundaries.
+    The pipeline refuses to draft when this is not empty."""
     phrases: dict[str, str] = {}
     for placeholder, value in mapping.entries.items():
         is_name = placeholder.startswith(f"[{PERSON_PLACEHOLDER}_")
@@ -383,15 +403,29 @@ def residual_identifiers(redacted: RedactedTranscript, mapping: PseudonymMap) ->
             for part in name_tokens(value):
                 if len(part) >= 3 and part not in STOP_WORDS:
                     phrases.setdefault(part, kind)
+    checks: list[tuple[regex.Pattern[str], str]] = []
     for kind in ("KNOWN_NAME", "KNOWN_VALUE"):
         alts = [p for p, k in phrases.items() if k == kind]
         if alts:
             checks.append((phrase_pattern(alts), kind))
 
+    normaliser = SpokenNormaliser(_RESIDUAL_SPOKEN)
     findings: set[str] = set()
     for seg in redacted.segments:
         for text in (seg.text, seg.speaker or "", *seg.low_confidence_words):
             cleaned = _PLACEHOLDER_RE.sub(" ", text)
+            written = normaliser.normalise(cleaned).text
+            if "DIGIT_RUN" not in findings and digit_runs(written, MIN_DIGITS):
+                findings.add("DIGIT_RUN")
+            if "UK_POSTCODE_SHAPE" not in findings and (
+                _RESIDUAL_POSTCODE.search(cleaned) or _RESIDUAL_POSTCODE.search(written)
+            ):
+                findings.add("UK_POSTCODE_SHAPE")
+            if "TITLE_NAME" not in findings and any(
+                m.group(1).casefold() not in STOP_WORDS
+                for m in _RESIDUAL_TITLE_NAME.finditer(cleaned)
+            ):
+                findings.add("TITLE_NAME")
             for pattern, kind in checks:
                 if kind not in findings and pattern.search(cleaned):
                     findings.add(kind)

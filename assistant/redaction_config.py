@@ -84,20 +84,45 @@ class ProperNounRecognizerConfig(_RecognizerBase):
     kind: Literal["proper_noun"]
     entity: str
     suppress_labels: tuple[str, ...] = ()
+    suppress_known_labels: tuple[str, ...] = Field(
+        default=(), description="labels that suppress only words in the English dictionary"
+    )
     max_acronym_length: int = Field(default=6, ge=0)
+    unknown_words: bool = Field(
+        default=False, description="also words in no English dictionary, whatever their tag"
+    )
+
+
+class DigitRunRecognizerConfig(_RecognizerBase):
+    """Long numbers however they are punctuated (``assistant/redaction_digits.py``): the same
+    rule as the residual check's DIGIT_RUN, so redacted output never fails that check."""
+
+    kind: Literal["digit_run"]
+    entity: str
+    min_digits: int = Field(default=6, ge=4)
 
 
 RecognizerConfig = Annotated[
     PatternRecognizerConfig
     | DenyListRecognizerConfig
     | SpacyNerRecognizerConfig
-    | ProperNounRecognizerConfig,
+    | ProperNounRecognizerConfig
+    | DigitRunRecognizerConfig,
     Field(discriminator="kind"),
 ]
 
 
 class NamesConfig(_Strict):
     titles: tuple[str, ...] = Field(min_length=1)
+    naming_titles: tuple[str, ...] = Field(
+        default=(),
+        description="titles, as written (case-sensitive), after which a capitalised word is "
+        'always a name ("Mrs Ward"); each must be one of titles',
+    )
+    not_after_title: tuple[str, ...] = Field(
+        default=(),
+        description='words that are no name even after a naming title ("I Miss You")',
+    )
     particles: tuple[str, ...] = ()
 
 
@@ -111,6 +136,11 @@ class KeepConfig(_Strict):
 
 class SpokenConfig(_Strict):
     digits: dict[str, str] = Field(min_length=1)
+    numbers: dict[str, Annotated[str, Field(pattern=r"^[1-9]0$|^1[1-9]$")]] = Field(
+        default={},
+        description='tens and teens: "twelve" -> "12"; a tens word then a digit one to nine is '
+        'one number ("twenty three" -> "23")',
+    )
     repeats: dict[str, int] = {}
     letter_or_zero: tuple[str, ...] = ()
     min_chars: int = Field(default=3, ge=1)
@@ -293,6 +323,12 @@ def _check_and_expand(cfg: RedactionConfig) -> RedactionConfig:
     fragments["title"] = "(?:" + "|".join(regex.escape(t) for t in cfg.names.titles) + ")"
 
     _check_unique(cfg.names.titles, "names.titles")
+    _check_unique(cfg.names.naming_titles, "names.naming_titles")
+    _check_unique(cfg.names.not_after_title, "names.not_after_title")
+    titles = {t.casefold() for t in cfg.names.titles}
+    stray = [t for t in cfg.names.naming_titles if t.casefold() not in titles]
+    if stray:
+        raise ConfigurationError(f"names.naming_titles {stray} are not in names.titles")
     _check_unique(cfg.names.particles, "names.particles")
     for field in ("words", "generic_speakers", "not_names", "institution_words"):
         _check_unique(getattr(cfg.keep, field), f"keep.{field}")

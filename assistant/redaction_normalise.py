@@ -5,6 +5,26 @@ Whisper writes "oh seven seven double oh nine double oh one two three" and "L S 
 character of the new text, the span of the original text it came from, so a match in the
 normalised text maps back to exact offsets in the original (``NormalisedText.to_original``).
 Text outside such runs is copied unchanged. The vocabulary is data (``redaction/spoken.yaml``).
+
+Whisper also writes the pauses of a number read out in groups as commas, and spells codes with
+spaces: "0113, 496, 0427", "LS6, 2QT", "L S 6, 2 Q T", "0 7 7 0 0 9 0 0 1 2 3". A run of written
+digits, letters and codes is rewritten the same way ("0113 496 0427", "LS6 2QT", "07700900123")
+when it holds a digit, has a pause or a single spelt character to tidy, gives at least five
+characters, and has no hyphen (a reference such as "CS-2024-00123" keeps its form); a pause
+becomes one space, a space next to a spelt character goes, a space between two groups stays. A
+run of digits only must hold six or more and not read as an everyday number (money, a date, a
+list of ages: ``redaction_digits.is_everyday_number``), so "flat 3, 45 ...", "12, 14, 15" and
+"3, 3, 2015" are left as written.
+
+Numbers are also read out in pairs, with tens and teens: "M twelve, five P L", "oh four twenty
+seven", "nineteen ninety nine". A tens or teens word (``numbers`` in spoken.yaml) is its two
+digits, and a tens word straight before a digit word from one to nine is one number ("twenty
+three" -> "23"). Those words are everyday speech far more often than codes ("she is twelve",
+"twelve, fourteen, fifteen", "twenty minutes"), so a run holding one is rewritten only when it is
+a code with a letter of at least five characters ("M12 5PL", "TN 31 62 08 A"), or gives six or
+more digits that do not read as an everyday number (the same rule as written runs); otherwise
+the words stay, and the patterns that understand number words (dates of birth, house numbers)
+read them as said.
 """
 
 from __future__ import annotations
@@ -15,11 +35,16 @@ from enum import Enum
 import regex
 
 from assistant.redaction_config import SpokenConfig
+from assistant.redaction_digits import MIN_DIGITS, is_everyday_number
 
 _TOKEN_RE = regex.compile(r"[^\W_]+")
 # Between two units: only spaces, or one punctuation mark (a pause) with spaces around it.
 _JOIN_RE = regex.compile(r"\s*[,.;:\-–]?\s*")
 _MAX_JOIN = 4
+_PAUSE = frozenset(",.;:")
+_HYPHENS = frozenset("-–")
+#: A written run (no spoken word) is rewritten only if it gives at least this many characters.
+_MIN_WRITTEN_CHARS = 5
 
 
 class _Kind(Enum):
@@ -29,6 +54,7 @@ class _Kind(Enum):
     CODE = 4  # "ls6", "2ab"
     LETTER_OR_ZERO = 5  # "o": zero before a digit, else the letter O
     REPEAT = 6  # "double", "triple"
+    NUMBER = 7  # "twelve", "twenty": tens and teens
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +64,7 @@ class _Unit:
     value: str
     spoken: bool
     is_digit: bool
+    number: bool = False  # from a tens or teens word
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +90,7 @@ class NormalisedText:
 class SpokenNormaliser:
     def __init__(self, spoken: SpokenConfig):
         self._digits = {k.casefold(): v for k, v in spoken.digits.items()}
+        self._numbers = {k.casefold(): v for k, v in spoken.numbers.items()}
         self._repeats = {k.casefold(): v for k, v in spoken.repeats.items()}
         self._letter_or_zero = {w.casefold() for w in spoken.letter_or_zero}
         self._min_chars = spoken.min_chars
@@ -74,6 +102,8 @@ class SpokenNormaliser:
             return None  # the "s" of "he's" is not a spelt letter
         if low in self._digits:
             return _Kind.SPOKEN_DIGIT
+        if low in self._numbers:
+            return _Kind.NUMBER
         if low in self._repeats:
             return _Kind.REPEAT
         if low in self._letter_or_zero:
@@ -109,11 +139,34 @@ class SpokenNormaliser:
                 units.append(_Unit(tok.start(), nxt.end(), base * times, True, base.isdigit()))
                 i += 2
                 continue
+            if kind is _Kind.NUMBER:
+                unit = self._number(text, run, i)
+                units.append(unit)
+                i += 2 if unit.end > tok.end() else 1
+                continue
             value = self._single_value(tok, kind, run, i)
             spoken = kind is _Kind.SPOKEN_DIGIT or (kind is _Kind.LETTER_OR_ZERO and value == "0")
             units.append(_Unit(tok.start(), tok.end(), value, spoken, value.isdigit()))
             i += 1
         return units
+
+    def _number(self, text: str, run: list[tuple[regex.Match[str], _Kind]], i: int) -> _Unit:
+        """A tens or teens word; a tens word and the digit word from one to nine straight after
+        it (a space or a hyphen between) are one number: "twenty three", "forty-two"."""
+        tok = run[i][0]
+        value = self._numbers[tok.group().casefold()]
+        if value[1] == "0" and value != "10" and i + 1 < len(run):
+            nxt, nkind = run[i + 1]
+            gap = text[tok.end() : nxt.start()]
+            digit = self._digits.get(nxt.group().casefold(), "")
+            if (
+                nkind is _Kind.SPOKEN_DIGIT
+                and len(digit) == 1
+                and digit != "0"
+                and (gap.isspace() or gap in _HYPHENS)
+            ):
+                return _Unit(tok.start(), nxt.end(), value[0] + digit, True, True, True)
+        return _Unit(tok.start(), tok.end(), value, True, True, True)
 
     def _single_value(
         self, tok: regex.Match[str], kind: _Kind, run: list[tuple[regex.Match[str], _Kind]], i: int
@@ -125,6 +178,7 @@ class SpokenNormaliser:
             nxt = run[i + 1][1] if i + 1 < len(run) else None
             digit_next = nxt in (
                 _Kind.SPOKEN_DIGIT,
+                _Kind.NUMBER,
                 _Kind.DIGITS,
                 _Kind.REPEAT,
                 _Kind.LETTER_OR_ZERO,
@@ -167,9 +221,14 @@ class SpokenNormaliser:
         changed = False
         for run in runs:
             units = self._units(text, run)
-            if not any(u.spoken for u in units):
-                continue
-            if sum(len(u.value) for u in units) < self._min_chars:
+            spoken = any(u.spoken for u in units)
+            if any(u.number for u in units):
+                if not _rewrite_numbers(text, units):
+                    continue
+            elif spoken:
+                if sum(len(u.value) for u in units) < self._min_chars:
+                    continue
+            elif not _rewrite_written(text, units):
                 continue
             changed = True
             if cursor < units[0].start:
@@ -177,7 +236,9 @@ class SpokenNormaliser:
             for k, unit in enumerate(units):
                 if k:
                     gap_start, gap_end = units[k - 1].end, unit.start
-                    if not text[gap_start:gap_end].isspace():
+                    if not text[gap_start:gap_end].isspace() or (
+                        not spoken and _both_grouped(units[k - 1], unit)
+                    ):
                         pieces.append((" ", gap_start, gap_end))
                 pieces.append((unit.value, unit.start, unit.end))
             cursor = units[-1].end
@@ -204,6 +265,51 @@ class SpokenNormaliser:
         return NormalisedText(
             original=text, text="".join(out), starts=tuple(starts), ends=tuple(ends)
         )
+
+
+def _rewrite_written(text: str, units: list[_Unit]) -> bool:
+    """Whether a run with no spoken word is a Whisper-punctuated number or code worth tidying
+    (see the module docstring)."""
+    if len(units) < 2 or not any(c.isdigit() for u in units for c in u.value):
+        return False
+    gaps = [text[a.end : b.start] for a, b in zip(units, units[1:], strict=False)]
+    if any(_HYPHENS.intersection(g) for g in gaps):
+        return False
+    pause = any(_PAUSE.intersection(g) for g in gaps)
+    spelt = any(u.end - u.start == 1 for u in units)
+    if not (pause or spelt) or sum(len(u.value) for u in units) < _MIN_WRITTEN_CHARS:
+        return False
+    if all(u.value.isdigit() for u in units):
+        digits = sum(len(u.value) for u in units)
+        return digits >= MIN_DIGITS and not is_everyday_number([u.value for u in units], gaps)
+    return True
+
+
+def _rewrite_numbers(text: str, units: list[_Unit]) -> bool:
+    """Whether a run holding a tens or teens word is a code or a long number, not speech: a code
+    with a letter of at least five characters ("M12 5PL"), or six or more digits that are not an
+    everyday number, grouped as the rewrite will write them ("twelve, fourteen, fifteen" is a
+    list of ages; "fourteen, eight, twenty eighteen" a date)."""
+    if sum(len(u.value) for u in units) < _MIN_WRITTEN_CHARS:
+        return False
+    if not all(u.is_digit for u in units):
+        return True
+    groups = [units[0].value]
+    gaps: list[str] = []
+    for a, b in zip(units, units[1:], strict=False):
+        gap = text[a.end : b.start]
+        if gap.isspace():
+            groups[-1] += b.value
+        else:
+            groups.append(b.value)
+            gaps.append(gap)
+    return sum(len(g) for g in groups) >= MIN_DIGITS and not is_everyday_number(groups, gaps)
+
+
+def _both_grouped(a: _Unit, b: _Unit) -> bool:
+    """In a written run a space is dropped only next to a spelt character ("L S 6" -> "LS6");
+    between two groups it stays ("609 139 0996", "JK 98 76"), so separate values stay apart."""
+    return a.end - a.start > 1 and b.end - b.start > 1
 
 
 def _joinable(gap: str) -> bool:

@@ -2,7 +2,9 @@
 
 * ``VALIDATORS``: checks a pattern match must pass (NHS number mod-11, UK phone prefixes),
   named from YAML by ``validator:``.
-* ``ProperNounRecognizer``: proper-noun runs from the spaCy tagger, a fallback for names.
+* ``ProperNounRecognizer``: proper-noun runs from the spaCy tagger, and words in no English
+  dictionary, a fallback for names.
+* ``DigitRunRecognizer``: long numbers however Whisper punctuates them (``redaction_digits``).
 * ``WholeWordContextEnhancer``: Presidio's context boost without logging the surrounding words
   (Presidio's lemma enhancer logs them at DEBUG, which would put personal data in logs).
 * ``OfflineSpacyNlpEngine``: Presidio's spaCy engine around a model already loaded from disk,
@@ -28,6 +30,8 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from assistant.errors import ConfigurationError
+from assistant.redaction_digits import digit_runs
+from assistant.redaction_lexicon import EnglishLexicon
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -36,6 +40,11 @@ if TYPE_CHECKING:
     from assistant.redaction_config import RedactionConfig
 
 _NON_DIGIT = regex.compile(r"\D")
+#: A text of at least this many words, more than this share of them in no English dictionary,
+#: is taken to be another language: the unknown-word name rule is off for it.
+_MIN_WORDS_FOR_LANGUAGE_GUESS = 6
+_MAX_UNKNOWN_SHARE = 0.5
+_JOINERS = ("-", "'", "’")
 
 
 # --- validators ---------------------------------------------------------------------------
@@ -86,10 +95,14 @@ class ConfiguredPatternRecognizer(PatternRecognizer):
 
 
 class ProperNounRecognizer(LocalRecognizer):
-    """Runs of proper nouns (spaCy ``PROPN``) that nothing else claims, as names.
+    """Runs of proper nouns (spaCy ``PROPN``) that nothing else claims, as names; with
+    ``unknown_words``, also runs of words that are in no English dictionary in any case or
+    inflection ("hamish", "Nojus"), whatever the tagger guessed.
 
     The small spaCy model labels many names of non-English origin as ORG or GPE, or not at all,
-    but its tagger still calls them proper nouns, even in lowercase."""
+    and on Whisper's lowercase names its tagger guesses noun, verb or adjective as often as
+    proper noun; a word no dictionary knows is, in a transcript of English speech, most often a
+    name (the rest are dialect, brands and medicines: keep.yaml ``not_names``)."""
 
     def __init__(
         self,
@@ -100,34 +113,84 @@ class ProperNounRecognizer(LocalRecognizer):
         language: str,
         suppress_labels: Iterable[str],
         max_acronym_length: int,
+        suppress_known_labels: Iterable[str] = (),
         skip_words: frozenset[str],
         skip_phrases: frozenset[str],
         institution_words: frozenset[str],
-        dictionary: frozenset[str] = frozenset(),
+        lexicon: EnglishLexicon | None = None,
+        unknown_words: bool = False,
     ):
         super().__init__(supported_entities=[entity], name=name, supported_language=language)
         self._entity = entity
         self._score = score
         self._suppress = frozenset(suppress_labels)
+        self._suppress_known = frozenset(suppress_known_labels)
         self._max_acronym = max_acronym_length
         self._skip_words = skip_words
         self._skip_phrases = skip_phrases
         self._institution_words = institution_words
-        self._dictionary = dictionary
+        self._lexicon = lexicon or EnglishLexicon()
+        self._unknown_words = unknown_words and bool(self._lexicon)
 
     def load(self) -> None:  # nothing to load: the tagger ran in the NLP engine
         pass
 
-    def _usable(self, tok) -> bool:
+    def _strong(self, tok, unknown_words: bool) -> bool:
+        """A word that is a name on its own: a proper noun not known as a lowercase English word
+        (a lowercase one only if a noun and nothing else: "ruta", "sian"), or, with
+        ``unknown_words``, any word no dictionary knows."""
         text = tok.text
-        if tok.pos_ != "PROPN" or len(text) < 2 or tok.like_num or tok.like_email or tok.like_url:
+        if not self._plausible(tok):
+            return False
+        low = text.casefold()
+        if tok.pos_ == "PROPN":
+            # "tell" in "tell ahmed ...": the tagger's guess on lowercase text
+            return (
+                not text.islower()
+                or low not in self._lexicon
+                or (len(text) >= 3 and self._lexicon.noun_only(low))
+            )
+        return (
+            unknown_words
+            and len(text) >= 3
+            and text[0].isalpha()  # not "'cause"
+            and all(c.isalpha() or c in "'’-" for c in text)
+            and low not in self._lexicon
+        )
+
+    def _mostly_unknown(self, doc) -> bool:
+        """Whether most words of the text are in no English dictionary: speech in another
+        language (an interpreted visit), where the unknown-word rule would take every word for
+        a name. Proper nouns are still found there."""
+        words = [t for t in doc if t.is_alpha and len(t.text) >= 2]
+        if len(words) < _MIN_WORDS_FOR_LANGUAGE_GUESS:
+            return False
+        unknown = sum(
+            1
+            for t in words
+            if t.text.casefold() not in self._lexicon and t.text.casefold() not in self._skip_words
+        )
+        return unknown / len(words) > _MAX_UNKNOWN_SHARE
+
+    def _weak(self, tok) -> bool:
+        """A word that is a name only straight after one, in a family name's place: a lowercase
+        noun ("struan munro", "cerys price"), or a word that is only ever a noun whatever the
+        tagger guessed ("amelia fletcher"); never a verb ("hamish picks")."""
+        text = tok.text
+        if not (self._plausible(tok) and text.islower() and len(text) >= 3):
+            return False
+        if tok.pos_ in ("NOUN", "PROPN") and text in self._lexicon:
+            return True
+        return tok.pos_ not in ("VERB", "AUX") and self._lexicon.noun_only(text)
+
+    def _plausible(self, tok) -> bool:
+        text = tok.text
+        if len(text) < 2 or tok.like_num or tok.like_email or tok.like_url:
             return False
         if any(c.isdigit() for c in text) or not any(c.isalpha() for c in text):
             return False
         if text.isupper() and len(text) <= self._max_acronym:
             return False
-        if text.islower() and text in self._dictionary:
-            return False  # "tell" in "tell ahmed ...": the tagger's guess on lowercase text
         return text.casefold() not in self._skip_words
 
     def analyze(
@@ -136,26 +199,42 @@ class ProperNounRecognizer(LocalRecognizer):
         if nlp_artifacts is None or nlp_artifacts.tokens is None or self._entity not in entities:
             return []
         doc = nlp_artifacts.tokens
-        suppressed: set[int] = set()
+        suppressed: set[int] = set()  # never part of a name
+        known: set[int] = set()  # not a name on its own, but may follow one ("Sohel Islam")
         for ent in doc.ents:
             if ent.label_ in self._suppress:
                 suppressed.update(range(ent.start, ent.end))
+            elif ent.label_ in self._suppress_known:
+                # spaCy calls many names NORP ("Hamish", "qian"); a real nationality or
+                # religion ("Polish", "Muslim") is a dictionary word
+                known.update(
+                    t.i for t in ent if t.text.casefold() in self._lexicon or not t.is_alpha
+                )
+        unknown_words = self._unknown_words and not self._mostly_unknown(doc)
+        return self._results(text, self._runs(doc, suppressed, known, unknown_words))
+
+    def _runs(self, doc, suppressed: set[int], known: set[int], unknown_words: bool) -> list[list]:
         runs: list[list] = []
         current: list = []
         for tok in doc:
-            joiner = tok.text in ("-", "'", "’") and not tok.whitespace_ and current
-            if (self._usable(tok) or joiner) and tok.i not in suppressed:
+            joiner = tok.text in _JOINERS and not tok.whitespace_ and current
+            strong = self._strong(tok, unknown_words)
+            if tok.i not in suppressed and tok.i not in known and (strong or joiner):
                 current.append(tok)
-            else:
-                if current:
-                    runs.append(current)
-                current = []
+                continue
+            if current and tok.i not in suppressed and self._weak(tok):
+                current.append(tok)  # a surname after a name; the run ends here
+            if current:
+                runs.append(current)
+            current = []
         if current:
             runs.append(current)
+        return runs
 
+    def _results(self, text: str, runs: list[list]) -> list[RecognizerResult]:
         results = []
         for run in runs:
-            while run and not self._usable(run[-1]):
+            while run and run[-1].text in _JOINERS:  # a hyphen or apostrophe left at the end
                 run = run[:-1]
             if not run:
                 continue
@@ -179,9 +258,48 @@ class ProperNounRecognizer(LocalRecognizer):
         return results
 
 
+class DigitRunRecognizer(LocalRecognizer):
+    """Runs of ``min_digits`` or more digits split by spaces, commas, hyphens or dots that are
+    not everyday numbers (money, dates, lists of ages): the rule in ``redaction_digits``, which
+    the residual check applies too."""
+
+    def __init__(self, *, name: str, entity: str, score: float, language: str, min_digits: int):
+        super().__init__(supported_entities=[entity], name=name, supported_language=language)
+        self._entity = entity
+        self._score = score
+        self._min_digits = min_digits
+
+    def load(self) -> None:  # a rule, nothing to load
+        pass
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        if self._entity not in entities:
+            return []
+        return [
+            RecognizerResult(
+                entity_type=self._entity,
+                start=run.start,
+                end=run.end,
+                score=self._score,
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for run in digit_runs(text, self._min_digits)
+        ]
+
+
 class WholeWordContextEnhancer(ContextAwareEnhancer):
     """Raise a result's score when one of its recogniser's context words is among the few words
-    before it. Whole words, case-insensitive; logs nothing about the text."""
+    before it. Whole words, case-insensitive; logs nothing about the text.
+
+    ``context`` (``analyze(context=...)``) is what was said just before the text: the redactor
+    passes the previous segment, so for a match among a segment's first words the words before it
+    run on into the end of the turn before ("His date of birth?" / "The fourteenth of August
+    ..."). It counts only within the same few words, never for a match further into the text."""
 
     _WORD = regex.compile(r"[\w']+")
 
@@ -208,9 +326,10 @@ class WholeWordContextEnhancer(ContextAwareEnhancer):
             if rec is None or not rec.context:
                 continue
             before = self._WORD.findall(text[max(0, result.start - 100) : result.start].casefold())
-            window = set(before[-self.context_prefix_count :]) | {
-                c.casefold() for c in context or ()
-            }
+            if context and result.start <= 100 and len(before) < self.context_prefix_count:
+                said_before = [w for c in context for w in self._WORD.findall(c.casefold())]
+                before = said_before + before
+            window = set(before[-self.context_prefix_count :])
             if window.intersection(w.casefold() for w in rec.context):
                 result.score = min(
                     self.MAX_SCORE,
@@ -252,15 +371,16 @@ def build_recognizers(
     *,
     ner_labels: Iterable[str],
     stop_words: frozenset[str],
-    dictionary: frozenset[str] = frozenset(),
+    lexicon: EnglishLexicon | None = None,
 ) -> tuple[list[EntityRecognizer], NerModelConfiguration]:
     """Presidio recognisers for every YAML recogniser, plus the NER configuration for the
-    spaCy engine (entity mapping, and every other label of the model ignored). ``dictionary``
-    holds lowercase English words that the proper-noun fallback never takes as a lowercase name."""
+    spaCy engine (entity mapping, and every other label of the model ignored). ``lexicon``
+    tells the proper-noun fallback which lowercase words are English, never names."""
     from assistant.redaction_config import (
         CASE_INSENSITIVE_FLAGS,
         CASE_SENSITIVE_FLAGS,
         DenyListRecognizerConfig,
+        DigitRunRecognizerConfig,
         PatternRecognizerConfig,
         ProperNounRecognizerConfig,
         SpacyNerRecognizerConfig,
@@ -311,6 +431,16 @@ def build_recognizers(
                     name=rec.name,
                 )
             )
+        elif isinstance(rec, DigitRunRecognizerConfig):
+            recognizers.append(
+                DigitRunRecognizer(
+                    name=rec.name,
+                    entity=rec.entity,
+                    score=rec.score,
+                    language=language,
+                    min_digits=rec.min_digits,
+                )
+            )
         elif isinstance(rec, ProperNounRecognizerConfig):
             single = {w.casefold() for w in keep.words + keep.not_names if " " not in w}
             phrases = {w.casefold() for w in keep.words + keep.not_names if " " in w}
@@ -323,10 +453,12 @@ def build_recognizers(
                     language=language,
                     suppress_labels=rec.suppress_labels,
                     max_acronym_length=rec.max_acronym_length,
+                    suppress_known_labels=rec.suppress_known_labels,
                     skip_words=frozenset(single | titles | stop_words),
                     skip_phrases=frozenset(phrases),
                     institution_words=frozenset(w.casefold() for w in keep.institution_words),
-                    dictionary=dictionary,
+                    lexicon=lexicon,
+                    unknown_words=rec.unknown_words,
                 )
             )
     if ner_config is None:

@@ -15,21 +15,30 @@ from dataclasses import dataclass, field, replace
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS as _SPACY_STOP_WORDS
 
-from assistant.redaction_config import PERSON_ENTITY, RedactionConfig
+from assistant.redaction_config import (
+    PERSON_ENTITY,
+    DenyListRecognizerConfig,
+    RedactionConfig,
+)
 from assistant.redaction_normalise import SpokenNormaliser
 
 STOP_WORDS = frozenset(w.casefold() for w in _SPACY_STOP_WORDS)
 SPEAKER_LABEL_RECOGNIZER = "speaker_label"
 PROPAGATION_RECOGNIZER = "propagation"
+LOCATION_ENTITY = "LOCATION"
 #: Entity types whose edges are trimmed of titles, keep words and stop words.
 _NAME_LIKE = frozenset({PERSON_ENTITY, "LOCATION"})
 #: Entity types that are "<proper name> <generic word>": need a real name part left after trimming.
 _INSTITUTIONS = frozenset({"SCHOOL", "GP_SURGERY", "HOSPITAL", "STREET_ADDRESS"})
+_STREET_ADDRESS = "STREET_ADDRESS"
 EDGE_PUNCT = " \t\r\n,.;:!?\"“”‘()[]{}<>'’-–—"
 _WORD_RE = regex.compile(r"[\p{L}\p{M}\d][\p{L}\p{M}\d'’\-]*")
 _NAME_WORD_RE = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’\-]*")
 _SPEAKER_SPLIT_RE = regex.compile(r"\s[-–—]\s|[()\[\],/:;|]")
 _ALNUM_RE = regex.compile(r"[^\W_]")
+_DIGIT_RE = regex.compile(r"\d")
+#: "the Mrs." / "his Mrs." is someone's wife, and what follows the full stop a new sentence.
+_OWNER = r"\b(?i:the|my|his|your|our|their)\s+"
 
 
 @dataclass(slots=True)
@@ -174,7 +183,25 @@ class SpanRules:
         )
         # Never a name part, never propagated on its own.
         self._not_a_name_part = self._titles | self._keep_words | STOP_WORDS
+        # A capitalised word straight after one of these is a name, whatever else it is.
+        naming = "|".join(regex.escape(t) for t in config.names.naming_titles)
+        self._naming_title_before = (
+            regex.compile(rf"(?<![\w.])(?:(?<!{_OWNER}){naming}\.|{naming})\s+$")
+            if naming
+            else None
+        )
+        self._not_after_title = frozenset(w.casefold() for w in config.names.not_after_title)
         self._not_names = frozenset(phrase(w) for w in keep.not_names)
+        # Places a word list names (places.yaml): never a person, never part of a person's name.
+        self._places = frozenset(
+            phrase(w)
+            for rec in config.recognizers
+            if isinstance(rec, DenyListRecognizerConfig) and rec.entity == LOCATION_ENTITY
+            for w in rec.words
+        )
+        # What a found name may still propagate: tidy() leaves a keep word in a name only after a
+        # naming title ("Miss Head"), and then it is that person's name like any other.
+        self._never_person_parts = self._titles | STOP_WORDS | self._places
 
     def speaker_spans(self, f: Field) -> list[Span]:
         """A speaker label that is not a role is a name; "Mum (Kasia)" names only Kasia."""
@@ -205,25 +232,55 @@ class SpanRules:
     def tidy(self, text: str, span: Span) -> Span | None:
         """Trim a match to the identifier itself, or drop it if nothing identifying is left."""
         start, end = _strip_edges(text, span.start, span.end)
+        titled: tuple[int, int] | None = None  # "Ward" in "Mrs Ward": a name, never trimmed
+        if span.entity == PERSON_ENTITY:
+            titled = self._titled_word(text, start, end)
         if span.entity in _NAME_LIKE:
+            # no name or place has a digit: "Postcode ZE3, 7QX" is a postcode after a word
+            digit_word = next(
+                (w for w in _WORD_RE.finditer(text, start, end) if _DIGIT_RE.search(w.group())),
+                None,
+            )
+            if digit_word is not None:
+                start, end = _strip_edges(text, start, digit_word.start())
             if regex.search(r"['’]s$", text[start:end], flags=regex.IGNORECASE):
                 end -= 2
+            if span.entity == PERSON_ENTITY:
+                # before cutting at a title: "rang Dr Whitaker" is Whitaker, not "rang"
+                start, end = self._trim_lowercase_edges(text, start, end)
+            protect = titled[0] if titled is not None else -1
             start, end = self._trim_words(
                 text,
                 start,
                 end,
                 cut_inside=span.entity == PERSON_ENTITY,
                 extra=self._institution_words,
+                protect=protect,
             )
-            start, end = self._trim_trailing(text, start, end, extra=self._institution_words)
+            start, end = self._trim_trailing(
+                text, start, end, extra=self._institution_words, protect=protect
+            )
             if span.entity == PERSON_ENTITY:
                 start, end = self._trim_lowercase_edges(text, start, end)
         elif span.entity in _INSTITUTIONS:
-            start, end = self._trim_words(text, start, end, extra=self._institution_words)
+            start, end = self._trim_words(
+                text,
+                start,
+                end,
+                extra=self._institution_words,
+                # a house number said in words is not a stop word to trim: "twenty three Oak Road"
+                stop_words=span.entity != _STREET_ADDRESS,
+            )
             if len(_WORD_RE.findall(text[start:end])) < 2:
                 return None
         surface = text[start:end]
-        if len(_ALNUM_RE.findall(surface)) < 2 or phrase(surface) in self._keep_all:
+        if len(_ALNUM_RE.findall(surface)) < 2:
+            return None
+        if span.entity == PERSON_ENTITY and phrase(surface) in self._places:
+            span = replace(span, entity=LOCATION_ENTITY)  # "Leeds" is a place, whoever says not
+        if titled is not None and start <= titled[0] < end:
+            return replace(span, start=start, end=end)  # "Mrs Ward", "Dr Church", "Mrs May"
+        if phrase(surface) in self._keep_all:
             return None
         if span.entity in _NAME_LIKE and (
             phrase(surface) in self._not_names
@@ -235,7 +292,35 @@ class SpanRules:
             return None
         return replace(span, start=start, end=end)
 
-    def _skippable(self, word: str, extra: frozenset[str] = frozenset()) -> bool:
+    def _titled_word(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        """The capitalised word straight after a naming title (names.naming_titles: "Mrs Ward",
+        "Dr Church") that begins the match once titles are passed, or None. Such a word is a name
+        even when it is an everyday, keep or institution word ("ward", "May", "Church")."""
+        if self._naming_title_before is None:
+            return None
+        words = list(_WORD_RE.finditer(text, start, end))
+        i = 0
+        while i < len(words) and words[i].group().casefold().rstrip(".") in self._titles:
+            i += 1
+        if i == len(words):
+            return None
+        word = words[i]
+        if (
+            not word.group()[:1].isupper()
+            or len(_ALNUM_RE.findall(word.group())) < 2
+            or word.group().casefold() in self._not_after_title
+        ):
+            return None
+        if self._naming_title_before.search(text, max(0, word.start() - 16), word.start()) is None:
+            return None
+        w_end = word.end()
+        if regex.search(r"['’]s$", word.group(), flags=regex.IGNORECASE):
+            w_end -= 2
+        return word.start(), w_end
+
+    def _skippable(
+        self, word: str, extra: frozenset[str] = frozenset(), *, stop_words: bool = True
+    ) -> bool:
         low = word.casefold()
         if (
             low in self._titles
@@ -245,7 +330,7 @@ class SpanRules:
         ):
             return True
         # A lowercase stop word ("and", "the"); a capitalised one may be a name ("Will").
-        return low in STOP_WORDS and not word[:1].isupper()
+        return stop_words and low in STOP_WORDS and not word[:1].isupper()
 
     def _trim_words(
         self,
@@ -255,12 +340,17 @@ class SpanRules:
         *,
         cut_inside: bool = False,
         extra: frozenset[str] = frozenset(),
+        protect: int = -1,
+        stop_words: bool = True,
     ) -> tuple[int, int]:
-        """Drop leading titles, keep words, lowercase stop words and ``extra`` words; with
-        ``cut_inside``, also end the span before the first such word inside it."""
+        """Drop leading titles, keep words, lowercase stop words (unless not ``stop_words``) and
+        ``extra`` words; with ``cut_inside``, also end the span before the first such word inside
+        it. The word that starts at ``protect`` (a name after a title) is never dropped."""
         words = list(_WORD_RE.finditer(text, start, end))
         i = 0
         while i < len(words):
+            if words[i].start() == protect:
+                break
             rest = phrase(text[words[i].start() : end])
             keep = next(
                 (p for p in self._keep_phrases if rest == p or rest.startswith(p + " ")), None
@@ -268,7 +358,7 @@ class SpanRules:
             if keep is not None:
                 i += len(keep.split())
                 continue
-            if not self._skippable(words[i].group(), extra):
+            if not self._skippable(words[i].group(), extra, stop_words=stop_words):
                 break
             i += 1
         if i >= len(words):
@@ -276,7 +366,9 @@ class SpanRules:
         start = words[i].start()
         if cut_inside:
             for w in words[i + 1 :]:
-                if self._skippable(w.group(), extra):
+                if w.start() != protect and self._skippable(
+                    w.group(), extra, stop_words=stop_words
+                ):
                     end = w.start()
                     break
         return _strip_edges(text, start, end)
@@ -300,10 +392,16 @@ class SpanRules:
         return words[0].start(), words[-1].end()
 
     def _trim_trailing(
-        self, text: str, start: int, end: int, *, extra: frozenset[str] = frozenset()
+        self,
+        text: str,
+        start: int,
+        end: int,
+        *,
+        extra: frozenset[str] = frozenset(),
+        protect: int = -1,
     ) -> tuple[int, int]:
         words = list(_WORD_RE.finditer(text, start, end))
-        while words and self._skippable(words[-1].group(), extra):
+        while words and words[-1].start() != protect and self._skippable(words[-1].group(), extra):
             words.pop()
         if not words:
             return start, start
@@ -365,14 +463,15 @@ class SpanRules:
         for key, span in best.items():
             if span.entity == PERSON_ENTITY:
                 for part in name_tokens(key):
-                    if len(part) >= 2 and part not in self._not_a_name_part:
+                    if len(part) >= 2 and part not in self._never_person_parts:
                         person_parts[part] = max(person_parts.get(part, 0.0), span.score)
         known: dict[str, tuple[str, float]] = {}
         for key, span in best.items():
             entity = span.entity
-            if entity == "LOCATION" and key in person_parts:
+            if entity == LOCATION_ENTITY and key in person_parts:
                 entity = PERSON_ENTITY  # "Nowak" alone, mislabelled a place, is Kasia Nowak's name
-            if key not in self._not_a_name_part and len(_ALNUM_RE.findall(key)) >= 2:
+            never = self._never_person_parts if entity == PERSON_ENTITY else self._not_a_name_part
+            if key not in never and len(_ALNUM_RE.findall(key)) >= 2:
                 known[key] = (entity, span.score)
         for part, score in person_parts.items():
             known.setdefault(part, (PERSON_ENTITY, score))

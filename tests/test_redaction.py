@@ -96,10 +96,19 @@ POSITIVE = [
     ("Łukasz Wiśniewski is her stepdad.", "PERSON", "Łukasz Wiśniewski"),
     ("She saw Dr Li yesterday.", "PERSON", "Li"),
     ("Mr and Mrs Patel were both there.", "PERSON", "Patel"),
+    # a title then a capitalised word is a name, even an everyday, keep or institution word
+    ("I know Mrs Ward from school rang you.", "PERSON", "Ward"),
+    ("Mrs Ward's son is in year twelve.", "PERSON", "Ward"),
+    ("Dr Church rang about the referral.", "PERSON", "Church"),
+    ("Miss Head is his class teacher.", "PERSON", "Head"),
+    ("Mx Bishop runs the group.", "PERSON", "Bishop"),
     # postcodes
     ("They live in LS6 2AB now.", "UK_POSTCODE", "LS6 2AB"),
     ("the postcode is ls6 2ab", "UK_POSTCODE", "ls6 2ab"),
     ("the postcode is L S six, two A B", "UK_POSTCODE", "L S six, two A B"),
+    # spoken tens and teens inside a postcode ("M twelve" = M12)
+    ("Yes, M twelve, five P L.", "UK_POSTCODE", "M twelve, five P L"),
+    ("postcode B twenty three, four X Y", "UK_POSTCODE", "B twenty three, four X Y"),
     # phones
     ("Her mobile is 07700 900123.", "UK_PHONE", "07700 900123"),
     ("Call +44 7700 900456 after six.", "UK_PHONE", "+44 7700 900456"),
@@ -114,6 +123,11 @@ POSITIVE = [
         "ring oh one one three, four nine six, oh oh two one",
         "UK_PHONE",
         "oh one one three, four nine six, oh oh two one",
+    ),
+    (
+        "ring oh one one three, four nine six, oh four twenty seven",
+        "UK_PHONE",
+        "oh one one three, four nine six, oh four twenty seven",
     ),
     # email
     ("Email her at kasia.nowak@example.com please.", "EMAIL", "kasia.nowak@example.com"),
@@ -138,11 +152,22 @@ POSITIVE = [
         "UK_NINO",
         "J K one two, three four, five six, C",
     ),
+    (
+        "it's T N, thirty one, sixty two, oh eight, A",
+        "UK_NINO",
+        "T N, thirty one, sixty two, oh eight, A",
+    ),
     # addresses
     ("They used to live at 12 Oak Road.", "STREET_ADDRESS", "12 Oak Road"),
     ("She is at flat 3, 45 Victoria Street now.", "STREET_ADDRESS", "flat 3, 45 Victoria Street"),
     ("we went round to 12 oak road", "STREET_ADDRESS", "12 oak road"),
     ("He stays with his dad on Harehills Lane.", "STREET_ADDRESS", "Harehills Lane"),
+    ("She lives at twenty three Oak Road.", "STREET_ADDRESS", "twenty three Oak Road"),
+    (
+        "we moved to flat two, forty-one harehills lane",
+        "STREET_ADDRESS",
+        "flat two, forty-one harehills lane",
+    ),
     # dates of birth
     ("She was born on the 3rd of March 2015.", "DATE_OF_BIRTH", "3rd of March 2015"),
     ("date of birth 03/03/2015", "DATE_OF_BIRTH", "03/03/2015"),
@@ -153,6 +178,22 @@ POSITIVE = [
         "third of March twenty fifteen",
     ),
     ("her birthday is 14th July", "DATE_OF_BIRTH", "14th July"),
+    ("DOB: it's the 3rd of March 2015", "DATE_OF_BIRTH", "3rd of March 2015"),
+    (
+        "His date of birth? The fourteenth of August twenty eighteen.",
+        "DATE_OF_BIRTH",
+        "fourteenth of August twenty eighteen",
+    ),
+    (
+        "date of birth fourteen, eight, twenty eighteen",
+        "DATE_OF_BIRTH",
+        "fourteen, eight, twenty eighteen",
+    ),
+    (
+        "she was born on March twelve, twenty fifteen",
+        "DATE_OF_BIRTH",
+        "March twelve, twenty fifteen",
+    ),
     # places spaCy knows
     ("They moved here from Bradford last year.", "LOCATION", "Bradford"),
     ("She has family in Poland.", "LOCATION", "Poland"),
@@ -220,6 +261,18 @@ NEGATIVE = [
     "The baby was born at 3 kilos.",
     "the case is 5 years old",
     "Call 999 if you are worried.",
+    # an everyday word is a name only after a title; numbers with tens and teens are speech
+    "She is on the children's ward.",
+    "The ward round was at nine.",
+    "She is twelve.",
+    "They're twelve, fourteen, fifteen now.",
+    "We waited twenty five minutes for the bus.",
+    "In nineteen ninety nine she moved here.",
+    "She was born in twenty eighteen.",
+    "There is a one way street near us.",
+    "We saw the GP on the 4th of March 2024.",
+    "I Miss You so much.",
+    "I told the Mrs. Mum was out.",
     "",
 ]
 
@@ -302,6 +355,53 @@ def test_a_name_found_once_is_redacted_everywhere_in_any_case(redactor):
         ("s0002", "propagation"),
         ("s0003", "propagation"),
     ]
+
+
+@models
+def test_a_title_makes_an_everyday_word_a_name_for_the_whole_recording(redactor):
+    # "Ward" is an institution word ("the ward"), but after "Mrs" it is a name; once found it is
+    # redacted everywhere in the recording like any other name, so the residual check passes.
+    tx = _transcript(
+        ("Social worker", "I know Mrs Ward from school rang you this afternoon."),
+        ("Mum", "Mrs Ward said Jess told her. Miss Head was there too."),
+        ("Social worker", "Is she still on the children's ward? Did she bang her head?"),
+    )
+    redacted, mapping = redactor.redact(tx)
+    assert [s.text for s in redacted.segments] == [
+        "I know Mrs [PERSON_1] from school rang you this afternoon.",
+        "Mrs [PERSON_1] said [PERSON_2] told her. Miss [PERSON_3] was there too.",
+        "Is she still on the children's [PERSON_1]? Did she bang her [PERSON_3]?",
+    ]
+    assert mapping.entries == {"[PERSON_1]": "Ward", "[PERSON_2]": "Jess", "[PERSON_3]": "Head"}
+    assert residual_identifiers(redacted, mapping) == []
+    # in a recording where no title makes them names, the same words are kept
+    alone = tx.segments[2].text
+    redacted, mapping = redactor.redact(_transcript(("Social worker", alone)))
+    assert redacted.segments[0].text == alone
+    assert mapping.entries == {}
+
+
+@models
+def test_a_date_answering_a_birth_question_is_a_date_of_birth(redactor):
+    tx = _transcript(
+        ("Social worker", "I just need a couple of details. His date of birth?"),
+        ("Mum", "The fourteenth of August twenty eighteen."),
+        ("Social worker", "And when is the review?"),
+        ("Mum", "The fourteenth of September twenty twenty four."),
+        ("Social worker", "When was his sister born?"),
+        ("Mum", "Um, it's the 3rd of March 2015. We saw the GP on the 4th of March 2024."),
+    )
+    redacted, mapping = redactor.redact(tx)
+    assert [s.text for s in redacted.segments[1::2]] == [
+        "The [DATE_OF_BIRTH_1].",
+        "The fourteenth of September twenty twenty four.",
+        "Um, it's the [DATE_OF_BIRTH_2]. We saw the GP on the 4th of March 2024.",
+    ]
+    assert mapping.entries == {
+        "[DATE_OF_BIRTH_1]": "fourteenth of August twenty eighteen",
+        "[DATE_OF_BIRTH_2]": "3rd of March 2015",
+    }
+    assert residual_identifiers(redacted, mapping) == []
 
 
 @models
@@ -451,6 +551,35 @@ RESIDUAL_MAP_ENTRIES = {
             "Kasia, LS6 2AB, 0113 496 0000",
             ["DIGIT_RUN", "KNOWN_NAME", "KNOWN_VALUE", "UK_POSTCODE_SHAPE"],
         ),
+        # Whisper's punctuation between digit groups and postcode halves (the leak of issue 3)
+        ("The best number for me is 0113, 496, 0427.", ["DIGIT_RUN"]),
+        ("It's 07700, 900, 123.", ["DIGIT_RUN"]),
+        ("NHS number 943, 476, 5919.", ["DIGIT_RUN"]),
+        ("NHS number 943-476-5919.", ["DIGIT_RUN"]),
+        ("ring 0113.496.0427", ["DIGIT_RUN"]),
+        ("it's 0 7 7 0 0 9 0 0 1 2 3", ["DIGIT_RUN"]),
+        ("it's oh one one three, four nine six, oh four two seven", ["DIGIT_RUN"]),
+        ("sort code 20, 45, 67", ["DIGIT_RUN"]),
+        ("Still at Leeds, LS6, 2QT?", ["UK_POSTCODE_SHAPE"]),
+        ("postcode M1, 1AE", ["UK_POSTCODE_SHAPE"]),
+        ("postcode ls6 2qt", ["UK_POSTCODE_SHAPE"]),
+        ("postcode LS62QT", ["UK_POSTCODE_SHAPE"]),
+        ("postcode L S 6, 2 Q T", ["UK_POSTCODE_SHAPE"]),
+        ("postcode L S six, two Q T", ["UK_POSTCODE_SHAPE"]),
+        # spoken tens and teens, and a title before a word left in the text
+        ("Yes, 9 Wardle Street. M twelve, five P L.", ["UK_POSTCODE_SHAPE"]),
+        ("it's m twelve five p l", ["UK_POSTCODE_SHAPE"]),
+        ("it's oh one one three, four nine six, oh four twenty seven", ["DIGIT_RUN"]),
+        ("I know Mrs Ward from school rang you.", ["TITLE_NAME"]),
+        ("Dr. Church said so.", ["TITLE_NAME"]),
+        ("Mrs [PERSON_1] and Mr and Mrs [PERSON_2] came, Dr. [PERSON_3] too.", []),
+        ("I Miss You, and I told the Mrs. Mum was out.", []),
+        ("She is twelve, they're twelve, fourteen, fifteen, on the children's ward.", []),
+        # numbers a note needs are not identifiers
+        ("They are 12, 14, 15 now, in year 6, since 2019, 2020.", []),
+        ("We met at 3, 30 for 45 minutes, it cost £250,000 or 1,250.50.", []),
+        ("The visit was on 14.05.2024 and the one before on 3, 3, 2024.", []),
+        ("She lived there 2015-2019 with two children.", []),
     ],
 )
 def test_residual_identifiers(text, expected):
@@ -507,14 +636,32 @@ CANARIES = {
 }
 
 
+# The same kinds of value as Whisper writes them: pauses as commas, digits one by one, spelt codes.
+WHISPER_CANARIES = {
+    "UK_PHONE": "0113, 496, 0871",
+    "UK_PHONE_DIGITS": "0 7 7 0 0 9 0 0 6 5 4",
+    "UK_PHONE_SPOKEN": "oh one six one, four nine six, oh three eight two",
+    "UK_NHS": "401, 023, 2137",
+    "UK_POSTCODE": "ZE3, 7QX",
+    "UK_POSTCODE_SPELT": "Z E 4, 8 Q Y",
+    "DATE_OF_BIRTH": "29, 2, 2012",
+    "UK_NINO": "JT, 19, 28, 37, B",
+}
+
+
 @models
 def test_canary_identifiers_never_leak_into_output_or_logs(redactor, caplog):
     c = CANARIES
+    w = WHISPER_CANARIES
     tx = _transcript(
         (c["PERSON"], f"My name is {c['PERSON']} and my number is {c['UK_PHONE']}."),
         ("Social worker", f"Email {c['EMAIL']}, NHS number {c['UK_NHS']}, NI {c['UK_NINO']}."),
         (None, f"She lives at {c['STREET_ADDRESS']}, {c['UK_POSTCODE']}, goes to {c['SCHOOL']}."),
         (None, f"Case number {c['CASE_REFERENCE']}. Featherstonehaugh agreed."),
+        (None, f"The best number is {w['UK_PHONE']}, or {w['UK_PHONE_DIGITS']}."),
+        (None, f"Or {w['UK_PHONE_SPOKEN']}. Her NHS number is {w['UK_NHS']}."),
+        (None, f"Postcode {w['UK_POSTCODE']}, or it was {w['UK_POSTCODE_SPELT']}."),
+        (None, f"She was born on {w['DATE_OF_BIRTH']}, and the NI is {w['UK_NINO']}."),
     )
     with caplog.at_level(logging.DEBUG):
         redacted, mapping = redactor.redact(tx)
@@ -525,19 +672,32 @@ def test_canary_identifiers_never_leak_into_output_or_logs(redactor, caplog):
     outputs = [str(redacted), repr(redacted), redacted.model_dump_json()]
     outputs += [s.text for s in redacted.segments] + [s.speaker or "" for s in redacted.segments]
     logged = [r.getMessage() for r in caplog.records] + [caplog.text]
-    parts = {v for v in c.values()} | {
-        "Oluwadamilare",
-        "Featherstonehaugh",
-        "Quillfeather",
-        "Brackenwhistle",
-    }
+    parts = (
+        {v for v in c.values()}
+        | set(w.values())
+        | {
+            "Oluwadamilare",
+            "Featherstonehaugh",
+            "Quillfeather",
+            "Brackenwhistle",
+        }
+    )
     parts |= {v.replace(" ", "") for v in c.values()}
+    # every digit group of three or more of the Whisper forms, as written ("496, 0871")
+    parts |= {
+        ", ".join(groups[i : i + 2])
+        for v in w.values()
+        if (groups := v.split(", "))
+        for i in range(len(groups) - 1)
+        if sum(ch.isdigit() for ch in "".join(groups[i : i + 2])) >= 5
+    }
     for part in parts:
         for out in outputs:
             assert part.casefold() not in out.casefold(), "identifier in redacted output"
         for line in logged:
             assert part.casefold() not in line.casefold(), "identifier in a log record"
     assert set(c.values()) <= set(mapping.entries.values())
+    assert set(w.values()) <= set(mapping.entries.values())
 
 
 # --- configuration -------------------------------------------------------------------------
@@ -629,6 +789,23 @@ def test_bad_configuration_is_refused(config_copy, file, change, message):
         load_config(config_copy)
 
 
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("names.yaml", "naming_titles: [Mr,", "naming_titles: [Sgt, Mr,", "not in names.titles"),
+        ("names.yaml", "naming_titles: [Mr,", "naming_titles: [Mrs, Mr,", "lists 'Mrs' twice"),
+        ("spoken.yaml", 'twelve: "12"', 'twelve: "twelve"', "numbers.twelve"),
+    ],
+)
+def test_bad_naming_titles_and_numbers_are_refused(config_copy, file, old, new, message):
+    path = config_copy / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=message):
+        load_config(config_copy)
+
+
 def test_missing_config_folder_is_refused(tmp_path):
     with pytest.raises(ConfigurationError, match="not found"):
         load_config(tmp_path / "nowhere")
@@ -682,7 +859,94 @@ def test_building_and_redacting_never_download_or_touch_the_network(monkeypatch)
         OfflineSpacyNlpEngine._download_spacy_model_if_needed("en_core_web_lg")
 
 
+# --- places ------------------------------------------------------------------------------------
+@models
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I am a social worker from Leeds City Council.",
+         "I am a social worker from [LOCATION_1] City Council."),
+        ("She works for Kirklees Council.", "She works for [LOCATION_1] Council."),
+        ("They moved from Birmingham to Glasgow and then Cardiff.",
+         "They moved from [LOCATION_1] to [LOCATION_2] and then [LOCATION_3]."),
+        ("we moved up from bradford last year", "we moved up from [LOCATION_1] last year"),
+        ("The County Council wrote to her.", "The County Council wrote to her."),
+    ],
+)  # fmt: skip
+def test_towns_are_locations_never_people(redactor, text, expected):
+    redacted, spans, _ = redactor.redact_text(text)
+    assert redacted == expected
+    assert {s.entity_type for s in spans} <= {"LOCATION"}
+
+
+def test_a_place_called_a_person_is_a_location_and_never_propagates_as_a_name():
+    from assistant.redaction_spans import Field, Span, SpanRules
+
+    rules = SpanRules(load_config())
+    fields = [
+        Field(0, "s1", "text", "I am from Leeds City Council."),
+        Field(1, "s2", "text", "Is it Leeds, LS6 2QT? Preston Smith lives in Preston."),
+    ]
+    # what spaCy did on the real recording: "Leeds" as a PERSON; and a man named after a town
+    found = [
+        (fields[0], Span(0, 10, 15, "PERSON", 0.85, "spacy_ner")),
+        (fields[1], Span(1, 6, 11, "PERSON", 0.85, "spacy_ner")),
+        (fields[1], Span(1, 22, 35, "PERSON", 0.85, "spacy_ner")),
+        (fields[1], Span(1, 45, 52, "LOCATION", 0.95, "uk_places")),
+    ]
+    tidied = [rules.tidy(f.text, span) for f, span in found]
+    per_field = rules.propagate(fields, rules.resolve(fields, [t for t in tidied if t]))
+    got = sorted(
+        (fields[s.field].text[s.start : s.end], s.entity)
+        for spans in per_field.values()
+        for s in spans
+    )
+    assert got == [
+        ("Leeds", "LOCATION"),
+        ("Leeds", "LOCATION"),
+        ("Preston", "LOCATION"),  # the town, never Mr Smith's first name propagated
+        ("Preston Smith", "PERSON"),
+    ]
+
+
 # --- pure helpers --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "runs"),
+    [
+        ("call 0113, 496, 0427 today", ["0113, 496, 0427"]),
+        ("07700 900 123", ["07700 900 123"]),
+        ("0 7 7 0 0 9 0 0 1 2 3", ["0 7 7 0 0 9 0 0 1 2 3"]),
+        ("943-476-5919 or 0113.496.0427", ["943-476-5919", "0113.496.0427"]),
+        ("ref 12345678", ["12345678"]),
+        ("sort code 20, 45, 67", ["20, 45, 67"]),
+        ("Ref 1 2 3 4 5 6.", ["1 2 3 4 5 6"]),
+        # everyday numbers: money, thousands, dates, lists of ages or years, ranges, times
+        ("it cost £250,000, or 1,250.50, or £1 234 567", []),
+        ("on 14.05.2024, 14/05/2024, 2024-05-14 and 3, 3, 2015", []),
+        ("they're 12, 14, 15 now", []),
+        ("in 2019, 2020, 2021 and 2015-2019", []),
+        ("at 3, 30 for 45 minutes, she is 7, year 6", []),
+    ],
+)
+def test_digit_runs(text, runs):
+    from assistant.redaction_digits import digit_runs
+
+    assert [text[r.start : r.end] for r in digit_runs(text)] == runs
+
+
+@models
+def test_english_lexicon_knows_inflections_but_not_names():
+    from assistant.redaction_lexicon import EnglishLexicon
+
+    lexicon = EnglishLexicon.from_model(MODEL_DIR)
+    for word in ("tell", "rang", "picks", "stopping", "children", "babies", "happier"):
+        assert word in lexicon, word
+    for word in ("hamish", "abdikarim", "nojus", "oluwaseun", "szymanska"):
+        assert word not in lexicon, word
+    assert lexicon.noun_only("powell") and not lexicon.noun_only("tell")
+    assert not EnglishLexicon() and "tell" not in EnglishLexicon()
+
+
 @pytest.mark.parametrize(
     ("spoken", "normalised"),
     [
@@ -695,6 +959,30 @@ def test_building_and_redacting_never_download_or_touch_the_network(monkeypatch)
         ("she's seven, eight in May", "she's seven, eight in May"),
         ("number 07700 nine double oh one two three", "number 07700900123"),
         ("a double decker bus", "a double decker bus"),
+        # Whisper's written forms: pauses as commas, spelt codes, digits one by one
+        ("0113, 496, 0427", "0113 496 0427"),
+        ("LS6, 2QT", "LS6 2QT"),
+        ("L S 6, 2 Q T", "LS6 2QT"),
+        ("0 7 7 0 0 9 0 0 1 2 3", "07700900123"),
+        ("JK, 12, 34, 56, C", "JK 12 34 56 C"),
+        ("NHS 609 139 0996, NI JK 98 76 54 A", "NHS 609 139 0996 NI JK 98 76 54A"),
+        # left as written: lists of ages, a flat then a house, dates, money, references
+        ("12, 14, 15", "12, 14, 15"),
+        ("flat 3, 45 Victoria Street", "flat 3, 45 Victoria Street"),
+        ("3, 3, 2015 and 14.05.2024", "3, 3, 2015 and 14.05.2024"),
+        ("£250,000", "£250,000"),
+        ("CS-2024-00123", "CS-2024-00123"),
+        ("at 3, 30", "at 3, 30"),
+        # tens and teens: in codes and long numbers only
+        ("M twelve, five P L", "M12 5PL"),
+        ("T N, thirty one, sixty two, oh eight, A", "TN 31 62 08 A"),
+        ("oh one one three, four nine six, oh four twenty seven", "0113 496 0427"),
+        ("reference twelve thirty four fifty six", "reference 123456"),
+        ("she is twelve", "she is twelve"),
+        ("twelve, fourteen, fifteen", "twelve, fourteen, fifteen"),
+        ("fourteen, eight, twenty eighteen", "fourteen, eight, twenty eighteen"),
+        ("twenty three Oak Road", "twenty three Oak Road"),
+        ("A twenty minute walk", "A twenty minute walk"),
     ],
 )
 def test_spoken_normalisation(spoken, normalised):
