@@ -217,8 +217,13 @@ def estimate_remaining_s(
     stage_progress: float,
     duration_s: float,
     learned_rtf: dict[str, float] | None = None,
+    stage_elapsed_s: float = 0.0,
 ) -> float | None:
-    """Seconds left, from the audio duration and real-time factors (learned or typical)."""
+    """Seconds left, from the audio duration and real-time factors (learned or typical).
+
+    A stage that reports no progress (drafting) is estimated from the time it has already
+    run, so the figure keeps falling; one that overruns its estimate is reported as nearly
+    done (10% of its estimate) rather than as a negative or frozen number."""
     if status in (JobStatus.DONE, JobStatus.FAILED) or not duration_s:
         return 0.0 if status == JobStatus.DONE else None
     rtf = {**DEFAULT_RTF, **(learned_rtf or {})}
@@ -226,9 +231,12 @@ def estimate_remaining_s(
     remaining = 0.0
     started = current is None
     for stage in STAGES:
+        expected = rtf[stage] * duration_s
         if stage == current:
             started = True
-            remaining += rtf[stage] * duration_s * (1.0 - stage_progress)
+            by_progress = expected * (1.0 - stage_progress)
+            by_clock = max(expected - stage_elapsed_s, 0.1 * expected)
+            remaining += min(by_progress, by_clock)
         elif started:
-            remaining += rtf[stage] * duration_s
+            remaining += expected
     return round(remaining, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
@@ -204,6 +204,7 @@ def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobV
             stage_progress=stage_progress,
             duration_s=rec.duration_s or 0.0,
             learned_rtf=repo.mean_stage_rtf(session=session),
+            stage_elapsed_s=_elapsed(job.heartbeat_at),
         ),
         attempts=job.attempts,
         error=(
@@ -216,6 +217,11 @@ def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobV
         created_at=job.created_at,
         updated_at=job.updated_at,
     )
+
+
+def _elapsed(since: datetime | None) -> float:
+    """Seconds since the current stage started (its first heartbeat)."""
+    return (datetime.now(UTC) - since).total_seconds() if since else 0.0
 
 
 @router.get("/recordings/{recording_id}/transcript", summary="Transcript (owner only)")
