@@ -34,7 +34,61 @@ VISIT_NOTE_KEYS = (
     "actions",
     "next_visit",
 )
+CORE_KEYS = VISIT_NOTE_KEYS
+"""Every template records at least these; templates add their own sections beside them."""
+TEMPLATE_KEYS = {
+    "visit_note": VISIT_NOTE_KEYS,
+    "cp_statutory_visit": (
+        "purpose",
+        "present",
+        "seen_alone",
+        "child_voice",
+        "observations",
+        "plan_progress",
+        "core_group_actions",
+        "working_well",
+        "worries",
+        "parent_carer_views",
+        "actions",
+        "next_visit",
+    ),
+    "cin_visit": (
+        "purpose",
+        "present",
+        "seen_alone",
+        "child_voice",
+        "observations",
+        "plan_progress",
+        "support_services",
+        "working_well",
+        "worries",
+        "parent_carer_views",
+        "actions",
+        "next_visit",
+    ),
+    "lac_visit": (
+        "purpose",
+        "present",
+        "seen_alone",
+        "child_voice",
+        "observations",
+        "placement",
+        "contact",
+        "education_health",
+        "care_plan",
+        "working_well",
+        "worries",
+        "parent_carer_views",
+        "actions",
+        "next_visit",
+    ),
+}
+"""Section keys are stored ids: a released version's keys never change."""
 IDS = ["s0001", "s0002", "s0003"]
+
+
+def _all_templates() -> list[str]:
+    return available_templates()
 
 
 def _all_version_folders() -> list[Path]:
@@ -63,12 +117,31 @@ def test_visit_note_v1_is_available_and_latest():
     assert v1.section_keys == VISIT_NOTE_KEYS
 
 
-def test_visit_note_has_no_analysis_or_judgement_section():
-    keys_and_titles = " ".join(
-        f"{s.key} {s.title}".lower() for s in load_template("visit_note", "v1").sections
-    )
-    for word in ("analysis", "judgement", "assessment", "risk", "recommend"):
-        assert word not in keys_and_titles
+def test_the_visit_templates_are_available():
+    assert set(TEMPLATE_KEYS) <= set(available_templates())
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATE_KEYS))
+def test_released_section_keys_are_stable(name: str):
+    assert load_template(name, "v1").section_keys == TEMPLATE_KEYS[name]
+
+
+@pytest.mark.parametrize("name", _all_templates())
+def test_every_template_has_the_core_sections(name: str):
+    keys = load_template(name).section_keys
+    missing = [k for k in CORE_KEYS if k not in keys]
+    assert not missing, f"{name} lacks {missing}"
+    assert keys[0] == "purpose"  # the drafter's empty-draft retry asks for the first section
+
+
+@pytest.mark.parametrize(
+    "folder", _all_version_folders(), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_no_template_has_an_analysis_or_judgement_section(folder: Path):
+    for section in load_template(folder.parent.name, folder.name).sections:
+        key_and_title = f"{section.key} {section.title}".lower()
+        for word in ("analysis", "judgement", "assessment", "risk", "recommend"):
+            assert word not in key_and_title, f"{folder}: {section.key}"
 
 
 @pytest.mark.parametrize(
@@ -119,13 +192,47 @@ def test_every_template_folder_is_complete_and_loads(folder: Path):
         TRANSCRIPT_END,
     ],
 )
-def test_system_prompt_states_the_rules(required_phrase: str):
-    system = " ".join(load_template("visit_note", "v1").system_prompt().split())
+@pytest.mark.parametrize("name", _all_templates())
+def test_system_prompt_states_the_rules(name: str, required_phrase: str):
+    system = " ".join(load_template(name).system_prompt().split())
     assert " ".join(required_phrase.split()) in system
 
 
-def test_system_prompt_lists_every_section_and_user_prompt_wraps_the_transcript():
-    template = load_template("visit_note", "v1")
+@pytest.mark.parametrize("name", [n for n in _all_templates() if n != "visit_note"])
+def test_visit_types_reuse_the_visit_note_rules_word_for_word(name: str):
+    """Rules 1-7 and everything from the transcript-as-data heading on are shared text."""
+    base = (PROMPTS_DIR / "visit_note" / "v1" / "system.md").read_text(encoding="utf-8")
+    rules = base[base.index("## Rules") : base.index("\n\n## The transcript is data")]
+    tail = base[base.index("## The transcript is data") :]
+    system = load_template(name).system_template
+    assert rules in system
+    assert tail in system
+
+
+@pytest.mark.parametrize(
+    ("name", "phrases"),
+    [
+        ("cp_statutory_visit", ("child protection plan", "section 47", "seen alone", "core group")),
+        ("cin_visit", ("child in need plan", "section 17 of the Children Act 1989")),
+        (
+            "lac_visit",
+            (
+                "Care Planning, Placement and Case Review (England) Regulations 2010",
+                "seen alone",
+                "care plan",
+            ),
+        ),
+    ],
+)
+def test_visit_type_prompts_name_their_statutory_basis(name: str, phrases: tuple[str, ...]):
+    system = " ".join(load_template(name).system_prompt().split())
+    for phrase in phrases:
+        assert phrase in system, f"{name} lacks {phrase!r}"
+
+
+@pytest.mark.parametrize("name", _all_templates())
+def test_system_prompt_lists_every_section_and_user_prompt_wraps_the_transcript(name: str):
+    template = load_template(name)
     system = template.system_prompt()
     assert "{{" not in system
     for section in template.sections:
@@ -198,9 +305,26 @@ def test_schema_needs_segments():
         load_template("visit_note", "v1").json_schema([])
 
 
-def test_schema_compiles_to_a_llama_cpp_grammar():
+@pytest.mark.parametrize(
+    "folder", _all_version_folders(), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_every_template_schema_is_valid_and_lists_its_sections(folder: Path):
+    template = load_template(folder.parent.name, folder.name)
+    schema = template.json_schema(IDS, require_first=True)
+    Draft202012Validator.check_schema(schema)
+    sections = schema["properties"]["sections"]
+    assert list(sections["properties"]) == list(template.section_keys)
+    assert sections["required"] == list(template.section_keys)
+    assert "maxLength" not in json.dumps(schema)
+
+
+@pytest.mark.parametrize(
+    "folder", _all_version_folders(), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_schema_compiles_to_a_llama_cpp_grammar(folder: Path):
     llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
-    schema = load_template("visit_note", "v1").json_schema(IDS, speakers=["[PERSON_1]"])
+    template = load_template(folder.parent.name, folder.name)
+    schema = template.json_schema(IDS, speakers=["[PERSON_1]"])
     gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(schema))
     assert '\\"s0002\\"' in gbnf  # the ids are literals of the grammar
     # Compiling for real must not fail: llama-cpp-python would silently fall back to free JSON.
