@@ -106,6 +106,10 @@ def run(
     chosen = profile or ("test" if quick else settings.profile)
     if settings.profile != chosen:
         settings = settings.model_copy(update={"profile": chosen})
+    if quick and chosen == "test":
+        # The quick slice exercises the code paths in CI: SmolLM2 with a small generation
+        # budget and context drafts in ~18 s instead of running to the service defaults.
+        settings = settings.model_copy(update={"llm_max_tokens": 1024, "llm_n_ctx": 4096})
 
     loaded: dict[str, Any] = {}
 

@@ -1,0 +1,584 @@
+"""Note faithfulness: what the drafted note invents, what it loses, and whose words it keeps.
+
+Every visit goes through the pipeline as the service runs it: the text transcript is redacted
+(``pipeline.redact_transcript``, which refuses to draft when identifiers remain), drafted with
+the ``visit_note`` template and reviewed in code (``pipeline.draft_note``: verification flags
+unsupported statements, the red-flag gate removes red-flag claims whose cited segments lack
+that category's language). The note is then scored against gold with the documented rules of
+``eval/matching.py``:
+
+* **unsupported_share**: statements flagged by verification (``unsupported:*`` or
+  ``quote_not_found``) / all statements of the final notes, pooled. Goal < 1%.
+* **red_flag_claims_without_evidence**: per note, the statements the gate removed, plus kept
+  statements that affirm (positive polarity, safeguarding lexicon) a category the scenario's
+  gold lists in ``red_flags_absent``; summed. A note that records a denial ("she said she has
+  never self-harmed") is not counted: the category is absent, the denial is not. Goal 0.
+* **critical_fact_recall** / **fact_recall**: gold facts recalled (``eval.matching``). Goal
+  >= 90% for critical facts.
+* **child_voice_retention**: gold child's words kept verbatim in ``direct_quote`` statements;
+  ``child_voice_anywhere`` counts them in any statement. Goal >= 90%.
+* **opinions_as_fact**: gold opinions whose content a statement carries without attributing it
+  (no release goal was set; lower is better).
+* On PriMock57 (``eval/primock.py``): **primock_checklist_critical_recall** and
+  **primock_checklist_recall** (the clinicians' checklist items, critical and all relevant
+  ones, matched as facts are) and **primock_note_token_recall** (distinct content words of the
+  clinician's note found in the draft). The drafts use the social-care ``visit_note`` template
+  too: it is the only template in ``prompts/``, so these figures measure faithfulness to real
+  conversation, not the quality of a medical note.
+* **draft_failures** (visits with no note: redaction blocked or drafting failed; excluded from
+  the figures above) and **seconds_per_draft**.
+
+Each figure is reported overall and by ``source`` (scenario / primock), ``visit_type`` and
+``child_age_band`` where it applies (one metric per grouping, ``<name>_by_<grouping>``), with
+bootstrap intervals that resample visits (items of one note are not independent).
+
+``--quick``: the 2 shortest scenarios with child's words (different visit types) and the first
+PriMock57 consultation cut to 40 utterances. Full: all 34 scenarios and all 57 consultations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from assistant.domain import DraftNote, PseudonymMap, RedactedTranscript, Statement, Transcript
+from assistant.errors import StageError
+from assistant.transcript_io import parse_json
+from eval import matching
+from eval.core import EvalContext, Metric, SuiteResult
+from eval.primock import (
+    CITATION,
+    Consultation,
+    dataset_sha256,
+    find_primock_dir,
+    load_consultations,
+)
+from eval.scenarios import PROFESSIONAL_ROLES, Scenario, corpus_sha256, load_scenarios
+from eval.stats import group_metric
+
+SUITE = "notes"
+SUITE_VERSION = "1"
+TEMPLATE = "visit_note"
+GOALS = {
+    "unsupported_share": 0.01,  # strictly below
+    "red_flag_claims_without_evidence": 0.0,
+    "critical_fact_recall": 0.90,
+    "child_voice_retention": 0.90,
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    scenarios: int | None
+    primock: int | None
+    primock_utterances: int | None
+
+
+QUICK = Plan(scenarios=2, primock=1, primock_utterances=40)
+FULL = Plan(scenarios=None, primock=None, primock_utterances=None)
+
+
+# --- drafting (shared with the bias suite) ------------------------------------------------------
+@dataclass(frozen=True)
+class Drafted:
+    """One visit through redaction and drafting; ``error`` names the stage error when there is
+    no note (the class name only: stage errors never carry transcript text)."""
+
+    key: str
+    transcript: Transcript
+    redacted: RedactedTranscript | None
+    mapping: PseudonymMap | None
+    note: DraftNote | None
+    error: str | None
+    seconds: float
+
+
+def scenario_transcript(scenario: Scenario) -> Transcript:
+    """A scenario as the text transcript a practitioner could upload (``Speaker: words`` turns,
+    ids ``s0001``..., times from a speaking rate), through the service's own parser."""
+    raw = json.dumps({"segments": [{"speaker": t.speaker, "text": t.text} for t in scenario.turns]})
+    segments = parse_json(raw)
+    return Transcript(
+        segments=tuple(segments), language="en", duration_s=segments[-1].end, source="text"
+    )
+
+
+def draft(ctx: EvalContext, item_id: str, transcript: Transcript) -> Drafted:
+    """Redact and draft ``transcript`` once per evaluation context (cached in ``ctx.cache``
+    by id and transcript hash, so the bias suite reuses the notes suite's originals)."""
+    from assistant.pipeline import draft_note, redact_transcript
+
+    digest = hashlib.sha256(transcript.model_dump_json().encode()).hexdigest()[:16]
+    key = f"{item_id}:{digest}"
+    cache: dict[str, Drafted] = ctx.cache.setdefault("notes.drafts", {})
+    if key in cache:
+        return cache[key]
+    engines = ctx.engines
+    t0 = time.perf_counter()
+    redacted = mapping = note = None
+    error = None
+    try:
+        redacted, mapping = redact_transcript(engines, transcript)
+        note = draft_note(engines, redacted, template=TEMPLATE)
+    except StageError as exc:
+        error = type(exc).__name__
+    cache[key] = Drafted(key, transcript, redacted, mapping, note, error, time.perf_counter() - t0)
+    return cache[key]
+
+
+def inverse(drafted: Drafted) -> dict[str, frozenset[str]]:
+    """Original value -> placeholders for one drafted visit (mapping and redacted spans)."""
+    surfaces = (
+        matching.redacted_surfaces(drafted.transcript, drafted.redacted)
+        if drafted.redacted is not None
+        else []
+    )
+    return matching.inverse_mapping(drafted.mapping, surfaces)
+
+
+# --- scoring --------------------------------------------------------------------------------
+def is_unsupported(st: Statement) -> bool:
+    from assistant.verify import FLAG_QUOTE_NOT_FOUND, FLAG_UNSUPPORTED_PREFIX
+
+    return any(f.startswith(FLAG_UNSUPPORTED_PREFIX) or f == FLAG_QUOTE_NOT_FOUND for f in st.flags)
+
+
+def note_words(note: DraftNote) -> int:
+    return sum(len(st.text.split()) for st in note.all_statements())
+
+
+def absent_flag_claims(note: DraftNote, absent: frozenset[str]) -> int:
+    """Kept statements affirming a category the gold says is absent (positive polarity)."""
+    from assistant.safeguarding import default_lexicon
+
+    lexicon = default_lexicon()
+    return sum(
+        1
+        for st in note.all_statements()
+        if any("positive" in p and c in absent for c, p in lexicon.polarities(st.text).items())
+    )
+
+
+def aliases(scenario: Scenario) -> dict[str, str]:
+    """One-word speaker labels of family members ("Mum") -> their name, for matching."""
+    return {
+        p.speaker.lower(): p.name
+        for p in scenario.people
+        if p.speaker and len(p.speaker.split()) == 1 and p.role not in PROFESSIONAL_ROLES
+    }
+
+
+def age_band(age: int) -> str:
+    return "0-4" if age < 5 else "5-11" if age < 12 else "12-17"
+
+
+@dataclass
+class Scored:
+    """One visit's note, scored. Lists hold one entry per gold item."""
+
+    id: str
+    source: str
+    visit_type: str
+    age_band: str
+    drafted: Drafted
+    statements: int = 0
+    unsupported: int = 0
+    words: int = 0
+    gate_removed: int = 0
+    absent_claims: int = 0
+    facts: list[tuple[str, bool, bool]] = field(default_factory=list)
+    """(fact text, critical, recalled)"""
+    quotes: list[tuple[str, bool, bool]] = field(default_factory=list)
+    """(child's words, kept as a quote, kept anywhere)"""
+    opinions: list[tuple[str, bool]] = field(default_factory=list)
+    """(opinion text, written as fact)"""
+    checklist: list[tuple[str, bool, bool]] = field(default_factory=list)
+    """(item text, critical, recalled)"""
+    note_tokens: tuple[int, int] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.drafted.note is not None
+
+    @property
+    def red_flag_claims(self) -> int:
+        return self.gate_removed + self.absent_claims
+
+
+def _score_common(s: Scored) -> list[Statement]:
+    note = s.drafted.note
+    assert note is not None
+    statements = note.all_statements()
+    s.statements = len(statements)
+    s.unsupported = sum(is_unsupported(st) for st in statements)
+    s.words = note_words(note)
+    s.gate_removed = len(note.review.removed_claims) if note.review else 0
+    return statements
+
+
+def score_scenario(scenario: Scenario, drafted: Drafted) -> Scored:
+    s = Scored(scenario.id, "scenario", scenario.visit_type, age_band(scenario.child_age), drafted)
+    if drafted.note is None:
+        return s
+    statements = _score_common(s)
+    inv = inverse(drafted)
+    names = aliases(scenario)
+    g = scenario.gold
+    s.absent_claims = absent_flag_claims(drafted.note, g.red_flags_absent)
+    for f in g.facts:
+        m = matching.fact_coverage(f.text, statements, inverse=inv, aliases=names)
+        s.facts.append((f.text, f.critical, m.recalled))
+    for w in g.child_words:
+        q = matching.quote_kept(w, statements, inverse=inv)
+        s.quotes.append((w, q.as_quote, q.anywhere))
+    for o in g.opinions:
+        s.opinions.append(
+            (o.text, matching.opinion_as_fact(o.text, statements, inverse=inv, aliases=names))
+        )
+    return s
+
+
+def score_consultation(c: Consultation, drafted: Drafted) -> Scored:
+    s = Scored(c.id, "primock", "primary_care", "adult", drafted)
+    if drafted.note is None:
+        return s
+    statements = _score_common(s)
+    inv = inverse(drafted)
+    for item in c.checklist:
+        if item.code == "i":
+            continue
+        m = matching.fact_coverage(item.text, statements, inverse=inv)
+        s.checklist.append((item.text, item.critical, m.recalled))
+    if c.note is not None:
+        s.note_tokens = matching.token_recall(c.note.note, statements)
+    return s
+
+
+# --- metrics --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Row:
+    """One gold item (or one visit) of a visit, for group_metric."""
+
+    visit: Scored
+    value: float
+    denominator: float = 1.0
+
+
+GROUPINGS: dict[str, Callable[[Row], str]] = {
+    "source": lambda r: r.visit.source,
+    "visit_type": lambda r: r.visit.visit_type,
+    "child_age_band": lambda r: r.visit.age_band,
+}
+
+
+def grouped(
+    rows: Sequence[Row],
+    *,
+    name: str,
+    groupings: Sequence[str],
+    seed: int,
+    resamples: int,
+    ratio: bool = False,
+    **kw: Any,
+) -> list[Metric]:
+    """One metric per grouping (the first named ``name``, the others ``name_by_<grouping>``),
+    visits as bootstrap clusters."""
+    out = []
+    for i, g in enumerate(groupings):
+        out.append(
+            group_metric(
+                rows,
+                lambda r: r.value,
+                GROUPINGS[g],
+                name=name if i == 0 else f"{name}_by_{g}",
+                group_by=g,
+                denominator_fn=(lambda r: r.denominator) if ratio else None,
+                cluster_fn=lambda r: r.visit.id,
+                seed=seed,
+                resamples=resamples,
+                **kw,
+            )
+        )
+    return out
+
+
+def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[Metric]:
+    ok = [v for v in visits if v.ok]
+    scen = [v for v in ok if v.source == "scenario"]
+    prim = [v for v in ok if v.source == "primock"]
+    both = ("source", "visit_type", "child_age_band")
+    scen_groups = ("visit_type", "child_age_band")
+    common = dict(seed=seed, resamples=resamples)
+    out: list[Metric] = []
+    if ok:
+        unsupported = grouped(
+            [Row(v, v.unsupported, v.statements) for v in ok],
+            name="unsupported_share",
+            groupings=both,
+            ratio=True,
+            description="Statements flagged unsupported by verification (unsupported:* or "
+            "quote_not_found) / all statements, pooled over notes.",
+            higher_is_better=False,
+            goal=GOALS["unsupported_share"],
+            **common,
+        )
+        out += [  # the goal is strictly below 1%
+            m.model_copy(update={"meets_goal": None if m.value is None else m.value < m.goal})
+            for m in unsupported
+        ]
+        out += grouped(
+            [Row(v, v.red_flag_claims) for v in ok],
+            name="red_flag_claims_without_evidence",
+            groupings=both,
+            statistic="sum",
+            unit="count",
+            description="Red-flag statements removed by the gate (no category language in "
+            "their evidence) plus kept statements affirming a category the gold lists as "
+            "absent; summed over notes.",
+            higher_is_better=False,
+            goal=GOALS["red_flag_claims_without_evidence"],
+            **common,
+        )
+    facts = [Row(v, float(rec)) for v in scen for _, crit, rec in v.facts if crit]
+    if facts:
+        out += grouped(
+            facts,
+            name="critical_fact_recall",
+            groupings=scen_groups,
+            description="Critical gold facts recalled by one statement (>= 60% of content "
+            "slots, names resolved to placeholders; eval/matching.py).",
+            higher_is_better=True,
+            goal=GOALS["critical_fact_recall"],
+            **common,
+        )
+        out += grouped(
+            [Row(v, float(rec)) for v in scen for _, _, rec in v.facts],
+            name="fact_recall",
+            groupings=scen_groups,
+            description="All gold facts (critical or not) recalled, as for critical facts.",
+            higher_is_better=True,
+            **common,
+        )
+    quotes = [Row(v, float(q)) for v in scen for _, q, _ in v.quotes]
+    if quotes:
+        out += grouped(
+            quotes,
+            name="child_voice_retention",
+            groupings=scen_groups,
+            description="Gold child's words kept verbatim (normalised) in direct_quote statements.",
+            higher_is_better=True,
+            goal=GOALS["child_voice_retention"],
+            **common,
+        )
+        out += grouped(
+            [Row(v, float(a)) for v in scen for _, _, a in v.quotes],
+            name="child_voice_anywhere",
+            groupings=scen_groups,
+            description="Gold child's words kept verbatim in any statement (paraphrase with "
+            "quotation counted; kind not required).",
+            higher_is_better=True,
+            **common,
+        )
+    opinions = [Row(v, float(f)) for v in scen for _, f in v.opinions]
+    if opinions:
+        out += grouped(
+            opinions,
+            name="opinions_as_fact",
+            groupings=scen_groups,
+            description="Gold opinions whose content a statement carries without attribution "
+            "(kind observed, or no speaker and no attribution word). No release goal set.",
+            higher_is_better=False,
+            **common,
+        )
+    items = [Row(v, float(rec)) for v in prim for _, crit, rec in v.checklist if crit]
+    if items:
+        out += grouped(
+            items,
+            name="primock_checklist_critical_recall",
+            groupings=("source",),
+            description="PriMock57 checklist items marked critical, recalled as gold facts are.",
+            higher_is_better=True,
+            **common,
+        )
+        out += grouped(
+            [Row(v, float(rec)) for v in prim for _, _, rec in v.checklist],
+            name="primock_checklist_recall",
+            groupings=("source",),
+            description="PriMock57 checklist items marked critical or non-critical, recalled.",
+            higher_is_better=True,
+            **common,
+        )
+    tokens = [Row(v, *v.note_tokens) for v in prim if v.note_tokens and v.note_tokens[1]]
+    if tokens:
+        out += grouped(
+            tokens,
+            name="primock_note_token_recall",
+            groupings=("source",),
+            ratio=True,
+            description="Distinct content words of the clinician's note found in the draft, "
+            "pooled (abbreviations such as 'hx' and 'PMH' never match: a floor, not a score).",
+            higher_is_better=True,
+            **common,
+        )
+    if visits:
+        out += grouped(
+            [Row(v, float(not v.ok)) for v in visits],
+            name="draft_failures",
+            groupings=("source",),
+            description="Visits with no note (redaction blocked or drafting failed); they are "
+            "left out of every other figure.",
+            higher_is_better=False,
+            **common,
+        )
+        out += grouped(
+            [Row(v, v.drafted.seconds) for v in visits],
+            name="seconds_per_draft",
+            groupings=("source",),
+            unit="seconds",
+            description="Wall time to redact, draft and review one visit on this machine.",
+            higher_is_better=False,
+            **common,
+        )
+    return out
+
+
+# --- selection and the suite ------------------------------------------------------------------
+def pick_quick(scenarios: Sequence[Scenario], n: int) -> list[Scenario]:
+    """The ``n`` shortest scenarios with child's words and critical facts, one per visit type."""
+    chosen: list[Scenario] = []
+    for s in sorted(scenarios, key=lambda s: (len(s.words()), s.id)):
+        if s.gold.child_words and any(f.critical for f in s.gold.facts):
+            if all(c.visit_type != s.visit_type for c in chosen):
+                chosen.append(s)
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def _table(columns: list[str], rows: list[list[Any]]) -> dict[str, Any]:
+    return {"columns": columns, "rows": rows}
+
+
+VISIT_COLUMNS = [
+    "visit", "source", "visit type", "age band", "error", "statements", "unsupported",
+    "gate removed", "absent-category claims", "critical facts recalled", "facts recalled",
+    "child quotes kept", "opinions as fact", "checklist critical recalled", "note tokens",
+    "seconds",
+]  # fmt: skip
+
+
+def _frac(pairs: Sequence[bool]) -> str:
+    return f"{sum(pairs)}/{len(pairs)}"
+
+
+def visit_row(v: Scored) -> list[Any]:
+    return [
+        v.id, v.source, v.visit_type, v.age_band, v.drafted.error, v.statements, v.unsupported,
+        v.gate_removed, v.absent_claims, _frac([r for _, c, r in v.facts if c]),
+        _frac([r for _, _, r in v.facts]), _frac([q for _, q, _ in v.quotes]),
+        _frac([f for _, f in v.opinions]), _frac([r for _, c, r in v.checklist if c]),
+        "/".join(map(str, v.note_tokens)) if v.note_tokens else None, round(v.drafted.seconds, 1),
+    ]  # fmt: skip
+
+
+def evaluate(
+    ctx: EvalContext,
+    scenarios: Sequence[Scenario],
+    consultations: Sequence[Consultation] = (),
+    *,
+    primock_sha256: str | None = None,
+    plan: Plan | None = None,
+) -> SuiteResult:
+    """The suite on the given visits (``run`` picks them from the plan)."""
+    t0 = time.perf_counter()
+    resamples = int(ctx.cache.get("resamples", 1000))
+    notes = [
+        "Every visit runs through the service's own redaction, drafting and code review "
+        f"(template {TEMPLATE}); matching rules are in details.matching (eval/matching.py).",
+        "Visits with no note (redaction blocked or drafting failed) are counted in "
+        "draft_failures and left out of the other figures.",
+        "Red-flag claims count every statement the gate removed, even for a category really "
+        "present (the model cited the wrong segments), plus kept statements affirming an "
+        "absent category; PriMock57 has no red_flags_absent, so only gate removals count there.",
+    ]
+    dataset = {"scenarios": corpus_sha256()}
+    visits = [score_scenario(s, draft(ctx, s.id, scenario_transcript(s))) for s in scenarios]
+    if consultations:
+        if primock_sha256:
+            dataset["primock57"] = primock_sha256
+        notes.append(
+            f"PriMock57 consultations are drafted with the social-care {TEMPLATE} template (the "
+            "only one in prompts/): read them as faithfulness on real conversation, not as "
+            f"medical notes. Data: {CITATION}."
+        )
+        if any(c.truncated for c in consultations):
+            notes.append(
+                "PriMock57 transcripts were cut short (quick run) while the clinicians' notes "
+                "and checklists cover the whole consultation: their recall is understated."
+            )
+        visits += [score_consultation(c, draft(ctx, c.id, c.transcript())) for c in consultations]
+
+    metrics = metrics_for(visits, seed=ctx.seed, resamples=resamples)
+    provenance = next((v.drafted.note.provenance for v in visits if v.drafted.note), None)
+    details: dict[str, Any] = {
+        "plan": (asdict(plan) if plan else {}) | {"quick": ctx.quick},
+        "matching": matching.MATCHING,
+        "template": TEMPLATE,
+        "draft_provenance": provenance.model_dump() if provenance else None,
+        "scenarios": [s.id for s in scenarios],
+        "primock": [c.id for c in consultations],
+        "tables": {
+            "visits": _table(VISIT_COLUMNS, [visit_row(v) for v in visits]),
+            "missed_critical_facts": _table(
+                ["visit", "fact"],
+                [
+                    [v.id, t]
+                    for v in visits
+                    if v.source == "scenario"
+                    for t, c, r in v.facts
+                    if c and not r
+                ],
+            ),  # fmt: skip
+            "child_words_not_quoted": _table(
+                ["visit", "child's words", "kept anywhere"],
+                [[v.id, w, a] for v in visits for w, q, a in v.quotes if not q],
+            ),
+        },
+    }
+    return SuiteResult(
+        suite=SUITE,
+        suite_version=SUITE_VERSION,
+        dataset=dataset,
+        metrics=metrics,
+        details=details,
+        seconds=time.perf_counter() - t0,
+        notes=notes,
+    )
+
+
+def run(ctx: EvalContext) -> SuiteResult:
+    """The plan's visits: ``ctx.cache["primock_dir"]`` overrides where PriMock57 is looked
+    for (None leaves it out)."""
+    plan = QUICK if ctx.quick else FULL
+    scenarios = load_scenarios()
+    chosen = pick_quick(scenarios, plan.scenarios) if plan.scenarios else scenarios
+    root = ctx.cache["primock_dir"] if "primock_dir" in ctx.cache else find_primock_dir()
+    consultations: list[Consultation] = []
+    sha = None
+    if root is not None:
+        sha = dataset_sha256(root)
+        consultations = load_consultations(root, max_utterances=plan.primock_utterances)
+        if plan.primock is not None:
+            consultations = consultations[: plan.primock]
+    result = evaluate(ctx, chosen, consultations, primock_sha256=sha, plan=plan)
+    if root is None:
+        result.notes.append(
+            "PriMock57 not found (var/data/primock57 or shared/data/primock57): skipped."
+        )
+    if ctx.quick:
+        result.notes.append("Quick run: a handful of visits exercise the code; intervals are wide.")
+    return result
