@@ -91,7 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     ec = evsub.add_parser(
         "card", help="rewrite the results section of MODEL_CARD.md from a results file"
     )
-    ec.add_argument("results", type=Path, nargs="?", help="results.json, or the folder holding it")
+    ec.add_argument(
+        "results",
+        type=Path,
+        nargs="*",
+        help="results.json, or the folder holding it; several give one block each",
+    )
     ec.add_argument(
         "--results", dest="results_opt", metavar="RESULTS", type=Path, help="same as the positional"
     )
@@ -267,14 +272,13 @@ def cmd_eval_run(args, settings) -> int:
 def cmd_eval_card(args, settings) -> int:
     from eval.card import CardError, write_card
 
-    source = args.results_opt or args.results
-    if source is None:
+    sources = [*args.results, *([args.results_opt] if args.results_opt else [])]
+    if not sources:
         print("error: give the results file (or its folder)", file=sys.stderr)
         return 2
-    if source.is_dir():
-        source = source / "results.json"
+    sources = [s / "results.json" if s.is_dir() else s for s in sources]
     try:
-        card = write_card(source, args.card) if args.card else write_card(source)
+        card = write_card(sources, args.card) if args.card else write_card(sources)
     except CardError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ both markers, in that order, is refused: the section is not guessed at.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +27,17 @@ class CardError(ValueError):
     """The card or the results file cannot be used; the message says why."""
 
 
-def write_card(results_path: Path | str, card_path: Path | str = CARD_PATH) -> Path:
-    """Rewrite the results section of ``card_path`` from ``results_path``; return the card."""
-    results_path, card_path = Path(results_path), Path(card_path)
-    try:
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CardError(f"{results_path} does not exist") from None
-    except json.JSONDecodeError as exc:
-        raise CardError(f"{results_path} is not JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(results, dict) or "summary" not in results or "provenance" not in results:
-        raise CardError(f"{results_path} is not a caseassist eval results file")
+def write_card(
+    results_path: Path | str | Sequence[Path | str], card_path: Path | str = CARD_PATH
+) -> Path:
+    """Rewrite the results section of ``card_path`` from one results file, or from several
+    (one block each, in the order given, e.g. separate full runs of two suites); return the
+    card."""
+    paths = [results_path] if isinstance(results_path, str | Path) else list(results_path)
+    if not paths:
+        raise CardError("give at least one results file")
+    blocks = [results_section(_load(Path(p)), source=_display(Path(p))) for p in paths]
+    card_path = Path(card_path)
     if not card_path.is_file():
         raise CardError(f"{card_path} does not exist")
     text = card_path.read_text(encoding="utf-8")
@@ -46,11 +47,23 @@ def write_card(results_path: Path | str, card_path: Path | str = CARD_PATH) -> P
             f"{card_path} must contain {START} followed by {END}, once each; add them around "
             "the results section"
         )
-    body = results_section(results, source=_display(results_path))
+    body = "\n\n".join(blocks)
     new = text[: start + len(START)] + "\n" + body + "\n" + text[end:]
     if new != text:
         card_path.write_text(new, encoding="utf-8")
     return card_path
+
+
+def _load(results_path: Path) -> dict[str, Any]:
+    try:
+        results = json.loads(results_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CardError(f"{results_path} does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise CardError(f"{results_path} is not JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(results, dict) or "summary" not in results or "provenance" not in results:
+        raise CardError(f"{results_path} is not a caseassist eval results file")
+    return results
 
 
 def results_section(results: dict[str, Any], *, source: str = "results.json") -> str:

@@ -422,6 +422,23 @@ def test_card_rewrites_only_between_the_markers_and_is_idempotent(run_fake, tmp_
     assert card.read_text() == first
 
 
+def test_card_takes_several_results_files_one_block_each(run_fake, tmp_path):
+    from assistant.cli import main
+
+    out, _ = run_fake
+    second = tmp_path / "second.json"
+    data = json.loads((out / "results.json").read_text())
+    data["invocation"]["suite"] = "other"
+    second.write_text(json.dumps(data))
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text(CARD)
+    assert main(["eval", "card", str(out), str(second), "--card", str(card)]) == 0
+    inside = card.read_text().split(START)[1].split(END)[0]
+    assert inside.count("| suite | metric | value | 95% interval | n | goal | met |") == 2
+    assert inside.index("results.json") < inside.index("second.json")
+    assert card.read_text().split(END)[1] == CARD.split(END)[1]
+
+
 def test_card_without_markers_is_refused(run_fake, tmp_path):
     out, _ = run_fake
     card = tmp_path / "MODEL_CARD.md"
