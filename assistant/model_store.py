@@ -113,7 +113,11 @@ def load_manifest(path: Path) -> Manifest:
 # --- verification ---------------------------------------------------------------------------
 def verify_model(spec: ModelSpec, models_dir: Path) -> list[str]:
     """Return a list of problems (empty when every file is present with the pinned hash)."""
-    folder = models_dir / spec.id
+    return verify_folder(spec, models_dir / spec.id)
+
+
+def verify_folder(spec: ModelSpec, folder: Path) -> list[str]:
+    """The same check on any folder (the install checks its staging folder before moving it)."""
     problems = []
     for rel, expected in spec.files.items():
         path = folder / rel
@@ -180,10 +184,7 @@ def resolve_models(settings: Settings, *, verify: bool = True) -> ResolvedModels
     asr_path, asr_ref = _asr(settings, specs["asr"], problems)
     llm_path, llm_ref = _llm(settings, specs["llm"], problems)
     if problems:
-        hint = FIX_HINT.format(profile=settings.profile)
-        raise ModelVerificationError(
-            "Model verification failed:\n  - " + "\n  - ".join(problems) + "\n" + hint
-        )
+        _refuse(problems, settings.profile)
     nlp = specs["nlp"]
     return ResolvedModels(
         asr_path=asr_path,
@@ -195,14 +196,20 @@ def resolve_models(settings: Settings, *, verify: bool = True) -> ResolvedModels
     )
 
 
+def _refuse(problems: list[str], profile: str) -> None:
+    raise ModelVerificationError(
+        "Model verification failed:\n  - "
+        + "\n  - ".join(problems)
+        + "\n"
+        + FIX_HINT.format(profile=profile)
+    )
+
+
 def resolve_nlp(settings: Settings) -> Path:
     """Only the spaCy model (for ``caseassist redact``), verified like the rest."""
     spec = load_manifest(settings.manifest_path).profile(settings.profile)["nlp"]
     if problems := verify_model(spec, settings.models_dir):
-        hint = FIX_HINT.format(profile=settings.profile)
-        raise ModelVerificationError(
-            "Model verification failed:\n  - " + "\n  - ".join(problems) + "\n" + hint
-        )
+        _refuse(problems, settings.profile)
     return settings.models_dir / spec.id
 
 
@@ -319,14 +326,7 @@ def install_model(spec: ModelSpec, models_dir: Path, cache: Path) -> None:
                     with (staging / part).open("rb") as src:
                         shutil.copyfileobj(src, dst, _CHUNK)
                     (staging / part).unlink()
-        problems = []
-        for rel, expected in spec.files.items():
-            path = staging / rel
-            if not path.is_file():
-                problems.append(f"{spec.id}: {rel} missing after unpacking")
-            elif sha256_file(path) != expected:
-                problems.append(f"{spec.id}: {rel} does not match its pinned sha256")
-        if problems:
+        if problems := verify_folder(spec, staging):
             raise ModelVerificationError("; ".join(problems))
         final = models_dir / spec.id
         if final.exists():

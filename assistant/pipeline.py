@@ -209,18 +209,19 @@ def run_stages(
         transcript = transcribe_audio(
             engines, audio_path, language=language, on_progress=lambda p: notify("transcribing", p)
         )
-        timings["transcribing"] = _timing(t0, transcript.duration_s)
+        timings["transcribing"] = stage_timing(t0, transcript.duration_s)
     notify("redacting", 0.0)
     t0 = time.perf_counter()
     redacted, mapping = redact_transcript(engines, transcript)
-    timings["redacting"] = _timing(t0, transcript.duration_s)
+    timings["redacting"] = stage_timing(t0, transcript.duration_s)
     notify("drafting", 0.0)
     t0 = time.perf_counter()
     note = draft_note(engines, redacted, template=template)
-    timings["drafting"] = _timing(t0, transcript.duration_s)
+    timings["drafting"] = stage_timing(t0, transcript.duration_s)
     return PipelineResult(transcript, redacted, mapping, note, timings)
 
 
-def _timing(t0: float, duration_s: float) -> StageTiming:
+def stage_timing(t0: float, duration_s: float) -> StageTiming:
+    """Wall time since ``t0`` and its real-time factor against ``duration_s`` of audio."""
     wall = time.perf_counter() - t0
     return StageTiming(wall_s=wall, rtf=(wall / duration_s) if duration_s else None)

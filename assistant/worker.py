@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.domain import JobStatus
 from assistant.errors import CaseAssistError
-from assistant.pipeline import Engines, draft_note, redact_transcript, transcribe_audio
+from assistant.pipeline import (
+    Engines,
+    draft_note,
+    redact_transcript,
+    stage_timing,
+    transcribe_audio,
+)
 from assistant.storage import repo
 from assistant.storage.crypto import MappingCipher
 from assistant.storage.db import session_scope
@@ -117,7 +123,7 @@ class JobRunner:
                 language=language,
                 on_progress=self._progress_cb(job_id),
             )
-            timings["transcribing"] = _timing(t0, duration)
+            timings["transcribing"] = stage_timing(t0, duration).as_dict()
             self._save(job_id, recording_id, timings, kind="raw", body=transcript)
 
         # 2. redaction + residual check
@@ -125,7 +131,7 @@ class JobRunner:
             self._set(job_id, status=JobStatus.REDACTING, stage="redacting", progress=0.0)
             t0 = time.perf_counter()
             redacted, mapping = redact_transcript(self.engines, transcript)
-            timings["redacting"] = _timing(t0, duration)
+            timings["redacting"] = stage_timing(t0, duration).as_dict()
             with session_scope(self.sessions) as s:
                 self._check_not_erased(s, recording_id)
                 repo.save_mapping(
@@ -140,7 +146,7 @@ class JobRunner:
         self._set(job_id, status=JobStatus.DRAFTING, stage="drafting", progress=0.0)
         t0 = time.perf_counter()
         note = draft_note(self.engines, redacted, template=template)
-        timings["drafting"] = _timing(t0, duration)
+        timings["drafting"] = stage_timing(t0, duration).as_dict()
         with session_scope(self.sessions) as s:
             self._check_not_erased(s, recording_id)
             body = note.model_dump(mode="json")
@@ -204,11 +210,6 @@ class JobRunner:
                 error_message=message,
                 finished_at=repo.utcnow(),
             )
-
-
-def _timing(t0: float, duration_s: float) -> dict:
-    wall = time.perf_counter() - t0
-    return {"wall_s": round(wall, 3), "rtf": round(wall / duration_s, 4) if duration_s else None}
 
 
 def estimate_remaining_s(
