@@ -168,6 +168,10 @@ class DraftReview(_Frozen):
 
     verification: dict = Field(description="counts of supported/unsupported statements by reason")
     gating: dict = Field(description="red-flag gate counts, lexicon version and sha256")
+    repairs: dict = Field(
+        default_factory=dict,
+        description="statements whose quote, kind or speaker was corrected from the transcript",
+    )
     removed_claims: tuple[RemovedClaim, ...] = ()
     possible_omissions: tuple[PossibleOmission, ...] = ()
 

@@ -1,0 +1,169 @@
+"""Deterministic corrections of a draft before it is verified: quotes and attribution.
+
+Small local models make two mistakes that are cheap to mend in code, and costly to leave: a
+paraphrase labelled as a direct quote ("I don't like it when they shout" becomes "she does not
+like shouting", kind ``direct_quote``), and a statement attributed to someone other than the
+person whose words it cites. Shown as they are, the first puts words in a child's mouth; the
+second misattributes a view. Both are repaired here from the transcript itself, never by asking
+the model, and every repair is recorded as a flag on the statement so the practitioner and the
+evaluation see it:
+
+* ``quote_restored``: a ``direct_quote`` whose words are not verbatim in the transcript, but which
+  plainly rests on one stretch of a cited segment (at least :data:`RESTORE_RECALL` of its words
+  are in that stretch, and at least :data:`RESTORE_PRECISION` of the stretch's words are in the
+  statement), gets the speaker's exact words in place of the model's version. The stretch is
+  one to :data:`MAX_SENTENCES` consecutive sentences of one segment.
+* ``kind_corrected``: a ``direct_quote`` that cannot be restored is no longer presented as a
+  quote: its kind becomes ``reported`` and verification then judges it as a report.
+* ``speaker_corrected``: a reported, opinion or quoted statement whose cited segments were all
+  said by one speaker, who is not the speaker the model named, is attributed to that speaker,
+  unless the statement's own text names the model's speaker (then the mismatch is left for
+  verification to flag, since the words would contradict the new label).
+
+The text of a statement is only ever replaced by words of the transcript. Nothing here logs or
+reports statement or transcript text: the report holds section keys, indexes and counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.domain import DraftNote, RedactedSegment, RedactedTranscript, Statement
+from assistant.domain import StatementKind as Kind
+from assistant.verify import (
+    QuoteIndex,
+    excerpt,
+    quote_in_transcript,
+    quote_tokens,
+    strip_attribution,
+)
+
+FLAG_QUOTE_RESTORED = "quote_restored"
+FLAG_KIND_CORRECTED = "kind_corrected"
+FLAG_SPEAKER_CORRECTED = "speaker_corrected"
+REPAIR_FLAGS = frozenset({FLAG_QUOTE_RESTORED, FLAG_KIND_CORRECTED, FLAG_SPEAKER_CORRECTED})
+
+RESTORE_RECALL = 0.6
+"""Share of the statement's distinct words that must be in the stretch it is restored from."""
+RESTORE_PRECISION = 0.4
+"""Share of the stretch's distinct words that must be in the statement (no restoring a long
+speech from a three-word fragment)."""
+MAX_SENTENCES = 3
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+_ATTRIBUTED = frozenset({Kind.REPORTED, Kind.OPINION, Kind.DIRECT_QUOTE})
+_MINOR = frozenset({"a", "an", "the", "and", "or", "to", "of", "it", "is", "was", "that", "so"})
+"""Words too common to say which stretch a statement rests on."""
+
+
+class RepairReport(BaseModel):
+    """What was repaired, by section key and index; no text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    quotes_restored: tuple[tuple[str, int], ...] = ()
+    kinds_corrected: tuple[tuple[str, int], ...] = ()
+    speakers_corrected: tuple[tuple[str, int], ...] = ()
+
+    def summary(self) -> dict[str, int]:
+        return {
+            FLAG_QUOTE_RESTORED: len(self.quotes_restored),
+            FLAG_KIND_CORRECTED: len(self.kinds_corrected),
+            FLAG_SPEAKER_CORRECTED: len(self.speakers_corrected),
+        }
+
+
+def repair_note(note: DraftNote, transcript: RedactedTranscript) -> tuple[DraftNote, RepairReport]:
+    """Restore quotes, correct kinds and speakers (see the module docstring). Idempotent: a
+    repaired note comes back unchanged."""
+    segments = {s.id: s for s in transcript.segments}
+    index = QuoteIndex(transcript.segments)
+    restored: list[tuple[str, int]] = []
+    kinds: list[tuple[str, int]] = []
+    speakers: list[tuple[str, int]] = []
+    sections = []
+    for section in note.sections:
+        statements = []
+        for idx, st in enumerate(section.statements):
+            cited = [segments[e] for e in st.evidence if e in segments]
+            new = _repair_quote(st, cited, index)
+            if FLAG_QUOTE_RESTORED in new.flags and FLAG_QUOTE_RESTORED not in st.flags:
+                restored.append((section.key, idx))
+            if FLAG_KIND_CORRECTED in new.flags and FLAG_KIND_CORRECTED not in st.flags:
+                kinds.append((section.key, idx))
+            fixed = _repair_speaker(new, cited)
+            if fixed is not new:
+                speakers.append((section.key, idx))
+            statements.append(fixed)
+        sections.append(section.model_copy(update={"statements": tuple(statements)}))
+    report = RepairReport(
+        quotes_restored=tuple(restored),
+        kinds_corrected=tuple(kinds),
+        speakers_corrected=tuple(speakers),
+    )
+    return note.model_copy(update={"sections": tuple(sections)}), report
+
+
+def _with_flag(st: Statement, flag: str, **update: object) -> Statement:
+    flags = st.flags if flag in st.flags else (*st.flags, flag)
+    return st.model_copy(update={**update, "flags": flags})
+
+
+def _repair_quote(st: Statement, cited: Sequence[RedactedSegment], index: QuoteIndex) -> Statement:
+    if st.kind is not Kind.DIRECT_QUOTE:
+        return st
+    if cited and st.text == excerpt(cited)[0]:
+        return st  # an extractive statement: the cited segments' words, turn by turn
+    if quote_in_transcript(st.text, index):
+        return st
+    words = strip_attribution(quote_tokens(st.text)) or quote_tokens(st.text)
+    wanted = set(words) - _MINOR
+    best: tuple[float, str] | None = None
+    if wanted:
+        for seg in cited:
+            for stretch in _stretches(seg.text):
+                have = set(quote_tokens(stretch)) - _MINOR
+                if not have:
+                    continue
+                common = len(wanted & have)
+                recall, precision = common / len(wanted), common / len(have)
+                if recall >= RESTORE_RECALL and precision >= RESTORE_PRECISION:
+                    score = 2 * recall * precision / (recall + precision)
+                    if best is None or score > best[0]:
+                        best = (score, stretch)
+    if best is not None:
+        return _with_flag(st, FLAG_QUOTE_RESTORED, text=best[1])
+    return _with_flag(st, FLAG_KIND_CORRECTED, kind=Kind.REPORTED)
+
+
+def _stretches(text: str) -> list[str]:
+    """Runs of one to :data:`MAX_SENTENCES` consecutive sentences of a segment, verbatim."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    return [
+        " ".join(sentences[i : i + n])
+        for n in range(1, MAX_SENTENCES + 1)
+        for i in range(len(sentences) - n + 1)
+    ]
+
+
+def _repair_speaker(st: Statement, cited: Sequence[RedactedSegment]) -> Statement:
+    if st.kind not in _ATTRIBUTED or not cited:
+        return st
+    said_by = {seg.speaker for seg in cited if seg.speaker}
+    if len(said_by) != 1 or any(not seg.speaker for seg in cited):
+        return st
+    (speaker,) = said_by
+    if st.speaker == speaker:
+        return st
+    if st.speaker and _names(st.text, st.speaker):
+        return st  # the text itself says who; relabelling would contradict it
+    if st.speaker and any(_names(seg.text, st.speaker) for seg in cited):
+        return st  # "[PERSON_1] told me she..." reported by the worker about PERSON_1
+    return _with_flag(st, FLAG_SPEAKER_CORRECTED, speaker=speaker)
+
+
+def _names(text: str, speaker: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(speaker)}(?!\w)", text, re.IGNORECASE) is not None
