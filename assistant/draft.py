@@ -45,7 +45,8 @@ from assistant.domain import (
     StatementKind,
 )
 from assistant.errors import DraftingFailed, ModelVerificationError
-from assistant.templates import MAX_EVIDENCE, MAX_STATEMENTS, NoteTemplate
+from assistant.templates import MAX_EVIDENCE, MAX_STATEMENTS, NoteTemplate, SectionSpec
+from assistant.verify import excerpt
 
 if TYPE_CHECKING:
     import llama_cpp
@@ -61,6 +62,15 @@ CONTEXT_SAFETY_TOKENS = 64
 """Slack kept free in the context window for counting differences (lines tokenized apart)."""
 TOKENS_PER_STATEMENT = 50
 """About what one short statement costs as JSON (text, kind, speaker, one or two ids)."""
+TOKENS_PER_EXTRACTIVE_STATEMENT = 6
+"""At most what one statement of an extractive template costs as JSON (a number and a comma)."""
+EXTRACTIVE_SLACK_TOKENS = 16
+"""Braces and the key around one section's ids."""
+EXTRACTIVE_MAX_STATEMENTS = 6
+"""Segments per section per chunk in an extractive template, when not configured."""
+SHORT_ANSWER_WORDS = 6
+"""A chosen segment this short that answers a question (the segment before it, by another
+speaker, ends in "?") is shown with that question: "Yes." alone says nothing."""
 
 
 # --- the model interface --------------------------------------------------------------------
@@ -211,9 +221,18 @@ class Drafter:
         self.max_tokens = max_tokens
         self.seed = seed
         self.max_attempts = max_attempts
-        self.max_statements = max_statements or default_max_statements(
-            max_tokens, len(template.sections)
-        )
+        self.extractive = template.style == "extractive"
+        if self.extractive:  # one call per section: the bound is per call, not shared
+            self.max_statements = max_statements or EXTRACTIVE_MAX_STATEMENTS
+            self.call_max_tokens = min(
+                max_tokens,
+                self.max_statements * TOKENS_PER_EXTRACTIVE_STATEMENT + EXTRACTIVE_SLACK_TOKENS,
+            )
+        else:
+            self.max_statements = max_statements or default_max_statements(
+                max_tokens, len(template.sections)
+            )
+            self.call_max_tokens = max_tokens
         self.max_evidence = max_evidence
         self.repeat_penalty = repeat_penalty
         self._system = template.system_prompt()
@@ -229,15 +248,38 @@ class Drafter:
         if not transcript.segments:
             raise DraftingFailed("the transcript has no segments to draft from")
         order = {s.id: i for i, s in enumerate(transcript.segments)}
-        chunks = self._plan_chunks(transcript.segments)
+        segments = transcript.segments
+        if self.extractive:  # the model sees and answers plain numbers (see _extract_chunk)
+            segments = tuple(
+                s.model_copy(update={"id": str(i)}) for i, s in enumerate(segments, start=1)
+            )
+        chunks = self._plan_chunks(segments)
         results: list[dict[str, list[Statement]]] = []
         attempts_used = 0
         for index, chunk in enumerate(chunks, start=1):
             label = f"chunk {index} of {len(chunks)}" if len(chunks) > 1 else "transcript"
-            sections, attempts = self._draft_chunk(chunk, label=label)
+            if self.extractive:
+                sections, attempts = self._extract_chunk(chunk, label=label)
+                real = transcript.segments
+                sections = {
+                    key: [
+                        st.model_copy(
+                            update={"evidence": tuple(real[int(e) - 1].id for e in st.evidence)}
+                        )
+                        for st in statements
+                    ]
+                    for key, statements in sections.items()
+                }
+            else:
+                sections, attempts = self._draft_chunk(chunk, label=label)
             results.append(sections)
             attempts_used = max(attempts_used, attempts)
         merged = _merge(results, self.template.section_keys, order)
+        words = sum(len(s.text.split()) for s in transcript.segments)
+        if self.extractive and words >= MIN_WORDS_FOR_CONTENT and not any(merged.values()):
+            raise DraftingFailed(
+                f"drafting failed: every section came back empty for a transcript of {words} words"
+            )
         return DraftNote(
             sections=tuple(
                 NoteSection(key=s.key, title=s.title, statements=tuple(merged[s.key]))
@@ -254,13 +296,19 @@ class Drafter:
             ),
         )
 
-    def messages(self, segments: Sequence[RedactedSegment]) -> list[dict[str, str]]:
-        """The chat messages for these segments (public so tests and audits can read them)."""
+    def messages(
+        self, segments: Sequence[RedactedSegment], section: str | None = None
+    ) -> list[dict[str, str]]:
+        """The chat messages for these segments (public so tests and audits can read them);
+        for an extractive template, the messages asking for ``section`` (the first section when
+        none is given: every section's prompt holds the same transcript)."""
+        if self.extractive and section is None:
+            section = self.template.section_keys[0]
         return [
             {"role": "system", "content": self._system},
             {
                 "role": "user",
-                "content": self.template.user_prompt(self._transcript_block(segments)),
+                "content": self.template.user_prompt(self._transcript_block(segments), section),
             },
         ]
 
@@ -299,10 +347,15 @@ class Drafter:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def _prompt_tokens(self, segments: Sequence[RedactedSegment]) -> int | None:
+        """Tokens of the prompt for these segments (the longest section's, when extractive)."""
         if not isinstance(self._llm, TokenCountingLLM):
             return None
-        return sum(self._count(m["content"]) for m in self.messages(segments)) + (
-            CHAT_OVERHEAD_TOKENS
+        keys: Sequence[str | None] = self.template.section_keys if self.extractive else (None,)
+        return (
+            max(
+                sum(self._count(m["content"]) for m in self.messages(segments, key)) for key in keys
+            )
+            + CHAT_OVERHEAD_TOKENS
         )
 
     def _plan_chunks(
@@ -314,13 +367,13 @@ class Drafter:
         if not isinstance(self._llm, TokenCountingLLM):
             return [tuple(segments)]
         n_ctx = self._llm.n_ctx()
-        budget = n_ctx - self.max_tokens - CONTEXT_SAFETY_TOKENS
+        budget = n_ctx - self.call_max_tokens - CONTEXT_SAFETY_TOKENS
         fixed = self._prompt_tokens(())
         assert fixed is not None
         if fixed >= budget:
             raise DraftingFailed(
                 f"the context window ({n_ctx} tokens) cannot hold the prompt ({fixed} tokens) "
-                f"and {self.max_tokens} output tokens"
+                f"and {self.call_max_tokens} output tokens"
             )
         room = budget - fixed
         costs = [self._count(self._line(s)) + 1 for s in segments]
@@ -374,23 +427,12 @@ class Drafter:
                 require_first=came_back_empty,
             )
             started = time.perf_counter()
-            try:
-                response = self._llm.create_chat_completion(
-                    messages,
-                    response_format={"type": "json_object", "schema": schema},
-                    temperature=0.0,
-                    seed=self.seed,
-                    max_tokens=max_tokens,
-                    repeat_penalty=settings.repeat_penalty,
-                )
-            except Exception as exc:  # a model fault is not retried: it will not get better
-                raise DraftingFailed(
-                    f"drafting failed ({label}, attempt {attempt}): the model raised "
-                    f"{type(exc).__name__}"
-                ) from exc
+            response = self._complete(
+                messages, schema, settings, max_tokens, where=f"{label}, attempt {attempt}"
+            )
             elapsed = time.perf_counter() - started
             try:
-                sections = self._parse(response, schema, ids, max_tokens=max_tokens)
+                sections = self._parse(response, schema, segments, max_tokens=max_tokens)
                 if substantive and not any(sections.values()):
                     # Small models sit on a knife edge between "[]" and "[{" for every section
                     # (Qwen2.5-1.5B returned an all-empty note for a 2-minute visit). A visit with
@@ -418,14 +460,119 @@ class Drafter:
             f"drafting failed after {self.max_attempts} attempts ({label}): " + "; ".join(reasons)
         )
 
+    def _complete(
+        self,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any],
+        settings: AttemptSettings,
+        max_tokens: int,
+        *,
+        where: str,
+    ) -> Any:
+        """One greedy, schema-constrained completion. A model fault is not retried: it will
+        not get better."""
+        try:
+            return self._llm.create_chat_completion(
+                messages,
+                response_format={"type": "json_object", "schema": schema},
+                temperature=0.0,
+                seed=self.seed,
+                max_tokens=max_tokens,
+                repeat_penalty=settings.repeat_penalty,
+            )
+        except Exception as exc:
+            raise DraftingFailed(
+                f"drafting failed ({where}): the model raised {type(exc).__name__}"
+            ) from exc
+
+    def _extract_chunk(
+        self, segments: Sequence[RedactedSegment], *, label: str
+    ) -> tuple[dict[str, list[Statement]], int]:
+        """An extractive template: one call per section over the same transcript block. The
+        block comes first in every section's prompt and the section last, so the model reads
+        the system prompt and the transcript once (llama.cpp keeps the longest shared prefix of
+        consecutive prompts in its cache) and then only each section's short question.
+
+        Segments are numbered 1, 2, 3 ... here (``draft`` maps them back to their ids) and the
+        model answers with plain integers: "[12]" is four tokens where "[s0012]" is seven, and
+        an integer grammar is small where an enum of every id made llama.cpp check each
+        candidate token against hundreds of alternatives (45 tokens of ids took 8 s). A number
+        that is not a segment of this chunk is dropped: a statement's words always come from a
+        real segment."""
+        in_chunk = {s.id for s in segments}
+        sections: dict[str, list[Statement]] = {}
+        most = 0
+        for spec in self.template.sections:
+            messages = self.messages(segments, spec.key)
+            reasons: list[str] = []
+            for attempt in range(1, self.max_attempts + 1):
+                settings = attempt_settings(
+                    attempt,
+                    max_statements=self.max_statements,
+                    repeat_penalty=self.repeat_penalty,
+                    max_tokens=self.call_max_tokens,
+                )
+                schema = self.template.section_schema(max_statements=settings.max_statements)
+                started = time.perf_counter()
+                response = self._complete(
+                    messages,
+                    schema,
+                    settings,
+                    settings.max_tokens,
+                    where=f"{label}, section {spec.key}, attempt {attempt}",
+                )
+                elapsed = time.perf_counter() - started
+                try:
+                    data = self._validated(response, schema, max_tokens=settings.max_tokens)
+                    chosen = [str(n) for n in data["segments"]]
+                    known = [sid for sid in chosen if sid in in_chunk]
+                    if len(known) < len(chosen):
+                        log.info(
+                            "numbers outside the chunk dropped",
+                            extra={"section": spec.key, "dropped": len(chosen) - len(known)},
+                        )
+                    sections[spec.key] = self._excerpts(known, segments, spec)
+                except _Invalid as invalid:
+                    reasons.append(f"attempt {attempt}: {invalid.reason}")
+                    log.warning(
+                        "section attempt rejected",
+                        extra={"section": spec.key, "attempt": attempt, "reason": invalid.reason},
+                    )
+                    continue
+                log.info(
+                    "section extracted",
+                    extra={
+                        "section": spec.key,
+                        "attempt": attempt,
+                        "seconds": round(elapsed, 2),
+                        "statements": len(sections[spec.key]),
+                    },
+                )
+                most = max(most, attempt)
+                break
+            else:
+                raise DraftingFailed(
+                    f"drafting failed after {self.max_attempts} attempts ({label}, section "
+                    f"{spec.key}): " + "; ".join(reasons)
+                )
+        return sections, most
+
     def _parse(
         self,
         response: Any,
         schema: dict[str, Any],
-        ids: Sequence[str],
+        segments: Sequence[RedactedSegment],
         *,
         max_tokens: int,
     ) -> dict[str, list[Statement]]:
+        data = self._validated(response, schema, max_tokens=max_tokens)
+        return {
+            key: self._statements(data["sections"][key], segments, key)
+            for key in self.template.section_keys
+        }
+
+    def _validated(self, response: Any, schema: dict[str, Any], *, max_tokens: int) -> Any:
+        """The response's JSON, checked complete and valid against ``schema``."""
         try:
             choice = response["choices"][0]
             finish_reason = choice.get("finish_reason")
@@ -442,29 +589,71 @@ class Drafter:
             raise _Invalid("output is not valid JSON") from None
         error = best_match(Draft202012Validator(schema).iter_errors(data))
         if error is not None:
-            where = _path(error.path, known={"sections", *self.template.section_keys})
+            where = _path(error.path, known={"sections", "statements", *self.template.section_keys})
             raise _Invalid(f"output breaks the schema ({error.validator} at {where})")
-        order = {sid: i for i, sid in enumerate(ids)}
-        sections: dict[str, list[Statement]] = {}
-        for key in self.template.section_keys:
-            statements: list[Statement] = []
-            for item in data["sections"][key]:
-                if not set(item["evidence"]) <= order.keys():  # the grammar guarantees it
-                    raise _Invalid(f"a statement in {key} cites a segment not in the transcript")
-                evidence = tuple(sorted(set(item["evidence"]), key=order.__getitem__))
-                text = " ".join(item["text"].split())
-                if not text:
-                    continue  # an empty statement says nothing: drop it rather than store it
+        return data
+
+    def _statements(
+        self, items: Sequence[Any], segments: Sequence[RedactedSegment], key: str
+    ) -> list[Statement]:
+        """Statements from one section's validated items (abstractive)."""
+        order = {s.id: i for i, s in enumerate(segments)}
+        statements: list[Statement] = []
+        for item in items:
+            if not set(item["evidence"]) <= order.keys():  # the grammar guarantees it
+                raise _Invalid(f"a statement in {key} cites a segment not in the transcript")
+            evidence = tuple(sorted(set(item["evidence"]), key=order.__getitem__))
+            text = " ".join(item["text"].split())
+            if not text:
+                continue  # an empty statement says nothing: drop it rather than store it
+            statements.append(
+                Statement(
+                    text=text,
+                    kind=StatementKind(item["kind"]),
+                    speaker=item["speaker"] or None,
+                    evidence=evidence,
+                )
+            )
+        return statements
+
+    def _excerpts(
+        self, ids: Sequence[str], segments: Sequence[RedactedSegment], spec: SectionSpec
+    ) -> list[Statement]:
+        """Statements from one extractive section's chosen ids, in transcript order: each the
+        segment's own words and speaker, of the section's kind; a segment chosen twice counts
+        once. A chosen question and its chosen answer (the next segment, by another speaker)
+        are one exchange, and a short answer chosen alone brings its question with it."""
+        order = {s.id: i for i, s in enumerate(segments)}
+        if not set(ids) <= order.keys():  # the grammar guarantees it
+            raise _Invalid(f"a statement in {spec.key} cites a segment not in the transcript")
+        assert spec.kind is not None  # checked when the template was loaded
+        chosen = sorted({order[sid] for sid in ids})
+        groups: list[list[int]] = []
+        for i in chosen:
+            seg = segments[i]
+            previous = segments[i - 1] if i > 0 else None
+            asks = previous is not None and previous.text.rstrip().endswith("?")
+            answers = asks and previous is not None and previous.speaker != seg.speaker
+            if groups and groups[-1][-1] == i - 1 and answers:
+                groups[-1].append(i)  # a chosen question and its chosen answer: one exchange
+            elif answers and len(seg.text.split()) <= SHORT_ANSWER_WORDS:
+                groups.append([i - 1, i])  # a short answer keeps the question it answers
+            else:
+                groups.append([i])
+        statements: list[Statement] = []
+        for group in groups:
+            cited = [segments[i] for i in group]
+            text, speaker = excerpt(cited)
+            if text:
                 statements.append(
                     Statement(
                         text=text,
-                        kind=StatementKind(item["kind"]),
-                        speaker=item["speaker"] or None,
-                        evidence=evidence,
+                        kind=spec.kind,
+                        speaker=speaker,
+                        evidence=tuple(s.id for s in cited),
                     )
                 )
-            sections[key] = statements
-        return sections
+        return statements
 
 
 def _path(path: Sequence[Any], *, known: set[str]) -> str:
@@ -475,26 +664,50 @@ def _path(path: Sequence[Any], *, known: set[str]) -> str:
     return "/".join(parts) or "top level"
 
 
+NEAR_DUPLICATE_JACCARD = 0.8
+"""Two statements of one section, kind and speaker whose word sets overlap at least this much
+(intersection over union) say the same thing: chunks of a long visit each record who was
+present, a small model restates a point in other words."""
+
+_WORD = re.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]|[^\W_]+(?:'[^\W_]+)?")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w.casefold() for w in _WORD.findall(text))
+
+
+def _near(a: frozenset[str], b: frozenset[str]) -> bool:
+    if not a or not b:
+        return a == b
+    return len(a & b) / len(a | b) >= NEAR_DUPLICATE_JACCARD
+
+
 def _merge(
     results: Sequence[Mapping[str, Sequence[Statement]]],
     keys: Sequence[str],
     order: Mapping[str, int],
 ) -> dict[str, list[Statement]]:
-    """Join chunk results section by section, in transcript order. Statements with the same
-    text, kind and speaker are one statement citing the union of their evidence: a model that
-    repeats itself, or two chunks that say the same thing, give one line in the note."""
+    """Join chunk results section by section, in transcript order. Statements of one kind and
+    speaker that say the same thing (the same words, or near duplicates: see
+    :data:`NEAR_DUPLICATE_JACCARD`) are one statement, the first wording kept, citing the union
+    of their evidence: a model that repeats itself, or two chunks that record the same thing,
+    give one line in the note."""
     merged: dict[str, list[Statement]] = {}
     for key in keys:
-        seen: dict[tuple[str, StatementKind, str | None], Statement] = {}
+        kept: list[tuple[frozenset[str], Statement]] = []
         for result in results:
             for st in result.get(key, ()):
-                ident = (st.text, st.kind, st.speaker)
-                if ident in seen:
-                    evidence = tuple(
-                        sorted(set(seen[ident].evidence) | set(st.evidence), key=order.__getitem__)
-                    )
-                    seen[ident] = seen[ident].model_copy(update={"evidence": evidence})
+                words = _words(st.text)
+                for i, (other_words, other) in enumerate(kept):
+                    if (other.kind, other.speaker) == (st.kind, st.speaker) and _near(
+                        words, other_words
+                    ):
+                        evidence = tuple(
+                            sorted(set(other.evidence) | set(st.evidence), key=order.__getitem__)
+                        )
+                        kept[i] = (other_words, other.model_copy(update={"evidence": evidence}))
+                        break
                 else:
-                    seen[ident] = st
-        merged[key] = list(seen.values())
+                    kept.append((words, st))
+        merged[key] = [st for _, st in kept]
     return merged

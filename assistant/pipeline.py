@@ -147,19 +147,24 @@ def draft_note(engines: Engines, redacted: RedactedTranscript, *, template: str)
 
 
 def review_note(note: DraftNote, redacted: RedactedTranscript) -> DraftNote:
-    """Check the draft in code: every statement against its cited segments (unsupported ones
-    are flagged, not shown as fact), red-flag claims without that category's language in
-    their evidence removed, and red-flag categories the note leaves out surfaced."""
+    """Check the draft in code: quotes restored to the speaker's exact words (or no longer
+    shown as quotes) and speakers corrected from the cited segments, then every statement
+    checked against its cited segments (unsupported ones are flagged, not shown as fact),
+    red-flag claims without that category's language in their evidence removed, and red-flag
+    categories the note leaves out surfaced."""
+    from assistant.draft_repair import repair_note
     from assistant.safeguarding import default_lexicon, gate_red_flags, possible_omissions
     from assistant.verify import verify_note
 
     lexicon = default_lexicon()
+    note, repairs = repair_note(note, redacted)
     note, verification = verify_note(note, redacted)
     note, gating = gate_red_flags(note, redacted, lexicon)
     omissions = possible_omissions(note, redacted, lexicon)
     review = DraftReview(
         verification=verification.summary(),
         gating=gating.summary(),
+        repairs=repairs.summary(),
         removed_claims=tuple(
             RemovedClaim(section=r.section, categories=r.categories, statement=r.statement)
             for r in gating.practitioner_view
@@ -170,7 +175,8 @@ def review_note(note: DraftNote, redacted: RedactedTranscript) -> DraftNote:
         ),
     )
     log.info(
-        "draft reviewed verification=%s gating=%s omissions=%d",
+        "draft reviewed repairs=%s verification=%s gating=%s omissions=%d",
+        repairs.summary(),
         verification.summary(),
         gating.summary(),
         len(omissions),

@@ -19,10 +19,10 @@ import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from assistant.domain import StatementKind
 from assistant.errors import ConfigurationError, UnknownTemplate
@@ -35,11 +35,19 @@ REQUIRED_FILES = ("template.yaml", "system.md", "user.md", "CHANGELOG.md")
 SECTIONS_SLOT = "{{sections}}"
 TITLE_SLOT = "{{title}}"
 TRANSCRIPT_SLOT = "{{transcript}}"
+SECTION_SLOT = "{{section}}"
+"""In an extractive template's ``user.md``, after the transcript: the one section asked for."""
 
 MAX_STATEMENTS = 8
 """Default bound on statements per section in the schema (keeps small models from looping)."""
 MAX_EVIDENCE = 6
 """Default bound on evidence ids per statement."""
+Style = Literal["abstractive", "extractive"]
+"""How a template's statements get their words. ``abstractive``: the model writes each
+statement's text (checked afterwards against its evidence). ``extractive``: the model only
+chooses segments, section by section; a statement's text is its segment's own words (with the
+question it answers, when it is a short answer), its speaker the segment's speaker and its kind
+the section's, so every word of the note is a word of the transcript."""
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _VERSION = re.compile(r"^v([1-9][0-9]*)$")
@@ -54,6 +62,8 @@ class SectionSpec(BaseModel):
     key: str = Field(pattern=_NAME.pattern)
     title: str = Field(min_length=1)
     guidance: str = Field(min_length=1)
+    kind: StatementKind | None = None
+    """Extractive templates: the kind of every statement chosen for this section."""
 
 
 class _TemplateFile(BaseModel):
@@ -65,6 +75,14 @@ class _TemplateFile(BaseModel):
     version: str
     title: str = Field(min_length=1)
     sections: tuple[SectionSpec, ...] = Field(min_length=1)
+    style: Style = "abstractive"
+
+    @model_validator(mode="after")
+    def _kinds_for_extractive(self) -> _TemplateFile:
+        missing = [s.key for s in self.sections if s.kind is None]
+        if self.style == "extractive" and missing:
+            raise ValueError(f"an extractive template needs a kind for sections {missing}")
+        return self
 
 
 class NoteTemplate(BaseModel):
@@ -76,6 +94,7 @@ class NoteTemplate(BaseModel):
     version: str
     title: str
     sections: tuple[SectionSpec, ...]
+    style: Style = "abstractive"
     system_template: str = Field(repr=False)
     user_template: str = Field(repr=False)
     prompt_sha256: str = Field(description="sha256 over every file of the template folder")
@@ -89,12 +108,38 @@ class NoteTemplate(BaseModel):
         lines = [f"- {s.key}: {s.title}. {s.guidance}" for s in self.sections]
         return self.system_template.replace(SECTIONS_SLOT, "\n".join(lines))
 
-    def user_prompt(self, transcript_block: str) -> str:
-        """The user message around an already delimited transcript block.
+    def user_prompt(self, transcript_block: str, section: str | None = None) -> str:
+        """The user message around an already delimited transcript block; for an extractive
+        template, asking for the section with key ``section``.
 
         The transcript goes in last, so text inside it is never itself substituted."""
         frame = self.user_template.replace(TITLE_SLOT, self.title.lower())
+        if self.style == "extractive":
+            spec = next((s for s in self.sections if s.key == section), None)
+            if spec is None:
+                raise ValueError(f"an extractive template needs a section key, not {section!r}")
+            frame = frame.replace(SECTION_SLOT, f"{spec.title}. {spec.guidance}")
         return frame.replace(TRANSCRIPT_SLOT, transcript_block)
+
+    def section_schema(self, *, max_statements: int = MAX_STATEMENTS) -> dict[str, Any]:
+        """The JSON schema of one section of an extractive template: a bounded list of segment
+        numbers, one statement each. Nothing else is asked for: a statement's words are its
+        segment's, its speaker the segment's speaker, its kind the section's. The drafter
+        numbers the segments and drops any number that is not one of them."""
+        if max_statements < 1:
+            raise ValueError("max_statements must be at least 1")
+        return {
+            "type": "object",
+            "properties": {
+                "segments": {
+                    "type": "array",
+                    "items": {"type": "integer"},
+                    "maxItems": max_statements,
+                }
+            },
+            "required": ["segments"],
+            "additionalProperties": False,
+        }
 
     def json_schema(
         self,
@@ -233,14 +278,22 @@ def _load_folder(folder: Path, *, name: str, version: str) -> NoteTemplate:
     for text, slot, file in (
         (system, SECTIONS_SLOT, "system.md"),
         (user, TRANSCRIPT_SLOT, "user.md"),
+        *([(user, SECTION_SLOT, "user.md")] if spec.style == "extractive" else []),
     ):
         if text.count(slot) != 1:
             raise ConfigurationError(f"template {where}: {file} must contain {slot} exactly once")
+    if spec.style == "extractive" and user.index(SECTION_SLOT) < user.index(TRANSCRIPT_SLOT):
+        raise ConfigurationError(
+            f"template {where}: {SECTION_SLOT} must come after {TRANSCRIPT_SLOT} in user.md, "
+            "so the transcript is a prefix every section's prompt shares (and the model reads "
+            "it once)"
+        )
     return NoteTemplate(
         id=spec.id,
         version=spec.version,
         title=spec.title,
         sections=spec.sections,
+        style=spec.style,
         system_template=system,
         user_template=user,
         prompt_sha256=folder_sha256(folder),

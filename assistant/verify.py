@@ -618,7 +618,7 @@ def quoted_spans(text: str) -> list[str]:
     return []
 
 
-def _strip_attribution(tokens: list[str]) -> list[str] | None:
+def strip_attribution(tokens: list[str]) -> list[str] | None:
     """Tokens after a leading "[PERSON_1] said (that)" when the reporting verb is near the
     start; None when there is none."""
     for i, tok in enumerate(tokens[:8]):
@@ -628,7 +628,7 @@ def _strip_attribution(tokens: list[str]) -> list[str] | None:
     return None
 
 
-class _QuoteIndex:
+class QuoteIndex:
     """The whole transcript as one token stream, each token knowing its segment."""
 
     def __init__(self, segments: Sequence[RedactedSegment]):
@@ -653,7 +653,7 @@ class _QuoteIndex:
 
 
 def _check_quotes(
-    st: Statement, index: _QuoteIndex, cited: frozenset[str]
+    st: Statement, index: QuoteIndex, cited: frozenset[str]
 ) -> tuple[bool, frozenset[str] | None]:
     """(found, corrected evidence or None). A quote found in the cited segments wins over the
     same words elsewhere; otherwise its first occurrence in the transcript is used."""
@@ -664,7 +664,7 @@ def _check_quotes(
         alternatives = [parts]
     else:
         whole = quote_tokens(st.text)
-        stripped = _strip_attribution(whole)
+        stripped = strip_attribution(whole)
         alternatives = [[st.text]]
         if stripped:
             alternatives.append([" ".join(stripped)])
@@ -686,6 +686,29 @@ def _check_quotes(
         else:
             return True, frozenset(used) if moved else None
     return False, None
+
+
+def excerpt(segments: Sequence[RedactedSegment]) -> tuple[str, str | None]:
+    """The words and speaker of an extractive statement citing ``segments`` (in transcript
+    order): one speaker's segments joined as they are, with that speaker; an exchange between
+    speakers written out turn by turn ("Social worker: Do you feel safe at home? Child: Yes.")
+    with no single speaker, so a bare "Yes." keeps the question it answers. A statement whose
+    text is exactly this is the transcript's own words by construction."""
+    texts = [" ".join(s.text.split()) for s in segments]
+    speakers = {s.speaker for s in segments}
+    if len(speakers) == 1:
+        return " ".join(texts), next(iter(speakers))
+    return " ".join(
+        f"{seg.speaker}: {text}" if seg.speaker else text
+        for seg, text in zip(segments, texts, strict=True)
+    ), None
+
+
+def quote_in_transcript(text: str, index: QuoteIndex) -> bool:
+    """Whether ``text``, read as a direct quote (quoted parts, or the whole text with or
+    without a leading attribution), occurs verbatim in the transcript ``index`` was built on."""
+    probe = Statement(text=text, kind=StatementKind.DIRECT_QUOTE, evidence=())
+    return _check_quotes(probe, index, frozenset())[0]
 
 
 # --- evidence -------------------------------------------------------------------------------
@@ -799,7 +822,7 @@ def verify_note(
     segments = {s.id: s for s in transcript.segments}
     order = {s.id: i for i, s in enumerate(transcript.segments)}
     views: dict[str, _View] = {}
-    quote_index: _QuoteIndex | None = None
+    quote_index: QuoteIndex | None = None
 
     def seg_view(sid: str) -> _View:
         if sid not in views:
@@ -816,7 +839,7 @@ def verify_note(
             if quote_index is None and (
                 st.kind is StatementKind.DIRECT_QUOTE or quoted_spans(st.text)
             ):
-                quote_index = _QuoteIndex(transcript.segments)
+                quote_index = QuoteIndex(transcript.segments)
             checked, check = _check_statement(
                 st, section.key, idx, segments, order, seg_view, quote_index, nlp, threshold
             )
@@ -834,7 +857,7 @@ def _check_statement(
     segments: Mapping[str, RedactedSegment],
     order: Mapping[str, int],
     seg_view: Callable[[str], _View],
-    quote_index: _QuoteIndex | None,
+    quote_index: QuoteIndex | None,
     nlp: Any,
     threshold: float,
 ) -> tuple[Statement, StatementCheck]:
@@ -848,6 +871,8 @@ def _check_statement(
 
     corrected = False
     quoted = st.kind is StatementKind.DIRECT_QUOTE or bool(quoted_spans(st.text))
+    if known and st.text == excerpt([segments[sid] for sid in known])[0]:
+        quoted = False  # the cited segments' own words, turn by turn: nothing to look for
     if quoted and quote_index is not None:
         found, new_evidence = _check_quotes(st, quote_index, frozenset(known))
         if not found:
@@ -865,7 +890,7 @@ def _check_statement(
     if known:
         ev = _merge([seg_view(sid) for sid in known])
         toks = _tokens(st.text)
-        content_toks = _strip_attribution(toks)
+        content_toks = strip_attribution(toks)
         content_text = " ".join(content_toks) if content_toks else st.text
         sv = _view(st.text, generous=False, nlp=nlp, content_text=content_text)
         if not sv.placeholders <= ev.placeholders:

@@ -69,8 +69,8 @@ def test_spoken_instructions_stay_inside_the_data(env, monkeypatch):
     seen: list[list[dict]] = []
     real = draft.Drafter.messages
 
-    def spy(self, segments):
-        msgs = real(self, segments)
+    def spy(self, segments, section=None):
+        msgs = real(self, segments, section)
         seen.append(msgs)
         return msgs
 
@@ -78,7 +78,7 @@ def test_spoken_instructions_stay_inside_the_data(env, monkeypatch):
     src = env / "injection.txt"
     src.write_text(INJECTION)
     assert main(["process", str(src), "--out", str(env / "out")]) == 0
-    sent = [m for m in seen if "[s0002]" in m[-1]["content"]]  # others only count tokens
+    sent = [m for m in seen if "Dad: Ignore your" in m[-1]["content"]]  # others count tokens
     assert sent
     system, user = sent[-1][0]["content"], sent[-1][-1]["content"]
     assert "ignore your instructions" not in system.lower().split("for example")[0]
