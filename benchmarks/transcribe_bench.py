@@ -27,8 +27,9 @@ def _child(kind: str, audio: str, model: str, threads: int) -> None:
     from faster_whisper import WhisperModel
 
     t0 = time.perf_counter()
-    wm = WhisperModel(model, device="cpu", compute_type="int8", cpu_threads=threads,
-                      local_files_only=True)
+    wm = WhisperModel(
+        model, device="cpu", compute_type="int8", cpu_threads=threads, local_files_only=True
+    )
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     if kind == "plain":
@@ -46,8 +47,17 @@ def _child(kind: str, audio: str, model: str, threads: int) -> None:
         duration = t.duration_s
     wall = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"load_s": load_s, "wall_s": wall, "duration_s": duration,
-                      "peak_rss_mb": peak_mb, "words": len(text.split())}))
+    print(
+        json.dumps(
+            {
+                "load_s": load_s,
+                "wall_s": wall,
+                "duration_s": duration,
+                "peak_rss_mb": peak_mb,
+                "words": len(text.split()),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -62,18 +72,38 @@ def main() -> None:
         return
     results = {}
     for kind in ("plain", "ours"):
-        out = subprocess.run(
-            [sys.executable, __file__, args.audio, "--model", args.model,
-             "--threads", str(args.threads), "--child", kind],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1]
+        out = (
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    args.audio,
+                    "--model",
+                    args.model,
+                    "--threads",
+                    str(args.threads),
+                    "--child",
+                    kind,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         results[kind] = json.loads(out)
     p, o = results["plain"], results["ours"]
-    print(f"file {args.audio}: {p['duration_s']:.1f} s of audio, model {Path(args.model).name}, "
-          f"{args.threads} threads, one run each")
+    print(
+        f"file {args.audio}: {p['duration_s']:.1f} s of audio, model {Path(args.model).name}, "
+        f"{args.threads} threads, one run each"
+    )
     print(f"{'':22}{'plain faster-whisper':>22}{'caseassist':>14}{'ratio':>9}")
-    for key, label in (("wall_s", "transcribe wall (s)"), ("peak_rss_mb", "peak RSS (MB)"),
-                       ("words", "words out")):
+    for key, label in (
+        ("wall_s", "transcribe wall (s)"),
+        ("peak_rss_mb", "peak RSS (MB)"),
+        ("words", "words out"),
+    ):
         ratio = o[key] / p[key] if p[key] else float("nan")
         print(f"{label:22}{p[key]:>22.2f}{o[key]:>14.2f}{ratio:>9.2f}")
     rtf_p, rtf_o = p["wall_s"] / p["duration_s"], o["wall_s"] / o["duration_s"]

@@ -1,0 +1,171 @@
+"""Long-visit drafting benchmark: a 60-minute visit (about 9,000 words) on the default model.
+
+Builds the long visit of :mod:`eval.long_visit` (scenario visits joined end to end), redacts it
+as the service does, drafts it with the latest ``visit_note`` template (v2: extractive, one call
+per section per chunk, the transcript chunk a prefix every section's prompt shares) and reviews
+it in code, then prints from that one run: words, segments, every model call (seconds, prompt
+tokens, how many of them llama.cpp actually read and how many came from its cache, tokens
+generated), the prompt tokens read in all, the draft time against the 8-minute goal,
+statements, the share flagged unsupported, and critical-fact recall for the first, middle and
+last third of the visit.
+
+With ``--reference`` it then drafts the same transcript again with prefix reuse switched off
+(the model's cache is cleared before every call, so every section's call reads the system
+prompt and the whole chunk again) and prints both runs side by side with the ratio. That
+reference takes far longer than the measured run.
+
+    CASEASSIST_PROFILE=default .venv/bin/python benchmarks/long_visit_bench.py [--reference]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+GOAL_SECONDS = 8 * 60
+
+
+class _Meter:
+    """The model, measured call by call: seconds, prompt tokens, the prompt tokens it actually
+    read (llama.cpp's own counter; the rest came from its cache) and tokens generated. With
+    ``reuse=False`` the cache is cleared before every call (the reference)."""
+
+    def __init__(self, llm: Any, *, reuse: bool) -> None:
+        self._llm = llm
+        self._reuse = reuse
+        self.calls: list[dict[str, Any]] = []
+
+    def create_chat_completion(self, *args: Any, **kwargs: Any) -> Any:
+        import llama_cpp
+
+        if not self._reuse:
+            self._llm.reset()
+        ctx = self._llm._ctx.ctx
+        llama_cpp.llama_perf_context_reset(ctx)
+        t0 = time.perf_counter()
+        response = self._llm.create_chat_completion(*args, **kwargs)
+        perf = llama_cpp.llama_perf_context(ctx)
+        usage = response.get("usage", {})
+        self.calls.append(
+            {
+                "seconds": time.perf_counter() - t0,
+                "prompt_tokens": usage.get("prompt_tokens"),
+                "read_tokens": perf.n_p_eval,
+                "generated": usage.get("completion_tokens"),
+                "finish": response["choices"][0].get("finish_reason"),
+            }
+        )
+        return response
+
+    def tokenize(self, *args: Any, **kwargs: Any) -> Any:
+        return self._llm.tokenize(*args, **kwargs)
+
+    def n_ctx(self) -> int:
+        return self._llm.n_ctx()
+
+
+def _run(engines: Any, reuse: bool, redacted: Any, visit: Any, drafted_cls: Any) -> dict[str, Any]:
+    from assistant.draft import Drafter
+    from assistant.pipeline import review_note
+    from assistant.templates import load_template
+    from eval.suites import notes as N
+
+    llm = _Meter(engines.llm, reuse=reuse)
+    drafter = Drafter(
+        llm,
+        load_template("visit_note"),
+        model=engines.models.llm,
+        max_tokens=engines.settings.llm_max_tokens,
+        seed=engines.settings.seed,
+    )
+    t0 = time.perf_counter()
+    raw = drafter.draft(redacted)
+    seconds = time.perf_counter() - t0
+    note = review_note(raw, redacted)
+    statements = note.all_statements()
+    unsupported = sum(N.is_unsupported(st) for st in statements)
+    thirds: list[list[bool]] = [[], [], []]
+    n = len(visit.parts)
+    for i, part in enumerate(visit.parts):
+        scored = N.score_scenario(
+            part.scenario,
+            drafted_cls(part.scenario.id, visit.transcript, redacted, None, note, None, seconds),
+        )
+        thirds[min(2, i * 3 // n)].extend(r for _, critical, r in scored.facts if critical)
+    return {
+        "seconds": seconds,
+        "calls": llm.calls,
+        "statements": len(statements),
+        "unsupported": unsupported,
+        "thirds": thirds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="also draft with prefix reuse switched off and compare",
+    )
+    args = parser.parse_args()
+
+    from assistant.model_store import resolve_models
+    from assistant.pipeline import Engines, redact_transcript
+    from assistant.settings import Settings
+    from eval.long_visit import build_long_visit
+    from eval.scenarios import load_scenarios
+    from eval.suites.notes import Drafted
+
+    settings = Settings()
+    engines = Engines.load(settings, resolve_models(settings))
+    visit = build_long_visit(load_scenarios())
+    redacted, mapping = redact_transcript(engines, visit.transcript)
+    print(
+        f"model: {engines.models.llm.name} ({settings.profile} profile), "
+        f"n_ctx {settings.llm_n_ctx}, max_tokens {settings.llm_max_tokens}, "
+        f"{settings.llm_threads} threads"
+    )
+    print(
+        f"visit: {visit.words} words, {len(redacted.segments)} segments, "
+        f"{visit.transcript.duration_s / 60:.0f} minutes at 150 words/min, "
+        f"{len(visit.parts)} joined scenario visits"
+    )
+
+    runs = {"ours (prefix reuse)": _run(engines, True, redacted, visit, Drafted)}
+    if args.reference:
+        runs["reference (no reuse)"] = _run(engines, False, redacted, visit, Drafted)
+    for name, r in runs.items():
+        print(f"\n== {name}")
+        for i, c in enumerate(r["calls"], start=1):
+            print(
+                f"  call {i}: {c['seconds']:.1f} s, prompt {c['prompt_tokens']} tokens "
+                f"(read {c['read_tokens']}, {c['prompt_tokens'] - c['read_tokens']} from the "
+                f"cache), generated {c['generated']}, finish {c['finish']}"
+            )
+        read = sum(c["read_tokens"] for c in r["calls"])
+        print(f"  prompt tokens read in all: {read}")
+        total = r["seconds"]
+        print(
+            f"  draft time {total:.1f} s = {total / 60:.2f} min "
+            f"(goal {GOAL_SECONDS / 60:.0f} min: {'met' if total < GOAL_SECONDS else 'NOT met'})"
+        )
+        share = r["unsupported"] / r["statements"] if r["statements"] else 0.0
+        print(
+            f"  statements {r['statements']}, flagged unsupported {r['unsupported']} ({share:.1%})"
+        )
+        for label, rec in zip(("first", "middle", "last"), r["thirds"], strict=True):
+            print(f"  critical facts recalled, {label} third: {sum(rec)}/{len(rec)}")
+    if args.reference:
+        ours, ref = runs.values()
+        print(f"\nratio ours/reference, draft time: {ours['seconds'] / ref['seconds']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
