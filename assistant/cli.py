@@ -87,6 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     er.add_argument("--profile", choices=["test", "default"])
     er.add_argument("--out", type=Path, required=True, help="output folder")
     er.add_argument("--seed", type=int, default=0, help="bootstrap and decoder seed")
+    er.add_argument(
+        "--primock",
+        type=int,
+        default=None,
+        metavar="N",
+        help="notes suite: only the first N PriMock57 consultations (default: the plan's; all "
+        "57 on a full run, which takes about an hour and a half on 2 cores)",
+    )
     er.set_defaults(func=cmd_eval_run)
     ec = evsub.add_parser(
         "card", help="rewrite the results section of MODEL_CARD.md from a results file"
@@ -253,6 +261,7 @@ def cmd_eval_run(args, settings) -> int:
         out=args.out,
         seed=args.seed,
         settings=settings,
+        primock_limit=args.primock,
     )
     failed = False
     for name, suite in results["suites"].items():

@@ -90,11 +90,13 @@ def run(
     settings: Any = None,
     registry: dict[str, str | SuiteRunner] | None = None,
     engines_factory: Callable[[], Any] | None = None,
+    primock_limit: int | None = None,
 ) -> dict[str, Any]:
     """Run ``suite`` (or ``all``), write ``out/results.json`` and ``out/report.html``, return
     the results. ``settings`` (default: ``Settings()``) is switched to ``profile``, or to
     ``test`` for a quick run when no profile is given. ``registry`` and ``engines_factory``
-    replace the suites and the model loading (tests use them)."""
+    replace the suites and the model loading (tests use them). ``primock_limit`` keeps the
+    notes suite to the first N PriMock57 consultations."""
     from assistant.settings import Settings
 
     registry = dict(registry or SUITES)
@@ -135,6 +137,10 @@ def run(
         _engines_factory=load_engines,
     )
     ctx.cache["resamples"] = RESAMPLES
+    if primock_limit is not None:
+        if primock_limit < 0:
+            raise ValueError("primock_limit must be 0 or more")
+        ctx.cache["primock_limit"] = primock_limit
 
     started = _now()
     t0 = time.perf_counter()
@@ -169,6 +175,7 @@ def run(
             "quick": quick,
             "profile": chosen,
             "seed": seed,
+            "primock_limit": primock_limit,
             "out": str(out),
         },
         "provenance": provenance,

@@ -311,7 +311,8 @@ def test_harness_writes_results_with_every_provenance_key(run_fake):
     assert PROVENANCE_KEYS <= set(prov)
     assert prov["profile"] == "test"  # --quick implies the test profile
     assert on_disk["invocation"] == {
-        "suite": "all", "quick": True, "profile": "test", "seed": 3, "out": str(out),
+        "suite": "all", "quick": True, "profile": "test", "seed": 3, "primock_limit": None,
+        "out": str(out),
     }  # fmt: skip
     assert prov["suite_versions"]["fake"] == "7"
     assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?|unknown", prov["git_commit"])
@@ -373,6 +374,32 @@ def test_report_is_self_contained_and_names_every_metric(run_fake):
     assert html.count("<svg") >= 2  # a chart per grouped metric
     for name in ("fake", "missing", "broken"):
         assert name in html
+
+
+def test_primock_limit_reaches_the_suites_and_the_results(tmp_path):
+    from tests.conftest import make_settings
+
+    seen = {}
+
+    def spy(ctx: EvalContext) -> SuiteResult:
+        seen["limit"] = ctx.cache.get("primock_limit")
+        return fake_suite(ctx)
+
+    results = harness.run(
+        "spy",
+        quick=True,
+        profile=None,
+        out=tmp_path / "out",
+        settings=make_settings(tmp_path, profile="default"),
+        registry={"spy": spy},
+        primock_limit=5,
+    )
+    assert seen["limit"] == 5
+    assert results["invocation"]["primock_limit"] == 5
+    with pytest.raises(ValueError, match="primock_limit"):
+        harness.run("spy", quick=True, profile=None, out=tmp_path / "o2",
+                    settings=make_settings(tmp_path, profile="default"),
+                    registry={"spy": spy}, primock_limit=-1)  # fmt: skip
 
 
 def test_unknown_suite_is_refused(tmp_path):

@@ -42,7 +42,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from assistant.domain import DraftNote, PseudonymMap, RedactedTranscript, Statement, Transcript
@@ -562,8 +562,11 @@ def evaluate(
 
 def run(ctx: EvalContext) -> SuiteResult:
     """The plan's visits: ``ctx.cache["primock_dir"]`` overrides where PriMock57 is looked
-    for (None leaves it out)."""
+    for (None leaves it out); ``ctx.cache["primock_limit"]`` keeps the first N consultations
+    (``caseassist eval run --primock N``)."""
     plan = QUICK if ctx.quick else FULL
+    if ctx.cache.get("primock_limit") is not None:
+        plan = replace(plan, primock=ctx.cache["primock_limit"])
     scenarios = load_scenarios()
     chosen = pick_quick(scenarios, plan.scenarios) if plan.scenarios else scenarios
     root = ctx.cache["primock_dir"] if "primock_dir" in ctx.cache else find_primock_dir()
