@@ -16,7 +16,9 @@ Rules, in the order they run (flag in brackets; ``<reason>`` is a :class:`Reason
   normalising case, punctuation, whitespace, curly quotes, contractions ("don't" = "do not"),
   single number words ("two" = "2") and fillers ("um", "er"). An ellipsis splits a quote into
   parts that must each be found. Found only in other segments: the evidence is replaced by the
-  segments where it was found (``evidence_corrected``) and the other checks use those.
+  segments where it was found (``evidence_corrected``) and the other checks use those. A
+  statement whose text is exactly its cited segments' words (:func:`excerpt`: how extractive
+  templates build every statement) is the transcript by construction and needs no search.
 * **placeholder** (``unsupported:placeholder``): every ``[PERSON_1]``-style placeholder in the
   statement appears in a cited segment's text or speaker label.
 * **number** (``unsupported:number``): every number in the statement (digits, number words,

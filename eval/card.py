@@ -71,6 +71,8 @@ def results_section(results: dict[str, Any], *, source: str = "results.json") ->
     inv = results.get("invocation", {})
     date = str(prov.get("finished_at") or prov.get("started_at") or "")[:10] or "unknown date"
     run_kind = "the quick CI slice" if inv.get("quick") else "a full run"
+    if inv.get("primock_limit") is not None and not inv.get("quick"):
+        run_kind += f" with only the first {inv['primock_limit']} PriMock57 consultations"
     lines = [
         f"Figures from the evaluation run of **{date}** ({run_kind}, suite `{inv.get('suite')}`, "
         f"profile `{prov.get('profile')}`), written by `caseassist eval card` from `{source}`. "

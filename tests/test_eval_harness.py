@@ -576,3 +576,12 @@ def test_redaction_suite_runs_and_sees_redaction_switched_off(engines, tmp_path)
     assert figures["off"][1] == figures["off"][2] > 0  # every identifier reaches the prompt
     assert figures["real"][0] > 0.9
     assert figures["real"][1] < figures["off"][1]
+
+
+def test_card_says_when_a_full_run_left_out_part_of_primock57():
+    from eval.card import results_section
+
+    base = {"invocation": {"suite": "notes", "quick": False}, "provenance": {}, "summary": []}
+    assert "a full run," in results_section(base)
+    limited = {**base, "invocation": {**base["invocation"], "primock_limit": 10}}
+    assert "a full run with only the first 10 PriMock57 consultations" in results_section(limited)
