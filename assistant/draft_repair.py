@@ -35,7 +35,7 @@ from assistant.domain import DraftNote, RedactedSegment, RedactedTranscript, Sta
 from assistant.domain import StatementKind as Kind
 from assistant.verify import (
     QuoteIndex,
-    excerpt,
+    is_excerpt,
     quote_in_transcript,
     quote_tokens,
     strip_attribution,
@@ -115,7 +115,7 @@ def _with_flag(st: Statement, flag: str, **update: object) -> Statement:
 def _repair_quote(st: Statement, cited: Sequence[RedactedSegment], index: QuoteIndex) -> Statement:
     if st.kind is not Kind.DIRECT_QUOTE:
         return st
-    if cited and st.text == excerpt(cited)[0]:
+    if is_excerpt(st, cited):
         return st  # an extractive statement: the cited segments' words, turn by turn
     if quote_in_transcript(st.text, index):
         return st

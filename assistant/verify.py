@@ -706,6 +706,11 @@ def excerpt(segments: Sequence[RedactedSegment]) -> tuple[str, str | None]:
     ), None
 
 
+def is_excerpt(st: Statement, cited: Sequence[RedactedSegment]) -> bool:
+    """Whether ``st``'s text is exactly the words of its cited segments (:func:`excerpt`)."""
+    return bool(cited) and st.text == excerpt(cited)[0]
+
+
 def quote_in_transcript(text: str, index: QuoteIndex) -> bool:
     """Whether ``text``, read as a direct quote (quoted parts, or the whole text with or
     without a leading attribution), occurs verbatim in the transcript ``index`` was built on."""
@@ -873,7 +878,7 @@ def _check_statement(
 
     corrected = False
     quoted = st.kind is StatementKind.DIRECT_QUOTE or bool(quoted_spans(st.text))
-    if known and st.text == excerpt([segments[sid] for sid in known])[0]:
+    if is_excerpt(st, [segments[sid] for sid in known]):
         quoted = False  # the cited segments' own words, turn by turn: nothing to look for
     if quoted and quote_index is not None:
         found, new_evidence = _check_quotes(st, quote_index, frozenset(known))

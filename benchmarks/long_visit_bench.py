@@ -70,7 +70,7 @@ class _Meter:
         return self._llm.n_ctx()
 
 
-def _run(engines: Any, reuse: bool, redacted: Any, visit: Any, drafted_cls: Any) -> dict[str, Any]:
+def _run(engines: Any, reuse: bool, redacted: Any, visit: Any) -> dict[str, Any]:
     from assistant.draft import Drafter
     from assistant.pipeline import review_note
     from assistant.templates import load_template
@@ -95,7 +95,7 @@ def _run(engines: Any, reuse: bool, redacted: Any, visit: Any, drafted_cls: Any)
     for i, part in enumerate(visit.parts):
         scored = N.score_scenario(
             part.scenario,
-            drafted_cls(part.scenario.id, visit.transcript, redacted, None, note, None, seconds),
+            N.Drafted(part.scenario.id, visit.transcript, redacted, None, note, None, seconds),
         )
         thirds[min(2, i * 3 // n)].extend(r for _, critical, r in scored.facts if critical)
     return {
@@ -121,12 +121,11 @@ def main() -> None:
     from assistant.settings import Settings
     from eval.long_visit import build_long_visit
     from eval.scenarios import load_scenarios
-    from eval.suites.notes import Drafted
 
     settings = Settings()
     engines = Engines.load(settings, resolve_models(settings))
     visit = build_long_visit(load_scenarios())
-    redacted, mapping = redact_transcript(engines, visit.transcript)
+    redacted, _ = redact_transcript(engines, visit.transcript)
     print(
         f"model: {engines.models.llm.name} ({settings.profile} profile), "
         f"n_ctx {settings.llm_n_ctx}, max_tokens {settings.llm_max_tokens}, "
@@ -138,9 +137,9 @@ def main() -> None:
         f"{len(visit.parts)} joined scenario visits"
     )
 
-    runs = {"ours (prefix reuse)": _run(engines, True, redacted, visit, Drafted)}
+    runs = {"ours (prefix reuse)": _run(engines, True, redacted, visit)}
     if args.reference:
-        runs["reference (no reuse)"] = _run(engines, False, redacted, visit, Drafted)
+        runs["reference (no reuse)"] = _run(engines, False, redacted, visit)
     for name, r in runs.items():
         print(f"\n== {name}")
         for i, c in enumerate(r["calls"], start=1):
