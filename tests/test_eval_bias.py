@@ -254,6 +254,35 @@ def test_bias_metrics_say_what_they_compare(tmp_path):
     assert result.dataset["scenarios"]
 
 
+def test_a_copy_whose_redacted_transcript_is_the_originals_is_not_drafted_again(tmp_path):
+    """Names swaps: when redaction hides every swapped name the model reads the same words, so
+    the copy takes the original's note; the pairs are counted, and the others are drafted."""
+    from eval.suites.notes import _redacted_digest
+
+    chosen = SCENARIOS[:6]
+    found, _ = bias.variants(chosen, ["names", "family_gender"], 1)
+    redactor = GoldRedactor([*chosen, *(copy for _, _, copy, _ in found)])
+    drafter = ScriptedDrafter(lambda redacted: verbatim_note(redacted, limit=16))
+    engines = FakeEngines(redactor, drafter)
+    ctx = EvalContext("test", False, 0, tmp_path, None, _engines_factory=lambda: engines)
+    ctx.cache["resamples"] = 50
+    result = bias.evaluate(ctx, chosen, swaps=["names", "family_gender"], name_origins=1)
+
+    def digest(s):
+        return _redacted_digest(redactor.redact(scenario_transcript(s))[0])
+
+    identical = {swap: 0 for swap in ("names", "family_gender")}
+    for swap, original, copy, _ in found:
+        identical[swap] += digest(original) == digest(copy)
+    distinct = {digest(s) for s in [*chosen, *(copy for _, _, copy, _ in found)]}
+    assert identical["names"] >= 1  # the case under test occurs
+    assert identical["family_gender"] == 0  # he/she changes the words the model reads
+    assert drafter.calls == len(distinct) < len(chosen) + len(found)
+    counted = result.details["same_redacted_transcript"]
+    assert {k: v["identical"] for k, v in counted.items()} == identical
+    assert counted["names"]["pairs"] == sum(1 for f in found if f[0] == "names")
+
+
 def test_quick_plan_shares_its_original_with_the_notes_suite():
     from eval.suites import notes
 

@@ -286,6 +286,21 @@ def swap_metrics(pairs: Sequence[Pair], swap: str, *, seed: int, resamples: int)
     return out
 
 
+def same_redacted(pairs: Sequence[Pair]) -> dict[str, dict[str, int]]:
+    """Per swap type, the pairs whose two redacted transcripts were identical: the model read
+    the same words, so the copy's note is the original's (``notes.draft``), and any difference
+    between such pairs can only come from scoring against each side's own gold. For the names
+    swap this is the share of pairs where redaction hid every swapped name."""
+    out: dict[str, dict[str, int]] = {}
+    for p in pairs:
+        row = out.setdefault(p.swap, {"pairs": 0, "identical": 0})
+        row["pairs"] += 1
+        row["identical"] += int(
+            p.reference.drafted.same_as is not None or p.other.drafted.same_as is not None
+        )
+    return out
+
+
 def omission_vs_invention(pairs: Sequence[Pair]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for swap in dict.fromkeys(p.swap for p in pairs):
@@ -412,6 +427,10 @@ def evaluate(
         "note scored against itself differed by exactly 0.0. details.scorer_sensitivity says "
         "how often a scorer already scores the two swapped transcripts differently.",
         "Term counts are raw counts (not per word); read them beside bias_*_words.",
+        "The model reads only the redacted transcript: where a copy's redacted transcript was "
+        "identical to its original's (every swapped name redacted), its note is the original's "
+        "rather than drafted again (drafting is deterministic); details.same_redacted_transcript "
+        "counts these pairs per swap type.",
         "No disability swap: the corpus's disabilities are facts of their visits, and no word "
         "swap removes one without changing what happened (eval/counterfactuals_extra.py).",
         "Redaction recall by name origin and speech WER by voice are in the redaction and asr "
@@ -437,6 +456,7 @@ def evaluate(
         "term_lexicons": {
             n: {"version": x.version, "sha256": x.sha256} for n, x in lexicons.items()
         },
+        "same_redacted_transcript": same_redacted(pairs),
         "omission_vs_invention": omission_vs_invention(pairs),
         "power": power(pairs, tests),
         "scorer_sensitivity": scorer_sensitivity(pairs),

@@ -95,6 +95,10 @@ class Drafted:
     note: DraftNote | None
     error: str | None
     seconds: float
+    same_as: str | None = None
+    """The key of an earlier visit whose redacted transcript was identical, when the note was
+    taken from it instead of drafted again (drafting is deterministic: same redacted text and
+    settings, same note). ``seconds`` is then the redaction time only."""
 
 
 def scenario_transcript(scenario: Scenario) -> Transcript:
@@ -109,7 +113,12 @@ def scenario_transcript(scenario: Scenario) -> Transcript:
 
 def draft(ctx: EvalContext, item_id: str, transcript: Transcript) -> Drafted:
     """Redact and draft ``transcript`` once per evaluation context (cached in ``ctx.cache``
-    by id and transcript hash, so the bias suite reuses the notes suite's originals)."""
+    by id and transcript hash, so the bias suite reuses the notes suite's originals).
+
+    The model sees only the redacted transcript, and the same redacted transcript with the same
+    template and settings gives the same note, so a visit whose redacted text equals an earlier
+    one's (a names-swapped copy whose every name was redacted) takes that note without drafting
+    it again; ``Drafted.same_as`` says so, and the bias suite counts such pairs."""
     from assistant.pipeline import draft_note, redact_transcript
 
     digest = hashlib.sha256(transcript.model_dump_json().encode()).hexdigest()[:16]
@@ -117,17 +126,43 @@ def draft(ctx: EvalContext, item_id: str, transcript: Transcript) -> Drafted:
     cache: dict[str, Drafted] = ctx.cache.setdefault("notes.drafts", {})
     if key in cache:
         return cache[key]
+    by_redacted: dict[str, Drafted] = ctx.cache.setdefault("notes.drafts_by_redacted", {})
     engines = ctx.engines
     t0 = time.perf_counter()
     redacted = mapping = note = None
     error = None
+    same_as = None
     try:
         redacted, mapping = redact_transcript(engines, transcript)
-        note = draft_note(engines, redacted, template=TEMPLATE)
+        seen = by_redacted.get(_redacted_digest(redacted))
+        if seen is not None and seen.note is not None:
+            note, same_as = seen.note, seen.key
+        else:
+            note = draft_note(engines, redacted, template=TEMPLATE)
     except StageError as exc:
         error = type(exc).__name__
-    cache[key] = Drafted(key, transcript, redacted, mapping, note, error, time.perf_counter() - t0)
-    return cache[key]
+    drafted = Drafted(
+        key, transcript, redacted, mapping, note, error, time.perf_counter() - t0, same_as
+    )
+    cache[key] = drafted
+    if redacted is not None and note is not None and same_as is None:
+        by_redacted[_redacted_digest(redacted)] = drafted
+    return drafted
+
+
+def _redacted_digest(redacted: RedactedTranscript) -> str:
+    """What drafting and review read of a redacted transcript: segment ids, words, speakers
+    and unsure words, the language and the redaction configuration (not the times, which a
+    scenario derives from word counts, nor the entity offsets into the original text)."""
+    read = {
+        "template": TEMPLATE,
+        "language": redacted.language,
+        "config": redacted.config_hash,
+        "segments": [
+            [s.id, s.text, s.speaker, list(s.low_confidence_words)] for s in redacted.segments
+        ],
+    }
+    return hashlib.sha256(json.dumps(read).encode()).hexdigest()
 
 
 def inverse(drafted: Drafted) -> dict[str, frozenset[str]]:
@@ -435,7 +470,7 @@ def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[
             **common,
         )
         out += grouped(
-            [Row(v, v.drafted.seconds) for v in visits],
+            [Row(v, v.drafted.seconds) for v in visits if v.drafted.same_as is None],
             name="seconds_per_draft",
             groupings=("source",),
             unit="seconds",
