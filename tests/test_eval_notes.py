@@ -329,6 +329,45 @@ def test_invented_suicidal_ideation_is_counted_and_misses_the_goal(tmp_path):
     assert row[7] == 1  # removed by the gate
 
 
+def test_a_red_flag_claim_citing_only_a_denial_counts_as_without_evidence(tmp_path):
+    # cp-001 s0032 (Mum): "I just didn't want it all kicking off again" -- violence language,
+    # negated; a claim that it did kick off affirms what its evidence denies
+    def contrary(redacted):
+        return [st("Mum said it all kicked off again and he hit her.", ["s0032"], speaker="Mum")]
+
+    result = notes.evaluate(context(with_extra(contrary), tmp_path=tmp_path), [SCENARIO])
+    m = metric(result, "red_flag_claims_without_evidence")
+    assert m.value == 1 and m.meets_goal is False
+    columns = result.details["tables"]["visits"]["columns"]
+    row = dict(zip(columns, result.details["tables"]["visits"]["rows"][0], strict=True))
+    assert (row["gate removed"], row["not affirmed"]) == (0, 1)  # kept, flagged, counted
+
+
+def test_words_kept_verbatim_from_the_transcript_are_not_claims_without_evidence(tmp_path):
+    """s47-005: Dad slapped Omar (physical abuse, present); the lexicon also reads "slapped" as
+    domestic-abuse language, which the gold lists as absent. A note keeping those turns word
+    for word invents nothing: it is counted apart, in absent_category_statements."""
+    scenario = SCENARIOS["s47-005"]
+    assert "domestic_abuse" in scenario.gold.red_flags_absent
+    result = notes.evaluate(context(verbatim_note, tmp_path=tmp_path), [scenario])
+    assert metric(result, "red_flag_claims_without_evidence").value == 0
+    absent = metric(result, "absent_category_statements")
+    assert absent.value > 0 and absent.goal is None
+
+
+def test_the_extractive_ceiling_does_not_depend_on_the_draft(tmp_path):
+    """The every-segment note is built from the redacted transcript, not from the model's
+    note: an empty draft recalls nothing, and the ceiling stays where it was."""
+    empty = notes.evaluate(context(lambda r: note({}), tmp_path=tmp_path), [SCENARIO])
+    full = notes.evaluate(context(verbatim_note, tmp_path=tmp_path), [SCENARIO])
+    assert metric(empty, "critical_fact_recall").value == 0
+    ceiling = metric(empty, "extractive_ceiling_critical_fact_recall")
+    assert ceiling.value > 0 and ceiling.goal is None and ceiling.higher_is_better
+    assert ceiling.value == metric(full, "extractive_ceiling_critical_fact_recall").value
+    assert metric(full, "critical_fact_recall").value <= ceiling.value
+    assert metric(empty, "extractive_ceiling_child_voice_retention").value == 1.0
+
+
 def test_affirming_an_absent_category_counts_but_a_denial_does_not():
     absent = frozenset({"self_harm"})
     claim = note({"worries": [st("She has been self-harming by cutting her arms.", ["s1"])]})

@@ -9,14 +9,26 @@ that category's language). The note is then scored against gold with the documen
 
 * **unsupported_share**: statements flagged by verification (``unsupported:*`` or
   ``quote_not_found``) / all statements of the final notes, pooled. Goal < 1%.
-* **red_flag_claims_without_evidence**: per note, the statements the gate removed, plus kept
-  statements that affirm (positive polarity, safeguarding lexicon) a category the scenario's
-  gold lists in ``red_flags_absent``; summed. A note that records a denial ("she said she has
-  never self-harmed") is not counted: the category is absent, the denial is not. Goal 0.
+* **red_flag_claims_without_evidence**: per note, the statements the gate removed (a red-flag
+  category whose language none of the cited segments uses) plus kept statements flagged
+  ``red_flag_not_affirmed:*`` (they affirm a category their evidence only denies or asks about);
+  summed. Goal 0.
+* **absent_category_statements** (scenarios; no goal): statements whose words affirm (positive
+  polarity, safeguarding lexicon) a category the scenario's gold lists in
+  ``red_flags_absent``, whatever their evidence. The lexicon is broad on purpose ("slapped" is
+  both physical and domestic abuse language, "damp" is neglect language), so a segment kept
+  word for word can count here: read it beside the visit table, not as invention. Suite
+  version 1 counted these in red_flag_claims_without_evidence. A denial ("she said she has
+  never self-harmed") is not counted.
 * **critical_fact_recall** / **fact_recall**: gold facts recalled (``eval.matching``). Goal
   >= 90% for critical facts.
 * **child_voice_retention**: gold child's words kept verbatim in ``direct_quote`` statements;
   ``child_voice_anywhere`` counts them in any statement. Goal >= 90%.
+* **extractive_ceiling_*** (no goal): the same scoring of a note that keeps every segment of
+  the redacted transcript word for word (as its speaker's direct quote), reviewed like a
+  draft: what a note that only chooses segments can reach under these matching rules, where a
+  fact told across several turns fills the slots of no single statement. The model's figures
+  are read against it.
 * **opinions_as_fact**: gold opinions whose content a statement carries without attributing it
   (no release goal was set; lower is better).
 * On PriMock57 (``eval/primock.py``): **primock_checklist_critical_recall** and
@@ -61,7 +73,7 @@ from eval.scenarios import PROFESSIONAL_ROLES, Scenario, corpus_sha256, load_sce
 from eval.stats import group_metric
 
 SUITE = "notes"
-SUITE_VERSION = "1"
+SUITE_VERSION = "2"
 TEMPLATE = "visit_note"
 GOALS = {
     "unsupported_share": 0.01,  # strictly below
@@ -224,6 +236,7 @@ class Scored:
     unsupported: int = 0
     words: int = 0
     gate_removed: int = 0
+    not_affirmed: int = 0
     absent_claims: int = 0
     facts: list[tuple[str, bool, bool]] = field(default_factory=list)
     """(fact text, critical, recalled)"""
@@ -241,7 +254,7 @@ class Scored:
 
     @property
     def red_flag_claims(self) -> int:
-        return self.gate_removed + self.absent_claims
+        return self.gate_removed + self.not_affirmed
 
 
 def _score_common(s: Scored) -> list[Statement]:
@@ -251,7 +264,12 @@ def _score_common(s: Scored) -> list[Statement]:
     s.statements = len(statements)
     s.unsupported = sum(is_unsupported(st) for st in statements)
     s.words = note_words(note)
+    from assistant.safeguarding import FLAG_NOT_AFFIRMED_PREFIX
+
     s.gate_removed = len(note.review.removed_claims) if note.review else 0
+    s.not_affirmed = sum(
+        any(f.startswith(FLAG_NOT_AFFIRMED_PREFIX) for f in st.flags) for st in statements
+    )
     return statements
 
 
@@ -341,6 +359,70 @@ def grouped(
     return out
 
 
+# --- the extractive ceiling ----------------------------------------------------------------------
+def every_segment(drafted: Drafted) -> Drafted:
+    """``drafted`` with its note replaced by one that keeps every segment of the redacted
+    transcript word for word, as its speaker's direct quote, reviewed like a draft."""
+    from assistant.domain import NoteSection, StatementKind
+    from assistant.pipeline import review_note
+
+    assert drafted.redacted is not None and drafted.note is not None
+    statements = tuple(
+        Statement(
+            text=seg.text,
+            kind=StatementKind("direct_quote"),
+            speaker=seg.speaker,
+            evidence=(seg.id,),
+        )
+        for seg in drafted.redacted.segments
+    )
+    note = DraftNote(
+        sections=(NoteSection(key="transcript", title="Every segment", statements=statements),),
+        provenance=drafted.note.provenance,
+    )
+    return replace(drafted, note=review_note(note, drafted.redacted), same_as=None)
+
+
+def ceiling_metrics(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[Metric]:
+    """``extractive_ceiling_*``: recall of the every-segment notes of ``visits``."""
+    common = dict(seed=seed, resamples=resamples, higher_is_better=True, ratio=False)
+    about = (
+        " of a note keeping every transcript segment word for word: the most a note made of "
+        "chosen segments can reach under the matching rules. Not the model's figure."
+    )
+    scen = [v for v in visits if v.source == "scenario"]
+    prim = [v for v in visits if v.source == "primock"]
+    rows = {
+        "critical_fact_recall": (
+            [Row(v, float(r)) for v in scen for _, c, r in v.facts if c],
+            "Critical gold facts recalled",
+        ),
+        "fact_recall": (
+            [Row(v, float(r)) for v in scen for *_, r in v.facts],
+            "Gold facts recalled",
+        ),
+        "child_voice_retention": (
+            [Row(v, float(q)) for v in scen for _, q, _ in v.quotes],
+            "Child's words kept as a direct quote",
+        ),
+        "primock_checklist_critical_recall": (
+            [Row(v, float(r)) for v in prim for _, c, r in v.checklist if c],
+            "PriMock57 critical checklist items recalled",
+        ),
+    }
+    out: list[Metric] = []
+    for name, (chosen, what) in rows.items():
+        if chosen:
+            out += grouped(
+                chosen,
+                name=f"extractive_ceiling_{name}",
+                groupings=("source",),
+                description=what + about,
+                **common,
+            )
+    return out
+
+
 def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[Metric]:
     ok = [v for v in visits if v.ok]
     scen = [v for v in ok if v.source == "scenario"]
@@ -372,10 +454,23 @@ def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[
             statistic="sum",
             unit="count",
             description="Red-flag statements removed by the gate (no category language in "
-            "their evidence) plus kept statements affirming a category the gold lists as "
-            "absent; summed over notes.",
+            "their evidence) plus kept statements affirming a category their evidence only "
+            "denies or asks about (flagged not_affirmed); summed over notes.",
             higher_is_better=False,
             goal=GOALS["red_flag_claims_without_evidence"],
+            **common,
+        )
+    if scen:
+        out += grouped(
+            [Row(v, v.absent_claims) for v in scen],
+            name="absent_category_statements",
+            groupings=scen_groups,
+            statistic="sum",
+            unit="count",
+            description="Statements whose words affirm a red-flag category the scenario's gold "
+            "lists as absent, whatever their evidence (the lexicon is broad on purpose: a "
+            "segment kept word for word can count); summed over notes. No goal.",
+            higher_is_better=False,
             **common,
         )
     facts = [Row(v, float(rec)) for v in scen for _, crit, rec in v.facts if crit]
@@ -500,9 +595,9 @@ def _table(columns: list[str], rows: list[list[Any]]) -> dict[str, Any]:
 
 VISIT_COLUMNS = [
     "visit", "source", "visit type", "age band", "error", "statements", "unsupported",
-    "gate removed", "absent-category claims", "critical facts recalled", "facts recalled",
-    "child quotes kept", "opinions as fact", "checklist critical recalled", "note tokens",
-    "seconds",
+    "gate removed", "not affirmed", "absent-category statements", "critical facts recalled",
+    "facts recalled", "child quotes kept", "opinions as fact", "checklist critical recalled",
+    "note tokens", "seconds",
 ]  # fmt: skip
 
 
@@ -513,7 +608,7 @@ def _frac(pairs: Sequence[bool]) -> str:
 def visit_row(v: Scored) -> list[Any]:
     return [
         v.id, v.source, v.visit_type, v.age_band, v.drafted.error, v.statements, v.unsupported,
-        v.gate_removed, v.absent_claims, _frac([r for _, c, r in v.facts if c]),
+        v.gate_removed, v.not_affirmed, v.absent_claims, _frac([r for _, c, r in v.facts if c]),
         _frac([r for _, _, r in v.facts]), _frac([q for _, q, _ in v.quotes]),
         _frac([f for _, f in v.opinions]), _frac([r for _, c, r in v.checklist if c]),
         "/".join(map(str, v.note_tokens)) if v.note_tokens else None, round(v.drafted.seconds, 1),
@@ -536,12 +631,18 @@ def evaluate(
         f"(template {TEMPLATE}); matching rules are in details.matching (eval/matching.py).",
         "Visits with no note (redaction blocked or drafting failed) are counted in "
         "draft_failures and left out of the other figures.",
-        "Red-flag claims count every statement the gate removed, even for a category really "
-        "present (the model cited the wrong segments), plus kept statements affirming an "
-        "absent category; PriMock57 has no red_flags_absent, so only gate removals count there.",
+        "Red-flag claims without evidence count every statement the gate removed, even for a "
+        "category really present (the model cited the wrong segments), plus kept statements "
+        "flagged not_affirmed. absent_category_statements counts, apart and without a goal, "
+        "statements using the language of a category the gold lists as absent (PriMock57 has "
+        "no such gold).",
+        "extractive_ceiling_* score a note that keeps every segment word for word: the most a "
+        "note made of chosen segments can reach under these matching rules.",
     ]
     dataset = {"scenarios": corpus_sha256()}
-    visits = [score_scenario(s, draft(ctx, s.id, scenario_transcript(s))) for s in scenarios]
+    items: list[tuple[Callable[[Any, Drafted], Scored], Any, Drafted]] = [
+        (score_scenario, s, draft(ctx, s.id, scenario_transcript(s))) for s in scenarios
+    ]
     if consultations:
         if primock_sha256:
             dataset["primock57"] = primock_sha256
@@ -555,9 +656,16 @@ def evaluate(
                 "PriMock57 transcripts were cut short (quick run) while the clinicians' notes "
                 "and checklists cover the whole consultation: their recall is understated."
             )
-        visits += [score_consultation(c, draft(ctx, c.id, c.transcript())) for c in consultations]
+        items += [(score_consultation, c, draft(ctx, c.id, c.transcript())) for c in consultations]
+    visits = [score(item, drafted) for score, item, drafted in items]
 
     metrics = metrics_for(visits, seed=ctx.seed, resamples=resamples)
+    ceiling = [
+        score(item, every_segment(drafted))
+        for score, item, drafted in items
+        if drafted.note is not None and drafted.redacted is not None
+    ]
+    metrics += ceiling_metrics(ceiling, seed=ctx.seed, resamples=resamples)
     provenance = next((v.drafted.note.provenance for v in visits if v.drafted.note), None)
     details: dict[str, Any] = {
         "plan": (asdict(plan) if plan else {}) | {"quick": ctx.quick},
