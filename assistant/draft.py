@@ -26,10 +26,10 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -45,13 +45,21 @@ from assistant.domain import (
     StatementKind,
 )
 from assistant.errors import DraftingFailed, ModelVerificationError
-from assistant.templates import MAX_EVIDENCE, MAX_STATEMENTS, NoteTemplate, SectionSpec
+from assistant.templates import (
+    MAX_EVIDENCE,
+    MAX_STATEMENTS,
+    NONE_LABEL,
+    VERBATIM_STYLES,
+    NoteTemplate,
+    SectionSpec,
+)
 from assistant.verify import excerpt
 
 if TYPE_CHECKING:
     import llama_cpp
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 TRANSCRIPT_START = "<<<TRANSCRIPT START>>>"
 TRANSCRIPT_END = "<<<TRANSCRIPT END>>>"
@@ -71,6 +79,15 @@ EXTRACTIVE_MAX_STATEMENTS = 6
 SHORT_ANSWER_WORDS = 6
 """A chosen segment this short that answers a question (the segment before it, by another
 speaker, ends in "?") is shown with that question: "Yes." alone says nothing."""
+PRACTITIONER_LABELS = frozenset(
+    {"social worker", "practitioner", "key worker", "family support worker", "sw"}
+)
+"""Speaker labels (case ignored) of the professional recording the visit. In a section whose
+kind is ``observed``, a segment said by anyone else is that person's words, not an
+observation: it becomes a direct quote of its speaker. Unlabelled segments (audio has no
+diarisation) keep the section's kind."""
+CLASSIFY_MAX_TOKENS = 16
+"""A classify answer: one section key as a JSON string (the longest key is a few tokens)."""
 
 
 # --- the model interface --------------------------------------------------------------------
@@ -222,7 +239,12 @@ class Drafter:
         self.seed = seed
         self.max_attempts = max_attempts
         self.extractive = template.style == "extractive"
-        if self.extractive:  # one call per section: the bound is per call, not shared
+        self.classify = template.style == "classify"
+        self.numbered = template.style in VERBATIM_STYLES
+        if self.classify:  # one call per segment, answered with one section key
+            self.max_statements = max_statements or EXTRACTIVE_MAX_STATEMENTS  # unused
+            self.call_max_tokens = min(max_tokens, CLASSIFY_MAX_TOKENS)
+        elif self.extractive:  # one call per section: the bound is per call, not shared
             self.max_statements = max_statements or EXTRACTIVE_MAX_STATEMENTS
             self.call_max_tokens = min(
                 max_tokens,
@@ -249,7 +271,7 @@ class Drafter:
             raise DraftingFailed("the transcript has no segments to draft from")
         order = {s.id: i for i, s in enumerate(transcript.segments)}
         segments = transcript.segments
-        if self.extractive:  # the model sees and answers plain numbers (see _extract_chunk)
+        if self.numbered:  # the model sees plain numbers (see _extract_chunk)
             segments = tuple(
                 s.model_copy(update={"id": str(i)}) for i, s in enumerate(segments, start=1)
             )
@@ -258,8 +280,11 @@ class Drafter:
         attempts_used = 0
         for index, chunk in enumerate(chunks, start=1):
             label = f"chunk {index} of {len(chunks)}" if len(chunks) > 1 else "transcript"
-            if self.extractive:
-                sections, attempts = self._extract_chunk(chunk, label=label)
+            if self.numbered:
+                if self.classify:
+                    sections, attempts = self._classify_chunk(chunk, label=label)
+                else:
+                    sections, attempts = self._extract_chunk(chunk, label=label)
                 real = transcript.segments
                 sections = {
                     key: [
@@ -276,7 +301,7 @@ class Drafter:
             attempts_used = max(attempts_used, attempts)
         merged = _merge(results, self.template.section_keys, order)
         words = sum(len(s.text.split()) for s in transcript.segments)
-        if self.extractive and words >= MIN_WORDS_FOR_CONTENT and not any(merged.values()):
+        if self.numbered and words >= MIN_WORDS_FOR_CONTENT and not any(merged.values()):
             raise DraftingFailed(
                 f"drafting failed: every section came back empty for a transcript of {words} words"
             )
@@ -297,18 +322,29 @@ class Drafter:
         )
 
     def messages(
-        self, segments: Sequence[RedactedSegment], section: str | None = None
+        self,
+        segments: Sequence[RedactedSegment],
+        section: str | None = None,
+        *,
+        asked: Sequence[RedactedSegment] | None = None,
     ) -> list[dict[str, str]]:
         """The chat messages for these segments (public so tests and audits can read them);
         for an extractive template, the messages asking for ``section`` (the first section when
-        none is given: every section's prompt holds the same transcript)."""
+        none is given: every section's prompt holds the same transcript); for a classify
+        template, asking about the last of ``asked`` (the first segment when none is given)."""
         if self.extractive and section is None:
             section = self.template.section_keys[0]
+        query = None
+        if self.classify:
+            shown = list(asked) if asked else list(segments[:1])
+            query = "\n".join(self._line(s) for s in shown)
         return [
             {"role": "system", "content": self._system},
             {
                 "role": "user",
-                "content": self.template.user_prompt(self._transcript_block(segments), section),
+                "content": self.template.user_prompt(
+                    self._transcript_block(segments), section, segment=query
+                ),
             },
         ]
 
@@ -350,6 +386,10 @@ class Drafter:
         """Tokens of the prompt for these segments (the longest section's, when extractive)."""
         if not isinstance(self._llm, TokenCountingLLM):
             return None
+        if self.classify:  # the longest question: the two longest lines of the chunk
+            longest = sorted(segments, key=lambda s: len(self._line(s)))[-2:]
+            messages = self.messages(segments, asked=longest)
+            return sum(self._count(m["content"]) for m in messages) + CHAT_OVERHEAD_TOKENS
         keys: Sequence[str | None] = self.template.section_keys if self.extractive else (None,)
         return (
             max(
@@ -503,58 +543,118 @@ class Drafter:
         sections: dict[str, list[Statement]] = {}
         most = 0
         for spec in self.template.sections:
-            messages = self.messages(segments, spec.key)
-            reasons: list[str] = []
-            for attempt in range(1, self.max_attempts + 1):
-                settings = attempt_settings(
-                    attempt,
-                    max_statements=self.max_statements,
-                    repeat_penalty=self.repeat_penalty,
-                    max_tokens=self.call_max_tokens,
-                )
-                schema = self.template.section_schema(max_statements=settings.max_statements)
-                started = time.perf_counter()
-                response = self._complete(
-                    messages,
-                    schema,
-                    settings,
-                    settings.max_tokens,
-                    where=f"{label}, section {spec.key}, attempt {attempt}",
-                )
-                elapsed = time.perf_counter() - started
-                try:
-                    data = self._validated(response, schema, max_tokens=settings.max_tokens)
-                    chosen = [str(n) for n in data["segments"]]
-                    known = [sid for sid in chosen if sid in in_chunk]
-                    if len(known) < len(chosen):
-                        log.info(
-                            "numbers outside the chunk dropped",
-                            extra={"section": spec.key, "dropped": len(chosen) - len(known)},
-                        )
-                    sections[spec.key] = self._excerpts(known, segments, spec)
-                except _Invalid as invalid:
-                    reasons.append(f"attempt {attempt}: {invalid.reason}")
-                    log.warning(
-                        "section attempt rejected",
-                        extra={"section": spec.key, "attempt": attempt, "reason": invalid.reason},
+
+            def accept(data: Any, spec: SectionSpec = spec) -> list[Statement]:
+                chosen = [str(n) for n in data["segments"]]
+                known = [sid for sid in chosen if sid in in_chunk]
+                if len(known) < len(chosen):
+                    log.info(
+                        "numbers outside the chunk dropped",
+                        extra={"section": spec.key, "dropped": len(chosen) - len(known)},
                     )
-                    continue
-                log.info(
-                    "section extracted",
-                    extra={
-                        "section": spec.key,
-                        "attempt": attempt,
-                        "seconds": round(elapsed, 2),
-                        "statements": len(sections[spec.key]),
-                    },
+                return self._excerpts(known, segments, spec)
+
+            sections[spec.key], attempt, elapsed = self._ask(
+                self.messages(segments, spec.key),
+                lambda settings: self.template.section_schema(
+                    max_statements=settings.max_statements
+                ),
+                accept,
+                where=f"{label}, section {spec.key}",
+            )
+            log.info(
+                "section extracted",
+                extra={
+                    "section": spec.key,
+                    "attempt": attempt,
+                    "seconds": round(elapsed, 2),
+                    "statements": len(sections[spec.key]),
+                },
+            )
+            most = max(most, attempt)
+        return sections, most
+
+    def _ask(
+        self,
+        messages: list[dict[str, str]],
+        schema_for: Callable[[AttemptSettings], dict[str, Any]],
+        accept: Callable[[Any], _T],
+        *,
+        where: str,
+    ) -> tuple[_T, int, float]:
+        """One question to the model, asked up to ``max_attempts`` times: each attempt's
+        answer is checked against its schema and then by ``accept`` (which raises
+        :class:`_Invalid` to ask again). Returns what ``accept`` made of the first good answer,
+        the attempt that gave it and the seconds it took; raises :class:`DraftingFailed` naming
+        ``where`` and every attempt's reason (never the answer's text)."""
+        reasons: list[str] = []
+        for attempt in range(1, self.max_attempts + 1):
+            settings = attempt_settings(
+                attempt,
+                max_statements=self.max_statements,
+                repeat_penalty=self.repeat_penalty,
+                max_tokens=self.call_max_tokens,
+            )
+            schema = schema_for(settings)
+            started = time.perf_counter()
+            response = self._complete(
+                messages, schema, settings, settings.max_tokens, where=f"{where}, attempt {attempt}"
+            )
+            elapsed = time.perf_counter() - started
+            try:
+                return (
+                    accept(self._validated(response, schema, max_tokens=settings.max_tokens)),
+                    attempt,
+                    elapsed,
                 )
-                most = max(most, attempt)
-                break
-            else:
-                raise DraftingFailed(
-                    f"drafting failed after {self.max_attempts} attempts ({label}, section "
-                    f"{spec.key}): " + "; ".join(reasons)
+            except _Invalid as invalid:
+                reasons.append(f"attempt {attempt}: {invalid.reason}")
+                log.warning(
+                    "model answer rejected",
+                    extra={"where": where, "attempt": attempt, "reason": invalid.reason},
                 )
+        raise DraftingFailed(
+            f"drafting failed after {self.max_attempts} attempts ({where}): " + "; ".join(reasons)
+        )
+
+    def _classify_chunk(
+        self, segments: Sequence[RedactedSegment], *, label: str
+    ) -> tuple[dict[str, list[Statement]], int]:
+        """A classify template: one call per segment, each answered with one section key (or
+        ``none``), over the same transcript block. Every call's prompt is the system prompt and
+        the block followed by the segment asked about, so llama.cpp reads the block once and
+        then only each segment's line (a short answer is asked about with its question before
+        it: "Yes." alone cannot be placed). The segments of each section become statements as
+        in an extractive template (:meth:`_excerpts`)."""
+        schema = self.template.label_schema()
+        chosen: dict[str, list[str]] = {key: [] for key in self.template.section_keys}
+        most = 0
+        started = time.perf_counter()
+        for i, segment in enumerate(segments):
+            asked = [segment]
+            if i > 0 and _answers(segments[i - 1], segment):
+                asked = [segments[i - 1], segment]
+            answer, attempt, _ = self._ask(
+                self.messages(segments, asked=asked),
+                lambda settings: schema,
+                lambda data: data,
+                where=f"{label}, segment {segment.id}",
+            )
+            if answer != NONE_LABEL:
+                chosen[answer].append(segment.id)
+            most = max(most, attempt)
+        sections = {
+            spec.key: self._excerpts(chosen[spec.key], segments, spec)
+            for spec in self.template.sections
+        }
+        log.info(
+            "segments classified",
+            extra={
+                "segments": len(segments),
+                "seconds": round(time.perf_counter() - started, 2),
+                "kept": sum(len(v) for v in chosen.values()),
+            },
+        )
         return sections, most
 
     def _parse(
@@ -629,9 +729,7 @@ class Drafter:
         groups: list[list[int]] = []
         for i in chosen:
             seg = segments[i]
-            previous = segments[i - 1] if i > 0 else None
-            asks = previous is not None and previous.text.rstrip().endswith("?")
-            answers = asks and previous is not None and previous.speaker != seg.speaker
+            answers = i > 0 and _is_answer(segments[i - 1], seg)
             if groups and groups[-1][-1] == i - 1 and answers:
                 groups[-1].append(i)  # a chosen question and its chosen answer: one exchange
             elif answers and len(seg.text.split()) <= SHORT_ANSWER_WORDS:
@@ -642,16 +740,31 @@ class Drafter:
         for group in groups:
             cited = [segments[i] for i in group]
             text, speaker = excerpt(cited)
+            kind = spec.kind
+            if kind is StatementKind.OBSERVED and any(
+                s.speaker and s.speaker.casefold() not in PRACTITIONER_LABELS for s in cited
+            ):
+                kind = StatementKind.DIRECT_QUOTE  # someone's words, not what was seen
             if text:
                 statements.append(
                     Statement(
                         text=text,
-                        kind=spec.kind,
+                        kind=kind,
                         speaker=speaker,
                         evidence=tuple(s.id for s in cited),
                     )
                 )
         return statements
+
+
+def _is_answer(previous: RedactedSegment, segment: RedactedSegment) -> bool:
+    """``segment`` answers ``previous``: a question ("?") by another speaker."""
+    return previous.text.rstrip().endswith("?") and previous.speaker != segment.speaker
+
+
+def _answers(previous: RedactedSegment, segment: RedactedSegment) -> bool:
+    """``segment`` is a short answer to ``previous``: it cannot be read without it."""
+    return _is_answer(previous, segment) and len(segment.text.split()) <= SHORT_ANSWER_WORDS
 
 
 def _path(path: Sequence[Any], *, known: set[str]) -> str:

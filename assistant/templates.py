@@ -37,17 +37,29 @@ TITLE_SLOT = "{{title}}"
 TRANSCRIPT_SLOT = "{{transcript}}"
 SECTION_SLOT = "{{section}}"
 """In an extractive template's ``user.md``, after the transcript: the one section asked for."""
+SEGMENT_SLOT = "{{segment}}"
+"""In a classify template's ``user.md``, after the transcript: the segment asked about (with
+the question before it when it is a short answer)."""
+NONE_LABEL = "none"
+"""A classify template's answer for a segment that belongs in no section (greetings, small
+talk); never a section key."""
 
 MAX_STATEMENTS = 8
 """Default bound on statements per section in the schema (keeps small models from looping)."""
 MAX_EVIDENCE = 6
 """Default bound on evidence ids per statement."""
-Style = Literal["abstractive", "extractive"]
+Style = Literal["abstractive", "extractive", "classify"]
 """How a template's statements get their words. ``abstractive``: the model writes each
 statement's text (checked afterwards against its evidence). ``extractive``: the model only
 chooses segments, section by section; a statement's text is its segment's own words (with the
 question it answers, when it is a short answer), its speaker the segment's speaker and its kind
-the section's, so every word of the note is a word of the transcript."""
+the section's, so every word of the note is a word of the transcript. ``classify``: statements
+are made the same way, but the model is asked about each segment in turn which section it
+belongs in (a section key, or :data:`NONE_LABEL`): one short answer per segment instead of a
+list per section, which small models fill from the top of the transcript."""
+
+VERBATIM_STYLES = ("extractive", "classify")
+"""Styles whose statements are the transcript's own words (each section has a ``kind``)."""
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _VERSION = re.compile(r"^v([1-9][0-9]*)$")
@@ -80,8 +92,10 @@ class _TemplateFile(BaseModel):
     @model_validator(mode="after")
     def _kinds_for_extractive(self) -> _TemplateFile:
         missing = [s.key for s in self.sections if s.kind is None]
-        if self.style == "extractive" and missing:
-            raise ValueError(f"an extractive template needs a kind for sections {missing}")
+        if self.style in VERBATIM_STYLES and missing:
+            raise ValueError(f"a {self.style} template needs a kind for sections {missing}")
+        if self.style == "classify" and any(s.key == NONE_LABEL for s in self.sections):
+            raise ValueError(f"{NONE_LABEL!r} is the classify answer for no section, not a key")
         return self
 
 
@@ -108,18 +122,31 @@ class NoteTemplate(BaseModel):
         lines = [f"- {s.key}: {s.title}. {s.guidance}" for s in self.sections]
         return self.system_template.replace(SECTIONS_SLOT, "\n".join(lines))
 
-    def user_prompt(self, transcript_block: str, section: str | None = None) -> str:
+    def user_prompt(
+        self, transcript_block: str, section: str | None = None, *, segment: str | None = None
+    ) -> str:
         """The user message around an already delimited transcript block; for an extractive
-        template, asking for the section with key ``section``.
+        template, asking for the section with key ``section``; for a classify template, asking
+        about ``segment`` (its line, as the transcript block shows it).
 
-        The transcript goes in last, so text inside it is never itself substituted."""
+        The transcript and the segment go in last, so text inside them is never itself
+        substituted."""
         frame = self.user_template.replace(TITLE_SLOT, self.title.lower())
         if self.style == "extractive":
             spec = next((s for s in self.sections if s.key == section), None)
             if spec is None:
                 raise ValueError(f"an extractive template needs a section key, not {section!r}")
             frame = frame.replace(SECTION_SLOT, f"{spec.title}. {spec.guidance}")
+        if self.style == "classify":
+            if segment is None:
+                raise ValueError("a classify template needs the segment asked about")
+            before, after = frame.split(SEGMENT_SLOT)
+            return before.replace(TRANSCRIPT_SLOT, transcript_block) + segment + after
         return frame.replace(TRANSCRIPT_SLOT, transcript_block)
+
+    def label_schema(self) -> dict[str, Any]:
+        """The JSON schema of a classify answer: one section key, or :data:`NONE_LABEL`."""
+        return {"enum": [*self.section_keys, NONE_LABEL]}
 
     def section_schema(self, *, max_statements: int = MAX_STATEMENTS) -> dict[str, Any]:
         """The JSON schema of one section of an extractive template: a bounded list of segment
@@ -275,17 +302,18 @@ def _load_folder(folder: Path, *, name: str, version: str) -> NoteTemplate:
         raise ConfigurationError(f"template {where}: duplicate section keys {duplicates}")
     system = (folder / "system.md").read_text(encoding="utf-8")
     user = (folder / "user.md").read_text(encoding="utf-8")
+    asked = {"extractive": SECTION_SLOT, "classify": SEGMENT_SLOT}.get(spec.style)
     for text, slot, file in (
         (system, SECTIONS_SLOT, "system.md"),
         (user, TRANSCRIPT_SLOT, "user.md"),
-        *([(user, SECTION_SLOT, "user.md")] if spec.style == "extractive" else []),
+        *([(user, asked, "user.md")] if asked else []),
     ):
         if text.count(slot) != 1:
             raise ConfigurationError(f"template {where}: {file} must contain {slot} exactly once")
-    if spec.style == "extractive" and user.index(SECTION_SLOT) < user.index(TRANSCRIPT_SLOT):
+    if asked and user.index(asked) < user.index(TRANSCRIPT_SLOT):
         raise ConfigurationError(
-            f"template {where}: {SECTION_SLOT} must come after {TRANSCRIPT_SLOT} in user.md, "
-            "so the transcript is a prefix every section's prompt shares (and the model reads "
+            f"template {where}: {asked} must come after {TRANSCRIPT_SLOT} in user.md, "
+            "so the transcript is a prefix every question's prompt shares (and the model reads "
             "it once)"
         )
     return NoteTemplate(

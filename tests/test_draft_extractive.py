@@ -162,6 +162,22 @@ def test_chosen_segments_become_verbatim_attributed_statements_of_the_section_ki
     assert by_key["worries"] == ()
 
 
+def test_only_the_practitioners_words_or_unlabelled_ones_are_recorded_as_observed():
+    """A parent's words chosen for "What was observed" stay that parent's words (a direct
+    quote), never the practitioner's observation; audio has no speaker labels, so an unlabelled
+    segment keeps the section's kind."""
+    llm = SectionLLM({"observations": ["s0002", "s0009"], "present": ["s0001"]})
+    note = _drafter(llm).draft(_transcript())
+    by_key = {s.key: s.statements for s in note.sections}
+    parent, worker = by_key["observations"]
+    assert (parent.kind, parent.speaker) == (StatementKind.DIRECT_QUOTE, "[PERSON_2]")
+    assert (worker.kind, worker.speaker) == (StatementKind.OBSERVED, "Social worker")
+    unlabelled = [(None, t) for _, t in LINES]
+    note = _drafter(SectionLLM({"observations": ["s0002"]})).draft(_transcript(unlabelled))
+    (seen,) = [s for s in note.sections if s.key == "observations"][0].statements
+    assert seen.kind is StatementKind.OBSERVED and seen.speaker is None
+
+
 def test_segments_are_shown_numbered_and_a_number_outside_the_chunk_is_dropped():
     llm = SectionLLM({"purpose": ["s0001", "s0999"]})  # 999: no such segment
     note = _drafter(llm).draft(_transcript())

@@ -1,0 +1,185 @@
+"""Classify drafting: the model is asked about each segment in turn which section of the note it
+belongs in, and the note is built from the segments' own words as in an extractive template.
+
+The template here is built in a temporary prompts folder from visit_note v2 (its sections and
+kinds) with ``style: classify``, so these tests pin the mechanism whichever version the service
+loads by default. Unit tests use a scripted fake; the ``models`` test runs SmolLM2-135M through
+llama.cpp with the grammar built from the label schema.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.domain import StatementKind
+from assistant.draft import TRANSCRIPT_END, Drafter
+from assistant.errors import ConfigurationError, DraftingFailed
+from assistant.pipeline import review_note
+from assistant.templates import NONE_LABEL, PROMPTS_DIR, load_template
+from tests.test_draft_extractive import INJECTION, LINES, MODEL, _transcript, is_unsupported_flag
+
+USER = """Draft the {{title}} from this transcript of a home visit.
+
+{{transcript}}
+
+Which section of the note does this segment belong in (the last line, when two are shown)?
+
+{{segment}}
+"""
+
+
+def classify_root(tmp_path: Path, *, user: str = USER, yaml_edit=lambda t: t) -> Path:
+    root = tmp_path / "prompts"
+    folder = root / "visit_note" / "v9"
+    shutil.copytree(PROMPTS_DIR / "visit_note" / "v2", folder)
+    spec = (folder / "template.yaml").read_text()
+    spec = spec.replace("version: v2", "version: v9").replace(
+        "style: extractive", "style: classify"
+    )
+    (folder / "template.yaml").write_text(yaml_edit(spec))
+    (folder / "user.md").write_text(user)
+    return root
+
+
+@pytest.fixture
+def template(tmp_path: Path):
+    return load_template("visit_note", "v9", root=classify_root(tmp_path))
+
+
+class LabelLLM:
+    """Answers each call with the section scripted for the segment asked about (the last line
+    of the prompt, matched by its words), ``none`` otherwise; ``bad`` answers are given once
+    for the segments listed, as a broken grammar would."""
+
+    def __init__(self, labels: dict[str, str], *, bad: frozenset[str] = frozenset()):
+        self.labels = labels
+        self.bad = set(bad)
+        self.calls: list[dict[str, Any]] = []
+
+    def create_chat_completion(self, messages, **kwargs):
+        self.calls.append({"messages": messages, **kwargs})
+        last = messages[1]["content"].rstrip().splitlines()[-1]
+        words = re.sub(r"^\[\d+\] [^:]+: ", "", last)
+        answer = next((v for k, v in self.labels.items() if k in words), NONE_LABEL)
+        if words in self.bad:
+            self.bad.discard(words)
+            answer = "not_a_section"
+        return {"choices": [{"message": {"content": json.dumps(answer)}, "finish_reason": "stop"}]}
+
+
+LABELS = {
+    "planned visit": "purpose",
+    "shout. It makes my tummy hurt": "child_voice",
+    "Yes.": "child_voice",
+    "family support worker": "actions",
+    "after school": "next_visit",
+    INJECTION: "observations",
+}
+
+
+def test_a_classify_template_loads_with_a_label_for_every_section_and_none(template):
+    assert template.style == "classify"
+    assert template.label_schema() == {"enum": [*template.section_keys, NONE_LABEL]}
+
+
+def test_none_cannot_be_a_section_key(tmp_path: Path):
+    root = classify_root(tmp_path, yaml_edit=lambda t: t.replace("key: purpose", "key: none"))
+    with pytest.raises(ConfigurationError, match="not a key"):
+        load_template("visit_note", "v9", root=root)
+
+
+@pytest.mark.parametrize(
+    "user, message",
+    [
+        (USER.replace("{{segment}}", ""), "must contain {{segment}}"),
+        ("{{segment}}\n" + USER.replace("{{segment}}", ""), "must come after"),
+    ],
+)
+def test_a_classify_prompt_without_the_segment_after_the_transcript_is_refused(
+    tmp_path: Path, user: str, message: str
+):
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        load_template("visit_note", "v9", root=classify_root(tmp_path, user=user))
+
+
+def test_one_call_per_segment_sharing_the_transcript_as_a_prefix(template):
+    llm = LabelLLM(LABELS)
+    Drafter(llm, template, model=MODEL).draft(_transcript())
+    assert len(llm.calls) == len(LINES)
+    assert len({c["messages"][0]["content"] for c in llm.calls}) == 1
+    heads = {c["messages"][1]["content"].split(TRANSCRIPT_END)[0] for c in llm.calls}
+    assert len(heads) == 1  # the block is the same prefix in every call
+    schema = llm.calls[0]["response_format"]["schema"]
+    assert schema == template.label_schema()
+    assert all(c["temperature"] == 0.0 and c["max_tokens"] <= 16 for c in llm.calls)
+
+
+def test_a_short_answer_is_asked_about_after_its_question(template):
+    llm = LabelLLM(LABELS)
+    Drafter(llm, template, model=MODEL).draft(_transcript())
+    (asked,) = [c for c in llm.calls if c["messages"][1]["content"].rstrip().endswith("Yes.")]
+    tail = asked["messages"][1]["content"].split(TRANSCRIPT_END)[1].rstrip().splitlines()
+    assert tail[-2:] == ["[3] Social worker: Do you like your new school?", "[4] [PERSON_1]: Yes."]
+
+
+def test_segments_become_verbatim_statements_of_their_sections_kind(template):
+    note = Drafter(LabelLLM(LABELS), template, model=MODEL).draft(_transcript())
+    by_key = {s.key: s for s in note.sections}
+    voice = by_key["child_voice"].statements
+    assert [st.evidence for st in voice] == [("s0003", "s0004"), ("s0006",)]
+    assert voice[1].text == LINES[5][1] and voice[1].speaker == "[PERSON_1]"
+    assert all(st.kind == StatementKind.DIRECT_QUOTE for st in voice)
+    (action,) = by_key["actions"].statements
+    assert action.kind == StatementKind.AGREED_ACTION and action.evidence == ("s0008",)
+    # the spoken instruction is recorded as what was heard, and nothing obeys it
+    (heard,) = by_key["observations"].statements
+    assert heard.text == INJECTION and heard.speaker == "TV"
+    assert by_key["worries"].statements == ()  # "none" and unasked sections stay empty
+    reviewed = review_note(note, _transcript())
+    assert not any(is_unsupported_flag(f) for st in reviewed.all_statements() for f in st.flags)
+
+
+def test_an_answer_outside_the_labels_is_retried_then_fails_clearly(template):
+    llm = LabelLLM(LABELS, bad=frozenset({LINES[7][1]}))
+    note = Drafter(llm, template, model=MODEL).draft(_transcript())
+    assert len(llm.calls) == len(LINES) + 1  # one retry for the broken answer
+    assert note.provenance.attempts == 2
+    assert any(s.key == "actions" and s.statements for s in note.sections)
+
+    class Broken(LabelLLM):
+        def create_chat_completion(self, messages, **kwargs):
+            super().create_chat_completion(messages, **kwargs)
+            return {"choices": [{"message": {"content": '"x"'}, "finish_reason": "stop"}]}
+
+    with pytest.raises(DraftingFailed, match=r"segment 1, attempt 3|after 3 attempts"):
+        Drafter(Broken({}), template, model=MODEL).draft(_transcript())
+
+
+def test_everything_answered_none_is_a_failure_not_an_empty_note(template):
+    lines = [
+        ("Social worker", f"We talked about the garden and the weather, {i}.") for i in range(6)
+    ]
+    with pytest.raises(DraftingFailed, match="every section came back empty"):
+        Drafter(LabelLLM({}), template, model=MODEL).draft(_transcript(lines))
+
+
+@pytest.mark.models
+@pytest.mark.slow
+def test_classify_drafting_with_the_real_test_model(template, engines):
+    note = Drafter(engines.llm, template, model=engines.models.llm).draft(_transcript())
+    statements = note.all_statements()
+    words = {s.text for s in _transcript().segments}
+    # whatever SmolLM2 answers, the grammar keeps it to the labels and every statement is a
+    # segment's own words (a short answer with its question)
+    assert all(any(w in st.text for w in words) for st in statements)
+    assert {st.kind for st in statements} <= {
+        StatementKind.DIRECT_QUOTE,
+        StatementKind.OBSERVED,
+        StatementKind.AGREED_ACTION,
+    }
