@@ -26,10 +26,9 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -44,7 +43,13 @@ from assistant.domain import (
     Statement,
     StatementKind,
 )
-from assistant.errors import DraftingFailed, ModelVerificationError
+from assistant.draft_statements import (
+    excerpts,
+    merge_chunks,
+    short_answer,
+)
+from assistant.errors import DraftingFailed
+from assistant.llm import ChatLLM, TokenCountingLLM
 from assistant.templates import (
     MAX_EVIDENCE,
     MAX_STATEMENTS,
@@ -53,10 +58,9 @@ from assistant.templates import (
     NoteTemplate,
     SectionSpec,
 )
-from assistant.verify import excerpt
 
 if TYPE_CHECKING:
-    import llama_cpp
+    pass
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -76,69 +80,8 @@ EXTRACTIVE_SLACK_TOKENS = 16
 """Braces and the key around one section's ids."""
 EXTRACTIVE_MAX_STATEMENTS = 6
 """Segments per section per chunk in an extractive template, when not configured."""
-SHORT_ANSWER_WORDS = 6
-"""A chosen segment this short that answers a question (the segment before it, by another
-speaker, ends in "?") is shown with that question: "Yes." alone says nothing."""
-PRACTITIONER_LABELS = frozenset(
-    {"social worker", "practitioner", "key worker", "family support worker", "sw"}
-)
-"""Speaker labels (case ignored) of the professional recording the visit. In a section whose
-kind is ``observed``, a segment said by anyone else is that person's words, not an
-observation: it becomes a direct quote of its speaker. Unlabelled segments (audio has no
-diarisation) keep the section's kind."""
 CLASSIFY_MAX_TOKENS = 16
 """A classify answer: one section key as a JSON string (the longest key is a few tokens)."""
-
-
-# --- the model interface --------------------------------------------------------------------
-class ChatLLM(Protocol):
-    """What the drafter needs from a model: ``llama_cpp.Llama`` satisfies it, and so does a
-    scripted fake in the unit tests."""
-
-    def create_chat_completion(
-        self,
-        messages: Any,
-        *,
-        response_format: Any,
-        temperature: float,
-        seed: int | None,
-        max_tokens: int | None,
-        repeat_penalty: float,
-    ) -> Any: ...
-
-
-@runtime_checkable
-class TokenCountingLLM(Protocol):
-    """Optional: a model that can count tokens lets the drafter split long transcripts to fit
-    its context window. Without it the transcript is drafted in one pass."""
-
-    def tokenize(self, text: bytes, add_bos: bool = True, special: bool = False) -> list[int]: ...
-
-    def n_ctx(self) -> int: ...
-
-
-def load_llm(
-    path: Path, *, n_ctx: int, n_threads: int, seed: int = 0, n_gpu_layers: int = 0
-) -> llama_cpp.Llama:
-    """Load a GGUF model from a local file; never from a hub, never over the network.
-
-    The chat template comes from the GGUF's own metadata, so prompts stay model-agnostic.
-    Checking the file's sha256 against the manifest is the caller's job (start-up)."""
-    if not path.is_file():
-        raise ModelVerificationError(
-            f"LLM weights not found at {path}; install the model package named in the manifest"
-        )
-    from llama_cpp import Llama  # deferred: importing the stage must not need the native library
-
-    return Llama(
-        model_path=str(path),
-        n_ctx=n_ctx,
-        n_threads=n_threads,
-        n_threads_batch=n_threads,
-        seed=seed,
-        n_gpu_layers=n_gpu_layers,
-        verbose=False,
-    )
 
 
 # --- retry policy ---------------------------------------------------------------------------
@@ -299,7 +242,7 @@ class Drafter:
                 sections, attempts = self._draft_chunk(chunk, label=label)
             results.append(sections)
             attempts_used = max(attempts_used, attempts)
-        merged = _merge(results, self.template.section_keys, order)
+        merged = merge_chunks(results, self.template.section_keys, order)
         words = sum(len(s.text.split()) for s in transcript.segments)
         if self.numbered and words >= MIN_WORDS_FOR_CONTENT and not any(merged.values()):
             raise DraftingFailed(
@@ -552,7 +495,7 @@ class Drafter:
                         "numbers outside the chunk dropped",
                         extra={"section": spec.key, "dropped": len(chosen) - len(known)},
                     )
-                return self._excerpts(known, segments, spec)
+                return excerpts(known, segments, spec)
 
             sections[spec.key], attempt, elapsed = self._ask(
                 self.messages(segments, spec.key),
@@ -625,14 +568,14 @@ class Drafter:
         the block followed by the segment asked about, so llama.cpp reads the block once and
         then only each segment's line (a short answer is asked about with its question before
         it: "Yes." alone cannot be placed). The segments of each section become statements as
-        in an extractive template (:meth:`_excerpts`)."""
+        in an extractive template (:func:`assistant.draft_statements.excerpts`)."""
         schema = self.template.label_schema()
         chosen: dict[str, list[str]] = {key: [] for key in self.template.section_keys}
         most = 0
         started = time.perf_counter()
         for i, segment in enumerate(segments):
             asked = [segment]
-            if i > 0 and _answers(segments[i - 1], segment):
+            if i > 0 and short_answer(segments[i - 1], segment):
                 asked = [segments[i - 1], segment]
             answer, attempt, _ = self._ask(
                 self.messages(segments, asked=asked),
@@ -644,8 +587,7 @@ class Drafter:
                 chosen[answer].append(segment.id)
             most = max(most, attempt)
         sections = {
-            spec.key: self._excerpts(chosen[spec.key], segments, spec)
-            for spec in self.template.sections
+            spec.key: excerpts(chosen[spec.key], segments, spec) for spec in self.template.sections
         }
         log.info(
             "segments classified",
@@ -716,56 +658,6 @@ class Drafter:
             )
         return statements
 
-    def _excerpts(
-        self, ids: Sequence[str], segments: Sequence[RedactedSegment], spec: SectionSpec
-    ) -> list[Statement]:
-        """Statements from one extractive section's chosen ids, in transcript order: each the
-        segment's own words and speaker, of the section's kind; a segment chosen twice counts
-        once. A chosen question and its chosen answer (the next segment, by another speaker)
-        are one exchange, and a short answer chosen alone brings its question with it."""
-        order = {s.id: i for i, s in enumerate(segments)}  # the caller keeps ids to these
-        assert spec.kind is not None  # checked when the template was loaded
-        chosen = sorted({order[sid] for sid in ids})
-        groups: list[list[int]] = []
-        for i in chosen:
-            seg = segments[i]
-            answers = i > 0 and _is_answer(segments[i - 1], seg)
-            if groups and groups[-1][-1] == i - 1 and answers:
-                groups[-1].append(i)  # a chosen question and its chosen answer: one exchange
-            elif answers and len(seg.text.split()) <= SHORT_ANSWER_WORDS:
-                groups.append([i - 1, i])  # a short answer keeps the question it answers
-            else:
-                groups.append([i])
-        statements: list[Statement] = []
-        for group in groups:
-            cited = [segments[i] for i in group]
-            text, speaker = excerpt(cited)
-            kind = spec.kind
-            if kind is StatementKind.OBSERVED and any(
-                s.speaker and s.speaker.casefold() not in PRACTITIONER_LABELS for s in cited
-            ):
-                kind = StatementKind.DIRECT_QUOTE  # someone's words, not what was seen
-            if text:
-                statements.append(
-                    Statement(
-                        text=text,
-                        kind=kind,
-                        speaker=speaker,
-                        evidence=tuple(s.id for s in cited),
-                    )
-                )
-        return statements
-
-
-def _is_answer(previous: RedactedSegment, segment: RedactedSegment) -> bool:
-    """``segment`` answers ``previous``: a question ("?") by another speaker."""
-    return previous.text.rstrip().endswith("?") and previous.speaker != segment.speaker
-
-
-def _answers(previous: RedactedSegment, segment: RedactedSegment) -> bool:
-    """``segment`` is a short answer to ``previous``: it cannot be read without it."""
-    return _is_answer(previous, segment) and len(segment.text.split()) <= SHORT_ANSWER_WORDS
-
 
 def _path(path: Sequence[Any], *, known: set[str]) -> str:
     """A JSON path for an error message built only from indices and known key names, so a key
@@ -773,52 +665,3 @@ def _path(path: Sequence[Any], *, known: set[str]) -> str:
     fields = {"text", "kind", "speaker", "evidence"}
     parts = [str(p) if isinstance(p, int) or p in known | fields else "?" for p in path]
     return "/".join(parts) or "top level"
-
-
-NEAR_DUPLICATE_JACCARD = 0.8
-"""Two statements of one section, kind and speaker whose word sets overlap at least this much
-(intersection over union) say the same thing: chunks of a long visit each record who was
-present, a small model restates a point in other words."""
-
-_WORD = re.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]|[^\W_]+(?:'[^\W_]+)?")
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(w.casefold() for w in _WORD.findall(text))
-
-
-def _near(a: frozenset[str], b: frozenset[str]) -> bool:
-    if not a or not b:
-        return a == b
-    return len(a & b) / len(a | b) >= NEAR_DUPLICATE_JACCARD
-
-
-def _merge(
-    results: Sequence[Mapping[str, Sequence[Statement]]],
-    keys: Sequence[str],
-    order: Mapping[str, int],
-) -> dict[str, list[Statement]]:
-    """Join chunk results section by section, in transcript order. Statements of one kind and
-    speaker that say the same thing (the same words, or near duplicates: see
-    :data:`NEAR_DUPLICATE_JACCARD`) are one statement, the first wording kept, citing the union
-    of their evidence: a model that repeats itself, or two chunks that record the same thing,
-    give one line in the note."""
-    merged: dict[str, list[Statement]] = {}
-    for key in keys:
-        kept: list[tuple[frozenset[str], Statement]] = []
-        for result in results:
-            for st in result.get(key, ()):
-                words = _words(st.text)
-                for i, (other_words, other) in enumerate(kept):
-                    if (other.kind, other.speaker) == (st.kind, st.speaker) and _near(
-                        words, other_words
-                    ):
-                        evidence = tuple(
-                            sorted(set(other.evidence) | set(st.evidence), key=order.__getitem__)
-                        )
-                        kept[i] = (other_words, other.model_copy(update={"evidence": evidence}))
-                        break
-                else:
-                    kept.append((words, st))
-        merged[key] = [st for _, st in kept]
-    return merged

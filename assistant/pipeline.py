@@ -49,7 +49,7 @@ class Engines:
 
     @classmethod
     def load(cls, settings: Settings, models: ResolvedModels) -> Engines:
-        from assistant.draft import load_llm
+        from assistant.llm import load_llm
         from assistant.redact import Redactor, build_analyzer
         from assistant.transcribe import TranscribeOptions, Transcriber, load_whisper
 

@@ -28,12 +28,11 @@ from assistant.draft import (
     TRANSCRIPT_END,
     TRANSCRIPT_START,
     Drafter,
-    TokenCountingLLM,
     attempt_settings,
     default_max_statements,
-    load_llm,
 )
 from assistant.errors import DraftingFailed, ModelVerificationError
+from assistant.llm import TokenCountingLLM, load_llm
 from assistant.templates import load_template
 
 MODEL = ModelRef(name="fake", sha256="0" * 64)

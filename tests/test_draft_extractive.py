@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from assistant.domain import ModelRef, RedactedSegment, RedactedTranscript, StatementKind
-from assistant.draft import TRANSCRIPT_END, Drafter, load_llm
+from assistant.draft import TRANSCRIPT_END, Drafter
 from assistant.errors import ConfigurationError, DraftingFailed
+from assistant.llm import load_llm
 from assistant.pipeline import review_note
 from assistant.templates import PROMPTS_DIR, load_template
 from assistant.verify import FLAG_QUOTE_NOT_FOUND, FLAG_UNSUPPORTED_PREFIX

@@ -13,13 +13,13 @@ from assistant.domain import (
     Statement,
     StatementKind,
 )
-from assistant.draft import _merge
 from assistant.draft_repair import (
     FLAG_KIND_CORRECTED,
     FLAG_QUOTE_RESTORED,
     FLAG_SPEAKER_CORRECTED,
     repair_note,
 )
+from assistant.draft_statements import merge_chunks
 from assistant.verify import verify_note
 
 CHILD = (
@@ -137,6 +137,6 @@ def test_chunk_notes_merge_near_duplicates_and_keep_different_statements():
     first = Statement(text="Mum and [PERSON_1] were present.", kind="observed", evidence=("s0001",))
     again = Statement(text="[PERSON_1] and Mum were present", kind="observed", evidence=("s0007",))
     other = Statement(text="Mum was not present.", kind="observed", evidence=("s0008",))
-    merged = _merge([{"present": [first]}, {"present": [again, other]}], ["present"], order)
+    merged = merge_chunks([{"present": [first]}, {"present": [again, other]}], ["present"], order)
     assert [st.text for st in merged["present"]] == [first.text, other.text]
     assert merged["present"][0].evidence == ("s0001", "s0007")

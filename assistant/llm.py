@@ -1,0 +1,69 @@
+"""The local language model: what the drafter needs of one, and loading a GGUF by path.
+
+``llama_cpp.Llama`` satisfies :class:`ChatLLM` (and :class:`TokenCountingLLM`); so do the
+scripted fakes of the unit tests. Nothing is fetched: a model is a local file whose sha256 the
+service checks against the manifest before it starts (:mod:`assistant.model_store`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from assistant.errors import ModelVerificationError
+
+if TYPE_CHECKING:
+    import llama_cpp
+
+
+class ChatLLM(Protocol):
+    """What the drafter needs from a model: ``llama_cpp.Llama`` satisfies it, and so does a
+    scripted fake in the unit tests."""
+
+    def create_chat_completion(
+        self,
+        messages: Any,
+        *,
+        response_format: Any,
+        temperature: float,
+        seed: int | None,
+        max_tokens: int | None,
+        repeat_penalty: float,
+    ) -> Any: ...
+
+
+@runtime_checkable
+class TokenCountingLLM(Protocol):
+    """Optional: a model that can count tokens lets the drafter split long transcripts to fit
+    its context window. Without it the transcript is drafted in one pass."""
+
+    def tokenize(self, text: bytes, add_bos: bool = True, special: bool = False) -> list[int]: ...
+
+    def n_ctx(self) -> int: ...
+
+
+def load_llm(
+    path: Path, *, n_ctx: int, n_threads: int, seed: int = 0, n_gpu_layers: int = 0
+) -> llama_cpp.Llama:
+    """Load a GGUF model from a local file; never from a hub, never over the network.
+
+    The chat template comes from the GGUF's own metadata, so prompts stay model-agnostic.
+    Checking the file's sha256 against the manifest is the caller's job (start-up)."""
+    if not path.is_file():
+        raise ModelVerificationError(
+            f"LLM weights not found at {path}; install the model package named in the manifest"
+        )
+    from llama_cpp import Llama  # deferred: importing the stage must not need the native library
+
+    return Llama(
+        model_path=str(path),
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        n_threads_batch=n_threads,
+        seed=seed,
+        n_gpu_layers=n_gpu_layers,
+        verbose=False,
+    )
+
+
+__all__ = ["ChatLLM", "TokenCountingLLM", "load_llm"]
