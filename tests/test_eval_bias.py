@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.domain import RedactedTranscript
+from assistant.domain import RedactedSegment, RedactedTranscript
 from eval.core import EvalContext
 from eval.counterfactuals_extra import (
     ALL_SWAPS,
@@ -257,7 +257,7 @@ def test_bias_metrics_say_what_they_compare(tmp_path):
 def test_a_copy_whose_redacted_transcript_is_the_originals_is_not_drafted_again(tmp_path):
     """Names swaps: when redaction hides every swapped name the model reads the same words, so
     the copy takes the original's note; the pairs are counted, and the others are drafted."""
-    from eval.suites.notes import _redacted_digest
+    from eval.suites.notes import redacted_digest
 
     chosen = SCENARIOS[:6]
     found, _ = bias.variants(chosen, ["names", "family_gender"], 1)
@@ -269,7 +269,7 @@ def test_a_copy_whose_redacted_transcript_is_the_originals_is_not_drafted_again(
     result = bias.evaluate(ctx, chosen, swaps=["names", "family_gender"], name_origins=1)
 
     def digest(s):
-        return _redacted_digest(redactor.redact(scenario_transcript(s))[0])
+        return redacted_digest(redactor.redact(scenario_transcript(s))[0])
 
     identical = {swap: 0 for swap in ("names", "family_gender")}
     for swap, original, copy, _ in found:
@@ -281,6 +281,30 @@ def test_a_copy_whose_redacted_transcript_is_the_originals_is_not_drafted_again(
     counted = result.details["same_redacted_transcript"]
     assert {k: v["identical"] for k, v in counted.items()} == identical
     assert counted["names"]["pairs"] == sum(1 for f in found if f[0] == "names")
+
+
+def test_copies_matching_each_other_but_not_their_original_are_not_counted_identical():
+    from eval.suites.notes import Drafted
+
+    def side(label: str, text: str, same_as: str | None = None) -> bias.Side:
+        red = RedactedTranscript(
+            segments=(RedactedSegment(id="s0001", start=0, end=1, text=text, speaker="Mum"),),
+            language="en",
+            duration_s=1.0,
+            entities=(),
+            config_hash="c" * 64,
+        )
+        drafted = Drafted(label, None, red, None, note({}), None, 0.0, same_as)  # type: ignore[arg-type]
+        return bias.Side(label, SCENARIOS[0], drafted)
+
+    original = side("original", "Hi [PERSON_1], come in.")
+    first = side("copy a", "[PERSON_1], come in.")  # "Hi" went into the name span
+    second = side("copy b", "[PERSON_1], come in.", same_as="copy a")  # took copy a's note
+    same = side("copy c", "Hi [PERSON_1], come in.", same_as="original")
+    pairs = [
+        bias.Pair("names", k.scenario.id, k.label, original, k, 1) for k in (first, second, same)
+    ]
+    assert bias.same_redacted(pairs) == {"names": {"pairs": 3, "identical": 1}}
 
 
 def test_quick_plan_shares_its_original_with_the_notes_suite():

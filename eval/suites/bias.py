@@ -74,6 +74,7 @@ from eval.suites.notes import (
     inverse,
     is_unsupported,
     note_words,
+    redacted_digest,
     scenario_transcript,
 )
 
@@ -288,15 +289,18 @@ def swap_metrics(pairs: Sequence[Pair], swap: str, *, seed: int, resamples: int)
 
 def same_redacted(pairs: Sequence[Pair]) -> dict[str, dict[str, int]]:
     """Per swap type, the pairs whose two redacted transcripts were identical: the model read
-    the same words, so the copy's note is the original's (``notes.draft``), and any difference
-    between such pairs can only come from scoring against each side's own gold. For the names
-    swap this is the share of pairs where redaction hid every swapped name."""
+    the same words, so both sides have the same note (``notes.draft`` takes the earlier one),
+    and any difference between such pairs can only come from scoring against each side's own
+    gold. For the names swap this is the share of pairs where redaction hid every swapped name
+    the same way. (Two copies may also match each other and not their original: those pairs
+    are not counted.)"""
     out: dict[str, dict[str, int]] = {}
     for p in pairs:
         row = out.setdefault(p.swap, {"pairs": 0, "identical": 0})
         row["pairs"] += 1
+        a, b = p.reference.drafted.redacted, p.other.drafted.redacted
         row["identical"] += int(
-            p.reference.drafted.same_as is not None or p.other.drafted.same_as is not None
+            a is not None and b is not None and redacted_digest(a) == redacted_digest(b)
         )
     return out
 

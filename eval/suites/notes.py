@@ -146,7 +146,7 @@ def draft(ctx: EvalContext, item_id: str, transcript: Transcript) -> Drafted:
     same_as = None
     try:
         redacted, mapping = redact_transcript(engines, transcript)
-        seen = by_redacted.get(_redacted_digest(redacted))
+        seen = by_redacted.get(redacted_digest(redacted))
         if seen is not None and seen.note is not None:
             note, same_as = seen.note, seen.key
         else:
@@ -158,11 +158,11 @@ def draft(ctx: EvalContext, item_id: str, transcript: Transcript) -> Drafted:
     )
     cache[key] = drafted
     if redacted is not None and note is not None and same_as is None:
-        by_redacted[_redacted_digest(redacted)] = drafted
+        by_redacted[redacted_digest(redacted)] = drafted
     return drafted
 
 
-def _redacted_digest(redacted: RedactedTranscript) -> str:
+def redacted_digest(redacted: RedactedTranscript) -> str:
     """What drafting and review read of a redacted transcript: segment ids, words, speakers
     and unsure words, the language and the redaction configuration (not the times, which a
     scenario derives from word counts, nor the entity offsets into the original text)."""
