@@ -227,7 +227,7 @@ def test_extractive_system_prompt_states_the_rules(name: str, required_phrase: s
     assert " ".join(required_phrase.split()) in system
 
 
-@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
 @pytest.mark.parametrize("name", [n for n in _all_templates() if n != "visit_note"])
 def test_visit_types_reuse_the_visit_note_rules_word_for_word(name: str, version: str):
     """The general rules and everything from the transcript-as-data heading on are shared."""
@@ -268,10 +268,11 @@ def test_system_prompt_lists_every_section_and_user_prompt_wraps_the_transcript(
     for section in template.sections:
         assert f"- {section.key}: {section.title}." in system
     section = template.section_keys[0]
-    user = template.user_prompt("BLOCK", section)
-    assert "BLOCK" in user and "{{" not in user
-    # Placeholders inside the transcript are never substituted.
-    assert "{{title}}" in template.user_prompt("said {{title}}", section)
+    asked = "[1] Mum: {{transcript}} {{section}}"  # the segment asked about (classify)
+    user = template.user_prompt("BLOCK", section, segment=asked)
+    assert "BLOCK" in user and user.count("{{") == 2 and asked in user
+    # Placeholders inside the transcript or the segment are never substituted.
+    assert "{{title}}" in template.user_prompt("said {{title}}", section, segment=asked)
 
 
 # --- the schema ---------------------------------------------------------------------------
