@@ -144,6 +144,15 @@ def run(
 
     started = _now()
     t0 = time.perf_counter()
+    # What the run starts from, read before any suite runs: a commit, prompt or configuration
+    # change made while a long run is going must not be recorded as what produced it.
+    at_start = {
+        "prompt": _prompt(settings),
+        "redaction_config_hash": _safe(lambda: _redaction_config_hash()),
+        "safeguarding_lexicon": _safe(_lexicon),
+        "wer_normalisation_version": _safe(_wer_version),
+        "git_commit": git_commit(),
+    }
     suites: dict[str, dict[str, Any]] = {}
     versions: dict[str, str | None] = {}
     for name in names:
@@ -155,11 +164,7 @@ def run(
         "suite_versions": versions,
         "datasets": _datasets(suites),
         "models": _models(settings, loaded.get("engines")),
-        "prompt": _prompt(settings),
-        "redaction_config_hash": _safe(lambda: _redaction_config_hash()),
-        "safeguarding_lexicon": _safe(_lexicon),
-        "wer_normalisation_version": _safe(_wer_version),
-        "git_commit": git_commit(),
+        **at_start,
         "seeds": {"harness": seed, "bootstrap": seed, "llm": settings.seed},
         "bootstrap": {"resamples": RESAMPLES, "level": 0.95, "method": "percentile bootstrap"},
         "machine": machine(),

@@ -402,6 +402,29 @@ def test_primock_limit_reaches_the_suites_and_the_results(tmp_path):
                     registry={"spy": spy}, primock_limit=-1)  # fmt: skip
 
 
+def test_provenance_is_what_the_run_started_from(tmp_path, monkeypatch):
+    """A commit (or a new prompt version) made while a long run is going is not recorded as
+    what produced its figures: provenance is read before the first suite runs."""
+    from tests.conftest import make_settings
+
+    commits = iter(["a" * 40, "b" * 40])
+    monkeypatch.setattr(harness, "git_commit", lambda: next(commits))
+
+    def committing(ctx: EvalContext) -> SuiteResult:
+        assert harness.git_commit() == "b" * 40  # the tree moved on while the suite ran
+        return fake_suite(ctx)
+
+    results = harness.run(
+        "moving",
+        quick=True,
+        profile=None,
+        out=tmp_path / "out",
+        settings=make_settings(tmp_path),
+        registry={"moving": committing},
+    )
+    assert results["provenance"]["git_commit"] == "a" * 40
+
+
 def test_unknown_suite_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown suite"):
         harness.run("nope", quick=True, profile=None, out=tmp_path)
