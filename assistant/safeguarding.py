@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.domain import DraftNote, RedactedTranscript, Statement
 from assistant.errors import ConfigurationError
-from assistant.verify import normalise
+from assistant.wording import normalise
 
 DEFAULT_LEXICON_PATH = (
     Path(__file__).resolve().parent.parent / "prompts" / "safeguarding" / "lexicon.yaml"

@@ -1,11 +1,13 @@
 """Long-visit drafting benchmark: a 60-minute visit (about 9,000 words) on the default model.
 
 Builds the long visit of :mod:`eval.long_visit` (scenario visits joined end to end), redacts it
-as the service does, drafts it with the latest ``visit_note`` template (v2: extractive, one call
-per section per chunk, the transcript chunk a prefix every section's prompt shares) and reviews
-it in code, then prints from that one run: words, segments, every model call (seconds, prompt
-tokens, how many of them llama.cpp actually read and how many came from its cache, tokens
-generated), the prompt tokens read in all, the draft time against the 8-minute goal,
+as the service does, drafts it with the latest ``visit_note`` template (v3: classify, one call
+per segment; ``--version v2``: extractive, one call per section per chunk; either way the
+transcript chunk is a prefix every call's prompt shares) and reviews it in code, then prints
+from that one run: words, segments, the model calls (seconds, prompt tokens, how many of them
+llama.cpp actually read and how many came from its cache, tokens generated; each call when
+there are few, the first calls and the totals when there are hundreds), the prompt tokens read
+in all, the draft time against the 8-minute goal,
 statements, the share flagged unsupported, and critical-fact recall for the first, middle and
 last third of the visit.
 
@@ -14,7 +16,8 @@ With ``--reference`` it then drafts the same transcript again with prefix reuse 
 prompt and the whole chunk again) and prints both runs side by side with the ratio. That
 reference takes far longer than the measured run.
 
-    CASEASSIST_PROFILE=default .venv/bin/python benchmarks/long_visit_bench.py [--reference]
+    CASEASSIST_PROFILE=default .venv/bin/python benchmarks/long_visit_bench.py \
+        [--version v2] [--reference]
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 GOAL_SECONDS = 8 * 60
+LISTED_CALLS = 30
+"""Up to this many calls are listed one by one; beyond it, the first ten and the totals."""
 
 
 class _Meter:
@@ -70,7 +75,9 @@ class _Meter:
         return self._llm.n_ctx()
 
 
-def _run(engines: Any, reuse: bool, redacted: Any, visit: Any) -> dict[str, Any]:
+def _run(
+    engines: Any, reuse: bool, redacted: Any, visit: Any, version: str | None
+) -> dict[str, Any]:
     from assistant.draft import Drafter
     from assistant.pipeline import review_note
     from assistant.templates import load_template
@@ -79,7 +86,7 @@ def _run(engines: Any, reuse: bool, redacted: Any, visit: Any) -> dict[str, Any]
     llm = _Meter(engines.llm, reuse=reuse)
     drafter = Drafter(
         llm,
-        load_template("visit_note"),
+        load_template("visit_note", version),
         model=engines.models.llm,
         max_tokens=engines.settings.llm_max_tokens,
         seed=engines.settings.seed,
@@ -114,6 +121,7 @@ def main() -> None:
         action="store_true",
         help="also draft with prefix reuse switched off and compare",
     )
+    parser.add_argument("--version", help="visit_note template version (default: the latest)")
     args = parser.parse_args()
 
     from assistant.model_store import resolve_models
@@ -137,18 +145,33 @@ def main() -> None:
         f"{len(visit.parts)} joined scenario visits"
     )
 
-    runs = {"ours (prefix reuse)": _run(engines, True, redacted, visit)}
+    from assistant.templates import load_template
+
+    template = load_template("visit_note", args.version)
+    print(f"template: visit_note {template.version} ({template.style})")
+    runs = {"ours (prefix reuse)": _run(engines, True, redacted, visit, args.version)}
     if args.reference:
-        runs["reference (no reuse)"] = _run(engines, False, redacted, visit)
+        runs["reference (no reuse)"] = _run(engines, False, redacted, visit, args.version)
     for name, r in runs.items():
         print(f"\n== {name}")
-        for i, c in enumerate(r["calls"], start=1):
+        calls = r["calls"]
+        listed = calls if len(calls) <= LISTED_CALLS else calls[:10]
+        for i, c in enumerate(listed, start=1):
             print(
                 f"  call {i}: {c['seconds']:.1f} s, prompt {c['prompt_tokens']} tokens "
                 f"(read {c['read_tokens']}, {c['prompt_tokens'] - c['read_tokens']} from the "
                 f"cache), generated {c['generated']}, finish {c['finish']}"
             )
-        read = sum(c["read_tokens"] for c in r["calls"])
+        if len(listed) < len(calls):
+            print(f"  ... {len(calls) - len(listed)} more calls")
+        prompt = sum(c["prompt_tokens"] for c in calls)
+        read = sum(c["read_tokens"] for c in calls)
+        generated = sum(c["generated"] for c in calls)
+        print(
+            f"  calls {len(calls)}: prompt tokens {prompt}, read {read}, from the cache "
+            f"{prompt - read}, generated {generated}, "
+            f"{sum(c['seconds'] for c in calls) / len(calls):.2f} s a call on average"
+        )
         print(f"  prompt tokens read in all: {read}")
         total = r["seconds"]
         print(
