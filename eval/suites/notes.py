@@ -24,11 +24,12 @@ that category's language). The note is then scored against gold with the documen
   >= 90% for critical facts.
 * **child_voice_retention**: gold child's words kept verbatim in ``direct_quote`` statements;
   ``child_voice_anywhere`` counts them in any statement. Goal >= 90%.
-* **extractive_ceiling_*** (no goal): the same scoring of a note that keeps every segment of
-  the redacted transcript word for word (as its speaker's direct quote), reviewed like a
-  draft: what a note that only chooses segments can reach under these matching rules, where a
-  fact told across several turns fills the slots of no single statement. The model's figures
-  are read against it.
+* **every_segment_*** (no goal): the same scoring of a note that keeps every segment of the
+  redacted transcript word for word, each as its own statement (its speaker's direct quote),
+  reviewed like a draft. A reference for verbatim drafting, not an upper bound: a fact told
+  across several turns fills the slots of no single segment, while a drafted statement that
+  joins a question and its answer can fill them (suite version 2 called these
+  ``extractive_ceiling_*`` and described them as a maximum, which they are not).
 * **opinions_as_fact**: gold opinions whose content a statement carries without attributing it
   (no release goal was set; lower is better).
 * On PriMock57 (``eval/primock.py``): **primock_checklist_critical_recall** and
@@ -73,7 +74,7 @@ from eval.scenarios import PROFESSIONAL_ROLES, Scenario, corpus_sha256, load_sce
 from eval.stats import group_metric
 
 SUITE = "notes"
-SUITE_VERSION = "2"
+SUITE_VERSION = "3"
 TEMPLATE = "visit_note"
 GOALS = {
     "unsupported_share": 0.01,  # strictly below
@@ -359,7 +360,7 @@ def grouped(
     return out
 
 
-# --- the extractive ceiling ----------------------------------------------------------------------
+# --- the every-segment reference ------------------------------------------------------------
 def every_segment(drafted: Drafted) -> Drafted:
     """``drafted`` with its note replaced by one that keeps every segment of the redacted
     transcript word for word, as its speaker's direct quote, reviewed like a draft."""
@@ -383,12 +384,13 @@ def every_segment(drafted: Drafted) -> Drafted:
     return replace(drafted, note=review_note(note, drafted.redacted), same_as=None)
 
 
-def ceiling_metrics(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[Metric]:
-    """``extractive_ceiling_*``: recall of the every-segment notes of ``visits``."""
+def every_segment_metrics(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[Metric]:
+    """``every_segment_*``: recall of the every-segment notes of ``visits``."""
     common = dict(seed=seed, resamples=resamples, higher_is_better=True, ratio=False)
     about = (
-        " of a note keeping every transcript segment word for word: the most a note made of "
-        "chosen segments can reach under the matching rules. Not the model's figure."
+        " of a note keeping every transcript segment word for word, each as its own statement: "
+        "a reference for verbatim drafting, not an upper bound (a statement joining a question "
+        "and its answer can fill slots no single segment fills). Not the model's figure."
     )
     scen = [v for v in visits if v.source == "scenario"]
     prim = [v for v in visits if v.source == "primock"]
@@ -415,7 +417,7 @@ def ceiling_metrics(visits: Sequence[Scored], *, seed: int, resamples: int) -> l
         if chosen:
             out += grouped(
                 chosen,
-                name=f"extractive_ceiling_{name}",
+                name=f"every_segment_{name}",
                 groupings=("source",),
                 description=what + about,
                 **common,
@@ -636,8 +638,8 @@ def evaluate(
         "flagged not_affirmed. absent_category_statements counts, apart and without a goal, "
         "statements using the language of a category the gold lists as absent (PriMock57 has "
         "no such gold).",
-        "extractive_ceiling_* score a note that keeps every segment word for word: the most a "
-        "note made of chosen segments can reach under these matching rules.",
+        "every_segment_* score a note that keeps every segment word for word, each as its own "
+        "statement: a reference for verbatim drafting, not an upper bound.",
     ]
     dataset = {"scenarios": corpus_sha256()}
     items: list[tuple[Callable[[Any, Drafted], Scored], Any, Drafted]] = [
@@ -660,12 +662,12 @@ def evaluate(
     visits = [score(item, drafted) for score, item, drafted in items]
 
     metrics = metrics_for(visits, seed=ctx.seed, resamples=resamples)
-    ceiling = [
+    reference = [
         score(item, every_segment(drafted))
         for score, item, drafted in items
         if drafted.note is not None and drafted.redacted is not None
     ]
-    metrics += ceiling_metrics(ceiling, seed=ctx.seed, resamples=resamples)
+    metrics += every_segment_metrics(reference, seed=ctx.seed, resamples=resamples)
     provenance = next((v.drafted.note.provenance for v in visits if v.drafted.note), None)
     details: dict[str, Any] = {
         "plan": (asdict(plan) if plan else {}) | {"quick": ctx.quick},
