@@ -69,8 +69,8 @@ def test_spoken_instructions_stay_inside_the_data(env, monkeypatch):
     seen: list[list[dict]] = []
     real = draft.Drafter.messages
 
-    def spy(self, segments, section=None):
-        msgs = real(self, segments, section)
+    def spy(self, segments, section=None, **kwargs):
+        msgs = real(self, segments, section, **kwargs)
         seen.append(msgs)
         return msgs
 
