@@ -147,7 +147,8 @@ def draft(ctx: EvalContext, item_id: str, transcript: Transcript) -> Drafted:
     same_as = None
     try:
         redacted, mapping = redact_transcript(engines, transcript)
-        seen = by_redacted.get(redacted_digest(redacted))
+        digest = redacted_digest(redacted)
+        seen = by_redacted.get(digest)
         if seen is not None and seen.note is not None:
             note, same_as = seen.note, seen.key
         else:
@@ -158,8 +159,8 @@ def draft(ctx: EvalContext, item_id: str, transcript: Transcript) -> Drafted:
         key, transcript, redacted, mapping, note, error, time.perf_counter() - t0, same_as
     )
     cache[key] = drafted
-    if redacted is not None and note is not None and same_as is None:
-        by_redacted[redacted_digest(redacted)] = drafted
+    if note is not None and same_as is None:
+        by_redacted[digest] = drafted
     return drafted
 
 
@@ -371,7 +372,7 @@ def every_segment(drafted: Drafted) -> Drafted:
     statements = tuple(
         Statement(
             text=seg.text,
-            kind=StatementKind("direct_quote"),
+            kind=StatementKind.DIRECT_QUOTE,
             speaker=seg.speaker,
             evidence=(seg.id,),
         )
