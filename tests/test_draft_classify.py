@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from assistant.domain import StatementKind
-from assistant.draft import TRANSCRIPT_END, Drafter
+from assistant.draft import LABEL_PEEK_TOKENS, TRANSCRIPT_END, Drafter, label_from_start
 from assistant.errors import ConfigurationError, DraftingFailed
 from assistant.pipeline import review_note
 from assistant.templates import NONE_LABEL, PROMPTS_DIR, load_template
@@ -181,6 +181,68 @@ def test_an_answer_outside_the_labels_is_retried_then_fails_clearly(template):
         Drafter(Broken({}), template, model=MODEL).draft(_transcript())
 
 
+@pytest.mark.parametrize(
+    "content, label",
+    [
+        ('"worries', "worries"),
+        ('"wor', None),  # worries or working_well
+        ('"child', "child_voice"),
+        ('"none"', "none"),
+        ('"actions"', "actions"),
+        ('"n', None),  # none or next_visit: the whole answer is needed
+        ('"p', None),  # purpose, present, parent_carer_views
+        ('"', None),
+        ("", None),
+        ('"not_a_section"', None),
+        ('"xyz', None),
+        ("worries", None),  # not the JSON string the grammar makes
+    ],
+)
+def test_a_label_is_read_from_the_first_tokens_only_when_they_fit_one_label(
+    template, content: str, label: str | None
+):
+    assert label_from_start(content, [*template.section_keys, NONE_LABEL]) == label
+
+
+class CutLLM(LabelLLM):
+    """Answers a call for ``LABEL_PEEK_TOKENS`` tokens with the answer cut after its first
+    ``keep`` characters, as llama.cpp stopping early would."""
+
+    def __init__(self, labels: dict[str, str], keep: int):
+        super().__init__(labels)
+        self.keep = keep
+
+    def create_chat_completion(self, messages, **kwargs):
+        response = super().create_chat_completion(messages, **kwargs)
+        if kwargs["max_tokens"] == LABEL_PEEK_TOKENS:
+            message = response["choices"][0]["message"]
+            message["content"] = message["content"][: 1 + self.keep]
+            response["choices"][0]["finish_reason"] = "length"
+        return response
+
+
+def test_the_first_tokens_give_the_same_note_and_an_unclear_start_asks_for_the_whole_answer(
+    template,
+):
+    whole = Drafter(LabelLLM(LABELS), template, model=MODEL, label_peek_tokens=None)
+    reference = whole.draft(_transcript())
+    assert all(c["max_tokens"] == 16 for c in whole._llm.calls)
+    for keep in (1, 2, 40):
+        llm = CutLLM(LABELS, keep)
+        note = Drafter(llm, template, model=MODEL).draft(_transcript())
+        assert note == reference
+        peeks = [c for c in llm.calls if c["max_tokens"] == LABEL_PEEK_TOKENS]
+        assert len(peeks) == len(LINES)  # every segment is first read from its first tokens
+        # "n" (none or next_visit) and "p" (purpose, present, parent_carer_views) need more
+        unclear = sum(
+            LABELS.get(k, NONE_LABEL)[:keep] in ("n", "p", "pr")
+            for k in [next((k for k in LABELS if k in text), "") for _, text in LINES]
+        )
+        assert len(llm.calls) - len(peeks) == unclear
+        if keep == 1:
+            assert unclear > 0
+
+
 def test_everything_answered_none_is_a_failure_not_an_empty_note(template):
     lines = [
         ("Social worker", f"We talked about the garden and the weather, {i}.") for i in range(6)
@@ -193,6 +255,9 @@ def test_everything_answered_none_is_a_failure_not_an_empty_note(template):
 @pytest.mark.slow
 def test_classify_drafting_with_the_real_test_model(template, engines):
     note = Drafter(engines.llm, template, model=engines.models.llm).draft(_transcript())
+    # reading each answer from its first tokens changes nothing: the grammar forces the rest
+    whole = Drafter(engines.llm, template, model=engines.models.llm, label_peek_tokens=None)
+    assert whole.draft(_transcript()) == note
     statements = note.all_statements()
     words = {s.text for s in _transcript().segments}
     # whatever SmolLM2 answers, the grammar keeps it to the labels and every statement is a
