@@ -621,8 +621,10 @@ class Drafter:
         ``none``), over the same transcript block. Every call's prompt is the system prompt and
         the block followed by the segment asked about, so llama.cpp reads the block once and
         then only each segment's line (a short answer is asked about with its question before
-        it: "Yes." alone cannot be placed). The segments of each section become statements as
-        in an extractive template (:func:`assistant.draft_statements.excerpts`)."""
+        it: "Yes." alone cannot be placed). Each answer is read from its first tokens
+        (:data:`LABEL_PEEK_TOKENS`) and asked for whole only when they could start more than
+        one label. The segments of each section become statements as in an extractive template
+        (:func:`assistant.draft_statements.excerpts`)."""
         schema = self.template.label_schema()
         chosen: dict[str, list[str]] = {key: [] for key in self.template.section_keys}
         most = 0
