@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
         a = msub.add_parser(name, help=text)
         a.add_argument("--profile", choices=["test", "default"])
         a.set_defaults(func=fn)
+        if name == "install":
+            a.add_argument(
+                "--model",
+                action="append",
+                metavar="NAME",
+                help="install this manifest model instead of a profile's (repeatable)",
+            )
 
     u = sub.add_parser("users", help="manage users")
     usub = u.add_subparsers(required=True, metavar="ACTION")
@@ -129,8 +136,12 @@ def cmd_serve(args, settings) -> int:
 
 
 def cmd_models_install(args, settings) -> int:
-    from assistant.model_store import install_profile, resolve_models
+    from assistant.model_store import install_named, install_profile, resolve_models
 
+    if args.model:
+        installed = install_named(settings, args.model)
+        print(f"installed and verified: {', '.join(installed)} in {settings.models_dir}")
+        return 0
     installed = install_profile(settings, args.profile)
     resolve_models(settings)
     print(f"installed and verified: {', '.join(installed)} in {settings.models_dir}")

