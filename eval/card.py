@@ -66,6 +66,10 @@ def _load(results_path: Path) -> dict[str, Any]:
     return results
 
 
+CUSTOM_PREFIX = "custom:"
+"""How a model set by configuration (``CASEASSIST_LLM_MODEL_PATH``, ...) is named in provenance."""
+
+
 def results_section(results: dict[str, Any], *, source: str = "results.json") -> str:
     prov = results.get("provenance", {})
     inv = results.get("invocation", {})
@@ -73,9 +77,18 @@ def results_section(results: dict[str, Any], *, source: str = "results.json") ->
     run_kind = "the quick CI slice" if inv.get("quick") else "a full run"
     if inv.get("primock_limit") is not None and not inv.get("quick"):
         run_kind += f" with only the first {inv['primock_limit']} PriMock57 consultations"
+    models = prov.get("models") or {}
+    replaced = [
+        f"{role} `{ref['name'].removeprefix(CUSTOM_PREFIX)}`"
+        for role, ref in models.items()
+        if isinstance(ref, dict) and str(ref.get("name", "")).startswith(CUSTOM_PREFIX)
+    ]
+    profile = f"profile `{prov.get('profile')}`"
+    if replaced:
+        profile += " with its " + " and ".join(replaced) + " set by configuration instead"
     lines = [
         f"Figures from the evaluation run of **{date}** ({run_kind}, suite `{inv.get('suite')}`, "
-        f"profile `{prov.get('profile')}`), written by `caseassist eval card` from `{source}`. "
+        f"{profile}), written by `caseassist eval card` from `{source}`. "
         "Intervals are 95% percentile bootstrap intervals; the report (`report.html` beside the "
         "results file) has every group, comparison and paired test.",
         "",
@@ -100,7 +113,6 @@ def results_section(results: dict[str, Any], *, source: str = "results.json") ->
     if unavailable:
         lines.append(f"Suites without figures in this run: {', '.join(unavailable)}.")
         lines.append("")
-    models = prov.get("models") or {}
     refs = [
         f"{role} `{ref.get('name')}` (sha256 `{str(ref.get('sha256'))[:12]}…`)"
         for role, ref in models.items()

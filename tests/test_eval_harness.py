@@ -18,7 +18,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from eval import harness
-from eval.card import END, START, CardError, write_card
+from eval.card import END, START, CardError, results_section, write_card
 from eval.core import EvalContext, Metric, SuiteResult
 from eval.report import render
 from eval.stats import (
@@ -487,6 +487,15 @@ def test_card_takes_several_results_files_one_block_each(run_fake, tmp_path):
     assert inside.count("| suite | metric | value | 95% interval | n | goal | met |") == 2
     assert inside.index("results.json") < inside.index("second.json")
     assert card.read_text().split(END)[1] == CARD.split(END)[1]
+
+
+def test_card_names_a_model_set_by_configuration_instead_of_the_profiles(run_fake, tmp_path):
+    out, _ = run_fake
+    data = json.loads((out / "results.json").read_text())
+    assert "instead" not in results_section(data)
+    data["provenance"]["models"]["llm"] = {"name": "custom:small.gguf", "sha256": "ab" * 32}
+    header = results_section(data).splitlines()[0]
+    assert "profile `test` with its llm `small.gguf` set by configuration instead" in header
 
 
 def test_card_without_markers_is_refused(run_fake, tmp_path):
