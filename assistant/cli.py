@@ -138,12 +138,11 @@ def cmd_serve(args, settings) -> int:
 def cmd_models_install(args, settings) -> int:
     from assistant.model_store import install_named, install_profile, resolve_models
 
-    if args.model:
+    if args.model:  # named models outside the profiles: verified as they are installed
         installed = install_named(settings, args.model)
-        print(f"installed and verified: {', '.join(installed)} in {settings.models_dir}")
-        return 0
-    installed = install_profile(settings, args.profile)
-    resolve_models(settings)
+    else:
+        installed = install_profile(settings, args.profile)
+        resolve_models(settings)
     print(f"installed and verified: {', '.join(installed)} in {settings.models_dir}")
     return 0
 

@@ -539,6 +539,14 @@ class Drafter:
             most = max(most, attempt)
         return sections, most
 
+    def _settings(self, attempt: int) -> AttemptSettings:
+        return attempt_settings(
+            attempt,
+            max_statements=self.max_statements,
+            repeat_penalty=self.repeat_penalty,
+            max_tokens=self.call_max_tokens,
+        )
+
     def _ask(
         self,
         messages: list[dict[str, str]],
@@ -556,12 +564,7 @@ class Drafter:
         ``where`` and every attempt's reason (never the answer's text)."""
         reasons = list(reasons or [])
         for attempt in range(first_attempt, self.max_attempts + 1):
-            settings = attempt_settings(
-                attempt,
-                max_statements=self.max_statements,
-                repeat_penalty=self.repeat_penalty,
-                max_tokens=self.call_max_tokens,
-            )
+            settings = self._settings(attempt)
             schema = schema_for(settings)
             started = time.perf_counter()
             response = self._complete(
@@ -593,14 +596,12 @@ class Drafter:
         would give)."""
         if not self.label_peek_tokens:
             return None, True
-        settings = attempt_settings(
-            1,
-            max_statements=self.max_statements,
-            repeat_penalty=self.repeat_penalty,
-            max_tokens=self.call_max_tokens,
-        )
         response = self._complete(
-            messages, schema, settings, self.label_peek_tokens, where=f"{where}, first tokens"
+            messages,
+            schema,
+            self._settings(1),
+            self.label_peek_tokens,
+            where=f"{where}, first tokens",
         )
         try:
             content = response["choices"][0]["message"]["content"]
