@@ -124,6 +124,12 @@ class NamesConfig(_Strict):
         description='words that are no name even after a naming title ("I Miss You")',
     )
     particles: tuple[str, ...] = ()
+    address_words: tuple[str, ...] = Field(
+        default=(),
+        description="words and phrases after which a single word the spaCy model calls a place "
+        'is a person being spoken to or introduced ("Hiya Bethan", "Thank you, Becky", '
+        "\"it's Deniz\"); a place word list's (places.yaml) places stay places",
+    )
 
 
 class KeepConfig(_Strict):

@@ -191,6 +191,16 @@ class SpanRules:
             else None
         )
         self._not_after_title = frozenset(w.casefold() for w in config.names.not_after_title)
+        self._spacy_recognizers = frozenset(
+            rec.name for rec in config.recognizers if rec.kind == "spacy_ner"
+        )
+        address = "|".join(
+            regex.escape(w).replace(r"\ ", r"\s+").replace("'", "['’]")
+            for w in sorted(config.names.address_words, key=len, reverse=True)
+        )
+        self._address_before = (
+            regex.compile(rf"(?<!\w)(?:{address}),?\s+$", regex.IGNORECASE) if address else None
+        )
         self._not_names = frozenset(phrase(w) for w in keep.not_names)
         # Places a word list names (places.yaml): never a person, never part of a person's name.
         self._places = frozenset(
@@ -407,10 +417,38 @@ class SpanRules:
             return start, start
         return start, words[-1].end()
 
+    def addressed(self, text: str, span: Span) -> bool:
+        """Whether a one-word place from the spaCy model is really a person spoken to or
+        introduced: straight after an address or family word (names.address_words: "Hiya
+        Bethan", "Thank you, Becky", "it's Deniz", "Auntie Mai"), opening a sentence before a
+        comma ("Bethan, Osian seems settled") or closing one after a comma ("nobody sees,
+        Eilidh."). The small model calls many names places; the same name then gets
+        [PERSON_n] in one family's recording and [LOCATION_n] in another's. Places a word list
+        names (places.yaml) stay places."""
+        if span.entity != LOCATION_ENTITY or span.recognizer not in self._spacy_recognizers:
+            return False
+        word = text[span.start : span.end]
+        if " " in word.strip() or phrase(word) in self._places:
+            return False
+        if self._address_before is not None and self._address_before.search(
+            text, max(0, span.start - 24), span.start
+        ):
+            return True
+        before = text[max(0, span.start - 3) : span.start]
+        after = text[span.end : span.end + 1]
+        # a turn or sentence opened by the word, then a comma: "Bethan, Osian seems settled"
+        opens = not text[: span.start].strip() or regex.search(r"[.!?]\s+$", before) is not None
+        # said to someone at a sentence's end: "make sure nobody sees, Eilidh."
+        closes = regex.search(r",\s+$", before) is not None and after in (".", "?", "!")
+        return (opens and after == ",") or closes
+
     def resolve(self, fields: list[Field], spans: list[Span]) -> dict[int, list[Span]]:
         """Per text, keep non-overlapping spans: longer first, then higher score, then entity
         listed first; a span that loses keeps whatever part of it does not overlap."""
         rank = self._config.entity_rank
+        for span in spans:
+            if self.addressed(fields[span.field].text, span):
+                span.entity = PERSON_ENTITY
         ordered = sorted(
             spans,
             key=lambda s: (

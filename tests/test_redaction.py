@@ -358,6 +358,49 @@ def test_a_name_found_once_is_redacted_everywhere_in_any_case(redactor):
 
 
 @models
+@pytest.mark.parametrize(
+    "names",
+    [
+        # spaCy's small model calls Bethan, Becky and Eilidh places in these turns, and takes
+        # "Hi Oliver" for one name; Chloe, Sam and Isla it gets right
+        ("Bethan", "Becky", "Osian", "Eilidh"),
+        ("Chloe", "Sam", "Oliver", "Isla"),
+    ],
+)
+def test_a_name_is_typed_the_same_whatever_its_origin(redactor, names):
+    # The bias suite's names swap: the same visit with other names must redact to the same
+    # text, or the model reads different words for different families. Greetings stay outside
+    # the name, and a name the model calls a place is a person where it is spoken to,
+    # introduced, or named by a family word.
+    parent, worker, child, sister = names
+    tx = _transcript(
+        ("Social worker", f"Hiya {parent}, it's {worker}. Is {child} in?"),
+        ("Mum", f"Thank you, {worker}. {child}! Come down."),
+        ("Social worker", f"Hi {child}. I like your den."),
+        ("Social worker", f"{parent}, {child} seems settled. He goes to Auntie {sister}'s."),
+        ("Mum", f"Grand. Make sure nobody sees, {sister}."),
+    )
+    redacted, mapping = redactor.redact(tx)
+    assert [s.text for s in redacted.segments] == [
+        "Hiya [PERSON_1], it's [PERSON_2]. Is [PERSON_3] in?",
+        "Thank you, [PERSON_2]. [PERSON_3]! Come down.",
+        "Hi [PERSON_3]. I like your den.",
+        "[PERSON_1], [PERSON_3] seems settled. He goes to Auntie [PERSON_4]'s.",
+        "Grand. Make sure nobody sees, [PERSON_4].",
+    ]
+    assert sorted(mapping.entries.values()) == sorted(names)
+
+
+@models
+def test_a_place_stays_a_place_where_no_person_is_addressed(redactor):
+    tx = _transcript((None, "Thanks for coming. We lived in Leeds before, and in Poland."))
+    redacted, _ = redactor.redact(tx)
+    assert redacted.segments[0].text == (
+        "Thanks for coming. We lived in [LOCATION_1] before, and in [LOCATION_2]."
+    )
+
+
+@models
 def test_a_title_makes_an_everyday_word_a_name_for_the_whole_recording(redactor):
     # "Ward" is an institution word ("the ward"), but after "Mrs" it is a name; once found it is
     # redacted everywhere in the recording like any other name, so the residual check passes.
