@@ -610,6 +610,48 @@ def test_redaction_suite_runs_and_sees_redaction_switched_off(engines, tmp_path)
     assert figures["real"][1] < figures["off"][1]
 
 
+class PlacesForOneOrigin:
+    """Planted bias: types every name of one origin's pool as a place, as the small spaCy
+    model did for some names before the address rule."""
+
+    def __init__(self, redactor, origin: str):
+        from eval.scenarios import NAMES
+
+        self._redactor = redactor
+        pool = {n.casefold() for names in NAMES[origin].values() for n in names}
+        self._pool = pool
+
+    def redact(self, transcript):
+        redacted, mapping = self._redactor.redact(transcript)
+        named = {v.split()[0].casefold() for v in mapping.entries.values()}
+        if not named & self._pool:
+            return redacted, mapping
+        segments = tuple(
+            s.model_copy(update={"text": s.text.replace("[PERSON_", "[LOCATION_")})
+            for s in redacted.segments
+        )
+        return redacted.model_copy(update={"segments": segments}), mapping
+
+
+@pytest.mark.models
+def test_names_swap_metric_sees_a_planted_origin_bias(engines):
+    from eval.scenarios import load_scenarios
+    from eval.suites import redaction
+
+    scenarios = load_scenarios()[:2]  # cin-001 and cin-002, each swapped to two origins
+    swaps = redaction.names_swaps(engines.redactor, scenarios)
+    assert len(swaps) == 4 and {x.target for x in swaps} >= {"names-english"}
+    real = redaction.names_swap_metric(swaps, seed=0, resamples=100)
+    assert real.value == 1.0 and real.higher_is_better
+
+    planted = redaction.names_swaps(PlacesForOneOrigin(engines.redactor, "english"), scenarios)
+    metric = redaction.names_swap_metric(planted, seed=0, resamples=100)
+    groups = {name: g.value for name, g in metric.groups.items()}
+    assert groups["names-english"] == 0.0
+    assert all(v == 1.0 for g, v in groups.items() if g != "names-english")
+    assert metric.value < 1.0
+
+
 def test_card_says_when_a_full_run_left_out_part_of_primock57():
     from eval.card import results_section
 

@@ -18,6 +18,14 @@ Two measurements with the profile's own redactor (``Engines.redactor``):
    ``identifiers_reaching_llm`` counts only prompts the pipeline's residual check would let
    through.
 
+3. **The same visit with other names redacts to the same text.** For every names swap the bias
+   suite makes (``eval.suites.bias``: each scenario with its family's names changed to two other
+   origins), whether the copy's redacted transcript is identical to its original's
+   (``names_swap_same_redaction``, by the copy's name origin). Where it is not, redaction
+   treated one family's names differently (a name typed a place, a greeting kept inside a name)
+   and the model reads different words for different families; measured here in seconds, where
+   the bias suite needs a draft per differing pair.
+
 ``--quick`` scores every ``QUICK_STRIDE``-th corpus utterance (all name-origin groups stay
 represented) and three scenarios.
 """
@@ -34,7 +42,7 @@ from eval.scenarios import Scenario, corpus_sha256, load_scenarios
 from eval.stats import apply_holm, group_metric
 
 SUITE = "redaction"
-SUITE_VERSION = "1"
+SUITE_VERSION = "2"
 QUICK_STRIDE = 7
 """Odd, so the quick slice has both forms (the corpus alternates written and Whisper-style)."""
 QUICK_SCENARIOS = 3
@@ -413,6 +421,56 @@ def prompt_metrics(leaks: Sequence[PromptLeak], *, seed: int, resamples: int) ->
     ]
 
 
+# --- names swaps ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NamesSwap:
+    scenario: str
+    target: str
+    """The copy's names: 'names-somali' ..."""
+    same: bool
+
+
+def names_swaps(redactor, scenarios: Sequence[Scenario]) -> list[NamesSwap]:
+    """The bias suite's names swaps of ``scenarios``, each with whether the copy redacts to the
+    original's text (compared as the bias suite compares them: ``notes.redacted_digest`` of the
+    service's text transcript)."""
+    from eval.suites.bias import FULL, variants
+    from eval.suites.notes import redacted_digest
+    from eval.suites.notes import scenario_transcript as text_transcript
+
+    found, _ = variants(scenarios, ("names",), FULL.name_origins)
+    digests: dict[str, str] = {}
+
+    def digest(s: Scenario) -> str:
+        if s.id not in digests:
+            redacted, _ = redactor.redact(text_transcript(s))
+            digests[s.id] = redacted_digest(redacted)
+        return digests[s.id]
+
+    return [
+        NamesSwap(original.id, copy.id.rsplit("@", 1)[-1], digest(original) == digest(copy))
+        for _, original, copy, _ in found
+    ]
+
+
+def names_swap_metric(swaps: Sequence[NamesSwap], *, seed: int, resamples: int) -> Metric:
+    return group_metric(
+        swaps,
+        lambda x: 1.0 if x.same else 0.0,
+        lambda x: x.target,
+        name="names_swap_same_redaction",
+        description="Share of the bias suite's names swaps (each scenario with its family's "
+        "names changed to another origin's) whose redacted transcript is identical to the "
+        "original's, by the copy's name origin; where it differs, the drafting model reads "
+        "different words for a family only because of its names.",
+        higher_is_better=True,
+        group_by="copy_name_origin",
+        cluster_fn=lambda x: x.scenario,
+        seed=seed,
+        resamples=resamples,
+    )
+
+
 # --- the suite ------------------------------------------------------------------------------------
 def run(ctx: EvalContext) -> SuiteResult:
     from assistant.redact import config_hash
@@ -468,6 +526,13 @@ def run(ctx: EvalContext) -> SuiteResult:
         "columns": ["scenario", "type", "origin", "identifier", "blocked by residual check"],
         "rows": [[x.scenario, x.type, x.origin, x.identifier, x.blocked] for x in found],
     }
+    swaps = names_swaps(engines.redactor, scenarios)
+    if swaps:
+        metrics.append(names_swap_metric(swaps, seed=ctx.seed, resamples=resamples))
+        details["tables"]["names_swaps_redacted_differently"] = {
+            "columns": ["scenario", "copy's names"],
+            "rows": [[x.scenario, x.target] for x in swaps if not x.same],
+        }
     details["scenarios"] = [s.id for s in scenarios]
     details["prompt_template"] = sorted({s.template for s in scenarios})
     notes.append(
