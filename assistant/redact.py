@@ -279,7 +279,7 @@ class Redactor:
     # -- pipeline --------------------------------------------------------------------------
     def _redact_fields(self, fields: list[Field]) -> tuple[list[Span], Placeholders]:
         found = self._detect(fields)
-        per_field = self._rules.resolve(fields, found)
+        per_field = self._rules.resolve(fields, self._rules.type_addressed(fields, found))
         per_field = self._rules.propagate(fields, per_field)
         spans = sorted(
             (s for group in per_field.values() for s in group), key=lambda s: (s.field, s.start)

@@ -442,13 +442,18 @@ class SpanRules:
         closes = regex.search(r",\s+$", before) is not None and after in (".", "?", "!")
         return (opens and after == ",") or closes
 
+    def type_addressed(self, fields: list[Field], spans: list[Span]) -> list[Span]:
+        """The detected spans, each place that is a person spoken to (:meth:`addressed`) typed
+        PERSON; once per recording, before overlaps are resolved."""
+        for span in spans:
+            if self.addressed(fields[span.field].text, span):
+                span.entity = PERSON_ENTITY
+        return spans
+
     def resolve(self, fields: list[Field], spans: list[Span]) -> dict[int, list[Span]]:
         """Per text, keep non-overlapping spans: longer first, then higher score, then entity
         listed first; a span that loses keeps whatever part of it does not overlap."""
         rank = self._config.entity_rank
-        for span in spans:
-            if self.addressed(fields[span.field].text, span):
-                span.entity = PERSON_ENTITY
         ordered = sorted(
             spans,
             key=lambda s: (

@@ -618,8 +618,7 @@ class PlacesForOneOrigin:
         from eval.scenarios import NAMES
 
         self._redactor = redactor
-        pool = {n.casefold() for names in NAMES[origin].values() for n in names}
-        self._pool = pool
+        self._pool = {n.casefold() for names in NAMES[origin].values() for n in names}
 
     def redact(self, transcript):
         redacted, mapping = self._redactor.redact(transcript)
