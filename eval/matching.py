@@ -26,6 +26,19 @@ Rules (``MATCHING`` records them in every result):
   speaker label) fills at least 60% of the fact's slots AND agrees with it in polarity: both
   or neither use a negation ("not", "n't", "no", "never", "denied", "refused" ...), so "Dean
   has been to the house" does not recall "Dean has not been to the house".
+* **Fact cited** (:func:`fact_cited`): a second reading of the same gold facts, by where they
+  were said. Every gold fact names the turns that state it; the fact is *cited* when, for each
+  of those turns, a statement of the note that verification did not flag cites that turn's
+  segment AND carries what that segment says of the fact: it fills at least 60% of the fact's
+  slots that the segment's own words fill (all of them when the statement is the segment word
+  for word; none are needed when the segment shares no content word with the fact, "That's
+  right."). No polarity rule: the statement is held to its segment's words instead, and
+  verification already flags a negation its segment lacks. It tells an omission (no statement
+  keeps the moment) from a wording gap (the moment is kept in the speaker's words, which fill
+  too few of a summary fact's slots: "We had one meltdown last week" for "Osian has had one
+  meltdown in the last week"). It can count a moment kept for a different reason (the fact's
+  words are a small part of a long segment), so it is reported beside fact recall, never
+  instead of it.
 * **Quote kept** (:func:`quote_kept`): the gold child's words, with names resolved to
   placeholders, normalised (case, punctuation, contractions, fillers "um"/"er", number words),
   split into sentences; kept *as a quote* when every sentence occurs as a contiguous run of
@@ -50,6 +63,7 @@ from dataclasses import dataclass
 
 from assistant.domain import (
     PseudonymMap,
+    RedactedSegment,
     RedactedTranscript,
     Statement,
     StatementKind,
@@ -66,6 +80,9 @@ MATCHING = {
     "fact's content slots and agrees with it in polarity (both or neither negated); names "
     "resolved to placeholders via the inverted PseudonymMap; a speaker-label role word ('Mum') "
     "is also filled by that person's placeholder",
+    "fact_cited": "every turn the gold fact names is cited by a statement not flagged by "
+    f"verification that fills >= {FACT_COVERAGE} of the fact's slots found in that turn's "
+    "segment (names resolved as for fact_recalled; no polarity rule)",
     "quote_kept": "every sentence of the gold child's words (names resolved, normalised) "
     "occurs as a contiguous token run inside a direct_quote statement; 'anywhere' variant: "
     "inside any statement",
@@ -357,6 +374,31 @@ def fact_coverage(
         if c > best:
             best, where = c, i
     return FactMatch(recalled=bool(gold) and best >= threshold, coverage=best, statement=where)
+
+
+def fact_cited(
+    fact: str,
+    segments: Sequence[RedactedSegment],
+    statements: Sequence[Statement],
+    *,
+    inverse: Mapping[str, frozenset[str]] | None = None,
+    aliases: Mapping[str, str] | None = None,
+    threshold: float = FACT_COVERAGE,
+) -> bool:
+    """Whether, for each of ``segments`` (the redacted segments of the turns the gold fact
+    names), some statement citing it fills at least ``threshold`` of the fact's slots that the
+    segment's words (and speaker label) fill (module rules). ``statements`` should hold only
+    statements verification did not flag. False when ``segments`` is empty."""
+    gold = slots(fact, inverse, aliases)
+    for seg in segments:
+        said = set(content_words(seg.text)) | set(content_words(seg.speaker or ""))
+        part = [slot for slot in gold if slot & said]
+        if not any(
+            seg.id in st.evidence and coverage(part, statement_keys(st)) >= threshold
+            for st in statements
+        ):
+            return False
+    return bool(segments)
 
 
 # --- quotes ----------------------------------------------------------------------------------

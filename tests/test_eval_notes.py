@@ -253,6 +253,40 @@ def test_fact_recall_rule(fact, statement, recalled):
     assert m.recalled is recalled
 
 
+def _seg(id_: str, text: str, speaker: str | None = "Mum") -> RedactedSegment:
+    return RedactedSegment(id=id_, start=0.0, end=1.0, text=text, speaker=speaker)
+
+
+SAID = _seg("s0004", "We had one meltdown last week, because the bus was a different bus.")
+AGREED = _seg("s0005", "That's right.")
+
+
+@pytest.mark.parametrize(
+    ("segments", "statements", "cited"),
+    [
+        # the moment kept word for word: cited, though its words fill too few of the summary
+        # fact's slots for fact recall
+        ([SAID], [st(SAID.text, ["s0004"])], True),
+        # part of the moment, carrying the fact's words in it
+        ([SAID], [st("Mum said he had one meltdown last week over the bus", ["s0004"])], True),
+        # the right citation with other words: not cited
+        ([SAID], [st("[PERSON_1] likes trains", ["s0004"])], False),
+        # the words without the citation: not cited
+        ([SAID], [st(SAID.text, ["s0009"])], False),
+        # a segment that shares no word with the fact needs only its citation
+        ([SAID, AGREED], [st(SAID.text, ["s0004"]), st("Yes", ["s0005"])], True),
+        # every turn the fact names must be kept
+        ([SAID, AGREED], [st(SAID.text, ["s0004"])], False),
+        ([], [st(SAID.text, ["s0004"])], False),
+    ],
+)  # fmt: skip
+def test_fact_cited_rule(segments, statements, cited):
+    fact = "Tyler had one meltdown in the last week, when the school bus changed, and calmed down"
+    assert matching.fact_cited(fact, segments, statements, inverse=INVERSE) is cited
+    recalled = matching.fact_coverage(fact, [st(SAID.text, ["s0004"])], inverse=INVERSE)
+    assert not recalled.recalled  # the wording gap this reading tells from an omission
+
+
 @pytest.mark.parametrize(
     ("words", "statements", "as_quote", "anywhere"),
     [
@@ -399,6 +433,39 @@ def test_dropped_child_quote_lowers_childs_voice_retention(tmp_path):
     assert len(planted.details["tables"]["child_words_not_quoted"]["rows"]) == len(
         SCENARIO.gold.child_words
     )
+
+
+def test_a_dropped_moment_lowers_facts_cited_and_other_words_do_not_count(tmp_path):
+    """The verbatim note cites every critical fact's turns; dropping the turns of the critical
+    facts, or citing them with other words, is an omission."""
+    critical_turns = {f"s{t + 1:04d}" for f in SCENARIO.gold.facts if f.critical for t in f.turns}
+
+    def dropped(redacted):
+        kept = redacted.model_copy(
+            update={"segments": tuple(s for s in redacted.segments if s.id not in critical_turns)}
+        )
+        return verbatim_note(kept)
+
+    def other_words(redacted):
+        base = verbatim_note(redacted)
+        swapped = [
+            st("[PERSON_1] likes football.", st_.evidence) if st_.evidence[0] in critical_turns
+            else st_
+            for section in base.sections
+            for st_ in section.statements
+        ]  # fmt: skip
+        return note({"parent_carer_views": swapped})
+
+    base = notes.evaluate(context(verbatim_note, tmp_path=tmp_path), [SCENARIO])
+    assert metric(base, "critical_fact_cited").value == 1.0
+    assert metric(base, "fact_cited").value == 1.0
+    assert metric(base, "critical_fact_cited").goal is None
+    for script in (dropped, other_words):
+        planted = notes.evaluate(context(script, tmp_path=tmp_path), [SCENARIO])
+        assert metric(planted, "critical_fact_cited").value == 0.0
+        assert 0.0 < metric(planted, "fact_cited").value < 1.0  # other facts are still kept
+        rows = planted.details["tables"]["missed_critical_facts"]["rows"]
+        assert rows and not any(cited for _, _, cited in rows)
 
 
 def test_metrics_are_broken_down_by_visit_type_age_band_and_source(tmp_path):

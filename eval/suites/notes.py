@@ -22,6 +22,11 @@ that category's language). The note is then scored against gold with the documen
   never self-harmed") is not counted.
 * **critical_fact_recall** / **fact_recall**: gold facts recalled (``eval.matching``). Goal
   >= 90% for critical facts.
+* **critical_fact_cited** / **fact_cited** (no goal of their own; suite version 4): the same
+  gold facts read by where they were said (``eval.matching.fact_cited``): every turn the gold
+  fact names is cited by an unflagged statement that carries that turn's words of the fact.
+  Beside recall, it tells what the note left out (not cited) from what it kept in the
+  speaker's own words, which a summary-worded gold fact does not match word for word.
 * **child_voice_retention**: gold child's words kept verbatim in ``direct_quote`` statements;
   ``child_voice_anywhere`` counts them in any statement. Goal >= 90%.
 * **every_segment_*** (no goal): the same scoring of a note that keeps every segment of the
@@ -58,7 +63,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from assistant.domain import DraftNote, PseudonymMap, RedactedTranscript, Statement, Transcript
+from assistant.domain import (
+    DraftNote,
+    PseudonymMap,
+    RedactedSegment,
+    RedactedTranscript,
+    Statement,
+    Transcript,
+)
 from assistant.errors import StageError
 from assistant.transcript_io import parse_json
 from eval import matching
@@ -74,7 +86,7 @@ from eval.scenarios import PROFESSIONAL_ROLES, Scenario, corpus_sha256, load_sce
 from eval.stats import group_metric
 
 SUITE = "notes"
-SUITE_VERSION = "3"
+SUITE_VERSION = "4"
 TEMPLATE = "visit_note"
 GOALS = {
     "unsupported_share": 0.01,  # strictly below
@@ -242,6 +254,8 @@ class Scored:
     absent_claims: int = 0
     facts: list[tuple[str, bool, bool]] = field(default_factory=list)
     """(fact text, critical, recalled)"""
+    cited: list[bool] = field(default_factory=list)
+    """Per gold fact, in ``facts`` order: the note cites and carries the turns it names."""
     quotes: list[tuple[str, bool, bool]] = field(default_factory=list)
     """(child's words, kept as a quote, kept anywhere)"""
     opinions: list[tuple[str, bool]] = field(default_factory=list)
@@ -253,6 +267,10 @@ class Scored:
     @property
     def ok(self) -> bool:
         return self.drafted.note is not None
+
+    @property
+    def critical_cited(self) -> list[bool]:
+        return [c for (_, crit, _), c in zip(self.facts, self.cited, strict=True) if crit]
 
     @property
     def red_flag_claims(self) -> int:
@@ -284,9 +302,13 @@ def score_scenario(scenario: Scenario, drafted: Drafted) -> Scored:
     names = aliases(scenario)
     g = scenario.gold
     s.absent_claims = absent_flag_claims(drafted.note, g.red_flags_absent)
+    segments = turn_segments(scenario, drafted)
+    verified = [st for st in statements if not is_unsupported(st)]
     for f in g.facts:
         m = matching.fact_coverage(f.text, statements, inverse=inv, aliases=names)
         s.facts.append((f.text, f.critical, m.recalled))
+        said = [segments[t] for t in f.turns]
+        s.cited.append(matching.fact_cited(f.text, said, verified, inverse=inv, aliases=names))
     for w in g.child_words:
         q = matching.quote_kept(w, statements, inverse=inv)
         s.quotes.append((w, q.as_quote, q.anywhere))
@@ -295,6 +317,16 @@ def score_scenario(scenario: Scenario, drafted: Drafted) -> Scored:
             (o.text, matching.opinion_as_fact(o.text, statements, inverse=inv, aliases=names))
         )
     return s
+
+
+def turn_segments(scenario: Scenario, drafted: Drafted) -> list[RedactedSegment]:
+    """The redacted segment of each of ``scenario``'s turns, by turn number (the transcript
+    keeps one segment a turn, in order: :func:`scenario_transcript`)."""
+    assert drafted.redacted is not None
+    segments = list(drafted.redacted.segments)
+    if len(segments) != len(scenario.turns):
+        raise ValueError(f"{scenario.id}: {len(segments)} segments for {len(scenario.turns)} turns")
+    return segments
 
 
 def score_consultation(c: Consultation, drafted: Drafted) -> Scored:
@@ -496,6 +528,25 @@ def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[
             higher_is_better=True,
             **common,
         )
+        out += grouped(
+            [Row(v, float(c)) for v in scen for c in v.critical_cited],
+            name="critical_fact_cited",
+            groupings=scen_groups,
+            description="Critical gold facts whose turns the note cites, each by an unflagged "
+            "statement carrying >= 60% of the fact's words found in that turn "
+            "(eval/matching.py fact_cited). Read beside critical_fact_recall: a fact cited but "
+            "not recalled is kept in the speaker's words, one neither was left out.",
+            higher_is_better=True,
+            **common,
+        )
+        out += grouped(
+            [Row(v, float(c)) for v in scen for c in v.cited],
+            name="fact_cited",
+            groupings=scen_groups,
+            description="All gold facts (critical or not) cited, as for critical facts.",
+            higher_is_better=True,
+            **common,
+        )
     quotes = [Row(v, float(q)) for v in scen for _, q, _ in v.quotes]
     if quotes:
         out += grouped(
@@ -599,8 +650,8 @@ def _table(columns: list[str], rows: list[list[Any]]) -> dict[str, Any]:
 VISIT_COLUMNS = [
     "visit", "source", "visit type", "age band", "error", "statements", "unsupported",
     "gate removed", "not affirmed", "absent-category statements", "critical facts recalled",
-    "facts recalled", "child quotes kept", "opinions as fact", "checklist critical recalled",
-    "note tokens", "seconds",
+    "critical facts cited", "facts recalled", "facts cited", "child quotes kept",
+    "opinions as fact", "checklist critical recalled", "note tokens", "seconds",
 ]  # fmt: skip
 
 
@@ -612,7 +663,8 @@ def visit_row(v: Scored) -> list[Any]:
     return [
         v.id, v.source, v.visit_type, v.age_band, v.drafted.error, v.statements, v.unsupported,
         v.gate_removed, v.not_affirmed, v.absent_claims, _frac([r for _, c, r in v.facts if c]),
-        _frac([r for _, _, r in v.facts]), _frac([q for _, q, _ in v.quotes]),
+        _frac(v.critical_cited),
+        _frac([r for _, _, r in v.facts]), _frac(v.cited), _frac([q for _, q, _ in v.quotes]),
         _frac([f for _, f in v.opinions]), _frac([r for _, c, r in v.checklist if c]),
         "/".join(map(str, v.note_tokens)) if v.note_tokens else None, round(v.drafted.seconds, 1),
     ]  # fmt: skip
@@ -680,12 +732,12 @@ def evaluate(
         "tables": {
             "visits": _table(VISIT_COLUMNS, [visit_row(v) for v in visits]),
             "missed_critical_facts": _table(
-                ["visit", "fact"],
+                ["visit", "fact", "cited"],
                 [
-                    [v.id, t]
+                    [v.id, t, k]
                     for v in visits
                     if v.source == "scenario"
-                    for t, c, r in v.facts
+                    for (t, c, r), k in zip(v.facts, v.cited, strict=True)
                     if c and not r
                 ],
             ),  # fmt: skip
