@@ -102,6 +102,15 @@ def _parser() -> argparse.ArgumentParser:
         help="notes suite: only the first N PriMock57 consultations (default: the plan's; all "
         "57 on a full run, which takes about an hour and a half on 2 cores)",
     )
+    er.add_argument(
+        "--drafts",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep each drafted note in DIR and reuse the notes already there (same redacted "
+        "transcript, model, prompt, settings and code): resumes a stopped run, or scores again "
+        "without drafting",
+    )
     er.set_defaults(func=cmd_eval_run)
     ec = evsub.add_parser(
         "card", help="rewrite the results section of MODEL_CARD.md from a results file"
@@ -272,6 +281,7 @@ def cmd_eval_run(args, settings) -> int:
         seed=args.seed,
         settings=settings,
         primock_limit=args.primock,
+        drafts=args.drafts,
     )
     failed = False
     for name, suite in results["suites"].items():

@@ -91,12 +91,14 @@ def run(
     registry: dict[str, str | SuiteRunner] | None = None,
     engines_factory: Callable[[], Any] | None = None,
     primock_limit: int | None = None,
+    drafts: Path | str | None = None,
 ) -> dict[str, Any]:
     """Run ``suite`` (or ``all``), write ``out/results.json`` and ``out/report.html``, return
     the results. ``settings`` (default: ``Settings()``) is switched to ``profile``, or to
     ``test`` for a quick run when no profile is given. ``registry`` and ``engines_factory``
     replace the suites and the model loading (tests use them). ``primock_limit`` keeps the
-    notes suite to the first N PriMock57 consultations."""
+    notes suite to the first N PriMock57 consultations. ``drafts`` keeps drafted notes in that
+    folder and reuses those already there (``eval/draft_store.py``)."""
     from assistant.settings import Settings
 
     registry = dict(registry or SUITES)
@@ -141,6 +143,8 @@ def run(
         if primock_limit < 0:
             raise ValueError("primock_limit must be 0 or more")
         ctx.cache["primock_limit"] = primock_limit
+    if drafts is not None:
+        ctx.cache["drafts_dir"] = Path(drafts)
 
     started = _now()
     t0 = time.perf_counter()
@@ -169,6 +173,7 @@ def run(
         "bootstrap": {"resamples": RESAMPLES, "level": 0.95, "method": "percentile bootstrap"},
         "machine": machine(),
         "profile": chosen,
+        "drafts": store.summary() if (store := ctx.cache.get("draft_store")) else None,
         "started_at": started,
         "finished_at": finished,
         "duration_s": round(time.perf_counter() - t0, 2),
@@ -181,6 +186,7 @@ def run(
             "profile": chosen,
             "seed": seed,
             "primock_limit": primock_limit,
+            "drafts": None if drafts is None else str(drafts),
             "out": str(out),
         },
         "provenance": provenance,

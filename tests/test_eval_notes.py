@@ -9,6 +9,7 @@ the service. One test drafts with the real test-profile model (``models``, ``slo
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -603,13 +604,89 @@ def test_primock_drafts_are_compared_with_checklist_and_clinician_note(tmp_path)
     assert any("cut short" in n for n in result.notes)
 
 
+# --- the drafts store (--drafts) ---------------------------------------------------------------
+def _stored_context(tmp_path: Path, script, ident: dict) -> EvalContext:
+    from eval.draft_store import DraftStore
+
+    ctx = context(script, tmp_path=tmp_path)
+    ctx.cache["draft_store"] = DraftStore(tmp_path / "drafts", ident)
+    return ctx
+
+
+def test_a_resumed_run_drafts_only_what_the_store_lacks(tmp_path):
+    two = [SCENARIOS["cp-001"], SCENARIOS["eh-004"]]
+    first = _stored_context(tmp_path, verbatim_note, {"model": "a"})
+    done = notes.evaluate(first, two[:1])  # a run stopped after its first visit
+    assert first.engines.drafter_.calls == 1
+    assert len(list((tmp_path / "drafts").glob("*.json"))) == 1
+
+    resumed = _stored_context(tmp_path, verbatim_note, {"model": "a"})
+    result = notes.evaluate(resumed, two)
+    assert resumed.engines.drafter_.calls == 1  # eh-004 only
+    assert result.details["drafts"] == {"reused": 1, "drafted": 1}
+    assert any("read from the drafts store" in n for n in result.notes)
+    assert metric(result, "seconds_per_draft").n == 1  # the reused note is not timed
+    cp = result.details["tables"]["visits"]["rows"][0]
+    assert cp[:-1] == done.details["tables"]["visits"]["rows"][0][:-1]
+
+    # another model, prompt, setting or code: nothing is reused
+    other = _stored_context(tmp_path, verbatim_note, {"model": "b"})
+    notes.evaluate(other, two)
+    assert other.engines.drafter_.calls == 2
+    assert len(list((tmp_path / "drafts").glob("*.json"))) == 4
+
+
+def test_a_damaged_kept_draft_is_drafted_again(tmp_path, caplog):
+    first = _stored_context(tmp_path, verbatim_note, {"model": "a"})
+    notes.evaluate(first, [SCENARIO])
+    (kept,) = (tmp_path / "drafts").glob("*.json")
+    kept.write_text(kept.read_text()[:200])  # cut short
+    again = _stored_context(tmp_path, verbatim_note, {"model": "a"})
+    result = notes.evaluate(again, [SCENARIO])
+    assert again.engines.drafter_.calls == 1
+    assert result.details["drafts"] == {"reused": 0, "drafted": 1}
+    assert "kept draft" in caplog.text and "not used" in caplog.text
+    assert json.loads(kept.read_text())["item"] == SCENARIO.id  # rewritten whole
+    assert SCENARIO.turns[0].text not in caplog.text
+
+
+def test_kept_drafts_hold_the_redacted_note_and_no_mapping(tmp_path):
+    ctx = _stored_context(tmp_path, verbatim_note, {"model": "a"})
+    notes.evaluate(ctx, [SCENARIO])
+    (kept,) = (tmp_path / "drafts").glob("*.json")
+    text = kept.read_text()
+    record = json.loads(text)
+    assert set(record) >= {"key", "identity", "item", "seconds", "machine", "note"}
+    assert "[PERSON_1]" in text
+    names = [i.text for i in SCENARIO.gold.identifiers if i.type == "PERSON"]
+    assert names and not any(name in text for name in names)
+
+
+def test_the_code_hash_changes_with_any_file_of_the_service(tmp_path):
+    from eval.draft_store import code_sha256
+
+    (tmp_path / "assistant").mkdir()
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "assistant" / "draft.py").write_text("x = 1\n")
+    before = code_sha256(tmp_path)
+    assert code_sha256(tmp_path) == before
+    (tmp_path / "prompts" / "new.md").write_text("a rule")
+    assert code_sha256(tmp_path) != before
+
+
 # --- the real model ------------------------------------------------------------------------
 @pytest.mark.models
 @pytest.mark.slow
 def test_quick_notes_suite_with_the_test_model(engines, tmp_path):
-    ctx = EvalContext("test", True, 0, tmp_path, engines.settings, _engines_factory=lambda: engines)
-    ctx.cache["resamples"] = 200
-    result = notes.run(ctx)
+    def context_() -> EvalContext:
+        ctx = EvalContext(
+            "test", True, 0, tmp_path, engines.settings, _engines_factory=lambda: engines
+        )
+        ctx.cache["resamples"] = 200
+        ctx.cache["drafts_dir"] = tmp_path / "drafts"
+        return ctx
+
+    result = notes.run(context_())
     assert result.suite == "notes" and result.suite_version == notes.SUITE_VERSION
     assert len(result.details["scenarios"]) == 2
     names = {m.name for m in result.metrics}
@@ -619,6 +696,20 @@ def test_quick_notes_suite_with_the_test_model(engines, tmp_path):
         assert "unsupported_share" in names and "red_flag_claims_without_evidence" in names
     if PRIMOCK is not None:
         assert len(result.details["primock"]) == 1 and "primock57" in result.dataset
+
+    # scored again from the drafts store (--drafts): the same notes, none drafted again
+    rows = result.details["tables"]["visits"]["rows"]
+    with_note, failed = sum(r[4] is None for r in rows), sum(r[4] is not None for r in rows)
+    kept = sorted((tmp_path / "drafts").glob("*.json"))
+    assert len(kept) == with_note  # failures are not kept: they are tried again
+    record = json.loads(kept[0].read_text())
+    assert record["identity"]["model"]["sha256"] == engines.models.llm.sha256
+    again = notes.run(context_())
+    assert again.details["drafts"] == {"reused": with_note, "drafted": failed}
+    assert again.details["tables"]["visits"]["rows"][0][:-1] == rows[0][:-1]  # but the seconds
+    for m in result.metrics:
+        if m.name != "seconds_per_draft" and not m.name.startswith("seconds_per_draft_"):
+            assert metric(again, m.name).value == m.value, m.name
 
 
 def test_nicknames_are_resolved_from_the_redacted_spans():

@@ -75,6 +75,8 @@ from assistant.errors import StageError
 from assistant.transcript_io import parse_json
 from eval import matching
 from eval.core import EvalContext, Metric, SuiteResult
+from eval.draft_store import DraftStore
+from eval.draft_store import identity as draft_identity
 from eval.primock import (
     CITATION,
     Consultation,
@@ -124,6 +126,14 @@ class Drafted:
     """The key of an earlier visit whose redacted transcript was identical, when the note was
     taken from it instead of drafted again (drafting is deterministic: same redacted text and
     settings, same note). ``seconds`` is then the redaction time only."""
+    reused: bool = False
+    """The note was read from the drafts store (``--drafts``: ``eval/draft_store.py``), not
+    drafted in this run; ``seconds`` is then the redaction time only."""
+
+    @property
+    def drafted_here(self) -> bool:
+        """Drafting was tried in this run (``seconds`` include it), not taken from elsewhere."""
+        return self.same_as is None and not self.reused
 
 
 def scenario_transcript(scenario: Scenario) -> Transcript:
@@ -153,27 +163,48 @@ def draft(ctx: EvalContext, item_id: str, transcript: Transcript) -> Drafted:
         return cache[key]
     by_redacted: dict[str, Drafted] = ctx.cache.setdefault("notes.drafts_by_redacted", {})
     engines = ctx.engines
+    store = draft_store(ctx)
     t0 = time.perf_counter()
     redacted = mapping = note = None
     error = None
     same_as = None
+    reused = False
     try:
         redacted, mapping = redact_transcript(engines, transcript)
         digest = redacted_digest(redacted)
         seen = by_redacted.get(digest)
+        kept = None
         if seen is not None and seen.note is not None:
             note, same_as = seen.note, seen.key
+        elif store is not None and (kept := store.get(digest)) is not None:
+            note, reused = kept.note, True
         else:
+            t_draft = time.perf_counter()
             note = draft_note(engines, redacted, template=TEMPLATE)
+            if store is not None:
+                store.put(digest, item_id, note, time.perf_counter() - t_draft)
     except StageError as exc:
         error = type(exc).__name__
     drafted = Drafted(
-        key, transcript, redacted, mapping, note, error, time.perf_counter() - t0, same_as
+        key, transcript, redacted, mapping, note, error, time.perf_counter() - t0, same_as, reused
     )
     cache[key] = drafted
     if note is not None and same_as is None:
         by_redacted[digest] = drafted
     return drafted
+
+
+def draft_store(ctx: EvalContext) -> DraftStore | None:
+    """The run's drafts store (``ctx.cache["draft_store"]``), made on first use from
+    ``ctx.cache["drafts_dir"]`` (``--drafts``); None when the run keeps no drafts."""
+    if "draft_store" not in ctx.cache:
+        root = ctx.cache.get("drafts_dir")
+        ctx.cache["draft_store"] = (
+            None
+            if root is None
+            else DraftStore(root, draft_identity(ctx.settings, ctx.engines, TEMPLATE))
+        )
+    return ctx.cache["draft_store"]
 
 
 def redacted_digest(redacted: RedactedTranscript) -> str:
@@ -619,11 +650,12 @@ def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[
             **common,
         )
         out += grouped(
-            [Row(v, v.drafted.seconds) for v in visits if v.drafted.same_as is None],
+            [Row(v, v.drafted.seconds) for v in visits if v.drafted.drafted_here],
             name="seconds_per_draft",
             groupings=("source",),
             unit="seconds",
-            description="Wall time to redact, draft and review one visit on this machine.",
+            description="Wall time to redact, draft and review one visit on this machine "
+            "(notes drafted in this run only: not those read from --drafts).",
             higher_is_better=False,
             **common,
         )
@@ -721,12 +753,20 @@ def evaluate(
         if drafted.note is not None and drafted.redacted is not None
     ]
     metrics += every_segment_metrics(reference, seed=ctx.seed, resamples=resamples)
+    reused = sum(v.drafted.reused for v in visits)
+    if reused:
+        notes.append(
+            f"{reused} of {len(visits)} notes were read from the drafts store (--drafts: kept "
+            "by an earlier run with the same redacted transcript, model, prompt, settings and "
+            "code) instead of drafted again; seconds_per_draft leaves them out."
+        )
     provenance = next((v.drafted.note.provenance for v in visits if v.drafted.note), None)
     details: dict[str, Any] = {
         "plan": (asdict(plan) if plan else {}) | {"quick": ctx.quick},
         "matching": matching.MATCHING,
         "template": TEMPLATE,
         "draft_provenance": provenance.model_dump() if provenance else None,
+        "drafts": {"reused": reused, "drafted": sum(v.drafted.drafted_here for v in visits)},
         "scenarios": [s.id for s in scenarios],
         "primock": [c.id for c in consultations],
         "tables": {
