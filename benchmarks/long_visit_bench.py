@@ -98,19 +98,23 @@ def _run(
     statements = note.all_statements()
     unsupported = sum(N.is_unsupported(st) for st in statements)
     thirds: list[list[bool]] = [[], [], []]
+    cited: list[list[bool]] = [[], [], []]
     n = len(visit.parts)
     for i, part in enumerate(visit.parts):
         scored = N.score_scenario(
             part.scenario,
             N.Drafted(part.scenario.id, visit.transcript, redacted, None, note, None, seconds),
+            first_segment=part.first_segment,
         )
         thirds[min(2, i * 3 // n)].extend(r for _, critical, r in scored.facts if critical)
+        cited[min(2, i * 3 // n)].extend(scored.critical_cited)
     return {
         "seconds": seconds,
         "calls": llm.calls,
         "statements": len(statements),
         "unsupported": unsupported,
         "thirds": thirds,
+        "cited": cited,
     }
 
 
@@ -182,8 +186,12 @@ def main() -> None:
         print(
             f"  statements {r['statements']}, flagged unsupported {r['unsupported']} ({share:.1%})"
         )
-        for label, rec in zip(("first", "middle", "last"), r["thirds"], strict=True):
-            print(f"  critical facts recalled, {label} third: {sum(rec)}/{len(rec)}")
+        for label, rec, cit in zip(("first", "middle", "last"), r["thirds"], r["cited"],
+                                   strict=True):  # fmt: skip
+            print(
+                f"  critical facts, {label} third: recalled {sum(rec)}/{len(rec)}, "
+                f"cited {sum(cit)}/{len(cit)}"
+            )
     if args.reference:
         ours, ref = runs.values()
         print(f"\nratio ours/reference, draft time: {ours['seconds'] / ref['seconds']:.2f}")

@@ -324,7 +324,9 @@ def _score_common(s: Scored) -> list[Statement]:
     return statements
 
 
-def score_scenario(scenario: Scenario, drafted: Drafted) -> Scored:
+def score_scenario(scenario: Scenario, drafted: Drafted, *, first_segment: int = 0) -> Scored:
+    """``drafted`` scored against ``scenario``'s gold; ``first_segment`` is where the scenario's
+    turns start in the transcript (not 0 in the long visit of ``eval/long_visit.py``)."""
     s = Scored(scenario.id, "scenario", scenario.visit_type, age_band(scenario.child_age), drafted)
     if drafted.note is None:
         return s
@@ -333,7 +335,7 @@ def score_scenario(scenario: Scenario, drafted: Drafted) -> Scored:
     names = aliases(scenario)
     g = scenario.gold
     s.absent_claims = absent_flag_claims(drafted.note, g.red_flags_absent)
-    segments = turn_segments(scenario, drafted)
+    segments = turn_segments(scenario, drafted, first_segment)
     verified = [st for st in statements if not is_unsupported(st)]
     for f in g.facts:
         m = matching.fact_coverage(f.text, statements, inverse=inv, aliases=names)
@@ -350,11 +352,13 @@ def score_scenario(scenario: Scenario, drafted: Drafted) -> Scored:
     return s
 
 
-def turn_segments(scenario: Scenario, drafted: Drafted) -> list[RedactedSegment]:
+def turn_segments(
+    scenario: Scenario, drafted: Drafted, first_segment: int = 0
+) -> list[RedactedSegment]:
     """The redacted segment of each of ``scenario``'s turns, by turn number (the transcript
-    keeps one segment a turn, in order: :func:`scenario_transcript`)."""
+    keeps one segment a turn, in order, from ``first_segment``: :func:`scenario_transcript`)."""
     assert drafted.redacted is not None
-    segments = list(drafted.redacted.segments)
+    segments = list(drafted.redacted.segments[first_segment : first_segment + len(scenario.turns)])
     if len(segments) != len(scenario.turns):
         raise ValueError(f"{scenario.id}: {len(segments)} segments for {len(scenario.turns)} turns")
     return segments
