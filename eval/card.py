@@ -138,6 +138,14 @@ def results_section(results: dict[str, Any], *, source: str = "results.json") ->
         + (f" ({durations})" if durations else "")
         + f" on {machine.get('cores_available', '?')} cores of {machine.get('cpu_model', '?')}."
     )
+    drafts = prov.get("drafts") or {}
+    if drafts.get("reused"):
+        lines.append(
+            f"- {drafts['reused']} notes were read from the drafts store (`--drafts`), kept by "
+            "an earlier run with the same redacted transcripts, model, prompt, settings and "
+            f"code; {drafts.get('written', 0)} were drafted in this run. The time above and "
+            "`seconds_per_draft` cover only those drafted in this run."
+        )
     return "\n".join(lines)
 
 

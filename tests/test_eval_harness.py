@@ -658,3 +658,13 @@ def test_card_says_when_a_full_run_left_out_part_of_primock57():
     assert "a full run," in results_section(base)
     limited = {**base, "invocation": {**base["invocation"], "primock_limit": 10}}
     assert "a full run with only the first 10 PriMock57 consultations" in results_section(limited)
+
+
+def test_card_says_how_many_notes_came_from_the_drafts_store():
+    from eval.card import results_section
+
+    base = {"invocation": {"suite": "notes", "quick": False}, "provenance": {}, "summary": []}
+    assert "drafts store" not in results_section(base)
+    resumed = {**base, "provenance": {"drafts": {"dir": "d", "reused": 34, "written": 10}}}
+    text = results_section(resumed)
+    assert "34 notes were read from the drafts store" in text and "10 were drafted" in text
