@@ -191,6 +191,7 @@ class Drafter:
         max_evidence: int = MAX_EVIDENCE,
         repeat_penalty: float = 1.0,
         label_peek_tokens: int | None = LABEL_PEEK_TOKENS,
+        chunk_tokens: int | None = None,
     ):
         if max_attempts < 1 or max_tokens < 1:
             raise ValueError("max_attempts and max_tokens must be at least 1")
@@ -222,6 +223,9 @@ class Drafter:
         self.label_peek_tokens = label_peek_tokens
         """Classify templates: read each answer from its first tokens (``None``: always the whole
         answer; same labels, slower; see :data:`LABEL_PEEK_TOKENS`)."""
+        self.chunk_tokens = chunk_tokens
+        """Most tokens one prompt may hold (``None``: the model's context window); a longer
+        transcript is drafted in chunks (:meth:`_plan_chunks`)."""
         self._system = template.system_prompt()
 
     # -- public ---------------------------------------------------------------------------
@@ -366,18 +370,20 @@ class Drafter:
     def _plan_chunks(
         self, segments: Sequence[RedactedSegment]
     ) -> list[tuple[RedactedSegment, ...]]:
-        """One chunk when the whole transcript fits the context window with room for
-        ``max_tokens`` of output (or when the model cannot count tokens); otherwise consecutive
-        runs of segments that each fit, packed greedily in transcript order."""
+        """One chunk when the whole transcript fits the context window (or ``chunk_tokens``,
+        when smaller) with room for ``max_tokens`` of output (or when the model cannot count
+        tokens); otherwise consecutive runs of segments that each fit, packed greedily in
+        transcript order."""
         if not isinstance(self._llm, TokenCountingLLM):
             return [tuple(segments)]
         n_ctx = self._llm.n_ctx()
-        budget = n_ctx - self.call_max_tokens - CONTEXT_SAFETY_TOKENS
+        window = n_ctx if self.chunk_tokens is None else min(n_ctx, self.chunk_tokens)
+        budget = window - self.call_max_tokens - CONTEXT_SAFETY_TOKENS
         fixed = self._prompt_tokens(())
         assert fixed is not None
         if fixed >= budget:
             raise DraftingFailed(
-                f"the context window ({n_ctx} tokens) cannot hold the prompt ({fixed} tokens) "
+                f"the context window ({window} tokens) cannot hold the prompt ({fixed} tokens) "
                 f"and {self.call_max_tokens} output tokens"
             )
         room = budget - fixed

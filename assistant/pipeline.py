@@ -89,6 +89,7 @@ class Engines:
                 model=self.models.llm,
                 max_tokens=self.settings.llm_max_tokens,
                 seed=self.settings.seed,
+                chunk_tokens=self.settings.llm_chunk_tokens,
             )
         return self._drafters[template]
 

@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     llm_n_ctx: int = Field(8192, ge=1024, description="LLM context window in tokens.")
     llm_gpu_layers: int = Field(0, description="Layers offloaded to a GPU (-1 = all).")
     llm_max_tokens: int = Field(2048, ge=128, description="Generation budget per draft call.")
+    llm_chunk_tokens: int | None = Field(
+        None,
+        ge=1024,
+        description="Most tokens one drafting prompt may hold (system prompt, transcript chunk "
+        "and question); a longer transcript is read in chunks of this size. Default: the "
+        "context window. Smaller chunks make each per-segment call of a classify template "
+        "cheaper on a CPU, at the cost of reading the system prompt once per chunk.",
+    )
     seed: int = 0
     default_template: str = "visit_note"
 

@@ -17,7 +17,10 @@ prompt and the whole chunk again) and prints both runs side by side with the rat
 reference takes far longer than the measured run.
 
     CASEASSIST_PROFILE=default .venv/bin/python benchmarks/long_visit_bench.py \
-        [--version v2] [--reference]
+        [--version v2] [--reference] [--words N]
+
+``CASEASSIST_LLM_CHUNK_TOKENS=N`` (the ``llm_chunk_tokens`` setting) reads the transcript in
+chunks of at most N prompt tokens instead of the whole context window.
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ def _run(
         model=engines.models.llm,
         max_tokens=engines.settings.llm_max_tokens,
         seed=engines.settings.seed,
+        chunk_tokens=engines.settings.llm_chunk_tokens,
     )
     t0 = time.perf_counter()
     raw = drafter.draft(redacted)
@@ -126,6 +130,13 @@ def main() -> None:
         help="also draft with prefix reuse switched off and compare",
     )
     parser.add_argument("--version", help="visit_note template version (default: the latest)")
+    parser.add_argument(
+        "--words",
+        type=int,
+        default=None,
+        help="join scenarios up to this many words (default: eval.long_visit.TARGET_WORDS, an "
+        "hour); a shorter visit makes a quicker comparison, e.g. of llm_chunk_tokens values",
+    )
     args = parser.parse_args()
 
     from assistant.model_store import resolve_models
@@ -136,11 +147,16 @@ def main() -> None:
 
     settings = Settings()
     engines = Engines.load(settings, resolve_models(settings))
-    visit = build_long_visit(load_scenarios())
+    visit = (
+        build_long_visit(load_scenarios())
+        if args.words is None
+        else build_long_visit(load_scenarios(), target_words=args.words)
+    )
     redacted, _ = redact_transcript(engines, visit.transcript)
     print(
         f"model: {engines.models.llm.name} ({settings.profile} profile), "
-        f"n_ctx {settings.llm_n_ctx}, max_tokens {settings.llm_max_tokens}, "
+        f"n_ctx {settings.llm_n_ctx}, chunk_tokens {settings.llm_chunk_tokens}, "
+        f"max_tokens {settings.llm_max_tokens}, "
         f"{settings.llm_threads} threads"
     )
     print(

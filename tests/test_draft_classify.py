@@ -268,3 +268,62 @@ def test_classify_drafting_with_the_real_test_model(template, engines):
         StatementKind.OBSERVED,
         StatementKind.AGREED_ACTION,
     }
+
+
+class CountingLabelLLM(LabelLLM):
+    """:class:`LabelLLM` that counts tokens (one a word), so the drafter plans chunks."""
+
+    def __init__(self, labels: dict[str, str], *, n_ctx: int = 8192):
+        super().__init__(labels)
+        self._n_ctx = n_ctx
+
+    def tokenize(self, data: bytes, add_bos: bool = False, special: bool = False) -> list[int]:
+        return list(range(len(data.decode().split())))
+
+    def n_ctx(self) -> int:
+        return self._n_ctx
+
+
+def test_chunk_tokens_reads_a_transcript_in_smaller_chunks_with_the_same_labels(template):
+    whole = CountingLabelLLM(LABELS)
+    note = Drafter(whole, template, model=MODEL).draft(_transcript())
+    heads = {c["messages"][1]["content"].split(TRANSCRIPT_END)[0] for c in whole.calls}
+    assert len(heads) == 1  # the whole transcript fits the context window
+
+    probe = Drafter(CountingLabelLLM(LABELS), template, model=MODEL)
+    fixed = probe._prompt_tokens(())
+    assert fixed is not None
+    cap = fixed + 16 + 64 + 40  # room for a few of the lines
+    chunked = CountingLabelLLM(LABELS)
+    capped = Drafter(chunked, template, model=MODEL, chunk_tokens=cap).draft(_transcript())
+    heads = [c["messages"][1]["content"].split(TRANSCRIPT_END)[0] for c in chunked.calls]
+    assert len(set(heads)) >= 2  # read in chunks, each a shared prefix of its calls
+    assert len(chunked.calls) == len(whole.calls)  # every segment still asked about once
+    assert all(len(c["messages"][1]["content"].split()) <= cap for c in chunked.calls)
+    assert [(s.text, s.evidence) for s in capped.all_statements()] == [
+        (s.text, s.evidence) for s in note.all_statements()
+    ]
+    # a cap above the context window changes nothing
+    roomy = CountingLabelLLM(LABELS, n_ctx=8192)
+    Drafter(roomy, template, model=MODEL, chunk_tokens=100_000).draft(_transcript())
+    assert len({c["messages"][1]["content"].split(TRANSCRIPT_END)[0] for c in roomy.calls}) == 1
+
+
+def test_the_chunk_setting_reaches_the_service_drafter(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from assistant.pipeline import Engines
+    from assistant.settings import Settings
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    assert settings.llm_chunk_tokens is None  # default: the context window
+    monkeypatch.setenv("CASEASSIST_LLM_CHUNK_TOKENS", "2048")
+    assert Settings().llm_chunk_tokens == 2048  # by environment, as a council configures it
+    models = SimpleNamespace(llm=MODEL)
+    for value in (None, 3000):
+        engines = Engines(
+            models=models, transcriber=None, redactor=None, llm=CountingLabelLLM(LABELS),
+            settings=settings.model_copy(update={"llm_chunk_tokens": value}),
+        )  # fmt: skip
+        assert engines.drafter("visit_note").chunk_tokens == value
