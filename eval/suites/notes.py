@@ -570,7 +570,7 @@ def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[
             description="Critical gold facts whose turns the note cites, each by an unflagged "
             "statement carrying >= 60% of the fact's words found in that turn "
             "(eval/matching.py fact_cited). Read beside critical_fact_recall: a fact cited but "
-            "not recalled is kept in the speaker's words, one neither was left out.",
+            "not recalled is kept in the speaker's words; one not cited was left out.",
             higher_is_better=True,
             **common,
         )
