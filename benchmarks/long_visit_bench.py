@@ -34,6 +34,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from eval.long_visit import TARGET_WORDS  # noqa: E402
+
 GOAL_SECONDS = 8 * 60
 LISTED_CALLS = 30
 """Up to this many calls are listed one by one; beyond it, the first ten and the totals."""
@@ -133,9 +135,9 @@ def main() -> None:
     parser.add_argument(
         "--words",
         type=int,
-        default=None,
-        help="join scenarios up to this many words (default: eval.long_visit.TARGET_WORDS, an "
-        "hour); a shorter visit makes a quicker comparison, e.g. of llm_chunk_tokens values",
+        default=TARGET_WORDS,
+        help=f"join scenarios up to this many words (default: {TARGET_WORDS}, an hour); a "
+        "shorter visit makes a quicker comparison, e.g. of llm_chunk_tokens values",
     )
     args = parser.parse_args()
 
@@ -147,11 +149,7 @@ def main() -> None:
 
     settings = Settings()
     engines = Engines.load(settings, resolve_models(settings))
-    visit = (
-        build_long_visit(load_scenarios())
-        if args.words is None
-        else build_long_visit(load_scenarios(), target_words=args.words)
-    )
+    visit = build_long_visit(load_scenarios(), target_words=args.words)
     redacted, _ = redact_transcript(engines, visit.transcript)
     print(
         f"model: {engines.models.llm.name} ({settings.profile} profile), "

@@ -27,7 +27,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,13 +79,6 @@ def identity(settings: Any, engines: Any, template: str) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Kept:
-    note: DraftNote
-    seconds: float
-    """How long drafting took when the note was made (on the machine the file names)."""
-
-
 class DraftStore:
     """``get`` and ``put`` drafted notes by redacted-transcript digest, under one identity."""
 
@@ -104,7 +96,7 @@ class DraftStore:
     def _path(self, key: str) -> Path:
         return self.root / f"{key}.json"
 
-    def get(self, redacted_digest: str) -> Kept | None:
+    def get(self, redacted_digest: str) -> DraftNote | None:
         """The kept note, or None (none kept, or a file that does not read back: drafted again)."""
         key = self.key(redacted_digest)
         path = self._path(key)
@@ -116,12 +108,12 @@ class DraftStore:
                 raise ValueError("not this key's file")
             if json.dumps(data.get("identity"), sort_keys=True) != self._id:
                 raise ValueError("another identity")
-            kept = Kept(DraftNote.model_validate(data["note"]), float(data["seconds"]))
+            note = DraftNote.model_validate(data["note"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("kept draft %s not used: %s", key[:12], type(exc).__name__)
             return None
         self.reused += 1
-        return kept
+        return note
 
     def put(self, redacted_digest: str, item: str, note: DraftNote, seconds: float) -> Path:
         """Keep ``note`` (written to a temporary file, then renamed: a run killed mid-write

@@ -173,11 +173,10 @@ def draft(ctx: EvalContext, item_id: str, transcript: Transcript) -> Drafted:
         redacted, mapping = redact_transcript(engines, transcript)
         digest = redacted_digest(redacted)
         seen = by_redacted.get(digest)
-        kept = None
         if seen is not None and seen.note is not None:
             note, same_as = seen.note, seen.key
-        elif store is not None and (kept := store.get(digest)) is not None:
-            note, reused = kept.note, True
+        elif store is not None and (note := store.get(digest)) is not None:
+            reused = True
         else:
             t_draft = time.perf_counter()
             note = draft_note(engines, redacted, template=TEMPLATE)
