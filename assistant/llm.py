@@ -43,7 +43,13 @@ class TokenCountingLLM(Protocol):
 
 
 def load_llm(
-    path: Path, *, n_ctx: int, n_threads: int, seed: int = 0, n_gpu_layers: int = 0
+    path: Path,
+    *,
+    n_ctx: int,
+    n_threads: int,
+    seed: int = 0,
+    n_gpu_layers: int = 0,
+    flash_attn: bool = False,
 ) -> llama_cpp.Llama:
     """Load a GGUF model from a local file; never from a hub, never over the network.
 
@@ -62,6 +68,7 @@ def load_llm(
         n_threads_batch=n_threads,
         seed=seed,
         n_gpu_layers=n_gpu_layers,
+        flash_attn=flash_attn,
         verbose=False,
     )
 

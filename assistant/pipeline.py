@@ -72,6 +72,7 @@ class Engines:
             n_threads=settings.llm_threads,
             seed=settings.seed,
             n_gpu_layers=settings.llm_gpu_layers,
+            flash_attn=settings.llm_flash_attn,
         )
         log.info("engines loaded in %.1fs profile=%s", time.perf_counter() - t0, settings.profile)
         return cls(

@@ -80,6 +80,13 @@ class Settings(BaseSettings):
         "context window. Smaller chunks make each per-segment call of a classify template "
         "cheaper on a CPU, at the cost of reading the system prompt once per chunk.",
     )
+    llm_flash_attn: bool = Field(
+        False,
+        description="llama.cpp's fused attention kernel (flash attention), for a council "
+        "running the LLM on a GPU. Off by default: on a 2-core CPU it drafted 1.29 times slower "
+        "(benchmarks/attention_bench.py, README) and, changing the arithmetic of attention, "
+        "placed some segments in other sections; the same setting always gives the same note.",
+    )
     seed: int = 0
     default_template: str = "visit_note"
 

@@ -546,3 +546,56 @@ def test_smollm2_drafts_a_note_whose_evidence_exists():
         assert statement.evidence
         assert set(statement.evidence) <= transcript.segment_ids
         assert statement.text.strip()
+
+
+@pytest.mark.models
+@pytest.mark.slow
+def test_flash_attention_is_a_setting_that_loads_and_drafts_the_same_note_twice(monkeypatch):
+    """``CASEASSIST_LLM_FLASH_ATTN`` turns on llama.cpp's fused attention kernel: the model
+    loads with it, drafts a note whose evidence exists, and the same note again."""
+    import llama_cpp
+
+    from assistant.settings import Settings
+
+    if not SMOLLM2.is_file():
+        pytest.skip("SmolLM2-135M weights not installed")
+    assert Settings().llm_flash_attn is False
+    monkeypatch.setenv("CASEASSIST_LLM_FLASH_ATTN", "true")
+    assert Settings().llm_flash_attn is True
+    llm = load_llm(SMOLLM2, n_ctx=4096, n_threads=2, seed=0, flash_attn=True)
+    assert llm.context_params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+    plain = load_llm(SMOLLM2, n_ctx=4096, n_threads=2, seed=0)
+    assert plain.context_params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+    drafter = Drafter(  # the service's template (v3: one label a segment)
+        llm,
+        load_template("visit_note"),
+        model=ModelRef(name="SmolLM2-135M-Instruct-Q4_1", sha256="test"),
+        **SMOLLM2_SETTINGS,
+    )
+    transcript = _transcript()
+    note = drafter.draft(transcript)
+    assert drafter.draft(transcript) == note
+    assert note.all_statements()
+    for statement in note.all_statements():
+        assert set(statement.evidence) <= transcript.segment_ids
+
+
+def test_the_flash_attention_setting_reaches_the_model_loader(tmp_path, monkeypatch):
+    """Engines.load passes ``llm_flash_attn`` to :func:`assistant.llm.load_llm`."""
+    import assistant.llm
+    import assistant.redact
+    import assistant.transcribe
+    from assistant.pipeline import Engines
+    from tests.conftest import make_settings
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(assistant.llm, "load_llm", lambda path, **kw: seen.update(kw))
+    monkeypatch.setattr(assistant.transcribe, "load_whisper", lambda *a, **kw: None)
+    monkeypatch.setattr(assistant.redact, "build_analyzer", lambda **kw: None)
+    monkeypatch.setattr(assistant.redact, "Redactor", lambda analyzer: None)
+    models = type("Models", (), {"asr_path": None, "nlp_path": None, "llm_path": None})()
+    models.asr = models.llm = MODEL
+    for value in (False, True):
+        settings = make_settings(tmp_path).model_copy(update={"llm_flash_attn": value})
+        Engines.load(settings, models)
+        assert seen["flash_attn"] is value
