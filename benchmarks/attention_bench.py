@@ -31,7 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.classify_call_bench import _Meter  # noqa: E402
+from benchmarks.classify_call_bench import _Meter, long_visit_start  # noqa: E402
 
 
 def _load(engines: Any, *, flash_attn: bool, kv_q8: bool) -> Any:
@@ -102,19 +102,14 @@ def main() -> None:
     args = parser.parse_args()
 
     from assistant.model_store import resolve_models
-    from assistant.pipeline import Engines, redact_transcript
+    from assistant.pipeline import Engines
     from assistant.settings import Settings
-    from eval.long_visit import build_long_visit
-    from eval.scenarios import load_scenarios
 
     settings = Settings()
     engines = Engines.load(
         settings.model_copy(update={"llm_flash_attn": False}), resolve_models(settings)
     )
-    visit = build_long_visit(load_scenarios())
-    redacted, _ = redact_transcript(engines, visit.transcript)
-    redacted = redacted.model_copy(update={"segments": redacted.segments[: args.segments]})
-    words = sum(len(s.text.split()) for s in redacted.segments)
+    redacted, words = long_visit_start(engines, args.segments)
     print(
         f"model: {engines.models.llm.name} ({settings.profile} profile), "
         f"{settings.llm_threads} threads, n_ctx {settings.llm_n_ctx}, chunk cap "

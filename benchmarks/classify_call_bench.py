@@ -84,6 +84,19 @@ def _draft(engines: Any, redacted: Any, peek: int | None) -> tuple[Any, float, l
     return note, time.perf_counter() - t0, meter.calls
 
 
+def long_visit_start(engines: Any, segments: int) -> tuple[Any, int]:
+    """The first ``segments`` segments of the long visit of :mod:`eval.long_visit`, redacted as
+    the service redacts them, and their number of words."""
+    from assistant.pipeline import redact_transcript
+    from eval.long_visit import build_long_visit
+    from eval.scenarios import load_scenarios
+
+    visit = build_long_visit(load_scenarios())
+    redacted, _ = redact_transcript(engines, visit.transcript)
+    redacted = redacted.model_copy(update={"segments": redacted.segments[:segments]})
+    return redacted, sum(len(s.text.split()) for s in redacted.segments)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -93,17 +106,12 @@ def main() -> None:
 
     from assistant.draft import LABEL_PEEK_TOKENS
     from assistant.model_store import resolve_models
-    from assistant.pipeline import Engines, redact_transcript
+    from assistant.pipeline import Engines
     from assistant.settings import Settings
-    from eval.long_visit import build_long_visit
-    from eval.scenarios import load_scenarios
 
     settings = Settings()
     engines = Engines.load(settings, resolve_models(settings))
-    visit = build_long_visit(load_scenarios())
-    redacted, _ = redact_transcript(engines, visit.transcript)
-    redacted = redacted.model_copy(update={"segments": redacted.segments[: args.segments]})
-    words = sum(len(s.text.split()) for s in redacted.segments)
+    redacted, words = long_visit_start(engines, args.segments)
     print(
         f"model: {engines.models.llm.name} ({settings.profile} profile), "
         f"{settings.llm_threads} threads; visit_note v3; first {len(redacted.segments)} "
