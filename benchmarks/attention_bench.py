@@ -103,11 +103,15 @@ def main() -> None:
 
     from assistant.model_store import resolve_models
     from assistant.pipeline import Engines
+    from assistant.redact import Redactor, build_analyzer
     from assistant.settings import Settings
 
     settings = Settings()
-    engines = Engines.load(
-        settings.model_copy(update={"llm_flash_attn": False}), resolve_models(settings)
+    models = resolve_models(settings)
+    # only the redactor is shared; each configuration below loads its own model
+    redactor = Redactor(build_analyzer(spacy_model_path=models.nlp_path))
+    engines = Engines(
+        models=models, transcriber=None, redactor=redactor, llm=None, settings=settings
     )
     redacted, words = long_visit_start(engines, args.segments)
     print(
@@ -119,7 +123,6 @@ def main() -> None:
     configs = {"reference (flash attention off)": (False, False), "flash attention": (True, False)}
     if args.kv_q8:
         configs["flash attention + 8-bit KV cache"] = (True, True)
-    engines.llm = None  # the engines' own copy is not used: each configuration loads its own
     runs = {}
     for name, (flash_attn, kv_q8) in configs.items():
         llm = _load(engines, flash_attn=flash_attn, kv_q8=kv_q8)
