@@ -79,9 +79,6 @@ def load_llm(
     )
 
 
-__all__ = ["ChatLLM", "TokenCountingLLM", "load_llm"]
-
-
 def amx_build_warning(system_info: str) -> str | None:
     """A warning when llama.cpp was compiled with its AMX kernels (Intel Sapphire Rapids and
     later), which crash with a segmentation fault on the first model call on some virtual
@@ -94,3 +91,15 @@ def amx_build_warning(system_info: str) -> str | None:
         "process on the first model call. If drafting dies with a segmentation fault, reinstall "
         "it without them: see 'AMX' in the README"
     )
+
+
+def amx_rebuild_version() -> str | None:
+    """The installed llama-cpp-python's version when its build has the AMX kernels (so
+    ``scripts/_env.sh`` rebuilds that version without them); None when it has none."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode(errors="replace")
+    return llama_cpp.__version__ if amx_build_warning(info) else None
+
+
+__all__ = ["ChatLLM", "TokenCountingLLM", "amx_build_warning", "amx_rebuild_version", "load_llm"]

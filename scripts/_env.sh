@@ -55,10 +55,9 @@ llama_build_flags() {
 # rebuild (once: the good wheel is then the cached one) if it has the AMX kernels.
 ensure_llama_without_amx() {
   amx_wanted && return 0
-  local info version
-  info="$(.venv/bin/python -c 'import llama_cpp; print(llama_cpp.llama_print_system_info().decode())')"
-  case "$info" in *"AMX_INT8 = 1"*) ;; *) return 0 ;; esac
-  version="$(.venv/bin/python -c 'import llama_cpp; print(llama_cpp.__version__)')"
+  local version # the service's own rule (assistant/llm.py), so the two cannot disagree
+  version="$(.venv/bin/python -c 'from assistant.llm import amx_rebuild_version as v; print(v() or "")')"
+  [ -n "$version" ] || return 0
   echo ">> llama-cpp-python $version was built with AMX kernels; rebuilding without them (~5-15 min)"
   .venv/bin/python -m pip cache remove llama_cpp_python >/dev/null 2>&1 || true
   llama_build_flags

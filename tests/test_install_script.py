@@ -23,10 +23,10 @@ INFO_AMX = "CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | LLAMAFILE = 
 INFO_NO_AMX = "CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 1 | AVX512_VNNI = 1 | LLAMAFILE = 1 | "
 
 FAKE_PYTHON = """#!/usr/bin/env bash
-# Stand-in for .venv/bin/python: answers the two llama_cpp questions, logs pip calls.
+# Stand-in for .venv/bin/python: answers amx_rebuild_version (the installed llama_cpp's version
+# if its build has AMX kernels, else nothing), logs pip calls.
 case "$*" in
-  *llama_print_system_info*) cat "$(dirname "$0")/system_info" ;;
-  *__version__*) echo 0.3.36 ;;
+  *amx_rebuild_version*) cat "$(dirname "$0")/amx_version" ;;
   "-m pip "*) echo "pip ${*:3} | CMAKE_ARGS=${CMAKE_ARGS:-}" >> "$(dirname "$0")/pip.log" ;;
   *) exit 3 ;;
 esac
@@ -43,7 +43,8 @@ def _project(tmp_path: Path, system_info: str) -> Path:
     python = bin_dir / "python"
     python.write_text(FAKE_PYTHON)
     python.chmod(0o755)
-    (bin_dir / "system_info").write_text(system_info)
+    amx = amx_build_warning(system_info) is not None
+    (bin_dir / "amx_version").write_text("0.3.36\n" if amx else "\n")
     return root
 
 
