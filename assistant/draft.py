@@ -306,7 +306,7 @@ class Drafter:
         query = None
         if self.classify:
             shown = list(asked) if asked else list(segments[:1])
-            query = "\n".join(self._line(s) for s in shown)
+            query = self._query(shown)
         return [
             {"role": "system", "content": self._system},
             {
@@ -318,6 +318,15 @@ class Drafter:
         ]
 
     # -- prompt ---------------------------------------------------------------------------
+    def _query(self, shown: Sequence[RedactedSegment]) -> str:
+        """What a classify prompt shows of the segment asked about (the last of ``shown``;
+        a short answer comes after its question): their lines, or with ``ask: id`` only their
+        numbers as the block shows them ("[12]", or "[12], the answer to [11]")."""
+        if self.template.ask == "id":
+            *before, last = shown
+            return ", ".join([f"[{last.id}]", *(f"the answer to [{s.id}]" for s in before)])
+        return "\n".join(self._line(s) for s in shown)
+
     def _line(self, segment: RedactedSegment) -> str:
         if not segment.speaker:  # no diarisation: do not invent a label the model would cite
             return f"[{segment.id}] {self._clean(segment.text)}"

@@ -57,6 +57,8 @@ the section's, so every word of the note is a word of the transcript. ``classify
 are made the same way, but the model is asked about each segment in turn which section it
 belongs in (a section key, or :data:`NONE_LABEL`): one short answer per segment instead of a
 list per section, which small models fill from the top of the transcript."""
+Ask = Literal["line", "id"]
+"""How a classify template shows the segment it asks about: see :attr:`NoteTemplate.ask`."""
 
 VERBATIM_STYLES = ("extractive", "classify")
 """Styles whose statements are the transcript's own words (each section has a ``kind``)."""
@@ -88,6 +90,7 @@ class _TemplateFile(BaseModel):
     title: str = Field(min_length=1)
     sections: tuple[SectionSpec, ...] = Field(min_length=1)
     style: Style = "abstractive"
+    ask: Ask = "line"
 
     @model_validator(mode="after")
     def _kinds_for_extractive(self) -> _TemplateFile:
@@ -96,6 +99,8 @@ class _TemplateFile(BaseModel):
             raise ValueError(f"a {self.style} template needs a kind for sections {missing}")
         if self.style == "classify" and any(s.key == NONE_LABEL for s in self.sections):
             raise ValueError(f"{NONE_LABEL!r} is the classify answer for no section, not a key")
+        if self.ask != "line" and self.style != "classify":
+            raise ValueError("only a classify template asks about a segment (ask: id)")
         return self
 
 
@@ -109,6 +114,11 @@ class NoteTemplate(BaseModel):
     title: str
     sections: tuple[SectionSpec, ...]
     style: Style = "abstractive"
+    ask: Ask = "line"
+    """Classify templates: how the segment asked about is shown after the transcript: ``line``,
+    its whole line again (speaker and words); ``id``, only its number as the block shows it
+    (``[12]``), which the model finds in the transcript block above. On a long visit a line
+    costs the model about 50 prompt tokens a call, a number about 10."""
     system_template: str = Field(repr=False)
     user_template: str = Field(repr=False)
     prompt_sha256: str = Field(description="sha256 over every file of the template folder")
@@ -322,6 +332,7 @@ def _load_folder(folder: Path, *, name: str, version: str) -> NoteTemplate:
         title=spec.title,
         sections=spec.sections,
         style=spec.style,
+        ask=spec.ask,
         system_template=system,
         user_template=user,
         prompt_sha256=folder_sha256(folder),

@@ -327,3 +327,64 @@ def test_the_chunk_setting_reaches_the_service_drafter(tmp_path, monkeypatch):
             settings=settings.model_copy(update={"llm_chunk_tokens": value}),
         )  # fmt: skip
         assert engines.drafter("visit_note").chunk_tokens == value
+
+
+# --- asking about a segment by its number (ask: id) -------------------------------------------
+USER_BY_ID = """Draft the {{title}} from this transcript of a home visit.
+
+{{transcript}}
+
+Which section of the note does segment {{segment}} belong in?
+"""
+
+
+class IdLabelLLM(LabelLLM):
+    """Like :class:`LabelLLM`, but finds the segment asked about by its number: the first
+    ``[n]`` after the transcript block, looked up in the block's own lines."""
+
+    def create_chat_completion(self, messages, **kwargs):
+        self.calls.append({"messages": messages, **kwargs})
+        block, question = messages[1]["content"].split(TRANSCRIPT_END)
+        lines = dict(re.findall(r"^\[(\d+)\] [^:\n]+: (.*)$", block, flags=re.M))
+        words = lines[re.search(r"\[(\d+)\]", question).group(1)]
+        answer = next((v for k, v in self.labels.items() if k in words), NONE_LABEL)
+        return {"choices": [{"message": {"content": json.dumps(answer)}, "finish_reason": "stop"}]}
+
+
+def by_id_root(tmp_path: Path) -> Path:
+    return classify_root(
+        tmp_path / "by_id",
+        user=USER_BY_ID,
+        yaml_edit=lambda t: t.replace("style: classify", "style: classify\nask: id"),
+    )
+
+
+def test_a_segment_asked_about_by_its_number_is_not_read_again(tmp_path: Path, template):
+    by_id = load_template("visit_note", "v9", root=by_id_root(tmp_path))
+    assert (by_id.ask, template.ask) == ("id", "line")
+    llm = IdLabelLLM(LABELS)
+    note = Drafter(llm, by_id, model=MODEL).draft(_transcript())
+    assert len(llm.calls) == len(LINES)
+    questions = [c["messages"][1]["content"].split(TRANSCRIPT_END)[1] for c in llm.calls]
+    assert questions[0].split() == "Which section of the note does segment [1] belong in?".split()
+    # only numbers after the block: no segment's words are read a second time
+    for q in questions:
+        assert not any(words in q for _, words in LINES)
+    # a short answer is asked about with the number of the question it answers
+    assert "segment [4], the answer to [3] belong in?" in " ".join(questions)
+    # the same labels give the same note as asking with the whole line
+    by_line = Drafter(LabelLLM(LABELS), template, model=MODEL).draft(_transcript())
+    assert [(s.key, [(st.text, st.evidence) for st in s.statements]) for s in note.sections] == [
+        (s.key, [(st.text, st.evidence) for st in s.statements]) for s in by_line.sections
+    ]
+
+
+def test_only_a_classify_template_can_ask_by_number(tmp_path: Path):
+    root = tmp_path / "prompts"
+    folder = root / "visit_note" / "v9"
+    shutil.copytree(PROMPTS_DIR / "visit_note" / "v2", folder)
+    spec = (folder / "template.yaml").read_text().replace("version: v2", "version: v9")
+    spec = spec.replace("style: extractive", "style: extractive\nask: id")
+    (folder / "template.yaml").write_text(spec)
+    with pytest.raises(ConfigurationError, match="only a classify template"):
+        load_template("visit_note", "v9", root=root)
