@@ -322,7 +322,7 @@ class Drafter:
         """What a classify prompt shows of the segment asked about (the last of ``shown``;
         a short answer comes after its question): their lines, or with ``ask: id`` only their
         numbers as the block shows them ("[12]", or "[12], the answer to [11]")."""
-        if self.template.ask == "id":
+        if self.template.ask == "id" and shown:  # none shown: sizing the prompt's fixed part
             *before, last = shown
             return ", ".join([f"[{last.id}]", *(f"the answer to [{s.id}]" for s in before)])
         return "\n".join(self._line(s) for s in shown)

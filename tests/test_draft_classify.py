@@ -388,3 +388,26 @@ def test_only_a_classify_template_can_ask_by_number(tmp_path: Path):
     (folder / "template.yaml").write_text(spec)
     with pytest.raises(ConfigurationError, match="only a classify template"):
         load_template("visit_note", "v9", root=root)
+
+
+class CountingIdLabelLLM(IdLabelLLM, CountingLabelLLM):
+    """:class:`IdLabelLLM` that counts tokens, so the drafter sizes its prompt and plans chunks."""
+
+
+def test_a_model_that_counts_tokens_drafts_by_number_whole_and_in_chunks(tmp_path: Path):
+    # sizing the prompt's fixed part asks about no segment: by number that must still work
+    # (it failed on the real model, which counts tokens, and not on the fakes above, which don't)
+    by_id = load_template("visit_note", "v9", root=by_id_root(tmp_path))
+    whole = CountingIdLabelLLM(LABELS)
+    note = Drafter(whole, by_id, model=MODEL).draft(_transcript())
+    assert len(whole.calls) == len(LINES)
+    fixed = Drafter(CountingIdLabelLLM(LABELS), by_id, model=MODEL)._prompt_tokens(())
+    assert fixed is not None
+    chunked = CountingIdLabelLLM(LABELS)
+    capped = Drafter(chunked, by_id, model=MODEL, chunk_tokens=fixed + 16 + 64 + 40).draft(
+        _transcript()
+    )
+    assert len({c["messages"][1]["content"].split(TRANSCRIPT_END)[0] for c in chunked.calls}) >= 2
+    assert [(s.text, s.evidence) for s in capped.all_statements()] == [
+        (s.text, s.evidence) for s in note.all_statements()
+    ]
