@@ -91,7 +91,8 @@ def test_a_classify_template_loads_with_a_label_for_every_section_and_none(templ
 @pytest.mark.parametrize("name", ["visit_note", "cp_statutory_visit", "cin_visit", "lac_visit"])
 def test_the_service_drafts_every_template_by_classifying_segments(name: str):
     latest = load_template(name)  # the latest version is what the service uses
-    assert (latest.version, latest.style) == ("v3", "classify")
+    assert (latest.version, latest.style, latest.ask) == ("v4", "classify", "id")
+    assert load_template(name, "v3").ask == "line"  # released versions keep what they were
     assert all(s.kind is not None for s in latest.sections)
     v2 = load_template(name, "v2")
     assert [(s.key, s.kind) for s in latest.sections] == [(s.key, s.kind) for s in v2.sections]

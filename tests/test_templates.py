@@ -227,7 +227,7 @@ def test_extractive_system_prompt_states_the_rules(name: str, required_phrase: s
     assert " ".join(required_phrase.split()) in system
 
 
-@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
 @pytest.mark.parametrize("name", [n for n in _all_templates() if n != "visit_note"])
 def test_visit_types_reuse_the_visit_note_rules_word_for_word(name: str, version: str):
     """The general rules and everything from the transcript-as-data heading on are shared."""
