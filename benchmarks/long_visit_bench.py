@@ -1,9 +1,10 @@
 """Long-visit drafting benchmark: a 60-minute visit (about 9,000 words) on the default model.
 
 Builds the long visit of :mod:`eval.long_visit` (scenario visits joined end to end), redacts it
-as the service does, drafts it with the latest ``visit_note`` template (v3: classify, one call
-per segment; ``--version v2``: extractive, one call per section per chunk; either way the
-transcript chunk is a prefix every call's prompt shares) and reviews it in code, then prints
+as the service does, drafts it with the latest ``visit_note`` template (v4: classify, one call
+per segment, asked about by its number; ``--version v3``: the same, asked about by its line;
+``--version v2``: extractive, one call per section per chunk; either way the transcript chunk
+is a prefix every call's prompt shares) and reviews it in code, then prints
 from that one run: words, segments, the model calls (seconds, prompt tokens, how many of them
 llama.cpp actually read and how many came from its cache, tokens generated; each call when
 there are few, the first calls and the totals when there are hundreds), the prompt tokens read
@@ -17,7 +18,7 @@ prompt and the whole chunk again) and prints both runs side by side with the rat
 reference takes far longer than the measured run.
 
     CASEASSIST_PROFILE=default .venv/bin/python benchmarks/long_visit_bench.py \
-        [--version v2] [--reference] [--words N]
+        [--version v3|v2] [--reference] [--words N]
 
 ``CASEASSIST_LLM_CHUNK_TOKENS=N`` (the ``llm_chunk_tokens`` setting) reads the transcript in
 chunks of at most N prompt tokens instead of the whole context window.
