@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,25 +24,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from classify_call_bench import _Meter, long_visit_start  # noqa: E402
+from classify_call_bench import _draft as _draft_with  # noqa: E402
+from classify_call_bench import long_visit_start  # noqa: E402
 
 
 def _draft(engines: Any, redacted: Any, version: str) -> tuple[Any, float, list[dict]]:
-    from assistant.draft import Drafter
-    from assistant.templates import load_template
+    """One draft of ``redacted`` with ``version``, answers read as the service reads them."""
+    from assistant.draft import LABEL_PEEK_TOKENS
 
-    engines.llm.reset()  # each run reads the transcript block itself
-    meter = _Meter(engines.llm)
-    drafter = Drafter(
-        meter,
-        load_template("visit_note", version),
-        model=engines.models.llm,
-        max_tokens=engines.settings.llm_max_tokens,
-        seed=engines.settings.seed,
-    )
-    t0 = time.perf_counter()
-    note = drafter.draft(redacted)
-    return note, time.perf_counter() - t0, meter.calls
+    return _draft_with(engines, redacted, LABEL_PEEK_TOKENS, version)
 
 
 def _sections(note: Any) -> dict[str, str]:

@@ -65,7 +65,9 @@ class _Meter:
         return self._llm.n_ctx()
 
 
-def _draft(engines: Any, redacted: Any, peek: int | None) -> tuple[Any, float, list[dict]]:
+def _draft(
+    engines: Any, redacted: Any, peek: int | None, version: str = "v3"
+) -> tuple[Any, float, list[dict]]:
     from assistant.draft import Drafter
     from assistant.templates import load_template
 
@@ -73,7 +75,7 @@ def _draft(engines: Any, redacted: Any, peek: int | None) -> tuple[Any, float, l
     meter = _Meter(engines.llm)
     drafter = Drafter(
         meter,
-        load_template("visit_note", "v3"),
+        load_template("visit_note", version),
         model=engines.models.llm,
         max_tokens=engines.settings.llm_max_tokens,
         seed=engines.settings.seed,
