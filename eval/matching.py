@@ -48,7 +48,9 @@ Rules (``MATCHING`` records them in every result):
 * **Opinion written as fact** (:func:`opinion_as_fact`): a gold opinion whose content a
   statement covers (60% of slots, as for facts) while that statement is not attributed: its kind
   is ``observed``, or it has no speaker and its text has no attribution ("said", "feels",
-  "thinks", "according to" ...).
+  "thinks", "according to" ...). An exchange written out turn by turn ("Social worker: Has he
+  hurt you? Dad: Never.") is read a turn at a time (:func:`turns`): each turn is attributed to
+  the speaker its label names, as the note shows it.
 * **Token recall** (:func:`token_recall`): for free-text references (the PriMock57 clinicians'
   notes), the share of the reference's distinct content stems that occur anywhere in the note.
 
@@ -87,7 +89,9 @@ MATCHING = {
     "occurs as a contiguous token run inside a direct_quote statement; 'anywhere' variant: "
     "inside any statement",
     "opinion_as_fact": f"a statement fills >= {FACT_COVERAGE} of the opinion's slots and is "
-    "not attributed (kind observed, or no speaker and no attribution word)",
+    "not attributed (kind observed, or no speaker and no attribution word); an exchange "
+    "written turn by turn ('Social worker: ... Dad: ...') is read as one statement a turn, "
+    "each with its labelled speaker",
     "token_recall": "distinct content stems of the reference found anywhere in the note",
 }
 
@@ -487,6 +491,27 @@ def attributed(st: Statement) -> bool:
     return bool(st.speaker) or bool(ATTRIBUTION_RE.search(st.text))
 
 
+def turns(st: Statement, speakers: Iterable[str] = ()) -> list[Statement]:
+    """An exchange written out turn by turn ("Social worker: Has he hurt you? Dad: Never."),
+    a statement with no single speaker, as one statement a turn, each with the speaker its
+    label names; words before the first label stay unlabelled. ``speakers`` are the
+    recording's speaker labels: only these are read as labels, so a colon inside someone's
+    words is not one. Any other statement is returned as it is."""
+    labels = sorted({s for s in speakers if s}, key=len, reverse=True)
+    if st.speaker or st.kind is StatementKind.OBSERVED or not labels:
+        return [st]
+    pattern = re.compile(r"(?:^|(?<=\s))(" + "|".join(map(re.escape, labels)) + r"): ")
+    parts = pattern.split(st.text)
+    if len(parts) == 1:
+        return [st]
+    pieces = [(None, parts[0])] + list(zip(parts[1::2], parts[2::2], strict=True))
+    return [
+        st.model_copy(update={"text": text.strip(), "speaker": speaker})
+        for speaker, text in pieces
+        if text.strip()
+    ]
+
+
 def opinion_as_fact(
     opinion: str,
     statements: Sequence[Statement],
@@ -494,13 +519,19 @@ def opinion_as_fact(
     inverse: Mapping[str, frozenset[str]] | None = None,
     aliases: Mapping[str, str] | None = None,
     threshold: float = FACT_COVERAGE,
+    speakers: Iterable[str] = (),
 ) -> bool:
-    """Whether some statement carries ``opinion``'s content without attributing it."""
+    """Whether some statement carries ``opinion``'s content without attributing it. An
+    exchange is read turn by turn (:func:`turns`, with the recording's ``speakers``): the
+    words under a speaker's label are that speaker's, as the note shows them."""
     gold = slots(opinion, inverse, aliases)
     if not gold:
         return False
+    labels = tuple(speakers)
     return any(
-        coverage(gold, statement_keys(st)) >= threshold and not attributed(st) for st in statements
+        coverage(gold, statement_keys(part)) >= threshold and not attributed(part)
+        for st in statements
+        for part in turns(st, labels)
     )
 
 
@@ -535,4 +566,5 @@ __all__ = [
     "statement_keys",
     "stem",
     "token_recall",
+    "turns",
 ]

@@ -329,6 +329,48 @@ def test_opinion_written_as_fact_rule(statement, as_fact):
     assert matching.opinion_as_fact("He exaggerates a lot, Tyler.", [statement]) is as_fact
 
 
+SPEAKERS = ("Social worker", "Dad", "Mum")
+
+
+@pytest.mark.parametrize(
+    ("statement", "as_fact"),
+    [
+        # an exchange: the opinion is under Dad's label, as the note shows it
+        (_st("Social worker: Has he hurt you before? Dad: Never. He exaggerates a lot, Tyler.",
+             "direct_quote"), False),
+        # words before the first label have no speaker: as fact
+        (_st("He exaggerates a lot, Tyler. Social worker: Okay.", "direct_quote"), True),
+        # an unknown label is not a label ("Note" is not a speaker of this recording)
+        (_st("Note: Tyler exaggerates a lot", "direct_quote"), True),
+        # observed is never attributed, labels or not
+        (_st("Dad: Tyler exaggerates a lot", "observed"), True),
+        # the opinion's words spread over two turns fill no single turn's slots
+        (_st("Social worker: Does Tyler exaggerate? Mum: A lot.", "direct_quote"), False),
+    ],
+)  # fmt: skip
+def test_an_exchange_is_read_turn_by_turn_for_opinions(statement, as_fact):
+    assert (
+        matching.opinion_as_fact("He exaggerates a lot, Tyler.", [statement], speakers=SPEAKERS)
+        is as_fact
+    )
+
+
+def test_turns_splits_on_the_recordings_speaker_labels_only():
+    parts = matching.turns(
+        _st("Okay then. Social worker: Time: half past nine? Mum: Yes, Dad: says so.", "reported"),
+        ["Social worker", "Mum", "Dad"],
+    )
+    assert [(p.speaker, p.text) for p in parts] == [
+        (None, "Okay then."),
+        ("Social worker", "Time: half past nine?"),
+        ("Mum", "Yes,"),
+        ("Dad", "says so."),
+    ]
+    one = _st("Dad: Never.", "reported", "Dad")  # a statement with a speaker is one turn
+    assert matching.turns(one, ["Dad"]) == [one]
+    assert matching.turns(_st("Dad: Never.", "reported"), []) == [_st("Dad: Never.", "reported")]
+
+
 def test_token_recall_counts_distinct_content_words():
     found, total = matching.token_recall(
         "3/7 hx of diarrhoea. No blood in stool.", [st("Three days of diarrhoea, no blood", ["s1"])]

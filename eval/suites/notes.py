@@ -36,7 +36,11 @@ that category's language). The note is then scored against gold with the documen
   joins a question and its answer can fill them (suite version 2 called these
   ``extractive_ceiling_*`` and described them as a maximum, which they are not).
 * **opinions_as_fact**: gold opinions whose content a statement carries without attributing it
-  (no release goal was set; lower is better).
+  (no release goal was set; lower is better). Since suite version 5 an exchange statement
+  ("Social worker: Has he hurt you? Dad: Never. I don't hit my children.") is read a turn at a
+  time, each turn attributed to its labelled speaker as the note shows it; versions 1 to 4 read
+  such a statement, which has no single speaker, as unattributed, and counted every gold opinion
+  said inside an exchange as written as fact.
 * On PriMock57 (``eval/primock.py``): **primock_checklist_critical_recall** and
   **primock_checklist_recall** (the clinicians' checklist items, critical and all relevant
   ones, matched as facts are) and **primock_note_token_recall** (distinct content words of the
@@ -88,7 +92,7 @@ from eval.scenarios import PROFESSIONAL_ROLES, Scenario, corpus_sha256, load_sce
 from eval.stats import group_metric
 
 SUITE = "notes"
-SUITE_VERSION = "4"
+SUITE_VERSION = "5"
 TEMPLATE = "visit_note"
 GOALS = {
     "unsupported_share": 0.01,  # strictly below
@@ -344,9 +348,15 @@ def score_scenario(scenario: Scenario, drafted: Drafted, *, first_segment: int =
     for w in g.child_words:
         q = matching.quote_kept(w, statements, inverse=inv)
         s.quotes.append((w, q.as_quote, q.anywhere))
+    speakers = {seg.speaker for seg in drafted.redacted.segments if seg.speaker}
     for o in g.opinions:
         s.opinions.append(
-            (o.text, matching.opinion_as_fact(o.text, statements, inverse=inv, aliases=names))
+            (
+                o.text,
+                matching.opinion_as_fact(
+                    o.text, statements, inverse=inv, aliases=names, speakers=speakers
+                ),
+            )
         )
     return s
 
