@@ -511,6 +511,28 @@ def test_a_dropped_moment_lowers_facts_cited_and_other_words_do_not_count(tmp_pa
         assert rows and not any(cited for _, _, cited in rows)
 
 
+def test_transcript_kept_counts_the_cited_segments_and_their_words(tmp_path):
+    """The verbatim note cites every segment: it keeps the whole transcript. A note citing
+    only the first two segments keeps those two, and their share of the words."""
+
+    seen = []
+
+    def first_two(redacted):
+        seen.append(redacted)
+        return note({"purpose": [st(s.text, [s.id]) for s in redacted.segments[:2]]})
+
+    full = notes.evaluate(context(verbatim_note, tmp_path=tmp_path), [SCENARIO])
+    assert metric(full, "transcript_segments_kept").value == 1.0
+    assert metric(full, "transcript_words_kept").value == 1.0
+    two = notes.evaluate(context(first_two, tmp_path=tmp_path), [SCENARIO])
+    segments = len(SCENARIO.turns)
+    words = [len(s.text.split()) for s in seen[0].segments]  # redacted words are counted
+    assert metric(two, "transcript_segments_kept").value == pytest.approx(2 / segments)
+    assert metric(two, "transcript_words_kept").value == pytest.approx(sum(words[:2]) / sum(words))
+    kept = metric(two, "transcript_segments_kept")
+    assert kept.goal is None and kept.groups["scenario"].n == 1
+
+
 def test_metrics_are_broken_down_by_visit_type_age_band_and_source(tmp_path):
     two = [SCENARIOS["cp-001"], SCENARIOS["eh-004"]]
     result = notes.evaluate(context(verbatim_note, tmp_path=tmp_path), two)

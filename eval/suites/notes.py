@@ -47,6 +47,12 @@ that category's language). The note is then scored against gold with the documen
   clinician's note found in the draft). The drafts use the social-care ``visit_note`` template
   too: it is the only template in ``prompts/``, so these figures measure faithfulness to real
   conversation, not the quality of a medical note.
+* **transcript_segments_kept** / **transcript_words_kept** (no goal; suite version 5): the
+  share of the redacted transcript's segments (and of its words) that the note cites. A
+  verbatim draft keeps each chosen segment whole, so these say how much of the recording the
+  practitioner is given to read back: near 1, the draft is the transcript sorted into
+  sections, not a summary. On PriMock57, **primock_reference_note_words** gives the
+  clinicians' own notes' length beside it (words of the note / words of the transcript).
 * **draft_failures** (visits with no note: redaction blocked or drafting failed; excluded from
   the figures above) and **seconds_per_draft**.
 
@@ -297,6 +303,15 @@ class Scored:
     checklist: list[tuple[str, bool, bool]] = field(default_factory=list)
     """(item text, critical, recalled)"""
     note_tokens: tuple[int, int] | None = None
+    segments: int = 0
+    """Segments of the redacted transcript."""
+    segments_kept: int = 0
+    """Of those, the segments some statement of the note cites."""
+    transcript_words: int = 0
+    words_kept: int = 0
+    """Words of the cited segments."""
+    reference_words: int | None = None
+    """PriMock57: words of the clinician's own note."""
 
     @property
     def ok(self) -> bool:
@@ -320,6 +335,15 @@ def _score_common(s: Scored) -> list[Statement]:
     s.words = note_words(note)
     from assistant.safeguarding import FLAG_NOT_AFFIRMED_PREFIX
 
+    assert s.drafted.redacted is not None  # a note is drafted from a redacted transcript
+    cited = {sid for st in statements for sid in st.evidence}
+    for seg in s.drafted.redacted.segments:
+        words = len(seg.text.split())
+        s.segments += 1
+        s.transcript_words += words
+        if seg.id in cited:
+            s.segments_kept += 1
+            s.words_kept += words
     s.gate_removed = len(note.review.removed_claims) if note.review else 0
     s.not_affirmed = sum(
         any(f.startswith(FLAG_NOT_AFFIRMED_PREFIX) for f in st.flags) for st in statements
@@ -386,6 +410,7 @@ def score_consultation(c: Consultation, drafted: Drafted) -> Scored:
         s.checklist.append((item.text, item.critical, m.recalled))
     if c.note is not None:
         s.note_tokens = matching.token_recall(c.note.note, statements)
+        s.reference_words = len(c.note.note.split())
     return s
 
 
@@ -527,6 +552,28 @@ def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[
             for m in unsupported
         ]
         out += grouped(
+            [Row(v, v.segments_kept, v.segments) for v in ok],
+            name="transcript_segments_kept",
+            groupings=both,
+            ratio=True,
+            description="Segments of the redacted transcript that some statement of the note "
+            "cites / all segments, pooled. No goal: how much of the recording the draft keeps. "
+            "A verbatim draft (the templates since v2) keeps each chosen segment whole, so a "
+            "share near 1 is the transcript sorted into sections, not a summary.",
+            higher_is_better=False,
+            **common,
+        )
+        out += grouped(
+            [Row(v, v.words_kept, v.transcript_words) for v in ok],
+            name="transcript_words_kept",
+            groupings=both,
+            ratio=True,
+            description="Words of the cited segments / words of the redacted transcript, "
+            "pooled. No goal; as transcript_segments_kept, weighted by length.",
+            higher_is_better=False,
+            **common,
+        )
+        out += grouped(
             [Row(v, v.red_flag_claims) for v in ok],
             name="red_flag_claims_without_evidence",
             groupings=both,
@@ -650,6 +697,18 @@ def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[
             description="Distinct content words of the clinician's note found in the draft, "
             "pooled (abbreviations such as 'hx' and 'PMH' never match: a floor, not a score).",
             higher_is_better=True,
+            **common,
+        )
+    reference = [Row(v, v.reference_words, v.transcript_words) for v in prim if v.reference_words]
+    if reference:
+        out += grouped(
+            reference,
+            name="primock_reference_note_words",
+            groupings=("source",),
+            ratio=True,
+            description="Words of the clinicians' own notes / words of the transcripts, "
+            "pooled: how long a note written by hand is, beside transcript_words_kept.",
+            higher_is_better=False,
             **common,
         )
     if visits:
