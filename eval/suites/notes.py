@@ -53,6 +53,13 @@ that category's language). The note is then scored against gold with the documen
   practitioner is given to read back: near 1, the draft is the transcript sorted into
   sections, not a summary. On PriMock57, **primock_reference_note_words** gives the
   clinicians' own notes' length beside it (words of the note / words of the transcript).
+* **child_voice_without_child_words** / **parent_carer_views_without_family_words** (scenarios,
+  no goal; suite version 5): statements of those two sections that cite no words of the
+  person the template defines the section by (the child; a parent, carer or relative). The
+  detail table ``sections_by_speaker`` counts, per section, the statements citing each group's
+  words (child, family, professional, other). Verbatim statements keep their speaker, so a
+  misplaced statement is still attributed; these say how well the model sorted, which the
+  recall and quote figures above do not.
 * **draft_failures** (visits with no note: redaction blocked or drafting failed; excluded from
   the figures above) and **seconds_per_draft**.
 
@@ -94,7 +101,14 @@ from eval.primock import (
     find_primock_dir,
     load_consultations,
 )
-from eval.scenarios import PROFESSIONAL_ROLES, Scenario, corpus_sha256, load_scenarios
+from eval.scenarios import (
+    CHILD_ROLES,
+    PROFESSIONAL_ROLES,
+    SPECIAL_SPEAKERS,
+    Scenario,
+    corpus_sha256,
+    load_scenarios,
+)
 from eval.stats import group_metric
 
 SUITE = "notes"
@@ -312,6 +326,9 @@ class Scored:
     """Words of the cited segments."""
     reference_words: int | None = None
     """PriMock57: words of the clinician's own note."""
+    placed: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    """Scenarios: per statement, its section and the speaker groups of its cited segments
+    (:func:`speaker_group`)."""
 
     @property
     def ok(self) -> bool:
@@ -372,6 +389,15 @@ def score_scenario(scenario: Scenario, drafted: Drafted, *, first_segment: int =
     for w in g.child_words:
         q = matching.quote_kept(w, statements, inverse=inv)
         s.quotes.append((w, q.as_quote, q.anywhere))
+    groups = {
+        seg.id: speaker_group(scenario, turn.speaker)
+        for seg, turn in zip(segments, scenario.turns, strict=True)
+    }
+    s.placed = [
+        (section.key, frozenset(groups[e] for e in st.evidence if e in groups))
+        for section in drafted.note.sections
+        for st in section.statements
+    ]
     speakers = {seg.speaker for seg in drafted.redacted.segments if seg.speaker}
     for o in g.opinions:
         s.opinions.append(
@@ -383,6 +409,29 @@ def score_scenario(scenario: Scenario, drafted: Drafted, *, first_segment: int =
             )
         )
     return s
+
+
+SPEAKER_GROUPS = ("child", "family", "professional", "other")
+"""Who said a scenario's turn, as the sections of the note read it: the child; a parent, carer
+or relative; a professional (the practitioner, an interpreter); anyone or anything else (a
+friend, a television)."""
+
+
+def speaker_group(scenario: Scenario, speaker: str) -> str:
+    """The :data:`SPEAKER_GROUPS` entry of ``speaker``, one of ``scenario``'s turn labels."""
+    role = next((p.role for p in scenario.people if p.speaker == speaker), None)
+    if role is None:
+        return "professional" if SPECIAL_SPEAKERS.get(speaker) == "interpreter" else "other"
+    if role in CHILD_ROLES:
+        return "child"
+    if role in PROFESSIONAL_ROLES:
+        return "professional"
+    return "other" if role == "other" else "family"
+
+
+SECTION_SPEAKERS = {"child_voice": "child", "parent_carer_views": "family"}
+"""The sections whose template definition names whose words they hold: the child's wishes and
+feelings are the child's own words, parents' and carers' views are theirs."""
 
 
 def turn_segments(
@@ -669,6 +718,20 @@ def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[
             higher_is_better=False,
             **common,
         )
+    for section, group in SECTION_SPEAKERS.items():
+        rows = [Row(v, float(group not in g)) for v in scen for k, g in v.placed if k == section]
+        if rows:
+            out += grouped(
+                rows,
+                name=f"{section}_without_{group}_words",
+                groupings=scen_groups,
+                description=f"Statements of the {section} section that cite no segment said "
+                f"by the {'child' if group == 'child' else 'parent, carer or relative'} (the "
+                "template defines the section as their words); no goal. The note shows each "
+                "statement with its speaker, so these are misplaced, not misattributed.",
+                higher_is_better=False,
+                **common,
+            )
     items = [Row(v, float(rec)) for v in prim for _, crit, rec in v.checklist if crit]
     if items:
         out += grouped(
@@ -763,6 +826,21 @@ def _frac(pairs: Sequence[bool]) -> str:
     return f"{sum(pairs)}/{len(pairs)}"
 
 
+def sections_by_speaker(visits: Sequence[Scored]) -> list[list[Any]]:
+    """Per section of the template, how many statements cite words of each speaker group (a
+    statement citing two groups counts in both), and how many statements it holds."""
+    placed = [(k, gs) for v in visits for k, gs in v.placed]
+    keys = list(dict.fromkeys(k for k, _ in placed))
+    return [
+        [
+            key,
+            *(sum(g in gs for k, gs in placed if k == key) for g in SPEAKER_GROUPS),
+            sum(k == key for k, _ in placed),
+        ]
+        for key in keys
+    ]
+
+
 def visit_row(v: Scored) -> list[Any]:
     return [
         v.id, v.source, v.visit_type, v.age_band, v.drafted.error, v.statements, v.unsupported,
@@ -853,6 +931,10 @@ def evaluate(
                     if c and not r
                 ],
             ),  # fmt: skip
+            "sections_by_speaker": _table(
+                ["section", *SPEAKER_GROUPS, "statements"],
+                sections_by_speaker([v for v in visits if v.source == "scenario"]),
+            ),
             "child_words_not_quoted": _table(
                 ["visit", "child's words", "kept anywhere"],
                 [[v.id, w, a] for v in visits for w, q, a in v.quotes if not q],
