@@ -1,4 +1,4 @@
-"""Deterministic corrections of a draft before it is verified: quotes and attribution.
+"""Deterministic corrections of a draft before it is verified: quotes, attribution, sections.
 
 Small local models make two mistakes that are cheap to mend in code, and costly to leave: a
 paraphrase labelled as a direct quote ("I don't like it when they shout" becomes "she does not
@@ -20,6 +20,18 @@ evaluation see it:
   unless the statement's own text names the model's speaker (then the mismatch is left for
   verification to flag, since the words would contradict the new label).
 
+* ``section_corrected``: the template's own rules for whose words two sections hold, applied
+  where the transcript's speaker labels say who spoke (a typed transcript; audio has no
+  labels, so nothing moves). A statement in the child's wishes and feelings (``child_voice``)
+  that cites words of parents, carers or relatives and none of the child's (the practitioner's
+  question before them allowed) is moved to parents' and carers' views
+  (``parent_carer_views``); one in parents' and carers' views or in what was observed that
+  cites the child's words and no family member's is moved to the child's section. Worries,
+  what is working well and actions may hold anyone's words, attributed, and are left alone.
+  Who is the child, who is family and who the practitioner is read from the label
+  (:data:`CHILD_SPEAKERS`, :data:`FAMILY_SPEAKERS`, ``PRACTITIONER_LABELS``); a statement
+  citing any other label (a name, "Speaker 2", a television) does not move.
+
 The text of a statement is only ever replaced by words of the transcript. Nothing here logs or
 reports statement or transcript text: the report holds section keys, indexes and counts.
 """
@@ -31,8 +43,15 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.domain import DraftNote, RedactedSegment, RedactedTranscript, Statement
+from assistant.domain import (
+    DraftNote,
+    NoteSection,
+    RedactedSegment,
+    RedactedTranscript,
+    Statement,
+)
 from assistant.domain import StatementKind as Kind
+from assistant.draft_statements import PRACTITIONER_LABELS
 from assistant.verify import (
     QuoteIndex,
     is_excerpt,
@@ -44,7 +63,28 @@ from assistant.verify import (
 FLAG_QUOTE_RESTORED = "quote_restored"
 FLAG_KIND_CORRECTED = "kind_corrected"
 FLAG_SPEAKER_CORRECTED = "speaker_corrected"
-REPAIR_FLAGS = frozenset({FLAG_QUOTE_RESTORED, FLAG_KIND_CORRECTED, FLAG_SPEAKER_CORRECTED})
+FLAG_SECTION_CORRECTED = "section_corrected"
+REPAIR_FLAGS = frozenset(
+    {FLAG_QUOTE_RESTORED, FLAG_KIND_CORRECTED, FLAG_SPEAKER_CORRECTED, FLAG_SECTION_CORRECTED}
+)
+
+CHILD_SECTION = "child_voice"
+FAMILY_SECTION = "parent_carer_views"
+CHILD_MISPLACED_IN = (FAMILY_SECTION, "observations")
+"""Sections whose definition excludes the child's own words; the child's words found there
+alone belong in :data:`CHILD_SECTION`."""
+CHILD_SPEAKERS = frozenset({"child", "the child", "young person", "yp"})
+"""Speaker labels (case ignored) of the child or young person the visit is about."""
+FAMILY_SPEAKERS = frozenset(
+    """
+    mum mother mam mummy mom mama ma dad father daddy papa baba da parent parents
+    stepdad step-dad stepfather stepmum step-mum stepmother partner nan nana nanna gran granny
+    grandma grandmother grandad grandpa grandfather grandparent auntie aunt uncle carer carers
+    foster-carer kinship-carer special-guardian
+    """.split()
+)
+"""Speaker labels (case ignored; a space may stand for the hyphen) of parents, carers and
+relatives, whose words the template files under :data:`FAMILY_SECTION`."""
 
 RESTORE_RECALL = 0.6
 """Share of the statement's distinct words that must be in the stretch it is restored from."""
@@ -67,12 +107,15 @@ class RepairReport(BaseModel):
     quotes_restored: tuple[tuple[str, int], ...] = ()
     kinds_corrected: tuple[tuple[str, int], ...] = ()
     speakers_corrected: tuple[tuple[str, int], ...] = ()
+    sections_corrected: tuple[tuple[str, int], ...] = ()
+    """(section moved from, index there)."""
 
     def summary(self) -> dict[str, int]:
         return {
             FLAG_QUOTE_RESTORED: len(self.quotes_restored),
             FLAG_KIND_CORRECTED: len(self.kinds_corrected),
             FLAG_SPEAKER_CORRECTED: len(self.speakers_corrected),
+            FLAG_SECTION_CORRECTED: len(self.sections_corrected),
         }
 
 
@@ -99,12 +142,90 @@ def repair_note(note: DraftNote, transcript: RedactedTranscript) -> tuple[DraftN
                 speakers.append((section.key, idx))
             statements.append(fixed)
         sections.append(section.model_copy(update={"statements": tuple(statements)}))
+    sections, moved = _repair_sections(sections, segments, transcript)
     report = RepairReport(
         quotes_restored=tuple(restored),
         kinds_corrected=tuple(kinds),
         speakers_corrected=tuple(speakers),
+        sections_corrected=tuple(moved),
     )
     return note.model_copy(update={"sections": tuple(sections)}), report
+
+
+def speaker_group(label: str | None) -> str | None:
+    """``"child"``, ``"family"`` or ``"practitioner"`` for a speaker label that says so, else
+    None."""
+    if not label:
+        return None
+    key = " ".join(label.casefold().split())
+    if key in CHILD_SPEAKERS:
+        return "child"
+    if key in FAMILY_SPEAKERS or key.replace(" ", "-") in FAMILY_SPEAKERS:
+        return "family"
+    if key in PRACTITIONER_LABELS:
+        return "practitioner"
+    return None
+
+
+def _belongs_in(section: str, cited: Sequence[RedactedSegment]) -> str | None:
+    """The section that a statement of ``section`` citing ``cited`` belongs in by the
+    template's rules, when it is not ``section``; None when it stays (or when any cited
+    speaker's label does not say who they are)."""
+    groups = {speaker_group(seg.speaker) for seg in cited}
+    if not groups or None in groups:
+        return None
+    if section == CHILD_SECTION and "family" in groups and "child" not in groups:
+        return FAMILY_SECTION
+    if section in CHILD_MISPLACED_IN and "child" in groups and "family" not in groups:
+        return CHILD_SECTION
+    return None
+
+
+def _repair_sections(
+    sections: list[NoteSection],
+    segments: dict[str, RedactedSegment],
+    transcript: RedactedTranscript,
+) -> tuple[list[NoteSection], list[tuple[str, int]]]:
+    """Move statements the template's rules put in another section (``section_corrected``);
+    a moved statement takes its place in the target section by where it was said."""
+    keys = {section.key for section in sections}
+    if not {CHILD_SECTION, FAMILY_SECTION} <= keys:
+        return sections, []
+    order = {seg.id: i for i, seg in enumerate(transcript.segments)}
+    incoming: dict[str, list[Statement]] = {key: [] for key in keys}
+    moved: list[tuple[str, int]] = []
+    kept: dict[str, list[Statement]] = {}
+    for section in sections:
+        kept[section.key] = []
+        for idx, st in enumerate(section.statements):
+            target = None
+            if st.kind in _ATTRIBUTED:
+                target = _belongs_in(
+                    section.key, [segments[e] for e in st.evidence if e in segments]
+                )
+            if target is None:
+                kept[section.key].append(st)
+            else:
+                incoming[target].append(_with_flag(st, FLAG_SECTION_CORRECTED))
+                moved.append((section.key, idx))
+    if not moved:
+        return sections, []
+
+    def when(st: Statement) -> int:
+        return min((order[e] for e in st.evidence if e in order), default=len(order))
+
+    def placed(statements: list[Statement], extra: list[Statement]) -> tuple[Statement, ...]:
+        """``statements`` in their order, each of ``extra`` before the first said later."""
+        out = list(statements)
+        for st in extra:
+            at = next((i for i, other in enumerate(out) if when(other) > when(st)), len(out))
+            out.insert(at, st)
+        return tuple(out)
+
+    return [
+        section.model_copy(update={"statements": placed(kept[section.key], incoming[section.key])})
+        for section in sections
+    ], moved
 
 
 def _with_flag(st: Statement, flag: str, **update: object) -> Statement:

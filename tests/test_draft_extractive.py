@@ -207,6 +207,7 @@ def test_an_extractive_draft_passes_verification_without_a_flag():
         "quote_restored": 0,
         "kind_corrected": 0,
         "speaker_corrected": 0,
+        "section_corrected": 0,
     }
 
 

@@ -3,6 +3,10 @@ longer shown as quotes, and statements attributed to whoever said the words they
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import pytest
+
 from assistant.domain import (
     DraftNote,
     DraftProvenance,
@@ -16,11 +20,13 @@ from assistant.domain import (
 from assistant.draft_repair import (
     FLAG_KIND_CORRECTED,
     FLAG_QUOTE_RESTORED,
+    FLAG_SECTION_CORRECTED,
     FLAG_SPEAKER_CORRECTED,
     repair_note,
+    speaker_group,
 )
 from assistant.draft_statements import merge_chunks
-from assistant.verify import verify_note
+from assistant.verify import excerpt, verify_note
 
 CHILD = (
     "I was in my bed and I heard shouting. I don't like it when they shout. It makes my tummy hurt."
@@ -130,6 +136,112 @@ def test_repair_is_idempotent():
     twice, report = repair_note(once, TRANSCRIPT)
     assert twice == once
     assert sum(report.summary().values()) == 0
+
+
+# --- sections, by who spoke -------------------------------------------------------------------
+def _excerpt(*ids: str, kind: str = "direct_quote") -> Statement:
+    """A verbatim statement of these segments, as the classify templates make them."""
+    cited = [s for s in TRANSCRIPT.segments if s.id in ids]
+    text, speaker = excerpt(cited)
+    return Statement(text=text, kind=kind, speaker=speaker, evidence=ids)
+
+
+def _sections(**statements: Sequence[Statement]) -> DraftNote:
+    keys = ("child_voice", "observations", "worries", "parent_carer_views")
+    base = _note()
+    return base.model_copy(
+        update={
+            "sections": tuple(
+                NoteSection(key=k, title=k, statements=tuple(statements.get(k, ()))) for k in keys
+            )
+        }
+    )
+
+
+def _keys(note: DraftNote) -> dict[str, list[tuple[str, ...]]]:
+    return {s.key: [st.evidence for st in s.statements] for s in note.sections}
+
+
+def test_a_parents_words_in_the_childs_section_move_to_the_parents_views():
+    """Mum's words alone, or answering the practitioner, are her view, not the child's voice;
+    they take their place among the parents' views by when they were said."""
+    note, report = repair_note(
+        _sections(
+            child_voice=[_excerpt("s0002"), _excerpt("s0003")],
+            parent_carer_views=[_excerpt("s0004", kind="reported")],
+        ),
+        TRANSCRIPT,
+    )
+    assert _keys(note)["child_voice"] == [("s0002",)]
+    assert _keys(note)["parent_carer_views"] == [("s0003",), ("s0004",)]
+    moved = note.sections[3].statements[0]
+    assert FLAG_SECTION_CORRECTED in moved.flags and moved.speaker == "Mum"
+    assert moved.text == SEGMENTS[2][1] and moved.kind is StatementKind.DIRECT_QUOTE
+    assert report.sections_corrected == (("child_voice", 1),)
+    assert report.summary()[FLAG_SECTION_CORRECTED] == 1
+
+
+def test_the_childs_words_in_the_parents_views_or_observations_move_to_the_childs_section():
+    note, _ = repair_note(
+        _sections(
+            observations=[_excerpt("s0001", "s0002")],  # the question and the child's answer
+            parent_carer_views=[_excerpt("s0003")],
+        ),
+        TRANSCRIPT,
+    )
+    assert _keys(note) == {
+        "child_voice": [("s0001", "s0002")],
+        "observations": [],
+        "worries": [],
+        "parent_carer_views": [("s0003",)],
+    }
+
+
+def test_sections_that_hold_anyones_words_and_unknown_speakers_are_left_alone():
+    """A child's worry may stay in worries; an exchange of the child and Mum, the practitioner's
+    own words, and words of a speaker whose label says nothing (a name) do not move."""
+    named = TRANSCRIPT.model_copy(
+        update={
+            "segments": tuple(
+                s.model_copy(update={"speaker": "[PERSON_2]"}) if s.speaker == "Mum" else s
+                for s in TRANSCRIPT.segments
+            )
+        }
+    )
+    kept = _sections(
+        child_voice=[_excerpt("s0002", "s0003"), _excerpt("s0004", kind="reported")],
+        worries=[_excerpt("s0002")],
+    )
+    note, report = repair_note(kept, TRANSCRIPT)
+    assert note == kept and report.sections_corrected == ()
+    mums = _sections(child_voice=[_excerpt("s0003")])
+    assert _keys(repair_note(mums, named)[0]) == _keys(mums)  # "[PERSON_2]" could be anyone
+    # audio: no speaker labels, nothing moves
+    unlabelled = tuple(s.model_copy(update={"speaker": None}) for s in TRANSCRIPT.segments)
+    audio = TRANSCRIPT.model_copy(update={"segments": unlabelled})
+    assert repair_note(mums, audio)[0] == mums
+    assert _keys(repair_note(mums, TRANSCRIPT)[0])["parent_carer_views"] == [("s0003",)]
+
+
+def test_section_repair_is_idempotent_and_needs_both_sections():
+    once, _ = repair_note(_sections(child_voice=[_excerpt("s0003"), _excerpt("s0002")]), TRANSCRIPT)
+    twice, report = repair_note(once, TRANSCRIPT)
+    assert twice == once and report.sections_corrected == ()
+    lone = _note(_excerpt("s0003"))  # a note with no parents' section: nowhere to move to
+    assert repair_note(lone, TRANSCRIPT)[0].all_statements()[0].flags == ()
+
+
+@pytest.mark.parametrize(
+    ("label", "group"),
+    [
+        ("Child", "child"), ("young  person", "child"), ("Mum", "family"),
+        ("Foster carer", "family"), ("foster-carer", "family"), ("Nana", "family"),
+        ("Social worker", "practitioner"), ("[PERSON_1]", None), ("Speaker 2", None),
+        ("TV", None), (None, None),
+    ],
+)  # fmt: skip
+def test_speaker_groups_come_from_the_label(label, group):
+    assert speaker_group(label) == group
 
 
 def test_chunk_notes_merge_near_duplicates_and_keep_different_statements():
