@@ -533,27 +533,37 @@ def test_transcript_kept_counts_the_cited_segments_and_their_words(tmp_path):
     assert kept.goal is None and kept.groups["scenario"].n == 1
 
 
-def test_a_parents_words_in_the_childs_section_are_counted_as_misplaced(tmp_path):
+def test_words_of_others_in_the_childs_section_are_counted_as_misplaced(tmp_path):
     """child_voice holds the child's words: the verbatim note puts only the child's turns
-    there. Moving one of Mum's turns in makes one statement of that section without them."""
+    there. One of the practitioner's turns filed there is a statement of that section without
+    them; one of Mum's is moved to the parents' views by the service's review before scoring
+    (``section_corrected``), so it is not."""
     voice: list[Statement] = []
 
-    def mums_turn_in_child_voice(redacted):
-        sections = {s.key: list(s.statements) for s in verbatim_note(redacted).sections}
-        voice[:] = sections["child_voice"]
-        mum = next(s for s in redacted.segments if s.speaker == "Mum")
-        sections["child_voice"].append(st(mum.text, [mum.id], "direct_quote", "Mum"))
-        return note(sections)
+    def planted(speaker: str):
+        def script(redacted):
+            sections = {s.key: list(s.statements) for s in verbatim_note(redacted).sections}
+            voice[:] = sections["child_voice"]
+            turn = next(s for s in redacted.segments if s.speaker == speaker)
+            sections["child_voice"].append(st(turn.text, [turn.id], "direct_quote", speaker))
+            return note(sections)
+
+        return script
 
     base = notes.evaluate(context(verbatim_note, tmp_path=tmp_path), [SCENARIO])
     assert metric(base, "child_voice_without_child_words").value == 0
-    planted = notes.evaluate(context(mums_turn_in_child_voice, tmp_path=tmp_path), [SCENARIO])
-    m = metric(planted, "child_voice_without_child_words")
+    worker = notes.evaluate(context(planted("Social worker"), tmp_path=tmp_path), [SCENARIO])
+    m = metric(worker, "child_voice_without_child_words")
     assert voice and m.value == pytest.approx(1 / (len(voice) + 1)) and m.goal is None
-    table = planted.details["tables"]["sections_by_speaker"]
+    table = worker.details["tables"]["sections_by_speaker"]
     rows = {r[0]: dict(zip(table["columns"], r, strict=True)) for r in table["rows"]}
-    assert rows["child_voice"]["family"] == 1 and rows["child_voice"]["child"] == len(voice)
+    assert rows["child_voice"]["professional"] == 1 and rows["child_voice"]["child"] == len(voice)
     assert rows["child_voice"]["statements"] == len(voice) + 1
+    mum = notes.evaluate(context(planted("Mum"), tmp_path=tmp_path), [SCENARIO])
+    assert metric(mum, "child_voice_without_child_words").value == 0
+    table = mum.details["tables"]["sections_by_speaker"]
+    rows = {r[0]: dict(zip(table["columns"], r, strict=True)) for r in table["rows"]}
+    assert rows["child_voice"]["family"] == 0
     # the verbatim note files the practitioner's turns with the adults' views
     assert 0 < metric(base, "parent_carer_views_without_family_words").value < 1
 
