@@ -75,7 +75,9 @@ def results_section(results: dict[str, Any], *, source: str = "results.json") ->
     inv = results.get("invocation", {})
     date = str(prov.get("finished_at") or prov.get("started_at") or "")[:10] or "unknown date"
     run_kind = "the quick CI slice" if inv.get("quick") else "a full run"
-    if inv.get("primock_limit") is not None and not inv.get("quick"):
+    if inv.get("primock_limit") == 0 and not inv.get("quick"):
+        run_kind += " of the scenarios only, no PriMock57 consultation"
+    elif inv.get("primock_limit") is not None and not inv.get("quick"):
         run_kind += f" with only the first {inv['primock_limit']} PriMock57 consultations"
     models = prov.get("models") or {}
     replaced = [

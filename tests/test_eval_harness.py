@@ -658,6 +658,8 @@ def test_card_says_when_a_full_run_left_out_part_of_primock57():
     assert "a full run," in results_section(base)
     limited = {**base, "invocation": {**base["invocation"], "primock_limit": 10}}
     assert "a full run with only the first 10 PriMock57 consultations" in results_section(limited)
+    none = {**base, "invocation": {**base["invocation"], "primock_limit": 0}}
+    assert "a full run of the scenarios only, no PriMock57 consultation" in results_section(none)
 
 
 def test_card_says_how_many_notes_came_from_the_drafts_store():
