@@ -23,9 +23,17 @@ Rules (``MATCHING`` records them in every result):
   that the placeholder standing for it fills (or the name itself, when it was not redacted), and
   a role word that is a person's speaker label ("Mum") is filled by that person's placeholder
   too (``aliases``). A fact is recalled when ONE statement of the note (its text plus its
-  speaker label) fills at least 60% of the fact's slots AND agrees with it in polarity: both
-  or neither use a negation ("not", "n't", "no", "never", "denied", "refused" ...), so "Dean
-  has been to the house" does not recall "Dean has not been to the house".
+  speaker label) fills at least 60% of the fact's slots, each slot with a word of the same
+  *polarity* (:func:`polar_slots`): a word within :data:`NEGATION_SCOPE` words after a
+  negation cue ("not", "n't", "no", "never", "nobody", "denied", "refused" ...) in the same
+  clause (a clause ends at , ; : . ! ? a dash, or "but", "though", "although", "however")
+  is negated, any other word is not, and a negated word fills only a negated slot. So "Dean
+  has been to the house" does not recall "Dean has not been to the house" ("house" is negated
+  in one and not the other), while a long statement that also says "the school's still not
+  meeting his needs" can still recall a fact said in its other sentences. (Suites 1-5 of the
+  notes suite held the whole statement to the fact's polarity: any negation anywhere in a
+  statement, and a verbatim statement of a few sentences nearly always has one, kept it from
+  recalling a fact with none.)
 * **Fact cited** (:func:`fact_cited`): a second reading of the same gold facts, by where they
   were said. Every gold fact names the turns that state it; the fact is *cited* when, for each
   of those turns, a statement of the note that verification did not flag cites that turn's
@@ -79,7 +87,8 @@ MATCHING = {
     "content_words": "lowercase, n't -> not, placeholders whole, stopwords and reporting verbs "
     "dropped, number words as digits, light stem, small synonym table (eval.matching)",
     "fact_recalled": f"one statement (text + speaker label) fills >= {FACT_COVERAGE} of the "
-    "fact's content slots and agrees with it in polarity (both or neither negated); names "
+    "fact's content slots, each with a word of the same polarity (negated: within "
+    "NEGATION_SCOPE words after a negation cue in the same clause); names "
     "resolved to placeholders via the inverted PseudonymMap; a speaker-label role word ('Mum') "
     "is also filled by that person's placeholder",
     "fact_cited": "every turn the gold fact names is cited by a statement not flagged by "
@@ -287,24 +296,97 @@ Slot = frozenset[str]
 placeholders and words)."""
 
 
-def slots(
+NEGATIONS = frozenset(
+    """not no never nobody nothing none neither nor without cannot deny denies denied refuse
+    refuses refused""".split()
+)
+"""Negation cues for the polarity rule ("n't" is read as "not")."""
+
+NEGATION_SCOPE = 6
+"""How many words after a negation cue it negates, at most (within the clause): "she's not
+missed one in three weeks" negates "missed", "one", "3", "weeks"."""
+
+_SCOPE_BREAKERS = frozenset(
+    "and but so because while whereas then though although however who which".split()
+)
+"""Words that end a negation's scope: "no breakfast and is hungry" negates "breakfast" only
+("or" does not end it: "not dealing or holding")."""
+_SENTENCE_END_RE = re.compile(r"[.!?]+(?=\s|$)")
+_CLAUSE_END_RE = re.compile(r"[;:,]+(?=\s|$)|\s[-\u2013\u2014]+\s")
+
+
+class _Scope:
+    """Reads a text's words in order and says which a negation cue negates (module rules);
+    the state carries across pieces, so a name between two pieces counts as one word."""
+
+    def __init__(self) -> None:
+        self.left = 0
+
+    def words(self, chunk: str) -> list[tuple[str, bool | None]]:
+        """``chunk``'s raw tokens (:func:`_raw_tokens`), each with whether it is negated; None
+        for the words of a question, which asserts nothing ("Has anyone talked about weapons?"
+        is as much the question before "No." as before "Yes.")."""
+        out: list[tuple[str, bool | None]] = []
+        for sentence, end in _pieces(chunk, _SENTENCE_END_RE):
+            question = "?" in end
+            for clause, clause_end in _pieces(sentence, _CLAUSE_END_RE):
+                for tok in _raw_tokens(clause):
+                    if tok in NEGATIONS:
+                        self.left = NEGATION_SCOPE
+                        out.append((tok, None if question else False))
+                        continue
+                    if tok in _SCOPE_BREAKERS:
+                        self.left = 0
+                    negated = self.step()
+                    out.append((tok, None if question else negated))
+                if clause_end:
+                    self.left = 0
+            if end:
+                self.left = 0
+        return out
+
+    def step(self) -> bool:
+        """One word read: whether it is negated."""
+        negated = self.left > 0
+        self.left = max(0, self.left - 1)
+        return negated
+
+
+def _pieces(text: str, ends: re.Pattern[str]) -> list[tuple[str, str]]:
+    """``text`` cut after each match of ``ends``: (piece, the match; "" for the last)."""
+    out: list[tuple[str, str]] = []
+    pos = 0
+    for m in ends.finditer(text):
+        out.append((text[pos : m.start()], m.group()))
+        pos = m.end()
+    out.append((text[pos:], ""))
+    return out
+
+
+PolarSlot = tuple[Slot, bool]
+"""A slot and whether its word is negated (:data:`NEGATION_SCOPE`)."""
+
+
+def polar_slots(
     text: str,
     inverse: Mapping[str, frozenset[str]] | None = None,
     aliases: Mapping[str, str] | None = None,
-) -> list[Slot]:
-    """``text`` as content slots: each mapping value found in it is one slot (its placeholders,
-    or its own words when it was not redacted); each other content word is one slot; a word in
-    ``aliases`` (lowercase role word -> a person's name, e.g. "mum" -> "Gemma Marsh") is also
-    filled by that person's placeholders."""
+) -> list[PolarSlot]:
+    """``text`` as content slots, each with its polarity: each mapping value found in it is one
+    slot (its placeholders, or its own words when it was not redacted); each other content
+    word is one slot; a word in ``aliases`` (lowercase role word -> a person's name, e.g.
+    "mum" -> "Gemma Marsh") is also filled by that person's placeholders."""
     inverse = inverse or {}
     aliases = {k.lower(): v for k, v in (aliases or {}).items()}
-    out: list[Slot] = []
+    out: list[PolarSlot] = []
+    scope = _Scope()
     pos = 0
 
     def words(chunk: str) -> None:
-        for tok in _raw_tokens(chunk):
+        for tok, polarity in scope.words(chunk):
+            neg = bool(polarity)  # a gold text's question, if any, is read as asserted
             if tok.startswith("["):
-                out.append(frozenset({tok}))
+                out.append((frozenset({tok}), neg))
                 continue
             if tok in STOPWORDS:
                 continue
@@ -314,32 +396,52 @@ def slots(
                 keys |= set(inverse.get(name, ()))
                 for part in name.split():
                     keys |= set(inverse.get(part, ()))
-            out.append(frozenset(keys))
+            out.append((frozenset(keys), neg))
 
     for start, end, value in _value_spans(text, inverse):
         words(text[pos:start])
         keys = set(inverse[value]) | {canon(t) for t in _raw_tokens(value) if t not in STOPWORDS}
-        out.append(frozenset(keys))
+        out.append((frozenset(keys), scope.step()))
         pos = end
     words(text[pos:])
     return out
 
 
-NEGATIONS = frozenset(
-    """not no never nobody nothing none neither nor without cannot deny denies denied refuse
-    refuses refused""".split()
-)
-"""Negation cues for the polarity rule ("n't" is read as "not")."""
-
-
-def negated(text: str) -> bool:
-    """Whether ``text`` uses a negation cue (:data:`NEGATIONS`)."""
-    return any(t in NEGATIONS for t in _raw_tokens(text))
+def slots(
+    text: str,
+    inverse: Mapping[str, frozenset[str]] | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> list[Slot]:
+    """``text`` as content slots (:func:`polar_slots` without the polarity)."""
+    return [slot for slot, _ in polar_slots(text, inverse, aliases)]
 
 
 def statement_keys(st: Statement) -> frozenset[str]:
     """What a statement can fill: the keys of its text and of its speaker label."""
     return frozenset(content_words(st.text)) | frozenset(content_words(st.speaker or ""))
+
+
+def polar_keys(st: Statement) -> frozenset[tuple[str, bool | None]]:
+    """What a statement can fill, each key with its polarity where it occurs (a key both
+    negated and not somewhere in the text occurs twice; None inside a question, which fills
+    a slot of either polarity); the speaker label is never negated."""
+    said = {
+        (tok if tok.startswith("[") else canon(tok), neg)
+        for tok, neg in _Scope().words(st.text)
+        if tok.startswith("[") or tok not in STOPWORDS
+    }
+    return frozenset(said | {(k, False) for k in content_words(st.speaker or "")})
+
+
+def polar_coverage(gold: Sequence[PolarSlot], keys: Iterable[tuple[str, bool | None]]) -> float:
+    """Share of ``gold``'s slots filled by a key of the same polarity, or by one asked about
+    in a question (1.0 for a gold text with no slot)."""
+    if not gold:
+        return 1.0
+    have = set(keys)
+    return sum(
+        any((k, neg) in have or (k, None) in have for k in slot) for slot, neg in gold
+    ) / len(gold)
 
 
 def coverage(gold: Sequence[Slot], keys: Iterable[str]) -> float:
@@ -366,15 +468,12 @@ def fact_coverage(
     aliases: Mapping[str, str] | None = None,
     threshold: float = FACT_COVERAGE,
 ) -> FactMatch:
-    """Whether one statement of the same polarity fills at least ``threshold`` of ``fact``'s
-    slots (module rules)."""
-    gold = slots(fact, inverse, aliases)
-    polarity = negated(fact)
+    """Whether one statement fills at least ``threshold`` of ``fact``'s slots, each with a word
+    of the same polarity (module rules)."""
+    gold = polar_slots(fact, inverse, aliases)
     best, where = 0.0, None
     for i, st in enumerate(statements):
-        if negated(st.text) != polarity:
-            continue
-        c = coverage(gold, statement_keys(st))
+        c = polar_coverage(gold, polar_keys(st))
         if c > best:
             best, where = c, i
     return FactMatch(recalled=bool(gold) and best >= threshold, coverage=best, statement=where)
@@ -556,8 +655,10 @@ __all__ = [
     "coverage",
     "fact_coverage",
     "inverse_mapping",
-    "negated",
     "opinion_as_fact",
+    "polar_coverage",
+    "polar_keys",
+    "polar_slots",
     "quote_kept",
     "quote_tokens",
     "redacted_surfaces",

@@ -243,6 +243,25 @@ INVERSE = matching.inverse_mapping(MAPPING)
         # negation is content: "not" is a slot of its own
         ("Dean has not been to the house", "Dean has been to the house", False),
         ("Dean has not been to the house", "Dean hasn't been to the house", True),
+        ("Dean has been to the house", "Dean has not been to the house", False),
+        # polarity is read word by word: a negation elsewhere in a long statement does not
+        # stop it recalling a fact said in its other sentence (suites 1-5 held the whole
+        # statement to the fact's polarity and missed this)
+        ("The EHCP says one-to-one support in the afternoons, he only gets it three afternoons",
+         "The school's still not meeting his needs. The EHCP says one-to-one support in the "
+         "afternoons and he's only getting it three afternoons a week.", True),
+        # ... but a word the statement negates does not fill the fact's asserted word
+        ("He eats breakfast at school every day", "He never eats breakfast at school, every day",
+         False),
+        # a negation's scope ends with its clause ("and", a comma): "school" is asserted here
+        ("He has no breakfast and is hungry at school",
+         "He doesn't get breakfast, he's hungry at school", True),
+        ("He has no breakfast and is hungry at school",
+         "He doesn't get breakfast or get hungry at school", False),
+        # a question asserts nothing: its words fill a fact of either polarity, as the answer
+        # says ("No." here)
+        ("Nobody in the group talked about weapons",
+         "Social worker: Has anyone in the group talked about weapons? Kyle: No. Nobody.", True),
         # number words and digits are the same
         ("He is seven", "He is 7", True),
     ],

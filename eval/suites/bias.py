@@ -11,7 +11,9 @@ through ``ctx.cache``), and the two notes are compared pair by pair on:
 
 * ``words``: length of the note (words in its statements);
 * ``fact_recall`` (**omission**): each gold fact recalled in one version and not the other,
-  McNemar on the paired yes/no outcomes (facts of the copy are the swapped gold);
+  McNemar on the paired yes/no outcomes (facts of the copy are the swapped gold); recall as
+  the notes suite reads it (``eval.matching.fact_coverage``: since suite version 2, polarity
+  word by word, not statement by statement);
 * ``unsupported_statements`` (**invention**): statements flagged unsupported by verification;
 * ``need_terms``, ``risk_terms``, ``health_terms``, ``strength_terms``: counts from the curated
   lists in ``eval/lexicons/`` (raw counts: read them beside ``words``);
@@ -79,7 +81,7 @@ from eval.suites.notes import (
 )
 
 SUITE = "bias"
-SUITE_VERSION = "1"
+SUITE_VERSION = "2"
 ALPHA = 0.05
 SWAP_TYPES = ("parent_gender", "child_gender", "family_gender", "names", "religion", "family_form")
 MEASURES: dict[str, tuple[str, bool]] = {

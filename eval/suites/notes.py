@@ -21,7 +21,10 @@ that category's language). The note is then scored against gold with the documen
   version 1 counted these in red_flag_claims_without_evidence. A denial ("she said she has
   never self-harmed") is not counted.
 * **critical_fact_recall** / **fact_recall**: gold facts recalled (``eval.matching``). Goal
-  >= 90% for critical facts.
+  >= 90% for critical facts. Since suite version 6 polarity is read word by word (a word
+  within six words after a negation cue, in its clause, is negated; a question's words are
+  neither): versions 1 to 5 held a whole statement to the fact's polarity, so one "not"
+  anywhere in a statement of several sentences kept it from recalling a fact with none.
 * **critical_fact_cited** / **fact_cited** (no goal of their own; suite version 4): the same
   gold facts read by where they were said (``eval.matching.fact_cited``): every turn the gold
   fact names is cited by an unflagged statement that carries that turn's words of the fact.
@@ -112,7 +115,7 @@ from eval.scenarios import (
 from eval.stats import group_metric
 
 SUITE = "notes"
-SUITE_VERSION = "5"
+SUITE_VERSION = "6"
 TEMPLATE = "visit_note"
 GOALS = {
     "unsupported_share": 0.01,  # strictly below
