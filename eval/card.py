@@ -129,6 +129,14 @@ def results_section(results: dict[str, Any], *, source: str = "results.json") ->
         f"configuration `{str(prov.get('redaction_config_hash'))[:12]}…`; seed "
         f"{inv.get('seed')}."
     )
+    versions = prov.get("suite_versions") or {}
+    if versions:
+        lines.append(
+            "- Scored with "
+            + ", ".join(f"`{name}` suite version {v}" for name, v in versions.items())
+            + " (each suite's rules, and what changed between versions, are in its module "
+            "under `eval/suites/`)."
+        )
     durations = ", ".join(
         f"{name} {_duration(s.get('duration_s'))}"
         for name, s in results.get("suites", {}).items()

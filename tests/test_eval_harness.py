@@ -670,3 +670,12 @@ def test_card_says_how_many_notes_came_from_the_drafts_store():
     resumed = {**base, "provenance": {"drafts": {"dir": "d", "reused": 34, "written": 10}}}
     text = results_section(resumed)
     assert "34 notes were read from the drafts store" in text and "10 were drafted" in text
+
+
+def test_card_says_which_suite_version_scored_the_run():
+    from eval.card import results_section
+
+    base = {"invocation": {"suite": "notes", "quick": False}, "provenance": {}, "summary": []}
+    assert "suite version" not in results_section(base)
+    scored = {**base, "provenance": {"suite_versions": {"notes": "6"}}}
+    assert "Scored with `notes` suite version 6" in results_section(scored)
