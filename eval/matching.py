@@ -26,8 +26,9 @@ Rules (``MATCHING`` records them in every result):
   speaker label) fills at least 60% of the fact's slots, each slot with a word of the same
   *polarity* (:func:`polar_slots`): a word within :data:`NEGATION_SCOPE` words after a
   negation cue ("not", "n't", "no", "never", "nobody", "denied", "refused" ...) in the same
-  clause (a clause ends at , ; : . ! ? a dash, or "but", "though", "although", "however")
-  is negated, any other word is not, and a negated word fills only a negated slot. So "Dean
+  clause (a clause ends at , ; : . ! ? a dash, or a word of :data:`_SCOPE_BREAKERS`: "and",
+  "but", "because" ...) is negated, a question's words are neither (they fill a slot of either
+  polarity), any other word is not, and a negated word fills only a negated slot. So "Dean
   has been to the house" does not recall "Dean has not been to the house" ("house" is negated
   in one and not the other), while a long statement that also says "the school's still not
   meeting his needs" can still recall a fact said in its other sentences. (Suites 1-5 of the
