@@ -230,13 +230,17 @@ def _raw_tokens(text: str) -> list[str]:
     return out
 
 
+def _content_key(tok: str) -> str | None:
+    """The comparison key of one raw token (:func:`_raw_tokens`): a placeholder whole, a
+    content word through :func:`canon`, None for a stopword."""
+    if tok.startswith("["):
+        return tok
+    return None if tok in STOPWORDS else canon(tok)
+
+
 def content_words(text: str) -> list[str]:
     """The comparison keys of ``text``'s content words, in order (placeholders kept whole)."""
-    return [
-        t if t.startswith("[") else canon(t)
-        for t in _raw_tokens(text)
-        if t.startswith("[") or t not in STOPWORDS
-    ]
+    return [k for t in _raw_tokens(text) if (k := _content_key(t)) is not None]
 
 
 # --- names -----------------------------------------------------------------------------------
@@ -334,11 +338,11 @@ class _Scope:
                 for tok in _raw_tokens(clause):
                     if tok in NEGATIONS:
                         self.left = NEGATION_SCOPE
-                        out.append((tok, None if question else False))
-                        continue
-                    if tok in _SCOPE_BREAKERS:
-                        self.left = 0
-                    negated = self.step()
+                        negated = False  # the cue itself is a word like any other
+                    else:
+                        if tok in _SCOPE_BREAKERS:
+                            self.left = 0
+                        negated = self.step()
                     out.append((tok, None if question else negated))
                 if clause_end:
                     self.left = 0
@@ -386,12 +390,10 @@ def polar_slots(
     def words(chunk: str) -> None:
         for tok, polarity in scope.words(chunk):
             neg = bool(polarity)  # a gold text's question, if any, is read as asserted
-            if tok.startswith("["):
-                out.append((frozenset({tok}), neg))
+            key = _content_key(tok)
+            if key is None:
                 continue
-            if tok in STOPWORDS:
-                continue
-            keys = {canon(tok)}
+            keys = {key}
             if tok in aliases:
                 name = " ".join(aliases[tok].lower().split())
                 keys |= set(inverse.get(name, ()))
@@ -427,9 +429,7 @@ def polar_keys(st: Statement) -> frozenset[tuple[str, bool | None]]:
     negated and not somewhere in the text occurs twice; None inside a question, which fills
     a slot of either polarity); the speaker label is never negated."""
     said = {
-        (tok if tok.startswith("[") else canon(tok), neg)
-        for tok, neg in _Scope().words(st.text)
-        if tok.startswith("[") or tok not in STOPWORDS
+        (key, neg) for tok, neg in _Scope().words(st.text) if (key := _content_key(tok)) is not None
     }
     return frozenset(said | {(k, False) for k in content_words(st.speaker or "")})
 
