@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.primock import CONSULTATIONS as PRIMOCK57_CONSULTATIONS
 from eval.report import fmt, fmt_interval
 
 START = "<!-- results:start -->"
@@ -78,7 +79,8 @@ def results_section(results: dict[str, Any], *, source: str = "results.json") ->
     if inv.get("primock_limit") == 0 and not inv.get("quick"):
         run_kind += " of the scenarios only, no PriMock57 consultation"
     elif inv.get("primock_limit") is not None and not inv.get("quick"):
-        run_kind += f" with only the first {inv['primock_limit']} PriMock57 consultations"
+        if inv["primock_limit"] < PRIMOCK57_CONSULTATIONS:  # a limit of all 57 leaves none out
+            run_kind += f" with only the first {inv['primock_limit']} PriMock57 consultations"
     models = prov.get("models") or {}
     replaced = [
         f"{role} `{ref['name'].removeprefix(CUSTOM_PREFIX)}`"

@@ -48,6 +48,8 @@ CANDIDATE_DIRS = (
     ROOT / "var" / "data" / "primock57",
     ROOT.parent / "shared" / "data" / "primock57",
 )
+CONSULTATIONS = 57
+"""How many consultations the dataset holds (a ``--primock`` limit of this or more is all)."""
 SPEAKERS = {"doctor": "Doctor", "patient": "Patient"}
 CITATION = (
     "PriMock57 (Papadopoulos Korfiatis et al., ACL 2022; Moramarco et al., ACL 2022), "

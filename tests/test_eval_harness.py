@@ -658,6 +658,9 @@ def test_card_says_when_a_full_run_left_out_part_of_primock57():
     assert "a full run," in results_section(base)
     limited = {**base, "invocation": {**base["invocation"], "primock_limit": 10}}
     assert "a full run with only the first 10 PriMock57 consultations" in results_section(limited)
+    every = {**base, "invocation": {**base["invocation"], "primock_limit": 57}}
+    assert "(a full run, suite" in results_section(every)  # a limit of all 57 left none out
+    assert "only the first" not in results_section(every)
     none = {**base, "invocation": {**base["invocation"], "primock_limit": 0}}
     assert "a full run of the scenarios only, no PriMock57 consultation" in results_section(none)
 
