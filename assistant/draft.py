@@ -79,6 +79,11 @@ EXTRACTIVE_MAX_STATEMENTS = 6
 """Segments per section per chunk in an extractive template, when not configured."""
 CLASSIFY_MAX_TOKENS = 16
 """A classify answer: one section key as a JSON string (the longest key is a few tokens)."""
+BATCH_TOKENS_PER_LABEL = 8
+"""At most what one label of a batched classify answer costs (its key, quotes and comma; the
+longest key is a few tokens)."""
+BATCH_SLACK_TOKENS = 8
+"""The brackets around a batched answer, and the end token."""
 LABEL_PEEK_TOKENS = 3
 """A classify answer is first read from this many tokens (the opening quote and the key's first
 two tokens). The grammar allows only the labels, so once the tokens read are the start of
@@ -100,6 +105,22 @@ def label_from_start(content: str, labels: Sequence[str]) -> str | None:
         return text[:-1] if text[:-1] in labels else None
     matches = [label for label in labels if label.startswith(text)]
     return matches[0] if text and len(matches) == 1 else None
+
+
+def balanced_runs(items: Sequence[_T], size: int) -> list[tuple[_T, ...]]:
+    """``items`` in consecutive runs of at most ``size``, as few runs as that allows and their
+    lengths differing by at most one (20 by 8: 7, 7, 6; not 8, 8, 4), so no question is left
+    asking about a lone segment at the end."""
+    if size < 1:
+        raise ValueError("a run holds at least one item")
+    n_runs = -(-len(items) // size)
+    runs: list[tuple[_T, ...]] = []
+    start = 0
+    for i in range(n_runs):
+        length = len(items) // n_runs + (1 if i < len(items) % n_runs else 0)
+        runs.append(tuple(items[start : start + length]))
+        start += length
+    return runs
 
 
 # --- retry policy ---------------------------------------------------------------------------
@@ -204,9 +225,15 @@ class Drafter:
         self.extractive = template.style == "extractive"
         self.classify = template.style == "classify"
         self.numbered = template.style in VERBATIM_STYLES
-        if self.classify:  # one call per segment, answered with one section key
+        self.batched = self.classify and template.batch > 1
+        if self.classify:  # one call per segment (or batch), answered with section keys
             self.max_statements = max_statements or EXTRACTIVE_MAX_STATEMENTS  # unused
-            self.call_max_tokens = min(max_tokens, CLASSIFY_MAX_TOKENS)
+            self.call_max_tokens = min(
+                max_tokens,
+                template.batch * BATCH_TOKENS_PER_LABEL + BATCH_SLACK_TOKENS
+                if self.batched
+                else CLASSIFY_MAX_TOKENS,
+            )
         elif self.extractive:  # one call per section: the bound is per call, not shared
             self.max_statements = max_statements or EXTRACTIVE_MAX_STATEMENTS
             self.call_max_tokens = min(
@@ -322,6 +349,11 @@ class Drafter:
         """What a classify prompt shows of the segment asked about (the last of ``shown``;
         a short answer comes after its question): their lines, or with ``ask: id`` only their
         numbers as the block shows them ("[12]", or "[12], the answer to [11]")."""
+        if self.batched and shown:  # a run of consecutive segments, by number
+            first, last = shown[0].id, shown[-1].id
+            if len(shown) == 1:
+                return f"[{first}]"
+            return f"[{first}] and [{last}]" if len(shown) == 2 else f"[{first}] to [{last}]"
         if self.template.ask == "id" and shown:  # none shown: sizing the prompt's fixed part
             *before, last = shown
             return ", ".join([f"[{last.id}]", *(f"the answer to [{s.id}]" for s in before)])
@@ -641,6 +673,8 @@ class Drafter:
         (:data:`LABEL_PEEK_TOKENS`) and asked for whole only when they could start more than
         one label. The segments of each section become statements as in an extractive template
         (:func:`assistant.draft_statements.excerpts`)."""
+        if self.batched:
+            return self._classify_batches(segments, label=label)
         schema = self.template.label_schema()
         chosen: dict[str, list[str]] = {key: [] for key in self.template.section_keys}
         most = 0
@@ -677,6 +711,68 @@ class Drafter:
             },
         )
         return sections, most
+
+    def _classify_batches(
+        self, segments: Sequence[RedactedSegment], *, label: str
+    ) -> tuple[dict[str, list[Statement]], int]:
+        """A batched classify template (:attr:`NoteTemplate.batch`): each call asks about a run
+        of consecutive segments by their numbers ("[12] to [19]") and is answered with a list
+        of exactly that many labels, the grammar allowing only labels. A run whose answer fails
+        every attempt is asked again one segment at a time (a list of one label), so one bad
+        answer costs a run's calls, not the draft. The segments are numbered consecutively in
+        ``draft``, so "to" names every segment between."""
+        chosen: dict[str, list[str]] = {key: [] for key in self.template.section_keys}
+        most = 0
+        calls = 0
+        started = time.perf_counter()
+        runs = balanced_runs(segments, self.template.batch)
+        for run in runs:
+            try:
+                labels, attempt = self._ask_run(segments, run, label=label)
+                calls += 1
+            except DraftingFailed:
+                log.warning("batched answer failed: asking one segment at a time")
+                labels, attempt = [], self.max_attempts  # the run used them all
+                for segment in run:
+                    (one,), tries = self._ask_run(segments, (segment,), label=label)
+                    labels.append(one)
+                    attempt = max(attempt, tries)
+                    calls += 1
+            for segment, answer in zip(run, labels, strict=True):
+                if answer != NONE_LABEL:
+                    chosen[answer].append(segment.id)
+            most = max(most, attempt)
+        sections = {
+            spec.key: excerpts(chosen[spec.key], segments, spec) for spec in self.template.sections
+        }
+        log.info(
+            "segments classified",
+            extra={
+                "segments": len(segments),
+                "calls": calls,
+                "seconds": round(time.perf_counter() - started, 2),
+                "kept": sum(len(v) for v in chosen.values()),
+            },
+        )
+        return sections, most
+
+    def _ask_run(
+        self,
+        segments: Sequence[RedactedSegment],
+        run: Sequence[RedactedSegment],
+        *,
+        label: str,
+    ) -> tuple[list[str], int]:
+        """The labels of one run of segments and the attempt that gave them."""
+        schema = self.template.batch_schema(len(run))
+        where = f"{label}, segments {run[0].id} to {run[-1].id}"
+        labels, attempt, _ = self._ask(
+            self.messages(segments, asked=run),
+            lambda settings: schema,
+            lambda data: data,
+            where=where,
+        )
+        return list(labels), attempt
 
     def _parse(
         self,

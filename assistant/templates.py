@@ -59,6 +59,9 @@ belongs in (a section key, or :data:`NONE_LABEL`): one short answer per segment 
 list per section, which small models fill from the top of the transcript."""
 Ask = Literal["line", "id"]
 """How a classify template shows the segment it asks about: see :attr:`NoteTemplate.ask`."""
+MAX_BATCH = 32
+"""The most consecutive segments one classify question may ask about
+(:attr:`NoteTemplate.batch`)."""
 
 VERBATIM_STYLES = ("extractive", "classify")
 """Styles whose statements are the transcript's own words (each section has a ``kind``)."""
@@ -91,6 +94,7 @@ class _TemplateFile(BaseModel):
     sections: tuple[SectionSpec, ...] = Field(min_length=1)
     style: Style = "abstractive"
     ask: Ask = "line"
+    batch: int = Field(1, ge=1, le=MAX_BATCH)
 
     @model_validator(mode="after")
     def _kinds_for_extractive(self) -> _TemplateFile:
@@ -101,6 +105,8 @@ class _TemplateFile(BaseModel):
             raise ValueError(f"{NONE_LABEL!r} is the classify answer for no section, not a key")
         if self.ask != "line" and self.style != "classify":
             raise ValueError("only a classify template asks about a segment (ask: id)")
+        if self.batch > 1 and self.ask != "id":
+            raise ValueError("only a classify template that asks by number (ask: id) can batch")
         return self
 
 
@@ -119,6 +125,16 @@ class NoteTemplate(BaseModel):
     its whole line again (speaker and words); ``id``, only its number as the block shows it
     (``[12]``), which the model finds in the transcript block above. On a long visit a line
     costs the model about 50 prompt tokens a call, a number about 10."""
+    batch: int = 1
+    """Classify templates asking by number: how many consecutive segments one question asks
+    about ("[12] to [19]"), answered with a list of that many labels in order. One call per
+    segment costs about a second on a long visit on 2 cores, most of it the call's own
+    overhead (its prompt's last tokens, the chat markers, the opening quote) rather than the
+    label; a question about eight shares that overhead eight ways. No released template
+    batches: with the default 1.5B model a batched answer left far more of the visit out of
+    the note, the child's words included (``benchmarks/batch_bench.py``; README, Measured
+    performance). It is kept for a larger model a council may supply, to be measured with
+    the notes suite before any template uses it."""
     system_template: str = Field(repr=False)
     user_template: str = Field(repr=False)
     prompt_sha256: str = Field(description="sha256 over every file of the template folder")
@@ -157,6 +173,13 @@ class NoteTemplate(BaseModel):
     def label_schema(self) -> dict[str, Any]:
         """The JSON schema of a classify answer: one section key, or :data:`NONE_LABEL`."""
         return {"enum": [*self.section_keys, NONE_LABEL]}
+
+    def batch_schema(self, n: int) -> dict[str, Any]:
+        """The JSON schema of a batched classify answer (:attr:`batch`): a list of exactly
+        ``n`` labels, one for each segment asked about, in order."""
+        if n < 1:
+            raise ValueError("a batched question asks about at least one segment")
+        return {"type": "array", "items": self.label_schema(), "minItems": n, "maxItems": n}
 
     def section_schema(self, *, max_statements: int = MAX_STATEMENTS) -> dict[str, Any]:
         """The JSON schema of one section of an extractive template: a bounded list of segment
@@ -333,6 +356,7 @@ def _load_folder(folder: Path, *, name: str, version: str) -> NoteTemplate:
         sections=spec.sections,
         style=spec.style,
         ask=spec.ask,
+        batch=spec.batch,
         system_template=system,
         user_template=user,
         prompt_sha256=folder_sha256(folder),
