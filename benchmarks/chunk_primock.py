@@ -1,0 +1,88 @@
+"""PriMock57 consultations that a drafting chunk cap splits, drafted with the cap and scored as
+the notes suite scores them, beside the default (whole-context) v4 notes' own figures.
+
+``CASEASSIST_LLM_CHUNK_TOKENS=4096`` drafted the 60-minute visit in 0.83 of the time with the
+same critical facts (README, Measured performance); it also splits 23 of the 57 PriMock57
+consultations, each of whose segments is then sorted with less of the consultation before it.
+This drafts exactly those (the ones the drafter plans in more than one chunk under the cap),
+prints per consultation the chunks, drafting seconds, checklist critical items recalled,
+statements and statements flagged unsupported, each beside the whole-context note's figure from
+``eval/results/2026-11-24/notes-default-v4-primock57`` (the released v4), and a running total.
+A quality check, not a timing: the whole-context notes were drafted on other days.
+
+    CASEASSIST_PROFILE=default .venv/bin/python benchmarks/chunk_primock.py [--chunk-tokens 4096]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+WHOLE = REPO / "eval/results/2026-11-24/notes-default-v4-primock57/results.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunk-tokens", type=int, default=4096)
+    args = parser.parse_args()
+    os.environ["CASEASSIST_LLM_CHUNK_TOKENS"] = str(args.chunk_tokens)
+
+    from assistant.model_store import resolve_models
+    from assistant.pipeline import Engines, draft_note, redact_transcript
+    from assistant.settings import Settings
+    from eval import primock
+    from eval.suites import notes as N
+
+    settings = Settings()
+    engines = Engines.load(settings, resolve_models(settings))
+    root = primock.find_primock_dir()
+    if root is None:
+        sys.exit("PriMock57 not found (shared/data/primock57 beside the checkout)")
+    table = json.loads(WHOLE.read_text())["suites"]["notes"]["details"]["tables"]["visits"]
+    whole = {row[0]: dict(zip(table["columns"], row, strict=True)) for row in table["rows"]}
+    drafter = engines.drafter("visit_note")
+    recalled = recalled_whole = items = unsupported_total = 0
+    for c in primock.load_consultations(root):
+        transcript = c.transcript()
+        redacted, mapping = redact_transcript(engines, transcript)
+        numbered = tuple(
+            s.model_copy(update={"id": str(i)}) for i, s in enumerate(redacted.segments, 1)
+        )
+        chunks = drafter._plan_chunks(numbered)
+        if len(chunks) < 2:
+            continue
+        t0 = time.perf_counter()
+        note = draft_note(engines, redacted, template="visit_note")
+        seconds = time.perf_counter() - t0
+        scored = N.score_consultation(
+            c, N.Drafted(c.id, transcript, redacted, mapping, note, None, seconds)
+        )
+        critical = [r for _, is_critical, r in scored.checklist if is_critical]
+        w = whole[c.id]
+        unsupported = sum(N.is_unsupported(st) for st in note.all_statements())
+        recalled += sum(critical)
+        items += len(critical)
+        recalled_whole += int(w["checklist critical recalled"].split("/")[0])
+        unsupported_total += unsupported
+        print(
+            f"{c.id}: {len(chunks)} chunks, {seconds:.0f} s, critical {sum(critical)}/"
+            f"{len(critical)} (whole context {w['checklist critical recalled']}), statements "
+            f"{len(note.all_statements())} (whole {w['statements']}), unsupported {unsupported} "
+            f"(whole {w['unsupported']})",
+            flush=True,
+        )
+        print(
+            f"  running total: chunked {recalled}/{items}, whole {recalled_whole}/{items}, "
+            f"unsupported {unsupported_total}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
