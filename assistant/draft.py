@@ -699,18 +699,7 @@ class Drafter:
             if answer != NONE_LABEL:
                 chosen[answer].append(segment.id)
             most = max(most, attempt)
-        sections = {
-            spec.key: excerpts(chosen[spec.key], segments, spec) for spec in self.template.sections
-        }
-        log.info(
-            "segments classified",
-            extra={
-                "segments": len(segments),
-                "seconds": round(time.perf_counter() - started, 2),
-                "kept": sum(len(v) for v in chosen.values()),
-            },
-        )
-        return sections, most
+        return self._classified(chosen, segments, started), most
 
     def _classify_batches(
         self, segments: Sequence[RedactedSegment], *, label: str
@@ -742,6 +731,17 @@ class Drafter:
                 if answer != NONE_LABEL:
                     chosen[answer].append(segment.id)
             most = max(most, attempt)
+        return self._classified(chosen, segments, started, calls=calls), most
+
+    def _classified(
+        self,
+        chosen: dict[str, list[str]],
+        segments: Sequence[RedactedSegment],
+        started: float,
+        **extra: int,
+    ) -> dict[str, list[Statement]]:
+        """The sections made from the segment ids each was given (as in an extractive
+        template: :func:`assistant.draft_statements.excerpts`), logged with counts only."""
         sections = {
             spec.key: excerpts(chosen[spec.key], segments, spec) for spec in self.template.sections
         }
@@ -749,12 +749,12 @@ class Drafter:
             "segments classified",
             extra={
                 "segments": len(segments),
-                "calls": calls,
+                **extra,
                 "seconds": round(time.perf_counter() - started, 2),
                 "kept": sum(len(v) for v in chosen.values()),
             },
         )
-        return sections, most
+        return sections
 
     def _ask_run(
         self,
