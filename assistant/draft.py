@@ -266,12 +266,7 @@ class Drafter:
         if not transcript.segments:
             raise DraftingFailed("the transcript has no segments to draft from")
         order = {s.id: i for i, s in enumerate(transcript.segments)}
-        segments = transcript.segments
-        if self.numbered:  # the model sees plain numbers (see _extract_chunk)
-            segments = tuple(
-                s.model_copy(update={"id": str(i)}) for i, s in enumerate(segments, start=1)
-            )
-        chunks = self._plan_chunks(segments)
+        chunks = self.chunks(transcript)
         results: list[dict[str, list[Statement]]] = []
         attempts_used = 0
         for index, chunk in enumerate(chunks, start=1):
@@ -316,6 +311,18 @@ class Drafter:
                 seed=self.seed,
             ),
         )
+
+    def chunks(self, transcript: RedactedTranscript) -> list[tuple[RedactedSegment, ...]]:
+        """The segments as the model is shown them (numbered 1, 2, 3 ... for a verbatim
+        template: see :meth:`_extract_chunk`), in the chunks they are drafted in
+        (:meth:`_plan_chunks`): one unless the transcript outgrows the context window or
+        ``chunk_tokens``."""
+        segments = transcript.segments
+        if self.numbered:
+            segments = tuple(
+                s.model_copy(update={"id": str(i)}) for i, s in enumerate(segments, start=1)
+            )
+        return self._plan_chunks(segments)
 
     def messages(
         self,

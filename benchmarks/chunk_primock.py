@@ -51,10 +51,7 @@ def main() -> None:
     for c in primock.load_consultations(root):
         transcript = c.transcript()
         redacted, mapping = redact_transcript(engines, transcript)
-        numbered = tuple(
-            s.model_copy(update={"id": str(i)}) for i, s in enumerate(redacted.segments, 1)
-        )
-        chunks = drafter._plan_chunks(numbered)
+        chunks = drafter.chunks(redacted)
         if len(chunks) < 2:
             continue
         t0 = time.perf_counter()
