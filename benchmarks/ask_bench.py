@@ -28,8 +28,9 @@ from classify_call_bench import _draft as _draft_with  # noqa: E402
 from classify_call_bench import long_visit_start  # noqa: E402
 
 
-def _draft(engines: Any, redacted: Any, version: str) -> tuple[Any, float, list[dict]]:
-    """One draft of ``redacted`` with ``version``, answers read as the service reads them."""
+def _draft(engines: Any, redacted: Any, version: Any) -> tuple[Any, float, list[dict]]:
+    """One draft of ``redacted`` with ``version`` (a visit_note version, or a loaded template),
+    answers read as the service reads them."""
     from assistant.draft import LABEL_PEEK_TOKENS
 
     return _draft_with(engines, redacted, LABEL_PEEK_TOKENS, version)

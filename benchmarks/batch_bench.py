@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 EXPERIMENTS = Path(__file__).resolve().parent / "prompts"
@@ -32,28 +30,8 @@ EXPERIMENTS = Path(__file__).resolve().parent / "prompts"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from classify_call_bench import _Meter, long_visit_start  # noqa: E402
-
-
-def _draft(engines: Any, redacted: Any, template: Any) -> tuple[Any, float, list[dict]]:
-    from assistant.draft import Drafter
-
-    engines.llm.reset()  # each run reads the transcript block itself
-    meter = _Meter(engines.llm)
-    drafter = Drafter(
-        meter,
-        template,
-        model=engines.models.llm,
-        max_tokens=engines.settings.llm_max_tokens,
-        seed=engines.settings.seed,
-    )
-    t0 = time.perf_counter()
-    note = drafter.draft(redacted)
-    return note, time.perf_counter() - t0, meter.calls
-
-
-def _sections(note: Any) -> dict[str, str]:
-    return {e: s.key for s in note.sections for st in s.statements for e in st.evidence}
+from ask_bench import _draft, _sections  # noqa: E402
+from classify_call_bench import long_visit_start  # noqa: E402
 
 
 def main() -> None:

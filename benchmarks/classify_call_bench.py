@@ -66,8 +66,10 @@ class _Meter:
 
 
 def _draft(
-    engines: Any, redacted: Any, peek: int | None, version: str = "v3"
+    engines: Any, redacted: Any, peek: int | None, version: Any = "v3"
 ) -> tuple[Any, float, list[dict]]:
+    """One draft from an empty cache with ``version`` (a visit_note version, or a loaded
+    template), answers read from ``peek`` tokens; the note, its seconds and every call."""
     from assistant.draft import Drafter
     from assistant.templates import load_template
 
@@ -75,7 +77,7 @@ def _draft(
     meter = _Meter(engines.llm)
     drafter = Drafter(
         meter,
-        load_template("visit_note", version),
+        load_template("visit_note", version) if isinstance(version, str) else version,
         model=engines.models.llm,
         max_tokens=engines.settings.llm_max_tokens,
         seed=engines.settings.seed,
