@@ -2,7 +2,7 @@
 the notes suite scores them, beside the default (whole-context) v4 notes' own figures.
 
 ``CASEASSIST_LLM_CHUNK_TOKENS=4096`` drafted the 60-minute visit in 0.83 of the time with the
-same critical facts (README, Measured performance); it also splits 23 of the 57 PriMock57
+same critical facts (README, Measured performance); it also splits 30 of the 57 PriMock57
 consultations, each of whose segments is then sorted with less of the consultation before it.
 This drafts exactly those (the ones the drafter plans in more than one chunk under the cap),
 prints per consultation the chunks, drafting seconds, checklist critical items recalled,
@@ -11,6 +11,8 @@ statements and statements flagged unsupported, each beside the whole-context not
 A quality check, not a timing: the whole-context notes were drafted on other days.
 
     CASEASSIST_PROFILE=default .venv/bin/python benchmarks/chunk_primock.py [--chunk-tokens 4096]
+
+``--list`` only names the consultations the cap splits and counts them (no drafting).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ WHOLE = REPO / "eval/results/2026-11-24/notes-default-v4-primock57/results.json"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunk-tokens", type=int, default=4096)
+    parser.add_argument("--list", action="store_true", help="name the split ones; draft nothing")
     args = parser.parse_args()
     os.environ["CASEASSIST_LLM_CHUNK_TOKENS"] = str(args.chunk_tokens)
 
@@ -48,11 +51,17 @@ def main() -> None:
     whole = {row[0]: dict(zip(table["columns"], row, strict=True)) for row in table["rows"]}
     drafter = engines.drafter("visit_note")
     recalled = recalled_whole = items = unsupported_total = 0
-    for c in primock.load_consultations(root):
+    consultations = primock.load_consultations(root)
+    split = []
+    for c in consultations:
         transcript = c.transcript()
         redacted, mapping = redact_transcript(engines, transcript)
         chunks = drafter.chunks(redacted)
         if len(chunks) < 2:
+            continue
+        split.append(c.id)
+        if args.list:
+            print(f"{c.id}: {len(chunks)} chunks", flush=True)
             continue
         t0 = time.perf_counter()
         note = draft_note(engines, redacted, template="visit_note")
@@ -79,6 +88,11 @@ def main() -> None:
             f"unsupported {unsupported_total}",
             flush=True,
         )
+
+    print(
+        f"{len(split)} of {len(consultations)} consultations split by a "
+        f"{args.chunk_tokens}-token cap"
+    )
 
 
 if __name__ == "__main__":
