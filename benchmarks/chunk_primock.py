@@ -12,7 +12,8 @@ A quality check, not a timing: the whole-context notes were drafted on other day
 
     CASEASSIST_PROFILE=default .venv/bin/python benchmarks/chunk_primock.py [--chunk-tokens 4096]
 
-``--list`` only names the consultations the cap splits and counts them (no drafting).
+``--list`` only names the consultations the cap splits and counts them (no drafting);
+``--out FILE`` also writes every row, the totals and the machine as JSON.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunk-tokens", type=int, default=4096)
     parser.add_argument("--list", action="store_true", help="name the split ones; draft nothing")
+    parser.add_argument("--out", type=Path, help="also write the rows and totals as JSON here")
     args = parser.parse_args()
     os.environ["CASEASSIST_LLM_CHUNK_TOKENS"] = str(args.chunk_tokens)
 
@@ -53,6 +55,7 @@ def main() -> None:
     recalled = recalled_whole = items = unsupported_total = 0
     consultations = primock.load_consultations(root)
     split = []
+    rows: list[dict] = []
     for c in consultations:
         transcript = c.transcript()
         redacted, mapping = redact_transcript(engines, transcript)
@@ -76,6 +79,20 @@ def main() -> None:
         items += len(critical)
         recalled_whole += int(w["checklist critical recalled"].split("/")[0])
         unsupported_total += unsupported
+        rows.append(
+            {
+                "consultation": c.id,
+                "chunks": len(chunks),
+                "seconds": round(seconds, 1),
+                "critical_recalled": sum(critical),
+                "critical_items": len(critical),
+                "critical_recalled_whole": int(w["checklist critical recalled"].split("/")[0]),
+                "statements": len(note.all_statements()),
+                "statements_whole": w["statements"],
+                "unsupported": unsupported,
+                "unsupported_whole": w["unsupported"],
+            }
+        )
         print(
             f"{c.id}: {len(chunks)} chunks, {seconds:.0f} s, critical {sum(critical)}/"
             f"{len(critical)} (whole context {w['checklist critical recalled']}), statements "
@@ -93,6 +110,30 @@ def main() -> None:
         f"{len(split)} of {len(consultations)} consultations split by a "
         f"{args.chunk_tokens}-token cap"
     )
+    if args.out is not None and not args.list:
+        from eval.harness import machine
+
+        totals = (
+            {k: sum(r[k] for r in rows) for k in rows[0] if k not in ("consultation", "chunks")}
+            if rows
+            else {}
+        )
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(
+            json.dumps(
+                {
+                    "chunk_tokens": args.chunk_tokens,
+                    "split": split,
+                    "consultations": len(consultations),
+                    "whole_context_results": str(WHOLE.relative_to(REPO)),
+                    "machine": machine(),
+                    "rows": rows,
+                    "totals": totals,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":
