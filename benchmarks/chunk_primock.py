@@ -13,7 +13,8 @@ A quality check, not a timing: the whole-context notes were drafted on other day
     CASEASSIST_PROFILE=default .venv/bin/python benchmarks/chunk_primock.py [--chunk-tokens 4096]
 
 ``--list`` only names the consultations the cap splits and counts them (no drafting);
-``--out FILE`` also writes every row, the totals and the machine as JSON.
+``--out FILE`` also writes every row, the totals and the machine as JSON; ``--start ID`` drafts
+only from that consultation on (to finish a run that was stopped).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument("--chunk-tokens", type=int, default=4096)
     parser.add_argument("--list", action="store_true", help="name the split ones; draft nothing")
     parser.add_argument("--out", type=Path, help="also write the rows and totals as JSON here")
+    parser.add_argument("--start", help="the first consultation to draft: day2_consultation06")
     args = parser.parse_args()
     os.environ["CASEASSIST_LLM_CHUNK_TOKENS"] = str(args.chunk_tokens)
 
@@ -54,6 +56,9 @@ def main() -> None:
     drafter = engines.drafter("visit_note")
     recalled = recalled_whole = items = unsupported_total = 0
     consultations = primock.load_consultations(root)
+    ids = [c.id for c in consultations]
+    if args.start is not None and args.start not in ids:
+        sys.exit(f"no consultation {args.start!r}")
     split = []
     rows: list[dict] = []
     for c in consultations:
@@ -65,6 +70,8 @@ def main() -> None:
         split.append(c.id)
         if args.list:
             print(f"{c.id}: {len(chunks)} chunks", flush=True)
+            continue
+        if args.start is not None and ids.index(c.id) < ids.index(args.start):
             continue
         t0 = time.perf_counter()
         note = draft_note(engines, redacted, template="visit_note")
@@ -124,6 +131,7 @@ def main() -> None:
                 {
                     "chunk_tokens": args.chunk_tokens,
                     "split": split,
+                    "start": args.start,
                     "consultations": len(consultations),
                     "whole_context_results": str(WHOLE.relative_to(REPO)),
                     "machine": machine(),
