@@ -13,8 +13,10 @@ A quality check, not a timing: the whole-context notes were drafted on other day
     CASEASSIST_PROFILE=default .venv/bin/python benchmarks/chunk_primock.py [--chunk-tokens 4096]
 
 ``--list`` only names the consultations the cap splits and counts them (no drafting);
-``--out FILE`` also writes every row, the totals and the machine as JSON; ``--start ID`` drafts
-only from that consultation on (to finish a run that was stopped).
+``--scenarios`` does the same for the synthetic scenarios the cap splits, with their own
+figures (critical facts, the child's words kept as quotes). ``--out FILE`` also writes every
+row, the totals and the machine as JSON; ``--start ID`` drafts only from that consultation on
+(to finish a run that was stopped).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def main() -> None:
     parser.add_argument("--list", action="store_true", help="name the split ones; draft nothing")
     parser.add_argument("--out", type=Path, help="also write the rows and totals as JSON here")
     parser.add_argument("--start", help="the first consultation to draft: day2_consultation06")
+    parser.add_argument("--scenarios", action="store_true", help="the scenarios, not PriMock57")
     args = parser.parse_args()
     os.environ["CASEASSIST_LLM_CHUNK_TOKENS"] = str(args.chunk_tokens)
 
@@ -48,12 +51,15 @@ def main() -> None:
 
     settings = Settings()
     engines = Engines.load(settings, resolve_models(settings))
-    root = primock.find_primock_dir()
-    if root is None:
-        sys.exit("PriMock57 not found (shared/data/primock57 beside the checkout)")
     table = json.loads(WHOLE.read_text())["suites"]["notes"]["details"]["tables"]["visits"]
     whole = {row[0]: dict(zip(table["columns"], row, strict=True)) for row in table["rows"]}
     drafter = engines.drafter("visit_note")
+    if args.scenarios:
+        scenarios(engines, drafter, whole, table["columns"], args)
+        return
+    root = primock.find_primock_dir()
+    if root is None:
+        sys.exit("PriMock57 not found (shared/data/primock57 beside the checkout)")
     recalled = recalled_whole = items = unsupported_total = 0
     consultations = primock.load_consultations(root)
     ids = [c.id for c in consultations]
@@ -137,6 +143,65 @@ def main() -> None:
                     "machine": machine(),
                     "rows": rows,
                     "totals": totals,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
+
+
+def scenarios(
+    engines, drafter, whole: dict[str, dict], columns: list[str], args: argparse.Namespace
+) -> None:
+    """The scenarios the cap splits, drafted with it and scored as the notes suite scores them,
+    each beside its whole-context row of the released v4 results."""
+    from assistant.pipeline import draft_note, redact_transcript
+    from eval.scenarios import load_scenarios
+    from eval.suites import notes as N
+
+    compared = ("critical facts recalled", "child quotes kept", "statements", "unsupported")
+    loaded = load_scenarios()
+    rows = []
+    for sc in loaded:
+        transcript = N.scenario_transcript(sc)
+        redacted, mapping = redact_transcript(engines, transcript)
+        chunks = drafter.chunks(redacted)
+        if len(chunks) < 2:
+            continue
+        if args.list:
+            print(f"{sc.id}: {len(chunks)} chunks", flush=True)
+            rows.append({"scenario": sc.id, "chunks": len(chunks)})
+            continue
+        t0 = time.perf_counter()
+        note = draft_note(engines, redacted, template="visit_note")
+        seconds = time.perf_counter() - t0
+        scored = N.score_scenario(
+            sc, N.Drafted(sc.id, transcript, redacted, mapping, note, None, seconds)
+        )
+        row = dict(zip(columns, N.visit_row(scored), strict=True))
+        rows.append(
+            {"scenario": sc.id, "chunks": len(chunks), "seconds": round(seconds, 1)}
+            | {k: row[k] for k in compared}
+            | {f"{k} (whole)": whole[sc.id][k] for k in compared}
+        )
+        print(
+            f"{sc.id}: {len(chunks)} chunks, {seconds:.0f} s, "
+            + ", ".join(f"{k} {row[k]} (whole {whole[sc.id][k]})" for k in compared),
+            flush=True,
+        )
+    print(f"{len(rows)} of {len(loaded)} scenarios split by a {args.chunk_tokens}-token cap")
+    if args.out is not None and not args.list:
+        from eval.harness import machine
+
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(
+            json.dumps(
+                {
+                    "chunk_tokens": args.chunk_tokens,
+                    "scenarios": len(loaded),
+                    "whole_context_results": str(WHOLE.relative_to(REPO)),
+                    "machine": machine(),
+                    "rows": rows,
                 },
                 indent=1,
             )
