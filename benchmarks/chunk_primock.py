@@ -44,7 +44,7 @@ def main() -> None:
     os.environ["CASEASSIST_LLM_CHUNK_TOKENS"] = str(args.chunk_tokens)
 
     from assistant.model_store import resolve_models
-    from assistant.pipeline import Engines, draft_note, redact_transcript
+    from assistant.pipeline import Engines, redact_transcript
     from assistant.settings import Settings
     from eval import primock
     from eval.suites import notes as N
@@ -79,12 +79,9 @@ def main() -> None:
             continue
         if args.start is not None and ids.index(c.id) < ids.index(args.start):
             continue
-        t0 = time.perf_counter()
-        note = draft_note(engines, redacted, template="visit_note")
-        seconds = time.perf_counter() - t0
-        scored = N.score_consultation(
-            c, N.Drafted(c.id, transcript, redacted, mapping, note, None, seconds)
-        )
+        drafted = timed_draft(engines, c.id, transcript, redacted, mapping)
+        note, seconds = drafted.note, drafted.seconds
+        scored = N.score_consultation(c, drafted)
         critical = [r for _, is_critical, r in scored.checklist if is_critical]
         w = whole[c.id]
         unsupported = sum(N.is_unsupported(st) for st in note.all_statements())
@@ -150,12 +147,22 @@ def main() -> None:
         )
 
 
+def timed_draft(engines, item: str, transcript, redacted, mapping):
+    """The note of ``redacted`` as the notes suite holds it (``notes.Drafted``), timed."""
+    from assistant.pipeline import draft_note
+    from eval.suites import notes as N
+
+    t0 = time.perf_counter()
+    note = draft_note(engines, redacted, template="visit_note")
+    return N.Drafted(item, transcript, redacted, mapping, note, None, time.perf_counter() - t0)
+
+
 def scenarios(
     engines, drafter, whole: dict[str, dict], columns: list[str], args: argparse.Namespace
 ) -> None:
     """The scenarios the cap splits, drafted with it and scored as the notes suite scores them,
     each beside its whole-context row of the released v4 results."""
-    from assistant.pipeline import draft_note, redact_transcript
+    from assistant.pipeline import redact_transcript
     from eval.scenarios import load_scenarios
     from eval.suites import notes as N
 
@@ -172,12 +179,9 @@ def scenarios(
             print(f"{sc.id}: {len(chunks)} chunks", flush=True)
             rows.append({"scenario": sc.id, "chunks": len(chunks)})
             continue
-        t0 = time.perf_counter()
-        note = draft_note(engines, redacted, template="visit_note")
-        seconds = time.perf_counter() - t0
-        scored = N.score_scenario(
-            sc, N.Drafted(sc.id, transcript, redacted, mapping, note, None, seconds)
-        )
+        drafted = timed_draft(engines, sc.id, transcript, redacted, mapping)
+        seconds = drafted.seconds
+        scored = N.score_scenario(sc, drafted)
         row = dict(zip(columns, N.visit_row(scored), strict=True))
         rows.append(
             {"scenario": sc.id, "chunks": len(chunks), "seconds": round(seconds, 1)}
