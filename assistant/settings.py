@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -73,12 +73,15 @@ class Settings(BaseSettings):
     llm_gpu_layers: int = Field(0, description="Layers offloaded to a GPU (-1 = all).")
     llm_max_tokens: int = Field(2048, ge=128, description="Generation budget per draft call.")
     llm_chunk_tokens: int | None = Field(
-        None,
+        4096,
         ge=1024,
         description="Most tokens one drafting prompt may hold (system prompt, transcript chunk "
-        "and question); a longer transcript is read in chunks of this size. Default: the "
-        "context window. Smaller chunks make each per-segment call of a classify template "
-        "cheaper on a CPU, at the cost of reading the system prompt once per chunk.",
+        "and question); a longer transcript is read in chunks of this size (the context window "
+        "when that is smaller). 0: no cap, the context window. Smaller chunks make each "
+        "per-segment call of a classify template cheaper on a CPU, at the cost of reading the "
+        "system prompt once more per chunk: 4096 drafted the 60-minute visit in 0.83 of the time "
+        "the whole 8192-token window took, with the same critical facts (README, Measured "
+        "performance). A transcript that fits one chunk drafts the same note either way.",
     )
     llm_flash_attn: bool = Field(
         False,
@@ -105,6 +108,12 @@ class Settings(BaseSettings):
         "If unset, a random key is generated once into <data_dir>/mapping.key (mode 0600).",
     )
     log_level: str = "INFO"
+
+    @field_validator("llm_chunk_tokens", mode="before")
+    @classmethod
+    def _no_chunk_cap(cls, value: object) -> object:
+        """0 (or an empty variable) lifts the chunk cap: the context window decides."""
+        return None if value in (0, "0", "") else value
 
     @property
     def resolved_database_url(self) -> str:

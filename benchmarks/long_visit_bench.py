@@ -20,8 +20,9 @@ reference takes far longer than the measured run.
     CASEASSIST_PROFILE=default .venv/bin/python benchmarks/long_visit_bench.py \
         [--version v3|v2] [--reference] [--words N]
 
-``CASEASSIST_LLM_CHUNK_TOKENS=N`` (the ``llm_chunk_tokens`` setting) reads the transcript in
-chunks of at most N prompt tokens instead of the whole context window.
+``CASEASSIST_LLM_CHUNK_TOKENS=N`` (the ``llm_chunk_tokens`` setting, 4096 by default) reads the
+transcript in chunks of at most N prompt tokens; ``CASEASSIST_LLM_CHUNK_TOKENS=0`` reads it in
+chunks of the whole context window (the default before 2026-11-24, the reference the cap beat).
 """
 
 from __future__ import annotations

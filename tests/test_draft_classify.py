@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from assistant.domain import StatementKind
 from assistant.draft import (
@@ -310,6 +311,15 @@ def test_chunk_tokens_reads_a_transcript_in_smaller_chunks_with_the_same_labels(
     assert [(s.text, s.evidence) for s in capped.all_statements()] == [
         (s.text, s.evidence) for s in note.all_statements()
     ]
+    # a cap the transcript fits under asks exactly what no cap asks
+    # (a window of 100,000 so that the cap, not the window, bounds the plan)
+    uncapped, fits = (
+        CountingLabelLLM(LABELS, n_ctx=100_000),
+        CountingLabelLLM(LABELS, n_ctx=100_000),
+    )
+    Drafter(uncapped, template, model=MODEL).draft(_transcript())
+    Drafter(fits, template, model=MODEL, chunk_tokens=8192).draft(_transcript())
+    assert fits.calls == uncapped.calls == whole.calls
     # a cap above the context window changes nothing
     roomy = CountingLabelLLM(LABELS, n_ctx=8192)
     Drafter(roomy, template, model=MODEL, chunk_tokens=100_000).draft(_transcript())
@@ -324,9 +334,14 @@ def test_the_chunk_setting_reaches_the_service_drafter(tmp_path, monkeypatch):
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path)
-    assert settings.llm_chunk_tokens is None  # default: the context window
+    assert settings.llm_chunk_tokens == 4096  # the default: chunks of 4,096 tokens
     monkeypatch.setenv("CASEASSIST_LLM_CHUNK_TOKENS", "2048")
     assert Settings().llm_chunk_tokens == 2048  # by environment, as a council configures it
+    monkeypatch.setenv("CASEASSIST_LLM_CHUNK_TOKENS", "0")
+    assert Settings().llm_chunk_tokens is None  # no cap: the context window
+    monkeypatch.setenv("CASEASSIST_LLM_CHUNK_TOKENS", "512")
+    with pytest.raises(ValidationError, match="1024"):
+        Settings()  # too small to hold the prompt: refused at start, not at the first draft
     models = SimpleNamespace(llm=MODEL)
     for value in (None, 3000):
         engines = Engines(
