@@ -131,6 +131,9 @@ def results_section(results: dict[str, Any], *, source: str = "results.json") ->
         f"configuration `{str(prov.get('redaction_config_hash'))[:12]}…`; seed "
         f"{inv.get('seed')}."
     )
+    recorded = prov.get("settings") or {}
+    if recorded:  # results written before 2026-11-24 do not record them
+        lines.append("- Settings: " + ", ".join(f"`{k}` {v}" for k, v in recorded.items()) + ".")
     versions = prov.get("suite_versions") or {}
     if versions:
         lines.append(

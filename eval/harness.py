@@ -31,7 +31,9 @@ Every run records its own duration per suite (``suites.*.duration_s``) and overa
   template and version and prompt sha256, redaction configuration hash, safeguarding lexicon
   version and sha256, WER normalisation version, git commit (``+dirty`` when the working tree
   differs from it), seeds, bootstrap settings, machine (platform, CPU, cores, memory, Python,
-  library versions), start and end times and duration;
+  library versions), the settings that decide transcripts and notes (``settings``: Whisper's
+  language, device, compute type and beam; the LLM's context, chunk cap, output budget,
+  attention kernel, GPU layers and threads; the seed), start and end times and duration;
 * ``suites``: per suite its ``status`` ("ok", "not available", "error"), timings, and the
   ``SuiteResult`` fields (metrics, each with ``higher_is_better``, groups, comparisons);
 * ``summary``: one row per metric (suite, name, value, interval, n, goal, meets_goal,
@@ -173,6 +175,7 @@ def run(
         "bootstrap": {"resamples": RESAMPLES, "level": 0.95, "method": "percentile bootstrap"},
         "machine": machine(),
         "profile": chosen,
+        "settings": recorded_settings(settings),
         "drafts": store.summary() if (store := ctx.cache.get("draft_store")) else None,
         "started_at": started,
         "finished_at": finished,
@@ -341,6 +344,19 @@ def _models(settings: Any, engines: Any) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001
         return {"verified": False, "loaded": False, "error": f"{type(exc).__name__}: {exc}"}
     return {"verified": False, "loaded": False, **refs}
+
+
+RECORDED_SETTINGS = (
+    "language", "device", "compute_type", "beam_size", "asr_threads", "llm_n_ctx",
+    "llm_chunk_tokens", "llm_max_tokens", "llm_flash_attn", "llm_gpu_layers", "llm_threads",
+    "seed",
+)  # fmt: skip
+"""Settings a figure can depend on (model files are in ``models``; paths and keys are not
+recorded)."""
+
+
+def recorded_settings(settings: Any) -> dict[str, Any]:
+    return {k: getattr(settings, k, None) for k in RECORDED_SETTINGS}
 
 
 def _prompt(settings: Any) -> dict[str, Any]:

@@ -237,7 +237,8 @@ def test_paired_metric_and_holm_over_a_suite():
 PROVENANCE_KEYS = {
     "harness_version", "suite_versions", "datasets", "models", "prompt",
     "redaction_config_hash", "safeguarding_lexicon", "wer_normalisation_version", "git_commit",
-    "seeds", "bootstrap", "machine", "profile", "started_at", "finished_at", "duration_s",
+    "seeds", "bootstrap", "machine", "profile", "settings", "started_at", "finished_at",
+    "duration_s",
 }  # fmt: skip
 
 
@@ -327,6 +328,9 @@ def test_harness_writes_results_with_every_provenance_key(run_fake):
     assert re.fullmatch(r"[0-9a-f]{64}", prov["redaction_config_hash"])
     assert set(prov["safeguarding_lexicon"]) == {"version", "sha256"}
     assert prov["seeds"]["harness"] == 3
+    assert prov["settings"]["llm_chunk_tokens"] == 4096  # a run says how its notes were drafted
+    assert prov["settings"]["llm_n_ctx"] == 4096  # (the tests' settings: tests/conftest.py)
+    assert "llm_model_path" not in prov["settings"]  # paths and keys are not recorded
     machine = prov["machine"]
     assert {"platform", "cpu_model", "cores", "memory_gb", "python", "libraries"} <= set(machine)
     assert {"ctranslate2", "llama_cpp_python", "presidio-analyzer", "spacy"} <= set(
@@ -468,6 +472,7 @@ def test_card_rewrites_only_between_the_markers_and_is_idempotent(run_fake, tmp_
     assert "**no**" in inside  # the goal was not met
     assert results["provenance"]["git_commit"] in inside
     assert "whisper-tiny.en" in inside and "took" in inside
+    assert "`llm_chunk_tokens` 4096" in inside  # the settings the notes were drafted with
     write_card(out / "results.json", card)
     assert card.read_text() == first
 
