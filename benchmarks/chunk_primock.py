@@ -60,7 +60,6 @@ def main() -> None:
     root = primock.find_primock_dir()
     if root is None:
         sys.exit("PriMock57 not found (shared/data/primock57 beside the checkout)")
-    recalled = recalled_whole = items = unsupported_total = 0
     consultations = primock.load_consultations(root)
     ids = [c.id for c in consultations]
     if args.start is not None and args.start not in ids:
@@ -85,10 +84,6 @@ def main() -> None:
         critical = [r for _, is_critical, r in scored.checklist if is_critical]
         w = whole[c.id]
         unsupported = sum(N.is_unsupported(st) for st in note.all_statements())
-        recalled += sum(critical)
-        items += len(critical)
-        recalled_whole += int(w["checklist critical recalled"].split("/")[0])
-        unsupported_total += unsupported
         rows.append(
             {
                 "consultation": c.id,
@@ -110,9 +105,10 @@ def main() -> None:
             f"(whole {w['unsupported']})",
             flush=True,
         )
+        t = totals(rows)
         print(
-            f"  running total: chunked {recalled}/{items}, whole {recalled_whole}/{items}, "
-            f"unsupported {unsupported_total}",
+            f"  running total: chunked {t['critical_recalled']}/{t['critical_items']}, whole "
+            f"{t['critical_recalled_whole']}/{t['critical_items']}, unsupported {t['unsupported']}",
             flush=True,
         )
 
@@ -121,30 +117,34 @@ def main() -> None:
         f"{args.chunk_tokens}-token cap"
     )
     if args.out is not None and not args.list:
-        from eval.harness import machine
+        write_json(
+            args,
+            split=split,
+            start=args.start,
+            consultations=len(consultations),
+            rows=rows,
+            totals=totals(rows),
+        )
 
-        totals = (
-            {k: sum(r[k] for r in rows) for k in rows[0] if k not in ("consultation", "chunks")}
-            if rows
-            else {}
-        )
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(
-            json.dumps(
-                {
-                    "chunk_tokens": args.chunk_tokens,
-                    "split": split,
-                    "start": args.start,
-                    "consultations": len(consultations),
-                    "whole_context_results": str(WHOLE.relative_to(REPO)),
-                    "machine": machine(),
-                    "rows": rows,
-                    "totals": totals,
-                },
-                indent=1,
-            )
-            + "\n"
-        )
+
+def totals(rows: list[dict]) -> dict[str, float]:
+    """The rows' figures summed (all but the consultation and its chunks)."""
+    if not rows:
+        return {}
+    return {k: sum(r[k] for r in rows) for k in rows[0] if k not in ("consultation", "chunks")}
+
+
+def write_json(args: argparse.Namespace, **fields) -> None:
+    """``--out``: the run's fields, with the cap, the whole-context source and the machine."""
+    from eval.harness import machine
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "chunk_tokens": args.chunk_tokens,
+        "whole_context_results": str(WHOLE.relative_to(REPO)),
+        "machine": machine(),
+    }
+    args.out.write_text(json.dumps(record | fields, indent=1) + "\n")
 
 
 def timed_draft(engines, item: str, transcript, redacted, mapping):
@@ -195,22 +195,7 @@ def scenarios(
         )
     print(f"{len(rows)} of {len(loaded)} scenarios split by a {args.chunk_tokens}-token cap")
     if args.out is not None and not args.list:
-        from eval.harness import machine
-
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(
-            json.dumps(
-                {
-                    "chunk_tokens": args.chunk_tokens,
-                    "scenarios": len(loaded),
-                    "whole_context_results": str(WHOLE.relative_to(REPO)),
-                    "machine": machine(),
-                    "rows": rows,
-                },
-                indent=1,
-            )
-            + "\n"
-        )
+        write_json(args, scenarios=len(loaded), rows=rows)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,15 @@ def code_sha256(root: Path = ROOT, dirs: Iterable[str] = CODE_DIRS) -> str:
     return h.hexdigest()
 
 
+def drafting_settings(settings: Any) -> dict[str, Any]:
+    """Every ``llm_*`` setting but the model's path, and the seed: what drafting reads."""
+    return {
+        k: (str(v) if isinstance(v, Path) else v)
+        for k, v in settings.model_dump().items()
+        if (k.startswith("llm_") and k != "llm_model_path") or k == "seed"
+    }
+
+
 def identity(settings: Any, engines: Any, template: str) -> dict[str, Any]:
     """What, besides the redacted transcript, decides a drafted note."""
     from importlib.metadata import PackageNotFoundError, version
@@ -63,11 +72,7 @@ def identity(settings: Any, engines: Any, template: str) -> dict[str, Any]:
         llama = version("llama_cpp_python")
     except PackageNotFoundError:
         llama = None
-    drafting = {
-        k: (str(v) if isinstance(v, Path) else v)
-        for k, v in settings.model_dump().items()
-        if (k.startswith("llm_") and k != "llm_model_path") or k == "seed"
-    }
+    drafting = drafting_settings(settings)
     return {
         "template": t.id,
         "template_version": t.version,

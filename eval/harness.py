@@ -346,17 +346,16 @@ def _models(settings: Any, engines: Any) -> dict[str, Any]:
     return {"verified": False, "loaded": False, **refs}
 
 
-RECORDED_SETTINGS = (
-    "language", "device", "compute_type", "beam_size", "asr_threads", "llm_n_ctx",
-    "llm_chunk_tokens", "llm_max_tokens", "llm_flash_attn", "llm_gpu_layers", "llm_threads",
-    "seed",
-)  # fmt: skip
-"""Settings a figure can depend on (model files are in ``models``; paths and keys are not
-recorded)."""
+ASR_SETTINGS = ("language", "device", "compute_type", "beam_size", "asr_threads")
 
 
 def recorded_settings(settings: Any) -> dict[str, Any]:
-    return {k: getattr(settings, k, None) for k in RECORDED_SETTINGS}
+    """Settings a figure can depend on: Whisper's, and drafting's as the drafts store keys on
+    them (``eval.draft_store.drafting_settings``). Model files are in ``models``; paths and
+    keys are not recorded."""
+    from eval.draft_store import drafting_settings
+
+    return {k: getattr(settings, k) for k in ASR_SETTINGS} | drafting_settings(settings)
 
 
 def _prompt(settings: Any) -> dict[str, Any]:
