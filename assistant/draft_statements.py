@@ -45,7 +45,7 @@ def excerpts(
         answers = i > 0 and is_answer(segments[i - 1], seg)
         if groups and groups[-1][-1] == i - 1 and answers:
             groups[-1].append(i)  # a chosen question and its chosen answer: one exchange
-        elif short_answer(segments[i - 1], seg):
+        elif i > 0 and short_answer(segments[i - 1], seg):
             groups.append([i - 1, i])  # a short answer keeps the question it answers
         else:
             groups.append([i])

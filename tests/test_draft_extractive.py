@@ -197,6 +197,18 @@ def test_a_chosen_question_and_its_chosen_answer_are_one_exchange():
     assert exchange.text == f"Social worker: {LINES[4][1]} [PERSON_1]: {LINES[5][1]}"
 
 
+def test_the_first_segment_never_takes_the_last_as_its_question():
+    """A short first segment after a transcript that ends on another speaker's question is
+    not an answer to it: the segment before the first is no segment (Python's ``[-1]`` would
+    read the last one)."""
+    from assistant.draft_statements import excerpts
+
+    lines = [("[PERSON_1]", "Hiya."), *LINES[1:], ("Social worker", "Anything else?")]
+    segments = _transcript(lines).segments
+    (first,) = excerpts([segments[0].id], segments, V2.sections[2])
+    assert first.evidence == (segments[0].id,) and first.text == "Hiya."
+
+
 def test_an_extractive_draft_passes_verification_without_a_flag():
     choices = {s.key: [f"s{i:04d}" for i in range(1, 10)] for s in V2.sections}
     raw = _drafter(SectionLLM(choices), max_statements=9).draft(_transcript())
