@@ -69,6 +69,7 @@ from assistant.redaction_spans import (
     Span,
     SpanRules,
     apply_spans,
+    capitalised_tokens,
     name_tokens,
     phrase,
     phrase_pattern,
@@ -400,7 +401,10 @@ def residual_identifiers(redacted: RedactedTranscript, mapping: PseudonymMap) ->
         if whole and whole not in STOP_WORDS:  # "US" the place is not "us" the word
             phrases.setdefault(whole, kind)
         if is_name:
-            for part in name_tokens(value):
+            parts = name_tokens(value)
+            if len(parts) > 1:  # as propagation reads a longer name (capitalised_tokens)
+                parts &= capitalised_tokens(value)
+            for part in parts:
                 if len(part) >= 3 and part not in STOP_WORDS:
                     phrases.setdefault(part, kind)
     checks: list[tuple[regex.Pattern[str], str]] = []

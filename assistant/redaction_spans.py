@@ -155,6 +155,18 @@ def name_tokens(surface: str) -> set[str]:
     return tokens
 
 
+def capitalised_tokens(surface: str) -> set[str]:
+    """:func:`name_tokens` of the words of ``surface`` written with a capital: the words of a
+    longer name that may stand alone for the person ("Kasia" of "Kasia Nowak"; nothing of
+    "bani pentru dentist", a Romanian phrase an English model took for a name)."""
+    return {
+        part
+        for word in _NAME_WORD_RE.findall(surface)
+        if word[:1].isupper()
+        for part in name_tokens(word)
+    }
+
+
 def phrase(text: str) -> str:
     """Case-folded with whitespace collapsed: the form values are compared in."""
     return " ".join(text.casefold().split())
@@ -494,9 +506,12 @@ class SpanRules:
     ) -> dict[str, tuple[str, float]]:
         """phrase -> (entity, score) for every value found, and every part of every name."""
         best: dict[str, Span] = {}
+        capitals: dict[str, set[str]] = {}  # value -> its words written with a capital somewhere
         for group in per_field.values():
             for span in group:
-                key = phrase(fields[span.field].text[span.start : span.end])
+                surface = fields[span.field].text[span.start : span.end]
+                key = phrase(surface)
+                capitals.setdefault(key, set()).update(capitalised_tokens(surface))
                 if key not in best or (span.score, span.entity == PERSON_ENTITY) > (
                     best[key].score,
                     best[key].entity == PERSON_ENTITY,
@@ -505,7 +520,13 @@ class SpanRules:
         person_parts: dict[str, float] = {}
         for key, span in best.items():
             if span.entity == PERSON_ENTITY:
-                for part in name_tokens(key):
+                parts = name_tokens(key)
+                if len(parts) > 1:
+                    # A word of a longer name stands alone for the person only if some mention
+                    # wrote it as a name (capitalised_tokens); the whole value is still
+                    # redacted wherever it recurs.
+                    parts &= capitals[key]
+                for part in parts:
                     if len(part) >= 2 and part not in self._never_person_parts:
                         person_parts[part] = max(person_parts.get(part, 0.0), span.score)
         known: dict[str, tuple[str, float]] = {}

@@ -318,6 +318,28 @@ def test_placeholders_are_consistent_across_segments_and_partial_mentions(redact
 
 
 @models
+def test_a_foreign_phrase_taken_for_a_name_keeps_its_words_elsewhere(redactor):
+    """An interpreted visit (scenario cp-007): the English model reads part of a Romanian line
+    as a person's name. Only a word written as a name (with a capital) stands alone for that
+    person elsewhere: "dentist" must stay in the English lines, where it is the visit's point."""
+    tx = _transcript(
+        ("Social worker", "Has he seen a dentist?"),
+        ("Mum", "Nu. Nu am bani pentru dentist. Nu știu unde să merg."),
+        ("Interpreter", "No. I don't have money for the dentist. I don't know where to go."),
+        ("Social worker", "I've found a dentist near here. Kasia Nowak can take you."),
+        ("Mum", "Thank you. Kasia is kind."),
+    )
+    redacted, mapping = redactor.redact(tx)
+    texts = [s.text for s in redacted.segments]
+    assert texts[0] == "Has he seen a dentist?"
+    assert texts[2] == "No. I don't have money for the dentist. I don't know where to go."
+    assert texts[3].startswith("I've found a dentist near here.")
+    # A capitalised part of a longer name still stands for the person on its own.
+    assert "Kasia" not in texts[4] and "Nowak" not in texts[3]
+    assert residual_identifiers(redacted, mapping) == []
+
+
+@models
 def test_numbering_is_per_type_in_order_of_first_appearance(redactor):
     tx = _transcript(
         (None, "Her mobile is 07700 900123 and the postcode is LS6 2AB."),
@@ -637,6 +659,21 @@ def test_residual_identifiers_checks_speaker_labels():
 
     mapping = PseudonymMap(entries=RESIDUAL_MAP_ENTRIES)
     assert residual_identifiers(_redacted("Hello.", speaker="Kasia"), mapping) == ["KNOWN_NAME"]
+
+
+def test_residual_check_reads_a_longer_name_as_propagation_does():
+    """A word of a longer name counts alone only if the name wrote it with a capital: "Peter"
+    of "Peter dot Peterson" is a leak, "dot" is not; nothing of "bani pentru dentist" (a
+    Romanian phrase taken for a name) is, but the phrase whole still is."""
+    from assistant.domain import PseudonymMap
+
+    mapping = PseudonymMap(
+        entries={"[PERSON_1]": "Peter dot Peterson", "[PERSON_2]": "bani pentru dentist"}
+    )
+    assert residual_identifiers(_redacted("It's [PERSON_1] at dot co dot uk."), mapping) == []
+    assert residual_identifiers(_redacted("Has he seen a dentist?"), mapping) == []
+    assert residual_identifiers(_redacted("peter rang."), mapping) == ["KNOWN_NAME"]
+    assert residual_identifiers(_redacted("Nu am bani pentru dentist."), mapping) == ["KNOWN_NAME"]
 
 
 @models
