@@ -70,9 +70,9 @@ from assistant.redaction_spans import (
     SpanRules,
     apply_spans,
     capitalised_tokens,
-    name_tokens,
     phrase,
     phrase_pattern,
+    standalone_parts,
 )
 
 __all__ = [
@@ -401,10 +401,7 @@ def residual_identifiers(redacted: RedactedTranscript, mapping: PseudonymMap) ->
         if whole and whole not in STOP_WORDS:  # "US" the place is not "us" the word
             phrases.setdefault(whole, kind)
         if is_name:
-            parts = name_tokens(value)
-            if len(parts) > 1:  # as propagation reads a longer name (capitalised_tokens)
-                parts &= capitalised_tokens(value)
-            for part in parts:
+            for part in standalone_parts(value, capitalised_tokens(value)):
                 if len(part) >= 3 and part not in STOP_WORDS:
                     phrases.setdefault(part, kind)
     checks: list[tuple[regex.Pattern[str], str]] = []

@@ -156,15 +156,23 @@ def name_tokens(surface: str) -> set[str]:
 
 
 def capitalised_tokens(surface: str) -> set[str]:
-    """:func:`name_tokens` of the words of ``surface`` written with a capital: the words of a
-    longer name that may stand alone for the person ("Kasia" of "Kasia Nowak"; nothing of
-    "bani pentru dentist", a Romanian phrase an English model took for a name)."""
+    """:func:`name_tokens` of the words of ``surface`` written with a capital."""
     return {
         part
         for word in _NAME_WORD_RE.findall(surface)
         if word[:1].isupper()
         for part in name_tokens(word)
     }
+
+
+def standalone_parts(name: str, capitalised: set[str]) -> set[str]:
+    """The words of ``name`` that stand alone for the person: all of a one-word name, and of a
+    longer one only those some mention wrote with a capital (``capitalised``, from
+    :func:`capitalised_tokens`): "Kasia" of "Kasia Nowak", nothing of "bani pentru dentist", a
+    Romanian phrase an English model took for a name. The whole name is redacted wherever it
+    recurs either way. Propagation and the residual check both read names by this rule."""
+    parts = name_tokens(name)
+    return parts if len(parts) < 2 else parts & capitalised
 
 
 def phrase(text: str) -> str:
@@ -520,13 +528,7 @@ class SpanRules:
         person_parts: dict[str, float] = {}
         for key, span in best.items():
             if span.entity == PERSON_ENTITY:
-                parts = name_tokens(key)
-                if len(parts) > 1:
-                    # A word of a longer name stands alone for the person only if some mention
-                    # wrote it as a name (capitalised_tokens); the whole value is still
-                    # redacted wherever it recurs.
-                    parts &= capitals[key]
-                for part in parts:
+                for part in standalone_parts(key, capitals[key]):
                     if len(part) >= 2 and part not in self._never_person_parts:
                         person_parts[part] = max(person_parts.get(part, 0.0), span.score)
         known: dict[str, tuple[str, float]] = {}
