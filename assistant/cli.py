@@ -145,7 +145,7 @@ def cmd_serve(args, settings) -> int:
 
 
 def cmd_models_install(args, settings) -> int:
-    from assistant.model_store import install_named, install_profile, resolve_models
+    from assistant.model_store.store import install_named, install_profile, resolve_models
 
     if args.model:  # named models outside the profiles: verified as they are installed
         installed = install_named(settings, args.model)
@@ -157,7 +157,7 @@ def cmd_models_install(args, settings) -> int:
 
 
 def cmd_models_verify(args, settings) -> int:
-    from assistant.model_store import resolve_models
+    from assistant.model_store.store import resolve_models
 
     models = resolve_models(settings)
     for role, ref in models.refs().items():
@@ -197,12 +197,12 @@ def cmd_users_add(args, settings) -> int:
 
 
 def cmd_process(args, settings) -> int:
-    from assistant.audio import probe
-    from assistant.model_store import resolve_models
+    from assistant.audio.validate import probe
+    from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines, run_stages
-    from assistant.render import render_markdown
-    from assistant.templates import load_template
-    from assistant.transcript_io import read_transcript_file
+    from assistant.notes.render import render_markdown
+    from assistant.drafting.templates import load_template
+    from assistant.transcription.files import read_transcript_file
 
     template = args.template or settings.default_template
     load_template(template)
@@ -255,8 +255,8 @@ def cmd_process(args, settings) -> int:
 
 
 def cmd_redact(args, settings) -> int:
-    from assistant.model_store import resolve_nlp
-    from assistant.redact import Redactor, build_analyzer
+    from assistant.model_store.store import resolve_nlp
+    from assistant.redaction.redactor import Redactor, build_analyzer
 
     if not args.file.is_file():
         print(f"error: {args.file} does not exist", file=sys.stderr)

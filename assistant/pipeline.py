@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant import audio as audio_mod
+from assistant.audio.validate import validate as audio_mod
 from assistant.domain import (
     DraftNote,
     DraftReview,
@@ -27,7 +27,7 @@ from assistant.domain import (
     Transcript,
 )
 from assistant.errors import RedactionBlocked, SilentRecording
-from assistant.model_store import ResolvedModels
+from assistant.model_store.store import ResolvedModels
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,8 @@ class Engines:
     """Every heavy object the pipeline needs, loaded once per process."""
 
     models: ResolvedModels
-    transcriber: object  # assistant.transcribe.Transcriber
-    redactor: object  # assistant.redact.Redactor
+    transcriber: object  # assistant.transcription.whisper.Transcriber
+    redactor: object  # assistant.redaction.redactor.Redactor
     llm: object  # llama_cpp.Llama
     settings: Settings
     compute_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -49,9 +49,9 @@ class Engines:
 
     @classmethod
     def load(cls, settings: Settings, models: ResolvedModels) -> Engines:
-        from assistant.llm import load_llm
-        from assistant.redact import Redactor, build_analyzer
-        from assistant.transcribe import TranscribeOptions, Transcriber, load_whisper
+        from assistant.drafting.llm import load_llm
+        from assistant.redaction.redactor import Redactor, build_analyzer
+        from assistant.transcription.whisper import TranscribeOptions, Transcriber, load_whisper
 
         t0 = time.perf_counter()
         whisper = load_whisper(
@@ -80,8 +80,8 @@ class Engines:
         )
 
     def drafter(self, template: str):
-        from assistant.draft import Drafter
-        from assistant.templates import load_template
+        from assistant.drafting.drafter import Drafter
+        from assistant.drafting.templates import load_template
 
         if template not in self._drafters:
             self._drafters[template] = Drafter(
@@ -128,7 +128,7 @@ def transcribe_audio(
 def redact_transcript(
     engines: Engines, transcript: Transcript
 ) -> tuple[RedactedTranscript, PseudonymMap]:
-    from assistant.redact import residual_identifiers
+    from assistant.redaction.redactor import residual_identifiers
 
     redacted, mapping = engines.redactor.redact(transcript)
     findings = residual_identifiers(redacted, mapping)
@@ -154,9 +154,9 @@ def review_note(note: DraftNote, redacted: RedactedTranscript) -> DraftNote:
     checked against its cited segments (unsupported ones are flagged, not shown as fact),
     red-flag claims without that category's language in their evidence removed, and red-flag
     categories the note leaves out surfaced."""
-    from assistant.draft_repair import repair_note
-    from assistant.safeguarding import default_lexicon, gate_red_flags, possible_omissions
-    from assistant.verify import verify_note
+    from assistant.review.repair import repair_note
+    from assistant.review.safeguarding import default_lexicon, gate_red_flags, possible_omissions
+    from assistant.review.verify import verify_note
 
     lexicon = default_lexicon()
     note, repairs = repair_note(note, redacted)
@@ -205,7 +205,7 @@ def run_stages(
     on_stage: StageCallback | None = None,
 ) -> PipelineResult:
     """Run the whole chain in memory (``caseassist process``). Give audio or a transcript."""
-    from assistant.templates import load_template
+    from assistant.drafting.templates import load_template
 
     load_template(template)  # unknown template fails before any work
     timings: dict[str, StageTiming] = {}

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
 
 
 class Settings(BaseSettings):
@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         description="Downloaded model wheels, kept so a reinstall needs no network.",
     )
     manifest_path: Path = Field(
-        REPO_ROOT / "models" / "manifest.yaml", description="The pinned model manifest."
+        PACKAGE_ROOT / "model_store" / "manifest.yaml", description="The pinned model manifest."
     )
 
     # --- models a council supplies: configuration alone, no code change --------------------

@@ -31,7 +31,7 @@ from classify_call_bench import long_visit_start  # noqa: E402
 def _draft(engines: Any, redacted: Any, version: Any) -> tuple[Any, float, list[dict]]:
     """One draft of ``redacted`` with ``version`` (a visit_note version, or a loaded template),
     answers read as the service reads them."""
-    from assistant.draft import LABEL_PEEK_TOKENS
+    from assistant.drafting.drafter import LABEL_PEEK_TOKENS
 
     return _draft_with(engines, redacted, LABEL_PEEK_TOKENS, version)
 
@@ -47,7 +47,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from assistant.model_store import resolve_models
+    from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines
     from assistant.settings import Settings
 

@@ -35,7 +35,7 @@ from benchmarks.classify_call_bench import _Meter, long_visit_start  # noqa: E40
 
 
 def _load(engines: Any, *, flash_attn: bool, kv_q8: bool) -> Any:
-    from assistant.llm import load_llm
+    from assistant.drafting.llm import load_llm
 
     settings = engines.settings
     if not kv_q8:
@@ -64,8 +64,8 @@ def _load(engines: Any, *, flash_attn: bool, kv_q8: bool) -> Any:
 
 
 def _draft(engines: Any, llm: Any, redacted: Any) -> tuple[Any, float, list[dict]]:
-    from assistant.draft import Drafter
-    from assistant.templates import load_template
+    from assistant.drafting.drafter import Drafter
+    from assistant.drafting.templates import load_template
 
     meter = _Meter(llm)
     drafter = Drafter(
@@ -101,9 +101,9 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from assistant.model_store import resolve_models
+    from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines
-    from assistant.redact import Redactor, build_analyzer
+    from assistant.redaction.redactor import Redactor, build_analyzer
     from assistant.settings import Settings
 
     settings = Settings()

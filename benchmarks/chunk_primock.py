@@ -43,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["CASEASSIST_LLM_CHUNK_TOKENS"] = str(args.chunk_tokens)
 
-    from assistant.model_store import resolve_models
+    from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines, redact_transcript
     from assistant.settings import Settings
     from eval import primock

@@ -8,7 +8,7 @@ service does) twice on the configured profile's model, each time from an empty c
 
 - reference: every answer generated whole (``Drafter(label_peek_tokens=None)``: the opening
   quote, the key's tokens, the closing quote and the end token);
-- ours: every answer read from its first tokens (:data:`assistant.draft.LABEL_PEEK_TOKENS`),
+- ours: every answer read from its first tokens (:data:`assistant.drafting.drafter.LABEL_PEEK_TOKENS`),
   asking for the whole answer only when they fit more than one key.
 
 It prints, from that one run, each run's draft time, and per call after the first (the first
@@ -70,8 +70,8 @@ def _draft(
 ) -> tuple[Any, float, list[dict]]:
     """One draft from an empty cache with ``version`` (a visit_note version, or a loaded
     template), answers read from ``peek`` tokens; the note, its seconds and every call."""
-    from assistant.draft import Drafter
-    from assistant.templates import load_template
+    from assistant.drafting.drafter import Drafter
+    from assistant.drafting.templates import load_template
 
     engines.llm.reset()  # each run reads the transcript block itself
     meter = _Meter(engines.llm)
@@ -108,8 +108,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from assistant.draft import LABEL_PEEK_TOKENS
-    from assistant.model_store import resolve_models
+    from assistant.drafting.drafter import LABEL_PEEK_TOKENS
+    from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines
     from assistant.settings import Settings
 

@@ -85,9 +85,9 @@ class _Meter:
 def _run(
     engines: Any, reuse: bool, redacted: Any, visit: Any, version: str | None
 ) -> dict[str, Any]:
-    from assistant.draft import Drafter
+    from assistant.drafting.drafter import Drafter
     from assistant.pipeline import review_note
-    from assistant.templates import load_template
+    from assistant.drafting.templates import load_template
     from eval.suites import notes as N
 
     llm = _Meter(engines.llm, reuse=reuse)
@@ -143,7 +143,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from assistant.model_store import resolve_models
+    from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines, redact_transcript
     from assistant.settings import Settings
     from eval.long_visit import build_long_visit
@@ -165,7 +165,7 @@ def main() -> None:
         f"{len(visit.parts)} joined scenario visits"
     )
 
-    from assistant.templates import load_template
+    from assistant.drafting.templates import load_template
 
     template = load_template("visit_note", args.version)
     print(f"template: visit_note {template.version} ({template.style})")

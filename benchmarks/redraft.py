@@ -74,7 +74,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from assistant.model_store import resolve_models
+    from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines, redact_transcript
     from assistant.settings import Settings
     from eval import primock

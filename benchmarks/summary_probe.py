@@ -129,10 +129,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from assistant.domain import DraftNote, NoteSection
-    from assistant.model_store import resolve_models
+    from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines, redact_transcript, review_note
     from assistant.settings import Settings
-    from assistant.verify import FLAG_UNSUPPORTED_PREFIX
+    from assistant.review.verify import FLAG_UNSUPPORTED_PREFIX
     from eval.harness import machine
     from eval.scenarios import load_scenarios
     from eval.suites import notes as N

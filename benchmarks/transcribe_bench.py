@@ -37,9 +37,9 @@ def _child(kind: str, audio: str, model: str, threads: int) -> None:
         text = " ".join(s.text.strip() for s in segments)
         duration = info.duration
     else:
-        from assistant.audio import load_pcm16k
+        from assistant.audio.validate import load_pcm16k
         from assistant.domain import ModelRef
-        from assistant.transcribe import Transcriber
+        from assistant.transcription.whisper import Transcriber
 
         pcm = load_pcm16k(Path(audio))
         t = Transcriber(wm, model_ref=ModelRef(name="bench", sha256="-")).transcribe(pcm)

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 FORMAT = 1
 ROOT = Path(__file__).resolve().parent.parent
-CODE_DIRS = ("assistant", "prompts")
+CODE_DIRS = ("assistant",)
 
 
 def code_sha256(root: Path = ROOT, dirs: Iterable[str] = CODE_DIRS) -> str:
@@ -65,7 +65,7 @@ def identity(settings: Any, engines: Any, template: str) -> dict[str, Any]:
     """What, besides the redacted transcript, decides a drafted note."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from assistant.templates import load_template
+    from assistant.drafting.templates import load_template
 
     t = load_template(template)
     try:

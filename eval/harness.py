@@ -123,7 +123,7 @@ def run(
         if engines_factory is not None:
             engines = engines_factory()
         else:
-            from assistant.model_store import resolve_models
+            from assistant.model_store.store import resolve_models
             from assistant.pipeline import Engines
 
             engines = Engines.load(settings, resolve_models(settings))
@@ -338,7 +338,7 @@ def _models(settings: Any, engines: Any) -> dict[str, Any]:
     if engines is not None and getattr(engines, "models", None) is not None:
         return {"verified": True, "loaded": True, **engines.models.refs()}
     try:
-        from assistant.model_store import resolve_models
+        from assistant.model_store.store import resolve_models
 
         refs = resolve_models(settings, verify=False).refs()
     except Exception as exc:  # noqa: BLE001
@@ -360,7 +360,7 @@ def recorded_settings(settings: Any) -> dict[str, Any]:
 
 def _prompt(settings: Any) -> dict[str, Any]:
     def read() -> dict[str, Any]:
-        from assistant.templates import load_template
+        from assistant.drafting.templates import load_template
 
         template = load_template(settings.default_template)
         return {
@@ -373,13 +373,13 @@ def _prompt(settings: Any) -> dict[str, Any]:
 
 
 def _redaction_config_hash() -> str:
-    from assistant.redact import config_hash
+    from assistant.redaction.redactor import config_hash
 
     return config_hash()
 
 
 def _lexicon() -> dict[str, str]:
-    from assistant.safeguarding import default_lexicon
+    from assistant.review.safeguarding import default_lexicon
 
     lexicon = default_lexicon()
     return {"version": str(lexicon.version), "sha256": lexicon.sha256}

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.domain import Transcript
-from assistant.transcript_io import parse_json
+from assistant.transcription.files import parse_json
 from eval.scenarios import Scenario
 
 TARGET_WORDS = 9_000

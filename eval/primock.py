@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.domain import Segment, Transcript
-from assistant.transcribe import segment_id
+from assistant.transcription.whisper import segment_id
 
 ROOT = Path(__file__).resolve().parent.parent
 CANDIDATE_DIRS = (

@@ -156,7 +156,7 @@ def _score(utt: Utterance, predicted: Sequence[EntitySpan], blocked: bool) -> _S
 
 
 def _residual_blocked(redacted_text: str, mapping: PseudonymMap) -> bool:
-    from assistant.redact import residual_identifiers
+    from assistant.redaction.redactor import residual_identifiers
 
     redacted = RedactedTranscript(
         segments=(RedactedSegment(id="u", start=0.0, end=1.0, text=redacted_text),),
@@ -412,8 +412,8 @@ def _bootstrap(
 
 # --- provenance and the command ------------------------------------------------------------
 def provenance(corpus: Corpus, *, config_dir: Path, seed: int, resamples: int) -> dict[str, Any]:
-    from assistant.model_store import load_manifest
-    from assistant.redact import config_hash
+    from assistant.model_store.store import load_manifest
+    from assistant.redaction.redactor import config_hash
 
     spec = load_manifest(ROOT / "models" / "manifest.yaml").models[SPACY_MODEL_ID]
     return {
@@ -591,8 +591,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from assistant.redact import Redactor, build_analyzer
-    from assistant.redaction_config import DEFAULT_CONFIG_DIR
+    from assistant.redaction.redactor import Redactor, build_analyzer
+    from assistant.redaction.config import DEFAULT_CONFIG_DIR
 
     config_dir = args.config or DEFAULT_CONFIG_DIR
     corpus = load_corpus(args.corpus)

@@ -55,8 +55,8 @@ llama_build_flags() {
 # rebuild (once: the good wheel is then the cached one) if it has the AMX kernels.
 ensure_llama_without_amx() {
   amx_wanted && return 0
-  local version # the service's own rule (assistant/llm.py), so the two cannot disagree
-  version="$(.venv/bin/python -c 'from assistant.llm import amx_rebuild_version as v; print(v() or "")')"
+  local version # the service's own rule (assistant/drafting/llm.py), so the two cannot disagree
+  version="$(.venv/bin/python -c 'from assistant.drafting.llm import amx_rebuild_version as v; print(v() or "")')"
   [ -n "$version" ] || return 0
   echo ">> llama-cpp-python $version was built with AMX kernels; rebuilding without them (~5-15 min)"
   .venv/bin/python -m pip cache remove llama_cpp_python >/dev/null 2>&1 || true

@@ -41,7 +41,7 @@ def make_settings(tmp_path: Path, **overrides):
 @pytest.fixture(scope="session")
 def engines():
     """The real tiny models, loaded once for the whole run (they are read-only)."""
-    from assistant.model_store import resolve_models
+    from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines
 
     settings = make_settings(Path("/nonexistent"))

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import assistant.audio as audio_module
-from assistant.audio import (
+import assistant.audio.validate.validate as audio_module
+from assistant.audio.validate import (
     AudioInfo,
     has_speech,
     load_pcm16k,

@@ -15,7 +15,7 @@ import pytest
 
 from assistant.domain import Transcript
 from assistant.pipeline import run_stages
-from assistant.transcript_io import parse_text
+from assistant.transcription.files import parse_text
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
 

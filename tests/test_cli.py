@@ -64,7 +64,7 @@ def test_process_a_text_transcript(env, capsys):
 def test_spoken_instructions_stay_inside_the_data(env, monkeypatch):
     """A recording that tells the model to ignore its instructions: the words reach the model
     only between the transcript delimiters, after the system rules, and the run completes."""
-    from assistant import draft
+    from assistant.drafting import drafter as draft
 
     seen: list[list[dict]] = []
     real = draft.Drafter.messages

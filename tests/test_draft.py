@@ -24,7 +24,7 @@ from assistant.domain import (
     StatementKind,
     Transcript,
 )
-from assistant.draft import (
+from assistant.drafting.drafter import (
     TRANSCRIPT_END,
     TRANSCRIPT_START,
     Drafter,
@@ -32,8 +32,8 @@ from assistant.draft import (
     default_max_statements,
 )
 from assistant.errors import DraftingFailed, ModelVerificationError
-from assistant.llm import TokenCountingLLM, load_llm
-from assistant.templates import load_template
+from assistant.drafting.llm import TokenCountingLLM, load_llm
+from assistant.drafting.templates import load_template
 
 MODEL = ModelRef(name="fake", sha256="0" * 64)
 TEMPLATE = load_template("visit_note", "v1")
@@ -581,18 +581,18 @@ def test_flash_attention_is_a_setting_that_loads_and_drafts_the_same_note_twice(
 
 
 def test_the_flash_attention_setting_reaches_the_model_loader(tmp_path, monkeypatch):
-    """Engines.load passes ``llm_flash_attn`` to :func:`assistant.llm.load_llm`."""
-    import assistant.llm
-    import assistant.redact
-    import assistant.transcribe
+    """Engines.load passes ``llm_flash_attn`` to :func:`assistant.drafting.llm.load_llm`."""
+    import assistant.drafting.llm
+    import assistant.redaction.redactor
+    import assistant.transcription.whisper
     from assistant.pipeline import Engines
     from tests.conftest import make_settings
 
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(assistant.llm, "load_llm", lambda path, **kw: seen.update(kw))
-    monkeypatch.setattr(assistant.transcribe, "load_whisper", lambda *a, **kw: None)
-    monkeypatch.setattr(assistant.redact, "build_analyzer", lambda **kw: None)
-    monkeypatch.setattr(assistant.redact, "Redactor", lambda analyzer: None)
+    monkeypatch.setattr(assistant.drafting.llm, "load_llm", lambda path, **kw: seen.update(kw))
+    monkeypatch.setattr(assistant.transcription.whisper, "load_whisper", lambda *a, **kw: None)
+    monkeypatch.setattr(assistant.redaction.redactor, "build_analyzer", lambda **kw: None)
+    monkeypatch.setattr(assistant.redaction.redactor, "Redactor", lambda analyzer: None)
     models = type("Models", (), {"asr_path": None, "nlp_path": None, "llm_path": None})()
     models.asr = models.llm = MODEL
     for value in (False, True):

@@ -19,7 +19,7 @@ import pytest
 from pydantic import ValidationError
 
 from assistant.domain import StatementKind
-from assistant.draft import (
+from assistant.drafting.drafter import (
     LABEL_PEEK_TOKENS,
     TRANSCRIPT_END,
     Drafter,
@@ -28,7 +28,7 @@ from assistant.draft import (
 )
 from assistant.errors import ConfigurationError, DraftingFailed, UnknownTemplate
 from assistant.pipeline import review_note
-from assistant.templates import NONE_LABEL, PROMPTS_DIR, load_template
+from assistant.drafting.templates import NONE_LABEL, PROMPTS_DIR, load_template
 from tests.test_draft_extractive import INJECTION, LINES, MODEL, _transcript, is_unsupported_flag
 
 USER = """Draft the {{title}} from this transcript of a home visit.

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from assistant.domain import ModelRef, RedactedSegment, RedactedTranscript, StatementKind
-from assistant.draft import TRANSCRIPT_END, Drafter
+from assistant.drafting.drafter import TRANSCRIPT_END, Drafter
 from assistant.errors import ConfigurationError, DraftingFailed
-from assistant.llm import load_llm
+from assistant.drafting.llm import load_llm
 from assistant.pipeline import review_note
-from assistant.templates import PROMPTS_DIR, load_template
-from assistant.verify import FLAG_QUOTE_NOT_FOUND, FLAG_UNSUPPORTED_PREFIX
+from assistant.drafting.templates import PROMPTS_DIR, load_template
+from assistant.review.verify import FLAG_QUOTE_NOT_FOUND, FLAG_UNSUPPORTED_PREFIX
 
 MODEL = ModelRef(name="fake", sha256="0" * 64)
 V2 = load_template("visit_note", "v2")
@@ -201,7 +201,7 @@ def test_the_first_segment_never_takes_the_last_as_its_question():
     """A short first segment after a transcript that ends on another speaker's question is
     not an answer to it: the segment before the first is no segment (Python's ``[-1]`` would
     read the last one)."""
-    from assistant.draft_statements import excerpts
+    from assistant.drafting.statements import excerpts
 
     lines = [("[PERSON_1]", "Hiya."), *LINES[1:], ("Social worker", "Anything else?")]
     segments = _transcript(lines).segments

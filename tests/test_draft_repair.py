@@ -17,7 +17,7 @@ from assistant.domain import (
     Statement,
     StatementKind,
 )
-from assistant.draft_repair import (
+from assistant.review.repair import (
     FLAG_KIND_CORRECTED,
     FLAG_QUOTE_RESTORED,
     FLAG_SECTION_CORRECTED,
@@ -25,8 +25,8 @@ from assistant.draft_repair import (
     repair_note,
     speaker_group,
 )
-from assistant.draft_statements import merge_chunks
-from assistant.verify import excerpt, verify_note
+from assistant.drafting.statements import merge_chunks
+from assistant.review.verify import excerpt, verify_note
 
 CHILD = (
     "I was in my bed and I heard shouting. I don't like it when they shout. It makes my tummy hurt."

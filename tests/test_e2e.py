@@ -13,7 +13,7 @@ import json
 import jsonschema
 import pytest
 
-from assistant.templates import load_template
+from assistant.drafting.templates import load_template
 from tests.conftest import add_user, wait_for_job
 from tests.speech import VISIT_SCRIPT, espeak_available, synthesize_dialogue
 

@@ -784,11 +784,11 @@ def test_the_code_hash_changes_with_any_file_of_the_service(tmp_path):
     from eval.draft_store import code_sha256
 
     (tmp_path / "assistant").mkdir()
-    (tmp_path / "prompts").mkdir()
+    (tmp_path / "assistant" / "prompts").mkdir()
     (tmp_path / "assistant" / "draft.py").write_text("x = 1\n")
     before = code_sha256(tmp_path)
     assert code_sha256(tmp_path) == before
-    (tmp_path / "prompts" / "new.md").write_text("a rule")
+    (tmp_path / "assistant" / "prompts" / "new.md").write_text("a rule")
     assert code_sha256(tmp_path) != before
 
 

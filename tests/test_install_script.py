@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.llm import amx_build_warning
+from assistant.drafting.llm import amx_build_warning
 from tests.conftest import REPO
 
 INFO_AMX = "CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | LLAMAFILE = 1 | "

@@ -1,4 +1,4 @@
-"""Specification of the redaction stage (assistant/redact.py and redaction/*.yaml).
+"""Specification of the redaction stage (assistant/redaction/redactor.py and redaction/*.yaml).
 
 All data is invented: names are made up or common, phone numbers are in Ofcom's drama ranges
 (07700 900xxx, 0113 496 0xxx), NHS numbers are random digits with a valid check digit, postcodes
@@ -17,10 +17,10 @@ import yaml
 
 from assistant.domain import RedactedTranscript, Segment, Transcript, Word
 from assistant.errors import ConfigurationError
-from assistant.redact import Redactor, build_analyzer, config_hash, residual_identifiers
-from assistant.redaction_config import DEFAULT_CONFIG_DIR, load_config
-from assistant.redaction_normalise import SpokenNormaliser
-from assistant.redaction_recognizers import OfflineSpacyNlpEngine, nhs_mod11, uk_phone
+from assistant.redaction.redactor import Redactor, build_analyzer, config_hash, residual_identifiers
+from assistant.redaction.config import DEFAULT_CONFIG_DIR, load_config
+from assistant.redaction.normalise import SpokenNormaliser
+from assistant.redaction.recognizers import OfflineSpacyNlpEngine, nhs_mod11, uk_phone
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = ROOT / "var" / "models" / "en_core_web_sm-3.8.0"
@@ -960,7 +960,7 @@ def test_towns_are_locations_never_people(redactor, text, expected):
 
 
 def test_a_place_called_a_person_is_a_location_and_never_propagates_as_a_name():
-    from assistant.redaction_spans import Field, Span, SpanRules
+    from assistant.redaction.spans import Field, Span, SpanRules
 
     rules = SpanRules(load_config())
     fields = [
@@ -1009,14 +1009,14 @@ def test_a_place_called_a_person_is_a_location_and_never_propagates_as_a_name():
     ],
 )
 def test_digit_runs(text, runs):
-    from assistant.redaction_digits import digit_runs
+    from assistant.redaction.digits import digit_runs
 
     assert [text[r.start : r.end] for r in digit_runs(text)] == runs
 
 
 @models
 def test_english_lexicon_knows_inflections_but_not_names():
-    from assistant.redaction_lexicon import EnglishLexicon
+    from assistant.redaction.lexicon import EnglishLexicon
 
     lexicon = EnglishLexicon.from_model(MODEL_DIR)
     for word in ("tell", "rang", "picks", "stopping", "children", "babies", "happier"):

@@ -10,7 +10,7 @@ from assistant.domain import (
     Statement,
     StatementKind,
 )
-from assistant.render import render_markdown, render_text
+from assistant.notes.render import render_markdown, render_text
 
 NOTE = DraftNote(
     sections=(

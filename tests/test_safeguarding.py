@@ -25,7 +25,7 @@ from assistant.domain import (
     StatementKind,
 )
 from assistant.errors import ConfigurationError
-from assistant.safeguarding import (
+from assistant.review.safeguarding import (
     DEFAULT_LEXICON_PATH,
     categories_in,
     gate_red_flags,
@@ -586,5 +586,5 @@ def test_omissions_hold_no_text(lexicon):
 
 def test_default_lexicon_path_is_in_the_repository():
     assert DEFAULT_LEXICON_PATH == (
-        Path(__file__).resolve().parent.parent / "prompts" / "safeguarding" / "lexicon.yaml"
+        Path(__file__).resolve().parent.parent / "assistant" / "review" / "lexicon" / "lexicon.yaml"
     )

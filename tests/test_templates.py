@@ -12,9 +12,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from assistant.domain import StatementKind
-from assistant.draft import TRANSCRIPT_END, TRANSCRIPT_START
+from assistant.drafting.drafter import TRANSCRIPT_END, TRANSCRIPT_START
 from assistant.errors import ConfigurationError, UnknownTemplate
-from assistant.templates import (
+from assistant.drafting.templates import (
     PROMPTS_DIR,
     REQUIRED_FILES,
     available_templates,

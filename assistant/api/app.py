@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from assistant.api import admin, errors, health, notes, recordings
-from assistant.model_store import resolve_models
+from assistant.api import errors
+from assistant.api.routes import admin, health, notes, recordings
+from assistant.model_store.store import resolve_models
 from assistant.pipeline import Engines
 from assistant.settings import Settings, get_settings
 from assistant.storage import repo
 from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
-from assistant.worker import JobRunner
+from assistant.jobs.worker import JobRunner
 
 log = logging.getLogger(__name__)
 

@@ -92,7 +92,7 @@ from assistant.domain import (
     Transcript,
 )
 from assistant.errors import StageError
-from assistant.transcript_io import parse_json
+from assistant.transcription.files import parse_json
 from eval import matching
 from eval.core import EvalContext, Metric, SuiteResult
 from eval.draft_store import DraftStore
@@ -260,7 +260,7 @@ def inverse(drafted: Drafted) -> dict[str, frozenset[str]]:
 
 # --- scoring --------------------------------------------------------------------------------
 def is_unsupported(st: Statement) -> bool:
-    from assistant.verify import FLAG_QUOTE_NOT_FOUND, FLAG_UNSUPPORTED_PREFIX
+    from assistant.review.verify import FLAG_QUOTE_NOT_FOUND, FLAG_UNSUPPORTED_PREFIX
 
     return any(f.startswith(FLAG_UNSUPPORTED_PREFIX) or f == FLAG_QUOTE_NOT_FOUND for f in st.flags)
 
@@ -271,7 +271,7 @@ def note_words(note: DraftNote) -> int:
 
 def absent_flag_claims(note: DraftNote, absent: frozenset[str]) -> int:
     """Kept statements affirming a category the gold says is absent (positive polarity)."""
-    from assistant.safeguarding import default_lexicon
+    from assistant.review.safeguarding import default_lexicon
 
     lexicon = default_lexicon()
     return sum(
@@ -353,7 +353,7 @@ def _score_common(s: Scored) -> list[Statement]:
     s.statements = len(statements)
     s.unsupported = sum(is_unsupported(st) for st in statements)
     s.words = note_words(note)
-    from assistant.safeguarding import FLAG_NOT_AFFIRMED_PREFIX
+    from assistant.review.safeguarding import FLAG_NOT_AFFIRMED_PREFIX
 
     assert s.drafted.redacted is not None  # a note is drafted from a redacted transcript
     cited = {sid for st in statements for sid in st.evidence}

@@ -309,7 +309,7 @@ class PromptLeak:
 def scenario_transcript(scenario: Scenario):
     """The scenario's turns as a text transcript: one segment per turn, speaker labels kept."""
     from assistant.domain import Segment, Transcript
-    from assistant.transcribe import segment_id
+    from assistant.transcription.whisper import segment_id
 
     segments, clock = [], 0.0
     for i, turn in enumerate(scenario.turns, start=1):
@@ -340,7 +340,7 @@ def prompt_text(messages: Sequence[dict[str, str]]) -> str:
 
 
 def prompt_leaks(engines, scenarios: Sequence[Scenario]) -> tuple[list[PromptLeak], list[str]]:
-    from assistant.redact import residual_identifiers
+    from assistant.redaction.redactor import residual_identifiers
 
     leaks: list[PromptLeak] = []
     notes: list[str] = []
@@ -473,7 +473,7 @@ def names_swap_metric(swaps: Sequence[NamesSwap], *, seed: int, resamples: int) 
 
 # --- the suite ------------------------------------------------------------------------------------
 def run(ctx: EvalContext) -> SuiteResult:
-    from assistant.redact import config_hash
+    from assistant.redaction.redactor import config_hash
 
     resamples = int(ctx.cache.get("resamples", 1000))
     engines = ctx.engines
@@ -552,7 +552,7 @@ def run(ctx: EvalContext) -> SuiteResult:
 def _residual_blocked(redacted_text: str, mapping) -> bool:
     """Whether the pipeline's residual check would stop this redacted utterance."""
     from assistant.domain import RedactedSegment, RedactedTranscript
-    from assistant.redact import residual_identifiers
+    from assistant.redaction.redactor import residual_identifiers
 
     redacted = RedactedTranscript(
         segments=(RedactedSegment(id="u", start=0.0, end=1.0, text=redacted_text),),

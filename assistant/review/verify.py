@@ -5,7 +5,7 @@ to suicidal ideation) and garbling what a child did say. Asking the model whethe
 something up is no check, so every statement is compared, deterministically and without a
 model, with the text of the transcript segments it cites. Nothing is deleted here: a statement
 that fails a check keeps its place and gains a flag, so the practitioner sees it as unverified
-rather than as fact (red-flag claims are gated separately by :mod:`assistant.safeguarding`).
+rather than as fact (red-flag claims are gated separately by :mod:`assistant.review.safeguarding`).
 
 Rules, in the order they run (flag in brackets; ``<reason>`` is a :class:`Reason`):
 
@@ -68,7 +68,7 @@ from assistant.domain import (
     Statement,
     StatementKind,
 )
-from assistant.wording import (
+from assistant.review.wording import (
     BOUNDARY,
     CLAUSE_BREAKS,
     NUMBER_WORDS,

@@ -46,22 +46,22 @@ from assistant.domain import (
     Transcript,
 )
 from assistant.errors import ConfigurationError
-from assistant.redaction_config import (
+from assistant.redaction.config import (
     DEFAULT_CONFIG_DIR,
     PERSON_PLACEHOLDER,
     SpokenConfig,
     load_config,
 )
-from assistant.redaction_config import config_hash as _config_hash
-from assistant.redaction_digits import MIN_DIGITS, digit_runs
-from assistant.redaction_lexicon import EnglishLexicon
-from assistant.redaction_normalise import NormalisedText, SpokenNormaliser
-from assistant.redaction_recognizers import (
+from assistant.redaction.config import config_hash as _config_hash
+from assistant.redaction.digits import MIN_DIGITS, digit_runs
+from assistant.redaction.lexicon import EnglishLexicon
+from assistant.redaction.normalise import NormalisedText, SpokenNormaliser
+from assistant.redaction.recognizers import (
     OfflineSpacyNlpEngine,
     WholeWordContextEnhancer,
     build_recognizers,
 )
-from assistant.redaction_spans import (
+from assistant.redaction.spans import (
     EDGE_PUNCT,
     STOP_WORDS,
     Field,

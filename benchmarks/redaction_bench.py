@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.domain import Segment, Transcript  # noqa: E402
-from assistant.redact import Redactor, build_analyzer  # noqa: E402
+from assistant.redaction.redactor import Redactor, build_analyzer  # noqa: E402
 
 SENTENCES = [
     "Kasia Nowak said that Jayden has been fine at Oakfield Nursery this week.",

@@ -34,8 +34,8 @@ from enum import Enum
 
 import regex
 
-from assistant.redaction_config import SpokenConfig
-from assistant.redaction_digits import MIN_DIGITS, is_everyday_number
+from assistant.redaction.config import SpokenConfig
+from assistant.redaction.digits import MIN_DIGITS, is_everyday_number
 
 _TOKEN_RE = regex.compile(r"[^\W_]+")
 # Between two units: only spaces, or one punctuation mark (a pause) with spaces around it.

@@ -2,7 +2,7 @@
 
 ``llama_cpp.Llama`` satisfies :class:`ChatLLM` (and :class:`TokenCountingLLM`); so do the
 scripted fakes of the unit tests. Nothing is fetched: a model is a local file whose sha256 the
-service checks against the manifest before it starts (:mod:`assistant.model_store`).
+service checks against the manifest before it starts (:mod:`assistant.model_store.store`).
 """
 
 from __future__ import annotations

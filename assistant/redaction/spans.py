@@ -1,6 +1,6 @@
 """From analyzer matches to consistent, non-overlapping spans with placeholders.
 
-Split from ``assistant/redact.py`` (the stage) by concern: this module holds the rules that act
+Split from ``assistant/redaction/redactor.py`` (the stage) by concern: this module holds the rules that act
 on matches once found (tidying, overlap resolution, propagation to every other mention, one
 placeholder per person or value) and the small value types they share. It never logs, and
 nothing here puts text in an exception.
@@ -15,12 +15,12 @@ from dataclasses import dataclass, field, replace
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS as _SPACY_STOP_WORDS
 
-from assistant.redaction_config import (
+from assistant.redaction.config import (
     PERSON_ENTITY,
     DenyListRecognizerConfig,
     RedactionConfig,
 )
-from assistant.redaction_normalise import SpokenNormaliser
+from assistant.redaction.normalise import SpokenNormaliser
 
 STOP_WORDS = frozenset(w.casefold() for w in _SPACY_STOP_WORDS)
 SPEAKER_LABEL_RECOGNIZER = "speaker_label"

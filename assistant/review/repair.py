@@ -51,8 +51,8 @@ from assistant.domain import (
     Statement,
 )
 from assistant.domain import StatementKind as Kind
-from assistant.draft_statements import PRACTITIONER_LABELS
-from assistant.verify import (
+from assistant.drafting.statements import PRACTITIONER_LABELS
+from assistant.review.verify import (
     QuoteIndex,
     is_excerpt,
     quote_in_transcript,

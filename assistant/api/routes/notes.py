@@ -6,13 +6,13 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from assistant import notes as notes_mod
+from assistant.notes.edit import edit as notes_mod
 from assistant.api import schemas
 from assistant.api.deps import CipherDep, CurrentUser, SessionDep
-from assistant.api.recordings import audit, authorize
+from assistant.api.routes.recordings import audit, authorize
 from assistant.errors import NoteLocked, NotFound
 from assistant.storage import repo
-from assistant.templates import load_template
+from assistant.drafting.templates import load_template
 
 router = APIRouter(prefix="/v1/notes", tags=["notes"])
 

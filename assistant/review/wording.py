@@ -1,8 +1,8 @@
 """Words as verification reads them: normalisation, tokens, negation cues, light stems and
 synonyms, and numbers in every spoken and written form.
 
-Shared by :mod:`assistant.verify` (is a statement's wording in its evidence?) and the
-safeguarding lexicon (:mod:`assistant.safeguarding`). Deterministic and model-free; nothing here
+Shared by :mod:`assistant.review.verify` (is a statement's wording in its evidence?) and the
+safeguarding lexicon (:mod:`assistant.review.safeguarding`). Deterministic and model-free; nothing here
 logs or keeps text.
 """
 

@@ -12,8 +12,8 @@ import json
 from rapidfuzz.distance import Levenshtein
 
 from assistant.errors import BadInput, InvalidEdit
-from assistant.render import render_markdown, render_text
-from assistant.templates import NoteTemplate
+from assistant.notes.render import render_markdown, render_text
+from assistant.drafting.templates import NoteTemplate
 
 EXPORT_FORMATS = {
     "md": "text/markdown; charset=utf-8",

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.errors import ConfigurationError
 
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "redaction"
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
 #: The residual check (``residual_identifiers``) knows names by this placeholder prefix.
 PERSON_ENTITY = "PERSON"
@@ -94,7 +94,7 @@ class ProperNounRecognizerConfig(_RecognizerBase):
 
 
 class DigitRunRecognizerConfig(_RecognizerBase):
-    """Long numbers however they are punctuated (``assistant/redaction_digits.py``): the same
+    """Long numbers however they are punctuated (``assistant/redaction/digits.py``): the same
     rule as the residual check's DIGIT_RUN, so redacted output never fails that check."""
 
     kind: Literal["digit_run"]
@@ -310,7 +310,7 @@ def _compile(pattern: str, flags: int, where: str) -> None:
 
 def _check_and_expand(cfg: RedactionConfig) -> RedactionConfig:
     # Imported here: the validators live with the recogniser code, which imports this module.
-    from assistant.redaction_recognizers import VALIDATORS
+    from assistant.redaction.recognizers import VALIDATORS
 
     person = cfg.entities.get(PERSON_ENTITY)
     if person is None or person.placeholder != PERSON_PLACEHOLDER:

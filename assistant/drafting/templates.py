@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from assistant.domain import StatementKind
 from assistant.errors import ConfigurationError, UnknownTemplate
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 """Where the template folders live (the repository's ``prompts/``)."""
 
 REQUIRED_FILES = ("template.yaml", "system.md", "user.md", "CHANGELOG.md")

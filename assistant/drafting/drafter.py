@@ -43,14 +43,14 @@ from assistant.domain import (
     Statement,
     StatementKind,
 )
-from assistant.draft_statements import (
+from assistant.drafting.statements import (
     excerpts,
     merge_chunks,
     short_answer,
 )
 from assistant.errors import DraftingFailed
-from assistant.llm import ChatLLM, TokenCountingLLM
-from assistant.templates import (
+from assistant.drafting.llm import ChatLLM, TokenCountingLLM
+from assistant.drafting.templates import (
     MAX_EVIDENCE,
     MAX_STATEMENTS,
     NONE_LABEL,
@@ -679,7 +679,7 @@ class Drafter:
         it: "Yes." alone cannot be placed). Each answer is read from its first tokens
         (:data:`LABEL_PEEK_TOKENS`) and asked for whole only when they could start more than
         one label. The segments of each section become statements as in an extractive template
-        (:func:`assistant.draft_statements.excerpts`)."""
+        (:func:`assistant.drafting.statements.excerpts`)."""
         if self.batched:
             return self._classify_batches(segments, label=label)
         schema = self.template.label_schema()
@@ -748,7 +748,7 @@ class Drafter:
         **extra: int,
     ) -> dict[str, list[Statement]]:
         """The sections made from the segment ids each was given (as in an extractive
-        template: :func:`assistant.draft_statements.excerpts`), logged with counts only."""
+        template: :func:`assistant.drafting.statements.excerpts`), logged with counts only."""
         sections = {
             spec.key: excerpts(chosen[spec.key], segments, spec) for spec in self.template.sections
         }

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from assistant import audio as audio_mod
+from assistant.audio.validate import validate as audio_mod
 from assistant.api import schemas
 from assistant.api.deps import CurrentUser, SessionDep, SettingsDep
 from assistant.api.errors import request_id
@@ -19,8 +19,8 @@ from assistant.auth import allowed
 from assistant.domain import JobStatus
 from assistant.errors import BadInput, Forbidden, NotFound, SilentRecording
 from assistant.storage import repo
-from assistant.templates import load_template
-from assistant.worker import estimate_remaining_s
+from assistant.drafting.templates import load_template
+from assistant.jobs.worker import estimate_remaining_s
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["recordings"])

@@ -30,14 +30,14 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from assistant.errors import ConfigurationError
-from assistant.redaction_digits import digit_runs
-from assistant.redaction_lexicon import EnglishLexicon
+from assistant.redaction.digits import digit_runs
+from assistant.redaction.lexicon import EnglishLexicon
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
     from spacy.language import Language
 
-    from assistant.redaction_config import RedactionConfig
+    from assistant.redaction.config import RedactionConfig
 
 _NON_DIGIT = regex.compile(r"\D")
 #: A text of at least this many words, more than this share of them in no English dictionary,
@@ -376,7 +376,7 @@ def build_recognizers(
     """Presidio recognisers for every YAML recogniser, plus the NER configuration for the
     spaCy engine (entity mapping, and every other label of the model ignored). ``lexicon``
     tells the proper-noun fallback which lowercase words are English, never names."""
-    from assistant.redaction_config import (
+    from assistant.redaction.config import (
         CASE_INSENSITIVE_FLAGS,
         CASE_SENSITIVE_FLAGS,
         DenyListRecognizerConfig,

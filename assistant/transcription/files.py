@@ -18,7 +18,7 @@ from pathlib import Path
 
 from assistant.domain import Segment, Transcript
 from assistant.errors import MalformedTranscript
-from assistant.transcribe import segment_id
+from assistant.transcription.whisper import segment_id
 
 _LINE = re.compile(
     r"^\s*(?:\[(?P<mm>\d{1,3}):(?P<ss>\d{2})\]\s*)?(?P<speaker>[^:\[\]]{1,40}?)\s*:\s*(?P<text>.*)$"

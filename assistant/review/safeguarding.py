@@ -4,7 +4,7 @@ Why: AI case-recording tools have been found inventing a reference to suicidal i
 was never discussed. A red-flag claim in a case note changes what happens to a family, so it
 must rest on what was said. The language of each category (suicidal ideation, self-harm,
 sexual abuse, domestic abuse, neglect, exploitation ...) is reviewable, versioned data in
-``prompts/safeguarding/lexicon.yaml``; this module compiles it and applies two rules:
+``assistant/review/lexicon/lexicon.yaml``; this module compiles it and applies two rules:
 
 * :func:`gate_red_flags`: a statement whose text raises a category must cite at least one
   segment whose text uses that category's language, positive or negative (a question about it
@@ -43,10 +43,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.domain import DraftNote, RedactedTranscript, Statement
 from assistant.errors import ConfigurationError
-from assistant.wording import normalise
+from assistant.review.wording import normalise
 
 DEFAULT_LEXICON_PATH = (
-    Path(__file__).resolve().parent.parent / "prompts" / "safeguarding" / "lexicon.yaml"
+    Path(__file__).resolve().parent / "lexicon" / "lexicon.yaml"
 )
 FLAG_NOT_AFFIRMED_PREFIX = "red_flag_not_affirmed:"
 REMOVAL_REASON = "no_cited_evidence_for_category"
