@@ -9,6 +9,7 @@ This module imports nothing from the rest of the package: every other module may
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -202,3 +203,19 @@ class Role(StrEnum):
     MANAGER = "manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
+
+
+def excerpt(segments: Sequence[RedactedSegment]) -> tuple[str, str | None]:
+    """The words and speaker of an extractive statement citing ``segments`` (in transcript
+    order): one speaker's segments joined as they are, with that speaker; an exchange between
+    speakers written out turn by turn ("Social worker: Do you feel safe at home? Child: Yes.")
+    with no single speaker, so a bare "Yes." keeps the question it answers. A statement whose
+    text is exactly this is the transcript's own words by construction."""
+    texts = [" ".join(s.text.split()) for s in segments]
+    speakers = {s.speaker for s in segments}
+    if len(speakers) == 1:
+        return " ".join(texts), next(iter(speakers))
+    return " ".join(
+        f"{seg.speaker}: {text}" if seg.speaker else text
+        for seg, text in zip(segments, texts, strict=True)
+    ), None

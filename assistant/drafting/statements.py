@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from assistant.domain import RedactedSegment, Statement, StatementKind
+from assistant.domain import RedactedSegment, Statement, StatementKind, excerpt
 from assistant.drafting.templates import SectionSpec
-from assistant.review.verify import excerpt
 
 SHORT_ANSWER_WORDS = 6
 """A chosen segment this short that answers a question (the segment before it, by another

@@ -62,6 +62,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from assistant.domain import (
+    excerpt,
     DraftNote,
     RedactedSegment,
     RedactedTranscript,
@@ -323,22 +324,6 @@ def _check_quotes(
         else:
             return True, frozenset(used) if moved else None
     return False, None
-
-
-def excerpt(segments: Sequence[RedactedSegment]) -> tuple[str, str | None]:
-    """The words and speaker of an extractive statement citing ``segments`` (in transcript
-    order): one speaker's segments joined as they are, with that speaker; an exchange between
-    speakers written out turn by turn ("Social worker: Do you feel safe at home? Child: Yes.")
-    with no single speaker, so a bare "Yes." keeps the question it answers. A statement whose
-    text is exactly this is the transcript's own words by construction."""
-    texts = [" ".join(s.text.split()) for s in segments]
-    speakers = {s.speaker for s in segments}
-    if len(speakers) == 1:
-        return " ".join(texts), next(iter(speakers))
-    return " ".join(
-        f"{seg.speaker}: {text}" if seg.speaker else text
-        for seg, text in zip(segments, texts, strict=True)
-    ), None
 
 
 def is_excerpt(st: Statement, cited: Sequence[RedactedSegment]) -> bool:
