@@ -205,7 +205,7 @@ def cmd_process(args, settings) -> int:
     from assistant.transcription.files import read_transcript_file
 
     template = args.template or settings.default_template
-    load_template(template)
+    load_template(template, root=settings.prompts_dir)
     if not args.input.is_file():
         print(f"error: {args.input} does not exist", file=sys.stderr)
         return 2
@@ -261,7 +261,11 @@ def cmd_redact(args, settings) -> int:
     if not args.file.is_file():
         print(f"error: {args.file} does not exist", file=sys.stderr)
         return 2
-    redactor = Redactor(build_analyzer(spacy_model_path=resolve_nlp(settings)))
+    config_dir = settings.redaction_config_dir
+    redactor = Redactor(
+        build_analyzer(spacy_model_path=resolve_nlp(settings), config_dir=config_dir),
+        config_dir=config_dir,
+    )
     text = args.file.read_text(encoding="utf-8")
     redacted, spans, _mapping = redactor.redact_text(text)
     print(redacted)

@@ -65,7 +65,11 @@ class Engines:
             model_ref=models.asr,
             options=TranscribeOptions(language=settings.language, beam_size=settings.beam_size),
         )
-        redactor = Redactor(build_analyzer(spacy_model_path=models.nlp_path))
+        config_dir = settings.redaction_config_dir
+        redactor = Redactor(
+            build_analyzer(spacy_model_path=models.nlp_path, config_dir=config_dir),
+            config_dir=config_dir,
+        )
         llm = load_llm(
             models.llm_path,
             n_ctx=settings.llm_n_ctx,
@@ -86,7 +90,7 @@ class Engines:
         if template not in self._drafters:
             self._drafters[template] = Drafter(
                 self.llm,
-                load_template(template),
+                load_template(template, root=self.settings.prompts_dir),
                 model=self.models.llm,
                 max_tokens=self.settings.llm_max_tokens,
                 seed=self.settings.seed,
@@ -207,7 +211,7 @@ def run_stages(
     """Run the whole chain in memory (``caseassist process``). Give audio or a transcript."""
     from assistant.drafting.templates import load_template
 
-    load_template(template)  # unknown template fails before any work
+    load_template(template, root=engines.settings.prompts_dir)  # unknown: fail before any work
     timings: dict[str, StageTiming] = {}
     notify = on_stage or (lambda stage, p: None)
     if transcript is None:

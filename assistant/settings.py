@@ -46,6 +46,20 @@ class Settings(BaseSettings):
         PACKAGE_ROOT / "model_store" / "manifest.yaml", description="The pinned model manifest."
     )
 
+    # --- data folders: packaged defaults, a council's reviewed copies by configuration --------
+    prompts_dir: Path = Field(
+        PACKAGE_ROOT / "drafting" / "prompts",
+        description="Note templates, one folder per template and version.",
+    )
+    redaction_config_dir: Path = Field(
+        PACKAGE_ROOT / "redaction" / "config",
+        description="Redaction recognisers, lists and spoken-form rules (*.yaml).",
+    )
+    safeguarding_lexicon_path: Path = Field(
+        PACKAGE_ROOT / "review" / "lexicon" / "lexicon.yaml",
+        description="Red-flag categories and their wording, read by the review of a draft.",
+    )
+
     # --- models a council supplies: configuration alone, no code change --------------------
     whisper_model_path: Path | None = Field(
         None, description="A CTranslate2 Whisper folder used instead of the profile's model."

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from assistant.notes.edit import edit as notes_mod
 from assistant.api import schemas
-from assistant.api.deps import CipherDep, CurrentUser, SessionDep
+from assistant.api.deps import CipherDep, CurrentUser, SessionDep, SettingsDep
 from assistant.api.routes.recordings import audit, authorize
 from assistant.errors import NoteLocked, NotFound
 from assistant.storage import repo
@@ -84,14 +84,19 @@ def get_note(
 
 @router.patch("/{note_id}", response_model=schemas.NoteView, summary="Edit a note")
 def edit_note(
-    note_id: str, edit: schemas.NoteEdit, request: Request, user: CurrentUser, session: SessionDep
+    note_id: str,
+    edit: schemas.NoteEdit,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> schemas.NoteView:
     """Replace the note's content with ``sections``: a new revision. Earlier revisions,
     including the AI draft (revision 1), are kept. An approved note cannot be edited."""
     note, rec = _load(session, note_id, user, "note.edit")
     if note.status == "approved":
         raise NoteLocked("This note is approved and locked; it cannot be edited.")
-    template = load_template(note.template, note.template_version)
+    template = load_template(note.template, note.template_version, root=settings.prompts_dir)
     transcript = repo.get_transcript(session=session, recording_id=rec.id, kind="raw")
     body = notes_mod.validate_edit(
         [s.model_dump(mode="json") for s in edit.sections],

@@ -162,7 +162,7 @@ async def upload_recording(
 
 def _form_meta(fields: dict[str, str], settings) -> schemas.RecordingMeta:
     template = fields.get("template") or settings.default_template
-    load_template(template)  # UnknownTemplate -> 422 before anything is stored
+    load_template(template, root=settings.prompts_dir)  # UnknownTemplate -> 422 before anything is stored
     language = fields.get("language") or settings.language
     if language != "auto" and not (2 <= len(language) <= 3 and language.isalpha()):
         raise BadInput(
