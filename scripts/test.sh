@@ -5,9 +5,11 @@
 source "$(dirname "$0")/_env.sh"
 apt_want espeak-ng sox ffmpeg pocketsphinx-testdata
 apt_install
-ensure_venv "[dev]"
+ensure_venv "[dev,eval]"
 CASEASSIST_PROFILE=test .venv/bin/caseassist models install --profile test
 export CASEASSIST_PROFILE=test
+echo ">> type check (mypy, assistant/)"
+.venv/bin/python -m mypy
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?
