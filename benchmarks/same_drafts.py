@@ -1,0 +1,94 @@
+"""Draft the notes-suite scenarios again and compare each note with its kept v4 draft.
+
+A change that should not alter what the service drafts (a refactor, a new layout) is checked
+here: every scenario's transcript is redacted and drafted with the current code and settings,
+and the note (statements, evidence, provenance and review) must equal, field for field, the
+note kept when the released v4 results were made
+(``eval/results/2026-11-23/notes-default-v4-sections/drafts``). Those were drafted with the
+whole context window, on a 2-core AMD EPYC: run this with the same settings, on the same kind
+of processor (llama.cpp built for another one may round differently)::
+
+    CASEASSIST_PROFILE=default CASEASSIST_LLM_CHUNK_TOKENS=0 .venv/bin/python \\
+        benchmarks/same_drafts.py [--items cin-001,cp-002] [--out FILE]
+
+Prints one line a scenario (same / DIFFERENT and where) and exits 1 if any differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+KEPT = REPO / "eval/results/2026-11-23/notes-default-v4-sections/drafts"
+
+
+def first_difference(a: Any, b: Any, path: str = "note") -> str | None:
+    """Where two JSON values first differ, as a path; None when equal."""
+    if type(a) is not type(b):
+        return f"{path}: {type(a).__name__} vs {type(b).__name__}"
+    if isinstance(a, dict):
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                return f"{path}.{key}: only on one side"
+            found = first_difference(a[key], b[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} vs {len(b)} items"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = first_difference(x, y, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return None if a == b else f"{path}: {a!r} vs {b!r}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", help="comma-separated scenario ids (default: all kept)")
+    parser.add_argument("--out", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args()
+
+    from assistant.model_store.store import resolve_models
+    from assistant.pipeline import Engines, draft_note, redact_transcript
+    from assistant.settings import Settings
+    from eval.datasets.scenarios import load_scenarios
+    from eval.suites import notes as N
+
+    kept = {}
+    for path in sorted(KEPT.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        kept[data["item"]] = data
+    settings = Settings()
+    engines = Engines.load(settings, resolve_models(settings))
+    wanted = set(args.items.split(",")) if args.items else set(kept)
+    rows = []
+    for sc in load_scenarios():
+        if sc.id not in wanted or sc.id not in kept:
+            continue
+        redacted, _mapping = redact_transcript(engines, N.scenario_transcript(sc))
+        t0 = time.perf_counter()
+        note = draft_note(engines, redacted, template="visit_note")
+        seconds = time.perf_counter() - t0
+        diff = first_difference(note.model_dump(mode="json"), kept[sc.id]["note"])
+        rows.append({"item": sc.id, "same": diff is None, "difference": diff, "seconds": seconds})
+        print(f"{sc.id}: {'same' if diff is None else 'DIFFERENT ' + diff} ({seconds:.0f} s)",
+              flush=True)
+    same = sum(r["same"] for r in rows)
+    print(f"{same} of {len(rows)} notes identical to the kept v4 drafts")
+    if args.out:
+        args.out.write_text(json.dumps({"rows": rows, "same": same, "total": len(rows)}, indent=1))
+    return 0 if same == len(rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
