@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import assistant.audio.validate.validate as audio_module
+import assistant.audio.validate as audio_module
 from assistant.audio.validate import (
     AudioInfo,
     has_speech,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from assistant.notes.edit import edit as notes_mod
+from assistant.notes import edit as notes_mod
 from assistant.api import schemas
 from assistant.api.deps import CipherDep, CurrentUser, SessionDep, SettingsDep
 from assistant.api.routes.recordings import audit, authorize
