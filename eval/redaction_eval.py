@@ -3,7 +3,7 @@
     .venv/bin/python -m eval.redaction_eval --out var/eval/redaction
 
 writes ``results.json`` (every figure below, with the corpus sha256, the redaction config hash,
-the spaCy model hash from ``models/manifest.yaml``, the git commit, the seed and the machine) and
+the spaCy model hash from ``assistant/model_store/manifest.yaml``, the git commit, the seed and the machine) and
 prints a short markdown table. ``evaluate(redactor, corpus)`` is the same measurement as a
 function, for tests and for other harnesses; it imports the redaction stage, never the app.
 
@@ -415,13 +415,13 @@ def provenance(corpus: Corpus, *, config_dir: Path, seed: int, resamples: int) -
     from assistant.model_store.store import load_manifest
     from assistant.redaction.redactor import config_hash
 
-    spec = load_manifest(ROOT / "models" / "manifest.yaml").models[SPACY_MODEL_ID]
+    spec = load_manifest(ROOT / "assistant" / "model_store" / "manifest.yaml").models[SPACY_MODEL_ID]
     return {
         "schema": SCHEMA,
         "corpus": {"path": _relative(Path(corpus.path)), "sha256": corpus.sha256},
         "redaction_config_hash": config_hash(config_dir),
         "spacy_model": {"id": SPACY_MODEL_ID, "sha256": spec.main_sha256,
-                        "source": "models/manifest.yaml (tree digest of the listed files)"},
+                        "source": "assistant/model_store/manifest.yaml (tree digest of the listed files)"},
         "git_commit": _git(["rev-parse", "HEAD"]),
         "git_worktree_dirty": _git(["diff-index", "--quiet", "HEAD", "--"], rc=True) == "1",
         "seed": seed,
