@@ -12,6 +12,13 @@ of processor (llama.cpp built for another one may round differently)::
         benchmarks/same_drafts.py [--items cin-001,cp-002] [--out FILE]
 
 Prints one line a scenario (same / DIFFERENT and where) and exits 1 if any differs.
+
+The kept v4 drafts are older than some later fixes to how statements are built (2479e3c: a
+short first segment's question), so the code as it was before a change can differ from them
+too. To compare two versions of the code with each other, draft with the first and keep its
+notes (``--save DIR``), then draft with the second and compare with those (``--against DIR``);
+the script runs on the layout before issue 22 as well. With the small test model
+(``CASEASSIST_PROFILE=test``) all 34 scenarios take minutes, not the hour the default takes.
 """
 
 from __future__ import annotations
@@ -52,37 +59,92 @@ def first_difference(a: Any, b: Any, path: str = "note") -> str | None:
     return None if a == b else f"{path}: {a!r} vs {b!r}"
 
 
+def differences(a: Any, b: Any, path: str = "note") -> list[str]:
+    """Every path at which two JSON values differ (the first per list item or key)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [
+            d
+            for k in sorted(set(a) | set(b))
+            for d in differences(a.get(k), b.get(k), f"{path}.{k}")
+        ]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in differences(x, y, f"{path}[{i}]")
+        ]
+    found = first_difference(a, b, path)
+    return [found] if found else []
+
+
+def load_scenarios_any():
+    """The scenarios, from the evaluation layout of issue 22 or the one before it."""
+    try:
+        from eval.datasets.scenarios import load_scenarios
+    except ImportError:
+        from eval.scenarios import load_scenarios  # before issue 22
+    return load_scenarios()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", help="comma-separated scenario ids (default: all kept)")
     parser.add_argument("--out", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--save", type=Path, help="keep each drafted note here (ITEM.json)")
+    parser.add_argument(
+        "--against", type=Path, help="compare with notes kept by --save (default: kept v4)"
+    )
     args = parser.parse_args()
 
-    from assistant.model_store.store import resolve_models
+    try:
+        from assistant.model_store import resolve_models
+    except ImportError:
+        from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines, draft_note, redact_transcript
     from assistant.settings import Settings
-    from eval.datasets.scenarios import load_scenarios
     from eval.suites import notes as N
 
     kept = {}
-    for path in sorted(KEPT.glob("*.json")):
+    for path in sorted((args.against or KEPT).glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         kept[data["item"]] = data
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
     settings = Settings()
     engines = Engines.load(settings, resolve_models(settings))
-    wanted = set(args.items.split(",")) if args.items else set(kept)
+    wanted = set(args.items.split(",")) if args.items else None
     rows = []
-    for sc in load_scenarios():
-        if sc.id not in wanted or sc.id not in kept:
+    for sc in load_scenarios_any():
+        if (wanted is not None and sc.id not in wanted) or sc.id not in kept and not args.save:
             continue
         redacted, _mapping = redact_transcript(engines, N.scenario_transcript(sc))
         t0 = time.perf_counter()
         note = draft_note(engines, redacted, template="visit_note")
         seconds = time.perf_counter() - t0
-        diff = first_difference(note.model_dump(mode="json"), kept[sc.id]["note"])
-        rows.append({"item": sc.id, "same": diff is None, "difference": diff, "seconds": seconds})
-        print(f"{sc.id}: {'same' if diff is None else 'DIFFERENT ' + diff} ({seconds:.0f} s)",
-              flush=True)
+        drafted = note.model_dump(mode="json")
+        if args.save:
+            (args.save / f"{sc.id}.json").write_text(
+                json.dumps({"item": sc.id, "note": drafted}, indent=1, ensure_ascii=False)
+            )
+        other = kept.get(sc.id, {}).get("note", {})
+        diffs = differences(drafted, other)
+        same_sections = drafted["sections"] == other.get("sections")
+        rows.append(
+            {
+                "item": sc.id,
+                "same": not diffs,
+                "same_sections": same_sections,
+                "differences": diffs,
+                "seconds": seconds,
+            }
+        )
+        verdict = (
+            "same"
+            if not diffs
+            else f"DIFFERENT (sections {'same' if same_sections else 'differ'}): "
+            + "; ".join(diffs[:5])
+        )
+        print(f"{sc.id}: {verdict} ({seconds:.0f} s)", flush=True)
     same = sum(r["same"] for r in rows)
     print(f"{same} of {len(rows)} notes identical to the kept v4 drafts")
     if args.out:
