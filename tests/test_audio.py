@@ -15,6 +15,7 @@ import random
 import shutil
 import struct
 import subprocess
+import threading
 import time
 import wave
 import zlib
@@ -23,16 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from starlette.requests import Request
 
-import assistant.audio.validate as audio_module
-from assistant.audio.validate import (
-    AudioInfo,
-    has_speech,
-    load_pcm16k,
-    probe,
-    save_file_copy,
-    save_upload,
-)
+import assistant.audio.probing as audio_module
+from assistant.api.upload import receive_upload
+from assistant.audio import AudioInfo, RecordingWriter, has_speech, load_pcm16k, probe
 from assistant.errors import (
     CaseAssistError,
     EmptyRecording,
@@ -414,10 +410,59 @@ async def _disconnecting(data: bytes) -> AsyncIterator[bytes]:
     raise ConnectionResetError("client went away")
 
 
-def test_save_upload_streams_and_hashes(tmp_path: Path) -> None:
+_BOUNDARY = "test-boundary-7f3a"
+
+
+async def _multipart(
+    audio: AsyncIterator[bytes] | None, fields: dict[str, str] | None = None
+) -> AsyncIterator[bytes]:
+    """A multipart/form-data body around ``audio``, passed on chunk by chunk as it arrives."""
+    for name, value in (fields or {}).items():
+        yield f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        yield value.encode() + b"\r\n"
+    if audio is not None:
+        yield (
+            f"--{_BOUNDARY}\r\n"
+            f'Content-Disposition: form-data; name="audio"; filename="{PERSONAL}.wav"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        async for chunk in audio:
+            yield chunk
+        yield b"\r\n"
+    yield f"--{_BOUNDARY}--\r\n".encode()
+
+
+def _upload(body: AsyncIterator[bytes], dest: Path, *, max_bytes: int) -> tuple[int, str]:
+    """Run the service's upload path (``receive_upload`` and its RecordingWriter) on ``body``."""
+
+    async def receive() -> dict[str, object]:
+        try:
+            chunk = await anext(body)
+        except StopAsyncIteration:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/recordings",
+        "headers": [
+            (b"content-type", f"multipart/form-data; boundary={_BOUNDARY}".encode()),
+        ],
+    }
+
+    async def run() -> tuple[int, str]:
+        upload = await receive_upload(Request(scope, receive), dest, max_bytes=max_bytes)
+        assert upload.path == dest
+        return upload.size, upload.sha256
+
+    return asyncio.run(run())
+
+
+def test_upload_streams_and_hashes(tmp_path: Path) -> None:
     data = random.Random(1).randbytes(10_000)
     dest = tmp_path / "upload.bin"
-    size, sha = asyncio.run(save_upload(_chunks(data), dest, max_bytes=10_000))
+    size, sha = _upload(_multipart(_chunks(data)), dest, max_bytes=10_000)
     assert (size, sha) == (10_000, hashlib.sha256(data).hexdigest())
     assert dest.read_bytes() == data
 
@@ -432,45 +477,65 @@ def test_save_upload_streams_and_hashes(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_save_upload_leaves_no_partial_file(
+def test_upload_leaves_no_partial_file(
     tmp_path: Path, stream: Callable[[], AsyncIterator[bytes]], error: type[Exception]
 ) -> None:
     dest = tmp_path / f"{PERSONAL}.bin"
     with pytest.raises(error) as caught:
-        asyncio.run(save_upload(stream(), dest, max_bytes=10_000))
+        _upload(_multipart(stream()), dest, max_bytes=10_000)
     assert not dest.exists()
+    assert list(tmp_path.iterdir()) == []  # nor the .part file it was written to
     if isinstance(caught.value, CaseAssistError):
         _assert_plain_message(caught.value)
 
 
-def test_save_upload_never_writes_past_the_limit(tmp_path: Path) -> None:
+def test_upload_never_writes_past_the_limit(tmp_path: Path) -> None:
     written: list[int] = []
     dest = tmp_path / "upload.bin"
+    part = dest.with_name(dest.name + ".part")  # where the bytes go until the upload ends
 
     async def watching() -> AsyncIterator[bytes]:
         for _ in range(100):
             yield b"x" * 1000
-            written.append(dest.stat().st_size if dest.exists() else 0)
+            written.append(part.stat().st_size if part.exists() else 0)
 
     with pytest.raises(RecordingTooLarge, match="upload limit"):
-        asyncio.run(save_upload(watching(), dest, max_bytes=5_000))
+        _upload(_multipart(watching()), dest, max_bytes=5_000)
     assert max(written) <= 5_000
     assert len(written) <= 6  # stopped reading as soon as the limit was passed
 
 
-def test_save_file_copy(tmp_path: Path) -> None:
+def test_upload_size_cap_is_exact(tmp_path: Path) -> None:
     src = tmp_path / "in.bin"
     src.write_bytes(b"abc" * 1000)
-    size, sha = save_file_copy(src, tmp_path / "out.bin", max_bytes=3000)
+    out = tmp_path / "out.bin"
+    size, sha = _upload(_multipart(_chunks(src.read_bytes())), out, max_bytes=3000)
     assert (size, sha) == (3000, hashlib.sha256(b"abc" * 1000).hexdigest())
 
     with pytest.raises(RecordingTooLarge):
-        save_file_copy(src, tmp_path / "big.bin", max_bytes=2999)
+        _upload(_multipart(_chunks(src.read_bytes())), tmp_path / "big.bin", max_bytes=2999)
     assert not (tmp_path / "big.bin").exists()
 
+    # No audio part at all (the upload path's counterpart of a missing source file).
     with pytest.raises(NoAudioFile) as caught:
-        save_file_copy(tmp_path / f"{PERSONAL}.wav", tmp_path / "x.bin", max_bytes=10)
+        _upload(_multipart(None, {"visit_type": PERSONAL}), tmp_path / "x.bin", max_bytes=10)
     _assert_plain_message(caught.value)
+
+
+def test_upload_is_written_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large upload must not stall other requests: its disk writes run in worker threads."""
+    threads: set[int] = set()
+    write = RecordingWriter.write
+
+    def recording_thread(self: RecordingWriter, chunk: bytes) -> None:
+        threads.add(threading.get_ident())
+        write(self, chunk)
+
+    monkeypatch.setattr(RecordingWriter, "write", recording_thread)
+    _upload(_multipart(_chunks(b"x" * 5000)), tmp_path / "upload.bin", max_bytes=10_000)
+    assert threads and threading.get_ident() not in threads  # asyncio.run's loop is this thread
 
 
 # --- decoding and speech ----------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.transcription.whisper import collapse_repetitions
+from assistant.transcription import collapse_repetitions
 
 
 @pytest.mark.parametrize(

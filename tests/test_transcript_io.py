@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import MalformedTranscript
-from assistant.transcription.files import read_transcript_file
+from assistant.transcription import read_transcript_file
 
 
 def _write(tmp_path, name, content):

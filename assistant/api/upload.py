@@ -1,24 +1,29 @@
 """Stream a multipart upload straight to disk, enforcing the size limit as bytes arrive.
 
 Starlette's ``request.form()`` spools the whole body before the handler can look at it, so a
-three-hour WAV would be written out in full before being refused. Here the ``audio`` part is
-written chunk by chunk to a temporary file beside its final place, counted and hashed on the
-way, and the request is refused the moment it passes ``max_bytes``; other fields are small
-text fields kept in memory (at most 4 KB each).
+three-hour WAV would be written out in full before being refused. Here the ``audio`` part goes
+chunk by chunk to ``assistant.audio.RecordingWriter`` (counted, hashed, capped, and removed on
+any failure), and the request is refused the moment it passes ``max_bytes``; other fields are
+small text fields kept in memory (at most 4 KB each). Parsing and writing run in a worker
+thread, so other requests are served while a large recording arrives.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from assistant.errors import BadInput, EmptyRecording, NoAudioFile, RecordingTooLarge
+from assistant.audio import RecordingWriter, recording_too_large
+from assistant.errors import BadInput, CaseAssistError, NoAudioFile, RecordingTooLarge
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 FIELD_LIMIT = 4096
 FILE_FIELD = "audio"
@@ -39,109 +44,104 @@ async def receive_upload(request: Request, dest: Path, *, max_bytes: int) -> Par
         raise NoAudioFile("Send the recording as multipart/form-data with a field named 'audio'.")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
-        raise RecordingTooLarge(_too_large(max_bytes))
+        raise recording_too_large(max_bytes)
 
-    result = ParsedUpload()
-    state: dict = {
-        "name": None,
-        "is_file": False,
-        "buf": bytearray(),
-        "fh": None,
-        "hash": hashlib.sha256(),
-        "headers": {},
-        "hf": b"",
-        "hv": b"",
-        "error": None,
-    }
-
-    def on_part_begin() -> None:
-        state.update(name=None, is_file=False, buf=bytearray(), headers={})
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["hf"] += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["hv"] += data[start:end]
-
-    def on_header_end() -> None:
-        state["headers"][state["hf"].lower()] = state["hv"]
-        state["hf"], state["hv"] = b"", b""
-
-    def on_headers_finished() -> None:
-        _, opts = parse_options_header(state["headers"].get(b"content-disposition", b""))
-        name = opts.get(b"name", b"").decode("utf-8", "replace")
-        state["name"] = name
-        state["is_file"] = name == FILE_FIELD
-        if state["is_file"]:
-            if state["fh"] is not None:
-                state["error"] = BadInput(
-                    "Send exactly one 'audio' file per request.", code="multiple_files"
-                )
-                return
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            state["fh"] = dest.open("wb")
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        if state["error"]:
-            return
-        chunk = data[start:end]
-        if state["is_file"]:
-            result.size += len(chunk)
-            if result.size > max_bytes:
-                state["error"] = RecordingTooLarge(_too_large(max_bytes))
-                return
-            state["hash"].update(chunk)
-            state["fh"].write(chunk)
-        else:
-            state["buf"] += chunk
-            if len(state["buf"]) > FIELD_LIMIT:
-                state["error"] = BadInput(
-                    f"Form field '{state['name']}' is too long.", code="field_too_long"
-                )
-
-    def on_part_end() -> None:
-        if not state["is_file"] and state["name"] and not state["error"]:
-            result.fields[state["name"]] = state["buf"].decode("utf-8", "replace").strip()
-
-    parser = MultipartParser(
-        params[b"boundary"],
-        callbacks={
-            "on_part_begin": on_part_begin,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-        },
-    )
+    form = _Form(dest, max_bytes)
+    parser = MultipartParser(params[b"boundary"], callbacks=form.callbacks())
     try:
         try:
             async for chunk in request.stream():
-                parser.write(chunk)
-                if state["error"]:
-                    raise state["error"]
+                # The parser's callbacks write the audio part: off the event loop.
+                await run_in_threadpool(parser.write, chunk)
+                form.raise_error()
             parser.finalize()
         except MultipartParseError as exc:
             raise BadInput("The multipart body is malformed.", code="malformed_multipart") from exc
-        if state["error"]:
-            raise state["error"]
-        if state["fh"] is None:
+        form.raise_error()
+        if form.writer is None:
             raise NoAudioFile("No file was sent: attach the recording in a field named 'audio'.")
-        state["fh"].flush()
-        os.fsync(state["fh"].fileno())
-        if result.size == 0:
-            raise EmptyRecording("The uploaded recording is empty (0 bytes).")
+        size, sha256 = await run_in_threadpool(form.writer.finish)
     except BaseException:
-        if state["fh"] is not None:
-            state["fh"].close()
-        dest.unlink(missing_ok=True)
+        if form.writer is not None:
+            form.writer.discard()
         raise
-    state["fh"].close()
-    result.path = dest
-    result.sha256 = state["hash"].hexdigest()
-    return result
+    return ParsedUpload(path=dest, size=size, sha256=sha256, fields=form.fields)
 
 
-def _too_large(max_bytes: int) -> str:
-    return f"The recording is larger than the {max_bytes // (1024 * 1024)} MB limit."
+class _Form:
+    """The multipart parser's callbacks: the ``audio`` part goes to a RecordingWriter, other
+    fields into ``fields``. An error is kept in ``error`` and raised between chunks."""
+
+    def __init__(self, dest: Path, max_bytes: int) -> None:
+        self.dest = dest
+        self.max_bytes = max_bytes
+        self.writer: RecordingWriter | None = None
+        self.fields: dict[str, str] = {}
+        self.error: CaseAssistError | None = None
+        self._name = ""
+        self._is_file = False
+        self._buf = bytearray()
+        self._headers: dict[bytes, bytes] = {}
+        self._header_field = b""
+        self._header_value = b""
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+        }
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def on_part_begin(self) -> None:
+        self._name, self._is_file, self._buf, self._headers = "", False, bytearray(), {}
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self._headers[self._header_field.lower()] = self._header_value
+        self._header_field, self._header_value = b"", b""
+
+    def on_headers_finished(self) -> None:
+        _, opts = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._name = opts.get(b"name", b"").decode("utf-8", "replace")
+        self._is_file = self._name == FILE_FIELD
+        if self._is_file:
+            if self.writer is not None:
+                self.error = BadInput(
+                    "Send exactly one 'audio' file per request.", code="multiple_files"
+                )
+                return
+            self.writer = RecordingWriter(self.dest, max_bytes=self.max_bytes)
+            self.writer.open()
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.error:
+            return
+        chunk = data[start:end]
+        if not self._is_file:
+            self._buf += chunk
+            if len(self._buf) > FIELD_LIMIT:
+                self.error = BadInput(
+                    f"Form field '{self._name}' is too long.", code="field_too_long"
+                )
+        elif self.writer is not None:
+            try:
+                self.writer.write(chunk)
+            except RecordingTooLarge as exc:
+                self.error = exc
+
+    def on_part_end(self) -> None:
+        if not self._is_file and self._name and not self.error:
+            self.fields[self._name] = self._buf.decode("utf-8", "replace").strip()

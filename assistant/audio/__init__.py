@@ -1,0 +1,17 @@
+"""Audio intake: save an upload (``intake``), identify and check it (``probing``, with the
+per-format end checks in ``truncation``), and decode it and look for speech (``speech``)."""
+
+from assistant.audio.intake import RecordingWriter, recording_too_large
+from assistant.audio.probing import SUPPORTED_FORMATS, AudioInfo, probe
+from assistant.audio.speech import SAMPLE_RATE, has_speech, load_pcm16k
+
+__all__ = [
+    "SAMPLE_RATE",
+    "SUPPORTED_FORMATS",
+    "AudioInfo",
+    "RecordingWriter",
+    "has_speech",
+    "load_pcm16k",
+    "probe",
+    "recording_too_large",
+]

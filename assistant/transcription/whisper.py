@@ -136,16 +136,15 @@ def collapse_repetitions(text: str, max_repeats: int) -> str:
     if len(words) < max_repeats * 2:
         return text
     for n in range(1, 9):
+        keys = [w.lower().strip(".,!?") for w in words]  # compared without case or punctuation
         i = 0
         out: list[str] = []
         changed = False
         while i < len(words):
-            gram = [w.lower().strip(".,!?") for w in words[i : i + n]]
+            gram = keys[i : i + n]
             reps = 1
             while (
-                i + (reps + 1) * n <= len(words)
-                and [w.lower().strip(".,!?") for w in words[i + reps * n : i + (reps + 1) * n]]
-                == gram
+                i + (reps + 1) * n <= len(words) and keys[i + reps * n : i + (reps + 1) * n] == gram
             ):
                 reps += 1
             if reps > max_repeats:
