@@ -197,7 +197,7 @@ def cmd_users_add(args, settings) -> int:
 
 
 def cmd_process(args, settings) -> int:
-    from assistant.audio.validate import probe
+    from assistant.audio import probe
     from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines, run_stages
     from assistant.notes.render import render_markdown

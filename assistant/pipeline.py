@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.audio import validate as audio_mod
+from assistant import audio as audio_mod
 from assistant.domain import (
     DraftNote,
     DraftReview,

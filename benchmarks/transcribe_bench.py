@@ -37,7 +37,7 @@ def _child(kind: str, audio: str, model: str, threads: int) -> None:
         text = " ".join(s.text.strip() for s in segments)
         duration = info.duration
     else:
-        from assistant.audio.validate import load_pcm16k
+        from assistant.audio import load_pcm16k
         from assistant.domain import ModelRef
         from assistant.transcription.whisper import Transcriber
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.audio.validate import probe
+from assistant.audio import probe
 from eval.wer import cer, error_counts, normalise, wer
 from tests.speech import (
     VISIT_SCRIPT,

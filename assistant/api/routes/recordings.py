@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from assistant.audio import validate as audio_mod
+from assistant import audio as audio_mod
 from assistant.api import schemas
 from assistant.api.deps import CurrentUser, SessionDep, SettingsDep
 from assistant.api.errors import request_id
