@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.audio.validate import validate as audio_mod
+from assistant.audio import validate as audio_mod
 from assistant.domain import (
     DraftNote,
     DraftReview,
