@@ -32,7 +32,10 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit when the route returns, before the response is sent. With FastAPI's
+# default ("request") the commit runs after the client has its answer, so a client's next call
+# (approve right after an edit) could read the database before the edit was committed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_current_user(
