@@ -1,6 +1,7 @@
 """Bearer tokens (stored only as sha256) and the role/ownership rules, as one table.
 
 Rules:
+* anyone sees the recordings they uploaded; a manager sees every recording (``recording.view``);
 * a practitioner sees and acts on only their own recordings and notes;
 * a manager may also read (not edit) every note and redacted transcript, e.g. for supervision;
 * the raw (identifying) transcript and the re-identified note are for the recording's owner only;
@@ -30,6 +31,7 @@ P, M, AU, AD = Role.PRACTITIONER, Role.MANAGER, Role.AUDITOR, Role.ADMIN
 
 # action -> (roles allowed on their OWN recordings, roles allowed on ANYONE's recordings)
 PERMISSIONS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
+    "recording.view": (frozenset(Role), frozenset({M})),
     "recording.upload": (frozenset({P, M}), frozenset()),
     "job.view": (frozenset({P, M}), frozenset({M})),
     "transcript.view": (frozenset({P, M}), frozenset()),

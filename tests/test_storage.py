@@ -33,6 +33,7 @@ from assistant.domain import (
     Transcript,
 )
 from assistant.errors import NoteLocked, NotFound
+from assistant.notes import NoteBody
 from assistant.storage import repo
 from assistant.storage.crypto import (
     MappingCipher,
@@ -433,6 +434,47 @@ def test_revisions_append_and_approval_locks(db_sessions: sessionmaker[Session])
         with pytest.raises(NoteLocked):
             repo.approve_note(session=s, note_id=note.id, user_id=pat.id, edit_distance=0)
         assert repo.latest_revision(session=s, note_id=note.id).number == 3
+
+
+def test_note_body_and_review_are_stored_in_the_shape_rows_always_had(
+    db_sessions: sessionmaker[Session],
+) -> None:
+    draft = draft_note()
+    provenance = draft.provenance.model_dump(mode="json")
+    review = {"verification": {"total": 1}, "gating": {"removed": 0}, "removed_claims": []}
+    with session_scope(db_sessions) as s:
+        rec = add_recording(s, add_user(s))
+        kwargs = {"session": s, "recording_id": rec.id, "template": "visit_note"}
+        typed = repo.create_note(
+            **kwargs,
+            template_version="v1",
+            ai_draft=NoteBody.from_draft(draft),
+            provenance=draft.provenance,
+            review=review,
+        )
+        # as rows were written before the note body was typed: dicts, review in provenance
+        legacy = repo.create_note(
+            **kwargs,
+            template_version="v1",
+            ai_draft={"sections": draft.model_dump(mode="json")["sections"]},
+            provenance={**provenance, "review": review},
+        )
+        with pytest.raises(ValueError, match="twice"):
+            repo.create_note(
+                **kwargs,
+                template_version="v1",
+                ai_draft=NoteBody.from_draft(draft),
+                provenance={**provenance, "review": review},
+                review=review,
+            )
+    with session_scope(db_sessions) as s:
+        a, b = (repo.get_note(session=s, note_id=n.id) for n in (typed, legacy))
+        assert (a.ai_draft, a.provenance) == (b.ai_draft, b.provenance)
+        for note in (a, b):
+            assert repo.note_provenance(note) == provenance
+            assert repo.note_review(note) == review
+            assert repo.latest_body(session=s, note_id=note.id) == NoteBody.from_draft(draft)
+            assert repo.ai_draft_body(note) == NoteBody.from_draft(draft)
 
 
 def test_history_rows_refuse_orm_updates_and_audit_deletes(

@@ -1,20 +1,22 @@
-"""FastAPI dependencies as ``Annotated`` aliases, all in one place."""
+"""FastAPI dependencies as ``Annotated`` aliases, and the two checks every route makes:
+``authorize``/``may`` (the role/ownership table in ``assistant.auth``) and ``audit`` (the
+trail). Routes import these from here, not from one another."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from assistant.auth import hash_token
-from assistant.errors import Unauthenticated
+from assistant.api.errors import request_id
+from assistant.auth import allowed, hash_token
+from assistant.domain import Role
+from assistant.errors import Forbidden, NotFound, Unauthenticated
 from assistant.settings import Settings
-from assistant.storage import repo
-from assistant.storage.crypto import MappingCipher
-from assistant.storage.models import User
+from assistant.storage import MappingCipher, User, repo, session_scope
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `caseassist users add`.")
 
@@ -24,19 +26,16 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    session = request.app.state.sessions()
-    try:
+    """One unit of work per request: committed when the route returns, rolled back if it raises."""
+    with session_scope(request.app.state.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit when the route returns, before the response is sent. With FastAPI's
+# default ("request") the commit runs after the client has its answer, so a client's next call
+# (approve right after an edit) could read the database before the edit was committed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_current_user(
@@ -59,3 +58,39 @@ def get_cipher(request: Request) -> MappingCipher:
 
 
 CipherDep = Annotated[MappingCipher, Depends(get_cipher)]
+
+
+def may(action: str, user: User, *, owner_id: str | None) -> bool:
+    """Whether ``user`` may do ``action`` on something owned by ``owner_id`` (None: no owner)."""
+    return allowed(action, role=Role(user.role), is_owner=owner_id == user.id)
+
+
+def authorize(action: str, user: User, *, owner_id: str | None) -> None:
+    """Raise unless ``user`` may do ``action``: NotFound for another user's things, else
+    Forbidden."""
+    if not may(action, user, owner_id=owner_id):
+        # Another user's ids look exactly like ids that do not exist.
+        if owner_id is not None and owner_id != user.id:
+            raise NotFound("No such recording.")
+        raise Forbidden(f"Your role ({user.role}) may not do '{action}'.")
+
+
+def audit(
+    session: Session,
+    request: Request,
+    user: User,
+    action: str,
+    object_type: str,
+    object_id: str,
+    **details: Any,
+) -> None:
+    """Append ``user``'s ``action`` to the audit trail; ``details``: ids, counts, formats."""
+    repo.add_audit(
+        session=session,
+        actor_id=user.id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        request_id=request_id(request),
+        details=details,
+    )

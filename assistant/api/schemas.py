@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from assistant.domain import Role, StatementKind
+from assistant.domain import NoteSection, Role, StatementKind
 
 
 class UploadAccepted(BaseModel):
@@ -73,7 +73,9 @@ class NoteView(BaseModel):
     template_version: str
     status: str = Field(description="draft | approved")
     revision: int
-    sections: list[dict]
+    sections: list[NoteSection] = Field(
+        description="the note as it reads at this revision (a NoteBody's sections)"
+    )
     ai_draft_kept: bool = True
     revisions: list[Revision]
     provenance: dict
@@ -106,7 +108,7 @@ class AuditEventView(BaseModel):
     actor_id: str | None
     action: str
     object_type: str
-    object_id: str
+    object_id: str | None
     request_id: str | None
     details: dict
 

@@ -1,34 +1,35 @@
-"""Practitioner-facing note operations that need no web or database: edits, correction
-burden, exports.
+"""A practitioner's edit of a note, checked against its template and transcript, and the
+correction burden (how much the AI draft was changed before approval).
 
-A note body is ``{"sections": [{"key", "title", "statements": [{"text", "kind", "speaker",
-"evidence", "flags"}]}]}``: the AI draft is revision 1 and every edit is a whole new body.
+An edit is a whole new body: the AI draft stays revision 1 and every edit is the next one.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz.distance import Levenshtein
 
-from assistant.errors import BadInput, InvalidEdit
-from assistant.notes.render import render_markdown, render_text
-from assistant.drafting.templates import NoteTemplate
+from assistant.domain import NoteSection, Statement, StatementKind
+from assistant.errors import InvalidEdit
+from assistant.notes.body import NoteBody
 
-EXPORT_FORMATS = {
-    "md": "text/markdown; charset=utf-8",
-    "txt": "text/plain; charset=utf-8",
-    "json": "application/json",
-}
+if TYPE_CHECKING:
+    from assistant.drafting.templates import NoteTemplate
+
+#: Flag on a statement the practitioner wrote without citing the transcript.
+ADDED_BY_PRACTITIONER = "added_by_practitioner"
 
 
 def validate_edit(
-    sections: list[dict], *, template: NoteTemplate, segment_ids: frozenset[str]
-) -> dict:
-    """Check an edited body against the note's template and transcript; return it normalised
-    (template section order, every template section present, titles from the template)."""
+    sections: Sequence[Mapping[str, Any]], *, template: NoteTemplate, segment_ids: frozenset[str]
+) -> NoteBody:
+    """Check edited sections (JSON form: ``key`` and ``statements``) against the note's template
+    and transcript; return the body normalised (template section order, every template section
+    present, titles from the template)."""
     titles = {s.key: s.title for s in template.sections}
-    given: dict[str, list[dict]] = {}
+    given: dict[str, tuple[Statement, ...]] = {}
     for sec in sections:
         if sec["key"] not in titles:
             raise InvalidEdit(
@@ -37,69 +38,39 @@ def validate_edit(
             )
         if sec["key"] in given:
             raise InvalidEdit(f"Section '{sec['key']}' appears twice.")
-        statements = []
-        for i, st in enumerate(sec["statements"]):
-            unknown = [e for e in st.get("evidence", []) if e not in segment_ids]
-            if unknown:
-                raise InvalidEdit(
-                    f"Section '{sec['key']}' statement {i + 1} cites "
-                    f"{len(unknown)} segment id(s) not in the transcript."
-                )
-            flags = list(st.get("flags", []))
-            if not st.get("evidence"):
-                flags = sorted(set(flags) | {"added_by_practitioner"})
-            statements.append(
-                {
-                    "text": st["text"].strip(),
-                    "kind": str(st["kind"]),
-                    "speaker": st.get("speaker"),
-                    "evidence": list(st["evidence"]),
-                    "flags": flags,
-                }
-            )
-        given[sec["key"]] = statements
-    return {
-        "sections": [
-            {"key": s.key, "title": s.title, "statements": given.get(s.key, [])}
+        given[sec["key"]] = tuple(
+            _statement(sec["key"], i, st, segment_ids) for i, st in enumerate(sec["statements"])
+        )
+    return NoteBody(
+        sections=tuple(
+            NoteSection(key=s.key, title=s.title, statements=given.get(s.key, ()))
             for s in template.sections
-        ]
-    }
+        )
+    )
 
 
-def note_plain_text(body: dict) -> str:
-    return "\n".join(st["text"] for sec in body["sections"] for st in sec["statements"])
+def _statement(
+    key: str, index: int, st: Mapping[str, Any], segment_ids: frozenset[str]
+) -> Statement:
+    unknown = [e for e in st.get("evidence", []) if e not in segment_ids]
+    if unknown:
+        raise InvalidEdit(
+            f"Section '{key}' statement {index + 1} cites "
+            f"{len(unknown)} segment id(s) not in the transcript."
+        )
+    flags = list(st.get("flags", []))
+    if not st.get("evidence"):
+        flags = sorted(set(flags) | {ADDED_BY_PRACTITIONER})
+    return Statement(
+        text=st["text"].strip(),
+        kind=StatementKind(st["kind"]),
+        speaker=st.get("speaker"),
+        evidence=tuple(st["evidence"]),
+        flags=tuple(flags),
+    )
 
 
-def edit_distance(ai_draft: dict, final: dict) -> int:
+def edit_distance(ai_draft: NoteBody, final: NoteBody) -> int:
     """Characters inserted, deleted or substituted between the AI draft and the final note:
     the correction burden auditors ask for."""
-    return Levenshtein.distance(note_plain_text(ai_draft), note_plain_text(final))
-
-
-def export(body: dict, fmt: str, *, title: str, meta: dict) -> tuple[str, str]:
-    if fmt not in EXPORT_FORMATS:
-        raise BadInput(
-            f"Unknown export format '{fmt}'; use md, txt or json.", code="unknown_format"
-        )
-    if fmt == "md":
-        content = render_markdown(body, title=title, meta=meta)
-    elif fmt == "txt":
-        content = render_text(body, title=title, meta=meta)
-    else:
-        content = json.dumps({"meta": meta, **body}, indent=2, ensure_ascii=False)
-    return content, EXPORT_FORMATS[fmt]
-
-
-def reidentify_body(body: dict, mapping) -> dict:
-    """Swap placeholders back to real values, for the recording's owner only."""
-
-    def walk(value):
-        if isinstance(value, str):
-            return mapping.reidentify(value)
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        return value
-
-    return walk(body)
+    return Levenshtein.distance(ai_draft.plain_text(), final.plain_text())

@@ -1,9 +1,7 @@
 """Render a note for people: Markdown for the editor and exports, plain text for case systems.
 
-Both take the JSON form of a note, ``{"sections": [{"key", "title", "statements": [{"text",
-"kind", "speaker", "evidence", "flags"}]}]}`` (``DraftNote.model_dump(mode="json")``, or a
-practitioner's edited revision, which has the same shape). The bare list of sections is accepted
-too. Output depends only on the input: same note, same bytes.
+Both take a ``NoteBody`` (or its JSON form, or the bare list of its sections). Output depends
+only on the input: same note, same bytes.
 
 Statement text is written as it is, apart from line breaks and HTML angle brackets: placeholders
 such as ``[PERSON_1]`` and ``[PHONE_NUMBER_1]`` must survive untouched so that re-identification
@@ -13,114 +11,122 @@ Angle brackets become entities so a note converted to HTML cannot carry markup.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from assistant.domain import Statement, StatementKind
+from assistant.notes.body import NoteBody
+
 KIND_LABELS = {
-    "observed": "Observed",
-    "reported": "Reported",
-    "opinion": "Opinion",
-    "agreed_action": "Agreed action",
-    "direct_quote": "Direct quote",
+    StatementKind.OBSERVED: "Observed",
+    StatementKind.REPORTED: "Reported",
+    StatementKind.OPINION: "Opinion",
+    StatementKind.AGREED_ACTION: "Agreed action",
+    StatementKind.DIRECT_QUOTE: "Direct quote",
 }
 """How each statement kind is named to people; ``reported`` is the default and not shown."""
 
-DEFAULT_KIND = "reported"
+DEFAULT_KIND = StatementKind.REPORTED
 FLAG_MARKER = "⚠"
 EMPTY_SECTION = "Nothing recorded."
 
-
-def _sections(note_body: Mapping[str, Any] | Sequence[Any]) -> list[Mapping[str, Any]]:
-    sections = note_body.get("sections", []) if isinstance(note_body, Mapping) else note_body
-    return [s for s in sections if isinstance(s, Mapping)]
+NoteLike = NoteBody | Mapping[str, Any] | Sequence[Any]
 
 
-def _statement_parts(
-    st: Mapping[str, Any],
-) -> tuple[str, str | None, str | None, str, list[str]]:
-    """(text, kind label or None, speaker or None, evidence string, flags) for one statement."""
-    text = str(st.get("text") or "")
-    kind = str(st.get("kind") or DEFAULT_KIND)
-    label = None if kind == DEFAULT_KIND else KIND_LABELS.get(kind, kind)
-    speaker = st.get("speaker") or None
-    evidence = ", ".join(str(e) for e in st.get("evidence") or ())
-    flags = [str(f) for f in st.get("flags") or ()]
-    cited = f"[{evidence}]" if evidence else ""
-    return text, label, (str(speaker) if speaker else None), cited, flags
+@dataclass(frozen=True)
+class _Style:
+    """How one output format writes each part of a note."""
+
+    escape: Callable[[str], str]
+    title: Callable[[str], list[str]]
+    meta_item: str  # format string with {key} and {value}
+    section: Callable[[str], list[str]]
+    empty: str
+    bullet: str
+    label: str  # format string with {label}
+    flags: str  # format string with {flags}
 
 
 def _no_html(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_markdown(
-    note_body: Mapping[str, Any] | Sequence[Any], *, title: str, meta: Mapping[str, Any]
-) -> str:
+def _same(text: str) -> str:
+    return text
+
+
+MARKDOWN = _Style(
+    escape=_no_html,
+    title=lambda t: [f"# {t}", ""],
+    meta_item="- **{key}:** {value}",
+    section=lambda name: [f"## {name}", ""],
+    empty=f"_{EMPTY_SECTION}_",
+    bullet="- ",
+    label="*{label}:* ",
+    flags=f"  - {FLAG_MARKER} **Check:** {{flags}}",
+)
+TEXT = _Style(
+    escape=_same,
+    title=lambda t: [t, "=" * len(t), ""],
+    meta_item="{key}: {value}",
+    section=lambda name: [name, "-" * len(name)],
+    empty=EMPTY_SECTION,
+    bullet="* ",
+    label="({label}) ",
+    flags=f"  {FLAG_MARKER} Check: {{flags}}",
+)
+
+
+def render_markdown(note_body: NoteLike, *, title: str, meta: Mapping[str, Any]) -> str:
     """Markdown: a heading, the ``meta`` items in the order given, then each section with its
     statements as bullets: ``- *Direct quote:* text — [PERSON_1] [s0003, s0004]``, and a
     ``⚠`` line under any statement with verification flags."""
-    out = [f"# {_no_html(_one_line(title))}", ""]
-    if meta:
-        out += [f"- **{_no_html(str(k))}:** {_no_html(_one_line(str(v)))}" for k, v in meta.items()]
-        out.append("")
-    for section in _sections(note_body):
-        out += [
-            f"## {_no_html(_one_line(str(section.get('title') or section.get('key', ''))))}",
-            "",
-        ]
-        statements = [s for s in section.get("statements") or () if isinstance(s, Mapping)]
-        if not statements:
-            out += [f"_{EMPTY_SECTION}_", ""]
-            continue
-        for st in statements:
-            text, label, speaker, evidence, flags = _statement_parts(st)
-            line = "- "
-            if label:
-                line += f"*{label}:* "
-            line += _indent(_no_html(text), "  ")
-            if speaker:
-                line += f" — {_no_html(speaker)}"
-            if evidence:
-                line += f" {evidence}"
-            out.append(line)
-            if flags:
-                out.append(f"  - {FLAG_MARKER} **Check:** {_no_html('; '.join(flags))}")
-        out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
+    return _render(note_body, title=title, meta=meta, style=MARKDOWN)
 
 
-def render_text(
-    note_body: Mapping[str, Any] | Sequence[Any], *, title: str, meta: Mapping[str, Any]
-) -> str:
+def render_text(note_body: NoteLike, *, title: str, meta: Mapping[str, Any]) -> str:
     """Plain text with the same content as :func:`render_markdown`, for pasting into a case
     management system: underlined headings, ``*`` bullets, ``(Direct quote)`` labels."""
-    heading = _one_line(title)
-    out = [heading, "=" * len(heading), ""]
+    return _render(note_body, title=title, meta=meta, style=TEXT)
+
+
+def _render(note_body: NoteLike, *, title: str, meta: Mapping[str, Any], style: _Style) -> str:
+    body = note_body if isinstance(note_body, NoteBody) else NoteBody.from_json(note_body)
+    esc = style.escape
+    out = style.title(esc(_one_line(title)))
     if meta:
-        out += [f"{k}: {_one_line(str(v))}" for k, v in meta.items()]
+        out += [
+            style.meta_item.format(key=esc(str(k)), value=esc(_one_line(str(v))))
+            for k, v in meta.items()
+        ]
         out.append("")
-    for section in _sections(note_body):
-        name = _one_line(str(section.get("title") or section.get("key", "")))
-        out += [name, "-" * len(name)]
-        statements = [s for s in section.get("statements") or () if isinstance(s, Mapping)]
-        if not statements:
-            out += [EMPTY_SECTION, ""]
+    for section in body.sections:
+        out += style.section(esc(_one_line(section.title or section.key)))
+        if not section.statements:
+            out += [style.empty, ""]
             continue
-        for st in statements:
-            text, label, speaker, evidence, flags = _statement_parts(st)
-            line = "* "
-            if label:
-                line += f"({label}) "
-            line += _indent(text, "  ")
-            if speaker:
-                line += f" — {speaker}"
-            if evidence:
-                line += f" {evidence}"
-            out.append(line)
-            if flags:
-                out.append(f"  {FLAG_MARKER} Check: {'; '.join(flags)}")
+        for st in section.statements:
+            out += _statement_lines(st, style)
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _statement_lines(st: Statement, style: _Style) -> list[str]:
+    """The bullet for one statement: label, text, speaker, cited segment ids; then its flags."""
+    esc = style.escape
+    line = style.bullet
+    if st.kind != DEFAULT_KIND:
+        line += style.label.format(label=KIND_LABELS[st.kind])
+    line += _indent(esc(st.text), "  ")
+    if st.speaker:
+        line += f" — {esc(st.speaker)}"
+    if st.evidence:
+        line += f" [{', '.join(st.evidence)}]"
+    lines = [line]
+    if st.flags:
+        lines.append(style.flags.format(flags=esc("; ".join(st.flags))))
+    return lines
 
 
 def _one_line(text: str) -> str:

@@ -1,5 +1,32 @@
 """Persistence: tables, migrations, the pseudonym-map cipher and keyword-only repository functions.
 
-Imports point one way: this package imports ``assistant.domain`` and ``assistant.errors`` and
-nothing above it (pipeline, api, app).
+Imports point one way: this package imports ``assistant.domain``, ``assistant.errors``,
+``assistant.auth`` (the role rules) and ``assistant.notes`` (the note body) and nothing above
+it (pipeline, jobs, api, app).
+
+- ``repo``: the repository functions (``repo.get_transcript(session=..., ...)``);
+- ``db``: engine, sessions, migrations (``make_engine``, ``session_factory``, ``session_scope``,
+  ``upgrade``);
+- ``crypto``: ``MappingCipher``, encryption at rest of pseudonym maps;
+- ``models``: the tables; ``User``, ``Recording`` and ``Note`` rows are what the API reads
+  ownership and status from.
 """
+
+from assistant.storage import repo
+from assistant.storage.crypto import MappingCipher, MappingDecryptionError, MappingKeyMismatch
+from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
+from assistant.storage.models import Note, Recording, User
+
+__all__ = [
+    "MappingCipher",
+    "MappingDecryptionError",
+    "MappingKeyMismatch",
+    "Note",
+    "Recording",
+    "User",
+    "make_engine",
+    "repo",
+    "session_factory",
+    "session_scope",
+    "upgrade",
+]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 
 from assistant.api import schemas
-from assistant.api.deps import CurrentUser, SessionDep
-from assistant.api.routes.recordings import audit, authorize
+from assistant.api.deps import CurrentUser, SessionDep, audit, authorize
 from assistant.auth import hash_token, new_token
 from assistant.storage import repo
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 
-from assistant.notes import edit as notes_mod
+from assistant import notes
 from assistant.api import schemas
-from assistant.api.deps import CipherDep, CurrentUser, SessionDep, SettingsDep
-from assistant.api.routes.recordings import audit, authorize
-from assistant.errors import NoteLocked, NotFound
-from assistant.storage import repo
+from assistant.api.deps import CipherDep, CurrentUser, SessionDep, SettingsDep, audit, authorize
 from assistant.drafting.templates import load_template
+from assistant.errors import NoteLocked, NotFound
+from assistant.notes import NoteBody
+from assistant.storage import MappingCipher, Note, Recording, User, repo
 
 router = APIRouter(prefix="/v1/notes", tags=["notes"])
 
 
-def _load(session, note_id: str, user, action: str):
+def _load(session: Session, note_id: str, user: User, action: str) -> tuple[Note, Recording]:
     try:
         note = repo.get_note(session=session, note_id=note_id)
     except NotFound:
@@ -32,19 +33,27 @@ def _load(session, note_id: str, user, action: str):
     return note, rec
 
 
-def _body_for(session, note, rec, user, reidentify: bool, cipher) -> dict:
-    body = repo.latest_revision(session=session, note_id=note.id).body
+def _body_for(
+    session: Session,
+    note: Note,
+    rec: Recording,
+    user: User,
+    reidentify: bool,
+    cipher: MappingCipher,
+) -> NoteBody:
+    body = repo.latest_body(session=session, note_id=note.id)
     if reidentify:
         authorize("note.reidentify", user, owner_id=rec.owner_id)
         mapping = repo.load_mapping(session=session, recording_id=rec.id, cipher=cipher)
-        body = notes_mod.reidentify_body(body, mapping)
+        body = body.reidentified(mapping)
     return body
 
 
-def _view(session, note, body: dict, *, reidentified: bool, owner: bool = True) -> schemas.NoteView:
+def _view(
+    session: Session, note: Note, body: NoteBody, *, reidentified: bool, owner: bool = True
+) -> schemas.NoteView:
     revisions = repo.list_revisions(session=session, note_id=note.id)
-    provenance = dict(note.provenance or {})
-    review = provenance.pop("review", None)
+    review = repo.note_review(note)
     if review and not owner:  # removed claims quote the transcript: the owner's to review
         review = {k: v for k, v in review.items() if k != "removed_claims"}
     return schemas.NoteView(
@@ -54,12 +63,12 @@ def _view(session, note, body: dict, *, reidentified: bool, owner: bool = True) 
         template_version=note.template_version,
         status=note.status,
         revision=revisions[-1].number,
-        sections=body["sections"],
+        sections=list(body.sections),
         revisions=[
             schemas.Revision(number=r.number, author=r.author_id or "ai", created_at=r.created_at)
             for r in revisions
         ],
-        provenance=provenance,
+        provenance=repo.note_provenance(note),
         review=review,
         approved_at=note.approved_at,
         edit_distance=note.edit_distance,
@@ -98,7 +107,7 @@ def edit_note(
         raise NoteLocked("This note is approved and locked; it cannot be edited.")
     template = load_template(note.template, note.template_version, root=settings.prompts_dir)
     transcript = repo.get_transcript(session=session, recording_id=rec.id, kind="raw")
-    body = notes_mod.validate_edit(
+    body = notes.validate_edit(
         [s.model_dump(mode="json") for s in edit.sections],
         template=template,
         segment_ids=transcript.segment_ids,
@@ -115,8 +124,8 @@ def approve_note(
     note, rec = _load(session, note_id, user, "note.approve")
     if note.status == "approved":
         raise NoteLocked("This note is already approved.")
-    final = repo.latest_revision(session=session, note_id=note.id).body
-    distance = notes_mod.edit_distance(note.ai_draft, final)
+    final = repo.latest_body(session=session, note_id=note.id)
+    distance = notes.edit_distance(repo.ai_draft_body(note), final)
     repo.approve_note(session=session, note_id=note.id, user_id=user.id, edit_distance=distance)
     audit(session, request, user, "note.approve", "note", note.id, edit_distance=distance)
     session.flush()
@@ -135,6 +144,7 @@ def export_note(
 ) -> Response:
     note, rec = _load(session, note_id, user, "note.export")
     body = _body_for(session, note, rec, user, reidentify, cipher)
+    provenance = repo.note_provenance(note)
     meta = {
         "note_id": note.id,
         "status": note.status,
@@ -143,10 +153,10 @@ def export_note(
         "visit_date": rec.visit_date.isoformat() if rec.visit_date else None,
         "visit_type": rec.visit_type,
         "approved_at": note.approved_at.isoformat() if note.approved_at else None,
-        "model": (note.provenance or {}).get("model"),
-        "prompt_sha256": (note.provenance or {}).get("prompt_sha256"),
+        "model": provenance.get("model"),
+        "prompt_sha256": provenance.get("prompt_sha256"),
     }
-    content, media_type = notes_mod.export(body, format, title="Visit record", meta=meta)
+    content, media_type = notes.export(body, format, title="Visit record", meta=meta)
     audit(
         session,
         request,

@@ -8,17 +8,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from assistant import audio as audio_mod
 from assistant.api import schemas
-from assistant.api.deps import CurrentUser, SessionDep, SettingsDep
-from assistant.api.errors import request_id
+from assistant.api.deps import CurrentUser, SessionDep, SettingsDep, audit, authorize, may
 from assistant.api.upload import receive_upload
-from assistant.auth import allowed
 from assistant.domain import JobStatus
-from assistant.errors import BadInput, Forbidden, NotFound, SilentRecording
-from assistant.storage import repo
+from assistant.errors import BadInput, NotFound, SilentRecording
+from assistant.settings import Settings
+from assistant.storage import Recording, User, repo
 from assistant.drafting.templates import load_template
 from assistant.jobs.worker import estimate_remaining_s
 
@@ -61,15 +61,7 @@ UPLOAD_FORM = {
 }
 
 
-def authorize(action: str, user, *, owner_id: str | None) -> None:
-    if not allowed(action, role=user.role, is_owner=owner_id == user.id):
-        # Another user's ids look exactly like ids that do not exist.
-        if owner_id is not None and owner_id != user.id:
-            raise NotFound("No such recording.")
-        raise Forbidden(f"Your role ({user.role}) may not do '{action}'.")
-
-
-def load_recording(session, recording_id: str, user, action: str):
+def load_recording(session: Session, recording_id: str, user: User, action: str) -> Recording:
     try:
         rec = repo.get_recording(session=session, recording_id=recording_id)
     except NotFound:
@@ -78,20 +70,6 @@ def load_recording(session, recording_id: str, user, action: str):
     if rec.erased_at is not None:
         raise NotFound("No such recording.")
     return rec
-
-
-def audit(
-    session, request: Request, user, action: str, object_type: str, object_id: str, **details
-) -> None:
-    repo.add_audit(
-        session=session,
-        actor_id=user.id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        request_id=request_id(request),
-        details=details,
-    )
 
 
 @router.post(
@@ -160,9 +138,10 @@ async def upload_recording(
     return schemas.UploadAccepted(recording_id=rec.id, job_id=job.id)
 
 
-def _form_meta(fields: dict[str, str], settings) -> schemas.RecordingMeta:
+def _form_meta(fields: dict[str, str], settings: Settings) -> schemas.RecordingMeta:
     template = fields.get("template") or settings.default_template
-    load_template(template, root=settings.prompts_dir)  # UnknownTemplate -> 422 before anything is stored
+    # UnknownTemplate -> 422 before anything is stored
+    load_template(template, root=settings.prompts_dir)
     language = fields.get("language") or settings.language
     if language != "auto" and not (2 <= len(language) <= 3 and language.isalpha()):
         raise BadInput(
@@ -189,7 +168,7 @@ def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobV
     except NotFound:
         raise NotFound("No such job.") from None
     rec = repo.get_recording(session=session, recording_id=job.recording_id)
-    if not allowed("job.view", role=user.role, is_owner=rec.owner_id == user.id):
+    if not may("job.view", user, owner_id=rec.owner_id):
         raise NotFound("No such job.")
     status = job.status
     stage_progress = job.progress or 0.0
@@ -208,7 +187,7 @@ def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobV
         ),
         attempts=job.attempts,
         error=(
-            schemas.JobError(code=job.error_code, message=job.error_message or "")
+            schemas.JobError(code=job.error_code or "", message=job.error_message or "")
             if status == JobStatus.FAILED.value
             else None
         ),
@@ -229,24 +208,32 @@ def get_transcript(
     recording_id: str, request: Request, user: CurrentUser, session: SessionDep
 ) -> dict:
     """The identifying transcript, with word timings and confidences. Owner only."""
-    rec = load_recording(session, recording_id, user, "transcript.view")
-    transcript = repo.find_transcript(session=session, recording_id=rec.id, kind="raw")
-    if transcript is None:
-        raise NotFound("The transcript is not ready yet.", code="not_ready")
-    audit(session, request, user, "transcript.view", "recording", rec.id, kind="raw")
-    return transcript.model_dump(mode="json")
+    return _transcript(session, request, user, recording_id, kind="raw")
 
 
 @router.get("/recordings/{recording_id}/transcript/redacted", summary="Redacted transcript")
 def get_redacted_transcript(
     recording_id: str, request: Request, user: CurrentUser, session: SessionDep
 ) -> dict:
-    rec = load_recording(session, recording_id, user, "transcript.redacted.view")
-    redacted = repo.find_transcript(session=session, recording_id=rec.id, kind="redacted")
-    if redacted is None:
-        raise NotFound("The redacted transcript is not ready yet.", code="not_ready")
-    audit(session, request, user, "transcript.view", "recording", rec.id, kind="redacted")
-    return redacted.model_dump(mode="json")
+    return _transcript(session, request, user, recording_id, kind="redacted")
+
+
+_TRANSCRIPTS = {  # kind -> (action, what the not-ready message calls it)
+    "raw": ("transcript.view", "transcript"),
+    "redacted": ("transcript.redacted.view", "redacted transcript"),
+}
+
+
+def _transcript(
+    session: Session, request: Request, user: User, recording_id: str, *, kind: str
+) -> dict:
+    action, what = _TRANSCRIPTS[kind]
+    rec = load_recording(session, recording_id, user, action)
+    transcript = repo.find_transcript(session=session, recording_id=rec.id, kind=kind)
+    if transcript is None:
+        raise NotFound(f"The {what} is not ready yet.", code="not_ready")
+    audit(session, request, user, "transcript.view", "recording", rec.id, kind=kind)
+    return transcript.model_dump(mode="json")
 
 
 @router.delete("/recordings/{recording_id}", status_code=204, summary="Erase a recording")

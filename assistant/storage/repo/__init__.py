@@ -1,0 +1,94 @@
+"""Persistence functions: keyword arguments only, one unit of work per caller.
+
+Every function takes ``session`` and flushes but never commits: the caller owns the transaction
+(``db.session_scope``). Missing ids raise ``NotFound``; content of an erased recording is
+treated as missing. Content goes in and comes out as domain values (``Transcript``,
+``PseudonymMap``, ``NoteBody`` ...), so a table row never travels further than this package's
+callers. One module a resource: users, recordings (and erasure), jobs, transcripts (and the
+pseudonym map), notes (and revisions), audit.
+"""
+
+from assistant.storage.models import utcnow
+from assistant.storage.repo.audit import add_audit, list_audit
+from assistant.storage.repo.jobs import (
+    claim_next_job,
+    create_job,
+    get_job,
+    list_jobs_for_recording,
+    mean_stage_rtf,
+    record_stage_timing,
+    requeue_interrupted_jobs,
+    update_job,
+)
+from assistant.storage.repo.notes import (
+    add_revision,
+    ai_draft_body,
+    approve_note,
+    create_note,
+    get_note,
+    latest_body,
+    latest_revision,
+    list_revisions,
+    note_provenance,
+    note_review,
+)
+from assistant.storage.repo.recordings import (
+    create_recording,
+    erase_recording,
+    get_recording,
+    get_recording_for,
+    list_recordings_for,
+)
+from assistant.storage.repo.transcripts import (
+    find_transcript,
+    get_transcript,
+    load_mapping,
+    reencrypt_mappings,
+    save_mapping,
+    save_transcript,
+)
+from assistant.storage.repo.users import (
+    create_user,
+    get_user,
+    set_user_active,
+    user_by_token_hash,
+)
+
+__all__ = [
+    "add_audit",
+    "add_revision",
+    "ai_draft_body",
+    "approve_note",
+    "claim_next_job",
+    "create_job",
+    "create_note",
+    "create_recording",
+    "create_user",
+    "erase_recording",
+    "find_transcript",
+    "get_job",
+    "get_note",
+    "get_recording",
+    "get_recording_for",
+    "get_transcript",
+    "get_user",
+    "latest_body",
+    "latest_revision",
+    "list_audit",
+    "list_jobs_for_recording",
+    "list_recordings_for",
+    "list_revisions",
+    "load_mapping",
+    "mean_stage_rtf",
+    "note_provenance",
+    "note_review",
+    "record_stage_timing",
+    "reencrypt_mappings",
+    "requeue_interrupted_jobs",
+    "save_mapping",
+    "save_transcript",
+    "set_user_active",
+    "update_job",
+    "user_by_token_hash",
+    "utcnow",
+]

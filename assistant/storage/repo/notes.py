@@ -1,0 +1,164 @@
+"""Notes and their append-only revisions.
+
+A revision's body is a ``NoteBody`` stored in its JSON form; revision 1 is the AI draft. A
+note's ``provenance`` column holds how the draft was made and, under the key ``"review"``, what
+the code checks found on it: the shape rows have always had, so the two are written and read
+apart here (``create_note(review=...)``, ``note_provenance``, ``note_review``) and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assistant.errors import NoteLocked, NotFound
+from assistant.notes.body import NoteBody
+from assistant.storage.models import Note, NoteRevision, utcnow
+from assistant.storage.repo._base import get_row, to_json
+from assistant.storage.repo.jobs import get_job
+from assistant.storage.repo.recordings import live_recording
+from assistant.storage.repo.users import get_user
+
+_REVIEW_KEY = "review"
+
+
+def create_note(
+    *,
+    session: Session,
+    recording_id: str,
+    template: str,
+    template_version: str,
+    ai_draft: NoteBody | BaseModel | Mapping[str, Any],
+    provenance: BaseModel | Mapping[str, Any],
+    review: BaseModel | Mapping[str, Any] | None = None,
+    job_id: str | None = None,
+) -> Note:
+    """Store the AI draft and write it as revision 1 (author null). ``job_id`` links the job.
+
+    ``ai_draft`` is stored as given (a ``NoteBody`` as its JSON form); ``review``, the
+    ``DraftReview`` of the draft, is stored with the provenance (see the module docstring).
+    """
+    live_recording(session, recording_id)
+    draft = to_json(ai_draft)
+    stored_provenance = to_json(provenance)
+    if review is not None:
+        if _REVIEW_KEY in stored_provenance:
+            raise ValueError("the review was given twice: as review= and inside provenance")
+        stored_provenance[_REVIEW_KEY] = to_json(review)
+    note = Note(
+        recording_id=recording_id,
+        template=template,
+        template_version=template_version,
+        status="draft",
+        ai_draft=draft,
+        provenance=stored_provenance,
+    )
+    session.add(note)
+    session.flush()
+    session.add(NoteRevision(note_id=note.id, number=1, body=draft, author_id=None))
+    if job_id is not None:
+        get_job(session=session, job_id=job_id).note_id = note.id
+    session.flush()
+    return note
+
+
+def get_note(*, session: Session, note_id: str) -> Note:
+    return get_row(session, Note, note_id, "note")
+
+
+def note_provenance(note: Note) -> dict[str, Any]:
+    """How the AI draft was made (template, prompt, model ...), without the review."""
+    return {k: v for k, v in (note.provenance or {}).items() if k != _REVIEW_KEY}
+
+
+def note_review(note: Note) -> dict[str, Any] | None:
+    """What the code checks found on the AI draft (a ``DraftReview`` in JSON form), or None."""
+    review = (note.provenance or {}).get(_REVIEW_KEY)
+    return None if review is None else dict(review)
+
+
+def ai_draft_body(note: Note) -> NoteBody:
+    return NoteBody.from_json(note.ai_draft)
+
+
+def _locked_note(session: Session, note_id: str) -> Note:
+    # FOR UPDATE serialises edits and approval of one note on PostgreSQL (no-op on SQLite,
+    # where writers are serialised by the database lock anyway).
+    stmt = (
+        select(Note)
+        .where(Note.id == note_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    note = session.scalars(stmt).one_or_none()
+    if note is None:
+        raise NotFound(f"note {note_id} not found")
+    return note
+
+
+def add_revision(
+    *,
+    session: Session,
+    note_id: str,
+    body: NoteBody | Mapping[str, Any],
+    author_id: str | None,
+) -> NoteRevision:
+    """Append the next revision. Raises ``NoteLocked`` once the note is approved."""
+    note = _locked_note(session, note_id)
+    if note.status == "approved":
+        raise NoteLocked(f"note {note_id} is approved and can no longer be edited")
+    if author_id is not None:
+        get_user(session=session, user_id=author_id)
+    last = session.scalar(
+        select(func.max(NoteRevision.number)).where(NoteRevision.note_id == note_id)
+    )
+    revision = NoteRevision(
+        note_id=note_id, number=(last or 0) + 1, body=to_json(body), author_id=author_id
+    )
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def list_revisions(*, session: Session, note_id: str) -> list[NoteRevision]:
+    get_note(session=session, note_id=note_id)
+    stmt = select(NoteRevision).where(NoteRevision.note_id == note_id).order_by(NoteRevision.number)
+    return list(session.scalars(stmt))
+
+
+def latest_revision(*, session: Session, note_id: str) -> NoteRevision:
+    get_note(session=session, note_id=note_id)
+    stmt = (
+        select(NoteRevision)
+        .where(NoteRevision.note_id == note_id)
+        .order_by(NoteRevision.number.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).one()
+
+
+def latest_body(*, session: Session, note_id: str) -> NoteBody:
+    """The note as it reads now: the body of its latest revision."""
+    return NoteBody.from_json(latest_revision(session=session, note_id=note_id).body)
+
+
+def approve_note(
+    *, session: Session, note_id: str, user_id: str, edit_distance: int | None
+) -> Note:
+    """Lock the note: no revision can be added after this. Approving twice raises NoteLocked."""
+    note = _locked_note(session, note_id)
+    if note.status == "approved":
+        raise NoteLocked(f"note {note_id} is already approved")
+    get_user(session=session, user_id=user_id)
+    if edit_distance is not None and edit_distance < 0:
+        raise ValueError("edit_distance must be >= 0")
+    note.status = "approved"
+    note.approved_at = utcnow()
+    note.approved_by = user_id
+    note.edit_distance = edit_distance
+    session.flush()
+    return note

@@ -1,0 +1,155 @@
+"""Recordings: metadata, who may see them, and erasure of everything derived from one."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from assistant.auth import allowed
+from assistant.domain import JobStatus, Role
+from assistant.errors import NotFound
+from assistant.storage.models import (
+    Job,
+    Note,
+    NoteRevision,
+    PseudonymMapRow,
+    Recording,
+    TranscriptRow,
+    User,
+    utcnow,
+)
+from assistant.storage.repo._base import FINISHED, get_row
+from assistant.storage.repo.users import get_user
+
+#: The rule (in ``auth.PERMISSIONS``) for seeing a recording at all.
+VIEW = "recording.view"
+
+
+def create_recording(
+    *,
+    session: Session,
+    owner_id: str,
+    visit_type: str | None,
+    template: str,
+    language: str,
+    audio_path: str | Path | None,
+    audio_sha256: str,
+    size_bytes: int,
+    format: str,
+    duration_s: float | None = None,
+    visit_date: date | None = None,
+    recording_id: str | None = None,
+) -> Recording:
+    """``recording_id`` may be chosen by the caller (e.g. to name the stored audio file first)."""
+    get_user(session=session, user_id=owner_id)
+    rec = Recording(
+        owner_id=owner_id,
+        visit_type=visit_type,
+        visit_date=visit_date,
+        template=template,
+        language=language,
+        audio_path=str(audio_path) if audio_path is not None else None,
+        audio_sha256=audio_sha256,
+        size_bytes=size_bytes,
+        duration_s=duration_s,
+        format=format,
+    )
+    if recording_id is not None:
+        rec.id = recording_id
+    session.add(rec)
+    session.flush()
+    return rec
+
+
+def get_recording(*, session: Session, recording_id: str) -> Recording:
+    """The row, erased or not (erased rows keep their metadata; check ``erased_at``)."""
+    return get_row(session, Recording, recording_id, "recording")
+
+
+def live_recording(session: Session, recording_id: str) -> Recording:
+    """The recording, or NotFound if it was erased: its content counts as missing."""
+    rec = get_recording(session=session, recording_id=recording_id)
+    if rec.erased_at is not None:
+        raise NotFound(f"recording {recording_id} not found (erased)")
+    return rec
+
+
+def get_recording_for(*, session: Session, recording_id: str, user: User) -> Recording:
+    """The recording if ``user`` may see it; NotFound otherwise, so existence is not disclosed."""
+    rec = get_recording(session=session, recording_id=recording_id)
+    if not allowed(VIEW, role=Role(user.role), is_owner=rec.owner_id == user.id):
+        raise NotFound(f"recording {recording_id} not found")
+    return rec
+
+
+def list_recordings_for(
+    *, session: Session, user: User, include_erased: bool = False
+) -> list[Recording]:
+    """Newest first: the recordings ``user`` may see (their own; every one for a manager)."""
+    role = Role(user.role)
+    stmt = select(Recording).order_by(Recording.created_at.desc(), Recording.id)
+    if not allowed(VIEW, role=role, is_owner=False):
+        if not allowed(VIEW, role=role, is_owner=True):
+            return []
+        stmt = stmt.where(Recording.owner_id == user.id)
+    if not include_erased:
+        stmt = stmt.where(Recording.erased_at.is_(None))
+    return list(session.scalars(stmt))
+
+
+def erase_recording(*, session: Session, recording_id: str) -> list[Path]:
+    """Delete every piece of content derived from a recording; keep its metadata and audit rows.
+
+    Removes transcripts, the pseudonym map, notes and their revisions, unlinks jobs from the
+    notes (unfinished jobs fail with 'recording_erased'), nulls ``audio_path`` and stamps
+    ``erased_at``. Returns the audio paths for the caller to unlink after commit. Idempotent:
+    erasing again returns no paths.
+    """
+    get_recording(session=session, recording_id=recording_id)
+    session.flush()  # nothing pending may be lost by the expire_all() below
+    now = utcnow()
+    note_ids = select(Note.id).where(Note.recording_id == recording_id).scalar_subquery()
+    session.execute(
+        update(Job)
+        .where(
+            Job.recording_id == recording_id,
+            Job.status.not_in([s.value for s in FINISHED]),
+        )
+        .values(
+            status=JobStatus.FAILED.value,
+            error_code="recording_erased",
+            error_message="the recording was erased",
+            finished_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Job)
+        .where(Job.recording_id == recording_id)
+        .values(note_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(NoteRevision)
+        .where(NoteRevision.note_id.in_(note_ids))
+        .execution_options(synchronize_session=False)
+    )
+    for model in (Note, TranscriptRow, PseudonymMapRow):
+        session.execute(
+            delete(model)
+            .where(model.recording_id == recording_id)
+            .execution_options(synchronize_session=False)
+        )
+    # Bulk statements bypass the identity map; drop what it may still hold.
+    session.expire_all()
+    rec = get_recording(session=session, recording_id=recording_id)
+    paths = [Path(rec.audio_path)] if rec.audio_path else []
+    rec.audio_path = None
+    if rec.erased_at is None:
+        rec.erased_at = now
+    session.flush()
+    return paths

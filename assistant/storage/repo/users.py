@@ -1,0 +1,43 @@
+"""Users: only the sha256 of a bearer token is stored."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.domain import Role
+from assistant.storage.models import User
+from assistant.storage.repo._base import get_row
+
+
+def create_user(*, session: Session, name: str, role: Role | str, token_hash: str) -> User:
+    """``token_hash`` is the sha256 hex of the bearer token; the token itself is never stored."""
+    if not re.fullmatch(r"[0-9a-f]{64}", token_hash):
+        raise ValueError("token_hash must be a lowercase sha256 hex digest")
+    user = User(name=name, role=Role(role).value, token_hash=token_hash, active=True)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(*, session: Session, user_id: str) -> User:
+    return get_row(session, User, user_id, "user")
+
+
+def user_by_token_hash(
+    *, session: Session, token_hash: str, include_inactive: bool = False
+) -> User | None:
+    """The user holding this token, or None. Deactivated users are None unless asked for."""
+    stmt = select(User).where(User.token_hash == token_hash)
+    if not include_inactive:
+        stmt = stmt.where(User.active.is_(True))
+    return session.scalars(stmt).one_or_none()
+
+
+def set_user_active(*, session: Session, user_id: str, active: bool) -> User:
+    user = get_user(session=session, user_id=user_id)
+    user.active = active
+    session.flush()
+    return user
