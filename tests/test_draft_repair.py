@@ -16,17 +16,18 @@ from assistant.domain import (
     RedactedTranscript,
     Statement,
     StatementKind,
+    excerpt,
 )
-from assistant.review.repair import (
+from assistant.drafting.statements import merge_chunks
+from assistant.review import (
     FLAG_KIND_CORRECTED,
     FLAG_QUOTE_RESTORED,
     FLAG_SECTION_CORRECTED,
     FLAG_SPEAKER_CORRECTED,
     repair_note,
     speaker_group,
+    verify_note,
 )
-from assistant.drafting.statements import merge_chunks
-from assistant.review.verify import excerpt, verify_note
 
 CHILD = (
     "I was in my bed and I heard shouting. I don't like it when they shout. It makes my tummy hurt."

@@ -25,7 +25,7 @@ from assistant.domain import (
     StatementKind,
 )
 from assistant.errors import ConfigurationError
-from assistant.review.safeguarding import (
+from assistant.review import (
     DEFAULT_LEXICON_PATH,
     categories_in,
     gate_red_flags,

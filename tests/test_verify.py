@@ -21,7 +21,7 @@ from assistant.domain import (
     Statement,
     StatementKind,
 )
-from assistant.review.verify import (
+from assistant.review import (
     CONTENT_SUPPORT_THRESHOLD,
     Reason,
     VerificationReport,
@@ -427,7 +427,8 @@ def test_threshold_is_a_parameter():
 def test_known_gap_one_invented_detail_among_supported_words():
     """The content check is a ratio: one invented detail among supported words passes
     ("with a bottle": 3 of 4 content words found). Red-flag claims are gated separately
-    (assistant.review.safeguarding); a single invented noun in an ordinary statement is not caught."""
+    (assistant.review.safeguarding); a single invented noun in an ordinary statement is not
+    caught."""
     statement = st("[PERSON_1] said her mother hit her father with a bottle.", "s0004")
     verified, report = verify_note(note_of(statement), TRANSCRIPT)
     assert verified.sections[0].statements[0].flags == ()

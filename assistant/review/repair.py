@@ -52,13 +52,14 @@ from assistant.domain import (
 )
 from assistant.domain import StatementKind as Kind
 from assistant.drafting.statements import PRACTITIONER_LABELS
-from assistant.review.verify import (
+from assistant.review.quotes import (
     QuoteIndex,
     is_excerpt,
     quote_in_transcript,
     quote_tokens,
     strip_attribution,
 )
+from assistant.review.verify import ATTRIBUTED_KINDS
 
 FLAG_QUOTE_RESTORED = "quote_restored"
 FLAG_KIND_CORRECTED = "kind_corrected"
@@ -94,7 +95,6 @@ speech from a three-word fragment)."""
 MAX_SENTENCES = 3
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-_ATTRIBUTED = frozenset({Kind.REPORTED, Kind.OPINION, Kind.DIRECT_QUOTE})
 _MINOR = frozenset({"a", "an", "the", "and", "or", "to", "of", "it", "is", "was", "that", "so"})
 """Words too common to say which stretch a statement rests on."""
 
@@ -199,7 +199,7 @@ def _repair_sections(
         kept[section.key] = []
         for idx, st in enumerate(section.statements):
             target = None
-            if st.kind in _ATTRIBUTED:
+            if st.kind in ATTRIBUTED_KINDS:
                 target = _belongs_in(
                     section.key, [segments[e] for e in st.evidence if e in segments]
                 )
@@ -271,7 +271,7 @@ def _stretches(text: str) -> list[str]:
 
 
 def _repair_speaker(st: Statement, cited: Sequence[RedactedSegment]) -> Statement:
-    if st.kind not in _ATTRIBUTED or not cited:
+    if st.kind not in ATTRIBUTED_KINDS or not cited:
         return st
     said_by = {seg.speaker for seg in cited if seg.speaker}
     if len(said_by) != 1 or any(not seg.speaker for seg in cited):

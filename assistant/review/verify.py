@@ -17,8 +17,9 @@ Rules, in the order they run (flag in brackets; ``<reason>`` is a :class:`Reason
   single number words ("two" = "2") and fillers ("um", "er"). An ellipsis splits a quote into
   parts that must each be found. Found only in other segments: the evidence is replaced by the
   segments where it was found (``evidence_corrected``) and the other checks use those. A
-  statement whose text is exactly its cited segments' words (:func:`excerpt`: how extractive
-  templates build every statement) is the transcript by construction and needs no search.
+  statement whose text is exactly its cited segments' words (:func:`~assistant.domain.excerpt`:
+  how extractive templates build every statement) is the transcript by construction and needs
+  no search. The matching lives in :mod:`assistant.review.quotes`.
 * **placeholder** (``unsupported:placeholder``): every ``[PERSON_1]``-style placeholder in the
   statement appears in a cited segment's text or speaker label.
 * **number** (``unsupported:number``): every number in the statement (digits, number words,
@@ -30,8 +31,8 @@ Rules, in the order they run (flag in brackets; ``<reason>`` is a :class:`Reason
   "n't", "nobody", "denied", "refused", "without", "unsafe" ...) needs one in its evidence, and
   the words it negates must not appear in the evidence only un-negated; a statement without
   one must not assert words the evidence uses only under a negation (flipped polarity). A
-  negation governs the next :data:`NEGATION_WINDOW` words of its clause; questions in the
-  evidence ("Have you ever hurt yourself?") neither assert nor deny.
+  negation governs the next ``NEGATION_WINDOW`` words of its clause; questions in the evidence
+  ("Have you ever hurt yourself?") neither assert nor deny.
 * **content** (``unsupported:content``): at least :data:`CONTENT_SUPPORT_THRESHOLD` of the
   statement's distinct content words (stopwords, reporting verbs such as "said" and the
   attribution before them dropped) are found in the cited segments by light stem, with a small
@@ -41,6 +42,10 @@ Rules, in the order they run (flag in brackets; ``<reason>`` is a :class:`Reason
   speaker should cite at least one segment that speaker said (or that names them).
 * **low confidence** (``low_confidence_words``): the statement uses a word the recogniser was
   unsure of in a cited segment (content words, numbers and negations; not "the" or "and").
+
+The rules from placeholder on read the statement and its cited segments through
+:mod:`assistant.review.evidence` (``NEGATION_WINDOW`` is there), which reads words, stems and
+numbers through :mod:`assistant.review.wording`.
 
 ``evidence_corrected`` and ``low_confidence_words`` are warnings: the statement still counts as
 supported. Running ``verify_note`` again replaces this module's earlier findings (except
@@ -52,50 +57,43 @@ keys, indexes, reasons and counts only.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from assistant.domain import (
-    excerpt,
     DraftNote,
     RedactedSegment,
     RedactedTranscript,
     Statement,
     StatementKind,
 )
-from assistant.review.wording import (
-    BOUNDARY,
-    CLAUSE_BREAKS,
-    NUMBER_WORDS,
-    PLACEHOLDER_RE,
-    REPORTING_VERBS,
-    SCOPE_ENDERS,
-    TEENS,
-    TENS,
-    UN_WORDS,
-    UNITS,
-    canon,
-    cue_at,
-    is_content,
-    is_cue,
-    matching_stems,
-    normalise,
-    numbers,
-    word_tokens,
+from assistant.review.evidence import (
+    TextView,
+    content_support,
+    merge_views,
+    negation_mismatch,
+    significant,
+    text_view,
 )
+from assistant.review.quotes import (
+    QuoteIndex,
+    check_quotes,
+    is_excerpt,
+    quoted_spans,
+    strip_attribution,
+)
+from assistant.review.wording import word_tokens
 
 CONTENT_SUPPORT_THRESHOLD = 0.5
 """Share of a statement's distinct content words that must be found in its cited segments.
 0.5 lets a statement paraphrase ("the child said she likes school" for "I like it at school")
 while catching one that is mostly about something the evidence does not mention."""
-NEGATION_WINDOW = 5
-"""Words after a negation cue that it governs (stopping at punctuation and "but"/"because")."""
 
 FLAG_UNSUPPORTED_PREFIX = "unsupported:"
 FLAG_QUOTE_NOT_FOUND = "quote_not_found"
@@ -183,256 +181,11 @@ class VerificationReport(_Frozen):
         }
 
 
-# --- quotes ---------------------------------------------------------------------------------
-_QUOTED_RES = (
-    re.compile(r'"([^"]+)"'),
-    re.compile(r"(?:^|(?<=[\s(\[:,]))'(.+?)'(?=$|[\s).,;:!?\]])"),
-)
-_ELLIPSIS_RE = re.compile(r"\.\.\.+|\u2026")
-_QUOTE_TOKEN_RE = re.compile(r"\[[a-z][a-z0-9_]*_\d+\]|[a-z0-9]+(?:'[a-z]+)*")
-_EXPAND = {
-    "can't": "can not",
-    "cannot": "can not",
-    "won't": "will not",
-    "shan't": "shall not",
-    "dont": "do not",
-    "doesnt": "does not",
-    "didnt": "did not",
-    "isnt": "is not",
-    "wasnt": "was not",
-    "arent": "are not",
-    "werent": "were not",
-    "havent": "have not",
-    "hasnt": "has not",
-    "hadnt": "had not",
-    "couldnt": "could not",
-    "wouldnt": "would not",
-    "shouldnt": "should not",
-    "cant": "can not",
-    "im": "i am",
-    "ive": "i have",
-    "youre": "you are",
-    "theyre": "they are",
-    "gonna": "going to",
-    "wanna": "want to",
-    "gotta": "got to",
-    "cos": "because",
-    "coz": "because",
-    "cause": "because",
-    "ok": "okay",
-}
-_FILLERS = frozenset("um umm uh er erm hmm mm mmm ah".split())
-_SIMPLE_NUMBERS = {
-    **{k: str(v) for k, v in UNITS.items()},
-    **{k: str(v) for k, v in TEENS.items()},
-    **{k: str(v) for k, v in TENS.items()},
-}
-
-
-def quote_tokens(text: str) -> list[str]:
-    """Tokens for verbatim comparison: case, punctuation and spacing ignored, contractions
-    expanded, single number words as digits, fillers dropped, placeholders kept whole."""
-    out: list[str] = []
-    for tok in _QUOTE_TOKEN_RE.findall(normalise(text).casefold()):
-        if tok in _EXPAND:
-            out.extend(_EXPAND[tok].split())
-        elif tok.endswith("n't"):
-            out.extend((tok[:-3], "not"))
-        elif tok.endswith(("'m", "'re", "'ve", "'ll")):
-            base, clitic = tok.rsplit("'", 1)
-            out.extend((base, {"m": "am", "re": "are", "ve": "have", "ll": "will"}[clitic]))
-        elif tok not in _FILLERS:
-            out.append(_SIMPLE_NUMBERS.get(tok, tok))
-    return out
-
-
-def quoted_spans(text: str) -> list[str]:
-    """The parts of ``text`` inside quotation marks (straight or curly, double or single)."""
-    text = normalise(text)
-    for pattern in _QUOTED_RES:
-        spans = [m.group(1) for m in pattern.finditer(text) if m.group(1).strip()]
-        if spans:
-            return spans
-    return []
-
-
-def strip_attribution(tokens: list[str]) -> list[str] | None:
-    """Tokens after a leading "[PERSON_1] said (that)" when the reporting verb is near the
-    start; None when there is none."""
-    for i, tok in enumerate(tokens[:8]):
-        if tok in REPORTING_VERBS:
-            rest = tokens[i + 1 :]
-            return rest[1:] if rest[:1] == ["that"] else rest
-    return None
-
-
-class QuoteIndex:
-    """The whole transcript as one token stream, each token knowing its segment."""
-
-    def __init__(self, segments: Sequence[RedactedSegment]):
-        self.tokens: list[str] = []
-        self.owner: list[str] = []
-        for seg in segments:
-            toks = quote_tokens(seg.text)
-            self.tokens.extend(toks)
-            self.owner.extend([seg.id] * len(toks))
-
-    def find(self, needle: Sequence[str]) -> list[frozenset[str]]:
-        """Segment ids covered by each occurrence of ``needle``, in transcript order."""
-        n = len(needle)
-        if not n:
-            return []
-        first = needle[0]
-        hits = []
-        for i, tok in enumerate(self.tokens):
-            if tok == first and self.tokens[i : i + n] == list(needle):
-                hits.append(frozenset(self.owner[i : i + n]))
-        return hits
-
-
-def _check_quotes(
-    st: Statement, index: QuoteIndex, cited: frozenset[str]
-) -> tuple[bool, frozenset[str] | None]:
-    """(found, corrected evidence or None). A quote found in the cited segments wins over the
-    same words elsewhere; otherwise its first occurrence in the transcript is used."""
-    spans = quoted_spans(st.text)
-    if spans:
-        candidates = [[p for p in _ELLIPSIS_RE.split(span) if quote_tokens(p)] for span in spans]
-        parts = [p for c in candidates for p in c]
-        alternatives = [parts]
-    else:
-        whole = quote_tokens(st.text)
-        stripped = strip_attribution(whole)
-        alternatives = [[st.text]]
-        if stripped:
-            alternatives.append([" ".join(stripped)])
-    if not any(alternatives):
-        return True, None
-    for parts in alternatives:
-        used: set[str] = set()
-        moved = False
-        for part in parts:
-            hits = index.find(quote_tokens(part))
-            if not hits:
-                break
-            inside = [h for h in hits if h <= cited]
-            if inside:
-                used |= inside[0]
-            else:
-                used |= hits[0]
-                moved = True
-        else:
-            return True, frozenset(used) if moved else None
-    return False, None
-
-
-def is_excerpt(st: Statement, cited: Sequence[RedactedSegment]) -> bool:
-    """Whether ``st``'s text is exactly the words of its cited segments (:func:`excerpt`)."""
-    return bool(cited) and st.text == excerpt(cited)[0]
-
-
-def quote_in_transcript(text: str, index: QuoteIndex) -> bool:
-    """Whether ``text``, read as a direct quote (quoted parts, or the whole text with or
-    without a leading attribution), occurs verbatim in the transcript ``index`` was built on."""
-    probe = Statement(text=text, kind=StatementKind.DIRECT_QUOTE, evidence=())
-    return _check_quotes(probe, index, frozenset())[0]
-
-
-# --- evidence -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _View:
-    """What the checks need from a piece of text, computed once."""
-
-    stems: frozenset[str]
-    negated: frozenset[str]
-    asserted: frozenset[str]
-    has_cue: bool
-    numbers: frozenset[str]
-    placeholders: frozenset[str]
-    words: frozenset[str]
-
-
-def _view(text: str, *, generous: bool, nlp: Any = None, content_text: str | None = None) -> _View:
-    toks = word_tokens(text)
-    negated: set[str] = set()
-    asserted: set[str] = set()
-    has_cue = False
-    scope = 0
-    asked = _in_question(toks)
-    for i, tok in enumerate(toks):
-        if asked[i]:  # a question asserts and denies nothing: "Have you hurt yourself?"
-            scope = 0
-            continue
-        if tok in BOUNDARY or tok in CLAUSE_BREAKS:
-            scope = 0
-            continue
-        if cue_at(toks, i):
-            has_cue = True
-            scope = NEGATION_WINDOW
-            if tok in UN_WORDS:
-                negated.add(canon(UN_WORDS[tok]))
-            continue
-        if is_content(tok):
-            (negated if scope else asserted).add(canon(tok))
-        if scope:
-            scope = 0 if tok in SCOPE_ENDERS else scope - 1
-    stems = _content_stems(content_text if content_text is not None else text, nlp)
-    return _View(
-        stems=frozenset(stems),
-        negated=frozenset(negated),
-        asserted=frozenset(asserted),
-        has_cue=has_cue,
-        numbers=frozenset(numbers(text, generous=generous)),
-        placeholders=frozenset(PLACEHOLDER_RE.findall(text)),
-        words=frozenset(toks),
-    )
-
-
-def _in_question(toks: Sequence[str]) -> list[bool]:
-    """For each token, whether its sentence ends with a question mark."""
-    flags = [False] * len(toks)
-    start = 0
-    for i, tok in enumerate(toks):
-        if tok in (".", "!", "?"):
-            if tok == "?":
-                flags[start : i + 1] = [True] * (i + 1 - start)
-            start = i + 1
-    return flags
-
-
-def _content_stems(text: str, nlp: Any) -> set[str]:
-    toks = word_tokens(text)
-    out = {canon(UN_WORDS.get(t, t)) for t in toks if is_content(t) or t in UN_WORDS}
-    if nlp is not None:  # lemmas as well: "children" -> "child", "better" -> "good"
-        doc = nlp(PLACEHOLDER_RE.sub(" ", normalise(text)))
-        for t in doc:
-            lemma = (t.lemma_ or t.text).casefold()
-            if t.is_alpha and is_content(t.text.casefold()) and is_content(lemma):
-                out.add(canon(lemma))
-    return out
-
-
-def _merge(views: Sequence[_View]) -> _View:
-    def union(attr: str) -> frozenset[str]:
-        return frozenset().union(*(getattr(v, attr) for v in views))
-
-    return _View(
-        stems=union("stems"),
-        negated=union("negated"),
-        asserted=union("asserted"),
-        has_cue=any(v.has_cue for v in views),
-        numbers=union("numbers"),
-        placeholders=union("placeholders"),
-        words=union("words"),
-    )
-
-
-def _significant(word: str) -> bool:
-    return is_content(word) or is_cue(word) or word in NUMBER_WORDS or word[0].isdigit()
-
-
 # --- the check ------------------------------------------------------------------------------
-_ATTRIBUTED = frozenset({StatementKind.REPORTED, StatementKind.OPINION, StatementKind.DIRECT_QUOTE})
+ATTRIBUTED_KINDS = frozenset(
+    {StatementKind.REPORTED, StatementKind.OPINION, StatementKind.DIRECT_QUOTE}
+)
+"""Kinds of statement that speak for someone: their speaker label is checked (and repaired)."""
 
 
 def verify_note(
@@ -446,30 +199,13 @@ def verify_note(
     to each statement's ``flags`` (and quote evidence corrected) plus a loggable report.
 
     ``nlp``: an optional loaded spaCy pipeline, used only for lemmas in the content check."""
-    segments = {s.id: s for s in transcript.segments}
-    order = {s.id: i for i, s in enumerate(transcript.segments)}
-    views: dict[str, _View] = {}
-    quote_index: QuoteIndex | None = None
-
-    def seg_view(sid: str) -> _View:
-        if sid not in views:
-            seg = segments[sid]
-            text = seg.text if not seg.speaker else f"{seg.text}\n{seg.speaker}"
-            views[sid] = _view(text, generous=True, nlp=nlp, content_text=seg.text)
-        return views[sid]
-
+    ctx = _Context(transcript, nlp=nlp, threshold=threshold)
     results: list[StatementCheck] = []
     new_sections = []
     for section in note.sections:
         new_statements = []
         for idx, st in enumerate(section.statements):
-            if quote_index is None and (
-                st.kind is StatementKind.DIRECT_QUOTE or quoted_spans(st.text)
-            ):
-                quote_index = QuoteIndex(transcript.segments)
-            checked, check = _check_statement(
-                st, section.key, idx, segments, order, seg_view, quote_index, nlp, threshold
-            )
+            checked, check = _check_statement(st, section.key, idx, ctx)
             new_statements.append(checked)
             results.append(check)
         new_sections.append(section.model_copy(update={"statements": tuple(new_statements)}))
@@ -477,108 +213,127 @@ def verify_note(
     return note.model_copy(update={"sections": tuple(new_sections)}), report
 
 
+@dataclass
+class _Context:
+    """One transcript, read once: segments by id and position, each segment's view computed
+    on first use, and the quote index built only when a statement quotes."""
+
+    transcript: RedactedTranscript
+    nlp: Any
+    threshold: float
+    segments: dict[str, RedactedSegment] = field(init=False)
+    order: dict[str, int] = field(init=False)
+    _views: dict[str, TextView] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.segments = {s.id: s for s in self.transcript.segments}
+        self.order = {s.id: i for i, s in enumerate(self.transcript.segments)}
+
+    @cached_property
+    def quote_index(self) -> QuoteIndex:
+        return QuoteIndex(self.transcript.segments)
+
+    def view(self, sid: str) -> TextView:
+        if sid not in self._views:
+            seg = self.segments[sid]
+            text = seg.text if not seg.speaker else f"{seg.text}\n{seg.speaker}"
+            self._views[sid] = text_view(text, generous=True, nlp=self.nlp, content_text=seg.text)
+        return self._views[sid]
+
+
+@dataclass
+class _Findings:
+    """What the rules found for one statement, in the order they found it."""
+
+    evidence: tuple[str, ...]
+    known: tuple[str, ...]
+    reasons: list[Reason] = field(default_factory=list)
+    corrected: bool = False
+    support: float = 0.0
+    low_confidence: bool = False
+
+
 def _check_statement(
-    st: Statement,
-    section: str,
-    idx: int,
-    segments: Mapping[str, RedactedSegment],
-    order: Mapping[str, int],
-    seg_view: Callable[[str], _View],
-    quote_index: QuoteIndex | None,
-    nlp: Any,
-    threshold: float,
+    st: Statement, section: str, idx: int, ctx: _Context
 ) -> tuple[Statement, StatementCheck]:
-    reasons: list[Reason] = []
     evidence = tuple(st.evidence)
-    known = tuple(e for e in evidence if e in segments)
+    found = _Findings(evidence=evidence, known=tuple(e for e in evidence if e in ctx.segments))
     if not evidence:
-        reasons.append(Reason.NO_EVIDENCE)
-    elif len(known) < len(evidence):
-        reasons.append(Reason.UNKNOWN_EVIDENCE)
-
-    corrected = False
-    quoted = st.kind is StatementKind.DIRECT_QUOTE or bool(quoted_spans(st.text))
-    if is_excerpt(st, [segments[sid] for sid in known]):
-        quoted = False  # the cited segments' own words, turn by turn: nothing to look for
-    if quoted and quote_index is not None:
-        found, new_evidence = _check_quotes(st, quote_index, frozenset(known))
-        if not found:
-            reasons.append(Reason.QUOTE_NOT_FOUND)
-        elif new_evidence is not None:
-            evidence = known = tuple(sorted(new_evidence, key=order.__getitem__))
-            corrected = True
-            if Reason.NO_EVIDENCE in reasons:
-                reasons.remove(Reason.NO_EVIDENCE)
-            if Reason.UNKNOWN_EVIDENCE in reasons:
-                reasons.remove(Reason.UNKNOWN_EVIDENCE)
-
-    support = 0.0
-    low_confidence = False
-    if known:
-        ev = _merge([seg_view(sid) for sid in known])
-        toks = word_tokens(st.text)
-        content_toks = strip_attribution(toks)
-        content_text = " ".join(content_toks) if content_toks else st.text
-        sv = _view(st.text, generous=False, nlp=nlp, content_text=content_text)
-        if not sv.placeholders <= ev.placeholders:
-            reasons.append(Reason.PLACEHOLDER)
-        if not sv.numbers <= ev.numbers:
-            reasons.append(Reason.NUMBER)
-        if _negation_mismatch(sv, ev):
-            reasons.append(Reason.NEGATION)
-        support = _support(sv.stems, ev.stems)
-        if support < threshold:
-            reasons.append(Reason.CONTENT)
-        if st.speaker and st.kind in _ATTRIBUTED:
-            speakers = {segments[sid].speaker for sid in known if segments[sid].speaker}
-            if speakers and st.speaker not in speakers and st.speaker not in ev.placeholders:
-                reasons.append(Reason.SPEAKER)
-        unsure = {
-            t
-            for sid in known
-            for word in segments[sid].low_confidence_words
-            for t in word_tokens(word)
-            if _significant(t)
-        }
-        low_confidence = bool(unsure & set(toks))
+        found.reasons.append(Reason.NO_EVIDENCE)
+    elif len(found.known) < len(evidence):
+        found.reasons.append(Reason.UNKNOWN_EVIDENCE)
+    _check_quoted(st, found, ctx)
+    if found.known:
+        _check_against_evidence(st, found, ctx)
 
     flags = [f for f in st.flags if f not in _OWN_FLAGS]
-    new = [flag_for(r) for r in reasons]
-    if corrected:
+    new = [flag_for(r) for r in found.reasons]
+    if found.corrected:
         new.append(FLAG_EVIDENCE_CORRECTED)
-    if low_confidence:
+    if found.low_confidence:
         new.append(FLAG_LOW_CONFIDENCE)
     flags += [f for f in new if f not in flags]
-    checked = st.model_copy(update={"flags": tuple(flags), "evidence": evidence})
+    checked = st.model_copy(update={"flags": tuple(flags), "evidence": found.evidence})
     check = StatementCheck(
         section=section,
         index=idx,
-        reasons=tuple(reasons),
-        content_support=round(support if known else 0.0, 3),
-        evidence_corrected=corrected,
-        low_confidence=low_confidence,
+        reasons=tuple(found.reasons),
+        content_support=round(found.support if found.known else 0.0, 3),
+        evidence_corrected=found.corrected,
+        low_confidence=found.low_confidence,
     )
     return checked, check
 
 
-def _support(stems: frozenset[str], evidence: frozenset[str]) -> float:
-    if not stems:
-        return 1.0
-    return sum(bool(matching_stems(s, evidence)) for s in stems) / len(stems)
+def _check_quoted(st: Statement, found: _Findings, ctx: _Context) -> None:
+    """The quotes rule: a quote not in the transcript is flagged; one found only in other
+    segments moves the evidence there (and then the statement has evidence after all)."""
+    quoted = st.kind is StatementKind.DIRECT_QUOTE or bool(quoted_spans(st.text))
+    if not quoted or is_excerpt(st, [ctx.segments[sid] for sid in found.known]):
+        return  # an excerpt is the cited segments' own words, turn by turn: nothing to look for
+    ok, new_evidence = check_quotes(st, ctx.quote_index, frozenset(found.known))
+    if not ok:
+        found.reasons.append(Reason.QUOTE_NOT_FOUND)
+    elif new_evidence is not None:
+        found.evidence = found.known = tuple(sorted(new_evidence, key=ctx.order.__getitem__))
+        found.corrected = True
+        for reason in (Reason.NO_EVIDENCE, Reason.UNKNOWN_EVIDENCE):
+            if reason in found.reasons:
+                found.reasons.remove(reason)
 
 
-def _negation_mismatch(sv: _View, ev: _View) -> bool:
-    """A negation in the statement needs one in the evidence, and what it negates must not be
-    said only positively there; what the statement asserts must not be said only negatively."""
-    if sv.has_cue:
-        if not ev.has_cue:
-            return True
-        return any(
-            matching_stems(s, ev.asserted) and not matching_stems(s, ev.negated) for s in sv.negated
-        )
-    # A wholly positive statement: nothing it says may be said only negatively in the evidence.
-    # (Mixed statements are left to the rule above: in "she feels unsafe" the verb "feels"
-    # stands outside the cue, yet matches "I don't feel safe".)
-    return any(
-        matching_stems(s, ev.negated) and not matching_stems(s, ev.asserted) for s in sv.asserted
-    )
+def _check_against_evidence(st: Statement, found: _Findings, ctx: _Context) -> None:
+    """The placeholder, number, negation, content, speaker and low-confidence rules."""
+    ev = merge_views([ctx.view(sid) for sid in found.known])
+    toks = word_tokens(st.text)
+    content_toks = strip_attribution(toks)
+    content_text = " ".join(content_toks) if content_toks else st.text
+    sv = text_view(st.text, generous=False, nlp=ctx.nlp, content_text=content_text)
+    if not sv.placeholders <= ev.placeholders:
+        found.reasons.append(Reason.PLACEHOLDER)
+    if not sv.numbers <= ev.numbers:
+        found.reasons.append(Reason.NUMBER)
+    if negation_mismatch(sv, ev):
+        found.reasons.append(Reason.NEGATION)
+    found.support = content_support(sv.stems, ev.stems)
+    if found.support < ctx.threshold:
+        found.reasons.append(Reason.CONTENT)
+    if _wrong_speaker(st, found.known, ctx.segments, ev):
+        found.reasons.append(Reason.SPEAKER)
+    unsure = {
+        t
+        for sid in found.known
+        for word in ctx.segments[sid].low_confidence_words
+        for t in word_tokens(word)
+        if significant(t)
+    }
+    found.low_confidence = bool(unsure & set(toks))
+
+
+def _wrong_speaker(
+    st: Statement, known: tuple[str, ...], segments: Mapping[str, RedactedSegment], ev: TextView
+) -> bool:
+    if not (st.speaker and st.kind in ATTRIBUTED_KINDS):
+        return False
+    speakers = {segments[sid].speaker for sid in known if segments[sid].speaker}
+    return bool(speakers) and st.speaker not in speakers and st.speaker not in ev.placeholders

@@ -1,9 +1,10 @@
 """Words as verification reads them: normalisation, tokens, negation cues, light stems and
 synonyms, and numbers in every spoken and written form.
 
-Shared by :mod:`assistant.review.verify` (is a statement's wording in its evidence?) and the
-safeguarding lexicon (:mod:`assistant.review.safeguarding`). Deterministic and model-free; nothing here
-logs or keeps text.
+Shared by verification (:mod:`assistant.review.evidence`, :mod:`assistant.review.quotes`: is a
+statement's wording in its evidence?) and the safeguarding lexicon
+(:mod:`assistant.review.redflag_lexicon`). Deterministic and model-free; nothing here logs or
+keeps text.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ is shouting" the shouting is asserted, not denied."""
 SCOPE_ENDERS = frozenset("stop stopped stopping know sure remember only just matter doubt".split())
 """After these a cue's scope ends: "won't stop hitting her" says the hitting goes on, and
 "I don't know" or "not only" negate nothing that follows."""
-_INTERJECTION_NEXT = frozenset(
+INTERJECTION_NEXT = frozenset(
     "i i'm he she they we you it it's he's she's they're yes no nah".split()
 )
 
@@ -119,7 +120,7 @@ def cue_at(tokens: Sequence[str], i: int) -> bool:
         return False
     if tok in ("no", "nah"):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else "."
-        return not (nxt in BOUNDARY or nxt in _INTERJECTION_NEXT)
+        return not (nxt in BOUNDARY or nxt in INTERJECTION_NEXT)
     return True
 
 
