@@ -592,7 +592,7 @@ def test_the_flash_attention_setting_reaches_the_model_loader(tmp_path, monkeypa
     monkeypatch.setattr(assistant.drafting.llm, "load_llm", lambda path, **kw: seen.update(kw))
     monkeypatch.setattr(assistant.transcription.whisper, "load_whisper", lambda *a, **kw: None)
     monkeypatch.setattr(assistant.redaction.redactor, "build_analyzer", lambda **kw: None)
-    monkeypatch.setattr(assistant.redaction.redactor, "Redactor", lambda analyzer: None)
+    monkeypatch.setattr(assistant.redaction.redactor, "Redactor", lambda analyzer, **kw: None)
     models = type("Models", (), {"asr_path": None, "nlp_path": None, "llm_path": None})()
     models.asr = models.llm = MODEL
     for value in (False, True):

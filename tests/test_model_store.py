@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigurationError, ModelVerificationError
-from assistant.model_store.store import install_named, load_manifest, resolve_models, sha256_file
+from assistant.model_store import install_named, load_manifest, resolve_models, sha256_file
 from tests.conftest import REPO, make_settings
 
 MODELS = REPO / "var" / "models"
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.models
 def _mirror(tmp_path: Path) -> Path:
     """A models folder of hard links (or copies) to the installed test-profile models."""
     dest = tmp_path / "models"
-    manifest = load_manifest(REPO / "models" / "manifest.yaml")
+    manifest = load_manifest(REPO / "assistant" / "model_store" / "manifest.yaml")
     for spec in manifest.profile("test").values():
         for rel in spec.files:
             src, dst = MODELS / spec.id / rel, dest / spec.id / rel
@@ -32,7 +32,7 @@ def _mirror(tmp_path: Path) -> Path:
 
 
 def test_manifest_pins_every_model_with_wheel_and_file_hashes():
-    manifest = load_manifest(REPO / "models" / "manifest.yaml")
+    manifest = load_manifest(REPO / "assistant" / "model_store" / "manifest.yaml")
     assert set(manifest.profiles) == {"test", "default"}
     for spec in manifest.models.values():
         assert spec.licence

@@ -20,7 +20,7 @@ from assistant.domain import JobStatus
 from assistant.errors import BadInput, Forbidden, NotFound, SilentRecording
 from assistant.storage import repo
 from assistant.drafting.templates import load_template
-from assistant.jobs.worker import estimate_remaining_s
+from assistant.jobs import estimate_remaining_s
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["recordings"])
