@@ -7,9 +7,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from assistant.bootstrap import configure_logging, set_offline
 from assistant.errors import CaseAssistError
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_redact)
 
     ev = sub.add_parser("eval", help="run the evaluation harness; update the model card")
-    evsub = ev.add_subparsers(required=True, metavar="ACTION")
+    _add_eval_actions(ev.add_subparsers(required=True, metavar="ACTION"))
+    return p
+
+
+def _add_eval_actions(evsub: argparse._SubParsersAction) -> None:
     er = evsub.add_parser(
         "run", help="run evaluation suites and write results.json and report.html"
     )
@@ -126,10 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     ec.add_argument("--card", type=Path, default=None, help="default: the repository's card")
     ec.set_defaults(func=cmd_eval_card)
-    return p
 
 
-def cmd_serve(args, settings) -> int:
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from assistant.api.app import create_app
@@ -144,8 +151,8 @@ def cmd_serve(args, settings) -> int:
     return 0
 
 
-def cmd_models_install(args, settings) -> int:
-    from assistant.model_store.store import install_named, install_profile, resolve_models
+def cmd_models_install(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.model_store import install_named, install_profile, resolve_models
 
     if args.model:  # named models outside the profiles: verified as they are installed
         installed = install_named(settings, args.model)
@@ -156,8 +163,8 @@ def cmd_models_install(args, settings) -> int:
     return 0
 
 
-def cmd_models_verify(args, settings) -> int:
-    from assistant.model_store.store import resolve_models
+def cmd_models_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.model_store import resolve_models
 
     models = resolve_models(settings)
     for role, ref in models.refs().items():
@@ -165,7 +172,7 @@ def cmd_models_verify(args, settings) -> int:
     return 0
 
 
-def cmd_users_add(args, settings) -> int:
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.auth import hash_token, new_token
     from assistant.bootstrap import prepare_dirs
     from assistant.storage import repo
@@ -196,12 +203,12 @@ def cmd_users_add(args, settings) -> int:
     return 0
 
 
-def cmd_process(args, settings) -> int:
+def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.audio import probe
-    from assistant.model_store.store import resolve_models
-    from assistant.pipeline import Engines, run_stages
-    from assistant.notes.render import render_markdown
     from assistant.drafting.templates import load_template
+    from assistant.model_store import resolve_models
+    from assistant.notes.render import render_markdown
+    from assistant.pipeline import Engines, run_stages
     from assistant.transcription.files import read_transcript_file
 
     template = args.template or settings.default_template
@@ -221,7 +228,7 @@ def cmd_process(args, settings) -> int:
         audio_path=args.input,
         transcript=transcript,
         language=args.language,
-        on_stage=lambda stage, p: p == 0.0 and print(f"{stage}…", file=sys.stderr),
+        on_stage=_announce_stage,
     )
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -254,8 +261,8 @@ def cmd_process(args, settings) -> int:
     return 0
 
 
-def cmd_redact(args, settings) -> int:
-    from assistant.model_store.store import resolve_nlp
+def cmd_redact(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.model_store import resolve_nlp
     from assistant.redaction.redactor import Redactor, build_analyzer
 
     if not args.file.is_file():
@@ -274,7 +281,7 @@ def cmd_redact(args, settings) -> int:
     return 0
 
 
-def cmd_eval_run(args, settings) -> int:
+def cmd_eval_run(args: argparse.Namespace, settings: Settings) -> int:
     from eval import harness
 
     results = harness.run(
@@ -302,7 +309,7 @@ def cmd_eval_run(args, settings) -> int:
     return 1 if failed else 0
 
 
-def cmd_eval_card(args, settings) -> int:
+def cmd_eval_card(args: argparse.Namespace, settings: Settings) -> int:
     from eval.card import CardError, write_card
 
     sources = [*args.results, *([args.results_opt] if args.results_opt else [])]
@@ -319,7 +326,12 @@ def cmd_eval_card(args, settings) -> int:
     return 0
 
 
-def _write_json(path: Path, data) -> None:
+def _announce_stage(stage: str, progress: float) -> None:
+    if progress == 0.0:  # each stage once, as it starts
+        print(f"{stage}…", file=sys.stderr)
+
+
+def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 

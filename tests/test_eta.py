@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.jobs.worker import DEFAULT_RTF, estimate_remaining_s
+from assistant.jobs.eta import DEFAULT_RTF, estimate_remaining_s
 
 D = 100.0  # seconds of audio
 T, R, DR = (DEFAULT_RTF[s] * D for s in ("transcribing", "redacting", "drafting"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigurationError, ModelVerificationError
-from assistant.model_store.store import install_named, load_manifest, resolve_models, sha256_file
+from assistant.model_store import install_named, load_manifest, resolve_models, sha256_file
 from tests.conftest import REPO, make_settings
 
 MODELS = REPO / "var" / "models"

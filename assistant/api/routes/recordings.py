@@ -20,7 +20,7 @@ from assistant.errors import BadInput, NotFound, SilentRecording
 from assistant.settings import Settings
 from assistant.storage import Recording, User, repo
 from assistant.drafting.templates import load_template
-from assistant.jobs.worker import estimate_remaining_s
+from assistant.jobs import estimate_remaining_s
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["recordings"])
