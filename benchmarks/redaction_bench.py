@@ -1,6 +1,7 @@
 """Rough redaction throughput: builds a synthetic transcript and prints words per second.
 
-    .venv/bin/python redaction/bench.py [--words 10000] [--model var/models/en_core_web_sm-3.8.0]
+    .venv/bin/python benchmarks/redaction_bench.py [--words 10000]
+        [--model var/models/en_core_web_sm-3.8.0]
 
 Not a test (timings depend on the machine); run it after changing recognisers or patterns.
 All names and numbers are invented (Ofcom drama ranges, made-up NHS numbers).
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.domain import Segment, Transcript  # noqa: E402
-from assistant.redaction.redactor import Redactor, build_analyzer  # noqa: E402
+from assistant.redaction import Redactor, build_analyzer  # noqa: E402
 
 SENTENCES = [
     "Kasia Nowak said that Jayden has been fine at Oakfield Nursery this week.",

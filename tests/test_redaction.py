@@ -1,4 +1,4 @@
-"""Specification of the redaction stage (assistant/redaction/redactor.py and redaction/*.yaml).
+"""Specification of the redaction stage (assistant/redaction/ and its config/*.yaml).
 
 All data is invented: names are made up or common, phone numbers are in Ofcom's drama ranges
 (07700 900xxx, 0113 496 0xxx), NHS numbers are random digits with a valid check digit, postcodes
@@ -17,10 +17,17 @@ import yaml
 
 from assistant.domain import RedactedTranscript, Segment, Transcript, Word
 from assistant.errors import ConfigurationError
-from assistant.redaction.redactor import Redactor, build_analyzer, config_hash, residual_identifiers
-from assistant.redaction.config import DEFAULT_CONFIG_DIR, load_config
+from assistant.redaction import (
+    DEFAULT_CONFIG_DIR,
+    Redactor,
+    build_analyzer,
+    config_hash,
+    load_config,
+    residual_identifiers,
+)
 from assistant.redaction.normalise import SpokenNormaliser
-from assistant.redaction.recognizers import OfflineSpacyNlpEngine, nhs_mod11, uk_phone
+from assistant.redaction.recognizers import OfflineSpacyNlpEngine
+from assistant.redaction.validators import nhs_mod11, uk_phone
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = ROOT / "var" / "models" / "en_core_web_sm-3.8.0"
@@ -960,7 +967,8 @@ def test_towns_are_locations_never_people(redactor, text, expected):
 
 
 def test_a_place_called_a_person_is_a_location_and_never_propagates_as_a_name():
-    from assistant.redaction.spans import Field, Span, SpanRules
+    from assistant.redaction.rules import SpanRules
+    from assistant.redaction.spans import Field, Span
 
     rules = SpanRules(load_config())
     fields = [

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from assistant.domain import EntitySpan, PseudonymMap, Segment, Transcript
-from assistant.redaction.redactor import Redactor, build_analyzer, residual_identifiers
-from assistant.redaction.recognizers import nhs_mod11
+from assistant.redaction import Redactor, build_analyzer, residual_identifiers
+from assistant.redaction.validators import nhs_mod11
 from eval import redaction_eval
 from eval.redaction_corpus import build as corpus_build
 from eval.redaction_eval import (

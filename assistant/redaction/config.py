@@ -1,4 +1,4 @@
-"""Load and check the reviewable redaction configuration (the YAML files in ``redaction/``).
+"""Load and check the reviewable redaction configuration (the YAML files in ``config/``).
 
 The rules that decide what counts as an identifier are data a reviewer can read, not code: this
 module turns the folder into one validated, frozen ``RedactionConfig`` and refuses to go on
@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.errors import ConfigurationError
+from assistant.redaction.validators import VALIDATORS
+from assistant.yamlfiles import load_unique_yaml
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
@@ -153,7 +155,7 @@ class SpokenConfig(_Strict):
 
 
 class RedactionConfig(_Strict):
-    """Everything in ``redaction/*.yaml``, checked, with fragments already expanded."""
+    """Everything in ``config/*.yaml``, checked, with fragments already expanded."""
 
     settings: Settings
     entities: dict[str, EntityConfig]
@@ -182,7 +184,7 @@ def config_files(config_dir: Path) -> list[Path]:
 def config_hash(config_dir: Path = DEFAULT_CONFIG_DIR) -> str:
     """sha256 over the configuration files in name order: each file's name, NUL, bytes, NUL.
 
-    Only ``*.yaml``/``*.yml`` count: README.md and bench.py change no behaviour."""
+    Only ``*.yaml``/``*.yml`` count: README.md changes no behaviour."""
     config_dir = Path(config_dir)
     if not config_dir.is_dir():
         raise ConfigurationError(f"redaction config folder not found: {config_dir}")
@@ -192,30 +194,9 @@ def config_hash(config_dir: Path = DEFAULT_CONFIG_DIR) -> str:
     return digest.hexdigest()
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last one)."""
-
-
-def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
-)
-
-
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+        data = load_unique_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"redaction config {path.name} is not valid YAML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -309,9 +290,6 @@ def _compile(pattern: str, flags: int, where: str) -> None:
 
 
 def _check_and_expand(cfg: RedactionConfig) -> RedactionConfig:
-    # Imported here: the validators live with the recogniser code, which imports this module.
-    from assistant.redaction.recognizers import VALIDATORS
-
     person = cfg.entities.get(PERSON_ENTITY)
     if person is None or person.placeholder != PERSON_PLACEHOLDER:
         raise ConfigurationError(

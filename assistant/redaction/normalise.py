@@ -4,7 +4,7 @@ Whisper writes "oh seven seven double oh nine double oh one two three" and "L S 
 ``SpokenNormaliser`` turns runs like these into "07700900123" and "LS6 2AB" and keeps, for every
 character of the new text, the span of the original text it came from, so a match in the
 normalised text maps back to exact offsets in the original (``NormalisedText.to_original``).
-Text outside such runs is copied unchanged. The vocabulary is data (``redaction/spoken.yaml``).
+Text outside such runs is copied unchanged. The vocabulary is data (``config/spoken.yaml``).
 
 Whisper also writes the pauses of a number read out in groups as commas, and spells codes with
 spaces: "0113, 496, 0427", "LS6, 2QT", "L S 6, 2 Q T", "0 7 7 0 0 9 0 0 1 2 3". A run of written
@@ -13,7 +13,7 @@ when it holds a digit, has a pause or a single spelt character to tidy, gives at
 characters, and has no hyphen (a reference such as "CS-2024-00123" keeps its form); a pause
 becomes one space, a space next to a spelt character goes, a space between two groups stays. A
 run of digits only must hold six or more and not read as an everyday number (money, a date, a
-list of ages: ``redaction_digits.is_everyday_number``), so "flat 3, 45 ...", "12, 14, 15" and
+list of ages: ``digits.is_everyday_number``), so "flat 3, 45 ...", "12, 14, 15" and
 "3, 3, 2015" are left as written.
 
 Numbers are also read out in pairs, with tens and teens: "M twelve, five P L", "oh four twenty

@@ -1,10 +1,10 @@
 """The Python half of the redaction rules: only what a regex or a word list cannot express.
 
-* ``VALIDATORS``: checks a pattern match must pass (NHS number mod-11, UK phone prefixes),
-  named from YAML by ``validator:``.
+* ``ConfiguredPatternRecognizer``: a pattern recogniser whose matches must pass a named check
+  from ``validators.py`` (NHS number mod-11, UK phone prefixes), named from YAML by ``validator:``.
 * ``ProperNounRecognizer``: proper-noun runs from the spaCy tagger, and words in no English
   dictionary, a fallback for names.
-* ``DigitRunRecognizer``: long numbers however Whisper punctuates them (``redaction_digits``).
+* ``DigitRunRecognizer``: long numbers however Whisper punctuates them (``digits.py``).
 * ``WholeWordContextEnhancer``: Presidio's context boost without logging the surrounding words
   (Presidio's lemma enhancer logs them at DEBUG, which would put personal data in logs).
 * ``OfflineSpacyNlpEngine``: Presidio's spaCy engine around a model already loaded from disk,
@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import regex
 from presidio_analyzer import (
@@ -30,57 +30,29 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from assistant.errors import ConfigurationError
+from assistant.redaction.config import (
+    CASE_INSENSITIVE_FLAGS,
+    CASE_SENSITIVE_FLAGS,
+    DenyListRecognizerConfig,
+    DigitRunRecognizerConfig,
+    PatternRecognizerConfig,
+    ProperNounRecognizerConfig,
+    RedactionConfig,
+    SpacyNerRecognizerConfig,
+)
 from assistant.redaction.digits import digit_runs
 from assistant.redaction.lexicon import EnglishLexicon
+from assistant.redaction.validators import VALIDATORS
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
     from spacy.language import Language
 
-    from assistant.redaction.config import RedactionConfig
-
-_NON_DIGIT = regex.compile(r"\D")
 #: A text of at least this many words, more than this share of them in no English dictionary,
 #: is taken to be another language: the unknown-word name rule is off for it.
 _MIN_WORDS_FOR_LANGUAGE_GUESS = 6
 _MAX_UNKNOWN_SHARE = 0.5
 _JOINERS = ("-", "'", "’")
-
-
-# --- validators ---------------------------------------------------------------------------
-def nhs_mod11(text: str) -> bool:
-    """NHS number check digit: weights 10..2 over the first nine digits, 11 - (sum mod 11),
-    11 means 0 and 10 means the number is invalid."""
-    digits = _NON_DIGIT.sub("", text)
-    if len(digits) != 10 or len(set(digits)) == 1:
-        return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(digits[9])
-
-
-def uk_phone(text: str) -> bool:
-    """A UK number once +44 / +44 (0) is turned into 0: eleven digits with a prefix in use for
-    landlines (01, 02, 03), corporate/mobile (05, 07) or non-geographic (08) numbers, or ten
-    digits for the few 01 areas and 0800/0500 freephone numbers that have them."""
-    digits = _NON_DIGIT.sub("", text)
-    if digits.startswith("440"):
-        digits = digits[2:]
-    elif digits.startswith("44"):
-        digits = "0" + digits[2:]
-    elif digits.startswith("00440"):
-        digits = digits[4:]
-    elif digits.startswith("0044"):
-        digits = "0" + digits[4:]
-    if len(digits) == 11:
-        return digits[0] == "0" and digits[1] in "123578"
-    # Ten digits: a few 01 areas and 0800/0500 freephone numbers.
-    return len(digits) == 10 and digits.startswith(("01", "0800", "0500"))
-
-
-VALIDATORS: dict[str, Callable[[str], bool]] = {"nhs_mod11": nhs_mod11, "uk_phone": uk_phone}
 
 
 class ConfiguredPatternRecognizer(PatternRecognizer):
@@ -94,7 +66,33 @@ class ConfiguredPatternRecognizer(PatternRecognizer):
         return None if self._validator is None else self._validator(pattern_text)
 
 
-class ProperNounRecognizer(LocalRecognizer):
+class _RuleRecognizer(LocalRecognizer):
+    """A recogniser of one entity type at one score whose rule is code here, not a model."""
+
+    name: str  # set by EntityRecognizer.__init__; declared because mypy cannot infer it there
+
+    def __init__(self, *, name: str, entity: str, score: float, language: str):
+        super().__init__(supported_entities=[entity], name=name, supported_language=language)
+        self._entity = entity
+        self._score = score
+
+    def load(self) -> None:  # a rule, nothing to load (the tagger ran in the NLP engine)
+        pass
+
+    def _result(self, start: int, end: int) -> RecognizerResult:
+        return RecognizerResult(
+            entity_type=self._entity,
+            start=start,
+            end=end,
+            score=self._score,
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )
+
+
+class ProperNounRecognizer(_RuleRecognizer):
     """Runs of proper nouns (spaCy ``PROPN``) that nothing else claims, as names; with
     ``unknown_words``, also runs of words that are in no English dictionary in any case or
     inflection ("hamish", "Nojus"), whatever the tagger guessed.
@@ -120,9 +118,7 @@ class ProperNounRecognizer(LocalRecognizer):
         lexicon: EnglishLexicon | None = None,
         unknown_words: bool = False,
     ):
-        super().__init__(supported_entities=[entity], name=name, supported_language=language)
-        self._entity = entity
-        self._score = score
+        super().__init__(name=name, entity=entity, score=score, language=language)
         self._suppress = frozenset(suppress_labels)
         self._suppress_known = frozenset(suppress_known_labels)
         self._max_acronym = max_acronym_length
@@ -131,9 +127,6 @@ class ProperNounRecognizer(LocalRecognizer):
         self._institution_words = institution_words
         self._lexicon = lexicon or EnglishLexicon()
         self._unknown_words = unknown_words and bool(self._lexicon)
-
-    def load(self) -> None:  # nothing to load: the tagger ran in the NLP engine
-        pass
 
     def _strong(self, tok, unknown_words: bool) -> bool:
         """A word that is a name on its own: a proper noun not known as a lowercase English word
@@ -243,53 +236,25 @@ class ProperNounRecognizer(LocalRecognizer):
             phrase = " ".join(text[start:end].casefold().split())
             if self._institution_words.intersection(words) or phrase in self._skip_phrases:
                 continue
-            results.append(
-                RecognizerResult(
-                    entity_type=self._entity,
-                    start=start,
-                    end=end,
-                    score=self._score,
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
-            )
+            results.append(self._result(start, end))
         return results
 
 
-class DigitRunRecognizer(LocalRecognizer):
+class DigitRunRecognizer(_RuleRecognizer):
     """Runs of ``min_digits`` or more digits split by spaces, commas, hyphens or dots that are
-    not everyday numbers (money, dates, lists of ages): the rule in ``redaction_digits``, which
+    not everyday numbers (money, dates, lists of ages): the rule in ``digits.py``, which
     the residual check applies too."""
 
     def __init__(self, *, name: str, entity: str, score: float, language: str, min_digits: int):
-        super().__init__(supported_entities=[entity], name=name, supported_language=language)
-        self._entity = entity
-        self._score = score
+        super().__init__(name=name, entity=entity, score=score, language=language)
         self._min_digits = min_digits
-
-    def load(self) -> None:  # a rule, nothing to load
-        pass
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         if self._entity not in entities:
             return []
-        return [
-            RecognizerResult(
-                entity_type=self._entity,
-                start=run.start,
-                end=run.end,
-                score=self._score,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for run in digit_runs(text, self._min_digits)
-        ]
+        return [self._result(run.start, run.end) for run in digit_runs(text, self._min_digits)]
 
 
 class WholeWordContextEnhancer(ContextAwareEnhancer):
@@ -354,7 +319,8 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
             models=[{"lang_code": language, "model_name": "preloaded-from-disk"}],
             ner_model_configuration=ner_model_configuration,
         )
-        self.nlp = {language: nlp}
+        # Presidio declares ``nlp`` as None until its load() fills it; ours is filled here.
+        self.nlp = {language: nlp}  # type: ignore[assignment]
 
     def load(self) -> None:
         raise ConfigurationError(
@@ -376,50 +342,18 @@ def build_recognizers(
     """Presidio recognisers for every YAML recogniser, plus the NER configuration for the
     spaCy engine (entity mapping, and every other label of the model ignored). ``lexicon``
     tells the proper-noun fallback which lowercase words are English, never names."""
-    from assistant.redaction.config import (
-        CASE_INSENSITIVE_FLAGS,
-        CASE_SENSITIVE_FLAGS,
-        DenyListRecognizerConfig,
-        DigitRunRecognizerConfig,
-        PatternRecognizerConfig,
-        ProperNounRecognizerConfig,
-        SpacyNerRecognizerConfig,
-    )
-
     language = config.settings.language
-    keep = config.keep
     recognizers: list[EntityRecognizer] = []
     ner_config: NerModelConfiguration | None = None
     for rec in config.recognizers:
         if isinstance(rec, PatternRecognizerConfig | DenyListRecognizerConfig):
-            flags = CASE_SENSITIVE_FLAGS if rec.case_sensitive else CASE_INSENSITIVE_FLAGS
-            kwargs = dict(
-                supported_entity=rec.entity,
-                name=rec.name,
-                supported_language=language,
-                context=list(rec.context) or None,
-                global_regex_flags=flags,
-            )
-            if isinstance(rec, PatternRecognizerConfig):
-                patterns = [
-                    Pattern(name=p.name, regex=p.regex, score=rec.score) for p in rec.patterns
-                ]
-                validator = VALIDATORS[rec.validator] if rec.validator else None
-                recognizers.append(
-                    ConfiguredPatternRecognizer(patterns=patterns, validator=validator, **kwargs)
-                )
-            else:
-                words = sorted(rec.words, key=len, reverse=True)
-                recognizers.append(
-                    PatternRecognizer(deny_list=words, deny_list_score=rec.score, **kwargs)
-                )
+            recognizers.append(_pattern_recognizer(rec, language))
         elif isinstance(rec, SpacyNerRecognizerConfig):
             if ner_config is not None:
                 raise ConfigurationError("only one spacy_ner recogniser may be configured")
-            ignore = sorted(set(ner_labels) - set(rec.labels))
             ner_config = NerModelConfiguration(
                 model_to_presidio_entity_mapping=dict(rec.labels),
-                labels_to_ignore=ignore,
+                labels_to_ignore=sorted(set(ner_labels) - set(rec.labels)),
                 default_score=rec.score,
                 low_score_entity_names=[],
             )
@@ -442,25 +376,54 @@ def build_recognizers(
                 )
             )
         elif isinstance(rec, ProperNounRecognizerConfig):
-            single = {w.casefold() for w in keep.words + keep.not_names if " " not in w}
-            phrases = {w.casefold() for w in keep.words + keep.not_names if " " in w}
-            titles = {t.casefold() for t in config.names.titles}
-            recognizers.append(
-                ProperNounRecognizer(
-                    name=rec.name,
-                    entity=rec.entity,
-                    score=rec.score,
-                    language=language,
-                    suppress_labels=rec.suppress_labels,
-                    max_acronym_length=rec.max_acronym_length,
-                    suppress_known_labels=rec.suppress_known_labels,
-                    skip_words=frozenset(single | titles | stop_words),
-                    skip_phrases=frozenset(phrases),
-                    institution_words=frozenset(w.casefold() for w in keep.institution_words),
-                    lexicon=lexicon,
-                    unknown_words=rec.unknown_words,
-                )
-            )
+            recognizers.append(_proper_noun_recognizer(rec, config, stop_words, lexicon))
     if ner_config is None:
         raise ConfigurationError("a spacy_ner recogniser must be configured")
     return recognizers, ner_config
+
+
+def _pattern_recognizer(
+    rec: PatternRecognizerConfig | DenyListRecognizerConfig, language: str
+) -> PatternRecognizer:
+    """A regex recogniser, or a word-list one (longest words first, so they win)."""
+    kwargs: dict[str, Any] = dict(
+        supported_entity=rec.entity,
+        name=rec.name,
+        supported_language=language,
+        context=list(rec.context) or None,
+        global_regex_flags=CASE_SENSITIVE_FLAGS if rec.case_sensitive else CASE_INSENSITIVE_FLAGS,
+    )
+    if isinstance(rec, PatternRecognizerConfig):
+        patterns = [Pattern(name=p.name, regex=p.regex, score=rec.score) for p in rec.patterns]
+        validator = VALIDATORS[rec.validator] if rec.validator else None
+        return ConfiguredPatternRecognizer(patterns=patterns, validator=validator, **kwargs)
+    words = sorted(rec.words, key=len, reverse=True)
+    return PatternRecognizer(deny_list=words, deny_list_score=rec.score, **kwargs)
+
+
+def _proper_noun_recognizer(
+    rec: ProperNounRecognizerConfig,
+    config: RedactionConfig,
+    stop_words: frozenset[str],
+    lexicon: EnglishLexicon | None,
+) -> ProperNounRecognizer:
+    """The name fallback, told which words and phrases are never names: keep words, known
+    non-names, titles and stop words."""
+    keep = config.keep
+    single = {w.casefold() for w in keep.words + keep.not_names if " " not in w}
+    phrases = {w.casefold() for w in keep.words + keep.not_names if " " in w}
+    titles = {t.casefold() for t in config.names.titles}
+    return ProperNounRecognizer(
+        name=rec.name,
+        entity=rec.entity,
+        score=rec.score,
+        language=config.settings.language,
+        suppress_labels=rec.suppress_labels,
+        max_acronym_length=rec.max_acronym_length,
+        suppress_known_labels=rec.suppress_known_labels,
+        skip_words=frozenset(single | titles | stop_words),
+        skip_phrases=frozenset(phrases),
+        institution_words=frozenset(w.casefold() for w in keep.institution_words),
+        lexicon=lexicon,
+        unknown_words=rec.unknown_words,
+    )

@@ -1,7 +1,7 @@
 """Redaction stage: Transcript -> (RedactedTranscript, PseudonymMap).
 
-Identifiers are found by Presidio recognisers configured from ``redaction/*.yaml`` (see
-``redaction/README.md``) on top of the bundled spaCy model, loaded from a folder on disk: nothing
+Identifiers are found by Presidio recognisers configured from ``config/*.yaml`` (see
+``config/README.md``) on top of the bundled spaCy model, loaded from a folder on disk: nothing
 is ever downloaded. Each identifier becomes a numbered placeholder (``[PERSON_1]``,
 ``[PHONE_1]`` ...) that stays the same for the same person or value throughout one recording, and
 the placeholder -> original value map is returned separately, for the recording's owner only.
@@ -9,9 +9,10 @@ the placeholder -> original value map is returned separately, for the recording'
 Personal data never reaches logs or exception messages: this module logs counts, ids and entity
 types only.
 
-The rules that act on matches once found live in ``redaction_spans.py``; configuration loading
-in ``redaction_config.py``; the recognisers that need code in ``redaction_recognizers.py``; the
-spoken-number normaliser in ``redaction_normalise.py``.
+The rules that act on matches once found live in ``rules.py`` (tidying, overlaps),
+``propagation.py`` (every other mention) and ``placeholders.py``, on the types in ``spans.py``;
+configuration loading in ``config.py``; the recognisers that need code in ``recognizers.py``
+(their checks in ``validators.py``); the spoken-number normaliser in ``normalise.py``.
 
 How one recording is redacted (``Redactor.redact``):
  1. spoken numbers and spelt letters are normalised per segment, keeping an offset map;
@@ -32,6 +33,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import regex
 import spacy
@@ -50,30 +52,33 @@ from assistant.redaction.config import (
     DEFAULT_CONFIG_DIR,
     PERSON_PLACEHOLDER,
     SpokenConfig,
+    config_hash,
     load_config,
 )
-from assistant.redaction.config import config_hash as _config_hash
 from assistant.redaction.digits import MIN_DIGITS, digit_runs
 from assistant.redaction.lexicon import EnglishLexicon
 from assistant.redaction.normalise import NormalisedText, SpokenNormaliser
+from assistant.redaction.placeholders import Placeholders
 from assistant.redaction.recognizers import (
     OfflineSpacyNlpEngine,
     WholeWordContextEnhancer,
     build_recognizers,
 )
+from assistant.redaction.rules import SpanRules
 from assistant.redaction.spans import (
     EDGE_PUNCT,
     STOP_WORDS,
     Field,
-    Placeholders,
     Span,
-    SpanRules,
     apply_spans,
     capitalised_tokens,
     phrase,
     phrase_pattern,
     standalone_parts,
 )
+
+if TYPE_CHECKING:
+    from spacy.pipeline import EntityRecognizer as SpacyNer
 
 __all__ = [
     "RedactionAnalyzer",
@@ -93,7 +98,7 @@ _SPACY_REQUIRED = ("tagger", "attribute_ruler", "ner")
 _DIGIT_RE = regex.compile(r"\d")
 _PLACEHOLDER_RE = regex.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]")
 # Residual check: independent of the YAML on purpose, so a configuration mistake cannot switch
-# the safety net off. DIGIT_RUN is the id_number recogniser's rule (redaction_digits), applied
+# the safety net off. DIGIT_RUN is the id_number recogniser's rule (digits.py), applied
 # after spoken digits are written as digits with this fixed vocabulary (a subset of spoken.yaml),
 # so clean output passes and "oh one one three, four nine six, ..." left in the text does not.
 # Tens and teens too, so a spoken postcode left in the text ("M twelve, five P L" -> "M12 5PL")
@@ -125,11 +130,6 @@ _RESIDUAL_TITLE_NAME = regex.compile(
     r"(?<![\w.])(?:(?<!\b(?i:the|my|his|your|our|their)\s+)(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.|"
     r"(?:Mr|Mrs|Ms|Miss|Mx|Dr))\s+(\p{Lu}[\p{L}\p{M}'’\-]*[\p{L}\p{M}])"
 )
-
-
-def config_hash(config_dir: Path = DEFAULT_CONFIG_DIR) -> str:
-    """sha256 of the redaction configuration (every ``*.yaml`` in ``config_dir``, in name order)."""
-    return _config_hash(config_dir)
 
 
 class RedactionAnalyzer(AnalyzerEngine):
@@ -168,7 +168,7 @@ def build_analyzer(
     language = config.settings.language
     recognizers, ner_config = build_recognizers(
         config,
-        ner_labels=nlp.get_pipe("ner").labels,
+        ner_labels=cast("SpacyNer", nlp.get_pipe("ner")).labels,
         stop_words=STOP_WORDS,
         lexicon=EnglishLexicon.from_model(spacy_model_path),
     )
@@ -387,7 +387,7 @@ def residual_identifiers(redacted: RedactedTranscript, mapping: PseudonymMap) ->
     """What in a redacted transcript still looks like an identifier, as finding types only:
     ``DIGIT_RUN`` (six or more digits in groups split by spaces, commas, hyphens or dots, digits
     spoken as words included, unless money, a date or a short list of ages: the rule in
-    ``redaction_digits``), ``UK_POSTCODE_SHAPE`` (with a space, a comma or nothing between the
+    ``digits.py``), ``UK_POSTCODE_SHAPE`` (with a space, a comma or nothing between the
     halves, or spelt out, tens and teens included: "M twelve, five P L"), ``TITLE_NAME`` (Mr, Mrs,
     Ms, Miss, Mx or Dr, as written, then a capitalised word: "Mrs Ward"), ``KNOWN_NAME`` (a name
     from the map, or a word of it of three or more letters that is not a stop word) and
