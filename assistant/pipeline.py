@@ -23,21 +23,19 @@ from typing import TYPE_CHECKING, Any, Literal
 from assistant.audio import has_speech, load_pcm16k
 from assistant.domain import (
     DraftNote,
-    DraftReview,
-    PossibleOmission,
     PseudonymMap,
     RedactedTranscript,
-    RemovedClaim,
     Transcript,
 )
 from assistant.errors import RedactionBlocked, SilentRecording
 from assistant.model_store import ResolvedModels
+from assistant.review import review_note  # also the pipeline's public name for the stage
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.drafting.drafter import Drafter
     from assistant.redaction.redactor import Redactor
-    from assistant.review.safeguarding import Lexicon
+    from assistant.review import Lexicon
     from assistant.transcription.whisper import Transcriber
 
 log = logging.getLogger(__name__)
@@ -103,7 +101,7 @@ class Engines:
     def lexicon(self) -> Lexicon:
         """The red-flag lexicon at ``settings.safeguarding_lexicon_path``, read once."""
         if self._lexicon is None:
-            from assistant.review.safeguarding import load_lexicon
+            from assistant.review import load_lexicon
 
             self._lexicon = load_lexicon(self.settings.safeguarding_lexicon_path)
         return self._lexicon
@@ -186,53 +184,11 @@ def draft_note(
     lexicon: Lexicon | None = None,
 ) -> DraftNote:
     """Draft from the redacted transcript only, then review the draft (``review_note``)
-    against ``lexicon`` (default: the packaged one)."""
+    against ``lexicon`` (default: the one ``safeguarding_lexicon_path`` names)."""
     drafter = engines.drafter(template)
     with engines.compute_lock:
         note = drafter.draft(redacted)
-    return review_note(note, redacted, lexicon=lexicon)
-
-
-def review_note(
-    note: DraftNote, redacted: RedactedTranscript, *, lexicon: Lexicon | None = None
-) -> DraftNote:
-    """Check the draft in code: quotes restored to the speaker's exact words (or no longer
-    shown as quotes) and speakers corrected from the cited segments, then every statement
-    checked against its cited segments (unsupported ones are flagged, not shown as fact),
-    red-flag claims without that category's language in their evidence removed, and red-flag
-    categories the note leaves out surfaced. ``lexicon`` names the red-flag categories
-    (default: the packaged lexicon)."""
-    from assistant.review.repair import repair_note
-    from assistant.review.safeguarding import default_lexicon, gate_red_flags, possible_omissions
-    from assistant.review.verify import verify_note
-
-    if lexicon is None:
-        lexicon = default_lexicon()
-    note, repairs = repair_note(note, redacted)
-    note, verification = verify_note(note, redacted)
-    note, gating = gate_red_flags(note, redacted, lexicon)
-    omissions = possible_omissions(note, redacted, lexicon)
-    review = DraftReview(
-        verification=verification.summary(),
-        gating=gating.summary(),
-        repairs=repairs.summary(),
-        removed_claims=tuple(
-            RemovedClaim(section=r.section, categories=r.categories, statement=r.statement)
-            for r in gating.practitioner_view
-        ),
-        possible_omissions=tuple(
-            PossibleOmission(category=o.category, label=o.label, segment_ids=o.segment_ids)
-            for o in omissions
-        ),
-    )
-    log.info(
-        "draft reviewed repairs=%s verification=%s gating=%s omissions=%d",
-        repairs.summary(),
-        verification.summary(),
-        gating.summary(),
-        len(omissions),
-    )
-    return note.model_copy(update={"review": review})
+    return review_note(note, redacted, lexicon=lexicon or engines.lexicon)
 
 
 # --- the chain --------------------------------------------------------------------------------

@@ -10,12 +10,12 @@ from fastapi import FastAPI
 
 from assistant.api import errors
 from assistant.api.routes import admin, health, notes, recordings
+from assistant.jobs.worker import JobRunner
 from assistant.model_store.store import resolve_models
 from assistant.pipeline import Engines
 from assistant.settings import Settings, get_settings
 from assistant.storage import repo
 from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
-from assistant.jobs.worker import JobRunner
 
 log = logging.getLogger(__name__)
 

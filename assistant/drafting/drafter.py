@@ -43,13 +43,12 @@ from assistant.domain import (
     Statement,
     StatementKind,
 )
+from assistant.drafting.llm import ChatLLM, TokenCountingLLM
 from assistant.drafting.statements import (
     excerpts,
     merge_chunks,
     short_answer,
 )
-from assistant.errors import DraftingFailed
-from assistant.drafting.llm import ChatLLM, TokenCountingLLM
 from assistant.drafting.templates import (
     MAX_EVIDENCE,
     MAX_STATEMENTS,
@@ -58,6 +57,7 @@ from assistant.drafting.templates import (
     NoteTemplate,
     SectionSpec,
 )
+from assistant.errors import DraftingFailed
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

@@ -16,11 +16,11 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.domain import JobStatus, RedactedTranscript, Transcript
+from assistant.domain import JobStatus
 from assistant.errors import CaseAssistError
 from assistant.pipeline import Engines, Stage, StageHooks, StageRun, run_chain
 from assistant.storage import repo
@@ -136,11 +136,7 @@ class _JobStages(StageHooks):
             self.timings: dict[str, Any] = dict(job.timings or {})
             raw = repo.find_transcript(session=s, recording_id=rec.id, kind="raw")
             redacted = repo.find_transcript(session=s, recording_id=rec.id, kind="redacted")
-            # the kind decides the type: "raw" is a Transcript, "redacted" a RedactedTranscript
-            self._saved = StageRun(
-                transcript=cast(Transcript | None, raw),
-                redacted=cast(RedactedTranscript | None, redacted),
-            )
+            self._saved = StageRun(transcript=raw, redacted=redacted)
         self._reported = 0.0
 
     def load_saved(self) -> StageRun:

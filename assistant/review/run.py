@@ -21,20 +21,25 @@ from assistant.domain import (
     RedactedTranscript,
     RemovedClaim,
 )
+from assistant.review.redflag_lexicon import Lexicon, default_lexicon
 from assistant.review.repair import repair_note
-from assistant.review.safeguarding import default_lexicon, gate_red_flags, possible_omissions
+from assistant.review.safeguarding import gate_red_flags, possible_omissions
 from assistant.review.verify import verify_note
 
 log = logging.getLogger(__name__)
 
 
-def review_note(note: DraftNote, redacted: RedactedTranscript) -> DraftNote:
+def review_note(
+    note: DraftNote, redacted: RedactedTranscript, *, lexicon: Lexicon | None = None
+) -> DraftNote:
     """Check the draft in code: quotes restored to the speaker's exact words (or no longer
     shown as quotes) and speakers corrected from the cited segments, then every statement
     checked against its cited segments (unsupported ones are flagged, not shown as fact),
     red-flag claims without that category's language in their evidence removed, and red-flag
-    categories the note leaves out surfaced."""
-    lexicon = default_lexicon()
+    categories the note leaves out surfaced. ``lexicon`` names the red-flag categories
+    (default: the packaged lexicon)."""
+    if lexicon is None:
+        lexicon = default_lexicon()
     note, repairs = repair_note(note, redacted)
     note, verification = verify_note(note, redacted)
     note, gating = gate_red_flags(note, redacted, lexicon)

@@ -16,11 +16,11 @@ from assistant.api import schemas
 from assistant.api.deps import CurrentUser, SessionDep, SettingsDep, audit, authorize, may
 from assistant.api.upload import receive_upload
 from assistant.domain import JobStatus
+from assistant.drafting.templates import load_template
 from assistant.errors import BadInput, NotFound, SilentRecording
+from assistant.jobs import estimate_remaining_s
 from assistant.settings import Settings
 from assistant.storage import Recording, User, repo
-from assistant.drafting.templates import load_template
-from assistant.jobs import estimate_remaining_s
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["recordings"])
