@@ -12,7 +12,11 @@ Rules:
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+import threading
+import time
+from collections import deque
 
 from assistant.domain import Role
 
@@ -50,3 +54,55 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
 def allowed(action: str, *, role: Role, is_owner: bool) -> bool:
     own, anyone = PERMISSIONS[action]
     return role in anyone or (is_owner and role in own)
+
+
+class FailureThrottle:
+    """Failed sign-ins per client address in a sliding window (in-process, thread-safe).
+
+    After ``limit`` failures within ``window_s`` seconds an address is refused until the
+    oldest of them leaves the window. At most ``max_keys`` addresses are remembered (the
+    stalest are forgotten first), so a flood of addresses cannot grow it without bound.
+    """
+
+    def __init__(
+        self, limit: int = 10, window_s: float = 60.0, *, max_keys: int = 10_000, clock=None
+    ) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.max_keys = max_keys
+        self._clock = clock or time.monotonic
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float] | None:
+        times = self._failures.get(key)
+        if times is None:
+            return None
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+            return None
+        return times
+
+    def retry_after(self, key: str) -> int | None:
+        """Seconds until ``key`` may try again, or None if it may try now."""
+        with self._lock:
+            now = self._clock()
+            times = self._recent(key, now)
+            if times is None or len(times) < self.limit:
+                return None
+            return max(1, math.ceil(times[0] + self.window_s - now))
+
+    def record_failure(self, key: str) -> None:
+        with self._lock:
+            now = self._clock()
+            times = self._recent(key, now)
+            if times is None:
+                if len(self._failures) >= self.max_keys:
+                    stalest = min(self._failures, key=lambda k: self._failures[k][-1])
+                    del self._failures[stalest]
+                times = self._failures[key] = deque()
+            times.append(now)
+            while len(times) > self.limit:
+                times.popleft()

@@ -103,6 +103,17 @@ class Forbidden(CaseAssistError):
     http_status = 403
 
 
+class TooManyAttempts(CaseAssistError):
+    """Too many failed sign-ins from one client address; ``retry_after`` seconds to wait."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NotFound(CaseAssistError):
     """Also used for another user's ids, so their existence is not disclosed."""
 

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from assistant.api import errors
 from assistant.api.routes import admin, health, notes, recordings
+from assistant.api.upload import remove_stale_uploads
+from assistant.auth import FailureThrottle
 from assistant.jobs.worker import JobRunner
 from assistant.model_store.store import resolve_models
 from assistant.pipeline import Engines
@@ -45,6 +47,8 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         app.state.engines = engines or Engines.load(settings, models)
         with session_scope(app.state.sessions) as s:
             n = repo.requeue_interrupted_jobs(session=s, max_attempts=settings.job_max_attempts)
+            stored = repo.stored_audio_paths(session=s)
+        remove_stale_uploads(settings.uploads_dir, stored)
         if n:
             log.info("requeued %d interrupted job(s)", n)
         app.state.runner = None
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
 
     app = FastAPI(title="caseassist", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
+    app.state.auth_throttle = FailureThrottle(limit=10, window_s=60.0)
     errors.install(app)
     for module in (recordings, notes, admin, health):
         app.include_router(module.router)

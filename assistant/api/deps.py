@@ -4,6 +4,7 @@ trail). Routes import these from here, not from one another."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -12,11 +13,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from assistant.api.errors import request_id
-from assistant.auth import allowed, hash_token
+from assistant.auth import FailureThrottle, allowed, hash_token
 from assistant.domain import Role
-from assistant.errors import Forbidden, NotFound, Unauthenticated
+from assistant.errors import Forbidden, NotFound, TooManyAttempts, Unauthenticated
 from assistant.settings import Settings
 from assistant.storage import MappingCipher, User, repo, session_scope
+
+log = logging.getLogger(__name__)
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `caseassist users add`.")
 
@@ -39,15 +42,46 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_current_user(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
+    """The token's user. A client address with too many recent failures is refused (429
+    ``too_many_attempts``) before its token is looked at; each failure is audited (the
+    address and why, never the token) in a transaction of its own, kept though the request
+    fails."""
+    client = request.client.host if request.client else "unknown"
+    throttle: FailureThrottle = request.app.state.auth_throttle
+    wait = throttle.retry_after(client)
+    if wait is not None:
+        log.warning("sign-in refused: too many failures from %s", client)
+        raise TooManyAttempts(
+            f"Too many failed sign-ins from this address; try again in {wait} s.",
+            retry_after=wait,
+        )
     if credentials is None or credentials.scheme.lower() != "bearer":
+        _sign_in_failed(request, client, "missing_token")
         raise Unauthenticated("Send 'Authorization: Bearer <token>'.")
     user = repo.user_by_token_hash(session=session, token_hash=hash_token(credentials.credentials))
     if user is None or not user.active:
+        _sign_in_failed(request, client, "invalid_token" if user is None else "inactive_user")
         raise Unauthenticated("The token is not valid.")
     return user
+
+
+def _sign_in_failed(request: Request, client: str, reason: str) -> None:
+    request.app.state.auth_throttle.record_failure(client)
+    with session_scope(request.app.state.sessions) as s:
+        repo.add_audit(
+            session=s,
+            actor_id=None,
+            action="auth.failed",
+            object_type="auth",
+            object_id=None,
+            request_id=request_id(request),
+            details={"client": client, "reason": reason},
+        )
+    log.info("sign-in failed (%s) from %s", reason, client)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -9,6 +9,41 @@ from pydantic import BaseModel, Field
 from assistant.domain import NoteSection, Role, StatementKind
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(description="a stable code, e.g. not_found, note_approved")
+    message: str = Field(description="for people; never holds personal data")
+    request_id: str = Field(description="quote it when reporting a problem")
+
+
+class ErrorResponse(BaseModel):
+    """Every error answer, whatever its status."""
+
+    error: ErrorDetail
+
+
+_ERROR_TEXT = {
+    400: "Bad input (a specific code says which)",
+    401: "No token, or a token that is not valid",
+    403: "Your role may not do this",
+    404: "No such id, or another user's (not_found)",
+    409: "The note is approved and locked (note_approved)",
+    413: "The recording is too large or too long",
+    415: "Not a supported audio format",
+    422: "A field is invalid (validation_error, or a specific code)",
+    429: "Too many failed sign-ins from this address (too_many_attempts; see Retry-After)",
+    500: "Unexpected error (internal_error): quote the request id",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict]:
+    """OpenAPI ``responses`` for these statuses, each with the error body's schema."""
+    return {s: {"model": ErrorResponse, "description": _ERROR_TEXT[s]} for s in statuses}
+
+
+#: What any authenticated /v1 route may answer.
+V1_ERRORS = error_responses(401, 403, 404, 422, 429, 500)
+
+
 class UploadAccepted(BaseModel):
     recording_id: str
     job_id: str

@@ -10,6 +10,9 @@ thread, so other requests are served while a large recording arrives.
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +28,13 @@ from assistant.errors import BadInput, CaseAssistError, NoAudioFile, RecordingTo
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
+log = logging.getLogger(__name__)
+
 FIELD_LIMIT = 4096
+#: At start-up, upload files untouched for this long and not a stored recording's audio are
+#: left over from a process that died mid-upload. (An upload in progress in another process
+#: writes its ``.part`` file continuously, so it is younger than this.)
+STALE_UPLOAD_S = 60
 FILE_FIELD = "audio"
 
 
@@ -66,6 +75,31 @@ async def receive_upload(request: Request, dest: Path, *, max_bytes: int) -> Par
             form.writer.discard()
         raise
     return ParsedUpload(path=dest, size=size, sha256=sha256, fields=form.fields)
+
+
+def remove_stale_uploads(
+    uploads_dir: Path, stored: Iterable[str], *, older_than_s: float = STALE_UPLOAD_S
+) -> int:
+    """Delete what a killed upload left under ``uploads_dir``: ``.*.part`` files, and audio
+    renamed into place whose recording was never committed. Returns how many were removed."""
+    keep = {Path(p).resolve() for p in stored}
+    cutoff = time.time() - older_than_s
+    removed = 0
+    if not uploads_dir.is_dir():
+        return 0
+    for path in uploads_dir.iterdir():
+        try:
+            if not path.is_file() or path.is_symlink() or path.resolve() in keep:
+                continue
+            if path.stat().st_mtime > cutoff:
+                continue
+            path.unlink()
+            removed += 1
+        except FileNotFoundError:
+            continue
+    if removed:
+        log.warning("removed %d stale upload file(s) from %s", removed, uploads_dir)
+    return removed
 
 
 class _Form:

@@ -9,7 +9,7 @@ from assistant.api.deps import CurrentUser, SessionDep, audit, authorize
 from assistant.auth import hash_token, new_token
 from assistant.storage import repo
 
-router = APIRouter(prefix="/v1", tags=["administration"])
+router = APIRouter(prefix="/v1", tags=["administration"], responses=schemas.V1_ERRORS)
 
 
 @router.post(

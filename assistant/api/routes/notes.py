@@ -15,7 +15,7 @@ from assistant.errors import NoteLocked, NotFound
 from assistant.notes import NoteBody
 from assistant.storage import MappingCipher, Note, Recording, User, repo
 
-router = APIRouter(prefix="/v1/notes", tags=["notes"])
+router = APIRouter(prefix="/v1/notes", tags=["notes"], responses=schemas.V1_ERRORS)
 
 
 def _load(session: Session, note_id: str, user: User, action: str) -> tuple[Note, Recording]:
@@ -91,7 +91,12 @@ def get_note(
     return _view(session, note, body, reidentified=reidentify, owner=rec.owner_id == user.id)
 
 
-@router.patch("/{note_id}", response_model=schemas.NoteView, summary="Edit a note")
+@router.patch(
+    "/{note_id}",
+    response_model=schemas.NoteView,
+    summary="Edit a note",
+    responses=schemas.error_responses(409),
+)
 def edit_note(
     note_id: str,
     edit: schemas.NoteEdit,
@@ -112,18 +117,33 @@ def edit_note(
         template=template,
         segment_ids=transcript.segment_ids,
     )
+    try:  # the write lock, then the next number: concurrent edits queue, none after approval
+        note = repo.claim_note(session=session, note_id=note.id)
+    except NoteLocked:
+        raise NoteLocked("This note is approved and locked; it cannot be edited.") from None
     rev = repo.add_revision(session=session, note_id=note.id, body=body, author_id=user.id)
     audit(session, request, user, "note.edit", "note", note.id, revision=rev.number)
     return _view(session, note, body, reidentified=False)
 
 
-@router.post("/{note_id}/approve", response_model=schemas.NoteView, summary="Approve (locks)")
+@router.post(
+    "/{note_id}/approve",
+    response_model=schemas.NoteView,
+    summary="Approve (locks)",
+    responses=schemas.error_responses(409),
+)
 def approve_note(
     note_id: str, request: Request, user: CurrentUser, session: SessionDep
 ) -> schemas.NoteView:
     note, rec = _load(session, note_id, user, "note.approve")
     if note.status == "approved":
         raise NoteLocked("This note is already approved.")
+    # The note's write lock first: concurrent approvals and edits queue here, and whoever comes
+    # second finds the note approved (409 note_approved) instead of approving or editing it.
+    try:
+        note = repo.claim_note(session=session, note_id=note.id)
+    except NoteLocked:
+        raise NoteLocked("This note is already approved.") from None
     final = repo.latest_body(session=session, note_id=note.id)
     distance = notes.edit_distance(repo.ai_draft_body(note), final)
     repo.approve_note(session=session, note_id=note.id, user_id=user.id, edit_distance=distance)

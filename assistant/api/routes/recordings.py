@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
@@ -23,7 +24,7 @@ from assistant.settings import Settings
 from assistant.storage import Recording, User, repo
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/v1", tags=["recordings"])
+router = APIRouter(prefix="/v1", tags=["recordings"], responses=schemas.V1_ERRORS)
 
 # Recordings up to this long are checked for speech before the upload is answered (a 422 the
 # user sees at once); longer ones are checked by the job's first stage.
@@ -47,12 +48,19 @@ UPLOAD_FORM = {
                             "type": "string",
                             "description": "e.g. 'child protection visit'",
                         },
-                        "visit_date": {"type": "string", "format": "date"},
+                        "visit_date": {
+                            "type": "string",
+                            "format": "date",
+                            "description": "1990-01-01 to tomorrow",
+                        },
                         "template": {
                             "type": "string",
                             "description": "note template, e.g. visit_note",
                         },
-                        "language": {"type": "string", "description": "'en' (default) or 'auto'"},
+                        "language": {
+                            "type": "string",
+                            "description": "a Whisper language code: 'en' (default), or 'auto'",
+                        },
                     },
                 }
             }
@@ -78,6 +86,7 @@ def load_recording(session: Session, recording_id: str, user: User, action: str)
     response_model=schemas.UploadAccepted,
     openapi_extra=UPLOAD_FORM,
     summary="Upload a visit recording",
+    responses=schemas.error_responses(400, 413, 415),
 )
 async def upload_recording(
     request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
@@ -138,6 +147,18 @@ async def upload_recording(
     return schemas.UploadAccepted(recording_id=rec.id, job_id=job.id)
 
 
+#: Visit dates before this are refused as typing errors (0001-01-01, 1926 for 2026).
+EARLIEST_VISIT_DATE = date(1990, 1, 1)
+
+
+@lru_cache(maxsize=1)
+def whisper_languages() -> frozenset[str]:
+    """The language codes faster-whisper's tokenizer knows."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    return frozenset(_LANGUAGE_CODES)
+
+
 def _form_meta(fields: dict[str, str], settings: Settings) -> schemas.RecordingMeta:
     template = fields.get("template") or settings.default_template
     # UnknownTemplate -> 422 before anything is stored
@@ -147,12 +168,23 @@ def _form_meta(fields: dict[str, str], settings: Settings) -> schemas.RecordingM
         raise BadInput(
             "language must be a language code such as 'en', or 'auto'.", code="invalid_language"
         )
+    if language != "auto" and language not in whisper_languages():
+        raise BadInput(
+            "language is not one Whisper transcribes: use a code such as 'en', or 'auto'.",
+            code="unsupported_language",
+        )
     visit_date = None
     if fields.get("visit_date"):
         try:
             visit_date = date.fromisoformat(fields["visit_date"])
         except ValueError:
             raise BadInput("visit_date must be YYYY-MM-DD.", code="invalid_date") from None
+        latest = datetime.now(UTC).date() + timedelta(days=1)
+        if not (EARLIEST_VISIT_DATE <= visit_date <= latest):
+            raise BadInput(
+                f"visit_date must be between {EARLIEST_VISIT_DATE.isoformat()} and tomorrow.",
+                code="invalid_visit_date",
+            )
     return schemas.RecordingMeta(
         visit_type=fields.get("visit_type") or None,
         visit_date=visit_date,
@@ -168,8 +200,8 @@ def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobV
     except NotFound:
         raise NotFound("No such job.") from None
     rec = repo.get_recording(session=session, recording_id=job.recording_id)
-    if not may("job.view", user, owner_id=rec.owner_id):
-        raise NotFound("No such job.")
+    if not may("job.view", user, owner_id=rec.owner_id) or rec.erased_at is not None:
+        raise NotFound("No such job.")  # an erased recording's job is gone with it
     status = job.status
     stage_progress = job.progress or 0.0
     return schemas.JobView(

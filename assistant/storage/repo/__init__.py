@@ -24,6 +24,7 @@ from assistant.storage.repo.notes import (
     add_revision,
     ai_draft_body,
     approve_note,
+    claim_note,
     create_note,
     get_note,
     latest_body,
@@ -38,6 +39,7 @@ from assistant.storage.repo.recordings import (
     get_recording,
     get_recording_for,
     list_recordings_for,
+    stored_audio_paths,
 )
 from assistant.storage.repo.transcripts import (
     find_transcript,
@@ -59,6 +61,7 @@ __all__ = [
     "add_revision",
     "ai_draft_body",
     "approve_note",
+    "claim_note",
     "claim_next_job",
     "create_job",
     "create_note",
@@ -77,6 +80,7 @@ __all__ = [
     "list_audit",
     "list_jobs_for_recording",
     "list_recordings_for",
+    "stored_audio_paths",
     "list_revisions",
     "load_mapping",
     "mean_stage_rtf",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from assistant.errors import NoteLocked, NotFound
@@ -85,9 +85,24 @@ def ai_draft_body(note: Note) -> NoteBody:
     return NoteBody.from_json(note.ai_draft)
 
 
-def _locked_note(session: Session, note_id: str) -> Note:
-    # FOR UPDATE serialises edits and approval of one note on PostgreSQL (no-op on SQLite,
-    # where writers are serialised by the database lock anyway).
+def claim_note(*, session: Session, note_id: str) -> Note:
+    """Take the note's write lock for the rest of the transaction and return it, fresh.
+
+    Call it before reading anything a write to the note depends on (its status, its latest
+    revision). A conditional no-op ``UPDATE ... WHERE status = 'draft'`` is the first write of
+    the transaction: on PostgreSQL it takes the row lock (a concurrent claimer waits, then
+    re-checks the status against the committed row); on SQLite it takes the database's write
+    lock, which pysqlite only asks for at the first write, so the ``SELECT ... FOR UPDATE``
+    alone would serialise nothing there. Raises ``NoteLocked`` once the note is approved and
+    ``NotFound`` if there is no such note.
+    """
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Note)
+        .where(Note.id == note_id, Note.status != "approved")
+        .values(status=Note.status)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = result.rowcount
     stmt = (
         select(Note)
         .where(Note.id == note_id)
@@ -97,6 +112,8 @@ def _locked_note(session: Session, note_id: str) -> Note:
     note = session.scalars(stmt).one_or_none()
     if note is None:
         raise NotFound(f"note {note_id} not found")
+    if not claimed or note.status == "approved":
+        raise NoteLocked(f"note {note_id} is approved and can no longer be changed")
     return note
 
 
@@ -108,9 +125,7 @@ def add_revision(
     author_id: str | None,
 ) -> NoteRevision:
     """Append the next revision. Raises ``NoteLocked`` once the note is approved."""
-    note = _locked_note(session, note_id)
-    if note.status == "approved":
-        raise NoteLocked(f"note {note_id} is approved and can no longer be edited")
+    claim_note(session=session, note_id=note_id)
     if author_id is not None:
         get_user(session=session, user_id=author_id)
     last = session.scalar(
@@ -150,9 +165,7 @@ def approve_note(
     *, session: Session, note_id: str, user_id: str, edit_distance: int | None
 ) -> Note:
     """Lock the note: no revision can be added after this. Approving twice raises NoteLocked."""
-    note = _locked_note(session, note_id)
-    if note.status == "approved":
-        raise NoteLocked(f"note {note_id} is already approved")
+    note = claim_note(session=session, note_id=note_id)
     get_user(session=session, user_id=user_id)
     if edit_distance is not None and edit_distance < 0:
         raise ValueError("edit_distance must be >= 0")

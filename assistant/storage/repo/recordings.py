@@ -100,6 +100,12 @@ def list_recordings_for(
     return list(session.scalars(stmt))
 
 
+def stored_audio_paths(*, session: Session) -> set[str]:
+    """The audio files recordings point at (erased ones point at none)."""
+    stmt = select(Recording.audio_path).where(Recording.audio_path.is_not(None))
+    return {str(p) for p in session.scalars(stmt)}
+
+
 def erase_recording(*, session: Session, recording_id: str) -> list[Path]:
     """Delete every piece of content derived from a recording; keep its metadata and audit rows.
 
