@@ -182,6 +182,7 @@ class FakeEngines:
     redactor: object
     drafter_: ScriptedDrafter
     compute_lock: threading.Lock = field(default_factory=threading.Lock)
+    lexicon: object = None  # None: the review reads the packaged lexicon
 
     def drafter(self, template: str) -> ScriptedDrafter:
         assert template == "visit_note"
