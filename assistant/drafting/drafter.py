@@ -362,8 +362,8 @@ class Drafter:
                 return f"[{first}]"
             return f"[{first}] and [{last}]" if len(shown) == 2 else f"[{first}] to [{last}]"
         if self.template.ask == "id" and shown:  # none shown: sizing the prompt's fixed part
-            *before, last = shown
-            return ", ".join([f"[{last.id}]", *(f"the answer to [{s.id}]" for s in before)])
+            *before, asked = shown  # not ``last``: that name holds an id above
+            return ", ".join([f"[{asked.id}]", *(f"the answer to [{s.id}]" for s in before)])
         return "\n".join(self._line(s) for s in shown)
 
     def _line(self, segment: RedactedSegment) -> str:
@@ -703,7 +703,7 @@ class Drafter:
                     first_attempt=1 if unclear else 2,
                     reasons=[] if unclear else ["attempt 1: the answer is not a section key"],
                 )
-            if answer != NONE_LABEL:
+            if answer is not None and answer != NONE_LABEL:
                 chosen[answer].append(segment.id)
             most = max(most, attempt)
         return self._classified(chosen, segments, started), most
