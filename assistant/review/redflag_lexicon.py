@@ -18,13 +18,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.errors import ConfigurationError
 from assistant.review.wording import BOUNDARY, INTERJECTION_NEXT, normalise
+from assistant.yamlfiles import load_unique_yaml
 
 DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent / "lexicon" / "lexicon.yaml"
 
@@ -306,25 +307,6 @@ def _compile(term: str, classes: Mapping[str, Sequence[str]], *, where: str) -> 
 
 
 # --- loading --------------------------------------------------------------------------------
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last one)."""
-
-
-def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
-
-
 def load_lexicon(path: Path | str = DEFAULT_LEXICON_PATH) -> Lexicon:
     """Read, check and compile a lexicon; raise ConfigurationError saying what to fix if the
     file is missing, is not valid YAML, breaks the schema, repeats a category name or a term,
@@ -332,7 +314,7 @@ def load_lexicon(path: Path | str = DEFAULT_LEXICON_PATH) -> Lexicon:
     path = Path(path)
     try:
         raw = path.read_bytes()
-        data = yaml.load(raw.decode("utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+        data = load_unique_yaml(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(
             f"safeguarding lexicon {path.name} cannot be read: {exc}"
