@@ -264,7 +264,7 @@ def run_chain(
         run.redacted, run.mapping = redact_transcript(engines, transcript)
         done("redacting", transcript)
     begin("drafting")
-    run.note = draft_note(engines, run.redacted, template=template, lexicon=engines.lexicon)
+    run.note = draft_note(engines, run.redacted, template=template)
     done("drafting", transcript)
     return run
 

@@ -136,8 +136,6 @@ def approve_note(
     note_id: str, request: Request, user: CurrentUser, session: SessionDep
 ) -> schemas.NoteView:
     note, rec = _load(session, note_id, user, "note.approve")
-    if note.status == "approved":
-        raise NoteLocked("This note is already approved.")
     # The note's write lock first: concurrent approvals and edits queue here, and whoever comes
     # second finds the note approved (409 note_approved) instead of approving or editing it.
     try:
