@@ -36,45 +36,23 @@ sys.path.insert(0, str(REPO))
 KEPT = REPO / "eval/results/2026-11-23/notes-default-v4-sections/drafts"
 
 
-def first_difference(a: Any, b: Any, path: str = "note") -> str | None:
-    """Where two JSON values first differ, as a path; None when equal."""
-    if type(a) is not type(b):
-        return f"{path}: {type(a).__name__} vs {type(b).__name__}"
-    if isinstance(a, dict):
-        for key in sorted(set(a) | set(b)):
-            if key not in a or key not in b:
-                return f"{path}.{key}: only on one side"
-            found = first_difference(a[key], b[key], f"{path}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(a, list):
-        if len(a) != len(b):
-            return f"{path}: {len(a)} vs {len(b)} items"
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            found = first_difference(x, y, f"{path}[{i}]")
-            if found:
-                return found
-        return None
-    return None if a == b else f"{path}: {a!r} vs {b!r}"
-
-
 def differences(a: Any, b: Any, path: str = "note") -> list[str]:
-    """Every path at which two JSON values differ (the first per list item or key)."""
+    """Every path at which two JSON values differ; empty when they are equal."""
     if isinstance(a, dict) and isinstance(b, dict):
         return [
             d
             for k in sorted(set(a) | set(b))
             for d in differences(a.get(k), b.get(k), f"{path}.{k}")
         ]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} vs {len(b)} items"]
         return [
             d
             for i, (x, y) in enumerate(zip(a, b, strict=True))
             for d in differences(x, y, f"{path}[{i}]")
         ]
-    found = first_difference(a, b, path)
-    return [found] if found else []
+    return [] if a == b else [f"{path}: {a!r} vs {b!r}"]
 
 
 def load_scenarios_any():
