@@ -110,6 +110,42 @@ def add_user(settings, name: str, role: str) -> tuple[str, str]:
     return uid, token
 
 
+def seed_recording(session, owner_id: str):
+    """A three-second recording with its raw ("Hello Amara.") and redacted ("Hello
+    [PERSON_1].") one-segment transcripts, stored for ``owner_id``; returns the recording."""
+    from assistant.domain import RedactedSegment, RedactedTranscript, Segment, Transcript
+    from assistant.storage import repo
+
+    rec = repo.create_recording(
+        session=session,
+        owner_id=owner_id,
+        visit_type="home visit",
+        template="visit_note",
+        language="en",
+        audio_path=None,
+        audio_sha256="0" * 64,
+        size_bytes=1,
+        format="wav",
+        duration_s=3.0,
+    )
+    raw = Transcript(
+        segments=(Segment(id="s0001", start=0, end=3, text="Hello Amara."),),
+        language="en",
+        duration_s=3.0,
+        source="text",
+    )
+    red = RedactedTranscript(
+        segments=(RedactedSegment(id="s0001", start=0, end=3, text="Hello [PERSON_1]."),),
+        language="en",
+        duration_s=3.0,
+        entities=(),
+        config_hash="x",
+    )
+    repo.save_transcript(session=session, recording_id=rec.id, kind="raw", body=raw)
+    repo.save_transcript(session=session, recording_id=rec.id, kind="redacted", body=red)
+    return rec
+
+
 def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 600) -> dict:
     deadline = time.monotonic() + timeout
     while True:

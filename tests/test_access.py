@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 from assistant.api.app import create_app
-from assistant.domain import PseudonymMap, RedactedSegment, RedactedTranscript, Segment, Transcript
+from assistant.domain import PseudonymMap
 from assistant.storage import repo
 from assistant.storage.db import make_engine, session_factory, session_scope
-from tests.conftest import LiveServer, add_user, free_port, make_settings
+from tests.conftest import LiveServer, add_user, free_port, make_settings, seed_recording
 
 pytestmark = pytest.mark.models
 
@@ -48,33 +48,7 @@ def world(tmp_path_factory, engines):
         owner = users["practitioner"][0]
         engine = make_engine(settings.resolved_database_url)
         with session_scope(session_factory(engine)) as s:
-            rec = repo.create_recording(
-                session=s,
-                owner_id=owner,
-                visit_type="home visit",
-                template="visit_note",
-                language="en",
-                audio_path=None,
-                audio_sha256="0" * 64,
-                size_bytes=1,
-                format="wav",
-                duration_s=3.0,
-            )
-            raw = Transcript(
-                segments=(Segment(id="s0001", start=0, end=3, text="Hello Amara."),),
-                language="en",
-                duration_s=3.0,
-                source="text",
-            )
-            red = RedactedTranscript(
-                segments=(RedactedSegment(id="s0001", start=0, end=3, text="Hello [PERSON_1]."),),
-                language="en",
-                duration_s=3.0,
-                entities=(),
-                config_hash="x",
-            )
-            repo.save_transcript(session=s, recording_id=rec.id, kind="raw", body=raw)
-            repo.save_transcript(session=s, recording_id=rec.id, kind="redacted", body=red)
+            rec = seed_recording(s, owner)
             repo.save_mapping(
                 session=s,
                 recording_id=rec.id,

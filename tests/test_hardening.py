@@ -18,11 +18,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from assistant.api.app import create_app
-from assistant.domain import RedactedSegment, RedactedTranscript, Segment, Transcript
 from assistant.storage import repo
 from assistant.storage.db import make_engine, session_factory, session_scope
 from assistant.storage.models import AuditEvent, Note, NoteRevision
-from tests.conftest import LiveServer, add_user, free_port, make_settings
+from tests.conftest import LiveServer, add_user, free_port, make_settings, seed_recording
 
 SECRET = "Amara Okafor, 14 Rosewood Close, 07700 900123"
 
@@ -55,33 +54,7 @@ def _seed(settings) -> dict:
     uid, token = add_user(settings, "Sam", "practitioner")
     engine = make_engine(settings.resolved_database_url)
     with session_scope(session_factory(engine)) as s:
-        rec = repo.create_recording(
-            session=s,
-            owner_id=uid,
-            visit_type="home visit",
-            template="visit_note",
-            language="en",
-            audio_path=None,
-            audio_sha256="0" * 64,
-            size_bytes=1,
-            format="wav",
-            duration_s=3.0,
-        )
-        raw = Transcript(
-            segments=(Segment(id="s0001", start=0, end=3, text="Hello Amara."),),
-            language="en",
-            duration_s=3.0,
-            source="text",
-        )
-        red = RedactedTranscript(
-            segments=(RedactedSegment(id="s0001", start=0, end=3, text="Hello [PERSON_1]."),),
-            language="en",
-            duration_s=3.0,
-            entities=(),
-            config_hash="x",
-        )
-        repo.save_transcript(session=s, recording_id=rec.id, kind="raw", body=raw)
-        repo.save_transcript(session=s, recording_id=rec.id, kind="redacted", body=red)
+        rec = seed_recording(s, uid)
         job = repo.create_job(session=s, recording_id=rec.id)
         note = repo.create_note(
             session=s,
