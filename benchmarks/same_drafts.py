@@ -19,6 +19,18 @@ too. To compare two versions of the code with each other, draft with the first a
 notes (``--save DIR``), then draft with the second and compare with those (``--against DIR``);
 the script runs on the layout before issue 22 as well. With the small test model
 (``CASEASSIST_PROFILE=test``) all 34 scenarios take minutes, not the hour the default takes.
+
+Only one of the two sides needs the model: ``benchmarks/llm_tap`` records every chat request
+and answer (``LLMTAP_MODE=record``) and answers them again (``LLMTAP_MODE=replay``), logging
+any request it has not seen to ``misses.log``. The old code, drafting for real::
+
+    CASEASSIST_PROFILE=default CASEASSIST_LLM_CHUNK_TOKENS=0 LLMTAP_MODE=record \
+        LLMTAP_DIR=/tmp/tap PYTHONPATH=$PWD:$NEW/benchmarks/llm_tap \
+        .venv/bin/python benchmarks/same_drafts.py --save /tmp/old-drafts
+
+then the new code with ``LLMTAP_MODE=replay`` and ``--against /tmp/old-drafts``: no miss and
+every note the same means the new code sent the model the same requests and turned the same
+answers into the same notes.
 """
 
 from __future__ import annotations
