@@ -1,5 +1,5 @@
-"""``caseassist``: serve, install/verify models, add users, run the pipeline without a server,
-redact a text, run the evaluation harness."""
+"""``caseassist``: serve, install/verify models, add users, verify or export the audit trail,
+run the pipeline without a server, redact a text, run the evaluation harness."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from assistant.bootstrap import configure_logging, set_offline
 from assistant.errors import CaseAssistError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from assistant.settings import Settings
 
 
@@ -67,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--name", required=True)
     a.add_argument("--role", required=True, choices=["practitioner", "manager", "auditor", "admin"])
     a.set_defaults(func=cmd_users_add)
+    _add_audit_actions(sub)
 
     pr = sub.add_parser("process", help="run the whole pipeline on one file, no server")
     pr.add_argument(
@@ -89,6 +92,26 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="run the evaluation harness; update the model card")
     _add_eval_actions(ev.add_subparsers(required=True, metavar="ACTION"))
     return p
+
+
+def _add_audit_actions(sub: argparse._SubParsersAction) -> None:
+    au = sub.add_parser("audit", help="check or export the audit trail (a hash chain)")
+    ausub = au.add_subparsers(required=True, metavar="ACTION")
+    v = ausub.add_parser(
+        "verify", help="check the whole chain; exit 1 naming the first broken link"
+    )
+    v.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="the head of an earlier export: the chain must still pass through it (repeatable)",
+    )
+    v.set_defaults(func=cmd_audit_verify)
+    x = ausub.add_parser("export", help="write every record and the chain head for auditors")
+    x.add_argument("--format", required=True, choices=["csv", "json"])
+    x.add_argument("--out", type=Path, required=True, help="output file")
+    x.set_defaults(func=cmd_audit_export)
 
 
 def _add_eval_actions(evsub: argparse._SubParsersAction) -> None:
@@ -172,15 +195,23 @@ def cmd_models_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.auth import hash_token, new_token
+def _open_database(settings: Settings) -> Engine:
+    """The service's database, migrated to head (as the service does at start-up)."""
     from assistant.bootstrap import prepare_dirs
-    from assistant.storage import repo
-    from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
+    from assistant.storage.db import make_engine, upgrade
 
     prepare_dirs(settings)
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
+    return engine
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.auth import hash_token, new_token
+    from assistant.storage import repo
+    from assistant.storage.db import session_factory, session_scope
+
+    engine = _open_database(settings)
     token = new_token()
     with session_scope(session_factory(engine)) as s:
         user = repo.create_user(
@@ -196,10 +227,66 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
             details={"role": args.role, "via": "cli"},
         )
         user_id = user.id
+    engine.dispose()
     print(
         f"user_id: {user_id}\nrole: {args.role}\ntoken: {token}\n"
         "(the token is shown once; only its hash is stored)"
     )
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.audit_chain import ChainHead
+    from assistant.storage.db import session_factory, session_scope
+
+    try:
+        anchors = [ChainHead.parse(a) for a in args.anchor]
+    except ValueError as exc:
+        print(f"error: --anchor: {exc}", file=sys.stderr)
+        return 2
+    engine = _open_database(settings)
+    try:
+        with session_scope(session_factory(engine)) as s:
+            report = repo.verify_audit(session=s, anchors=anchors)
+    finally:
+        engine.dispose()
+    if report.problem is not None:
+        p = report.problem
+        where = f"record {p.record_id}" if p.record_id else "the end of the chain"
+        print(
+            f"audit chain BROKEN ({p.kind}) at {where}, seq {p.seq}: {p.message}\n"
+            f"{report.records} record(s) read",
+            file=sys.stderr,
+        )
+        return 1
+    checked = f", {len(anchors)} earlier head(s) found" if anchors else ""
+    print(f"audit chain intact: {report.records} record(s){checked}\nhead: {report.head}")
+    return 0
+
+
+def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.db import session_factory, session_scope
+
+    engine = _open_database(settings)
+    try:
+        with session_scope(session_factory(engine)) as s:
+            export = repo.export_audit(session=s, format=args.format)
+        args.out.write_bytes(export.content)
+        with session_scope(session_factory(engine)) as s:
+            repo.add_audit(  # the export itself is on the record (it is in the next export)
+                session=s,
+                actor_id=None,
+                action="audit.export",
+                object_type="audit",
+                object_id=None,
+                request_id=None,
+                details={"format": args.format, "records": export.records, "via": "cli"},
+            )
+    finally:
+        engine.dispose()
+    print(f"wrote {export.records} record(s) to {args.out}\nhead: {export.head}")
     return 0
 
 

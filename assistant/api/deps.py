@@ -115,7 +115,7 @@ def audit(
     user: User,
     action: str,
     object_type: str,
-    object_id: str,
+    object_id: str | None,
     **details: Any,
 ) -> None:
     """Append ``user``'s ``action`` to the audit trail; ``details``: ids, counts, formats."""

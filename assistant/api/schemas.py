@@ -146,6 +146,32 @@ class AuditEventView(BaseModel):
     object_id: str | None
     request_id: str | None
     details: dict
+    id: str
+    seq: int = Field(description="position in the audit hash chain, from 1")
+    hash: str = Field(description="sha256 of this record and the hash of the one before")
+
+
+class AuditChainHeadView(BaseModel):
+    seq: int = Field(description="the last record's seq (0: no records yet)")
+    hash: str = Field(
+        description="the last record's hash; keep it to prove later the log only grew"
+    )
+
+
+class AuditChainBreakView(BaseModel):
+    kind: str = Field(
+        description="edited, deleted, reordered, inserted, broken_link, head or anchor"
+    )
+    record_id: str | None
+    seq: int | None
+    message: str
+
+
+class AuditChainReport(BaseModel):
+    intact: bool
+    records: int = Field(description="records checked")
+    head: AuditChainHeadView
+    problem: AuditChainBreakView | None = Field(description="the first broken link, if any")
 
 
 class RecordingMeta(BaseModel):

@@ -8,6 +8,7 @@ it (pipeline, jobs, api, app).
 - ``db``: engine, sessions, migrations (``make_engine``, ``session_factory``, ``session_scope``,
   ``upgrade``);
 - ``crypto``: ``MappingCipher``, encryption at rest of pseudonym maps;
+- ``audit_chain``: the audit trail's hash chain (encoding, verification, export);
 - ``models``: the tables; ``User``, ``Recording`` and ``Note`` rows are what the API reads
   ownership and status from.
 """

@@ -241,6 +241,9 @@ class AuditEvent(Base):
     """Who did what to which object. Ids, counts and formats only: never text, never names.
 
     ``object_id`` is deliberately not a foreign key: the rows outlive an erased recording.
+    The rows form a hash chain (``assistant.storage.audit_chain``): ``seq`` numbers them 1, 2,
+    3 ... in the order they were appended, ``prev_hash`` is the ``hash`` of record ``seq - 1``
+    and ``hash`` the sha256 of this record's fields and ``prev_hash``.
     """
 
     __tablename__ = "audit_events"
@@ -254,6 +257,22 @@ class AuditEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChainHead(Base):
+    """The audit chain's last link, one row (``id`` 1). Every append locks it first, so appends
+    are serialised; and a verifier compares it with the last record, so removing records from
+    the end of the chain is noticed too."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class AppendOnlyViolation(RuntimeError):

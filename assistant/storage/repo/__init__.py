@@ -5,11 +5,11 @@ Every function takes ``session`` and flushes but never commits: the caller owns 
 treated as missing. Content goes in and comes out as domain values (``Transcript``,
 ``PseudonymMap``, ``NoteBody`` ...), so a table row never travels further than this package's
 callers. One module a resource: users, recordings (and erasure), jobs, transcripts (and the
-pseudonym map), notes (and revisions), audit.
+pseudonym map), notes (and revisions), audit (a hash chain: append, verify, export).
 """
 
 from assistant.storage.models import utcnow
-from assistant.storage.repo.audit import add_audit, list_audit
+from assistant.storage.repo.audit import add_audit, export_audit, list_audit, verify_audit
 from assistant.storage.repo.jobs import (
     claim_next_job,
     create_job,
@@ -68,6 +68,7 @@ __all__ = [
     "create_recording",
     "create_user",
     "erase_recording",
+    "export_audit",
     "find_transcript",
     "get_job",
     "get_note",
@@ -94,5 +95,6 @@ __all__ = [
     "set_user_active",
     "update_job",
     "user_by_token_hash",
+    "verify_audit",
     "utcnow",
 ]

@@ -1,16 +1,29 @@
-"""The audit trail: who did what to which object, with ids, counts and formats only."""
+"""The audit trail: who did what to which object, with ids, counts and formats only.
+
+Records are appended to a hash chain (``assistant.storage.audit_chain``), one at a time.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from assistant.storage.models import AuditEvent
+from assistant.storage.audit_chain import (
+    HEAD_ID,
+    AuditExport,
+    ChainHead,
+    ChainReport,
+    ExportFormat,
+    export_chain,
+    record_hash,
+    verify_chain,
+)
+from assistant.storage.models import AuditChainHead, AuditEvent, new_id, utcnow
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")  # snake_case names, entity types
 _SAFE_TEXT = re.compile(r"[A-Za-z0-9_.:/@+=\-]{0,128}")
@@ -69,20 +82,75 @@ def add_audit(
     request_id: str | None,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an audit event. ``details`` is checked: ids, counts and formats only, no text."""
+    """Append an audit event to the chain. ``details`` is checked: ids, counts and formats only.
+
+    Call it as the transaction's last write: it locks the chain head until the caller commits
+    (so a request's other row locks are always taken before this one, never after).
+    """
     details = dict(details or {})
     _check_details(details)
+    head = _lock_head(session)
     event = AuditEvent(
+        id=new_id(),
+        at=utcnow(),  # taken under the lock, so time order follows chain order
         actor_id=actor_id,
         action=action,
         object_type=object_type,
         object_id=object_id,
         request_id=request_id,
         details=details,
+        seq=head.seq + 1,
+        prev_hash=head.hash,
+    )
+    event.hash = record_hash(
+        id=event.id,
+        at=event.at,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        request_id=request_id,
+        details=details,
+        prev_hash=head.hash,
     )
     session.add(event)
     session.flush()
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .values(seq=event.seq, hash=event.hash)
+        .execution_options(synchronize_session=False)
+    )
     return event
+
+
+def _lock_head(session: Session) -> ChainHead:
+    """Lock the chain head for this transaction and read it.
+
+    Two appends that read the same head would fork the chain (the unique ``seq`` and ``hash``
+    would then refuse the second, failing its request), so appends are serialised here:
+    - PostgreSQL: ``SELECT ... FOR UPDATE`` on the head row; a concurrent append waits until
+      this transaction ends and then reads the head it left (READ COMMITTED re-reads the row).
+    - SQLite: ``FOR UPDATE`` does nothing, and pysqlite starts a transaction only at its first
+      write, so a read first would see a head another connection is about to move. A write
+      that changes nothing takes the database's single write lock (waiting out the busy
+      timeout) before the head is read, and holds it until commit.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(AuditChainHead)
+            .where(AuditChainHead.id == HEAD_ID)
+            .values(seq=AuditChainHead.seq)
+            .execution_options(synchronize_session=False)
+        )
+    row = session.execute(
+        select(AuditChainHead.seq, AuditChainHead.hash)
+        .where(AuditChainHead.id == HEAD_ID)
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise RuntimeError("the audit chain head row is missing; see caseassist audit verify")
+    return ChainHead(row.seq, row.hash)
 
 
 def list_audit(
@@ -95,8 +163,8 @@ def list_audit(
     since: datetime | None = None,
     limit: int = 1000,
 ) -> list[AuditEvent]:
-    """Oldest first, filtered by any of the given columns."""
-    stmt = select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id).limit(limit)
+    """Oldest first (chain order), filtered by any of the given columns."""
+    stmt = select(AuditEvent).order_by(AuditEvent.seq).limit(limit)
     if object_type is not None:
         stmt = stmt.where(AuditEvent.object_type == object_type)
     if object_id is not None:
@@ -108,3 +176,14 @@ def list_audit(
     if since is not None:
         stmt = stmt.where(AuditEvent.at >= since)
     return list(session.scalars(stmt))
+
+
+def verify_audit(*, session: Session, anchors: Iterable[ChainHead] = ()) -> ChainReport:
+    """Check the whole chain (and that it still passes through each earlier head in ``anchors``);
+    the report names the first broken link."""
+    return verify_chain(session, anchors)
+
+
+def export_audit(*, session: Session, format: ExportFormat) -> AuditExport:
+    """Every record up to the chain head, oldest first, with the head (csv or json)."""
+    return export_chain(session, format)
