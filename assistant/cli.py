@@ -63,10 +63,17 @@ def _parser() -> argparse.ArgumentParser:
 
     u = sub.add_parser("users", help="manage users")
     usub = u.add_subparsers(required=True, metavar="ACTION")
-    a = usub.add_parser("add", help="add a user and print their token once")
-    a.add_argument("--name", required=True)
+    a = usub.add_parser(
+        "add", help="add a user; print their API token and a one-time set-password link"
+    )
+    a.add_argument("--name", required=True, help="also the name they sign in to the web app with")
     a.add_argument("--role", required=True, choices=["practitioner", "manager", "auditor", "admin"])
     a.set_defaults(func=cmd_users_add)
+    pl = usub.add_parser(
+        "password-link", help="print a new one-time set-password link (first sign-in or reset)"
+    )
+    pl.add_argument("--user-id", required=True)
+    pl.set_defaults(func=cmd_users_password_link)
 
     pr = sub.add_parser("process", help="run the whole pipeline on one file, no server")
     pr.add_argument(
@@ -174,15 +181,11 @@ def cmd_models_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.auth import hash_token, new_token
-    from assistant.bootstrap import prepare_dirs
     from assistant.storage import repo
-    from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
+    from assistant.storage.db import session_scope
 
-    prepare_dirs(settings)
-    engine = make_engine(settings.resolved_database_url)
-    upgrade(engine)
     token = new_token()
-    with session_scope(session_factory(engine)) as s:
+    with session_scope(_user_db(settings)) as s:
         user = repo.create_user(
             session=s, name=args.name, role=args.role, token_hash=hash_token(token)
         )
@@ -195,12 +198,67 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
             request_id=None,
             details={"role": args.role, "via": "cli"},
         )
+        link = _password_link(s, settings, user.id)
         user_id = user.id
     print(
         f"user_id: {user_id}\nrole: {args.role}\ntoken: {token}\n"
-        "(the token is shown once; only its hash is stored)"
+        "(the token is shown once; only its hash is stored)\n"
+        f"set-password link: {link}\n"
+        f"(for the web app: works once, for {settings.password_link_hours:g} hours; "
+        f"they then sign in with the name {args.name!r})"
     )
     return 0
+
+
+def cmd_users_password_link(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.db import session_scope
+
+    with session_scope(_user_db(settings)) as s:
+        repo.get_user(session=s, user_id=args.user_id)  # NotFound -> exit 2
+        link = _password_link(s, settings, args.user_id)
+    print(
+        f"set-password link: {link}\n"
+        f"(works once, for {settings.password_link_hours:g} hours; setting a password signs "
+        "the user out everywhere)"
+    )
+    return 0
+
+
+def _user_db(settings: Settings):
+    from assistant.bootstrap import prepare_dirs
+    from assistant.storage.db import make_engine, session_factory, upgrade
+
+    prepare_dirs(settings)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    return session_factory(engine)
+
+
+def _password_link(session: Any, settings: Settings, user_id: str) -> str:
+    """A new one-time link (only its hash is stored) and its audit event."""
+    from datetime import timedelta
+
+    from assistant.auth import hash_token, new_secret
+    from assistant.storage import repo
+
+    secret = new_secret()
+    repo.create_password_link(
+        session=session,
+        user_id=user_id,
+        token_hash=hash_token(secret),
+        valid_for=timedelta(hours=settings.password_link_hours),
+    )
+    repo.add_audit(
+        session=session,
+        actor_id=None,
+        action="user.password_link",
+        object_type="user",
+        object_id=user_id,
+        request_id=None,
+        details={"via": "cli"},
+    )
+    return f"{settings.base_url}/set-password?token={secret}"
 
 
 def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
