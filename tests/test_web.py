@@ -261,18 +261,38 @@ def test_repeated_failures_lock_the_name_and_are_audited(web):
     assert all("Ada" not in str(e.details) and "wrong" not in str(e.details) for e in failures)
 
 
-def test_an_idle_session_is_signed_out(web):
-    settings, client = web(session_idle_minutes=5)
+def test_an_idle_session_is_signed_out_an_active_one_until_its_lifetime(web):
+    settings, client = web(session_idle_minutes=5, session_max_hours=1)
     add_web_user(settings, "Ada", "practitioner")
+    engine, sessions = db(settings)
+
+    def age(**columns):
+        with session_scope(sessions) as s:
+            s.execute(update(WebSession).values(**columns))
+
     c = client()
     sign_in(c, "Ada")
+    age(last_seen_at=utcnow() - timedelta(minutes=4))
+    assert c.get("/").status_code == 200  # used within the timeout: still signed in ...
+    with session_scope(sessions) as s:  # ... and that use counts as activity
+        seen = s.scalar(select(WebSession.last_seen_at))
+        assert utcnow() - seen < timedelta(seconds=30)
+    age(created_at=utcnow() - timedelta(minutes=59))
     assert c.get("/").status_code == 200
-    engine, sessions = db(settings)
-    with session_scope(sessions) as s:
-        s.execute(update(WebSession).values(last_seen_at=utcnow() - timedelta(minutes=6)))
-    engine.dispose()
-    r = c.get("/")
+    age(created_at=utcnow() - timedelta(minutes=61))
+    r = c.get("/")  # past the lifetime, however active
     assert r.status_code == 303 and r.headers["location"].startswith("/sign-in")
+
+    sign_in(c, "Ada")
+    with session_scope(sessions) as s:
+        s.execute(
+            update(WebSession)
+            .where(WebSession.ended_at.is_(None))
+            .values(last_seen_at=utcnow() - timedelta(minutes=6))
+        )
+    r = c.get("/")  # idle past the timeout
+    assert r.status_code == 303 and r.headers["location"].startswith("/sign-in")
+    engine.dispose()
 
 
 # --- My visits -----------------------------------------------------------------------------

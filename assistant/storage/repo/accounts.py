@@ -99,9 +99,10 @@ def web_session_user(
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    # Once a minute is enough for an idle timeout counted in minutes, and spares a write on
-    # every request (and on each of an audio player's range requests).
-    if now - row.last_seen_at > timedelta(seconds=60):
+    # At most once a minute (a tenth of the timeout when that is shorter): precise enough for
+    # a timeout counted in minutes, and spares a write on every request (and on each of an
+    # audio player's range requests).
+    if now - row.last_seen_at > min(timedelta(seconds=60), idle / 10):
         row.last_seen_at = now
         session.flush()
     return user
