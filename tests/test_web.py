@@ -497,3 +497,19 @@ def test_pages_carry_a_strict_content_policy_and_static_files_are_served(web):
     assert c.get("/v1/nope").headers["content-type"] == "application/json"
     missing = c.get("/no-such-page")
     assert missing.status_code == 404 and "Page not found" in missing.text
+
+
+def test_every_verification_finding_has_words_on_the_review_page():
+    from assistant.review import repair, safeguarding, verify
+    from assistant.web.routes.review import FLAG_LABELS, FLAG_PREFIXES
+
+    flags = {
+        value
+        for module in (repair, safeguarding, verify)
+        for name, value in vars(module).items()
+        if name.startswith("FLAG_") and isinstance(value, str)
+    }
+    assert len(flags) >= 9
+    for flag in flags:
+        known = FLAG_PREFIXES if flag.endswith(":") else FLAG_LABELS
+        assert flag in known, flag

@@ -22,6 +22,33 @@ from assistant.web.security import PageUser, check_csrf
 
 router = APIRouter(include_in_schema=False)
 
+#: A verification finding (``Statement.flags``) -> (what the reviewer reads, tag colour).
+FLAG_LABELS = {
+    "low_confidence_words": ("Words the recogniser was unsure of", "yellow"),
+    "quote_restored": ("Quote restored to the exact words", "grey"),
+    "quote_not_found": ("Quote not found in the transcript", "red"),
+    "evidence_corrected": ("Evidence corrected", "grey"),
+    "kind_corrected": ("Kind corrected", "grey"),
+    "speaker_corrected": ("Speaker corrected", "grey"),
+    "section_corrected": ("Moved to this section", "grey"),
+}
+#: Prefixed findings: ``unsupported:<reason>``, ``red_flag_not_affirmed:<category>``.
+FLAG_PREFIXES = {
+    "unsupported:": ("Not supported by its evidence", "red"),
+    "red_flag_not_affirmed:": ("Safeguarding concern not affirmed in the evidence", "orange"),
+}
+
+
+def flag_label(flag: str) -> tuple[str, str]:
+    if flag in FLAG_LABELS:
+        return FLAG_LABELS[flag]
+    for prefix, (label, colour) in FLAG_PREFIXES.items():
+        if flag.startswith(prefix):
+            detail = flag.removeprefix(prefix).replace("_", " ")
+            return f"{label}: {detail}", colour
+    return flag.replace("_", " "), "grey"
+
+
 KIND_LABELS = {
     "observed": "Observed",
     "reported": "Reported",
@@ -77,7 +104,7 @@ def _sections(body: NoteBody, starts: dict[str, float]) -> list[dict[str, Any]]:
                     "text": st.text,
                     "kind": KIND_LABELS.get(st.kind.value, st.kind.value),
                     "speaker": st.speaker,
-                    "flags": st.flags,
+                    "flags": [flag_label(f) for f in st.flags],
                     "evidence": [e for e in st.evidence if e in starts],
                     "start": min(cited) if cited else None,
                 }
