@@ -10,6 +10,7 @@ note. axe-core (``tests/axe/``) checks every page on the way and must find nothi
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,6 +66,18 @@ def check_accessibility(page) -> None:
     assert found == [], f"{page.url}: {json.dumps(found, indent=1)}"
 
 
+def screenshot(page, tmp_path: Path) -> None:
+    """The review page as the README shows it (docs/img/review.png), rewritten when
+    CASEASSIST_UPDATE_SCREENSHOT=1; otherwise it goes to the test's own folder."""
+    docs = Path(__file__).resolve().parent.parent / "docs" / "img" / "review.png"
+    dest = docs if os.environ.get("CASEASSIST_UPDATE_SCREENSHOT") == "1" else tmp_path / "r.png"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(dest), type="png")
+    assert dest.stat().st_size > 10_000
+
+
 def password_link(settings, user_id: str) -> str:
     secret = "browser-test-link-" + user_id
     engine, sessions = db(settings)
@@ -78,7 +91,7 @@ def password_link(settings, user_id: str) -> str:
 
 def test_practitioner_journey(server, browser, tmp_path):
     srv, settings = server
-    wav = synthesize_dialogue(VISIT_SCRIPT[4:10], tmp_path / "visit.wav")
+    wav = synthesize_dialogue(VISIT_SCRIPT[4:8], tmp_path / "visit.wav")
     engine, sessions = db(settings)
     with session_scope(sessions) as s:
         uid = repo.create_user(
@@ -122,8 +135,10 @@ def test_practitioner_journey(server, browser, tmp_path):
     check_accessibility(page)  # while it runs (or already done)
 
     # the page follows the job by itself until the note is ready
+    # (10 minutes: a loaded 2-core machine; about one unloaded)
+    page.locator("#review-link, .govuk-error-summary").first.wait_for(timeout=600_000)
     review_link = page.locator("#review-link")
-    review_link.wait_for(state="visible", timeout=600_000)
+    assert review_link.is_visible(), page.locator("main").inner_text()
     check_accessibility(page)
     review_link.click()
     page.wait_for_url("**/notes/*")
@@ -144,6 +159,7 @@ def test_practitioner_journey(server, browser, tmp_path):
     first_cited = links.nth(latest).get_attribute("data-segments").split()[0]
     assert "app-highlight" in page.locator(f"#seg-{first_cited}").get_attribute("class")
     check_accessibility(page)
+    screenshot(page, tmp_path)
 
     # approve, then sign out
     page.click("#approve")
