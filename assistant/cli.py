@@ -65,10 +65,17 @@ def _parser() -> argparse.ArgumentParser:
 
     u = sub.add_parser("users", help="manage users")
     usub = u.add_subparsers(required=True, metavar="ACTION")
-    a = usub.add_parser("add", help="add a user and print their token once")
-    a.add_argument("--name", required=True)
+    a = usub.add_parser(
+        "add", help="add a user; print their API token and a one-time set-password link"
+    )
+    a.add_argument("--name", required=True, help="also the name they sign in to the web app with")
     a.add_argument("--role", required=True, choices=["practitioner", "manager", "auditor", "admin"])
     a.set_defaults(func=cmd_users_add)
+    pl = usub.add_parser(
+        "password-link", help="print a new one-time set-password link (first sign-in or reset)"
+    )
+    pl.add_argument("--user-id", required=True)
+    pl.set_defaults(func=cmd_users_password_link)
     _add_audit_actions(sub)
 
     pr = sub.add_parser("process", help="run the whole pipeline on one file, no server")
@@ -226,11 +233,15 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
             request_id=None,
             details={"role": args.role, "via": "cli"},
         )
+        link = _password_link(s, settings, user.id)
         user_id = user.id
     engine.dispose()
     print(
         f"user_id: {user_id}\nrole: {args.role}\ntoken: {token}\n"
-        "(the token is shown once; only its hash is stored)"
+        "(the token is shown once; only its hash is stored)\n"
+        f"set-password link: {link}\n"
+        f"(for the web app: works once, for {settings.password_link_hours:g} hours; "
+        f"they then sign in with the name {args.name!r})"
     )
     return 0
 
@@ -288,6 +299,53 @@ def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     print(f"wrote {export.records} record(s) to {args.out}\nhead: {export.head}")
     return 0
+
+
+def cmd_users_password_link(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.db import session_scope
+
+    from assistant.storage.db import session_factory
+
+    engine = _open_database(settings)
+    try:
+        with session_scope(session_factory(engine)) as s:
+            repo.get_user(session=s, user_id=args.user_id)  # NotFound -> exit 2
+            link = _password_link(s, settings, args.user_id)
+    finally:
+        engine.dispose()
+    print(
+        f"set-password link: {link}\n"
+        f"(works once, for {settings.password_link_hours:g} hours; setting a password signs "
+        "the user out everywhere)"
+    )
+    return 0
+
+
+def _password_link(session: Any, settings: Settings, user_id: str) -> str:
+    """A new one-time link (only its hash is stored) and its audit event."""
+    from datetime import timedelta
+
+    from assistant.auth import hash_token, new_secret
+    from assistant.storage import repo
+
+    secret = new_secret()
+    repo.create_password_link(
+        session=session,
+        user_id=user_id,
+        token_hash=hash_token(secret),
+        valid_for=timedelta(hours=settings.password_link_hours),
+    )
+    repo.add_audit(
+        session=session,
+        actor_id=None,
+        action="user.password_link",
+        object_type="user",
+        object_id=user_id,
+        request_id=None,
+        details={"via": "cli"},
+    )
+    return f"{settings.base_url}/set-password?token={secret}"
 
 
 def cmd_process(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,7 +13,9 @@ The fields are grouped by concern, in this order:
 * speech recognition: ``language``, ``device``, ``compute_type``, ``beam_size``, ``asr_threads``;
 * drafting: ``llm_*``, ``seed``, ``default_template``;
 * limits: ``max_upload_bytes``, ``max_duration_s``, ``job_max_attempts``;
-* service: ``host``, ``port``, ``run_worker``, ``mapping_key``, ``log_level``.
+* service: ``host``, ``port``, ``run_worker``, ``mapping_key``, ``log_level``;
+* web app sign-in: ``public_url``, ``cookie_secure``, ``session_*``, ``password_link_hours``,
+  ``sign_in_attempts``.
 
 Why flat and not nested models: each name is a contract. ``CASEASSIST_<FIELD>`` is what a
 council sets, ``Settings(<field>=...)`` and ``model_copy(update={"<field>": ...})`` are what the
@@ -155,6 +157,39 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
 
+    # --- web app sign-in -------------------------------------------------------------------
+    public_url: str | None = Field(
+        default=None,
+        description="The address staff open the service at (e.g. "
+        "https://caseassist.council.example), used in the set-password links `caseassist users "
+        "add` prints. Default: http://<host>:<port>.",
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the sign-in cookies Secure (sent over https only). Unset: Secure "
+        "whenever the request came over https (behind a TLS proxy, uvicorn's proxy headers "
+        "tell it so).",
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, description="A browser left this long without a request is signed out."
+    )
+    session_max_hours: float = Field(
+        default=12,
+        gt=0,
+        description="A browser is signed out this long after signing in, idle or not.",
+    )
+    password_link_hours: float = Field(
+        default=72,
+        gt=0,
+        description="How long a set-password link from `caseassist users add` works.",
+    )
+    sign_in_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins to one user name (or from one address) within 15 minutes "
+        "before further tries are refused until the oldest failure is 15 minutes old.",
+    )
+
     @field_validator("llm_chunk_tokens", mode="before")
     @classmethod
     def _no_chunk_cap(cls, value: object) -> object:
@@ -170,6 +205,11 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def base_url(self) -> str:
+        """Where staff reach the service: ``public_url``, else this host and port."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 @lru_cache

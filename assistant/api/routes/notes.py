@@ -1,4 +1,7 @@
-"""/v1/notes: read, edit (new revision; the AI draft is kept), approve (locks), export."""
+"""/v1/notes: read, edit (new revision; the AI draft is kept), approve (locks), export.
+
+``load_note`` and ``body_for`` (and the approve and export routes, called as functions) are
+shared with the web app's review page."""
 
 from __future__ import annotations
 
@@ -15,10 +18,12 @@ from assistant.errors import NoteLocked, NotFound
 from assistant.notes import NoteBody
 from assistant.storage import MappingCipher, Note, Recording, User, repo
 
+ExportFormat = Literal["md", "txt", "json"]
+
 router = APIRouter(prefix="/v1/notes", tags=["notes"], responses=schemas.V1_ERRORS)
 
 
-def _load(session: Session, note_id: str, user: User, action: str) -> tuple[Note, Recording]:
+def load_note(session: Session, note_id: str, user: User, action: str) -> tuple[Note, Recording]:
     try:
         note = repo.get_note(session=session, note_id=note_id)
     except NotFound:
@@ -33,7 +38,7 @@ def _load(session: Session, note_id: str, user: User, action: str) -> tuple[Note
     return note, rec
 
 
-def _body_for(
+def body_for(
     session: Session,
     note: Note,
     rec: Recording,
@@ -85,8 +90,8 @@ def get_note(
     cipher: CipherDep,
     reidentify: bool = Query(False, description="owner only: show real names"),
 ) -> schemas.NoteView:
-    note, rec = _load(session, note_id, user, "note.view")
-    body = _body_for(session, note, rec, user, reidentify, cipher)
+    note, rec = load_note(session, note_id, user, "note.view")
+    body = body_for(session, note, rec, user, reidentify, cipher)
     audit(session, request, user, "note.view", "note", note.id, reidentified=reidentify)
     return _view(session, note, body, reidentified=reidentify, owner=rec.owner_id == user.id)
 
@@ -107,7 +112,7 @@ def edit_note(
 ) -> schemas.NoteView:
     """Replace the note's content with ``sections``: a new revision. Earlier revisions,
     including the AI draft (revision 1), are kept. An approved note cannot be edited."""
-    note, rec = _load(session, note_id, user, "note.edit")
+    note, rec = load_note(session, note_id, user, "note.edit")
     if note.status == "approved":
         raise NoteLocked("This note is approved and locked; it cannot be edited.")
     template = load_template(note.template, note.template_version, root=settings.prompts_dir)
@@ -135,7 +140,7 @@ def edit_note(
 def approve_note(
     note_id: str, request: Request, user: CurrentUser, session: SessionDep
 ) -> schemas.NoteView:
-    note, rec = _load(session, note_id, user, "note.approve")
+    note, rec = load_note(session, note_id, user, "note.approve")
     # The note's write lock first: concurrent approvals and edits queue here, and whoever comes
     # second finds the note approved (409 note_approved) instead of approving or editing it.
     try:
@@ -157,11 +162,11 @@ def export_note(
     user: CurrentUser,
     session: SessionDep,
     cipher: CipherDep,
-    format: Literal["md", "txt", "json"] = "md",
+    format: ExportFormat = "md",
     reidentify: bool = Query(False, description="owner only: real names"),
 ) -> Response:
-    note, rec = _load(session, note_id, user, "note.export")
-    body = _body_for(session, note, rec, user, reidentify, cipher)
+    note, rec = load_note(session, note_id, user, "note.export")
+    body = body_for(session, note, rec, user, reidentify, cipher)
     provenance = repo.note_provenance(note)
     meta = {
         "note_id": note.id,

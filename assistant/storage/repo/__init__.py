@@ -4,16 +4,28 @@ Every function takes ``session`` and flushes but never commits: the caller owns 
 (``db.session_scope``). Missing ids raise ``NotFound``; content of an erased recording is
 treated as missing. Content goes in and comes out as domain values (``Transcript``,
 ``PseudonymMap``, ``NoteBody`` ...), so a table row never travels further than this package's
-callers. One module a resource: users, recordings (and erasure), jobs, transcripts (and the
-pseudonym map), notes (and revisions), audit (a hash chain: append, verify, export).
+callers. One module a resource: users, accounts (web sign-in), recordings (and erasure), jobs,
+transcripts (and the pseudonym map), notes (and revisions), audit (a hash chain: append,
+verify, export).
 """
 
 from assistant.storage.models import utcnow
+from assistant.storage.repo.accounts import (
+    create_password_link,
+    create_web_session,
+    end_user_sessions,
+    end_web_session,
+    set_password,
+    user_for_password_link,
+    users_for_sign_in,
+    web_session_user,
+)
 from assistant.storage.repo.audit import add_audit, export_audit, list_audit, verify_audit
 from assistant.storage.repo.jobs import (
     claim_next_job,
     create_job,
     get_job,
+    latest_jobs,
     list_jobs_for_recording,
     mean_stage_rtf,
     record_stage_timing,
@@ -39,6 +51,7 @@ from assistant.storage.repo.recordings import (
     get_recording,
     get_recording_for,
     list_recordings_for,
+    page_recordings_for,
     stored_audio_paths,
 )
 from assistant.storage.repo.transcripts import (
@@ -61,12 +74,16 @@ __all__ = [
     "add_revision",
     "ai_draft_body",
     "approve_note",
-    "claim_note",
     "claim_next_job",
+    "claim_note",
     "create_job",
     "create_note",
+    "create_password_link",
     "create_recording",
     "create_user",
+    "create_web_session",
+    "end_user_sessions",
+    "end_web_session",
     "erase_recording",
     "export_audit",
     "find_transcript",
@@ -77,24 +94,30 @@ __all__ = [
     "get_transcript",
     "get_user",
     "latest_body",
+    "latest_jobs",
     "latest_revision",
     "list_audit",
     "list_jobs_for_recording",
     "list_recordings_for",
-    "stored_audio_paths",
     "list_revisions",
     "load_mapping",
     "mean_stage_rtf",
     "note_provenance",
     "note_review",
+    "page_recordings_for",
     "record_stage_timing",
     "reencrypt_mappings",
     "requeue_interrupted_jobs",
     "save_mapping",
     "save_transcript",
+    "set_password",
     "set_user_active",
+    "stored_audio_paths",
     "update_job",
     "user_by_token_hash",
+    "user_for_password_link",
+    "users_for_sign_in",
     "verify_audit",
     "utcnow",
+    "web_session_user",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from assistant.auth import allowed
@@ -89,15 +89,35 @@ def list_recordings_for(
     *, session: Session, user: User, include_erased: bool = False
 ) -> list[Recording]:
     """Newest first: the recordings ``user`` may see (their own; every one for a manager)."""
+    stmt = _visible_to(user, include_erased)
+    if stmt is None:
+        return []
+    return list(session.scalars(stmt.order_by(Recording.created_at.desc(), Recording.id)))
+
+
+def page_recordings_for(
+    *, session: Session, user: User, offset: int, limit: int
+) -> tuple[list[Recording], int]:
+    """One page (newest first) of the live recordings ``user`` may see, and how many there
+    are in all."""
+    stmt = _visible_to(user, include_erased=False)
+    if stmt is None:
+        return [], 0
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = stmt.order_by(Recording.created_at.desc(), Recording.id).offset(offset).limit(limit)
+    return list(session.scalars(page)), total
+
+
+def _visible_to(user: User, include_erased: bool) -> Select[Recording] | None:
     role = Role(user.role)
-    stmt = select(Recording).order_by(Recording.created_at.desc(), Recording.id)
+    stmt = select(Recording)
     if not allowed(VIEW, role=role, is_owner=False):
         if not allowed(VIEW, role=role, is_owner=True):
-            return []
+            return None
         stmt = stmt.where(Recording.owner_id == user.id)
     if not include_erased:
         stmt = stmt.where(Recording.erased_at.is_(None))
-    return list(session.scalars(stmt))
+    return stmt
 
 
 def stored_audio_paths(*, session: Session) -> set[str]:
