@@ -123,6 +123,9 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the user was last deactivated (null while active): starts the retention period
+    #: of the recordings they own (``retention_deactivated_users_days``).
+    deactivated_at: Mapped[datetime | None] = mapped_column()
 
 
 class Recording(Base):

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant import audio as audio_mod
 from assistant.api import schemas
 from assistant.api.deps import CurrentUser, SessionDep, SettingsDep, audit, authorize, may
+from assistant.api.expiry import expiry_view, transcripts_expired
 from assistant.api.upload import receive_upload
 from assistant.domain import JobStatus
 from assistant.drafting.templates import load_template
@@ -194,7 +195,9 @@ def _form_meta(fields: dict[str, str], settings: Settings) -> schemas.RecordingM
 
 
 @router.get("/jobs/{job_id}", response_model=schemas.JobView, summary="Job status")
-def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobView:
+def get_job(
+    job_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> schemas.JobView:
     try:
         job = repo.get_job(session=session, job_id=job_id)
     except NotFound:
@@ -227,6 +230,7 @@ def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobV
         timings=job.timings or {},
         created_at=job.created_at,
         updated_at=job.updated_at,
+        expires=expiry_view(session, settings, rec),
     )
 
 
@@ -263,6 +267,8 @@ def _transcript(
     rec = load_recording(session, recording_id, user, action)
     transcript = repo.find_transcript(session=session, recording_id=rec.id, kind=kind)
     if transcript is None:
+        if transcripts_expired(session, rec.id):
+            raise NotFound(f"The {what} was deleted under the retention policy.", code="expired")
         raise NotFound(f"The {what} is not ready yet.", code="not_ready")
     audit(session, request, user, "transcript.view", "recording", rec.id, kind=kind)
     return transcript.model_dump(mode="json")

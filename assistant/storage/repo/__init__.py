@@ -5,7 +5,8 @@ Every function takes ``session`` and flushes but never commits: the caller owns 
 treated as missing. Content goes in and comes out as domain values (``Transcript``,
 ``PseudonymMap``, ``NoteBody`` ...), so a table row never travels further than this package's
 callers. One module a resource: users, recordings (and erasure), jobs, transcripts (and the
-pseudonym map), notes (and revisions), audit (a hash chain: append, verify, export).
+pseudonym map), notes (and revisions), audit (a hash chain: append, verify, export), and
+retention (what is older than a cutoff).
 """
 
 from assistant.storage.models import utcnow
@@ -35,11 +36,20 @@ from assistant.storage.repo.notes import (
 )
 from assistant.storage.repo.recordings import (
     create_recording,
+    erase_audio,
     erase_recording,
+    erase_transcripts,
     get_recording,
     get_recording_for,
     list_recordings_for,
     stored_audio_paths,
+)
+from assistant.storage.repo.retention import (
+    approved_at,
+    approved_before,
+    lock_recording,
+    owner_deactivated_before,
+    unapproved_before,
 )
 from assistant.storage.repo.transcripts import (
     find_transcript,
@@ -59,6 +69,8 @@ from assistant.storage.repo.users import (
 __all__ = [
     "add_audit",
     "add_revision",
+    "approved_at",
+    "approved_before",
     "ai_draft_body",
     "approve_note",
     "claim_note",
@@ -67,7 +79,9 @@ __all__ = [
     "create_note",
     "create_recording",
     "create_user",
+    "erase_audio",
     "erase_recording",
+    "erase_transcripts",
     "export_audit",
     "find_transcript",
     "get_job",
@@ -83,16 +97,19 @@ __all__ = [
     "list_recordings_for",
     "stored_audio_paths",
     "list_revisions",
+    "lock_recording",
     "load_mapping",
     "mean_stage_rtf",
     "note_provenance",
     "note_review",
+    "owner_deactivated_before",
     "record_stage_timing",
     "reencrypt_mappings",
     "requeue_interrupted_jobs",
     "save_mapping",
     "save_transcript",
     "set_user_active",
+    "unapproved_before",
     "update_job",
     "user_by_token_hash",
     "verify_audit",
