@@ -1,5 +1,6 @@
-"""``caseassist``: serve, install/verify models, add users, verify or export the audit trail,
-run the pipeline without a server, redact a text, run the evaluation harness."""
+"""``caseassist``: serve, install/verify models, add or deactivate users, verify or export the
+audit trail, run a retention pass, run the pipeline without a server, redact a text, run the
+evaluation harness."""
 
 from __future__ import annotations
 
@@ -76,7 +77,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     pl.add_argument("--user-id", required=True)
     pl.set_defaults(func=cmd_users_password_link)
+    d = usub.add_parser(
+        "deactivate",
+        help="stop a user signing in; their recordings are then kept for "
+        "CASEASSIST_RETENTION_DEACTIVATED_USERS_DAYS (unset: kept)",
+    )
+    d.add_argument("user_id")
+    d.set_defaults(func=cmd_users_deactivate)
     _add_audit_actions(sub)
+    rt = sub.add_parser("retention", help="delete what has outlived the retention periods")
+    rr = rt.add_subparsers(required=True, metavar="ACTION").add_parser(
+        "run", help="one pass now (the worker also runs them): print each deletion and counts"
+    )
+    rr.add_argument("--dry-run", action="store_true", help="list what would go; delete nothing")
+    rr.set_defaults(func=cmd_retention_run)
 
     pr = sub.add_parser("process", help="run the whole pipeline on one file, no server")
     pr.add_argument(
@@ -244,6 +258,50 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         f"they then sign in with the name {args.name!r})"
     )
     return 0
+
+
+def cmd_users_deactivate(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.db import session_factory, session_scope
+
+    engine = _open_database(settings)
+    try:
+        with session_scope(session_factory(engine)) as s:
+            user = repo.get_user(session=s, user_id=args.user_id)  # NotFound -> exit 2
+            if user.active:
+                repo.set_user_active(session=s, user_id=user.id, active=False)
+                repo.add_audit(
+                    session=s,
+                    actor_id=None,
+                    action="user.deactivate",
+                    object_type="user",
+                    object_id=user.id,
+                    request_id=None,
+                    details={"via": "cli"},
+                )
+            since = user.deactivated_at
+    finally:
+        engine.dispose()
+    when = f" since {since:%Y-%m-%d %H:%M} UTC" if since else ""
+    print(f"user {args.user_id} is deactivated{when}")
+    return 0
+
+
+def cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.jobs.retention import RetentionPolicy, run_retention
+    from assistant.storage.db import session_factory
+
+    policy = RetentionPolicy.from_settings(settings)
+    if not policy.configured:
+        print("no retention period is set (CASEASSIST_RETENTION_*): nothing expires")
+        return 0
+    engine = _open_database(settings)
+    try:
+        report = run_retention(session_factory(engine), policy, dry_run=args.dry_run, via="cli")
+    finally:
+        engine.dispose()
+    print("\n".join(report.lines()))
+    return 1 if report.failed else 0
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:

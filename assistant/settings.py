@@ -13,6 +13,7 @@ The fields are grouped by concern, in this order:
 * speech recognition: ``language``, ``device``, ``compute_type``, ``beam_size``, ``asr_threads``;
 * drafting: ``llm_*``, ``seed``, ``default_template``;
 * limits: ``max_upload_bytes``, ``max_duration_s``, ``job_max_attempts``;
+* retention: ``retention_*`` (how long content is kept; unset keeps it);
 * service: ``host``, ``port``, ``run_worker``, ``mapping_key``, ``log_level``;
 * web app sign-in: ``public_url``, ``cookie_secure``, ``session_*``, ``password_link_hours``,
   ``sign_in_attempts``.
@@ -146,6 +147,42 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Tries before an interrupted job fails."
     )
 
+    # --- retention: unset (or 0) keeps that content until a person erases it ------------------
+    # Nothing is deleted by default: what to keep and for how long is the council's records
+    # decision, and a default period would delete records no one chose to delete.
+    retention_audio_after_approval_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days after its note is approved that a recording's audio file is deleted "
+        "(the note, transcripts and name map stay). Unset or 0: kept.",
+    )
+    retention_transcripts_after_approval_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days after its note is approved that a recording's raw and redacted "
+        "transcripts are deleted (the note and the name map, which the note's real names need, "
+        "stay). Unset or 0: kept.",
+    )
+    retention_unapproved_drafts_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days after upload that a recording with no approved note (a draft never "
+        "approved, or a job that failed) is erased whole: audio, transcripts, name map, draft. "
+        "Unset or 0: kept.",
+    )
+    retention_deactivated_users_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days after a user is deactivated (`caseassist users deactivate`) that every "
+        "recording they own is erased whole, approved notes included. Unset or 0: kept.",
+    )
+    retention_interval_s: float = Field(
+        default=3600,
+        ge=1,
+        description="Seconds between the worker's retention passes (one also runs as the worker "
+        "starts; only when some retention period is set).",
+    )
+
     # --- service ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
@@ -194,6 +231,18 @@ class Settings(BaseSettings):
     @classmethod
     def _no_chunk_cap(cls, value: object) -> object:
         """0 (or an empty variable) lifts the chunk cap: the context window decides."""
+        return None if value in (0, "0", "") else value
+
+    @field_validator(
+        "retention_audio_after_approval_days",
+        "retention_transcripts_after_approval_days",
+        "retention_unapproved_drafts_days",
+        "retention_deactivated_users_days",
+        mode="before",
+    )
+    @classmethod
+    def _keep_forever(cls, value: object) -> object:
+        """0 or an empty variable keeps the content, like unset (0 days would delete at once)."""
         return None if value in (0, "0", "") else value
 
     @property

@@ -1,6 +1,7 @@
 """App factory. ``create_app(settings)`` verifies and loads the models once onto ``app.state``,
-migrates the database, puts interrupted jobs back in the queue and starts the worker; it serves
-the API under ``/v1`` and the web app's pages (``assistant.web``) everywhere else."""
+migrates the database, puts interrupted jobs back in the queue and starts the worker (which
+also runs the retention passes); it serves the API under ``/v1`` and the web app's pages
+(``assistant.web``) everywhere else."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from assistant.api import errors
 from assistant.api.routes import admin, health, notes, recordings
 from assistant.api.upload import remove_stale_uploads
 from assistant.auth import FailureThrottle
+from assistant.jobs.retention import RetentionPolicy
 from assistant.jobs.worker import JobRunner
 from assistant.model_store.store import resolve_models
 from assistant.pipeline import Engines
@@ -56,7 +58,13 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
             log.info("requeued %d interrupted job(s)", n)
         app.state.runner = None
         if settings.run_worker:
-            app.state.runner = JobRunner(app.state.engines, app.state.sessions, app.state.cipher)
+            app.state.runner = JobRunner(
+                app.state.engines,
+                app.state.sessions,
+                app.state.cipher,
+                retention=RetentionPolicy.from_settings(settings),
+                retention_interval_s=settings.retention_interval_s,
+            )
             app.state.runner.start()
         try:
             yield

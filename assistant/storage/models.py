@@ -126,6 +126,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_set_at: Mapped[datetime | None] = mapped_column()
+    #: When the user was last deactivated (null while active): starts the retention period
+    #: of the recordings they own (``retention_deactivated_users_days``).
+    deactivated_at: Mapped[datetime | None] = mapped_column()
 
 
 class PasswordLink(Base):

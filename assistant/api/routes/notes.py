@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from assistant import notes
 from assistant.api import schemas
 from assistant.api.deps import CipherDep, CurrentUser, SessionDep, SettingsDep, audit, authorize
+from assistant.api.expiry import expiry_view
 from assistant.drafting.templates import load_template
 from assistant.errors import NoteLocked, NotFound
 from assistant.notes import NoteBody
@@ -55,7 +56,13 @@ def body_for(
 
 
 def _view(
-    session: Session, note: Note, body: NoteBody, *, reidentified: bool, owner: bool = True
+    session: Session,
+    note: Note,
+    body: NoteBody,
+    *,
+    reidentified: bool,
+    expires: schemas.Expiry,
+    owner: bool = True,
 ) -> schemas.NoteView:
     revisions = repo.list_revisions(session=session, note_id=note.id)
     review = repo.note_review(note)
@@ -78,6 +85,7 @@ def _view(
         approved_at=note.approved_at,
         edit_distance=note.edit_distance,
         reidentified=reidentified,
+        expires=expires,
     )
 
 
@@ -88,12 +96,20 @@ def get_note(
     user: CurrentUser,
     session: SessionDep,
     cipher: CipherDep,
+    settings: SettingsDep,
     reidentify: bool = Query(False, description="owner only: show real names"),
 ) -> schemas.NoteView:
     note, rec = load_note(session, note_id, user, "note.view")
     body = body_for(session, note, rec, user, reidentify, cipher)
     audit(session, request, user, "note.view", "note", note.id, reidentified=reidentify)
-    return _view(session, note, body, reidentified=reidentify, owner=rec.owner_id == user.id)
+    return _view(
+        session,
+        note,
+        body,
+        reidentified=reidentify,
+        expires=expiry_view(session, settings, rec),
+        owner=rec.owner_id == user.id,
+    )
 
 
 @router.patch(
@@ -128,7 +144,9 @@ def edit_note(
         raise NoteLocked("This note is approved and locked; it cannot be edited.") from None
     rev = repo.add_revision(session=session, note_id=note.id, body=body, author_id=user.id)
     audit(session, request, user, "note.edit", "note", note.id, revision=rev.number)
-    return _view(session, note, body, reidentified=False)
+    return _view(
+        session, note, body, reidentified=False, expires=expiry_view(session, settings, rec)
+    )
 
 
 @router.post(
@@ -138,7 +156,7 @@ def edit_note(
     responses=schemas.error_responses(409),
 )
 def approve_note(
-    note_id: str, request: Request, user: CurrentUser, session: SessionDep
+    note_id: str, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> schemas.NoteView:
     note, rec = load_note(session, note_id, user, "note.approve")
     # The note's write lock first: concurrent approvals and edits queue here, and whoever comes
@@ -152,7 +170,9 @@ def approve_note(
     repo.approve_note(session=session, note_id=note.id, user_id=user.id, edit_distance=distance)
     audit(session, request, user, "note.approve", "note", note.id, edit_distance=distance)
     session.flush()
-    return _view(session, note, final, reidentified=False)
+    return _view(
+        session, note, final, reidentified=False, expires=expiry_view(session, settings, rec)
+    )
 
 
 @router.get("/{note_id}/export", summary="Export for the case management system")

@@ -27,6 +27,7 @@ from assistant.api.deps import (
     authorize,
     may,
 )
+from assistant.api.expiry import expiry_view, transcripts_expired
 from assistant.api.upload import receive_upload
 from assistant.domain import JobStatus
 from assistant.drafting.templates import load_template
@@ -228,7 +229,9 @@ def _form_meta(fields: dict[str, str], settings: Settings) -> schemas.RecordingM
 
 
 @router.get("/jobs/{job_id}", response_model=schemas.JobView, summary="Job status")
-def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobView:
+def get_job(
+    job_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> schemas.JobView:
     try:
         job = repo.get_job(session=session, job_id=job_id)
     except NotFound:
@@ -236,10 +239,12 @@ def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobV
     rec = repo.get_recording(session=session, recording_id=job.recording_id)
     if not may("job.view", user, owner_id=rec.owner_id) or rec.erased_at is not None:
         raise NotFound("No such job.")  # an erased recording's job is gone with it
-    return job_view(session, job, rec)
+    return job_view(session, settings, job, rec)
 
 
-def job_view(session: Session, job: Job, rec: Recording) -> schemas.JobView:
+def job_view(
+    session: Session, settings: Settings, job: Job, rec: Recording
+) -> schemas.JobView:
     """What a job's follower sees (the API's answer, the web app's progress page)."""
     status = job.status
     stage_progress = job.progress or 0.0
@@ -266,6 +271,7 @@ def job_view(session: Session, job: Job, rec: Recording) -> schemas.JobView:
         timings=job.timings or {},
         created_at=job.created_at,
         updated_at=job.updated_at,
+        expires=expiry_view(session, settings, rec),
     )
 
 
@@ -302,6 +308,8 @@ def _transcript(
     rec = load_recording(session, recording_id, user, action)
     transcript = repo.find_transcript(session=session, recording_id=rec.id, kind=kind)
     if transcript is None:
+        if transcripts_expired(session, rec.id):
+            raise NotFound(f"The {what} was deleted under the retention policy.", code="expired")
         raise NotFound(f"The {what} is not ready yet.", code="not_ready")
     audit(session, request, user, "transcript.view", "recording", rec.id, kind=kind)
     return transcript.model_dump(mode="json")

@@ -6,7 +6,7 @@ treated as missing. Content goes in and comes out as domain values (``Transcript
 ``PseudonymMap``, ``NoteBody`` ...), so a table row never travels further than this package's
 callers. One module a resource: users, accounts (web sign-in), recordings (and erasure), jobs,
 transcripts (and the pseudonym map), notes (and revisions), audit (a hash chain: append,
-verify, export).
+verify, export), and retention (what is older than a cutoff).
 """
 
 from assistant.storage.models import utcnow
@@ -47,12 +47,21 @@ from assistant.storage.repo.notes import (
 )
 from assistant.storage.repo.recordings import (
     create_recording,
+    erase_audio,
     erase_recording,
+    erase_transcripts,
     get_recording,
     get_recording_for,
     list_recordings_for,
     page_recordings_for,
     stored_audio_paths,
+)
+from assistant.storage.repo.retention import (
+    approved_at,
+    approved_before,
+    lock_recording,
+    owner_deactivated_before,
+    unapproved_before,
 )
 from assistant.storage.repo.transcripts import (
     find_transcript,
@@ -72,6 +81,8 @@ from assistant.storage.repo.users import (
 __all__ = [
     "add_audit",
     "add_revision",
+    "approved_at",
+    "approved_before",
     "ai_draft_body",
     "approve_note",
     "claim_next_job",
@@ -84,7 +95,9 @@ __all__ = [
     "create_web_session",
     "end_user_sessions",
     "end_web_session",
+    "erase_audio",
     "erase_recording",
+    "erase_transcripts",
     "export_audit",
     "find_transcript",
     "get_job",
@@ -100,11 +113,13 @@ __all__ = [
     "list_jobs_for_recording",
     "list_recordings_for",
     "list_revisions",
+    "lock_recording",
     "load_mapping",
     "mean_stage_rtf",
     "note_provenance",
     "note_review",
     "page_recordings_for",
+    "owner_deactivated_before",
     "record_stage_timing",
     "reencrypt_mappings",
     "requeue_interrupted_jobs",
@@ -113,6 +128,7 @@ __all__ = [
     "set_password",
     "set_user_active",
     "stored_audio_paths",
+    "unapproved_before",
     "update_job",
     "user_by_token_hash",
     "user_for_password_link",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import CursorResult, Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from assistant.auth import allowed
@@ -164,18 +165,41 @@ def erase_recording(*, session: Session, recording_id: str) -> list[Path]:
         .where(NoteRevision.note_id.in_(note_ids))
         .execution_options(synchronize_session=False)
     )
-    for model in (Note, TranscriptRow, PseudonymMapRow):
+    for model in (Note, PseudonymMapRow):
         session.execute(
             delete(model)
             .where(model.recording_id == recording_id)
             .execution_options(synchronize_session=False)
         )
+    erase_transcripts(session=session, recording_id=recording_id)
     # Bulk statements bypass the identity map; drop what it may still hold.
     session.expire_all()
+    paths = erase_audio(session=session, recording_id=recording_id)
     rec = get_recording(session=session, recording_id=recording_id)
-    paths = [Path(rec.audio_path)] if rec.audio_path else []
-    rec.audio_path = None
     if rec.erased_at is None:
         rec.erased_at = now
     session.flush()
     return paths
+
+
+def erase_audio(*, session: Session, recording_id: str) -> list[Path]:
+    """Forget the recording's audio file (``audio_path`` nulled); the rest stays. Returns the
+    file for the caller to unlink after commit, none if it was already gone. Part of erasure,
+    and on its own what retention does to the audio of an approved visit."""
+    rec = get_recording(session=session, recording_id=recording_id)
+    paths = [Path(rec.audio_path)] if rec.audio_path else []
+    rec.audio_path = None
+    session.flush()
+    return paths
+
+
+def erase_transcripts(*, session: Session, recording_id: str) -> int:
+    """Delete the raw and redacted transcripts (the name map stays); returns how many there
+    were. Part of erasure, and on its own what retention does after approval."""
+    get_recording(session=session, recording_id=recording_id)
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(TranscriptRow)
+        .where(TranscriptRow.recording_id == recording_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -11,7 +11,7 @@ from typing import Any, cast
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from assistant.api.deps import CipherDep, SessionDep, audit, may
+from assistant.api.deps import CipherDep, SessionDep, SettingsDep, audit, may
 from assistant.api.routes import notes as notes_api
 from assistant.domain import RedactedSegment, Segment
 from assistant.errors import BadInput
@@ -119,11 +119,12 @@ def approve(
     request: Request,
     user: PageUser,
     session: SessionDep,
+    settings: SettingsDep,
     csrf_token: str = Form(""),
 ) -> Response:
     """The API's approval (the note's write lock, the correction burden, the audit event)."""
     check_csrf(request, csrf_token)
-    notes_api.approve_note(note_id, request, user, session)
+    notes_api.approve_note(note_id, request, user, session, settings)
     return RedirectResponse(f"/notes/{note_id}?approved=1", status_code=303)
 
 

@@ -164,12 +164,14 @@ def _field(exc: CaseAssistError) -> str:
     return "audio"
 
 
-def _progress(session: Session, recording_id: str, user: User) -> dict[str, Any]:
+def _progress(
+    session: Session, settings: Settings, recording_id: str, user: User
+) -> dict[str, Any]:
     rec = load_recording(session, recording_id, user, "job.view")
     jobs = repo.list_jobs_for_recording(session=session, recording_id=rec.id)
     if not jobs:
         raise NotFound("No such recording.")
-    view = job_view(session, jobs[-1], rec)
+    view = job_view(session, settings, jobs[-1], rec)
     return {
         "rec": rec,
         "job": view,
@@ -181,15 +183,21 @@ def _progress(session: Session, recording_id: str, user: User) -> dict[str, Any]
 
 @router.get("/visits/{recording_id}")
 def visit_progress(
-    recording_id: str, request: Request, user: PageUser, session: SessionDep
+    recording_id: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
-    return render(request, "progress.html", _progress(session, recording_id, user))
+    return render(request, "progress.html", _progress(session, settings, recording_id, user))
 
 
 @router.get("/visits/{recording_id}/progress")
-def visit_progress_json(recording_id: str, user: PageUser, session: SessionDep) -> JSONResponse:
+def visit_progress_json(
+    recording_id: str, user: PageUser, session: SessionDep, settings: SettingsDep
+) -> JSONResponse:
     """What the progress page's script polls (the page works without it: reload)."""
-    p = _progress(session, recording_id, user)
+    p = _progress(session, settings, recording_id, user)
     return JSONResponse(
         {
             "status": p["job"].status,
