@@ -22,16 +22,11 @@ Nothing here logs or raises transcript text: ids, counts, token numbers and dura
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 from assistant.domain import (
     DraftNote,
@@ -43,7 +38,22 @@ from assistant.domain import (
     Statement,
     StatementKind,
 )
+from assistant.drafting.chunking import (
+    CHAT_OVERHEAD_TOKENS,
+    CONTEXT_SAFETY_TOKENS,
+    balanced_runs,
+    messages_tokens,
+    plan_chunks,
+)
 from assistant.drafting.llm import ChatLLM, TokenCountingLLM
+from assistant.drafting.prompt import (
+    TRANSCRIPT_END,
+    TRANSCRIPT_START,
+    clean,
+    line,
+    transcript_block,
+)
+from assistant.drafting.response import InvalidAnswer, label_from_start, validated
 from assistant.drafting.statements import (
     excerpts,
     merge_chunks,
@@ -59,16 +69,21 @@ from assistant.drafting.templates import (
 )
 from assistant.errors import DraftingFailed
 
+__all__ = [
+    "LABEL_PEEK_TOKENS",
+    "TRANSCRIPT_END",
+    "TRANSCRIPT_START",
+    "AttemptSettings",
+    "Drafter",
+    "attempt_settings",
+    "balanced_runs",
+    "default_max_statements",
+    "label_from_start",
+]
+
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-TRANSCRIPT_START = "<<<TRANSCRIPT START>>>"
-TRANSCRIPT_END = "<<<TRANSCRIPT END>>>"
-
-CHAT_OVERHEAD_TOKENS = 32
-"""Tokens the chat template adds around the two messages (role markers), rounded up."""
-CONTEXT_SAFETY_TOKENS = 64
-"""Slack kept free in the context window for counting differences (lines tokenized apart)."""
 TOKENS_PER_STATEMENT = 50
 """About what one short statement costs as JSON (text, kind, speaker, one or two ids)."""
 TOKENS_PER_EXTRACTIVE_STATEMENT = 6
@@ -91,36 +106,6 @@ exactly one label the rest is forced: the label is the one full generation would
 generating the rest, the closing quote and the end token (each costs about 70 ms for the
 default model on 2 cores). Two would not do: the default model starts both ``worries`` and
 ``working_well`` with ``wor``, and an unclear start costs a second call for the whole answer."""
-
-
-def label_from_start(content: str, labels: Sequence[str]) -> str | None:
-    """The one label among ``labels`` that a classify answer's first tokens (a JSON string,
-    perhaps cut short: ``"wor``) can only be the start of; ``None`` when they fit none or more
-    than one (``"n`` may be ``none`` or ``next_visit``) and the whole answer is needed."""
-    text = content.strip()
-    if not text.startswith('"'):
-        return None
-    text = text[1:]
-    if text.endswith('"'):
-        return text[:-1] if text[:-1] in labels else None
-    matches = [label for label in labels if label.startswith(text)]
-    return matches[0] if text and len(matches) == 1 else None
-
-
-def balanced_runs(items: Sequence[_T], size: int) -> list[tuple[_T, ...]]:
-    """``items`` in consecutive runs of at most ``size``, as few runs as that allows and their
-    lengths differing by at most one (20 by 8: 7, 7, 6; not 8, 8, 4), so no question is left
-    asking about a lone segment at the end."""
-    if size < 1:
-        raise ValueError("a run holds at least one item")
-    n_runs = -(-len(items) // size)
-    runs: list[tuple[_T, ...]] = []
-    start = 0
-    for i in range(n_runs):
-        length = len(items) // n_runs + (1 if i < len(items) % n_runs else 0)
-        runs.append(tuple(items[start : start + length]))
-        start += length
-    return runs
 
 
 # --- retry policy ---------------------------------------------------------------------------
@@ -158,35 +143,6 @@ def attempt_settings(
         repeat_penalty=round(repeat_penalty + 0.1 * retry, 2),
         max_tokens=int(max_tokens * 1.5**retry),
     )
-
-
-class _Invalid(Exception):
-    """One attempt's output cannot be used; ``reason`` holds no output or transcript text."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-# --- defusing the transcript ----------------------------------------------------------------
-# Chat-template control tokens and anything that looks like our markers. llama-cpp-python
-# tokenizes the whole formatted prompt with special=True, so "<|im_end|>" typed into a
-# transcript would otherwise become a real end-of-message token.
-_CONTROL_TEXT = re.compile(
-    r"<\|[^\n]{0,40}?\|>|</?s>|\[/?INST\]|<</?SYS>>|</?(?:start|end)_of_turn>|[<>]{3,}",
-    re.IGNORECASE,
-)
-_DEFUSE = str.maketrans({"<": "\u2039", ">": "\u203a", "|": "\u00a6", "[": "(", "]": ")"})
-"""Readable lookalikes that are neither tokens nor markers (single angle quotes, broken bar)."""
-_DEFUSE_ANGLES = str.maketrans({"<": "\u2039", ">": "\u203a", "|": "\u00a6"})
-_BRACKET = re.compile(r"(\[[A-Z][A-Z0-9_]*_\d+\])|[\[\]]")
-"""A placeholder (group 1, kept) or a lone square bracket (replaced by a parenthesis)."""
-_PARENS = {"[": "(", "]": ")"}
-
-
-def _defuse(text: str) -> str:
-    text = " ".join(text.split())  # one segment, one line: no forged "[s0009] ..." lines
-    return _CONTROL_TEXT.sub(lambda m: m.group(0).translate(_DEFUSE), text)
 
 
 class Drafter:
@@ -252,7 +208,7 @@ class Drafter:
         answer; same labels, slower; see :data:`LABEL_PEEK_TOKENS`)."""
         self.chunk_tokens = chunk_tokens
         """Most tokens one prompt may hold (``None``: the model's context window); a longer
-        transcript is drafted in chunks (:meth:`_plan_chunks`)."""
+        transcript is drafted in chunks (:func:`assistant.drafting.chunking.plan_chunks`)."""
         self._system = template.system_prompt()
 
     # -- public ---------------------------------------------------------------------------
@@ -315,14 +271,20 @@ class Drafter:
     def chunks(self, transcript: RedactedTranscript) -> list[tuple[RedactedSegment, ...]]:
         """The segments as the model is shown them (numbered 1, 2, 3 ... for a verbatim
         template: see :meth:`_extract_chunk`), in the chunks they are drafted in
-        (:meth:`_plan_chunks`): one unless the transcript outgrows the context window or
-        ``chunk_tokens``."""
+        (:func:`assistant.drafting.chunking.plan_chunks`): one unless the transcript outgrows
+        the context window or ``chunk_tokens``."""
         segments = transcript.segments
         if self.numbered:
             segments = tuple(
                 s.model_copy(update={"id": str(i)}) for i, s in enumerate(segments, start=1)
             )
-        return self._plan_chunks(segments)
+        return plan_chunks(
+            self._llm,
+            segments,
+            chunk_tokens=self.chunk_tokens,
+            call_max_tokens=self.call_max_tokens,
+            prompt_tokens=self._prompt_tokens,
+        )
 
     def messages(
         self,
@@ -346,7 +308,7 @@ class Drafter:
             {
                 "role": "user",
                 "content": self.template.user_prompt(
-                    self._transcript_block(segments), section, segment=query
+                    transcript_block(self._llm, segments), section, segment=query
                 ),
             },
         ]
@@ -364,96 +326,22 @@ class Drafter:
         if self.template.ask == "id" and shown:  # none shown: sizing the prompt's fixed part
             *before, asked = shown  # not ``last``: that name holds an id above
             return ", ".join([f"[{asked.id}]", *(f"the answer to [{s.id}]" for s in before)])
-        return "\n".join(self._line(s) for s in shown)
-
-    def _line(self, segment: RedactedSegment) -> str:
-        if not segment.speaker:  # no diarisation: do not invent a label the model would cite
-            return f"[{segment.id}] {self._clean(segment.text)}"
-        return f"[{segment.id}] {self._clean(segment.speaker)}: {self._clean(segment.text)}"
-
-    def _transcript_block(self, segments: Sequence[RedactedSegment]) -> str:
-        return "\n".join([TRANSCRIPT_START, *(self._line(s) for s in segments), TRANSCRIPT_END])
-
-    def _clean(self, text: str) -> str:
-        """Defuse known control text; then, when the model can tokenize, ask its own tokenizer
-        whether any control token is left (model-specific ones the pattern does not know) and
-        defuse harder if so: angle brackets and bars first, then square brackets that are not
-        part of a placeholder, so ``[PERSON_1]`` always survives."""
-        text = _defuse(text)
-        if not isinstance(self._llm, TokenCountingLLM) or not self._has_control_token(text):
-            return text
-        text = text.translate(_DEFUSE_ANGLES)
-        if self._has_control_token(text):
-            text = _BRACKET.sub(lambda m: m.group(0) if m.group(1) else _PARENS[m.group(0)], text)
-        return text
-
-    def _has_control_token(self, text: str) -> bool:
-        assert isinstance(self._llm, TokenCountingLLM)
-        data = text.encode("utf-8")
-        return self._llm.tokenize(data, add_bos=False, special=True) != self._llm.tokenize(
-            data, add_bos=False, special=False
-        )
+        return "\n".join(line(self._llm, s) for s in shown)
 
     # -- long transcripts -----------------------------------------------------------------
-    def _count(self, text: str) -> int:
-        assert isinstance(self._llm, TokenCountingLLM)
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
-
     def _prompt_tokens(self, segments: Sequence[RedactedSegment]) -> int | None:
         """Tokens of the prompt for these segments (the longest section's, when extractive)."""
         if not isinstance(self._llm, TokenCountingLLM):
             return None
         if self.classify:  # the longest question: the two longest lines of the chunk
-            longest = sorted(segments, key=lambda s: len(self._line(s)))[-2:]
+            longest = sorted(segments, key=lambda s: len(line(self._llm, s)))[-2:]
             messages = self.messages(segments, asked=longest)
-            return sum(self._count(m["content"]) for m in messages) + CHAT_OVERHEAD_TOKENS
+            return messages_tokens(self._llm, messages) + CHAT_OVERHEAD_TOKENS
         keys: Sequence[str | None] = self.template.section_keys if self.extractive else (None,)
         return (
-            max(
-                sum(self._count(m["content"]) for m in self.messages(segments, key)) for key in keys
-            )
+            max(messages_tokens(self._llm, self.messages(segments, key)) for key in keys)
             + CHAT_OVERHEAD_TOKENS
         )
-
-    def _plan_chunks(
-        self, segments: Sequence[RedactedSegment]
-    ) -> list[tuple[RedactedSegment, ...]]:
-        """One chunk when the whole transcript fits the context window (or ``chunk_tokens``,
-        when smaller) with room for ``max_tokens`` of output (or when the model cannot count
-        tokens); otherwise consecutive runs of segments that each fit, packed greedily in
-        transcript order."""
-        if not isinstance(self._llm, TokenCountingLLM):
-            return [tuple(segments)]
-        n_ctx = self._llm.n_ctx()
-        window = n_ctx if self.chunk_tokens is None else min(n_ctx, self.chunk_tokens)
-        budget = window - self.call_max_tokens - CONTEXT_SAFETY_TOKENS
-        fixed = self._prompt_tokens(())
-        assert fixed is not None
-        if fixed >= budget:
-            raise DraftingFailed(
-                f"the context window ({window} tokens) cannot hold the prompt ({fixed} tokens) "
-                f"and {self.call_max_tokens} output tokens"
-            )
-        room = budget - fixed
-        costs = [self._count(self._line(s)) + 1 for s in segments]
-        if sum(costs) <= room:
-            return [tuple(segments)]
-        chunks: list[tuple[RedactedSegment, ...]] = []
-        current: list[RedactedSegment] = []
-        used = 0
-        for segment, cost in zip(segments, costs, strict=True):
-            if cost > room:
-                raise DraftingFailed(
-                    f"segment {segment.id} ({cost} tokens) does not fit the context window"
-                )
-            if current and used + cost > room:
-                chunks.append(tuple(current))
-                current, used = [], 0
-            current.append(segment)
-            used += cost
-        chunks.append(tuple(current))
-        log.info("transcript split for drafting", extra={"chunks": len(chunks)})
-        return chunks
 
     # -- one chunk --------------------------------------------------------------------------
     def _draft_chunk(
@@ -480,7 +368,7 @@ class Drafter:
                 max_tokens = max(1, min(max_tokens, ceiling))
             schema = self.template.json_schema(
                 ids,
-                speakers=[self._clean(s) for s in speakers],
+                speakers=[clean(self._llm, s) for s in speakers],
                 max_statements=settings.max_statements,
                 max_evidence=self.max_evidence,
                 require_first=came_back_empty,
@@ -498,8 +386,8 @@ class Drafter:
                     # this much speech always gives something to record: retry, requiring the
                     # first section to hold at least one statement.
                     came_back_empty = True
-                    raise _Invalid("every section came back empty")
-            except _Invalid as invalid:
+                    raise InvalidAnswer("every section came back empty")
+            except InvalidAnswer as invalid:
                 reasons.append(f"attempt {attempt}: {invalid.reason}")
                 log.warning(
                     "draft attempt rejected",
@@ -613,7 +501,7 @@ class Drafter:
     ) -> tuple[_T, int, float]:
         """One question to the model, asked up to ``max_attempts`` times: each attempt's
         answer is checked against its schema and then by ``accept`` (which raises
-        :class:`_Invalid` to ask again). Returns what ``accept`` made of the first good answer,
+        :class:`InvalidAnswer` to ask again). Returns what ``accept`` made of the first good answer,
         the attempt that gave it and the seconds it took; raises :class:`DraftingFailed` naming
         ``where`` and every attempt's reason (never the answer's text)."""
         reasons = list(reasons or [])
@@ -631,7 +519,7 @@ class Drafter:
                     attempt,
                     elapsed,
                 )
-            except _Invalid as invalid:
+            except InvalidAnswer as invalid:
                 reasons.append(f"attempt {attempt}: {invalid.reason}")
                 log.warning(
                     "model answer rejected",
@@ -797,25 +685,9 @@ class Drafter:
 
     def _validated(self, response: Any, schema: dict[str, Any], *, max_tokens: int) -> Any:
         """The response's JSON, checked complete and valid against ``schema``."""
-        try:
-            choice = response["choices"][0]
-            finish_reason = choice.get("finish_reason")
-            content = choice["message"]["content"]
-        except (KeyError, IndexError, TypeError, AttributeError):
-            raise _Invalid("the model response has no message") from None
-        if finish_reason == "length":
-            raise _Invalid(f"output cut off at max_tokens ({max_tokens})")
-        if not isinstance(content, str) or not content.strip():
-            raise _Invalid("empty output")
-        try:
-            data = json.loads(content)
-        except json.JSONDecodeError:
-            raise _Invalid("output is not valid JSON") from None
-        error = best_match(Draft202012Validator(schema).iter_errors(data))
-        if error is not None:
-            where = _path(error.path, known={"sections", "statements", *self.template.section_keys})
-            raise _Invalid(f"output breaks the schema ({error.validator} at {where})")
-        return data
+        return validated(
+            response, schema, max_tokens=max_tokens, section_keys=self.template.section_keys
+        )
 
     def _statements(
         self, items: Sequence[Any], segments: Sequence[RedactedSegment], key: str
@@ -825,7 +697,7 @@ class Drafter:
         statements: list[Statement] = []
         for item in items:
             if not set(item["evidence"]) <= order.keys():  # the grammar guarantees it
-                raise _Invalid(f"a statement in {key} cites a segment not in the transcript")
+                raise InvalidAnswer(f"a statement in {key} cites a segment not in the transcript")
             evidence = tuple(sorted(set(item["evidence"]), key=order.__getitem__))
             text = " ".join(item["text"].split())
             if not text:
@@ -839,11 +711,3 @@ class Drafter:
                 )
             )
         return statements
-
-
-def _path(path: Sequence[Any], *, known: set[str]) -> str:
-    """A JSON path for an error message built only from indices and known key names, so a key
-    the model made up (which could echo the transcript) never reaches a message or a log."""
-    fields = {"text", "kind", "speaker", "evidence"}
-    parts = [str(p) if isinstance(p, int) or p in known | fields else "?" for p in path]
-    return "/".join(parts) or "top level"
