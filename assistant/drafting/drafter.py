@@ -18,20 +18,15 @@ is drafted in consecutive chunks of whole segments, and the chunk notes are merg
 section, identical statements once.
 
 Nothing here logs or raises transcript text: ids, counts, token numbers and durations only.
+
+This module holds the coordinator; the parts live beside it: :mod:`.prompt` (the transcript
+block), :mod:`.chunking` (long transcripts), :mod:`.response` (checking answers) and
+:mod:`.styles` (one module a template style: how a chunk is put to the model).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import re
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from collections.abc import Sequence
 
 from assistant.domain import (
     DraftNote,
@@ -41,162 +36,45 @@ from assistant.domain import (
     RedactedSegment,
     RedactedTranscript,
     Statement,
-    StatementKind,
 )
-from assistant.drafting.llm import ChatLLM, TokenCountingLLM
-from assistant.drafting.statements import (
-    excerpts,
-    merge_chunks,
-    short_answer,
+from assistant.drafting.chunking import balanced_runs, plan_chunks
+from assistant.drafting.llm import ChatLLM
+from assistant.drafting.prompt import TRANSCRIPT_END, TRANSCRIPT_START, transcript_block
+from assistant.drafting.response import label_from_start
+from assistant.drafting.statements import merge_chunks
+from assistant.drafting.styles import style_for
+from assistant.drafting.styles.base import (
+    MIN_WORDS_FOR_CONTENT,
+    AttemptSettings,
+    attempt_settings,
+    default_max_statements,
 )
-from assistant.drafting.templates import (
-    MAX_EVIDENCE,
-    MAX_STATEMENTS,
-    NONE_LABEL,
-    VERBATIM_STYLES,
-    NoteTemplate,
-    SectionSpec,
-)
+from assistant.drafting.styles.classify import LABEL_PEEK_TOKENS
+from assistant.drafting.templates import MAX_EVIDENCE, NoteTemplate
 from assistant.errors import DraftingFailed
 
-log = logging.getLogger(__name__)
-_T = TypeVar("_T")
-
-TRANSCRIPT_START = "<<<TRANSCRIPT START>>>"
-TRANSCRIPT_END = "<<<TRANSCRIPT END>>>"
-
-CHAT_OVERHEAD_TOKENS = 32
-"""Tokens the chat template adds around the two messages (role markers), rounded up."""
-CONTEXT_SAFETY_TOKENS = 64
-"""Slack kept free in the context window for counting differences (lines tokenized apart)."""
-TOKENS_PER_STATEMENT = 50
-"""About what one short statement costs as JSON (text, kind, speaker, one or two ids)."""
-TOKENS_PER_EXTRACTIVE_STATEMENT = 6
-"""At most what one statement of an extractive template costs as JSON (a number and a comma)."""
-EXTRACTIVE_SLACK_TOKENS = 16
-"""Braces and the key around one section's ids."""
-EXTRACTIVE_MAX_STATEMENTS = 6
-"""Segments per section per chunk in an extractive template, when not configured."""
-CLASSIFY_MAX_TOKENS = 16
-"""A classify answer: one section key as a JSON string (the longest key is a few tokens)."""
-BATCH_TOKENS_PER_LABEL = 8
-"""At most what one label of a batched classify answer costs (its key, quotes and comma; the
-longest key is a few tokens)."""
-BATCH_SLACK_TOKENS = 8
-"""The brackets around a batched answer, and the end token."""
-LABEL_PEEK_TOKENS = 3
-"""A classify answer is first read from this many tokens (the opening quote and the key's first
-two tokens). The grammar allows only the labels, so once the tokens read are the start of
-exactly one label the rest is forced: the label is the one full generation would give, without
-generating the rest, the closing quote and the end token (each costs about 70 ms for the
-default model on 2 cores). Two would not do: the default model starts both ``worries`` and
-``working_well`` with ``wor``, and an unclear start costs a second call for the whole answer."""
-
-
-def label_from_start(content: str, labels: Sequence[str]) -> str | None:
-    """The one label among ``labels`` that a classify answer's first tokens (a JSON string,
-    perhaps cut short: ``"wor``) can only be the start of; ``None`` when they fit none or more
-    than one (``"n`` may be ``none`` or ``next_visit``) and the whole answer is needed."""
-    text = content.strip()
-    if not text.startswith('"'):
-        return None
-    text = text[1:]
-    if text.endswith('"'):
-        return text[:-1] if text[:-1] in labels else None
-    matches = [label for label in labels if label.startswith(text)]
-    return matches[0] if text and len(matches) == 1 else None
-
-
-def balanced_runs(items: Sequence[_T], size: int) -> list[tuple[_T, ...]]:
-    """``items`` in consecutive runs of at most ``size``, as few runs as that allows and their
-    lengths differing by at most one (20 by 8: 7, 7, 6; not 8, 8, 4), so no question is left
-    asking about a lone segment at the end."""
-    if size < 1:
-        raise ValueError("a run holds at least one item")
-    n_runs = -(-len(items) // size)
-    runs: list[tuple[_T, ...]] = []
-    start = 0
-    for i in range(n_runs):
-        length = len(items) // n_runs + (1 if i < len(items) % n_runs else 0)
-        runs.append(tuple(items[start : start + length]))
-        start += length
-    return runs
-
-
-# --- retry policy ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class AttemptSettings:
-    """Generation settings for one attempt. Temperature is always 0 (greedy)."""
-
-    max_statements: int
-    repeat_penalty: float
-    max_tokens: int
-
-
-# A transcript with at least this many words is expected to yield at least one statement.
-MIN_WORDS_FOR_CONTENT = 40
-
-
-def default_max_statements(max_tokens: int, n_sections: int) -> int:
-    """Statements allowed per section when not configured: as many as fit ``max_tokens`` if
-    every section were full, between 1 and :data:`MAX_STATEMENTS`. A model that fills every
-    array it is allowed (small ones do) then still finishes: 1024 tokens over 9 sections give
-    2, 2048 give 4, 3600 and more give 8."""
-    return max(1, min(MAX_STATEMENTS, max_tokens // (n_sections * TOKENS_PER_STATEMENT)))
-
-
-def attempt_settings(
-    attempt: int, *, max_statements: int, repeat_penalty: float, max_tokens: int
-) -> AttemptSettings:
-    """Settings for attempt ``attempt`` (1-based): the first uses the configured values; each
-    retry allows fewer statements per section (x0.6, at least 1), penalises repetition more
-    (+0.1) and allows more output tokens (x1.5, later clipped to the context window). A small
-    model that loops or runs long gets a shorter, less repetitive job, deterministically."""
-    retry = attempt - 1
-    return AttemptSettings(
-        max_statements=max(1, round(max_statements * 0.6**retry)),
-        repeat_penalty=round(repeat_penalty + 0.1 * retry, 2),
-        max_tokens=int(max_tokens * 1.5**retry),
-    )
-
-
-class _Invalid(Exception):
-    """One attempt's output cannot be used; ``reason`` holds no output or transcript text."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-# --- defusing the transcript ----------------------------------------------------------------
-# Chat-template control tokens and anything that looks like our markers. llama-cpp-python
-# tokenizes the whole formatted prompt with special=True, so "<|im_end|>" typed into a
-# transcript would otherwise become a real end-of-message token.
-_CONTROL_TEXT = re.compile(
-    r"<\|[^\n]{0,40}?\|>|</?s>|\[/?INST\]|<</?SYS>>|</?(?:start|end)_of_turn>|[<>]{3,}",
-    re.IGNORECASE,
-)
-_DEFUSE = str.maketrans({"<": "\u2039", ">": "\u203a", "|": "\u00a6", "[": "(", "]": ")"})
-"""Readable lookalikes that are neither tokens nor markers (single angle quotes, broken bar)."""
-_DEFUSE_ANGLES = str.maketrans({"<": "\u2039", ">": "\u203a", "|": "\u00a6"})
-_BRACKET = re.compile(r"(\[[A-Z][A-Z0-9_]*_\d+\])|[\[\]]")
-"""A placeholder (group 1, kept) or a lone square bracket (replaced by a parenthesis)."""
-_PARENS = {"[": "(", "]": ")"}
-
-
-def _defuse(text: str) -> str:
-    text = " ".join(text.split())  # one segment, one line: no forged "[s0009] ..." lines
-    return _CONTROL_TEXT.sub(lambda m: m.group(0).translate(_DEFUSE), text)
+# Drafter, and names the tests and benchmarks import from here (defined beside it)
+__all__ = [
+    "LABEL_PEEK_TOKENS",
+    "TRANSCRIPT_END",
+    "TRANSCRIPT_START",
+    "AttemptSettings",
+    "Drafter",
+    "attempt_settings",
+    "balanced_runs",
+    "default_max_statements",
+    "label_from_start",
+]
 
 
 class Drafter:
     """Drafts a note for one template with one model. Holds no per-transcript state.
 
-    ``max_statements`` (default: :func:`default_max_statements`) and ``max_evidence`` bound
-    the schema's arrays. ``repeat_penalty`` is the first attempt's; it starts at 1.0 because
-    llama.cpp applies it to every recent token, including the braces and quotes the grammar
-    forces: with 1.1 SmolLM2 closed every section empty at once. Retries raise it (see
-    :func:`attempt_settings`).
+    ``max_statements`` (default: the style's, e.g. :func:`default_max_statements`) and
+    ``max_evidence`` bound the schema's arrays. ``repeat_penalty`` is the first attempt's; it
+    starts at 1.0 because llama.cpp applies it to every recent token, including the braces and
+    quotes the grammar forces: with 1.1 SmolLM2 closed every section empty at once. Retries
+    raise it (see :func:`attempt_settings`).
     """
 
     def __init__(
@@ -222,29 +100,10 @@ class Drafter:
         self.max_tokens = max_tokens
         self.seed = seed
         self.max_attempts = max_attempts
-        self.extractive = template.style == "extractive"
-        self.classify = template.style == "classify"
-        self.numbered = template.style in VERBATIM_STYLES
-        self.batched = self.classify and template.batch > 1
-        if self.classify:  # one call per segment (or batch), answered with section keys
-            self.max_statements = max_statements or EXTRACTIVE_MAX_STATEMENTS  # unused
-            self.call_max_tokens = min(
-                max_tokens,
-                template.batch * BATCH_TOKENS_PER_LABEL + BATCH_SLACK_TOKENS
-                if self.batched
-                else CLASSIFY_MAX_TOKENS,
-            )
-        elif self.extractive:  # one call per section: the bound is per call, not shared
-            self.max_statements = max_statements or EXTRACTIVE_MAX_STATEMENTS
-            self.call_max_tokens = min(
-                max_tokens,
-                self.max_statements * TOKENS_PER_EXTRACTIVE_STATEMENT + EXTRACTIVE_SLACK_TOKENS,
-            )
-        else:
-            self.max_statements = max_statements or default_max_statements(
-                max_tokens, len(template.sections)
-            )
-            self.call_max_tokens = max_tokens
+        self._style = style_for(template)(self)
+        self.max_statements, self.call_max_tokens = self._style.bounds(max_statements)
+        """Statements per section, and output tokens per call (the style's bound: a classify
+        answer is a few tokens, an extractive one a section's numbers)."""
         self.max_evidence = max_evidence
         self.repeat_penalty = repeat_penalty
         self.label_peek_tokens = label_peek_tokens
@@ -252,10 +111,14 @@ class Drafter:
         answer; same labels, slower; see :data:`LABEL_PEEK_TOKENS`)."""
         self.chunk_tokens = chunk_tokens
         """Most tokens one prompt may hold (``None``: the model's context window); a longer
-        transcript is drafted in chunks (:meth:`_plan_chunks`)."""
+        transcript is drafted in chunks (:func:`assistant.drafting.chunking.plan_chunks`)."""
         self._system = template.system_prompt()
 
-    # -- public ---------------------------------------------------------------------------
+    @property
+    def llm(self) -> ChatLLM:
+        """The model the styles ask."""
+        return self._llm
+
     def draft(self, transcript: RedactedTranscript) -> DraftNote:
         """Draft a note from a redacted transcript; raises :class:`DraftingFailed` when no
         attempt gives a usable note (the message names attempts and reasons, never text)."""
@@ -271,11 +134,8 @@ class Drafter:
         attempts_used = 0
         for index, chunk in enumerate(chunks, start=1):
             label = f"chunk {index} of {len(chunks)}" if len(chunks) > 1 else "transcript"
-            if self.numbered:
-                if self.classify:
-                    sections, attempts = self._classify_chunk(chunk, label=label)
-                else:
-                    sections, attempts = self._extract_chunk(chunk, label=label)
+            sections, attempts = self._style.draft_chunk(chunk, label=label)
+            if self._style.numbered:  # back from the numbers shown to the segments' ids
                 real = transcript.segments
                 sections = {
                     key: [
@@ -286,13 +146,11 @@ class Drafter:
                     ]
                     for key, statements in sections.items()
                 }
-            else:
-                sections, attempts = self._draft_chunk(chunk, label=label)
             results.append(sections)
             attempts_used = max(attempts_used, attempts)
         merged = merge_chunks(results, self.template.section_keys, order)
         words = sum(len(s.text.split()) for s in transcript.segments)
-        if self.numbered and words >= MIN_WORDS_FOR_CONTENT and not any(merged.values()):
+        if self._style.numbered and words >= MIN_WORDS_FOR_CONTENT and not any(merged.values()):
             raise DraftingFailed(
                 f"drafting failed: every section came back empty for a transcript of {words} words"
             )
@@ -314,15 +172,21 @@ class Drafter:
 
     def chunks(self, transcript: RedactedTranscript) -> list[tuple[RedactedSegment, ...]]:
         """The segments as the model is shown them (numbered 1, 2, 3 ... for a verbatim
-        template: see :meth:`_extract_chunk`), in the chunks they are drafted in
-        (:meth:`_plan_chunks`): one unless the transcript outgrows the context window or
-        ``chunk_tokens``."""
+        template: see :meth:`Extractive.draft_chunk
+        <assistant.drafting.styles.extractive.Extractive.draft_chunk>`), in the chunks they are
+        drafted in: one unless the transcript outgrows the context window or ``chunk_tokens``."""
         segments = transcript.segments
-        if self.numbered:
+        if self._style.numbered:
             segments = tuple(
                 s.model_copy(update={"id": str(i)}) for i, s in enumerate(segments, start=1)
             )
-        return self._plan_chunks(segments)
+        return plan_chunks(
+            self.llm,
+            segments,
+            chunk_tokens=self.chunk_tokens,
+            call_max_tokens=self.call_max_tokens,
+            prompt_tokens=self._prompt_tokens,
+        )
 
     def messages(
         self,
@@ -335,515 +199,19 @@ class Drafter:
         for an extractive template, the messages asking for ``section`` (the first section when
         none is given: every section's prompt holds the same transcript); for a classify
         template, asking about the last of ``asked`` (the first segment when none is given)."""
-        if self.extractive and section is None:
-            section = self.template.section_keys[0]
-        query = None
-        if self.classify:
-            shown = list(asked) if asked else list(segments[:1])
-            query = self._query(shown)
+        section = self._style.section_asked(section)
+        query = self._style.segment_asked(segments, asked)
         return [
             {"role": "system", "content": self._system},
             {
                 "role": "user",
                 "content": self.template.user_prompt(
-                    self._transcript_block(segments), section, segment=query
+                    transcript_block(self.llm, segments), section, segment=query
                 ),
             },
         ]
 
-    # -- prompt ---------------------------------------------------------------------------
-    def _query(self, shown: Sequence[RedactedSegment]) -> str:
-        """What a classify prompt shows of the segment asked about (the last of ``shown``;
-        a short answer comes after its question): their lines, or with ``ask: id`` only their
-        numbers as the block shows them ("[12]", or "[12], the answer to [11]")."""
-        if self.batched and shown:  # a run of consecutive segments, by number
-            first, last = shown[0].id, shown[-1].id
-            if len(shown) == 1:
-                return f"[{first}]"
-            return f"[{first}] and [{last}]" if len(shown) == 2 else f"[{first}] to [{last}]"
-        if self.template.ask == "id" and shown:  # none shown: sizing the prompt's fixed part
-            *before, asked = shown  # not ``last``: that name holds an id above
-            return ", ".join([f"[{asked.id}]", *(f"the answer to [{s.id}]" for s in before)])
-        return "\n".join(self._line(s) for s in shown)
-
-    def _line(self, segment: RedactedSegment) -> str:
-        if not segment.speaker:  # no diarisation: do not invent a label the model would cite
-            return f"[{segment.id}] {self._clean(segment.text)}"
-        return f"[{segment.id}] {self._clean(segment.speaker)}: {self._clean(segment.text)}"
-
-    def _transcript_block(self, segments: Sequence[RedactedSegment]) -> str:
-        return "\n".join([TRANSCRIPT_START, *(self._line(s) for s in segments), TRANSCRIPT_END])
-
-    def _clean(self, text: str) -> str:
-        """Defuse known control text; then, when the model can tokenize, ask its own tokenizer
-        whether any control token is left (model-specific ones the pattern does not know) and
-        defuse harder if so: angle brackets and bars first, then square brackets that are not
-        part of a placeholder, so ``[PERSON_1]`` always survives."""
-        text = _defuse(text)
-        if not isinstance(self._llm, TokenCountingLLM) or not self._has_control_token(text):
-            return text
-        text = text.translate(_DEFUSE_ANGLES)
-        if self._has_control_token(text):
-            text = _BRACKET.sub(lambda m: m.group(0) if m.group(1) else _PARENS[m.group(0)], text)
-        return text
-
-    def _has_control_token(self, text: str) -> bool:
-        assert isinstance(self._llm, TokenCountingLLM)
-        data = text.encode("utf-8")
-        return self._llm.tokenize(data, add_bos=False, special=True) != self._llm.tokenize(
-            data, add_bos=False, special=False
-        )
-
-    # -- long transcripts -----------------------------------------------------------------
-    def _count(self, text: str) -> int:
-        assert isinstance(self._llm, TokenCountingLLM)
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
-
     def _prompt_tokens(self, segments: Sequence[RedactedSegment]) -> int | None:
-        """Tokens of the prompt for these segments (the longest section's, when extractive)."""
-        if not isinstance(self._llm, TokenCountingLLM):
-            return None
-        if self.classify:  # the longest question: the two longest lines of the chunk
-            longest = sorted(segments, key=lambda s: len(self._line(s)))[-2:]
-            messages = self.messages(segments, asked=longest)
-            return sum(self._count(m["content"]) for m in messages) + CHAT_OVERHEAD_TOKENS
-        keys: Sequence[str | None] = self.template.section_keys if self.extractive else (None,)
-        return (
-            max(
-                sum(self._count(m["content"]) for m in self.messages(segments, key)) for key in keys
-            )
-            + CHAT_OVERHEAD_TOKENS
-        )
-
-    def _plan_chunks(
-        self, segments: Sequence[RedactedSegment]
-    ) -> list[tuple[RedactedSegment, ...]]:
-        """One chunk when the whole transcript fits the context window (or ``chunk_tokens``,
-        when smaller) with room for ``max_tokens`` of output (or when the model cannot count
-        tokens); otherwise consecutive runs of segments that each fit, packed greedily in
-        transcript order."""
-        if not isinstance(self._llm, TokenCountingLLM):
-            return [tuple(segments)]
-        n_ctx = self._llm.n_ctx()
-        window = n_ctx if self.chunk_tokens is None else min(n_ctx, self.chunk_tokens)
-        budget = window - self.call_max_tokens - CONTEXT_SAFETY_TOKENS
-        fixed = self._prompt_tokens(())
-        assert fixed is not None
-        if fixed >= budget:
-            raise DraftingFailed(
-                f"the context window ({window} tokens) cannot hold the prompt ({fixed} tokens) "
-                f"and {self.call_max_tokens} output tokens"
-            )
-        room = budget - fixed
-        costs = [self._count(self._line(s)) + 1 for s in segments]
-        if sum(costs) <= room:
-            return [tuple(segments)]
-        chunks: list[tuple[RedactedSegment, ...]] = []
-        current: list[RedactedSegment] = []
-        used = 0
-        for segment, cost in zip(segments, costs, strict=True):
-            if cost > room:
-                raise DraftingFailed(
-                    f"segment {segment.id} ({cost} tokens) does not fit the context window"
-                )
-            if current and used + cost > room:
-                chunks.append(tuple(current))
-                current, used = [], 0
-            current.append(segment)
-            used += cost
-        chunks.append(tuple(current))
-        log.info("transcript split for drafting", extra={"chunks": len(chunks)})
-        return chunks
-
-    # -- one chunk --------------------------------------------------------------------------
-    def _draft_chunk(
-        self, segments: Sequence[RedactedSegment], *, label: str
-    ) -> tuple[dict[str, list[Statement]], int]:
-        ids = [s.id for s in segments]
-        speakers = [s.speaker for s in segments if s.speaker]
-        messages = self.messages(segments)
-        prompt_tokens = self._prompt_tokens(segments)
-        reasons: list[str] = []
-        substantive = sum(len(s.text.split()) for s in segments) >= MIN_WORDS_FOR_CONTENT
-        came_back_empty = False
-        for attempt in range(1, self.max_attempts + 1):
-            settings = attempt_settings(
-                attempt,
-                max_statements=self.max_statements,
-                repeat_penalty=self.repeat_penalty,
-                max_tokens=self.max_tokens,
-            )
-            max_tokens = settings.max_tokens
-            if prompt_tokens is not None:  # a retry may not outgrow the context window
-                assert isinstance(self._llm, TokenCountingLLM)
-                ceiling = self._llm.n_ctx() - prompt_tokens - CONTEXT_SAFETY_TOKENS
-                max_tokens = max(1, min(max_tokens, ceiling))
-            schema = self.template.json_schema(
-                ids,
-                speakers=[self._clean(s) for s in speakers],
-                max_statements=settings.max_statements,
-                max_evidence=self.max_evidence,
-                require_first=came_back_empty,
-            )
-            started = time.perf_counter()
-            response = self._complete(
-                messages, schema, settings, max_tokens, where=f"{label}, attempt {attempt}"
-            )
-            elapsed = time.perf_counter() - started
-            try:
-                sections = self._parse(response, schema, segments, max_tokens=max_tokens)
-                if substantive and not any(sections.values()):
-                    # Small models sit on a knife edge between "[]" and "[{" for every section
-                    # (Qwen2.5-1.5B returned an all-empty note for a 2-minute visit). A visit with
-                    # this much speech always gives something to record: retry, requiring the
-                    # first section to hold at least one statement.
-                    came_back_empty = True
-                    raise _Invalid("every section came back empty")
-            except _Invalid as invalid:
-                reasons.append(f"attempt {attempt}: {invalid.reason}")
-                log.warning(
-                    "draft attempt rejected",
-                    extra={"attempt": attempt, "reason": invalid.reason, "seconds": elapsed},
-                )
-                continue
-            log.info(
-                "draft attempt accepted",
-                extra={
-                    "attempt": attempt,
-                    "seconds": round(elapsed, 2),
-                    "statements": sum(len(v) for v in sections.values()),
-                },
-            )
-            return sections, attempt
-        raise DraftingFailed(
-            f"drafting failed after {self.max_attempts} attempts ({label}): " + "; ".join(reasons)
-        )
-
-    def _complete(
-        self,
-        messages: list[dict[str, str]],
-        schema: dict[str, Any],
-        settings: AttemptSettings,
-        max_tokens: int,
-        *,
-        where: str,
-    ) -> Any:
-        """One greedy, schema-constrained completion. A model fault is not retried: it will
-        not get better."""
-        try:
-            return self._llm.create_chat_completion(
-                messages,
-                response_format={"type": "json_object", "schema": schema},
-                temperature=0.0,
-                seed=self.seed,
-                max_tokens=max_tokens,
-                repeat_penalty=settings.repeat_penalty,
-            )
-        except Exception as exc:
-            raise DraftingFailed(
-                f"drafting failed ({where}): the model raised {type(exc).__name__}"
-            ) from exc
-
-    def _extract_chunk(
-        self, segments: Sequence[RedactedSegment], *, label: str
-    ) -> tuple[dict[str, list[Statement]], int]:
-        """An extractive template: one call per section over the same transcript block. The
-        block comes first in every section's prompt and the section last, so the model reads
-        the system prompt and the transcript once (llama.cpp keeps the longest shared prefix of
-        consecutive prompts in its cache) and then only each section's short question.
-
-        Segments are numbered 1, 2, 3 ... here (``draft`` maps them back to their ids) and the
-        model answers with plain integers: "[12]" is four tokens where "[s0012]" is seven, and
-        an integer grammar is small where an enum of every id made llama.cpp check each
-        candidate token against hundreds of alternatives (45 tokens of ids took 8 s). A number
-        that is not a segment of this chunk is dropped: a statement's words always come from a
-        real segment."""
-        in_chunk = {s.id for s in segments}
-        sections: dict[str, list[Statement]] = {}
-        most = 0
-        for spec in self.template.sections:
-
-            def accept(data: Any, spec: SectionSpec = spec) -> list[Statement]:
-                chosen = [str(n) for n in data["segments"]]
-                known = [sid for sid in chosen if sid in in_chunk]
-                if len(known) < len(chosen):
-                    log.info(
-                        "numbers outside the chunk dropped",
-                        extra={"section": spec.key, "dropped": len(chosen) - len(known)},
-                    )
-                return excerpts(known, segments, spec)
-
-            sections[spec.key], attempt, elapsed = self._ask(
-                self.messages(segments, spec.key),
-                lambda settings: self.template.section_schema(
-                    max_statements=settings.max_statements
-                ),
-                accept,
-                where=f"{label}, section {spec.key}",
-            )
-            log.info(
-                "section extracted",
-                extra={
-                    "section": spec.key,
-                    "attempt": attempt,
-                    "seconds": round(elapsed, 2),
-                    "statements": len(sections[spec.key]),
-                },
-            )
-            most = max(most, attempt)
-        return sections, most
-
-    def _settings(self, attempt: int) -> AttemptSettings:
-        return attempt_settings(
-            attempt,
-            max_statements=self.max_statements,
-            repeat_penalty=self.repeat_penalty,
-            max_tokens=self.call_max_tokens,
-        )
-
-    def _ask(
-        self,
-        messages: list[dict[str, str]],
-        schema_for: Callable[[AttemptSettings], dict[str, Any]],
-        accept: Callable[[Any], _T],
-        *,
-        where: str,
-        first_attempt: int = 1,
-        reasons: list[str] | None = None,
-    ) -> tuple[_T, int, float]:
-        """One question to the model, asked up to ``max_attempts`` times: each attempt's
-        answer is checked against its schema and then by ``accept`` (which raises
-        :class:`_Invalid` to ask again). Returns what ``accept`` made of the first good answer,
-        the attempt that gave it and the seconds it took; raises :class:`DraftingFailed` naming
-        ``where`` and every attempt's reason (never the answer's text)."""
-        reasons = list(reasons or [])
-        for attempt in range(first_attempt, self.max_attempts + 1):
-            settings = self._settings(attempt)
-            schema = schema_for(settings)
-            started = time.perf_counter()
-            response = self._complete(
-                messages, schema, settings, settings.max_tokens, where=f"{where}, attempt {attempt}"
-            )
-            elapsed = time.perf_counter() - started
-            try:
-                return (
-                    accept(self._validated(response, schema, max_tokens=settings.max_tokens)),
-                    attempt,
-                    elapsed,
-                )
-            except _Invalid as invalid:
-                reasons.append(f"attempt {attempt}: {invalid.reason}")
-                log.warning(
-                    "model answer rejected",
-                    extra={"where": where, "attempt": attempt, "reason": invalid.reason},
-                )
-        raise DraftingFailed(
-            f"drafting failed after {self.max_attempts} attempts ({where}): " + "; ".join(reasons)
-        )
-
-    def _peek_label(
-        self, messages: list[dict[str, str]], schema: dict[str, Any], *, where: str
-    ) -> tuple[str | None, bool]:
-        """The label of a classify answer read from its first tokens, or ``None`` with whether
-        they were only unclear (the start of more than one label: the whole answer is asked
-        for) rather than the start of no label at all (a failed attempt, as a broken grammar
-        would give)."""
-        if not self.label_peek_tokens:
-            return None, True
-        response = self._complete(
-            messages,
-            schema,
-            self._settings(1),
-            self.label_peek_tokens,
-            where=f"{where}, first tokens",
-        )
-        try:
-            content = response["choices"][0]["message"]["content"]
-        except (KeyError, IndexError, TypeError):
-            return None, False
-        if not isinstance(content, str):
-            return None, False
-        label = label_from_start(content, schema["enum"])
-        if label is not None:
-            return label, False
-        start = content.strip().removeprefix('"')
-        return None, any(key.startswith(start) for key in schema["enum"])
-
-    def _classify_chunk(
-        self, segments: Sequence[RedactedSegment], *, label: str
-    ) -> tuple[dict[str, list[Statement]], int]:
-        """A classify template: one call per segment, each answered with one section key (or
-        ``none``), over the same transcript block. Every call's prompt is the system prompt and
-        the block followed by the segment asked about, so llama.cpp reads the block once and
-        then only each segment's line (a short answer is asked about with its question before
-        it: "Yes." alone cannot be placed). Each answer is read from its first tokens
-        (:data:`LABEL_PEEK_TOKENS`) and asked for whole only when they could start more than
-        one label. The segments of each section become statements as in an extractive template
-        (:func:`assistant.drafting.statements.excerpts`)."""
-        if self.batched:
-            return self._classify_batches(segments, label=label)
-        schema = self.template.label_schema()
-        chosen: dict[str, list[str]] = {key: [] for key in self.template.section_keys}
-        most = 0
-        started = time.perf_counter()
-        for i, segment in enumerate(segments):
-            asked = [segment]
-            if i > 0 and short_answer(segments[i - 1], segment):
-                asked = [segments[i - 1], segment]
-            messages = self.messages(segments, asked=asked)
-            where = f"{label}, segment {segment.id}"
-            answer, unclear = self._peek_label(messages, schema, where=where)
-            attempt = 1
-            if answer is None:  # an unclear start is not a failed attempt; no label at all is
-                answer, attempt, _ = self._ask(
-                    messages,
-                    lambda settings: schema,
-                    lambda data: data,
-                    where=where,
-                    first_attempt=1 if unclear else 2,
-                    reasons=[] if unclear else ["attempt 1: the answer is not a section key"],
-                )
-            if answer is not None and answer != NONE_LABEL:
-                chosen[answer].append(segment.id)
-            most = max(most, attempt)
-        return self._classified(chosen, segments, started), most
-
-    def _classify_batches(
-        self, segments: Sequence[RedactedSegment], *, label: str
-    ) -> tuple[dict[str, list[Statement]], int]:
-        """A batched classify template (:attr:`NoteTemplate.batch`): each call asks about a run
-        of consecutive segments by their numbers ("[12] to [19]") and is answered with a list
-        of exactly that many labels, the grammar allowing only labels. A run whose answer fails
-        every attempt is asked again one segment at a time (a list of one label), so one bad
-        answer costs a run's calls, not the draft. The segments are numbered consecutively in
-        ``draft``, so "to" names every segment between."""
-        chosen: dict[str, list[str]] = {key: [] for key in self.template.section_keys}
-        most = 0
-        calls = 0
-        started = time.perf_counter()
-        runs = balanced_runs(segments, self.template.batch)
-        for run in runs:
-            try:
-                labels, attempt = self._ask_run(segments, run, label=label)
-                calls += 1
-            except DraftingFailed:
-                log.warning("batched answer failed: asking one segment at a time")
-                labels, attempt = [], self.max_attempts  # the run used them all
-                for segment in run:
-                    (one,), tries = self._ask_run(segments, (segment,), label=label)
-                    labels.append(one)
-                    attempt = max(attempt, tries)
-                    calls += 1
-            for segment, answer in zip(run, labels, strict=True):
-                if answer != NONE_LABEL:
-                    chosen[answer].append(segment.id)
-            most = max(most, attempt)
-        return self._classified(chosen, segments, started, calls=calls), most
-
-    def _classified(
-        self,
-        chosen: dict[str, list[str]],
-        segments: Sequence[RedactedSegment],
-        started: float,
-        **extra: int,
-    ) -> dict[str, list[Statement]]:
-        """The sections made from the segment ids each was given (as in an extractive
-        template: :func:`assistant.drafting.statements.excerpts`), logged with counts only."""
-        sections = {
-            spec.key: excerpts(chosen[spec.key], segments, spec) for spec in self.template.sections
-        }
-        log.info(
-            "segments classified",
-            extra={
-                "segments": len(segments),
-                **extra,
-                "seconds": round(time.perf_counter() - started, 2),
-                "kept": sum(len(v) for v in chosen.values()),
-            },
-        )
-        return sections
-
-    def _ask_run(
-        self,
-        segments: Sequence[RedactedSegment],
-        run: Sequence[RedactedSegment],
-        *,
-        label: str,
-    ) -> tuple[list[str], int]:
-        """The labels of one run of segments and the attempt that gave them."""
-        schema = self.template.batch_schema(len(run))
-        where = f"{label}, segments {run[0].id} to {run[-1].id}"
-        labels, attempt, _ = self._ask(
-            self.messages(segments, asked=run),
-            lambda settings: schema,
-            lambda data: data,
-            where=where,
-        )
-        return list(labels), attempt
-
-    def _parse(
-        self,
-        response: Any,
-        schema: dict[str, Any],
-        segments: Sequence[RedactedSegment],
-        *,
-        max_tokens: int,
-    ) -> dict[str, list[Statement]]:
-        data = self._validated(response, schema, max_tokens=max_tokens)
-        return {
-            key: self._statements(data["sections"][key], segments, key)
-            for key in self.template.section_keys
-        }
-
-    def _validated(self, response: Any, schema: dict[str, Any], *, max_tokens: int) -> Any:
-        """The response's JSON, checked complete and valid against ``schema``."""
-        try:
-            choice = response["choices"][0]
-            finish_reason = choice.get("finish_reason")
-            content = choice["message"]["content"]
-        except (KeyError, IndexError, TypeError, AttributeError):
-            raise _Invalid("the model response has no message") from None
-        if finish_reason == "length":
-            raise _Invalid(f"output cut off at max_tokens ({max_tokens})")
-        if not isinstance(content, str) or not content.strip():
-            raise _Invalid("empty output")
-        try:
-            data = json.loads(content)
-        except json.JSONDecodeError:
-            raise _Invalid("output is not valid JSON") from None
-        error = best_match(Draft202012Validator(schema).iter_errors(data))
-        if error is not None:
-            where = _path(error.path, known={"sections", "statements", *self.template.section_keys})
-            raise _Invalid(f"output breaks the schema ({error.validator} at {where})")
-        return data
-
-    def _statements(
-        self, items: Sequence[Any], segments: Sequence[RedactedSegment], key: str
-    ) -> list[Statement]:
-        """Statements from one section's validated items (abstractive)."""
-        order = {s.id: i for i, s in enumerate(segments)}
-        statements: list[Statement] = []
-        for item in items:
-            if not set(item["evidence"]) <= order.keys():  # the grammar guarantees it
-                raise _Invalid(f"a statement in {key} cites a segment not in the transcript")
-            evidence = tuple(sorted(set(item["evidence"]), key=order.__getitem__))
-            text = " ".join(item["text"].split())
-            if not text:
-                continue  # an empty statement says nothing: drop it rather than store it
-            statements.append(
-                Statement(
-                    text=text,
-                    kind=StatementKind(item["kind"]),
-                    speaker=item["speaker"] or None,
-                    evidence=evidence,
-                )
-            )
-        return statements
-
-
-def _path(path: Sequence[Any], *, known: set[str]) -> str:
-    """A JSON path for an error message built only from indices and known key names, so a key
-    the model made up (which could echo the transcript) never reaches a message or a log."""
-    fields = {"text", "kind", "speaker", "evidence"}
-    parts = [str(p) if isinstance(p, int) or p in known | fields else "?" for p in path]
-    return "/".join(parts) or "top level"
+        """Tokens of the prompt for these segments (the longest section's, when extractive);
+        ``None`` when the model cannot count tokens."""
+        return self._style.prompt_tokens(segments)
