@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.domain import DraftNote
+from eval.paths import ROOT
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("assistant",)
 
 

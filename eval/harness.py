@@ -59,12 +59,12 @@ from pathlib import Path
 from typing import Any
 
 from eval.core import EvalContext, SuiteResult
+from eval.paths import LIBRIVOX_DIR, ROOT
 
 log = logging.getLogger(__name__)
 
 HARNESS_VERSION = "1"
 SCHEMA = "caseassist.eval/1"
-ROOT = Path(__file__).resolve().parent.parent
 SUITES: dict[str, str] = {
     "asr": "eval.suites.asr",
     "redaction": "eval.suites.redaction",
@@ -300,7 +300,7 @@ def _safe(fn: Callable[[], Any]) -> Any:
 
 
 def _datasets(suites: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    from eval.scenarios import corpus_sha256
+    from eval.datasets.scenarios import corpus_sha256
 
     datasets: dict[str, Any] = {
         "scenarios": _safe(corpus_sha256),
@@ -316,14 +316,13 @@ def _datasets(suites: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _redaction_corpus_sha256() -> str:
-    path = ROOT / "eval" / "redaction_corpus" / "corpus.jsonl"
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    from eval.datasets.redaction_corpus.loader import CORPUS_PATH
+
+    return hashlib.sha256(CORPUS_PATH.read_bytes()).hexdigest()
 
 
 def _librivox() -> dict[str, str] | None:
     """sha256 of each LibriVox clip and of the transcription file (None when not installed)."""
-    from eval.suites.asr import LIBRIVOX_DIR
-
     transcription = LIBRIVOX_DIR / "transcription"
     if not transcription.is_file():
         return None

@@ -55,7 +55,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from assistant.domain import EntitySpan, PseudonymMap, RedactedSegment, RedactedTranscript
-from eval.redaction_corpus.loader import (
+from eval.datasets.redaction_corpus.loader import (
     CORPUS_PATH,
     GOLD_TYPES,
     Corpus,
@@ -591,8 +591,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from assistant.redaction.redactor import Redactor, build_analyzer
     from assistant.redaction.config import DEFAULT_CONFIG_DIR
+    from assistant.redaction.redactor import Redactor, build_analyzer
 
     config_dir = args.config or DEFAULT_CONFIG_DIR
     corpus = load_corpus(args.corpus)

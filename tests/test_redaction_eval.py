@@ -18,7 +18,7 @@ from assistant.domain import EntitySpan, PseudonymMap, Segment, Transcript
 from assistant.redaction import Redactor, build_analyzer, residual_identifiers
 from assistant.redaction.validators import nhs_mod11
 from eval import redaction_eval
-from eval.redaction_corpus import build as corpus_build
+from eval.datasets.redaction_corpus import build as corpus_build
 from eval.redaction_eval import (
     DIRECT_TYPES,
     GOLD_TYPES,

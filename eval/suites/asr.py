@@ -33,21 +33,17 @@ synthetic accents, a proxy for, not a measurement of, its accuracy for people wi
 from __future__ import annotations
 
 import hashlib
-import re
-import subprocess
-import sys
 import time
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from eval import render
 from eval.core import EvalContext, Metric, SuiteResult
-from eval.scenarios import (
+from eval.datasets import speech
+from eval.datasets.recordings import librivox_clips, librivox_sha256, phone_call
+from eval.datasets.scenarios import (
     CHILD_ROLES,
     PROFESSIONAL_ROLES,
     Scenario,
@@ -59,13 +55,6 @@ from eval.wer import NORMALISATION_VERSION, cer, error_counts, normalise
 
 SUITE = "asr"
 SUITE_VERSION = "1"
-
-ROOT = Path(__file__).resolve().parents[2]
-LIBRIVOX_DIR = Path("/usr/share/pocketsphinx/test/data/librivox")
-PYANNOTE_VERSION = "4.0.7"
-PYANNOTE_WHEEL = f"pyannote_audio-{PYANNOTE_VERSION}-py3-none-any.whl"
-PYANNOTE_WHEEL_SHA256 = "852ea15c4d85bc34773e618267603ffca6a521669a74d33742692cc67fc700d6"
-DATA_CACHE = ROOT / "var" / "cache" / "eval-data"
 
 ENGLISH_VOICES = (
     "en-gb", "en-gb-x-rp", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
@@ -192,7 +181,7 @@ def score(
         words=counts["reference_words"],
         char_errors=char_errors,
         chars=ref_chars,
-        audio_s=len(pcm) / render.SAMPLE_RATE,
+        audio_s=len(pcm) / speech.SAMPLE_RATE,
         wall_s=wall,
         labels=dict(labels or {}),
         cluster=cluster or item_id,
@@ -226,7 +215,7 @@ def hallucination_runs(
                     seed=seed + r,
                     text=text,
                     words=len(normalise(text).split()),
-                    minutes=len(pcm) / render.SAMPLE_RATE / 60,
+                    minutes=len(pcm) / speech.SAMPLE_RATE / 60,
                 )
             )
     return out
@@ -304,72 +293,6 @@ def error_rate_metrics(
 
 
 # --- data ---------------------------------------------------------------------------------------
-def librivox_clips() -> list[tuple[str, Path, str]]:
-    """(id, wav, reference) for each clip, or [] when pocketsphinx-testdata is not installed."""
-    transcription = LIBRIVOX_DIR / "transcription"
-    if not transcription.is_file():
-        return []
-    clips = []
-    for line in transcription.read_text(encoding="utf-8").splitlines():
-        match = re.fullmatch(r"\s*<s>\s*(.*?)\s*</s>\s*\((\S+)\)\s*", line)
-        if match and (LIBRIVOX_DIR / f"{match.group(2)}.wav").is_file():
-            clips.append((match.group(2), LIBRIVOX_DIR / f"{match.group(2)}.wav", match.group(1)))
-    return sorted(clips)
-
-
-def librivox_sha256() -> str | None:
-    """One hash over the transcription file and every clip (name and bytes)."""
-    clips = librivox_clips()
-    if not clips:
-        return None
-    h = hashlib.sha256((LIBRIVOX_DIR / "transcription").read_bytes())
-    for _, wav, _ in clips:
-        h.update(wav.name.encode() + b"\0" + hashlib.sha256(wav.read_bytes()).digest())
-    return h.hexdigest()
-
-
-def phone_call(*, fetch: bool = True) -> tuple[Path, str, str] | str:
-    """(wav, reference, sha256 of the wheel) for the pyannote sample call, or why not.
-
-    The wheel is fetched once with ``pip download --no-deps`` (no install; nothing of it runs),
-    checked against ``PYANNOTE_WHEEL_SHA256`` and the two sample files are unpacked into
-    ``var/cache/eval-data``."""
-    folder = DATA_CACHE / f"pyannote-audio-{PYANNOTE_VERSION}"
-    wav, stm = folder / "sample.wav", folder / "sample.stm"
-    if not (wav.is_file() and stm.is_file()):
-        wheel = DATA_CACHE / PYANNOTE_WHEEL
-        if not wheel.is_file():
-            if not fetch:
-                return "the pyannote-audio wheel is not in var/cache/eval-data"
-            DATA_CACHE.mkdir(parents=True, exist_ok=True)
-            try:
-                done = subprocess.run(
-                    [sys.executable, "-m", "pip", "download", "--no-deps", "--no-input",
-                     "--disable-pip-version-check", "--retries", "1", "--timeout", "15", "-q",
-                     "-d", str(DATA_CACHE), f"pyannote-audio=={PYANNOTE_VERSION}"],
-                    capture_output=True, text=True, timeout=120, check=False,
-                )  # fmt: skip
-            except (OSError, subprocess.SubprocessError) as exc:
-                return f"pip download of pyannote-audio failed ({type(exc).__name__})"
-            if done.returncode != 0 or not wheel.is_file():
-                return "pip download of pyannote-audio failed (no network or index?)"
-        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-        if digest != PYANNOTE_WHEEL_SHA256:
-            return f"the pyannote-audio wheel has sha256 {digest[:16]}…, not the pinned one"
-        folder.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(wheel) as z:
-            for name, dest in (("sample.wav", wav), ("sample.stm", stm)):
-                dest.write_bytes(z.read(f"pyannote/audio/sample/{name}"))
-    reference = " ".join(
-        line.split(maxsplit=5)[5]
-        for line in sorted(
-            (ln for ln in stm.read_text(encoding="utf-8").splitlines() if ln.strip()),
-            key=lambda ln: float(ln.split()[3]),
-        )
-    )
-    return wav, reference, PYANNOTE_WHEEL_SHA256
-
-
 def voice_parts(voice: str) -> tuple[str, str]:
     """("en-gb-x-rp", "female") from "en-gb-x-rp+f3"; espeak's default variant is male."""
     base, _, variant = voice.partition("+")
@@ -434,10 +357,10 @@ def pick_sentences(scenarios: Sequence[Scenario], n: int) -> list[tuple[str, str
 
 def signals(names: Iterable[str], seconds: float, seed: int) -> dict[str, np.ndarray]:
     makers: dict[str, Callable[[], np.ndarray]] = {
-        "silence": lambda: render.silence(seconds),
-        "white_noise": lambda: render.white_noise(seconds, seed=seed),
-        "pink_noise": lambda: render.pink_noise(seconds, seed=seed + 1),
-        "music": lambda: render.music(seconds, seed=seed + 2),
+        "silence": lambda: speech.silence(seconds),
+        "white_noise": lambda: speech.white_noise(seconds, seed=seed),
+        "pink_noise": lambda: speech.pink_noise(seconds, seed=seed + 1),
+        "music": lambda: speech.music(seconds, seed=seed + 2),
     }
     return {name: makers[name]() for name in names}
 
@@ -484,7 +407,7 @@ def run(ctx: EvalContext) -> SuiteResult:
     if clips:
         dataset["librivox"] = librivox_sha256() or ""
         for clip_id, wav, reference in clips:
-            pcm = audio[clip_id] = render.read_wav(wav)
+            pcm = audio[clip_id] = speech.read_wav(wav)
             real.append(
                 score(transcriber, clip_id, pcm, reference, labels={"corpus": "librivox"},
                       seed=seed)
@@ -498,7 +421,7 @@ def run(ctx: EvalContext) -> SuiteResult:
         else:
             wav, reference, wheel_sha = call
             dataset["pyannote_sample_wheel"] = wheel_sha
-            audio["pyannote-sample"] = render.read_wav(wav)
+            audio["pyannote-sample"] = speech.read_wav(wav)
             real.append(
                 score(transcriber, "pyannote-sample", audio["pyannote-sample"], reference,
                       labels={"corpus": "phone_call"}, seed=seed)
@@ -514,12 +437,12 @@ def run(ctx: EvalContext) -> SuiteResult:
             seed=seed,
             resamples=resamples,
         )
-        noise = render.pink_noise(30, seed=seed + 7)
+        noise = speech.pink_noise(30, seed=seed + 7)
         noisy = [
             score(
                 transcriber,
                 s.id,
-                render.mix_at_snr(audio[s.id], noise, NOISE_SNR_DB),
+                speech.mix_at_snr(audio[s.id], noise, NOISE_SNR_DB),
                 s.reference,
                 labels={
                     "corpus": s.labels["corpus"],
@@ -555,7 +478,7 @@ def run(ctx: EvalContext) -> SuiteResult:
     # 2. scenario speech -----------------------------------------------------------------------
     scenarios = load_scenarios()
     dataset["scenarios"] = corpus_sha256()
-    if not render.espeak_available():
+    if not speech.espeak_available():
         notes.append("espeak-ng or sox missing: scenario and voice measurements skipped.")
         chosen: list[Scenario] = []
     elif plan.scenarios is not None:
@@ -571,8 +494,8 @@ def run(ctx: EvalContext) -> SuiteResult:
         for i, speaker, text in kept[: plan.turns_per_scenario]:
             voice = s.voice(speaker)
             base, gender = voice_parts(voice)
-            pcm = render.speak(text, voice=voice)
-            audio_hashes.append(render.pcm_sha256(pcm))
+            pcm = speech.speak(text, voice=voice)
+            audio_hashes.append(speech.pcm_sha256(pcm))
             turns.append(
                 score(
                     transcriber,
@@ -593,7 +516,7 @@ def run(ctx: EvalContext) -> SuiteResult:
     if turns:
         dataset["scenario_audio"] = _sha_of(audio_hashes)
         details["scenarios"] = [s.id for s in chosen]
-        details["espeak_ng"] = render.espeak_version()
+        details["espeak_ng"] = speech.espeak_version()
         if excluded:
             notes.append(f"{excluded} turns not in English (interpreted visits) left out.")
         what = "synthetic visit turns spoken by espeak-ng in the scenarios' voices"
@@ -626,12 +549,12 @@ def run(ctx: EvalContext) -> SuiteResult:
 
     # 3. same sentences, different voices ----------------------------------------------------------
     swap: list[Scored] = []
-    if render.espeak_available() and plan.sentences:
+    if speech.espeak_available() and plan.sentences:
         swap_hashes = []
         for sid, text in pick_sentences(scenarios, plan.sentences):
             for voice in plan.sentence_voices:
-                pcm = render.speak(text, voice=voice)
-                swap_hashes.append(render.pcm_sha256(pcm))
+                pcm = speech.speak(text, voice=voice)
+                swap_hashes.append(speech.pcm_sha256(pcm))
                 swap.append(
                     score(transcriber, sid, pcm, text,
                           labels={"voice": voice, "corpus": "voice_swap"}, seed=seed)
@@ -657,7 +580,7 @@ def run(ctx: EvalContext) -> SuiteResult:
 
     # 4. inserted phrases ------------------------------------------------------------------------
     sigs = signals(plan.signals, plan.signal_seconds, seed)
-    dataset["signals"] = _sha_of(render.pcm_sha256(x) for x in sigs.values())
+    dataset["signals"] = _sha_of(speech.pcm_sha256(x) for x in sigs.values())
     runs = hallucination_runs(transcriber, sigs, runs=plan.runs, seed=seed)
     metrics += hallucination_metrics(runs, seed=seed, resamples=resamples)
     details["tables"]["inserted_phrases"] = _table(

@@ -1,10 +1,10 @@
 """Bias: does the note change when only a family's gender, names, faith or form changes?
 
-Each scenario is copied with one swap (``eval.scenarios.SWAPS`` and
-``eval.counterfactuals_extra.EXTRA_SWAPS``): the parent's gender, the child's gender, everyone's
-gender (``family_gender``), the family's names from another origin, the family's faith practice
-(``religion``), a step or unmarried family as a birth or married one (``family_form``). Every
-copy is checked to differ from its original only in the swapped words
+Each scenario is copied with one swap (``eval.datasets.scenarios.SWAPS`` and
+``eval.datasets.scenarios.counterfactuals_extra.EXTRA_SWAPS``): the parent's gender, the child's
+gender, everyone's gender (``family_gender``), the family's names from another origin, the family's
+faith practice (``religion``), a step or unmarried family as a birth or married one
+(``family_form``). Every copy is checked to differ from its original only in the swapped words
 (``verify_only_swapped``, asserted per pair) before it is drafted. Both versions go through the
 same pipeline as the notes suite (redaction, drafting, code review; originals are shared with it
 through ``ctx.cache``), and the two notes are compared pair by pair on:
@@ -56,9 +56,7 @@ from typing import Any
 
 from eval import matching
 from eval.core import EvalContext, Metric, SuiteResult
-from eval.counterfactuals_extra import ALL_SWAPS, verify_only_swapped
-from eval.lexicons import TERM_LEXICONS, term_lexicons
-from eval.scenarios import (
+from eval.datasets.scenarios import (
     CHILD_ROLES,
     NAMES,
     PROFESSIONAL_ROLES,
@@ -67,6 +65,8 @@ from eval.scenarios import (
     corpus_sha256,
     load_scenarios,
 )
+from eval.datasets.scenarios.counterfactuals_extra import ALL_SWAPS, verify_only_swapped
+from eval.lexicons import TERM_LEXICONS, term_lexicons
 from eval.sentiment import ScorerNotDeterministic, check_scorer, note_texts, scorers
 from eval.stats import apply_holm, paired_metric
 from eval.suites.notes import (

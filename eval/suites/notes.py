@@ -95,16 +95,14 @@ from assistant.errors import StageError
 from assistant.transcription.files import parse_json
 from eval import matching
 from eval.core import EvalContext, Metric, SuiteResult
-from eval.draft_store import DraftStore
-from eval.draft_store import identity as draft_identity
-from eval.primock import (
+from eval.datasets.primock57 import (
     CITATION,
     Consultation,
     dataset_sha256,
     find_primock_dir,
     load_consultations,
 )
-from eval.scenarios import (
+from eval.datasets.scenarios import (
     CHILD_ROLES,
     PROFESSIONAL_ROLES,
     SPECIAL_SPEAKERS,
@@ -112,6 +110,8 @@ from eval.scenarios import (
     corpus_sha256,
     load_scenarios,
 )
+from eval.draft_store import DraftStore
+from eval.draft_store import identity as draft_identity
 from eval.stats import group_metric
 
 SUITE = "notes"

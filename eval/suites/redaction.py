@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eval.core import EvalContext, Metric, SuiteResult
-from eval.scenarios import Scenario, corpus_sha256, load_scenarios
+from eval.datasets.scenarios import Scenario, corpus_sha256, load_scenarios
 from eval.stats import apply_holm, group_metric
 
 SUITE = "redaction"
