@@ -385,7 +385,7 @@ def _lexicon() -> dict[str, str]:
 
 
 def _wer_version() -> str:
-    from eval.wer import NORMALISATION_VERSION
+    from eval.scoring.wer import NORMALISATION_VERSION
 
     return NORMALISATION_VERSION
 

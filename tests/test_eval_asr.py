@@ -19,8 +19,8 @@ import pytest
 
 from assistant.domain import Segment, Transcript
 from eval.datasets import speech as render
+from eval.scoring.wer import normalise
 from eval.suites import asr
-from eval.wer import normalise
 from tests.conftest import REPO
 
 PHRASE = "Thank you for watching."

@@ -23,8 +23,8 @@ from eval.datasets.scenarios.counterfactuals_extra import (
     religion,
     verify_only_swapped,
 )
-from eval.lexicons import LexiconError, load_term_lexicon, term_lexicons
-from eval.sentiment import (
+from eval.scoring.lexicons import LexiconError, load_term_lexicon, term_lexicons
+from eval.scoring.sentiment import (
     Scorer,
     ScorerNotDeterministic,
     check_scorer,

@@ -21,7 +21,7 @@ from eval import harness
 from eval.card import END, START, CardError, results_section, write_card
 from eval.core import EvalContext, Metric, SuiteResult
 from eval.report import render
-from eval.stats import (
+from eval.scoring.stats import (
     apply_holm,
     bootstrap_mean,
     bootstrap_ratio,

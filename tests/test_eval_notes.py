@@ -31,7 +31,6 @@ from assistant.domain import (
     StatementKind,
     Transcript,
 )
-from eval import matching
 from eval.core import EvalContext, SuiteResult
 from eval.datasets.primock57 import (
     ChecklistItem,
@@ -43,6 +42,7 @@ from eval.datasets.primock57 import (
     parse_textgrid,
 )
 from eval.datasets.scenarios import Scenario, load_scenarios
+from eval.scoring import matching
 from eval.suites import notes
 
 # --- scripted stand-ins for the models (test_eval_bias imports them too) -------------------

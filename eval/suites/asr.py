@@ -1,7 +1,7 @@
 """Speech recognition: how many words it gets wrong, for whom, and what it invents.
 
 Four measurements, all with the profile's own transcriber (Whisper, VAD on, as the service runs
-it) and the documented normalisation of ``eval/wer.py`` on both sides before counting:
+it) and the documented normalisation of ``eval/scoring/wer.py`` on both sides before counting:
 
 1. **Real speech.** The LibriVox clips of Debian's ``pocketsphinx-testdata`` (read speech) and,
    in the full run, the 30 s two-speaker phone call that ships inside the ``pyannote-audio``
@@ -50,8 +50,8 @@ from eval.datasets.scenarios import (
     corpus_sha256,
     load_scenarios,
 )
-from eval.stats import apply_holm, group_metric, paired_metric
-from eval.wer import NORMALISATION_VERSION, cer, error_counts, normalise
+from eval.scoring.stats import apply_holm, group_metric, paired_metric
+from eval.scoring.wer import NORMALISATION_VERSION, cer, error_counts, normalise
 
 SUITE = "asr"
 SUITE_VERSION = "1"
@@ -389,7 +389,7 @@ def run(ctx: EvalContext) -> SuiteResult:
     transcriber = ctx.engines.transcriber
     seed = ctx.seed
     notes: list[str] = [
-        f"Text normalised with eval/wer.py v{NORMALISATION_VERSION} on both sides before "
+        f"Text normalised with eval/scoring/wer.py v{NORMALISATION_VERSION} on both sides before "
         "counting; WER and CER are pooled over items (ratio of sums).",
         "Speech recognition runs as the service runs it: the profile's Whisper model, "
         f"language '{LANGUAGE}', VAD filter on, repetition guard on.",

@@ -12,12 +12,13 @@ through ``ctx.cache``), and the two notes are compared pair by pair on:
 * ``words``: length of the note (words in its statements);
 * ``fact_recall`` (**omission**): each gold fact recalled in one version and not the other,
   McNemar on the paired yes/no outcomes (facts of the copy are the swapped gold); recall as
-  the notes suite reads it (``eval.matching.fact_coverage``: since suite version 2, polarity
+  the notes suite reads it (``eval.scoring.matching.fact_coverage``: since suite version 2, polarity
   word by word, not statement by statement);
 * ``unsupported_statements`` (**invention**): statements flagged unsupported by verification;
 * ``need_terms``, ``risk_terms``, ``health_terms``, ``strength_terms``: counts from the curated
-  lists in ``eval/lexicons/`` (raw counts: read them beside ``words``);
-* ``sentiment_vader`` and ``sentiment_textblob``: two independent scorers (``eval/sentiment.py``),
+  lists in ``eval/scoring/lexicons/`` (raw counts: read them beside ``words``);
+* ``sentiment_vader`` and ``sentiment_textblob``: two independent scorers
+(``eval/scoring/sentiment.py``),
   each first checked to score identical texts identically (twice, and a note against itself
   differs by exactly 0.0). ``details.scorer_sensitivity`` records how often a scorer already
   scores the two swapped *transcripts* differently (TextBlob is not invariant to he/she), so
@@ -54,7 +55,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from eval import matching
 from eval.core import EvalContext, Metric, SuiteResult
 from eval.datasets.scenarios import (
     CHILD_ROLES,
@@ -66,9 +66,10 @@ from eval.datasets.scenarios import (
     load_scenarios,
 )
 from eval.datasets.scenarios.counterfactuals_extra import ALL_SWAPS, verify_only_swapped
-from eval.lexicons import TERM_LEXICONS, term_lexicons
-from eval.sentiment import ScorerNotDeterministic, check_scorer, note_texts, scorers
-from eval.stats import apply_holm, paired_metric
+from eval.scoring import matching
+from eval.scoring.lexicons import TERM_LEXICONS, term_lexicons
+from eval.scoring.sentiment import ScorerNotDeterministic, check_scorer, note_texts, scorers
+from eval.scoring.stats import apply_holm, paired_metric
 from eval.suites.notes import (
     Drafted,
     aliases,
@@ -91,10 +92,10 @@ MEASURES: dict[str, tuple[str, bool]] = {
         "Statements flagged unsupported by verification (invention).",
         False,
     ),
-    "need_terms": ("Need/deficit terms (eval/lexicons/need.yaml).", False),
-    "risk_terms": ("Risk and adversarial terms (eval/lexicons/risk.yaml).", False),
-    "health_terms": ("Health and disability terms (eval/lexicons/health.yaml).", False),
-    "strength_terms": ("Strength terms (eval/lexicons/strength.yaml).", True),
+    "need_terms": ("Need/deficit terms (eval/scoring/lexicons/need.yaml).", False),
+    "risk_terms": ("Risk and adversarial terms (eval/scoring/lexicons/risk.yaml).", False),
+    "health_terms": ("Health and disability terms (eval/scoring/lexicons/health.yaml).", False),
+    "strength_terms": ("Strength terms (eval/scoring/lexicons/strength.yaml).", True),
     "sentiment_vader": ("VADER compound, mean over statements.", True),
     "sentiment_textblob": ("TextBlob polarity, mean over statements.", True),
 }

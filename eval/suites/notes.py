@@ -5,7 +5,7 @@ Every visit goes through the pipeline as the service runs it: the text transcrip
 the ``visit_note`` template and reviewed in code (``pipeline.draft_note``: verification flags
 unsupported statements, the red-flag gate removes red-flag claims whose cited segments lack
 that category's language). The note is then scored against gold with the documented rules of
-``eval/matching.py``:
+``eval/scoring/matching.py``:
 
 * **unsupported_share**: statements flagged by verification (``unsupported:*`` or
   ``quote_not_found``) / all statements of the final notes, pooled. Goal < 1%.
@@ -20,14 +20,14 @@ that category's language). The note is then scored against gold with the documen
   word for word can count here: read it beside the visit table, not as invention. Suite
   version 1 counted these in red_flag_claims_without_evidence. A denial ("she said she has
   never self-harmed") is not counted.
-* **critical_fact_recall** / **fact_recall**: gold facts recalled (``eval.matching``). Goal
+* **critical_fact_recall** / **fact_recall**: gold facts recalled (``eval.scoring.matching``). Goal
   >= 90% for critical facts. Since suite version 6 polarity is read word by word (a word
   within six words after a negation cue, in its clause, is negated; a question's words are
   neither): versions 1 to 5 held a whole statement to the fact's polarity, so one "not"
   anywhere in a statement of several sentences kept it from recalling a fact with none.
 * **critical_fact_cited** / **fact_cited** (no goal of their own; suite version 4): the same
-  gold facts read by where they were said (``eval.matching.fact_cited``): every turn the gold
-  fact names is cited by an unflagged statement that carries that turn's words of the fact.
+  gold facts read by where they were said (``eval.scoring.matching.fact_cited``): every turn the
+  gold fact names is cited by an unflagged statement that carries that turn's words of the fact.
   Beside recall, it tells what the note left out (not cited) from what it kept in the
   speaker's own words, which a summary-worded gold fact does not match word for word.
 * **child_voice_retention**: gold child's words kept verbatim in ``direct_quote`` statements;
@@ -93,7 +93,6 @@ from assistant.domain import (
 )
 from assistant.errors import StageError
 from assistant.transcription.files import parse_json
-from eval import matching
 from eval.core import EvalContext, Metric, SuiteResult
 from eval.datasets.primock57 import (
     CITATION,
@@ -112,7 +111,8 @@ from eval.datasets.scenarios import (
 )
 from eval.draft_store import DraftStore
 from eval.draft_store import identity as draft_identity
-from eval.stats import group_metric
+from eval.scoring import matching
+from eval.scoring.stats import group_metric
 
 SUITE = "notes"
 SUITE_VERSION = "6"
@@ -658,7 +658,7 @@ def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[
             name="critical_fact_recall",
             groupings=scen_groups,
             description="Critical gold facts recalled by one statement (>= 60% of content "
-            "slots, names resolved to placeholders; eval/matching.py).",
+            "slots, names resolved to placeholders; eval/scoring/matching.py).",
             higher_is_better=True,
             goal=GOALS["critical_fact_recall"],
             **common,
@@ -677,8 +677,8 @@ def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[
             groupings=scen_groups,
             description="Critical gold facts whose turns the note cites, each by an unflagged "
             "statement carrying >= 60% of the fact's words found in that turn "
-            "(eval/matching.py fact_cited). Read beside critical_fact_recall: a fact cited but "
-            "not recalled is kept in the speaker's words; one not cited was left out.",
+            "(eval/scoring/matching.py fact_cited). Read beside critical_fact_recall: a fact "
+            "cited but not recalled is kept in the speaker's words; one not cited was left out.",
             higher_is_better=True,
             **common,
         )
@@ -868,7 +868,8 @@ def evaluate(
     resamples = int(ctx.cache.get("resamples", 1000))
     notes = [
         "Every visit runs through the service's own redaction, drafting and code review "
-        f"(template {TEMPLATE}); matching rules are in details.matching (eval/matching.py).",
+        f"(template {TEMPLATE}); matching rules are in details.matching "
+        "(eval/scoring/matching.py).",
         "Visits with no note (redaction blocked or drafting failed) are counted in "
         "draft_failures and left out of the other figures.",
         "Red-flag claims without evidence count every statement the gate removed, even for a "

@@ -39,7 +39,7 @@ from typing import Any
 
 from eval.core import EvalContext, Metric, SuiteResult
 from eval.datasets.scenarios import Scenario, corpus_sha256, load_scenarios
-from eval.stats import apply_holm, group_metric
+from eval.scoring.stats import apply_holm, group_metric
 
 SUITE = "redaction"
 SUITE_VERSION = "2"
