@@ -580,9 +580,9 @@ class EnginesWith:
 @pytest.mark.models
 @pytest.mark.slow
 def test_redaction_suite_runs_and_sees_redaction_switched_off(engines, tmp_path):
-    from eval import redaction_eval
     from eval.datasets.scenarios import load_scenarios
     from eval.suites import redaction
+    from eval.suites import redaction as redaction_eval
 
     ctx = EvalContext(
         profile="test", quick=True, seed=0, out_dir=tmp_path, settings=None, _engines=engines

@@ -74,7 +74,6 @@ _NOT_A_NOUN_START = frozenset(
 )
 
 
-
 def counterfactual(
     scenario: Scenario,
     swap: Mapping[str, str],
@@ -234,7 +233,6 @@ def _match_case(original: str, target: str) -> str:
     if original.islower():
         return target.lower()
     return target
-
 
 
 @dataclass(frozen=True)
