@@ -2,7 +2,7 @@
 
     caseassist eval run --suite asr|redaction|notes|bias|all [--quick] [--profile P] --out DIR
 
-writes ``DIR/results.json`` and ``DIR/report.html``. A suite is a module in ``eval/suites``
+writes ``DIR/results.json`` and ``DIR/report.html``. A suite is a package in ``eval/suites``
 with ``SUITE_VERSION`` and ``run(ctx: EvalContext) -> SuiteResult`` (``eval/core.py``); it is
 imported only when asked for, and one that is not there yet is recorded as "not available"
 rather than stopping the others. A suite that raises is recorded as "error" with the reason

@@ -97,7 +97,8 @@ def evaluate(
         "rather than drafted again (drafting is deterministic); details.same_redacted_transcript "
         "counts these pairs per swap type.",
         "No disability swap: the corpus's disabilities are facts of their visits, and no word "
-        "swap removes one without changing what happened (eval/counterfactuals_extra.py).",
+        "swap removes one without changing what happened "
+        "(eval/datasets/scenarios/counterfactuals_extra.py).",
         "Redaction recall by name origin and speech WER by voice are in the redaction and asr "
         "suites (details.see_also); the harness merges them.",
     ]
