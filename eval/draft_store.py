@@ -144,7 +144,7 @@ class DraftStore:
 
     def _where(self) -> dict[str, Any]:
         if self._machine is None:
-            from eval.harness import machine
+            from eval.provenance import machine
 
             m = machine()
             self._machine = {k: m[k] for k in ("cpu_model", "cores", "platform")}

@@ -199,8 +199,14 @@ def validate(s: Scenario) -> None:
     c.require(s.family_form in FAMILY_FORMS, f"unknown family_form {s.family_form!r}")
     for f in s.features:
         c.require(f in FEATURES, f"unknown feature {f!r}")
+    _check_people(c, s)
+    _check_turns(c, s)
+    _check_identifiers(c, s)
+    _check_gold(c, s)
 
-    # people
+
+def _check_people(c: _Checker, s: Scenario) -> None:
+    """Roles, genders and origins from the schema; a speaker label that speaks; a child."""
     for p in s.people:
         c.require(p.role in ROLES, f"{p.name}: unknown role {p.role!r}")
         c.require(p.gender in GENDERS, f"{p.name}: gender must be female or male")
@@ -209,7 +215,9 @@ def validate(s: Scenario) -> None:
             c.require(p.speaker in s.speakers, f"{p.name}: speaker {p.speaker!r} never speaks")
     c.require(any(p.role in CHILD_ROLES for p in s.people), "no child in people")
 
-    # turns and voices
+
+def _check_turns(c: _Checker, s: Scenario) -> None:
+    """Turns, voices and the features that depend on who speaks and what is said."""
     c.require(len(s.turns) > 0, "no turns")
     voices = dict(s.voices)
     for i, t in enumerate(s.turns):
@@ -238,6 +246,9 @@ def validate(s: Scenario) -> None:
     if s.child_speakers:
         c.require(any(t.speaker in s.child_speakers for t in s.turns), "the child never speaks")
 
+
+def _check_identifiers(c: _Checker, s: Scenario) -> None:
+    """Gold identifiers: a known type, in some turn, invented, and every name inside one."""
     g = s.gold
     texts = [t.text for t in s.turns]
     for ident in g.identifiers:
@@ -258,6 +269,10 @@ def validate(s: Scenario) -> None:
     )
     _check_names_covered(c, s)
 
+
+def _check_gold(c: _Checker, s: Scenario) -> None:
+    """Facts, red flags, the child's words, opinions, actions and keep words."""
+    g = s.gold
     for f in g.facts:
         c.require(bool(f.text.strip()), "empty fact")
         c.require(len(f.turns) > 0, f"fact {f.text!r} cites no turn")
