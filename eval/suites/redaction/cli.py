@@ -205,7 +205,9 @@ def _show_misses(redactor: TextRedactor, corpus: Corpus, out=sys.stderr) -> None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="python -m eval.suites.redaction", description=DESCRIPTION
+    )
     parser.add_argument("--out", type=Path, required=True, help="folder for results.json")
     parser.add_argument("--corpus", type=Path, default=CORPUS_PATH)
     parser.add_argument("--model", type=Path, default=ROOT / "var" / "models" / SPACY_MODEL_ID)
