@@ -3,8 +3,8 @@ its number (``ask: id``, ``visit_note`` v4) instead of shown again as its line (
 
 Both versions read the transcript block once and then ask about every segment in turn; only the
 question after the block differs. This drafts the first ``--segments`` segments of the long
-visit of :mod:`eval.long_visit` (redacted as the service does) once with each version on the
-configured profile's model, each from an empty cache, and prints from that one run each
+visit of :mod:`eval.datasets.long_visit` (redacted as the service does) once with each version on
+the configured profile's model, each from an empty cache, and prints from that one run each
 version's draft time and, per call after the first (the first reads the block), seconds,
 llama.cpp's prompt-eval seconds and tokens and its decode seconds and tokens; then the ratio
 v4/v3 and how many segments the two versions put in the same section (the notes suite, not

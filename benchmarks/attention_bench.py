@@ -5,8 +5,8 @@ A classify template (``visit_note`` v3) reads the transcript block once and then
 every segment in turn; each of those calls reads about 30 tokens that attend to the whole block
 before them, so the cost of attention over a long context is what a long visit pays hundreds of
 times. This drafts the first ``--segments`` segments of the long visit of
-:mod:`eval.long_visit` (redacted as the service does) once per configuration, each with a newly
-loaded model (an empty cache):
+:mod:`eval.datasets.long_visit` (redacted as the service does) once per configuration, each with a
+newly loaded model (an empty cache):
 
 - reference: the model as the service loads it by default (flash attention off);
 - flash attention: ``load_llm(..., flash_attn=True)``;

@@ -8,9 +8,9 @@ it. Measured on 2026-11-24 it was faster and sorted worse: see README, Measured 
 
 Both versions read the transcript block once (the first call) and then ask their questions
 after it. This drafts the first ``--segments`` segments of the long visit of
-:mod:`eval.long_visit` (redacted as the service does) once with each version on the configured
-profile's model, each from an empty cache, and prints from that one run: the draft time, the
-calls, the first call's prompt-eval time (reading the block), the time per segment after that
+:mod:`eval.datasets.long_visit` (redacted as the service does) once with each version on the
+configured profile's model, each from an empty cache, and prints from that one run: the draft time,
+the calls, the first call's prompt-eval time (reading the block), the time per segment after that
 read, llama.cpp's prompt and decode tokens after the first call, the ratio v5/v4, how many
 segments each left out of the note (``none``), the child's among them, and how many segments
 the two put in the same section. ``--batch N`` overrides the experiment's run length.

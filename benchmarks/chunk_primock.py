@@ -46,7 +46,7 @@ def main() -> None:
     from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines, redact_transcript
     from assistant.settings import Settings
-    from eval import primock
+    from eval.datasets import primock57 as primock
     from eval.suites import notes as N
 
     settings = Settings()
@@ -163,7 +163,7 @@ def scenarios(
     """The scenarios the cap splits, drafted with it and scored as the notes suite scores them,
     each beside its whole-context row of the released v4 results."""
     from assistant.pipeline import redact_transcript
-    from eval.scenarios import load_scenarios
+    from eval.datasets.scenarios import load_scenarios
     from eval.suites import notes as N
 
     compared = ("critical facts recalled", "child quotes kept", "statements", "unsupported")

@@ -3,8 +3,8 @@ from its first tokens saves.
 
 A classify template (``visit_note`` v3) asks the model about every segment in turn, so a
 visit's draft time is the transcript block read once plus hundreds of short calls. This drafts
-the first ``--segments`` segments of the long visit of :mod:`eval.long_visit` (redacted as the
-service does) twice on the configured profile's model, each time from an empty cache:
+the first ``--segments`` segments of the long visit of :mod:`eval.datasets.long_visit` (redacted as
+the service does) twice on the configured profile's model, each time from an empty cache:
 
 - reference: every answer generated whole (``Drafter(label_peek_tokens=None)``: the opening
   quote, the key's tokens, the closing quote and the end token);
@@ -89,11 +89,11 @@ def _draft(
 
 
 def long_visit_start(engines: Any, segments: int) -> tuple[Any, int]:
-    """The first ``segments`` segments of the long visit of :mod:`eval.long_visit`, redacted as
-    the service redacts them, and their number of words."""
+    """The first ``segments`` segments of the long visit of :mod:`eval.datasets.long_visit`,
+    redacted as the service redacts them, and their number of words."""
     from assistant.pipeline import redact_transcript
-    from eval.long_visit import build_long_visit
-    from eval.scenarios import load_scenarios
+    from eval.datasets.long_visit import build_long_visit
+    from eval.datasets.scenarios import load_scenarios
 
     visit = build_long_visit(load_scenarios())
     redacted, _ = redact_transcript(engines, visit.transcript)

@@ -1,8 +1,8 @@
 """Long-visit drafting benchmark: a 60-minute visit (about 9,000 words) on the default model.
 
-Builds the long visit of :mod:`eval.long_visit` (scenario visits joined end to end), redacts it
-as the service does, drafts it with the latest ``visit_note`` template (v4: classify, one call
-per segment, asked about by its number; ``--version v3``: the same, asked about by its line;
+Builds the long visit of :mod:`eval.datasets.long_visit` (scenario visits joined end to end),
+redacts it as the service does, drafts it with the latest ``visit_note`` template (v4: classify, one
+call per segment, asked about by its number; ``--version v3``: the same, asked about by its line;
 ``--version v2``: extractive, one call per section per chunk; either way the transcript chunk
 is a prefix every call's prompt shares) and reviews it in code, then prints
 from that one run: words, segments, the model calls (seconds, prompt tokens, how many of them
@@ -36,7 +36,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from eval.long_visit import TARGET_WORDS  # noqa: E402
+from eval.datasets.long_visit import TARGET_WORDS  # noqa: E402
 
 GOAL_SECONDS = 8 * 60
 LISTED_CALLS = 30
@@ -146,8 +146,8 @@ def main() -> None:
     from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines, redact_transcript
     from assistant.settings import Settings
-    from eval.long_visit import build_long_visit
-    from eval.scenarios import load_scenarios
+    from eval.datasets.long_visit import build_long_visit
+    from eval.datasets.scenarios import load_scenarios
 
     settings = Settings()
     engines = Engines.load(settings, resolve_models(settings))

@@ -77,10 +77,10 @@ def main() -> None:
     from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines, redact_transcript
     from assistant.settings import Settings
-    from eval import primock
+    from eval.datasets import primock57 as primock
+    from eval.datasets.scenarios import load_scenarios
     from eval.draft_store import DraftStore
     from eval.draft_store import identity as draft_identity
-    from eval.scenarios import load_scenarios
     from eval.suites import notes as N
 
     settings = Settings()

@@ -134,7 +134,7 @@ def main() -> None:
     from assistant.settings import Settings
     from assistant.review.verify import FLAG_UNSUPPORTED_PREFIX
     from eval.harness import machine
-    from eval.scenarios import load_scenarios
+    from eval.datasets.scenarios import load_scenarios
     from eval.suites import notes as N
 
     settings = Settings()

@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.primock import CONSULTATIONS as PRIMOCK57_CONSULTATIONS
+from eval.datasets.primock57 import CONSULTATIONS as PRIMOCK57_CONSULTATIONS
+from eval.paths import MODEL_CARD
 from eval.report import fmt, fmt_interval
 
 START = "<!-- results:start -->"
 END = "<!-- results:end -->"
-CARD_PATH = Path(__file__).resolve().parent.parent / "MODEL_CARD.md"
+CARD_PATH = MODEL_CARD
 
 
 class CardError(ValueError):

@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.domain import DraftNote
+from eval.paths import ROOT
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("assistant",)
 
 
@@ -144,7 +144,7 @@ class DraftStore:
 
     def _where(self) -> dict[str, Any]:
         if self._machine is None:
-            from eval.harness import machine
+            from eval.provenance import machine
 
             m = machine()
             self._machine = {k: m[k] for k in ("cpu_model", "cores", "platform")}

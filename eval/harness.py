@@ -2,7 +2,7 @@
 
     caseassist eval run --suite asr|redaction|notes|bias|all [--quick] [--profile P] --out DIR
 
-writes ``DIR/results.json`` and ``DIR/report.html``. A suite is a module in ``eval/suites``
+writes ``DIR/results.json`` and ``DIR/report.html``. A suite is a package in ``eval/suites``
 with ``SUITE_VERSION`` and ``run(ctx: EvalContext) -> SuiteResult`` (``eval/core.py``); it is
 imported only when asked for, and one that is not there yet is recorded as "not available"
 rather than stopping the others. A suite that raises is recorded as "error" with the reason
@@ -43,28 +43,34 @@ Every run records its own duration per suite (``suites.*.duration_s``) and overa
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import importlib
 import json
 import logging
 import math
-import os
-import platform
-import subprocess
 import time
 import traceback
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from eval.core import EvalContext, SuiteResult
+from eval.provenance import (
+    dataset_hashes,
+    git_commit,
+    machine,
+    model_refs,
+    prompt_template,
+    recorded_settings,
+    redaction_config_hash,
+    safe,
+    safeguarding_lexicon,
+    wer_version,
+)
 
 log = logging.getLogger(__name__)
 
 HARNESS_VERSION = "1"
 SCHEMA = "caseassist.eval/1"
-ROOT = Path(__file__).resolve().parent.parent
 SUITES: dict[str, str] = {
     "asr": "eval.suites.asr",
     "redaction": "eval.suites.redaction",
@@ -74,10 +80,6 @@ SUITES: dict[str, str] = {
 """Suite name -> module; ``all`` runs them in this order."""
 CHOICES = (*SUITES, "all")
 RESAMPLES = 1000
-LIBRARIES = (
-    "ctranslate2", "faster-whisper", "llama_cpp_python", "presidio-analyzer",
-    "presidio-anonymizer", "spacy", "numpy", "scipy", "jiwer", "pydantic",
-)  # fmt: skip
 
 SuiteRunner = Callable[[EvalContext], SuiteResult]
 
@@ -108,28 +110,10 @@ def run(
         raise ValueError(f"unknown suite {suite!r}; choose from {', '.join([*registry, 'all'])}")
     names = list(registry) if suite == "all" else [suite]
 
-    settings = settings if settings is not None else Settings()
-    chosen = profile or ("test" if quick else settings.profile)
-    if settings.profile != chosen:
-        settings = settings.model_copy(update={"profile": chosen})
-    if quick and chosen == "test":
-        # The quick slice exercises the code paths in CI: SmolLM2 with a small generation
-        # budget and context drafts in ~18 s instead of running to the service defaults.
-        settings = settings.model_copy(update={"llm_max_tokens": 1024, "llm_n_ctx": 4096})
+    settings = run_settings(settings if settings is not None else Settings(), profile, quick)
+    chosen = settings.profile
 
     loaded: dict[str, Any] = {}
-
-    def load_engines():
-        if engines_factory is not None:
-            engines = engines_factory()
-        else:
-            from assistant.model_store.store import resolve_models
-            from assistant.pipeline import Engines
-
-            engines = Engines.load(settings, resolve_models(settings))
-        loaded["engines"] = engines
-        return engines
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ctx = EvalContext(
@@ -138,49 +122,29 @@ def run(
         seed=seed,
         out_dir=out,
         settings=settings,
-        _engines_factory=load_engines,
+        _engines_factory=_engine_loader(settings, engines_factory, loaded),
     )
-    ctx.cache["resamples"] = RESAMPLES
-    if primock_limit is not None:
-        if primock_limit < 0:
-            raise ValueError("primock_limit must be 0 or more")
-        ctx.cache["primock_limit"] = primock_limit
-    if drafts is not None:
-        ctx.cache["drafts_dir"] = Path(drafts)
+    ctx.cache.update(_cache(primock_limit, drafts))
 
     started = _now()
     t0 = time.perf_counter()
-    # What the run starts from, read before any suite runs: a commit, prompt or configuration
-    # change made while a long run is going must not be recorded as what produced it.
-    at_start = {
-        "prompt": _prompt(settings),
-        "redaction_config_hash": _safe(lambda: _redaction_config_hash()),
-        "safeguarding_lexicon": _safe(_lexicon),
-        "wer_normalisation_version": _safe(_wer_version),
-        "git_commit": git_commit(),
-    }
+    at_start = _at_start(settings)
     suites: dict[str, dict[str, Any]] = {}
     versions: dict[str, str | None] = {}
     for name in names:
         suites[name], versions[name] = _run_suite(name, registry[name], ctx)
     finished = _now()
 
-    provenance = {
-        "harness_version": HARNESS_VERSION,
-        "suite_versions": versions,
-        "datasets": _datasets(suites),
-        "models": _models(settings, loaded.get("engines")),
-        **at_start,
-        "seeds": {"harness": seed, "bootstrap": seed, "llm": settings.seed},
-        "bootstrap": {"resamples": RESAMPLES, "level": 0.95, "method": "percentile bootstrap"},
-        "machine": machine(),
-        "profile": chosen,
-        "settings": recorded_settings(settings),
-        "drafts": store.summary() if (store := ctx.cache.get("draft_store")) else None,
-        "started_at": started,
-        "finished_at": finished,
-        "duration_s": round(time.perf_counter() - t0, 2),
-    }
+    provenance = _provenance(
+        settings,
+        suites,
+        versions,
+        at_start,
+        seed=seed,
+        engines=loaded.get("engines"),
+        store=ctx.cache.get("draft_store"),
+        times=(started, finished, t0),
+    )
     results = {
         "schema": SCHEMA,
         "invocation": {
@@ -197,6 +161,99 @@ def run(
         "summary": summary(suites),
     }
     results = _finite(results)
+    _write(results, out)
+    return results
+
+
+def _engine_loader(
+    settings: Any, engines_factory: Callable[[], Any] | None, loaded: dict[str, Any]
+) -> Callable[[], Any]:
+    """Loads the profile's models (or calls ``engines_factory``) and keeps them in
+    ``loaded["engines"]``, for the provenance to record what was loaded."""
+
+    def load_engines():
+        if engines_factory is not None:
+            engines = engines_factory()
+        else:
+            from assistant.model_store.store import resolve_models
+            from assistant.pipeline import Engines
+
+            engines = Engines.load(settings, resolve_models(settings))
+        loaded["engines"] = engines
+        return engines
+
+    return load_engines
+
+
+def _provenance(
+    settings: Any,
+    suites: dict[str, dict[str, Any]],
+    versions: dict[str, str | None],
+    at_start: dict[str, Any],
+    *,
+    seed: int,
+    engines: Any,
+    store: Any,
+    times: tuple[str, str, float],
+) -> dict[str, Any]:
+    """Where every figure of the run came from (the keys ``results.json`` documents)."""
+    started, finished, t0 = times
+    return {
+        "harness_version": HARNESS_VERSION,
+        "suite_versions": versions,
+        "datasets": dataset_hashes(suites),
+        "models": model_refs(settings, engines),
+        **at_start,
+        "seeds": {"harness": seed, "bootstrap": seed, "llm": settings.seed},
+        "bootstrap": {"resamples": RESAMPLES, "level": 0.95, "method": "percentile bootstrap"},
+        "machine": machine(),
+        "profile": settings.profile,
+        "settings": recorded_settings(settings),
+        "drafts": store.summary() if store else None,
+        "started_at": started,
+        "finished_at": finished,
+        "duration_s": round(time.perf_counter() - t0, 2),
+    }
+
+
+def _cache(primock_limit: int | None, drafts: Path | str | None) -> dict[str, Any]:
+    """What the suites read from ``ctx.cache``: the bootstrap resamples and the run's options."""
+    cache: dict[str, Any] = {"resamples": RESAMPLES}
+    if primock_limit is not None:
+        if primock_limit < 0:
+            raise ValueError("primock_limit must be 0 or more")
+        cache["primock_limit"] = primock_limit
+    if drafts is not None:
+        cache["drafts_dir"] = Path(drafts)
+    return cache
+
+
+def _at_start(settings: Any) -> dict[str, Any]:
+    """What the run starts from, read before any suite runs: a commit, prompt or configuration
+    change made while a long run is going must not be recorded as what produced it."""
+    return {
+        "prompt": prompt_template(settings),
+        "redaction_config_hash": safe(lambda: redaction_config_hash()),
+        "safeguarding_lexicon": safe(safeguarding_lexicon),
+        "wer_normalisation_version": safe(wer_version),
+        "git_commit": git_commit(),
+    }
+
+
+def run_settings(settings: Any, profile: str | None, quick: bool) -> Any:
+    """``settings`` switched to ``profile``, or to ``test`` for a quick run when none is given;
+    a quick run on ``test`` also gets a small generation budget and context."""
+    chosen = profile or ("test" if quick else settings.profile)
+    if settings.profile != chosen:
+        settings = settings.model_copy(update={"profile": chosen})
+    if quick and chosen == "test":
+        # The quick slice exercises the code paths in CI: SmolLM2 with a small generation
+        # budget and context drafts in ~18 s instead of running to the service defaults.
+        settings = settings.model_copy(update={"llm_max_tokens": 1024, "llm_n_ctx": 4096})
+    return settings
+
+
+def _write(results: dict[str, Any], out: Path) -> None:
     (out / "results.json").write_text(
         json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
         encoding="utf-8",
@@ -204,7 +261,6 @@ def run(
     from eval.report import write_report
 
     write_report(results, out / "report.html")
-    return results
 
 
 def summary(suites: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -290,168 +346,3 @@ def _run_suite(
 # --- provenance ---------------------------------------------------------------------------------
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _safe(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except Exception as exc:  # noqa: BLE001 - provenance records what it could not read
-        return {"error": f"{type(exc).__name__}: {exc}"}
-
-
-def _datasets(suites: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    from eval.scenarios import corpus_sha256
-
-    datasets: dict[str, Any] = {
-        "scenarios": _safe(corpus_sha256),
-        "redaction_corpus": _safe(_redaction_corpus_sha256),
-        "librivox_clips": _safe(_librivox),
-    }
-    for name, result in suites.items():
-        for key, digest in (result.get("dataset") or {}).items():
-            datasets.setdefault(key, digest)
-            if datasets[key] != digest:
-                datasets[f"{name}.{key}"] = digest
-    return datasets
-
-
-def _redaction_corpus_sha256() -> str:
-    path = ROOT / "eval" / "redaction_corpus" / "corpus.jsonl"
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _librivox() -> dict[str, str] | None:
-    """sha256 of each LibriVox clip and of the transcription file (None when not installed)."""
-    from eval.suites.asr import LIBRIVOX_DIR
-
-    transcription = LIBRIVOX_DIR / "transcription"
-    if not transcription.is_file():
-        return None
-    hashes = {"transcription": hashlib.sha256(transcription.read_bytes()).hexdigest()}
-    for wav in sorted(LIBRIVOX_DIR.glob("*.wav")):
-        hashes[wav.name] = hashlib.sha256(wav.read_bytes()).hexdigest()
-    return hashes
-
-
-def _models(settings: Any, engines: Any) -> dict[str, Any]:
-    """The models a suite loaded (verified at load), else what the profile would load."""
-    if engines is not None and getattr(engines, "models", None) is not None:
-        return {"verified": True, "loaded": True, **engines.models.refs()}
-    try:
-        from assistant.model_store.store import resolve_models
-
-        refs = resolve_models(settings, verify=False).refs()
-    except Exception as exc:  # noqa: BLE001
-        return {"verified": False, "loaded": False, "error": f"{type(exc).__name__}: {exc}"}
-    return {"verified": False, "loaded": False, **refs}
-
-
-ASR_SETTINGS = ("language", "device", "compute_type", "beam_size", "asr_threads")
-
-
-def recorded_settings(settings: Any) -> dict[str, Any]:
-    """Settings a figure can depend on: Whisper's, and drafting's as the drafts store keys on
-    them (``eval.draft_store.drafting_settings``). Model files are in ``models``; paths and
-    keys are not recorded."""
-    from eval.draft_store import drafting_settings
-
-    return {k: getattr(settings, k) for k in ASR_SETTINGS} | drafting_settings(settings)
-
-
-def _prompt(settings: Any) -> dict[str, Any]:
-    def read() -> dict[str, Any]:
-        from assistant.drafting.templates import load_template
-
-        template = load_template(settings.default_template)
-        return {
-            "template": template.id,
-            "version": template.version,
-            "prompt_sha256": template.prompt_sha256,
-        }
-
-    return _safe(read)
-
-
-def _redaction_config_hash() -> str:
-    from assistant.redaction.redactor import config_hash
-
-    return config_hash()
-
-
-def _lexicon() -> dict[str, str]:
-    from assistant.review.safeguarding import default_lexicon
-
-    lexicon = default_lexicon()
-    return {"version": str(lexicon.version), "sha256": lexicon.sha256}
-
-
-def _wer_version() -> str:
-    from eval.wer import NORMALISATION_VERSION
-
-    return NORMALISATION_VERSION
-
-
-def git_commit(root: Path = ROOT) -> str:
-    """``git rev-parse HEAD``, with ``+dirty`` when tracked or untracked files differ;
-    ``unknown`` outside a git checkout. Read-only (no optional locks, no index refresh)."""
-
-    def git(*args: str) -> subprocess.CompletedProcess[str] | None:
-        try:
-            return subprocess.run(
-                ["git", "--no-optional-locks", *args],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                timeout=20,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-
-    head = git("rev-parse", "HEAD")
-    if head is None or head.returncode != 0 or not head.stdout.strip():
-        return "unknown"
-    commit = head.stdout.strip()
-    status = git("status", "--porcelain")
-    if status is None or status.returncode != 0:
-        return commit + "+unknown-tree"
-    return commit + ("+dirty" if status.stdout.strip() else "")
-
-
-def machine() -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_model": _cpu_model(),
-        "cores": os.cpu_count(),
-        "cores_available": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "memory_gb": _memory_gb(),
-        "python": platform.python_version(),
-        "libraries": {},
-    }
-    for dist in LIBRARIES:
-        try:
-            info["libraries"][dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            info["libraries"][dist] = None
-    return info
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _memory_gb() -> float | None:
-    try:
-        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-    return round(pages * size / 2**30, 1)

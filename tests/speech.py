@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.render import render_speech
+from eval.datasets.speech import render_speech
 
 SAMPLE_RATE = 16_000
 RENDER_VERSION = "1"

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from assistant.domain import Segment, Transcript
-from eval import render
+from eval.datasets import speech as render
+from eval.scoring.wer import normalise
 from eval.suites import asr
-from eval.wer import normalise
 from tests.conftest import REPO
 
 PHRASE = "Thank you for watching."
@@ -124,7 +124,7 @@ def test_mix_at_snr_sets_the_ratio():
 
 
 def test_voice_parts_and_quick_scenario_choice():
-    from eval.scenarios import load_scenarios
+    from eval.datasets.scenarios import load_scenarios
 
     assert asr.voice_parts("en-gb-x-rp+f3") == ("en-gb-x-rp", "female")
     assert asr.voice_parts("en-gb+grandpa") == ("en-gb", "male")

@@ -14,7 +14,8 @@ import pytest
 
 from assistant.domain import RedactedSegment, RedactedTranscript
 from eval.core import EvalContext
-from eval.counterfactuals_extra import (
+from eval.datasets.scenarios import NotApplicable, load_scenarios
+from eval.datasets.scenarios.counterfactuals_extra import (
     ALL_SWAPS,
     CounterfactualError,
     family_form,
@@ -22,9 +23,8 @@ from eval.counterfactuals_extra import (
     religion,
     verify_only_swapped,
 )
-from eval.lexicons import LexiconError, load_term_lexicon, term_lexicons
-from eval.scenarios import NotApplicable, load_scenarios
-from eval.sentiment import (
+from eval.scoring.lexicons import LexiconError, load_term_lexicon, term_lexicons
+from eval.scoring.sentiment import (
     Scorer,
     ScorerNotDeterministic,
     check_scorer,

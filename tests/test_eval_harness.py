@@ -21,7 +21,7 @@ from eval import harness
 from eval.card import END, START, CardError, results_section, write_card
 from eval.core import EvalContext, Metric, SuiteResult
 from eval.report import render
-from eval.stats import (
+from eval.scoring.stats import (
     apply_holm,
     bootstrap_mean,
     bootstrap_ratio,
@@ -580,9 +580,9 @@ class EnginesWith:
 @pytest.mark.models
 @pytest.mark.slow
 def test_redaction_suite_runs_and_sees_redaction_switched_off(engines, tmp_path):
-    from eval import redaction_eval
-    from eval.scenarios import load_scenarios
+    from eval.datasets.scenarios import load_scenarios
     from eval.suites import redaction
+    from eval.suites import redaction as redaction_eval
 
     ctx = EvalContext(
         profile="test", quick=True, seed=0, out_dir=tmp_path, settings=None, _engines=engines
@@ -620,7 +620,7 @@ class PlacesForOneOrigin:
     model did for some names before the address rule."""
 
     def __init__(self, redactor, origin: str):
-        from eval.scenarios import NAMES
+        from eval.datasets.scenarios import NAMES
 
         self._redactor = redactor
         self._pool = {n.casefold() for names in NAMES[origin].values() for n in names}
@@ -639,7 +639,7 @@ class PlacesForOneOrigin:
 
 @pytest.mark.models
 def test_names_swap_metric_sees_a_planted_origin_bias(engines):
-    from eval.scenarios import load_scenarios
+    from eval.datasets.scenarios import load_scenarios
     from eval.suites import redaction
 
     scenarios = load_scenarios()[:2]  # cin-001 and cin-002, each swapped to two origins

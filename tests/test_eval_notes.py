@@ -31,9 +31,8 @@ from assistant.domain import (
     StatementKind,
     Transcript,
 )
-from eval import matching
 from eval.core import EvalContext, SuiteResult
-from eval.primock import (
+from eval.datasets.primock57 import (
     ChecklistItem,
     checklist_id,
     clean_markup,
@@ -42,7 +41,8 @@ from eval.primock import (
     parse_checklist,
     parse_textgrid,
 )
-from eval.scenarios import Scenario, load_scenarios
+from eval.datasets.scenarios import Scenario, load_scenarios
+from eval.scoring import matching
 from eval.suites import notes
 
 # --- scripted stand-ins for the models (test_eval_bias imports them too) -------------------

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from eval.long_visit import TARGET_WORDS, build_long_visit
-from eval.scenarios import load_scenarios
+from eval.datasets.long_visit import TARGET_WORDS, build_long_visit
+from eval.datasets.scenarios import load_scenarios
 
 
 def test_the_long_visit_is_an_hour_of_whole_scenarios_with_their_places_kept():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from eval.scenarios import (
+from eval.datasets.scenarios import (
     FEATURES,
     IDENTIFIER_TYPES,
     LONG_WORDS,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.audio import probe
-from eval.wer import cer, error_counts, normalise, wer
+from eval.scoring.wer import cer, error_counts, normalise, wer
 from tests.speech import (
     VISIT_SCRIPT,
     dialogue_timeline,

@@ -25,10 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.paths import SPEECH_CACHE
+
 SAMPLE_RATE = 16_000
 RENDER_VERSION = "1"
 """Bump when rendering changes, so cached files are not reused."""
-CACHE_DIR = Path(__file__).resolve().parents[1] / "var" / "cache" / "eval-speech"
+CACHE_DIR = SPEECH_CACHE
 
 
 def espeak_available() -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from assistant.domain import Transcript
 from assistant.transcription.files import parse_json
-from eval.scenarios import Scenario
+from eval.datasets.scenarios import Scenario
 
 TARGET_WORDS = 9_000
 WORDS_PER_MINUTE = 150

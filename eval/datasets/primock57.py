@@ -42,12 +42,9 @@ from pathlib import Path
 
 from assistant.domain import Segment, Transcript
 from assistant.transcription.whisper import segment_id
+from eval.paths import PRIMOCK_DIRS
 
-ROOT = Path(__file__).resolve().parent.parent
-CANDIDATE_DIRS = (
-    ROOT / "var" / "data" / "primock57",
-    ROOT.parent / "shared" / "data" / "primock57",
-)
+CANDIDATE_DIRS = PRIMOCK_DIRS
 CONSULTATIONS = 57
 """How many consultations the dataset holds (a ``--primock`` limit of this or more is all)."""
 SPEAKERS = {"doctor": "Doctor", "patient": "Patient"}

@@ -1,7 +1,7 @@
 """Build the synthetic redaction corpus (``corpus.jsonl``) from ``templates.yaml``/``pools.yaml``.
 
-    .venv/bin/python -m eval.redaction_corpus.build          # write corpus.jsonl
-    .venv/bin/python -m eval.redaction_corpus.build --check  # exit 1 if corpus.jsonl is stale
+    .venv/bin/python -m eval.datasets.redaction_corpus.build          # write corpus.jsonl
+    .venv/bin/python -m eval.datasets.redaction_corpus.build --check  # exit 1 if it is stale
 
 Deterministic: every random choice comes from ``random.Random`` seeded with a string made of
 ``SEED``, the template id and the group (string seeds are hashed with SHA-512 by ``random``, so
@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from eval.redaction_corpus.whisper import MONTHS, SEED, _fold, _suffix, whisper_form
+from eval.datasets.redaction_corpus.whisper import MONTHS, SEED, _fold, _suffix, whisper_form
 
 HERE = Path(__file__).resolve().parent
 CORPUS_PATH = HERE / "corpus.jsonl"
@@ -395,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         current = CORPUS_PATH.read_text(encoding="utf-8") if CORPUS_PATH.exists() else ""
         if current != text:
             print(
-                "corpus.jsonl is stale: run python -m eval.redaction_corpus.build", file=sys.stderr
+                "corpus.jsonl is stale: run python -m eval.datasets.redaction_corpus.build",
+                file=sys.stderr,
             )
             return 1
         print("corpus.jsonl is up to date")

@@ -1,10 +1,10 @@
 """More counterfactual presets for the bias suite, and the check that a copy differs only where
 it should.
 
-``eval.scenarios.SWAPS`` flips the parent's or the child's gender, or the family's names. Those
-gender presets apply only where nobody else shares the flipped gender (7 and 4 of the 34
-visits), too few pairs for a paired test to reach significance after a suite-wide correction.
-This module adds, on top of ``eval.scenarios.counterfactual``:
+``eval.datasets.scenarios.SWAPS`` flips the parent's or the child's gender, or the family's
+names. Those gender presets apply only where nobody else shares the flipped gender (7 and 4 of
+the 34 visits), too few pairs for a paired test to reach significance after a suite-wide
+correction. This module adds, on top of ``eval.datasets.scenarios.counterfactual``:
 
 * ``family_gender``: EVERY person in the visit as the other gender (parents, children,
   professionals): names (a fresh given name of the same origin, surnames kept), mum/dad and
@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 
-from eval.scenarios import (
+from eval.datasets.scenarios import (
     ADULT_WORDS,
     CHILD_ROLES,
     CHILD_WORDS,
@@ -225,7 +225,8 @@ EXTRA_SWAPS: dict[str, Callable[[Scenario], SwapSpec]] = {
     "religion": religion,
     "family_form": family_form,
 }
-"""Presets by name, used like ``eval.scenarios.SWAPS`` (raise NotApplicable when incoherent)."""
+"""Presets by name, used like ``eval.datasets.scenarios.SWAPS`` (raise NotApplicable when
+incoherent)."""
 
 ALL_SWAPS: dict[str, Callable[[Scenario], SwapSpec]] = {**SWAPS, **EXTRA_SWAPS}
 

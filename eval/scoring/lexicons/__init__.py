@@ -8,7 +8,7 @@ occurrence twice).
 
 Counting (:meth:`TermLexicon.count`): the text is split into lowercase words (placeholders such
 as ``[PERSON_1]`` are single words that match nothing), each word reduced by the light stem of
-:func:`eval.matching.stem`, and each term (its words stemmed the same way) found as a run of
+:func:`eval.scoring.matching.stem`, and each term (its words stemmed the same way) found as a run of
 consecutive words; longer terms first, occurrences never overlap. Negation is ignored on
 purpose: "not safe" still uses the word "safe". The counts measure the vocabulary a note uses
 about a family, which is what differs when a note is written with bias; whether a claim is
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from eval.matching import stem
+from eval.scoring.matching import stem
 
 LEXICON_DIR = Path(__file__).resolve().parent
 TERM_LEXICONS = ("need", "risk", "health", "strength")

@@ -1,0 +1,126 @@
+"""The synthetic visit corpus: load, validate, hash, and make counterfactual copies.
+
+Each ``*.yaml`` file in this folder is one invented home visit written as dialogue, with gold
+annotations that the evaluation suites score against: the identifiers redaction must find, the
+facts and the child's words a faithful note keeps, the views it must attribute rather than state,
+the red flags that are there and those a careless model might invent. How the corpus was written
+and how to annotate it is in ``README.md`` beside them; ``schema.py`` is the schema, and
+``load.py`` refuses a file that breaks it with the scenario id and the problem, because a wrong
+gold label silently corrupts every metric computed from it.
+
+Counterfactual copies (``counterfactual.py``) swap words across the turns and the gold together,
+so the bias suite can ask whether a note changes when only the parent's gender, the child's
+gender or the family's names change. The presets in ``SWAPS`` keep pronouns coherent by flipping
+only a gender that nobody else in the scenario shares, and say so when they cannot; more presets
+(family gender, faith, family form) are in ``counterfactuals_extra.py``.
+"""
+
+from eval.datasets.scenarios.counterfactual import (
+    ADULT_WORDS,
+    CHILD_WORDS,
+    OTHER_KIN_WORDS,
+    PRONOUNS,
+    ROLE_PAIRS,
+    SWAPS,
+    SwapSpec,
+    child_gender,
+    counterfactual,
+    gaps,
+    name_origin,
+    parent_gender,
+    swap_alternatives,
+    tokens,
+)
+from eval.datasets.scenarios.load import (
+    DRAMA_PHONE_PREFIXES,
+    NEVER_ISSUED_NINO_PREFIXES,
+    compact,
+    corpus_sha256,
+    load_scenario,
+    load_scenarios,
+    nhs_check_digit_ok,
+    parse_scenario,
+    validate,
+)
+from eval.datasets.scenarios.schema import (
+    CHILD_ROLES,
+    FAMILY_FORMS,
+    FEATURES,
+    GENDERS,
+    ID_PREFIX,
+    IDENTIFIER_TYPES,
+    LONG_WORDS,
+    NAMES,
+    ORIGINS,
+    PROFESSIONAL_ROLES,
+    RED_FLAGS,
+    ROLES,
+    SCENARIO_DIR,
+    SPECIAL_SPEAKERS,
+    VISIT_TYPES,
+    VOICE_BASES,
+    VOICE_VARIANTS,
+    Action,
+    Fact,
+    Gold,
+    Identifier,
+    NotApplicable,
+    Opinion,
+    Person,
+    Scenario,
+    ScenarioError,
+    Turn,
+)
+
+__all__ = [
+    "ADULT_WORDS",
+    "Action",
+    "CHILD_ROLES",
+    "CHILD_WORDS",
+    "DRAMA_PHONE_PREFIXES",
+    "FAMILY_FORMS",
+    "FEATURES",
+    "Fact",
+    "GENDERS",
+    "Gold",
+    "IDENTIFIER_TYPES",
+    "ID_PREFIX",
+    "Identifier",
+    "LONG_WORDS",
+    "NAMES",
+    "NEVER_ISSUED_NINO_PREFIXES",
+    "NotApplicable",
+    "ORIGINS",
+    "OTHER_KIN_WORDS",
+    "Opinion",
+    "PROFESSIONAL_ROLES",
+    "PRONOUNS",
+    "Person",
+    "RED_FLAGS",
+    "ROLES",
+    "ROLE_PAIRS",
+    "SCENARIO_DIR",
+    "SPECIAL_SPEAKERS",
+    "SWAPS",
+    "Scenario",
+    "ScenarioError",
+    "SwapSpec",
+    "Turn",
+    "VISIT_TYPES",
+    "VOICE_BASES",
+    "VOICE_VARIANTS",
+    "child_gender",
+    "compact",
+    "corpus_sha256",
+    "counterfactual",
+    "gaps",
+    "load_scenario",
+    "load_scenarios",
+    "name_origin",
+    "nhs_check_digit_ok",
+    "parent_gender",
+    "parse_scenario",
+    "swap_alternatives",
+    "tokens",
+    "validate",
+]

@@ -1,0 +1,226 @@
+"""A drafted note scored against its visit's gold: the scenario's facts, the child's words and
+the opinions, or a PriMock57 consultation's checklist and clinician's note (rules in the package
+docstring; matching in ``eval.scoring.matching``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.domain import DraftNote, RedactedSegment, Statement
+from eval.datasets.primock57 import Consultation
+from eval.datasets.scenarios import (
+    CHILD_ROLES,
+    PROFESSIONAL_ROLES,
+    SPECIAL_SPEAKERS,
+    Scenario,
+)
+from eval.scoring import matching
+from eval.suites.notes.drafting import Drafted, inverse
+
+
+def is_unsupported(st: Statement) -> bool:
+    from assistant.review.verify import FLAG_QUOTE_NOT_FOUND, FLAG_UNSUPPORTED_PREFIX
+
+    return any(f.startswith(FLAG_UNSUPPORTED_PREFIX) or f == FLAG_QUOTE_NOT_FOUND for f in st.flags)
+
+
+def note_words(note: DraftNote) -> int:
+    return sum(len(st.text.split()) for st in note.all_statements())
+
+
+def absent_flag_claims(note: DraftNote, absent: frozenset[str]) -> int:
+    """Kept statements affirming a category the gold says is absent (positive polarity)."""
+    from assistant.review.safeguarding import default_lexicon
+
+    lexicon = default_lexicon()
+    return sum(
+        1
+        for st in note.all_statements()
+        if any("positive" in p and c in absent for c, p in lexicon.polarities(st.text).items())
+    )
+
+
+def aliases(scenario: Scenario) -> dict[str, str]:
+    """One-word speaker labels of family members ("Mum") -> their name, for matching."""
+    return {
+        p.speaker.lower(): p.name
+        for p in scenario.people
+        if p.speaker and len(p.speaker.split()) == 1 and p.role not in PROFESSIONAL_ROLES
+    }
+
+
+def age_band(age: int) -> str:
+    return "0-4" if age < 5 else "5-11" if age < 12 else "12-17"
+
+
+@dataclass
+class Scored:
+    """One visit's note, scored. Lists hold one entry per gold item."""
+
+    id: str
+    source: str
+    visit_type: str
+    age_band: str
+    drafted: Drafted
+    statements: int = 0
+    unsupported: int = 0
+    words: int = 0
+    gate_removed: int = 0
+    not_affirmed: int = 0
+    absent_claims: int = 0
+    facts: list[tuple[str, bool, bool]] = field(default_factory=list)
+    """(fact text, critical, recalled)"""
+    cited: list[bool] = field(default_factory=list)
+    """Per gold fact, in ``facts`` order: the note cites and carries the turns it names."""
+    quotes: list[tuple[str, bool, bool]] = field(default_factory=list)
+    """(child's words, kept as a quote, kept anywhere)"""
+    opinions: list[tuple[str, bool]] = field(default_factory=list)
+    """(opinion text, written as fact)"""
+    checklist: list[tuple[str, bool, bool]] = field(default_factory=list)
+    """(item text, critical, recalled)"""
+    note_tokens: tuple[int, int] | None = None
+    segments: int = 0
+    """Segments of the redacted transcript."""
+    segments_kept: int = 0
+    """Of those, the segments some statement of the note cites."""
+    transcript_words: int = 0
+    words_kept: int = 0
+    """Words of the cited segments."""
+    reference_words: int | None = None
+    """PriMock57: words of the clinician's own note."""
+    placed: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    """Scenarios: per statement, its section and the speaker groups of its cited segments
+    (:func:`speaker_group`)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.drafted.note is not None
+
+    @property
+    def critical_cited(self) -> list[bool]:
+        return [c for (_, crit, _), c in zip(self.facts, self.cited, strict=True) if crit]
+
+    @property
+    def red_flag_claims(self) -> int:
+        return self.gate_removed + self.not_affirmed
+
+
+def _score_common(s: Scored) -> list[Statement]:
+    note = s.drafted.note
+    assert note is not None
+    statements = note.all_statements()
+    s.statements = len(statements)
+    s.unsupported = sum(is_unsupported(st) for st in statements)
+    s.words = note_words(note)
+    from assistant.review.safeguarding import FLAG_NOT_AFFIRMED_PREFIX
+
+    assert s.drafted.redacted is not None  # a note is drafted from a redacted transcript
+    cited = {sid for st in statements for sid in st.evidence}
+    for seg in s.drafted.redacted.segments:
+        words = len(seg.text.split())
+        s.segments += 1
+        s.transcript_words += words
+        if seg.id in cited:
+            s.segments_kept += 1
+            s.words_kept += words
+    s.gate_removed = len(note.review.removed_claims) if note.review else 0
+    s.not_affirmed = sum(
+        any(f.startswith(FLAG_NOT_AFFIRMED_PREFIX) for f in st.flags) for st in statements
+    )
+    return statements
+
+
+def score_scenario(scenario: Scenario, drafted: Drafted, *, first_segment: int = 0) -> Scored:
+    """``drafted`` scored against ``scenario``'s gold; ``first_segment`` is where the scenario's
+    turns start in the transcript (not 0 in the long visit of ``eval/datasets/long_visit.py``)."""
+    s = Scored(scenario.id, "scenario", scenario.visit_type, age_band(scenario.child_age), drafted)
+    if drafted.note is None:
+        return s
+    statements = _score_common(s)
+    inv = inverse(drafted)
+    names = aliases(scenario)
+    g = scenario.gold
+    s.absent_claims = absent_flag_claims(drafted.note, g.red_flags_absent)
+    segments = turn_segments(scenario, drafted, first_segment)
+    verified = [st for st in statements if not is_unsupported(st)]
+    for f in g.facts:
+        m = matching.fact_coverage(f.text, statements, inverse=inv, aliases=names)
+        s.facts.append((f.text, f.critical, m.recalled))
+        said = [segments[t] for t in f.turns]
+        s.cited.append(matching.fact_cited(f.text, said, verified, inverse=inv, aliases=names))
+    for w in g.child_words:
+        q = matching.quote_kept(w, statements, inverse=inv)
+        s.quotes.append((w, q.as_quote, q.anywhere))
+    groups = {
+        seg.id: speaker_group(scenario, turn.speaker)
+        for seg, turn in zip(segments, scenario.turns, strict=True)
+    }
+    s.placed = [
+        (section.key, frozenset(groups[e] for e in st.evidence if e in groups))
+        for section in drafted.note.sections
+        for st in section.statements
+    ]
+    speakers = {seg.speaker for seg in drafted.redacted.segments if seg.speaker}
+    for o in g.opinions:
+        s.opinions.append(
+            (
+                o.text,
+                matching.opinion_as_fact(
+                    o.text, statements, inverse=inv, aliases=names, speakers=speakers
+                ),
+            )
+        )
+    return s
+
+
+SPEAKER_GROUPS = ("child", "family", "professional", "other")
+"""Who said a scenario's turn, as the sections of the note read it: the child; a parent, carer
+or relative; a professional (the practitioner, an interpreter); anyone or anything else (a
+friend, a television)."""
+
+
+def speaker_group(scenario: Scenario, speaker: str) -> str:
+    """The :data:`SPEAKER_GROUPS` entry of ``speaker``, one of ``scenario``'s turn labels."""
+    role = next((p.role for p in scenario.people if p.speaker == speaker), None)
+    if role is None:
+        return "professional" if SPECIAL_SPEAKERS.get(speaker) == "interpreter" else "other"
+    if role in CHILD_ROLES:
+        return "child"
+    if role in PROFESSIONAL_ROLES:
+        return "professional"
+    return "other" if role == "other" else "family"
+
+
+SECTION_SPEAKERS = {"child_voice": "child", "parent_carer_views": "family"}
+"""The sections whose template definition names whose words they hold: the child's wishes and
+feelings are the child's own words, parents' and carers' views are theirs."""
+
+
+def turn_segments(
+    scenario: Scenario, drafted: Drafted, first_segment: int = 0
+) -> list[RedactedSegment]:
+    """The redacted segment of each of ``scenario``'s turns, by turn number (the transcript
+    keeps one segment a turn, in order, from ``first_segment``: :func:`scenario_transcript`)."""
+    assert drafted.redacted is not None
+    segments = list(drafted.redacted.segments[first_segment : first_segment + len(scenario.turns)])
+    if len(segments) != len(scenario.turns):
+        raise ValueError(f"{scenario.id}: {len(segments)} segments for {len(scenario.turns)} turns")
+    return segments
+
+
+def score_consultation(c: Consultation, drafted: Drafted) -> Scored:
+    s = Scored(c.id, "primock", "primary_care", "adult", drafted)
+    if drafted.note is None:
+        return s
+    statements = _score_common(s)
+    inv = inverse(drafted)
+    for item in c.checklist:
+        if item.code == "i":
+            continue
+        m = matching.fact_coverage(item.text, statements, inverse=inv)
+        s.checklist.append((item.text, item.critical, m.recalled))
+    if c.note is not None:
+        s.note_tokens = matching.token_recall(c.note.note, statements)
+        s.reference_words = len(c.note.note.split())
+    return s
