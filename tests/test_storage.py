@@ -140,7 +140,7 @@ def count(s: Session, model: type[Base], **where: str) -> int:
 # --- migrations ---------------------------------------------------------------------------
 def test_migrations_reach_head_and_match_the_models(db_engine: Engine) -> None:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head == "0002_audit_chain"
+    assert head == "0003_job_status_diarising"
     upgrade(db_engine)  # idempotent at head
     with db_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -153,7 +153,8 @@ def test_upgrade_accepts_a_url(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0002_audit_chain"
+            revision = MigrationContext.configure(conn).get_current_revision()
+            assert revision == "0003_job_status_diarising"
     finally:
         engine.dispose()
 
