@@ -1,8 +1,9 @@
 """Frozen value types shared by every pipeline stage.
 
-The data flow is upload -> job -> Transcript (speakers labelled) -> RedactedTranscript -> DraftNote -> revisions
--> approved note. Each value carries its provenance (which model, which prompt version, which
-redaction configuration produced it) so an auditor can trace any note back to its inputs.
+The data flow is upload -> job -> Transcript (speakers labelled) -> RedactedTranscript ->
+DraftNote -> revisions -> approved note. Each value carries its provenance (which model, which
+prompt version, which redaction configuration produced it) so an auditor can trace any note
+back to its inputs.
 
 This module imports nothing from the rest of the package: every other module may import it.
 """
