@@ -1,22 +1,29 @@
-"""Bearer tokens (stored only as sha256) and the role/ownership rules, as one table.
+"""Bearer tokens and web sign-in secrets (stored only as sha256), passwords (argon2id), and
+the role/ownership rules, as one table.
 
 Rules:
 * anyone sees the recordings they uploaded; a manager sees every recording (``recording.view``);
 * a practitioner sees and acts on only their own recordings and notes;
 * a manager may also read (not edit) every note and redacted transcript, e.g. for supervision;
-* the raw (identifying) transcript and the re-identified note are for the recording's owner only;
+* the raw (identifying) transcript, the re-identified note and the audio are for the recording's
+  owner only;
 * an auditor reads the audit trail and nothing with case content;
 * an admin manages users, reads the audit trail, and may erase any recording (erasure requests).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import math
 import secrets
 import threading
 import time
 from collections import deque
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from assistant.domain import Role
 
@@ -28,7 +35,57 @@ def new_token() -> str:
 
 
 def hash_token(token: str) -> str:
+    """sha256 hex: how bearer tokens, set-password links and session cookies are stored."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    """A random URL-safe secret (256 bits) for a set-password link or a session cookie."""
+    return secrets.token_urlsafe(32)
+
+
+# argon2id with argon2-cffi's defaults (RFC 9106's low-memory choice: t=3, m=64 MiB, p=4).
+_hasher = PasswordHasher()
+PASSWORD_MIN_LENGTH = 10
+#: Longer input only costs the hash time; nobody types more than this.
+PASSWORD_MAX_LENGTH = 256
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when no user matches, so a wrong name takes as long as a wrong
+    password (made on first use: hashing costs 64 MiB and tens of milliseconds)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``stored`` (an argon2 hash; None: no password set yet,
+    which never matches but takes as long)."""
+    try:
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_problem(password: str, confirm: str) -> str | None:
+    """Why a new password is refused, or None. Length is the rule (NCSC: long beats complex)."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"Enter a password of at least {PASSWORD_MIN_LENGTH} characters."
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"Enter a password of at most {PASSWORD_MAX_LENGTH} characters."
+    if not hmac.compare_digest(password.encode(), confirm.encode()):
+        return "The two passwords do not match."
+    return None
+
+
+def csrf_for(session_token: str) -> str:
+    """The CSRF token of a signed-in browser: derived from its session secret, so it is bound
+    to that session and stored nowhere."""
+    return hmac.new(session_token.encode(), b"caseassist-csrf", hashlib.sha256).hexdigest()
 
 
 P, M, AU, AD = Role.PRACTITIONER, Role.MANAGER, Role.AUDITOR, Role.ADMIN
@@ -45,6 +102,7 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     "note.edit": (frozenset({P, M}), frozenset()),
     "note.approve": (frozenset({P, M}), frozenset()),
     "note.export": (frozenset({P, M}), frozenset({M})),
+    "recording.audio": (frozenset({P, M}), frozenset()),
     "recording.erase": (frozenset({P, M}), frozenset({AD})),
     "audit.view": (frozenset(), frozenset({AU, AD})),
     "user.add": (frozenset(), frozenset({AD})),

@@ -14,7 +14,10 @@ The fields are grouped by concern, in this order:
 * speaker separation: ``diarisation_*``;
 * drafting: ``llm_*``, ``seed``, ``default_template``;
 * limits: ``max_upload_bytes``, ``max_duration_s``, ``job_max_attempts``;
-* service: ``host``, ``port``, ``run_worker``, ``mapping_key``, ``log_level``.
+* retention: ``retention_*`` (how long content is kept; unset keeps it);
+* service: ``host``, ``port``, ``run_worker``, ``mapping_key``, ``log_level``;
+* web app sign-in: ``public_url``, ``cookie_secure``, ``session_*``, ``password_link_hours``,
+  ``sign_in_attempts``.
 
 Why flat and not nested models: each name is a contract. ``CASEASSIST_<FIELD>`` is what a
 council sets, ``Settings(<field>=...)`` and ``model_copy(update={"<field>": ...})`` are what the
@@ -162,6 +165,42 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Tries before an interrupted job fails."
     )
 
+    # --- retention: unset (or 0) keeps that content until a person erases it ------------------
+    # Nothing is deleted by default: what to keep and for how long is the council's records
+    # decision, and a default period would delete records no one chose to delete.
+    retention_audio_after_approval_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days after its note is approved that a recording's audio file is deleted "
+        "(the note, transcripts and name map stay). Unset or 0: kept.",
+    )
+    retention_transcripts_after_approval_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days after its note is approved that a recording's raw and redacted "
+        "transcripts are deleted (the note and the name map, which the note's real names need, "
+        "stay). Unset or 0: kept.",
+    )
+    retention_unapproved_drafts_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days after upload that a recording with no approved note (a draft never "
+        "approved, or a job that failed) is erased whole: audio, transcripts, name map, draft. "
+        "Unset or 0: kept.",
+    )
+    retention_deactivated_users_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days after a user is deactivated (`caseassist users deactivate`) that every "
+        "recording they own is erased whole, approved notes included. Unset or 0: kept.",
+    )
+    retention_interval_s: float = Field(
+        default=3600,
+        ge=1,
+        description="Seconds between the worker's retention passes (one also runs as the worker "
+        "starts; only when some retention period is set).",
+    )
+
     # --- service ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
@@ -173,10 +212,55 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
 
+    # --- web app sign-in -------------------------------------------------------------------
+    public_url: str | None = Field(
+        default=None,
+        description="The address staff open the service at (e.g. "
+        "https://caseassist.council.example), used in the set-password links `caseassist users "
+        "add` prints. Default: http://<host>:<port>.",
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the sign-in cookies Secure (sent over https only). Unset: Secure "
+        "whenever the request came over https (behind a TLS proxy, uvicorn's proxy headers "
+        "tell it so).",
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, description="A browser left this long without a request is signed out."
+    )
+    session_max_hours: float = Field(
+        default=12,
+        gt=0,
+        description="A browser is signed out this long after signing in, idle or not.",
+    )
+    password_link_hours: float = Field(
+        default=72,
+        gt=0,
+        description="How long a set-password link from `caseassist users add` works.",
+    )
+    sign_in_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins to one user name (or from one address) within 15 minutes "
+        "before further tries are refused until the oldest failure is 15 minutes old.",
+    )
+
     @field_validator("llm_chunk_tokens", mode="before")
     @classmethod
     def _no_chunk_cap(cls, value: object) -> object:
         """0 (or an empty variable) lifts the chunk cap: the context window decides."""
+        return None if value in (0, "0", "") else value
+
+    @field_validator(
+        "retention_audio_after_approval_days",
+        "retention_transcripts_after_approval_days",
+        "retention_unapproved_drafts_days",
+        "retention_deactivated_users_days",
+        mode="before",
+    )
+    @classmethod
+    def _keep_forever(cls, value: object) -> object:
+        """0 or an empty variable keeps the content, like unset (0 days would delete at once)."""
         return None if value in (0, "0", "") else value
 
     @model_validator(mode="after")
@@ -194,6 +278,11 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def base_url(self) -> str:
+        """Where staff reach the service: ``public_url``, else this host and port."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 @lru_cache

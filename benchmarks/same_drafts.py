@@ -136,7 +136,8 @@ def main() -> int:
         )
         print(f"{sc.id}: {verdict} ({seconds:.0f} s)", flush=True)
     same = sum(r["same"] for r in rows)
-    print(f"{same} of {len(rows)} notes identical to the kept v4 drafts")
+    reference = args.against or "the kept v4 drafts"
+    print(f"{same} of {len(rows)} notes identical to {reference}")
     if args.out:
         args.out.write_text(json.dumps({"rows": rows, "same": same, "total": len(rows)}, indent=1))
     return 0 if same == len(rows) else 1

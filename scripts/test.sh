@@ -3,7 +3,8 @@
 # Tests use the real tiny models ('test' profile), SQLite always, and PostgreSQL at
 # 127.0.0.1:5432/test when it is reachable.
 source "$(dirname "$0")/_env.sh"
-apt_want espeak-ng sox ffmpeg pocketsphinx-testdata
+# chromium: the browser tests drive it through Playwright (never Playwright's own download)
+apt_want espeak-ng sox ffmpeg pocketsphinx-testdata chromium
 apt_install
 ensure_venv "[dev,eval]"
 CASEASSIST_PROFILE=test .venv/bin/caseassist models install --profile test

@@ -1,5 +1,7 @@
 """App factory. ``create_app(settings)`` verifies and loads the models once onto ``app.state``,
-migrates the database, puts interrupted jobs back in the queue and starts the worker."""
+migrates the database, puts interrupted jobs back in the queue and starts the worker (which
+also runs the retention passes); it serves the API under ``/v1`` and the web app's pages
+(``assistant.web``) everywhere else."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from assistant import web
 from assistant.api import errors
 from assistant.api.routes import admin, health, notes, recordings
 from assistant.api.upload import remove_stale_uploads
 from assistant.auth import FailureThrottle
+from assistant.jobs.retention import RetentionPolicy
 from assistant.jobs.worker import JobRunner
 from assistant.model_store.store import resolve_models
 from assistant.pipeline import Engines
@@ -25,7 +29,8 @@ DESCRIPTION = """On-premise case-recording assistant for children's social care.
 
 Upload a visit recording, follow its job, read the transcript and the redacted transcript, and
 edit, approve and export the evidence-linked draft note. Every `/v1` call needs
-`Authorization: Bearer <token>` (`caseassist users add --name N --role R` prints one).
+`Authorization: Bearer <token>` (`caseassist users add --name N --role R` prints one), except
+that a browser signed in to the web app may also fetch a recording's audio with its cookie.
 Errors always have the shape `{"error": {"code", "message", "request_id"}}`.
 """
 
@@ -53,7 +58,13 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
             log.info("requeued %d interrupted job(s)", n)
         app.state.runner = None
         if settings.run_worker:
-            app.state.runner = JobRunner(app.state.engines, app.state.sessions, app.state.cipher)
+            app.state.runner = JobRunner(
+                app.state.engines,
+                app.state.sessions,
+                app.state.cipher,
+                retention=RetentionPolicy.from_settings(settings),
+                retention_interval_s=settings.retention_interval_s,
+            )
             app.state.runner.start()
         try:
             yield
@@ -68,4 +79,5 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     errors.install(app)
     for module in (recordings, notes, admin, health):
         app.include_router(module.router)
+    web.install(app)  # the pages, after the API's error handlers (they defer to them)
     return app

@@ -1,11 +1,16 @@
 """FastAPI dependencies as ``Annotated`` aliases, and the two checks every route makes:
 ``authorize``/``may`` (the role/ownership table in ``assistant.auth``) and ``audit`` (the
-trail). Routes import these from here, not from one another."""
+trail). Routes import these from here, not from one another.
+
+Two ways in: a bearer token (``CurrentUser``, every ``/v1`` route) and the web app's session
+cookie (``session_user``, read by the pages and, for what a browser's ``<audio>`` element
+fetches, ``Viewer``: the cookie or a token)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -60,17 +65,21 @@ def get_current_user(
             retry_after=wait,
         )
     if credentials is None or credentials.scheme.lower() != "bearer":
-        _sign_in_failed(request, client, "missing_token")
+        sign_in_failed(request, client, "missing_token")
         raise Unauthenticated("Send 'Authorization: Bearer <token>'.")
     user = repo.user_by_token_hash(session=session, token_hash=hash_token(credentials.credentials))
     if user is None or not user.active:
-        _sign_in_failed(request, client, "invalid_token" if user is None else "inactive_user")
+        sign_in_failed(request, client, "invalid_token" if user is None else "inactive_user")
         raise Unauthenticated("The token is not valid.")
     return user
 
 
-def _sign_in_failed(request: Request, client: str, reason: str) -> None:
-    request.app.state.auth_throttle.record_failure(client)
+def sign_in_failed(
+    request: Request, client: str, reason: str, *, throttle: FailureThrottle | None = None
+) -> None:
+    """Count a failed sign-in against ``client`` (in ``throttle``, by default the bearer
+    tokens' one) and audit it: the address and why, never what was typed."""
+    (throttle or request.app.state.auth_throttle).record_failure(client)
     with session_scope(request.app.state.sessions) as s:
         repo.add_audit(
             session=s,
@@ -85,6 +94,49 @@ def _sign_in_failed(request: Request, client: str, reason: str) -> None:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+#: The web app's session cookie: a random secret whose sha256 is a ``web_sessions`` row.
+SESSION_COOKIE = "caseassist_session"
+
+
+def session_user(request: Request, session: Session) -> User | None:
+    """The user signed in with the request's session cookie, or None (no cookie, signed out,
+    idle past ``session_idle_minutes`` or older than ``session_max_hours``). The cookie's
+    secret is kept on ``request.state.session_secret`` for the CSRF check, the user's name on
+    ``request.state.web_user_name`` for the page header (error pages too, which are drawn
+    after the request's database session has closed)."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    settings: Settings = request.app.state.settings
+    user = repo.web_session_user(
+        session=session,
+        token_hash=hash_token(secret),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        lifetime=timedelta(hours=settings.session_max_hours),
+    )
+    if user is not None:
+        request.state.session_secret = secret
+        request.state.web_user_name = user.name
+    return user
+
+
+def get_viewer(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """A bearer token's user, or without one the signed-in browser's: for GET routes a page
+    embeds (the audio player cannot send a token). Never for a route that changes anything:
+    a cookie is sent with cross-site requests too, and only the pages' forms check CSRF."""
+    if credentials is None and request.method in ("GET", "HEAD"):
+        user = session_user(request, session)
+        if user is not None:
+            return user
+    return get_current_user(request, session, credentials)
+
+
+Viewer = Annotated[User, Depends(get_viewer)]
 
 
 def get_cipher(request: Request) -> MappingCipher:

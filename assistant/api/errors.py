@@ -7,7 +7,8 @@ guard below catches them before Starlette's outermost middleware, which would re
 uvicorn to print in full ("Exception in ASGI application").
 
 Every answer also carries the security headers (``SECURITY_HEADERS``, and a content policy:
-none at all for the API, Swagger UI's and ReDoc's CDN assets for their pages).
+none at all for the API, Swagger UI's and ReDoc's CDN assets for their pages, the service's own
+scripts, styles and media for the web app's pages).
 """
 
 from __future__ import annotations
@@ -61,6 +62,19 @@ DOCS_CSP = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+#: The web app's pages: their own scripts, styles and media only; forms post back here.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "font-src 'self'; media-src 'self'; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+API_PREFIXES = ("/v1/", "/health", "/openapi.json")
+
+
+def content_policy(path: str) -> str:
+    if path in DOCS_PATHS:
+        return DOCS_CSP
+    return API_CSP if path.startswith(API_PREFIXES) else PAGE_CSP
 
 
 def request_id(request: Request) -> str:
@@ -129,7 +143,7 @@ class Guard:
         state = scope.setdefault("state", {})
         rid = state.get("request_id") or uuid.uuid4().hex[:16]
         state["request_id"] = rid
-        csp = DOCS_CSP if scope.get("path") in DOCS_PATHS else API_CSP
+        csp = content_policy(scope.get("path", ""))
         started = False
 
         async def send_with_headers(message: Message) -> None:

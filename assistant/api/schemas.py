@@ -60,6 +60,21 @@ class StageTiming(BaseModel):
     rtf: float | None = Field(None, description="wall time / recording duration")
 
 
+class Expiry(BaseModel):
+    """When the retention policy deletes each part of this visit, as things stand; null: kept
+    (no period set, or none applies). A time in the past: deleted, or at the next pass."""
+
+    note_at: datetime | None = Field(
+        None,
+        description="the whole visit (audio, transcripts, draft) goes: a draft not approved "
+        "by then, or an owner deactivated; approving a draft lifts the first",
+    )
+    audio_at: datetime | None = Field(None, description="the audio file goes")
+    transcripts_at: datetime | None = Field(
+        None, description="the raw and redacted transcripts go (the note stays)"
+    )
+
+
 class JobView(BaseModel):
     job_id: str
     recording_id: str
@@ -75,6 +90,7 @@ class JobView(BaseModel):
     timings: dict[str, StageTiming]
     created_at: datetime
     updated_at: datetime
+    expires: Expiry = Field(default_factory=Expiry, description="retention: when parts go")
 
 
 class StatementIn(BaseModel):
@@ -126,6 +142,7 @@ class NoteView(BaseModel):
         None, description="characters changed between the AI draft and the approved note"
     )
     reidentified: bool = False
+    expires: Expiry = Field(default_factory=Expiry, description="retention: when parts go")
 
 
 class UserCreate(BaseModel):

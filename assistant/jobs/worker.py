@@ -6,6 +6,10 @@ saved before the next starts, so a job interrupted by a restart resumes from the
 (``requeue_interrupted_jobs`` at start-up puts it back in the queue, and fails it once it has used
 ``job_max_attempts``), and a recording erased while its job ran is caught before each save. A
 failed job records a stable code and a message with no personal data.
+
+The worker also runs the retention passes (``assistant.jobs.retention``), in a thread of their
+own so a long pass never delays a job: one as it starts, then one every ``retention_interval_s``,
+only when some retention period is configured.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import logging
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.domain import JobStatus
 from assistant.errors import CaseAssistError
+from assistant.jobs.retention import RetentionPolicy, run_retention
 from assistant.pipeline import Engines, Stage, StageHooks, StageRun, run_chain
 from assistant.storage import repo
 from assistant.storage.crypto import MappingCipher
@@ -40,25 +45,40 @@ class JobRunner:
     sessions: sessionmaker[Session]
     cipher: MappingCipher
     poll_interval_s: float = 0.5
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    retention_interval_s: float = 3600.0
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="caseassist-worker", daemon=True)
-        self._thread.start()
+        loops = [(self._loop, "caseassist-worker")]
+        if self.retention.configured:
+            loops.append((self._retention_loop, "caseassist-retention"))
+        for target, name in loops:
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
-        if self._thread:
-            self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             if not self.run_once():
                 self._stop.wait(self.poll_interval_s)
+
+    def _retention_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                run_retention(self.sessions, self.retention, via="worker")
+            except Exception as exc:  # noqa: BLE001 - the next pass tries again
+                log.error("retention pass failed: %s", type(exc).__name__)
+            self._stop.wait(self.retention_interval_s)
 
     def run_once(self) -> bool:
         """Claim and run one queued job. Returns False when the queue was empty."""

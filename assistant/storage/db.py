@@ -1,7 +1,7 @@
 """Engine, sessions and migrations. The database URL alone picks SQLite or PostgreSQL.
 
-- SQLite (file): WAL journal, foreign keys on, a 30 s busy timeout so concurrent writers queue
-  instead of failing.
+- SQLite (file): WAL journal, foreign keys on, deleted content overwritten (``secure_delete``),
+  a 30 s busy timeout so concurrent writers queue instead of failing.
 - PostgreSQL: ``postgresql+psycopg://user@host/db``; a per-schema deployment (and the tests) put
   ``?options=-csearch_path%3D<schema>`` on the URL, and Alembic's version table follows it.
 
@@ -56,6 +56,9 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Erasure and retention delete rows holding names and words; zero them in the file
+        # instead of leaving them in free pages (PostgreSQL: see docs/security.md, Retention).
+        cursor.execute("PRAGMA secure_delete=ON")
     finally:
         cursor.close()
 

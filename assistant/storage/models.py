@@ -113,7 +113,8 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """A practitioner, manager, auditor or admin. Only the sha256 of the bearer token is kept."""
+    """A practitioner, manager, auditor or admin. Only the sha256 of the bearer token is kept,
+    and for the web app an argon2 hash of the password the user set (none until they do)."""
 
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(_in("role", ROLE_VALUES), name="role"),)
@@ -124,6 +125,39 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_set_at: Mapped[datetime | None] = mapped_column()
+    #: When the user was last deactivated (null while active): starts the retention period
+    #: of the recordings they own (``retention_deactivated_users_days``).
+    deactivated_at: Mapped[datetime | None] = mapped_column()
+
+
+class PasswordLink(Base):
+    """A one-time link to set a password (``caseassist users add`` prints it). Only the sha256
+    of its token is kept; it expires, and is spent once a password is set with it."""
+
+    __tablename__ = "password_links"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its sha256 is kept. Ended by
+    signing out, by a new password, or by ``last_seen_at`` falling out of the idle timeout."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
 
 
 class Recording(Base):

@@ -1,4 +1,7 @@
-"""/v1/notes: read, edit (new revision; the AI draft is kept), approve (locks), export."""
+"""/v1/notes: read, edit (new revision; the AI draft is kept), approve (locks), export.
+
+``load_note`` and ``body_for`` (and the approve and export routes, called as functions) are
+shared with the web app's review page."""
 
 from __future__ import annotations
 
@@ -10,15 +13,18 @@ from sqlalchemy.orm import Session
 from assistant import notes
 from assistant.api import schemas
 from assistant.api.deps import CipherDep, CurrentUser, SessionDep, SettingsDep, audit, authorize
+from assistant.api.expiry import expiry_view
 from assistant.drafting.templates import load_template
 from assistant.errors import NoteLocked, NotFound
 from assistant.notes import NoteBody
 from assistant.storage import MappingCipher, Note, Recording, User, repo
 
+ExportFormat = Literal["md", "txt", "json"]
+
 router = APIRouter(prefix="/v1/notes", tags=["notes"], responses=schemas.V1_ERRORS)
 
 
-def _load(session: Session, note_id: str, user: User, action: str) -> tuple[Note, Recording]:
+def load_note(session: Session, note_id: str, user: User, action: str) -> tuple[Note, Recording]:
     try:
         note = repo.get_note(session=session, note_id=note_id)
     except NotFound:
@@ -33,7 +39,7 @@ def _load(session: Session, note_id: str, user: User, action: str) -> tuple[Note
     return note, rec
 
 
-def _body_for(
+def body_for(
     session: Session,
     note: Note,
     rec: Recording,
@@ -50,7 +56,13 @@ def _body_for(
 
 
 def _view(
-    session: Session, note: Note, body: NoteBody, *, reidentified: bool, owner: bool = True
+    session: Session,
+    note: Note,
+    body: NoteBody,
+    *,
+    reidentified: bool,
+    expires: schemas.Expiry,
+    owner: bool = True,
 ) -> schemas.NoteView:
     revisions = repo.list_revisions(session=session, note_id=note.id)
     review = repo.note_review(note)
@@ -73,6 +85,7 @@ def _view(
         approved_at=note.approved_at,
         edit_distance=note.edit_distance,
         reidentified=reidentified,
+        expires=expires,
     )
 
 
@@ -83,12 +96,20 @@ def get_note(
     user: CurrentUser,
     session: SessionDep,
     cipher: CipherDep,
+    settings: SettingsDep,
     reidentify: bool = Query(False, description="owner only: show real names"),
 ) -> schemas.NoteView:
-    note, rec = _load(session, note_id, user, "note.view")
-    body = _body_for(session, note, rec, user, reidentify, cipher)
+    note, rec = load_note(session, note_id, user, "note.view")
+    body = body_for(session, note, rec, user, reidentify, cipher)
     audit(session, request, user, "note.view", "note", note.id, reidentified=reidentify)
-    return _view(session, note, body, reidentified=reidentify, owner=rec.owner_id == user.id)
+    return _view(
+        session,
+        note,
+        body,
+        reidentified=reidentify,
+        expires=expiry_view(session, settings, rec),
+        owner=rec.owner_id == user.id,
+    )
 
 
 @router.patch(
@@ -107,7 +128,7 @@ def edit_note(
 ) -> schemas.NoteView:
     """Replace the note's content with ``sections``: a new revision. Earlier revisions,
     including the AI draft (revision 1), are kept. An approved note cannot be edited."""
-    note, rec = _load(session, note_id, user, "note.edit")
+    note, rec = load_note(session, note_id, user, "note.edit")
     if note.status == "approved":
         raise NoteLocked("This note is approved and locked; it cannot be edited.")
     template = load_template(note.template, note.template_version, root=settings.prompts_dir)
@@ -123,7 +144,9 @@ def edit_note(
         raise NoteLocked("This note is approved and locked; it cannot be edited.") from None
     rev = repo.add_revision(session=session, note_id=note.id, body=body, author_id=user.id)
     audit(session, request, user, "note.edit", "note", note.id, revision=rev.number)
-    return _view(session, note, body, reidentified=False)
+    return _view(
+        session, note, body, reidentified=False, expires=expiry_view(session, settings, rec)
+    )
 
 
 @router.post(
@@ -133,9 +156,9 @@ def edit_note(
     responses=schemas.error_responses(409),
 )
 def approve_note(
-    note_id: str, request: Request, user: CurrentUser, session: SessionDep
+    note_id: str, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> schemas.NoteView:
-    note, rec = _load(session, note_id, user, "note.approve")
+    note, rec = load_note(session, note_id, user, "note.approve")
     # The note's write lock first: concurrent approvals and edits queue here, and whoever comes
     # second finds the note approved (409 note_approved) instead of approving or editing it.
     try:
@@ -147,7 +170,9 @@ def approve_note(
     repo.approve_note(session=session, note_id=note.id, user_id=user.id, edit_distance=distance)
     audit(session, request, user, "note.approve", "note", note.id, edit_distance=distance)
     session.flush()
-    return _view(session, note, final, reidentified=False)
+    return _view(
+        session, note, final, reidentified=False, expires=expiry_view(session, settings, rec)
+    )
 
 
 @router.get("/{note_id}/export", summary="Export for the case management system")
@@ -157,11 +182,11 @@ def export_note(
     user: CurrentUser,
     session: SessionDep,
     cipher: CipherDep,
-    format: Literal["md", "txt", "json"] = "md",
+    format: ExportFormat = "md",
     reidentify: bool = Query(False, description="owner only: real names"),
 ) -> Response:
-    note, rec = _load(session, note_id, user, "note.export")
-    body = _body_for(session, note, rec, user, reidentify, cipher)
+    note, rec = load_note(session, note_id, user, "note.export")
+    body = body_for(session, note, rec, user, reidentify, cipher)
     provenance = repo.note_provenance(note)
     meta = {
         "note_id": note.id,

@@ -1,20 +1,33 @@
-"""/v1/recordings and /v1/jobs: upload, follow the job, read transcripts, erase."""
+"""/v1/recordings and /v1/jobs: upload, follow the job, read transcripts, play the audio,
+erase. ``accept_upload`` and ``job_view`` are shared with the web app's pages."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from assistant import audio as audio_mod
 from assistant.api import schemas
-from assistant.api.deps import CurrentUser, SessionDep, SettingsDep, audit, authorize, may
+from assistant.api.deps import (
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    Viewer,
+    audit,
+    authorize,
+    may,
+)
+from assistant.api.expiry import expiry_view, transcripts_expired
 from assistant.api.upload import receive_upload
 from assistant.domain import JobStatus
 from assistant.drafting.templates import load_template
@@ -22,6 +35,7 @@ from assistant.errors import BadInput, NotFound, SilentRecording
 from assistant.jobs import estimate_remaining_s
 from assistant.settings import Settings
 from assistant.storage import Recording, User, repo
+from assistant.storage.models import Job
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["recordings"], responses=schemas.V1_ERRORS)
@@ -93,11 +107,31 @@ async def upload_recording(
 ) -> schemas.UploadAccepted:
     """Stream the recording to disk, check it is real, non-empty audio within the limits, and
     queue a job. The file is on disk and recorded before this answers."""
+    rec, job = await accept_upload(request, user, session, settings)
+    return schemas.UploadAccepted(recording_id=rec.id, job_id=job.id)
+
+
+#: Checks a caller adds to an upload's form fields (the web app's CSRF token and consent); it
+#: raises to refuse the upload, or returns what to add to the upload's audit event.
+FieldCheck = Callable[[dict[str, str]], dict[str, Any]]
+
+
+async def accept_upload(
+    request: Request,
+    user: User,
+    session: Session,
+    settings: Settings,
+    *,
+    check_fields: FieldCheck | None = None,
+) -> tuple[Recording, Job]:
+    """The one intake of a recording, for the API and the web app: stream it to disk, check
+    the form and the audio, store it and queue its job (committed before this returns)."""
     authorize("recording.upload", user, owner_id=user.id)
     recording_id = uuid.uuid4().hex
     part = settings.uploads_dir / f".{recording_id}.part"
     upload = await receive_upload(request, part, max_bytes=settings.max_upload_bytes)
     try:
+        extra = check_fields(upload.fields) if check_fields else {}
         meta = _form_meta(upload.fields, settings)
         info = await run_in_threadpool(
             audio_mod.probe, part, max_duration_s=settings.max_duration_s
@@ -137,6 +171,7 @@ async def upload_recording(
             size_bytes=upload.size,
             duration_s=round(info.duration_s, 1),
             format=info.format,
+            **extra,
         )
         session.commit()
     except BaseException:
@@ -144,7 +179,7 @@ async def upload_recording(
         final.unlink(missing_ok=True)
         raise
     log.info("recording %s uploaded job=%s duration_s=%.1f", rec.id, job.id, info.duration_s)
-    return schemas.UploadAccepted(recording_id=rec.id, job_id=job.id)
+    return rec, job
 
 
 #: Visit dates before this are refused as typing errors (0001-01-01, 1926 for 2026).
@@ -194,7 +229,9 @@ def _form_meta(fields: dict[str, str], settings: Settings) -> schemas.RecordingM
 
 
 @router.get("/jobs/{job_id}", response_model=schemas.JobView, summary="Job status")
-def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobView:
+def get_job(
+    job_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> schemas.JobView:
     try:
         job = repo.get_job(session=session, job_id=job_id)
     except NotFound:
@@ -202,6 +239,13 @@ def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobV
     rec = repo.get_recording(session=session, recording_id=job.recording_id)
     if not may("job.view", user, owner_id=rec.owner_id) or rec.erased_at is not None:
         raise NotFound("No such job.")  # an erased recording's job is gone with it
+    return job_view(session, settings, job, rec)
+
+
+def job_view(
+    session: Session, settings: Settings, job: Job, rec: Recording
+) -> schemas.JobView:
+    """What a job's follower sees (the API's answer, the web app's progress page)."""
     status = job.status
     stage_progress = job.progress or 0.0
     return schemas.JobView(
@@ -227,6 +271,7 @@ def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> schemas.JobV
         timings=job.timings or {},
         created_at=job.created_at,
         updated_at=job.updated_at,
+        expires=expiry_view(session, settings, rec),
     )
 
 
@@ -263,9 +308,50 @@ def _transcript(
     rec = load_recording(session, recording_id, user, action)
     transcript = repo.find_transcript(session=session, recording_id=rec.id, kind=kind)
     if transcript is None:
+        if transcripts_expired(session, rec.id):
+            raise NotFound(f"The {what} was deleted under the retention policy.", code="expired")
         raise NotFound(f"The {what} is not ready yet.", code="not_ready")
     audit(session, request, user, "transcript.view", "recording", rec.id, kind=kind)
     return transcript.model_dump(mode="json")
+
+
+#: The container (``AudioInfo.format``'s first name) -> the media type a browser plays it as.
+AUDIO_MEDIA_TYPES = {
+    "wav": "audio/wav",
+    "flac": "audio/flac",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "mp4": "audio/mp4",
+    "webm": "audio/webm",
+}
+
+
+@router.get(
+    "/recordings/{recording_id}/audio",
+    summary="The recording's audio (owner only)",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"audio/*": {}}, "description": "The whole recording."},
+        206: {"description": "The bytes a `Range: bytes=a-b` header asked for."},
+        416: {"description": "The range lies outside the file."},
+    },
+)
+def get_audio(
+    recording_id: str, request: Request, user: Viewer, session: SessionDep
+) -> FileResponse:
+    """The recording as uploaded, for playing the evidence of a statement. Honours HTTP
+    ``Range`` requests (a player seeks without downloading the whole visit). Owner only; also
+    open to the signed-in browser's session cookie, since an ``<audio>`` element sends no
+    token. One audit event per playback (a request from the first byte), not per range."""
+    rec = load_recording(session, recording_id, user, "recording.audio")
+    path = Path(rec.audio_path) if rec.audio_path else None
+    if path is None or not path.is_file():
+        raise NotFound("The recording's audio is not stored.", code="no_audio")
+    wanted = request.headers.get("range", "")
+    if not wanted or wanted.replace(" ", "").startswith("bytes=0-"):
+        audit(session, request, user, "recording.audio", "recording", rec.id)
+    media_type = AUDIO_MEDIA_TYPES.get(rec.format.split(",")[0], "application/octet-stream")
+    return FileResponse(path, media_type=media_type, content_disposition_type="inline")
 
 
 @router.delete("/recordings/{recording_id}", status_code=204, summary="Erase a recording")

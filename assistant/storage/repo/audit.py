@@ -90,29 +90,18 @@ def add_audit(
     details = dict(details or {})
     _check_details(details)
     head = _lock_head(session)
-    event = AuditEvent(
-        id=new_id(),
-        at=utcnow(),  # taken under the lock, so time order follows chain order
-        actor_id=actor_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        request_id=request_id,
-        details=details,
-        seq=head.seq + 1,
-        prev_hash=head.hash,
-    )
-    event.hash = record_hash(
-        id=event.id,
-        at=event.at,
-        actor_id=actor_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        request_id=request_id,
-        details=details,
-        prev_hash=head.hash,
-    )
+    fields: dict[str, Any] = {
+        "id": new_id(),
+        "at": utcnow(),  # taken under the lock, so time order follows chain order
+        "actor_id": actor_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "request_id": request_id,
+        "details": details,
+    }
+    event = AuditEvent(**fields, seq=head.seq + 1, prev_hash=head.hash)
+    event.hash = record_hash(**fields, prev_hash=head.hash)
     session.add(event)
     session.flush()
     session.execute(

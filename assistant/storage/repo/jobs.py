@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -46,6 +47,18 @@ def list_jobs_for_recording(*, session: Session, recording_id: str) -> list[Job]
     get_recording(session=session, recording_id=recording_id)
     stmt = select(Job).where(Job.recording_id == recording_id).order_by(Job.created_at, Job.id)
     return list(session.scalars(stmt))
+
+
+def latest_jobs(*, session: Session, recording_ids: Sequence[str]) -> dict[str, Job]:
+    """Each recording's newest job (a list page's status column), in one query."""
+    if not recording_ids:
+        return {}
+    stmt = (
+        select(Job)
+        .where(Job.recording_id.in_(recording_ids))
+        .order_by(Job.recording_id, Job.created_at, Job.id)
+    )
+    return {job.recording_id: job for job in session.scalars(stmt)}  # the last one wins
 
 
 def claim_next_job(*, session: Session, status: JobStatus = JobStatus.TRANSCRIBING) -> Job | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from assistant.auth import allowed
@@ -89,15 +90,35 @@ def list_recordings_for(
     *, session: Session, user: User, include_erased: bool = False
 ) -> list[Recording]:
     """Newest first: the recordings ``user`` may see (their own; every one for a manager)."""
+    stmt = _visible_to(user, include_erased)
+    if stmt is None:
+        return []
+    return list(session.scalars(stmt.order_by(Recording.created_at.desc(), Recording.id)))
+
+
+def page_recordings_for(
+    *, session: Session, user: User, offset: int, limit: int
+) -> tuple[list[Recording], int]:
+    """One page (newest first) of the live recordings ``user`` may see, and how many there
+    are in all."""
+    stmt = _visible_to(user, include_erased=False)
+    if stmt is None:
+        return [], 0
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = stmt.order_by(Recording.created_at.desc(), Recording.id).offset(offset).limit(limit)
+    return list(session.scalars(page)), total
+
+
+def _visible_to(user: User, include_erased: bool) -> Select[Recording] | None:
     role = Role(user.role)
-    stmt = select(Recording).order_by(Recording.created_at.desc(), Recording.id)
+    stmt = select(Recording)
     if not allowed(VIEW, role=role, is_owner=False):
         if not allowed(VIEW, role=role, is_owner=True):
-            return []
+            return None
         stmt = stmt.where(Recording.owner_id == user.id)
     if not include_erased:
         stmt = stmt.where(Recording.erased_at.is_(None))
-    return list(session.scalars(stmt))
+    return stmt
 
 
 def stored_audio_paths(*, session: Session) -> set[str]:
@@ -144,18 +165,41 @@ def erase_recording(*, session: Session, recording_id: str) -> list[Path]:
         .where(NoteRevision.note_id.in_(note_ids))
         .execution_options(synchronize_session=False)
     )
-    for model in (Note, TranscriptRow, PseudonymMapRow):
+    for model in (Note, PseudonymMapRow):
         session.execute(
             delete(model)
             .where(model.recording_id == recording_id)
             .execution_options(synchronize_session=False)
         )
+    erase_transcripts(session=session, recording_id=recording_id)
     # Bulk statements bypass the identity map; drop what it may still hold.
     session.expire_all()
+    paths = erase_audio(session=session, recording_id=recording_id)
     rec = get_recording(session=session, recording_id=recording_id)
-    paths = [Path(rec.audio_path)] if rec.audio_path else []
-    rec.audio_path = None
     if rec.erased_at is None:
         rec.erased_at = now
     session.flush()
     return paths
+
+
+def erase_audio(*, session: Session, recording_id: str) -> list[Path]:
+    """Forget the recording's audio file (``audio_path`` nulled); the rest stays. Returns the
+    file for the caller to unlink after commit, none if it was already gone. Part of erasure,
+    and on its own what retention does to the audio of an approved visit."""
+    rec = get_recording(session=session, recording_id=recording_id)
+    paths = [Path(rec.audio_path)] if rec.audio_path else []
+    rec.audio_path = None
+    session.flush()
+    return paths
+
+
+def erase_transcripts(*, session: Session, recording_id: str) -> int:
+    """Delete the raw and redacted transcripts (the name map stays); returns how many there
+    were. Part of erasure, and on its own what retention does after approval."""
+    get_recording(session=session, recording_id=recording_id)
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(TranscriptRow)
+        .where(TranscriptRow.recording_id == recording_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.domain import Role
-from assistant.storage.models import User
+from assistant.storage.models import User, utcnow
 from assistant.storage.repo._base import get_row
 
 
@@ -37,7 +37,13 @@ def user_by_token_hash(
 
 
 def set_user_active(*, session: Session, user_id: str, active: bool) -> User:
+    """Deactivating stamps ``deactivated_at`` (once: deactivating again keeps the first time,
+    which started the retention period of the user's data); reactivating clears it."""
     user = get_user(session=session, user_id=user_id)
+    if not active and user.active:
+        user.deactivated_at = utcnow()
+    elif active:
+        user.deactivated_at = None
     user.active = active
     session.flush()
     return user

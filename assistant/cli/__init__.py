@@ -1,5 +1,6 @@
-"""``caseassist``: serve, install/verify models, add users, verify or export the audit trail,
-run the pipeline without a server, redact a text, run the evaluation harness."""
+"""``caseassist``: serve, install/verify models, add or deactivate users, verify or export the
+audit trail, run a retention pass, run the pipeline without a server, redact a text, run the
+evaluation harness."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.bootstrap import configure_logging, set_offline
+from assistant.cli.admin import add_admin_commands
 from assistant.errors import CaseAssistError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from assistant.settings import Settings
 
 
@@ -63,13 +63,7 @@ def _parser() -> argparse.ArgumentParser:
                 help="install this manifest model instead of a profile's (repeatable)",
             )
 
-    u = sub.add_parser("users", help="manage users")
-    usub = u.add_subparsers(required=True, metavar="ACTION")
-    a = usub.add_parser("add", help="add a user and print their token once")
-    a.add_argument("--name", required=True)
-    a.add_argument("--role", required=True, choices=["practitioner", "manager", "auditor", "admin"])
-    a.set_defaults(func=cmd_users_add)
-    _add_audit_actions(sub)
+    add_admin_commands(sub)
 
     pr = sub.add_parser("process", help="run the whole pipeline on one file, no server")
     pr.add_argument(
@@ -92,26 +86,6 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="run the evaluation harness; update the model card")
     _add_eval_actions(ev.add_subparsers(required=True, metavar="ACTION"))
     return p
-
-
-def _add_audit_actions(sub: argparse._SubParsersAction) -> None:
-    au = sub.add_parser("audit", help="check or export the audit trail (a hash chain)")
-    ausub = au.add_subparsers(required=True, metavar="ACTION")
-    v = ausub.add_parser(
-        "verify", help="check the whole chain; exit 1 naming the first broken link"
-    )
-    v.add_argument(
-        "--anchor",
-        action="append",
-        default=[],
-        metavar="SEQ:HASH",
-        help="the head of an earlier export: the chain must still pass through it (repeatable)",
-    )
-    v.set_defaults(func=cmd_audit_verify)
-    x = ausub.add_parser("export", help="write every record and the chain head for auditors")
-    x.add_argument("--format", required=True, choices=["csv", "json"])
-    x.add_argument("--out", type=Path, required=True, help="output file")
-    x.set_defaults(func=cmd_audit_export)
 
 
 def _add_eval_actions(evsub: argparse._SubParsersAction) -> None:
@@ -192,101 +166,6 @@ def cmd_models_verify(args: argparse.Namespace, settings: Settings) -> int:
     models = resolve_models(settings)
     for role, ref in models.refs().items():
         print(f"{role}: {ref['name']} sha256 {ref['sha256']} OK")
-    return 0
-
-
-def _open_database(settings: Settings) -> Engine:
-    """The service's database, migrated to head (as the service does at start-up)."""
-    from assistant.bootstrap import prepare_dirs
-    from assistant.storage.db import make_engine, upgrade
-
-    prepare_dirs(settings)
-    engine = make_engine(settings.resolved_database_url)
-    upgrade(engine)
-    return engine
-
-
-def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.auth import hash_token, new_token
-    from assistant.storage import repo
-    from assistant.storage.db import session_factory, session_scope
-
-    engine = _open_database(settings)
-    token = new_token()
-    with session_scope(session_factory(engine)) as s:
-        user = repo.create_user(
-            session=s, name=args.name, role=args.role, token_hash=hash_token(token)
-        )
-        repo.add_audit(
-            session=s,
-            actor_id=None,
-            action="user.add",
-            object_type="user",
-            object_id=user.id,
-            request_id=None,
-            details={"role": args.role, "via": "cli"},
-        )
-        user_id = user.id
-    engine.dispose()
-    print(
-        f"user_id: {user_id}\nrole: {args.role}\ntoken: {token}\n"
-        "(the token is shown once; only its hash is stored)"
-    )
-    return 0
-
-
-def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.storage import repo
-    from assistant.storage.audit_chain import ChainHead
-    from assistant.storage.db import session_factory, session_scope
-
-    try:
-        anchors = [ChainHead.parse(a) for a in args.anchor]
-    except ValueError as exc:
-        print(f"error: --anchor: {exc}", file=sys.stderr)
-        return 2
-    engine = _open_database(settings)
-    try:
-        with session_scope(session_factory(engine)) as s:
-            report = repo.verify_audit(session=s, anchors=anchors)
-    finally:
-        engine.dispose()
-    if report.problem is not None:
-        p = report.problem
-        where = f"record {p.record_id}" if p.record_id else "the end of the chain"
-        print(
-            f"audit chain BROKEN ({p.kind}) at {where}, seq {p.seq}: {p.message}\n"
-            f"{report.records} record(s) read",
-            file=sys.stderr,
-        )
-        return 1
-    checked = f", {len(anchors)} earlier head(s) found" if anchors else ""
-    print(f"audit chain intact: {report.records} record(s){checked}\nhead: {report.head}")
-    return 0
-
-
-def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.storage import repo
-    from assistant.storage.db import session_factory, session_scope
-
-    engine = _open_database(settings)
-    try:
-        with session_scope(session_factory(engine)) as s:
-            export = repo.export_audit(session=s, format=args.format)
-        args.out.write_bytes(export.content)
-        with session_scope(session_factory(engine)) as s:
-            repo.add_audit(  # the export itself is on the record (it is in the next export)
-                session=s,
-                actor_id=None,
-                action="audit.export",
-                object_type="audit",
-                object_id=None,
-                request_id=None,
-                details={"format": args.format, "records": export.records, "via": "cli"},
-            )
-    finally:
-        engine.dispose()
-    print(f"wrote {export.records} record(s) to {args.out}\nhead: {export.head}")
     return 0
 
 
@@ -420,7 +299,3 @@ def _announce_stage(stage: str, progress: float) -> None:
 
 def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

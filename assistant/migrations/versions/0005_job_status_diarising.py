@@ -1,7 +1,7 @@
 """Job status 'diarising': the speaker-separation stage between transcribing and redacting.
 
-Revision ID: 0003_job_status_diarising
-Revises: 0002_audit_chain
+Revision ID: 0005_job_status_diarising
+Revises: 0004_user_deactivated_at
 Create Date: 2026-12-06
 
 Swaps the CHECK constraint on ``jobs.status`` (enumerations are CHECK constraints, not native
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0003_job_status_diarising"
-down_revision: str | None = "0002_audit_chain"
+revision: str = "0005_job_status_diarising"
+down_revision: str | None = "0004_user_deactivated_at"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

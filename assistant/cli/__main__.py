@@ -1,0 +1,7 @@
+"""``python -m assistant.cli``: the ``caseassist`` command."""
+
+import sys
+
+from assistant.cli import main
+
+sys.exit(main())

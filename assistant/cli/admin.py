@@ -1,0 +1,252 @@
+"""``caseassist users``, ``audit`` and ``retention``: the commands that act on the service's
+database directly (an administrator on the server), each audited like its API twin."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from assistant.settings import Settings
+
+
+def add_admin_commands(sub: argparse._SubParsersAction) -> None:
+    u = sub.add_parser("users", help="manage users")
+    usub = u.add_subparsers(required=True, metavar="ACTION")
+    a = usub.add_parser(
+        "add", help="add a user; print their API token and a one-time set-password link"
+    )
+    a.add_argument("--name", required=True, help="also the name they sign in to the web app with")
+    a.add_argument("--role", required=True, choices=["practitioner", "manager", "auditor", "admin"])
+    a.set_defaults(func=cmd_users_add)
+    pl = usub.add_parser(
+        "password-link", help="print a new one-time set-password link (first sign-in or reset)"
+    )
+    pl.add_argument("--user-id", required=True)
+    pl.set_defaults(func=cmd_users_password_link)
+    d = usub.add_parser(
+        "deactivate",
+        help="stop a user signing in; their recordings are then kept for "
+        "CASEASSIST_RETENTION_DEACTIVATED_USERS_DAYS (unset: kept)",
+    )
+    d.add_argument("user_id")
+    d.set_defaults(func=cmd_users_deactivate)
+    rt = sub.add_parser("retention", help="delete what has outlived the retention periods")
+    rr = rt.add_subparsers(required=True, metavar="ACTION").add_parser(
+        "run", help="one pass now (the worker also runs them): print each deletion and counts"
+    )
+    rr.add_argument("--dry-run", action="store_true", help="list what would go; delete nothing")
+    rr.set_defaults(func=cmd_retention_run)
+    _add_audit_actions(sub)
+
+
+def _add_audit_actions(sub: argparse._SubParsersAction) -> None:
+    au = sub.add_parser("audit", help="check or export the audit trail (a hash chain)")
+    ausub = au.add_subparsers(required=True, metavar="ACTION")
+    v = ausub.add_parser(
+        "verify", help="check the whole chain; exit 1 naming the first broken link"
+    )
+    v.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="the head of an earlier export: the chain must still pass through it (repeatable)",
+    )
+    v.set_defaults(func=cmd_audit_verify)
+    x = ausub.add_parser("export", help="write every record and the chain head for auditors")
+    x.add_argument("--format", required=True, choices=["csv", "json"])
+    x.add_argument("--out", type=Path, required=True, help="output file")
+    x.set_defaults(func=cmd_audit_export)
+
+
+def _open_database(settings: Settings) -> Engine:
+    """The service's database, migrated to head (as the service does at start-up)."""
+    from assistant.bootstrap import prepare_dirs
+    from assistant.storage.db import make_engine, upgrade
+
+    prepare_dirs(settings)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    return engine
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.auth import hash_token, new_token
+    from assistant.storage import repo
+    from assistant.storage.db import session_factory, session_scope
+
+    engine = _open_database(settings)
+    token = new_token()
+    with session_scope(session_factory(engine)) as s:
+        user = repo.create_user(
+            session=s, name=args.name, role=args.role, token_hash=hash_token(token)
+        )
+        repo.add_audit(
+            session=s,
+            actor_id=None,
+            action="user.add",
+            object_type="user",
+            object_id=user.id,
+            request_id=None,
+            details={"role": args.role, "via": "cli"},
+        )
+        link = _password_link(s, settings, user.id)
+        user_id = user.id
+    engine.dispose()
+    print(
+        f"user_id: {user_id}\nrole: {args.role}\ntoken: {token}\n"
+        "(the token is shown once; only its hash is stored)\n"
+        f"set-password link: {link}\n"
+        f"(for the web app: works once, for {settings.password_link_hours:g} hours; "
+        f"they then sign in with the name {args.name!r})"
+    )
+    return 0
+
+
+def cmd_users_deactivate(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.db import session_factory, session_scope
+
+    engine = _open_database(settings)
+    try:
+        with session_scope(session_factory(engine)) as s:
+            user = repo.get_user(session=s, user_id=args.user_id)  # NotFound -> exit 2
+            if user.active:
+                repo.set_user_active(session=s, user_id=user.id, active=False)
+                repo.add_audit(
+                    session=s,
+                    actor_id=None,
+                    action="user.deactivate",
+                    object_type="user",
+                    object_id=user.id,
+                    request_id=None,
+                    details={"via": "cli"},
+                )
+            since = user.deactivated_at
+    finally:
+        engine.dispose()
+    when = f" since {since:%Y-%m-%d %H:%M} UTC" if since else ""
+    print(f"user {args.user_id} is deactivated{when}")
+    return 0
+
+
+def cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.jobs.retention import RetentionPolicy, run_retention
+    from assistant.storage.db import session_factory
+
+    policy = RetentionPolicy.from_settings(settings)
+    if not policy.configured:
+        print("no retention period is set (CASEASSIST_RETENTION_*): nothing expires")
+        return 0
+    engine = _open_database(settings)
+    try:
+        report = run_retention(session_factory(engine), policy, dry_run=args.dry_run, via="cli")
+    finally:
+        engine.dispose()
+    print("\n".join(report.lines()))
+    return 1 if report.failed else 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.audit_chain import ChainHead
+    from assistant.storage.db import session_factory, session_scope
+
+    try:
+        anchors = [ChainHead.parse(a) for a in args.anchor]
+    except ValueError as exc:
+        print(f"error: --anchor: {exc}", file=sys.stderr)
+        return 2
+    engine = _open_database(settings)
+    try:
+        with session_scope(session_factory(engine)) as s:
+            report = repo.verify_audit(session=s, anchors=anchors)
+    finally:
+        engine.dispose()
+    if report.problem is not None:
+        p = report.problem
+        where = f"record {p.record_id}" if p.record_id else "the end of the chain"
+        print(
+            f"audit chain BROKEN ({p.kind}) at {where}, seq {p.seq}: {p.message}\n"
+            f"{report.records} record(s) read",
+            file=sys.stderr,
+        )
+        return 1
+    checked = f", {len(anchors)} earlier head(s) found" if anchors else ""
+    print(f"audit chain intact: {report.records} record(s){checked}\nhead: {report.head}")
+    return 0
+
+
+def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.db import session_factory, session_scope
+
+    engine = _open_database(settings)
+    try:
+        with session_scope(session_factory(engine)) as s:
+            export = repo.export_audit(session=s, format=args.format)
+        args.out.write_bytes(export.content)
+        with session_scope(session_factory(engine)) as s:
+            repo.add_audit(  # the export itself is on the record (it is in the next export)
+                session=s,
+                actor_id=None,
+                action="audit.export",
+                object_type="audit",
+                object_id=None,
+                request_id=None,
+                details={"format": args.format, "records": export.records, "via": "cli"},
+            )
+    finally:
+        engine.dispose()
+    print(f"wrote {export.records} record(s) to {args.out}\nhead: {export.head}")
+    return 0
+
+
+def cmd_users_password_link(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.db import session_factory, session_scope
+
+    engine = _open_database(settings)
+    try:
+        with session_scope(session_factory(engine)) as s:
+            repo.get_user(session=s, user_id=args.user_id)  # NotFound -> exit 2
+            link = _password_link(s, settings, args.user_id)
+    finally:
+        engine.dispose()
+    print(
+        f"set-password link: {link}\n"
+        f"(works once, for {settings.password_link_hours:g} hours; setting a password signs "
+        "the user out everywhere)"
+    )
+    return 0
+
+
+def _password_link(session: Any, settings: Settings, user_id: str) -> str:
+    """A new one-time link (only its hash is stored) and its audit event."""
+    from datetime import timedelta
+
+    from assistant.auth import hash_token, new_secret
+    from assistant.storage import repo
+
+    secret = new_secret()
+    repo.create_password_link(
+        session=session,
+        user_id=user_id,
+        token_hash=hash_token(secret),
+        valid_for=timedelta(hours=settings.password_link_hours),
+    )
+    repo.add_audit(
+        session=session,
+        actor_id=None,
+        action="user.password_link",
+        object_type="user",
+        object_id=user_id,
+        request_id=None,
+        details={"via": "cli"},
+    )
+    return f"{settings.base_url}/set-password?token={secret}"

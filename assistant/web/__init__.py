@@ -1,0 +1,43 @@
+"""The practitioners' web app: server-rendered pages in the service itself, on the GOV.UK Design
+System (``static/govuk/``, served locally: the service is offline).
+
+- ``security``: the session cookie, CSRF tokens, the signed-in user of a page;
+- ``render``: Jinja2 templates (``templates/``) and error pages;
+- ``routes``: ``account`` (sign-in, sign-out, set-password), ``visits`` (My visits, New visit,
+  progress), ``review`` (a note beside its transcript and audio; approve; export).
+
+The pages reuse the API's own logic (``accept_upload``, ``job_view``, ``load_note``, the approve
+and export routes) rather than a second copy of it. Imports: this package uses ``api`` (its
+dependencies and route helpers), ``storage`` and ``notes``; only the app factory imports it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from assistant.auth import FailureThrottle
+from assistant.web.render import install_error_pages
+from assistant.web.routes import account, review, visits
+
+STATIC = Path(__file__).resolve().parent / "static"
+#: Failed sign-ins to one name or from one address are counted over this window.
+SIGN_IN_WINDOW_S = 15 * 60
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, their static files and their error pages to the service (after the API's
+    error handlers, which the pages' ones defer to on API paths)."""
+    settings = app.state.settings
+    app.state.sign_in_throttle = FailureThrottle(
+        limit=settings.sign_in_attempts, window_s=SIGN_IN_WINDOW_S
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (account, visits, review):
+        app.include_router(module.router)
+    install_error_pages(app)
+
+
+__all__ = ["install"]

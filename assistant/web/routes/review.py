@@ -1,0 +1,152 @@
+"""Review a note beside its transcript and recording; approve it; export it.
+
+The owner sees real names (the note re-identified, the raw transcript) and hears the audio; a
+manager reading someone else's note sees the placeholders and the redacted transcript, as the
+API shows them."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from assistant.api.deps import CipherDep, SessionDep, SettingsDep, audit, may
+from assistant.api.routes import notes as notes_api
+from assistant.domain import RedactedSegment, Segment
+from assistant.errors import BadInput
+from assistant.notes import EXPORT_FORMATS, NoteBody
+from assistant.storage import repo
+from assistant.web.render import render
+from assistant.web.security import PageUser, check_csrf
+
+router = APIRouter(include_in_schema=False)
+
+#: A verification finding (``Statement.flags``) -> (what the reviewer reads, tag colour).
+FLAG_LABELS = {
+    "low_confidence_words": ("Words the recogniser was unsure of", "yellow"),
+    "quote_restored": ("Quote restored to the exact words", "grey"),
+    "quote_not_found": ("Quote not found in the transcript", "red"),
+    "evidence_corrected": ("Evidence corrected", "grey"),
+    "kind_corrected": ("Kind corrected", "grey"),
+    "speaker_corrected": ("Speaker corrected", "grey"),
+    "section_corrected": ("Moved to this section", "grey"),
+}
+#: Prefixed findings: ``unsupported:<reason>``, ``red_flag_not_affirmed:<category>``.
+FLAG_PREFIXES = {
+    "unsupported:": ("Not supported by its evidence", "red"),
+    "red_flag_not_affirmed:": ("Safeguarding concern not affirmed in the evidence", "orange"),
+}
+
+
+def flag_label(flag: str) -> tuple[str, str]:
+    if flag in FLAG_LABELS:
+        return FLAG_LABELS[flag]
+    for prefix, (label, colour) in FLAG_PREFIXES.items():
+        if flag.startswith(prefix):
+            detail = flag.removeprefix(prefix).replace("_", " ")
+            return f"{label}: {detail}", colour
+    return flag.replace("_", " "), "grey"
+
+
+KIND_LABELS = {
+    "observed": "Observed",
+    "reported": "Reported",
+    "opinion": "Opinion",
+    "agreed_action": "Agreed action",
+    "direct_quote": "Direct quote",
+}
+
+
+@router.get("/notes/{note_id}")
+def review_page(
+    note_id: str, request: Request, user: PageUser, session: SessionDep, cipher: CipherDep
+) -> Response:
+    note, rec = notes_api.load_note(session, note_id, user, "note.view")
+    owner = rec.owner_id == user.id
+    body = notes_api.body_for(session, note, rec, user, owner, cipher)
+    kind = "raw" if owner else "redacted"
+    transcript = repo.find_transcript(session=session, recording_id=rec.id, kind=kind)
+    segments: list[Segment | RedactedSegment] = list(transcript.segments) if transcript else []
+    audit(session, request, user, "note.view", "note", note.id, reidentified=owner)
+    if transcript is not None:
+        audit(session, request, user, "transcript.view", "recording", rec.id, kind=kind)
+    revisions = repo.list_revisions(session=session, note_id=note.id)
+    may_approve = note.status == "draft" and may("note.approve", user, owner_id=rec.owner_id)
+    return render(
+        request,
+        "review.html",
+        {
+            "note": note,
+            "rec": rec,
+            "owner": owner,
+            "sections": _sections(body, {s.id: s.start for s in segments}),
+            "segments": segments,
+            "revision": revisions[-1].number,
+            "may_approve": may_approve,
+            "audio": may("recording.audio", user, owner_id=rec.owner_id) and bool(rec.audio_path),
+            "formats": EXPORT_FORMATS,
+        },
+    )
+
+
+def _sections(body: NoteBody, starts: dict[str, float]) -> list[dict[str, Any]]:
+    """Each statement with where its evidence starts in the recording (the earliest cited
+    segment), for the player to seek to."""
+    out = []
+    for number, section in enumerate(body.sections):
+        statements = []
+        for index, st in enumerate(section.statements):
+            cited = [starts[e] for e in st.evidence if e in starts]
+            statements.append(
+                {
+                    "anchor": f"st-{number}-{index}",
+                    "text": st.text,
+                    "kind": KIND_LABELS.get(st.kind.value, st.kind.value),
+                    "speaker": st.speaker,
+                    "flags": [flag_label(f) for f in st.flags],
+                    "evidence": [e for e in st.evidence if e in starts],
+                    "start": min(cited) if cited else None,
+                }
+            )
+        out.append({"key": section.key, "title": section.title, "statements": statements})
+    return out
+
+
+@router.post("/notes/{note_id}/approve")
+def approve(
+    note_id: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf_token: str = Form(""),
+) -> Response:
+    """The API's approval (the note's write lock, the correction burden, the audit event)."""
+    check_csrf(request, csrf_token)
+    notes_api.approve_note(note_id, request, user, session, settings)
+    return RedirectResponse(f"/notes/{note_id}?approved=1", status_code=303)
+
+
+@router.get("/notes/{note_id}/export")
+def export(
+    note_id: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    cipher: CipherDep,
+    format: str = "md",
+    names: bool = False,
+) -> Response:
+    """The API's export, as a download; ``names`` (owner only) puts the real names back."""
+    if format not in EXPORT_FORMATS:
+        raise BadInput(f"format must be one of {', '.join(EXPORT_FORMATS)}.")
+    return notes_api.export_note(
+        note_id,
+        request,
+        user,
+        session,
+        cipher,
+        format=cast(notes_api.ExportFormat, format),
+        reidentify=names,
+    )

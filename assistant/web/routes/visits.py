@@ -1,0 +1,210 @@
+"""My visits (the list), New visit (the upload form) and a visit's progress."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from assistant.api.deps import SessionDep, SettingsDep, may
+from assistant.api.routes.recordings import accept_upload, job_view, load_recording
+from assistant.drafting.templates import available_templates, load_template
+from assistant.errors import BadInput, CaseAssistError, NotFound
+from assistant.settings import Settings
+from assistant.storage import Recording, User, repo
+from assistant.storage.models import Job
+from assistant.web.render import render
+from assistant.web.security import CSRF_FIELD, PageUser, check_csrf
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 20
+
+STAGE_LABELS = {
+    "queued": "Waiting to start",
+    "transcribing": "Transcribing the recording",
+    "diarising": "Telling the speakers apart",
+    "redacting": "Removing names and other identifiers",
+    "drafting": "Drafting the note",
+    "done": "Note ready to review",
+    "failed": "Failed",
+}
+#: (label, GOV.UK tag colour) of a row's status on My visits.
+ROW_STATUS = {
+    "approved": ("Approved", "green"),
+    "draft": ("Ready to review", "blue"),
+    "failed": ("Failed", "red"),
+    "queued": ("Waiting", "grey"),
+}
+LANGUAGES = [
+    ("en", "English"),
+    ("cy", "Welsh"),
+    ("pl", "Polish"),
+    ("ro", "Romanian"),
+    ("ur", "Urdu"),
+    ("pa", "Punjabi"),
+    ("ar", "Arabic"),
+    ("auto", "Detect the language"),
+]
+
+
+@router.get("/")
+def my_visits(request: Request, user: PageUser, session: SessionDep, page: int = 1) -> Response:
+    """The visits the user may see, newest first: their own; a manager's, everyone's."""
+    page = max(page, 1)
+    recs, total = repo.page_recordings_for(
+        session=session, user=user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    total_pages = max(1, math.ceil(total / PAGE_SIZE))
+    jobs = repo.latest_jobs(session=session, recording_ids=[r.id for r in recs])
+    rows = [_row(session, rec, jobs.get(rec.id), user) for rec in recs]
+    return render(
+        request,
+        "visits.html",
+        {
+            "rows": rows,
+            "page": page,
+            "total_pages": total_pages,
+            "total": total,
+            "sees_all": may("recording.view", user, owner_id=None),
+            "may_upload": may("recording.upload", user, owner_id=user.id),
+        },
+    )
+
+
+def _row(session: Session, rec: Recording, job: Job | None, user: User) -> dict[str, Any]:
+    note = repo.get_note(session=session, note_id=job.note_id) if job and job.note_id else None
+    key = note.status if note else (job.status if job else "queued")
+    label, colour = ROW_STATUS.get(key, (STAGE_LABELS.get(key, key), "yellow"))
+    owner = repo.get_user(session=session, user_id=rec.owner_id)
+    return {
+        "rec": rec,
+        "label": label,
+        "colour": colour,
+        "href": f"/notes/{note.id}" if note else f"/visits/{rec.id}",
+        "owner": "You" if rec.owner_id == user.id else owner.name,
+    }
+
+
+def _form_context(settings: Settings, values: dict[str, str] | None = None) -> dict[str, Any]:
+    names = available_templates(settings.prompts_dir)
+    templates = [(n, load_template(n, root=settings.prompts_dir).title) for n in names]
+    values = values or {}
+    return {
+        "templates": templates,
+        "languages": LANGUAGES,
+        "values": {
+            "template": values.get("template") or settings.default_template,
+            "language": values.get("language") or settings.language,
+            **{k: values.get(k, "") for k in ("visit_type", "day", "month", "year", "consent")},
+        },
+    }
+
+
+@router.get("/visits/new")
+def new_visit_page(request: Request, user: PageUser, settings: SettingsDep) -> Response:
+    return render(request, "new_visit.html", _form_context(settings))
+
+
+@router.post("/visits/new")
+async def new_visit(
+    request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The form posts to the same intake as ``POST /v1/recordings`` (streamed, probed, checked
+    for speech); the consent confirmation is recorded in the upload's audit event."""
+    seen: dict[str, str] = {}
+
+    def check(fields: dict[str, str]) -> dict[str, Any]:
+        seen.update(fields)
+        check_csrf(request, fields.get(CSRF_FIELD))
+        fields["visit_date"] = _visit_date(fields)
+        if fields.get("consent") != "yes":
+            raise BadInput(
+                "Confirm that the family were told about the recording and agreed to it.",
+                code="consent_missing",
+            )
+        return {"consent": "confirmed", "via": "web"}
+
+    try:
+        rec, _job = await accept_upload(request, user, session, settings, check_fields=check)
+    except CaseAssistError as exc:
+        if exc.code == "csrf_rejected":
+            raise
+        context = {**_form_context(settings, seen), "error": exc.message, "field": _field(exc)}
+        return render(request, "new_visit.html", context, status_code=exc.http_status)
+    return RedirectResponse(f"/visits/{rec.id}", status_code=303)
+
+
+def _visit_date(fields: dict[str, str]) -> str:
+    """The GOV.UK date pattern's three fields as YYYY-MM-DD ('' when all are empty)."""
+    parts = [fields.get(k, "").strip() for k in ("year", "month", "day")]
+    if not any(parts):
+        return ""
+    try:
+        return date(*(int(p) for p in parts)).isoformat()
+    except ValueError:
+        raise BadInput(
+            "Enter the visit date as a real date, for example 27 3 2026.", code="invalid_date"
+        ) from None
+
+
+def _field(exc: CaseAssistError) -> str:
+    """Which form field an error belongs to (the error summary links to it)."""
+    if exc.code in ("invalid_date", "invalid_visit_date"):
+        return "day"
+    if exc.code == "consent_missing":
+        return "consent"
+    if exc.code in ("unknown_template",):
+        return "template"
+    if "language" in exc.code:
+        return "language"
+    return "audio"
+
+
+def _progress(
+    session: Session, settings: Settings, recording_id: str, user: User
+) -> dict[str, Any]:
+    rec = load_recording(session, recording_id, user, "job.view")
+    jobs = repo.list_jobs_for_recording(session=session, recording_id=rec.id)
+    if not jobs:
+        raise NotFound("No such recording.")
+    view = job_view(session, settings, jobs[-1], rec)
+    return {
+        "rec": rec,
+        "job": view,
+        "label": STAGE_LABELS.get(view.status, view.status),
+        "percent": int(round(100 * (view.stage_progress or 0.0))),
+        "finished": view.status in ("done", "failed"),
+    }
+
+
+@router.get("/visits/{recording_id}")
+def visit_progress(
+    recording_id: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    return render(request, "progress.html", _progress(session, settings, recording_id, user))
+
+
+@router.get("/visits/{recording_id}/progress")
+def visit_progress_json(
+    recording_id: str, user: PageUser, session: SessionDep, settings: SettingsDep
+) -> JSONResponse:
+    """What the progress page's script polls (the page works without it: reload)."""
+    p = _progress(session, settings, recording_id, user)
+    return JSONResponse(
+        {
+            "status": p["job"].status,
+            "label": p["label"],
+            "percent": p["percent"],
+            "eta_s": p["job"].eta_s,
+            "finished": p["finished"],
+        }
+    )
