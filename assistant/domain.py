@@ -1,8 +1,9 @@
 """Frozen value types shared by every pipeline stage.
 
-The data flow is upload -> job -> Transcript -> RedactedTranscript -> DraftNote -> revisions
--> approved note. Each value carries its provenance (which model, which prompt version, which
-redaction configuration produced it) so an auditor can trace any note back to its inputs.
+The data flow is upload -> job -> Transcript (speakers labelled) -> RedactedTranscript ->
+DraftNote -> revisions -> approved note. Each value carries its provenance (which model, which
+prompt version, which redaction configuration produced it) so an auditor can trace any note
+back to its inputs.
 
 This module imports nothing from the rest of the package: every other module may import it.
 """
@@ -47,6 +48,17 @@ class Segment(_Frozen):
     words: tuple[Word, ...] = ()
 
 
+class Diarisation(_Frozen):
+    """How the speaker labels of an audio transcript were found: which speaker encoder, how
+    many speakers, within which bounds, from how many embedded windows of speech."""
+
+    model: ModelRef
+    speakers: int
+    min_speakers: int
+    max_speakers: int
+    windows: int
+
+
 class Transcript(_Frozen):
     """Raw (identifying) transcript. Never handed to the drafter."""
 
@@ -55,6 +67,9 @@ class Transcript(_Frozen):
     duration_s: float
     source: str = Field(description="'audio' or 'text' (transcription skipped)")
     model: ModelRef | None = None
+    diarisation: Diarisation | None = Field(
+        default=None, description="set once speakers were found from the audio"
+    )
 
     @property
     def segment_ids(self) -> frozenset[str]:
@@ -192,6 +207,7 @@ class DraftNote(_Frozen):
 class JobStatus(StrEnum):
     QUEUED = "queued"
     TRANSCRIBING = "transcribing"
+    DIARISING = "diarising"
     REDACTING = "redacting"
     DRAFTING = "drafting"
     DONE = "done"

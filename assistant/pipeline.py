@@ -1,13 +1,15 @@
-"""Chains the stages: audio -> Transcript -> RedactedTranscript -> DraftNote.
+"""Chains the stages: audio -> Transcript (speakers labelled) -> RedactedTranscript -> DraftNote.
 
 ``Engines`` holds the loaded models (loaded once, by path, after verification) and the
 safeguarding lexicon the review reads. ``run_chain`` is the one stage chain: it runs speech
-recognition, redaction with its residual check, then drafting and review, times each stage and
+recognition, speaker separation (audio only, when ``diarisation_enabled``), redaction with its
+residual check, then drafting and review, times each stage and
 hands its output to ``StageHooks``. The job worker's hooks (``assistant.jobs.worker``) save each
 stage to the database before the next starts and resume from what was saved; ``run_stages`` runs
 the chain in memory for ``caseassist process``. Neither knows the web. Speech recognition and the
 LLM share one compute lock, so they never run at the same time on the same cores (two CPU-bound
-libraries fighting over 2 cores collapse the LLM from ~12 tok/s to under 1).
+libraries fighting over 2 cores collapse the LLM from ~12 tok/s to under 1); so does the speaker
+encoder.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from assistant.review import review_note  # also the pipeline's public name for 
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
+    from assistant.diarisation import Diariser
     from assistant.drafting.drafter import Drafter
     from assistant.redaction.redactor import Redactor
     from assistant.review import Lexicon
@@ -40,9 +43,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Stage = Literal["transcribing", "redacting", "drafting"]
+Stage = Literal["transcribing", "diarising", "redacting", "drafting"]
 #: The stages in the order they run (also the job statuses while they run).
-STAGES: tuple[Stage, ...] = ("transcribing", "redacting", "drafting")
+STAGES: tuple[Stage, ...] = ("transcribing", "diarising", "redacting", "drafting")
 StageCallback = Callable[[str, float], None]  # (stage, progress 0..1)
 
 
@@ -55,6 +58,7 @@ class Engines:
     redactor: Redactor
     llm: Any  # llama_cpp.Llama
     settings: Settings
+    diariser: Diariser | None = None  # None: speakers are not separated
     compute_lock: threading.Lock = field(default_factory=threading.Lock)
     _drafters: dict[str, Drafter] = field(default_factory=dict)
     _lexicon: Lexicon | None = field(default=None, init=False, repr=False)
@@ -91,7 +95,12 @@ class Engines:
             flash_attn=settings.llm_flash_attn,
         )
         engines = cls(
-            models=models, transcriber=transcriber, redactor=redactor, llm=llm, settings=settings
+            models=models,
+            transcriber=transcriber,
+            redactor=redactor,
+            llm=llm,
+            settings=settings,
+            diariser=load_diariser(settings, models) if settings.diarisation_enabled else None,
         )
         engines.lexicon  # noqa: B018 - a broken lexicon stops start-up, not the first draft
         log.info("engines loaded in %.1fs profile=%s", time.perf_counter() - t0, settings.profile)
@@ -120,6 +129,19 @@ class Engines:
                 chunk_tokens=self.settings.llm_chunk_tokens,
             )
         return self._drafters[template]
+
+
+def load_diariser(settings: Settings, models: ResolvedModels) -> Diariser:
+    """The speaker separation, its encoder read from the verified pinned file."""
+    from assistant.diarisation import DiarisationOptions, Diariser, load_encoder
+
+    return Diariser(
+        load_encoder(models.speaker_path, model_ref=models.speaker),
+        DiarisationOptions(
+            min_speakers=settings.diarisation_min_speakers,
+            max_speakers=settings.diarisation_max_speakers,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -156,6 +178,25 @@ def transcribe_audio(
     if not transcript.segments:
         raise SilentRecording("No speech was detected in the recording.")
     return transcript
+
+
+def diarise_transcript(engines: Engines, path: Path, transcript: Transcript) -> Transcript:
+    """A speaker on every segment of ``transcript`` (of the recording at ``path``), segments
+    split where the speaker changes. The audio is decoded again rather than kept from speech
+    recognition, so that a job resumed after a restart needs nothing but the saved transcript."""
+    assert engines.diariser is not None
+    pcm = load_pcm16k(path)
+    with engines.compute_lock:
+        return engines.diariser.diarise(pcm, transcript)
+
+
+def needs_diarising(engines: Engines, transcript: Transcript) -> bool:
+    """An audio transcript not yet diarised, with speaker separation switched on."""
+    return (
+        engines.diariser is not None
+        and transcript.source == "audio"
+        and transcript.diarisation is None
+    )
 
 
 def redact_transcript(
@@ -231,8 +272,9 @@ def run_chain(
     language: str | None = None,
     duration_s: float | None = None,
 ) -> StageRun:
-    """Speech recognition (unless a transcript was saved), redaction and its residual check
-    (unless a redacted transcript was saved), then drafting and review. Each stage is timed
+    """Speech recognition (unless a transcript was saved), speaker separation (unless saved,
+    switched off or the transcript is text), redaction and its residual check (unless a
+    redacted transcript was saved), then drafting and review. Each stage is timed
     against ``duration_s`` of audio (default: the transcript's) and saved before the next
     begins; an error from a stage or a hook stops the chain."""
     run = hooks.load_saved()
@@ -258,6 +300,10 @@ def run_chain(
             on_progress=lambda p: hooks.progress("transcribing", p),
         )
         done("transcribing", run.transcript)
+    if run.redacted is None and audio_path is not None and needs_diarising(engines, run.transcript):
+        begin("diarising")
+        run.transcript = diarise_transcript(engines, audio_path, run.transcript)
+        done("diarising", run.transcript)
     transcript = run.transcript
     if run.redacted is None:
         begin("redacting")

@@ -11,6 +11,7 @@ The fields are grouped by concern, in this order:
   copy (``prompts_dir``, ``redaction_config_dir``, ``safeguarding_lexicon_path``);
 * models a council supplies: ``whisper_model_*``, ``llm_model_*``;
 * speech recognition: ``language``, ``device``, ``compute_type``, ``beam_size``, ``asr_threads``;
+* speaker separation: ``diarisation_*``;
 * drafting: ``llm_*``, ``seed``, ``default_template``;
 * limits: ``max_upload_bytes``, ``max_duration_s``, ``job_max_attempts``;
 * retention: ``retention_*`` (how long content is kept; unset keeps it);
@@ -34,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -111,6 +112,23 @@ class Settings(BaseSettings):
     )
     beam_size: int = Field(default=5, ge=1, le=10)
     asr_threads: int = Field(default=2, ge=1, description="CPU threads for Whisper.")
+
+    # --- speaker separation ----------------------------------------------------------------
+    diarisation_enabled: bool = Field(
+        default=True,
+        description="Label who spoke each word of an audio transcript (S1, S2 …) between "
+        "transcription and redaction. Off: audio transcripts keep no speaker.",
+    )
+    diarisation_min_speakers: int = Field(
+        default=1, ge=1, description="Fewest speakers the separation may find in a recording."
+    )
+    diarisation_max_speakers: int = Field(
+        default=8,
+        ge=1,
+        le=20,
+        description="Most speakers the separation may find. Unbounded, a 22-minute recording "
+        "of five people was split into 10 to 13 (MODELS.md).",
+    )
 
     # --- drafting --------------------------------------------------------------------------
     llm_threads: int = Field(default=2, ge=1, description="CPU threads for the LLM.")
@@ -244,6 +262,12 @@ class Settings(BaseSettings):
     def _keep_forever(cls, value: object) -> object:
         """0 or an empty variable keeps the content, like unset (0 days would delete at once)."""
         return None if value in (0, "0", "") else value
+
+    @model_validator(mode="after")
+    def _speaker_bounds(self) -> Settings:
+        if self.diarisation_min_speakers > self.diarisation_max_speakers:
+            raise ValueError("diarisation_min_speakers exceeds diarisation_max_speakers")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -51,7 +51,7 @@ def test_visit_recording_to_approved_exported_note(live, visit_wav):
 
     job = wait_for_job(client, job_id)
     assert job["status"] == "done", job
-    assert set(job["timings"]) == {"transcribing", "redacting", "drafting"}
+    assert set(job["timings"]) == {"transcribing", "diarising", "redacting", "drafting"}
     assert job["timings"]["transcribing"]["rtf"] > 0
     assert job["eta_s"] == 0.0
 

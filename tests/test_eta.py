@@ -5,15 +5,18 @@ import pytest
 from assistant.jobs.eta import DEFAULT_RTF, estimate_remaining_s
 
 D = 100.0  # seconds of audio
-T, R, DR = (DEFAULT_RTF[s] * D for s in ("transcribing", "redacting", "drafting"))
+T, DI, R, DR = (
+    DEFAULT_RTF[s] * D for s in ("transcribing", "diarising", "redacting", "drafting")
+)
 
 
 @pytest.mark.parametrize(
     "status,progress,elapsed,expected",
     [
-        ("queued", 0.0, 0.0, T + R + DR),
-        ("transcribing", 0.0, 0.0, T + R + DR),
-        ("transcribing", 0.5, 1.0, T / 2 + R + DR),
+        ("queued", 0.0, 0.0, T + DI + R + DR),
+        ("transcribing", 0.0, 0.0, T + DI + R + DR),
+        ("transcribing", 0.5, 1.0, T / 2 + DI + R + DR),
+        ("diarising", 0.0, 0.0, DI + R + DR),
         ("drafting", 0.0, 0.0, DR),
         ("drafting", 0.0, DR / 2, DR / 2),  # no progress reported: the clock moves it down
         ("drafting", 0.0, DR * 5, DR * 0.1),  # overran: nearly done, never negative

@@ -78,7 +78,9 @@ class Expiry(BaseModel):
 class JobView(BaseModel):
     job_id: str
     recording_id: str
-    status: str = Field(description="queued | transcribing | redacting | drafting | done | failed")
+    status: str = Field(
+        description="queued | transcribing | diarising | redacting | drafting | done | failed"
+    )
     stage: str | None
     stage_progress: float = Field(description="0..1 within the current stage")
     eta_s: float | None = Field(description="estimated seconds until the note is ready")

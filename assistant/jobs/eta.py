@@ -11,7 +11,7 @@ __all__ = ["DEFAULT_RTF", "STAGES", "estimate_remaining_s"]
 
 # Typical real-time factors on 2 CPU cores, used for the time-left estimate until this
 # installation has finished jobs of its own to learn from.
-DEFAULT_RTF = {"transcribing": 0.3, "redacting": 0.01, "drafting": 1.0}
+DEFAULT_RTF = {"transcribing": 0.3, "diarising": 0.05, "redacting": 0.01, "drafting": 1.0}
 
 
 def estimate_remaining_s(

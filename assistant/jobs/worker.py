@@ -177,7 +177,7 @@ class _JobStages(StageHooks):
             rec = repo.get_recording(session=s, recording_id=self.recording_id)
             if rec.erased_at is not None:  # erased while this stage ran: keep none of it
                 raise JobCancelled
-            if stage == "transcribing":
+            if stage in ("transcribing", "diarising"):  # the raw transcript, then its speakers
                 self._save_transcript(s, "raw", run.transcript)
             elif stage == "redacting":
                 assert run.mapping is not None

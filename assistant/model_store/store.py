@@ -49,7 +49,7 @@ class PackageSpec:
 @dataclass(frozen=True)
 class ModelSpec:
     id: str
-    kind: str  # whisper-ct2 | gguf | spacy
+    kind: str  # whisper-ct2 | gguf | spacy | ge2e-pt
     description: str
     licence: str
     packages: tuple[PackageSpec, ...]
@@ -152,12 +152,15 @@ class ResolvedModels:
     llm: ModelRef
     nlp_path: Path
     nlp: ModelRef
+    speaker_path: Path
+    speaker: ModelRef
 
     def refs(self) -> dict[str, dict[str, str]]:
         return {
             "asr": self.asr.model_dump(),
             "llm": self.llm.model_dump(),
             "nlp": self.nlp.model_dump(),
+            "speaker": self.speaker.model_dump(),
         }
 
 
@@ -173,7 +176,7 @@ def resolve_models(settings: Settings, *, verify: bool = True) -> ResolvedModels
     specs = manifest.profile(settings.profile)
     problems: list[str] = []
     if verify:
-        roles = ["nlp"]
+        roles = ["nlp", "speaker"]
         if settings.whisper_model_path is None:
             roles.append("asr")
         if settings.llm_model_path is None:
@@ -185,7 +188,8 @@ def resolve_models(settings: Settings, *, verify: bool = True) -> ResolvedModels
     llm_path, llm_ref = _llm(settings, specs["llm"], problems)
     if problems:
         _refuse(problems, settings.profile)
-    nlp = specs["nlp"]
+    nlp, speaker = specs["nlp"], specs["speaker"]
+    assert speaker.main_file
     return ResolvedModels(
         asr_path=asr_path,
         asr=asr_ref,
@@ -193,6 +197,8 @@ def resolve_models(settings: Settings, *, verify: bool = True) -> ResolvedModels
         llm=llm_ref,
         nlp_path=settings.models_dir / nlp.id,
         nlp=ModelRef(name=nlp.id, sha256=nlp.main_sha256),
+        speaker_path=settings.models_dir / speaker.id / speaker.main_file,
+        speaker=ModelRef(name=speaker.id, sha256=speaker.main_sha256),
     )
 
 
@@ -257,14 +263,24 @@ def _wheel_filename(pkg: PackageSpec) -> str:
     return f"{pkg.name.replace('-', '_')}-{pkg.version}-py3-none-any.whl"
 
 
+def _cached_wheel(cache: Path, pkg: PackageSpec) -> Path:
+    """The wheel pip saved for ``pkg``. Its name keeps the project's own spelling, whose case
+    may differ from the manifest's (``Resemblyzer-0.1.4-…`` for ``resemblyzer``)."""
+    want = _wheel_filename(pkg).lower()
+    for path in sorted(cache.glob("*.whl")):
+        if path.name.lower() == want:
+            return path
+    return cache / _wheel_filename(pkg)
+
+
 def fetch_wheels(packages: list[PackageSpec], cache: Path) -> dict[str, Path]:
     """Download missing wheels with pip (hash-checked); return name -> wheel path."""
     cache.mkdir(parents=True, exist_ok=True)
     missing = [
         p
         for p in packages
-        if not (cache / _wheel_filename(p)).is_file()
-        or _cached_sha256(cache / _wheel_filename(p)) != p.wheel_sha256
+        if not _cached_wheel(cache, p).is_file()
+        or _cached_sha256(_cached_wheel(cache, p)) != p.wheel_sha256
     ]
     if missing:
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as req:
@@ -292,8 +308,8 @@ def fetch_wheels(packages: list[PackageSpec], cache: Path) -> dict[str, Path]:
             os.unlink(req.name)
     out = {}
     for p in packages:
-        wheel = cache / _wheel_filename(p)
-        if _cached_sha256(wheel) != p.wheel_sha256:
+        wheel = _cached_wheel(cache, p)
+        if not wheel.is_file() or _cached_sha256(wheel) != p.wheel_sha256:
             raise ModelVerificationError(f"Wheel {wheel.name} does not match its pinned sha256.")
         out[p.name] = wheel
     return out

@@ -54,6 +54,7 @@ ROLE_VALUES = ("practitioner", "manager", "auditor", "admin")
 JOB_STATUS_VALUES = (
     "queued",
     "transcribing",
+    "diarising",
     "redacting",
     "drafting",
     "done",

@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from assistant.domain import JobStatus
 from assistant.errors import NotFound
 
-IN_PROGRESS = (JobStatus.TRANSCRIBING, JobStatus.REDACTING, JobStatus.DRAFTING)
+IN_PROGRESS = (
+    JobStatus.TRANSCRIBING,
+    JobStatus.DIARISING,
+    JobStatus.REDACTING,
+    JobStatus.DRAFTING,
+)
 FINISHED = (JobStatus.DONE, JobStatus.FAILED)
 
 T = TypeVar("T")

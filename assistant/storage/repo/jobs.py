@@ -146,7 +146,8 @@ def record_stage_timing(
 def requeue_interrupted_jobs(
     *, session: Session, max_attempts: int, stale_before: datetime | None = None
 ) -> int:
-    """At start-up: every job left in transcribing/redacting/drafting was interrupted.
+    """At start-up: every job left in transcribing/diarising/redacting/drafting was
+    interrupted.
 
     Each goes back to 'queued' with ``attempts + 1``, or to 'failed' with error_code
     'interrupted' once ``attempts + 1`` reaches ``max_attempts``. With ``stale_before``, only

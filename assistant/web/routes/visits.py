@@ -27,6 +27,7 @@ PAGE_SIZE = 20
 STAGE_LABELS = {
     "queued": "Waiting to start",
     "transcribing": "Transcribing the recording",
+    "diarising": "Telling the speakers apart",
     "redacting": "Removing names and other identifiers",
     "drafting": "Drafting the note",
     "done": "Note ready to review",
