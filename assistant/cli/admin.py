@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
     from assistant.settings import Settings
 
@@ -64,40 +66,51 @@ def _add_audit_actions(sub: argparse._SubParsersAction) -> None:
     x.set_defaults(func=cmd_audit_export)
 
 
-def _open_database(settings: Settings) -> Engine:
+@contextmanager
+def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
     """The service's database, migrated to head (as the service does at start-up)."""
     from assistant.bootstrap import prepare_dirs
-    from assistant.storage.db import make_engine, upgrade
+    from assistant.storage.db import make_engine, session_factory, upgrade
 
     prepare_dirs(settings)
     engine = make_engine(settings.resolved_database_url)
-    upgrade(engine)
-    return engine
+    try:
+        upgrade(engine)
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def _audit(
+    session: Session, action: str, object_type: str, object_id: str | None, **details: Any
+) -> None:
+    """An audit record for a command run on the server (no actor, no request)."""
+    from assistant.storage import repo
+
+    repo.add_audit(
+        session=session,
+        actor_id=None,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        request_id=None,
+        details={**details, "via": "cli"},
+    )
 
 
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.auth import hash_token, new_token
     from assistant.storage import repo
-    from assistant.storage.db import session_factory, session_scope
+    from assistant.storage.db import session_scope
 
-    engine = _open_database(settings)
     token = new_token()
-    with session_scope(session_factory(engine)) as s:
+    with _database(settings) as sessions, session_scope(sessions) as s:
         user = repo.create_user(
             session=s, name=args.name, role=args.role, token_hash=hash_token(token)
         )
-        repo.add_audit(
-            session=s,
-            actor_id=None,
-            action="user.add",
-            object_type="user",
-            object_id=user.id,
-            request_id=None,
-            details={"role": args.role, "via": "cli"},
-        )
+        _audit(s, "user.add", "user", user.id, role=args.role)
         link = _password_link(s, settings, user.id)
         user_id = user.id
-    engine.dispose()
     print(
         f"user_id: {user_id}\nrole: {args.role}\ntoken: {token}\n"
         "(the token is shown once; only its hash is stored)\n"
@@ -110,44 +123,61 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_users_deactivate(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.storage import repo
-    from assistant.storage.db import session_factory, session_scope
+    from assistant.storage.db import session_scope
 
-    engine = _open_database(settings)
-    try:
-        with session_scope(session_factory(engine)) as s:
-            user = repo.get_user(session=s, user_id=args.user_id)  # NotFound -> exit 2
-            if user.active:
-                repo.set_user_active(session=s, user_id=user.id, active=False)
-                repo.add_audit(
-                    session=s,
-                    actor_id=None,
-                    action="user.deactivate",
-                    object_type="user",
-                    object_id=user.id,
-                    request_id=None,
-                    details={"via": "cli"},
-                )
-            since = user.deactivated_at
-    finally:
-        engine.dispose()
+    with _database(settings) as sessions, session_scope(sessions) as s:
+        user = repo.get_user(session=s, user_id=args.user_id)  # NotFound -> exit 2
+        if user.active:
+            repo.set_user_active(session=s, user_id=user.id, active=False)
+            _audit(s, "user.deactivate", "user", user.id)
+        since = user.deactivated_at
     when = f" since {since:%Y-%m-%d %H:%M} UTC" if since else ""
     print(f"user {args.user_id} is deactivated{when}")
     return 0
 
 
+def cmd_users_password_link(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.db import session_scope
+
+    with _database(settings) as sessions, session_scope(sessions) as s:
+        repo.get_user(session=s, user_id=args.user_id)  # NotFound -> exit 2
+        link = _password_link(s, settings, args.user_id)
+    print(
+        f"set-password link: {link}\n"
+        f"(works once, for {settings.password_link_hours:g} hours; setting a password signs "
+        "the user out everywhere)"
+    )
+    return 0
+
+
+def _password_link(session: Session, settings: Settings, user_id: str) -> str:
+    """A new one-time link (only its hash is stored) and its audit event."""
+    from datetime import timedelta
+
+    from assistant.auth import hash_token, new_secret
+    from assistant.storage import repo
+
+    secret = new_secret()
+    repo.create_password_link(
+        session=session,
+        user_id=user_id,
+        token_hash=hash_token(secret),
+        valid_for=timedelta(hours=settings.password_link_hours),
+    )
+    _audit(session, "user.password_link", "user", user_id)
+    return f"{settings.base_url}/set-password?token={secret}"
+
+
 def cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.jobs.retention import RetentionPolicy, run_retention
-    from assistant.storage.db import session_factory
 
     policy = RetentionPolicy.from_settings(settings)
     if not policy.configured:
         print("no retention period is set (CASEASSIST_RETENTION_*): nothing expires")
         return 0
-    engine = _open_database(settings)
-    try:
-        report = run_retention(session_factory(engine), policy, dry_run=args.dry_run, via="cli")
-    finally:
-        engine.dispose()
+    with _database(settings) as sessions:
+        report = run_retention(sessions, policy, dry_run=args.dry_run, via="cli")
     print("\n".join(report.lines()))
     return 1 if report.failed else 0
 
@@ -155,19 +185,15 @@ def cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.storage import repo
     from assistant.storage.audit_chain import ChainHead
-    from assistant.storage.db import session_factory, session_scope
+    from assistant.storage.db import session_scope
 
     try:
         anchors = [ChainHead.parse(a) for a in args.anchor]
     except ValueError as exc:
         print(f"error: --anchor: {exc}", file=sys.stderr)
         return 2
-    engine = _open_database(settings)
-    try:
-        with session_scope(session_factory(engine)) as s:
-            report = repo.verify_audit(session=s, anchors=anchors)
-    finally:
-        engine.dispose()
+    with _database(settings) as sessions, session_scope(sessions) as s:
+        report = repo.verify_audit(session=s, anchors=anchors)
     if report.problem is not None:
         p = report.problem
         where = f"record {p.record_id}" if p.record_id else "the end of the chain"
@@ -184,69 +210,13 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.storage import repo
-    from assistant.storage.db import session_factory, session_scope
+    from assistant.storage.db import session_scope
 
-    engine = _open_database(settings)
-    try:
-        with session_scope(session_factory(engine)) as s:
+    with _database(settings) as sessions:
+        with session_scope(sessions) as s:
             export = repo.export_audit(session=s, format=args.format)
         args.out.write_bytes(export.content)
-        with session_scope(session_factory(engine)) as s:
-            repo.add_audit(  # the export itself is on the record (it is in the next export)
-                session=s,
-                actor_id=None,
-                action="audit.export",
-                object_type="audit",
-                object_id=None,
-                request_id=None,
-                details={"format": args.format, "records": export.records, "via": "cli"},
-            )
-    finally:
-        engine.dispose()
+        with session_scope(sessions) as s:  # the export is on the record (in the next export)
+            _audit(s, "audit.export", "audit", None, format=args.format, records=export.records)
     print(f"wrote {export.records} record(s) to {args.out}\nhead: {export.head}")
     return 0
-
-
-def cmd_users_password_link(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.storage import repo
-    from assistant.storage.db import session_factory, session_scope
-
-    engine = _open_database(settings)
-    try:
-        with session_scope(session_factory(engine)) as s:
-            repo.get_user(session=s, user_id=args.user_id)  # NotFound -> exit 2
-            link = _password_link(s, settings, args.user_id)
-    finally:
-        engine.dispose()
-    print(
-        f"set-password link: {link}\n"
-        f"(works once, for {settings.password_link_hours:g} hours; setting a password signs "
-        "the user out everywhere)"
-    )
-    return 0
-
-
-def _password_link(session: Any, settings: Settings, user_id: str) -> str:
-    """A new one-time link (only its hash is stored) and its audit event."""
-    from datetime import timedelta
-
-    from assistant.auth import hash_token, new_secret
-    from assistant.storage import repo
-
-    secret = new_secret()
-    repo.create_password_link(
-        session=session,
-        user_id=user_id,
-        token_hash=hash_token(secret),
-        valid_for=timedelta(hours=settings.password_link_hours),
-    )
-    repo.add_audit(
-        session=session,
-        actor_id=None,
-        action="user.password_link",
-        object_type="user",
-        object_id=user_id,
-        request_id=None,
-        details={"via": "cli"},
-    )
-    return f"{settings.base_url}/set-password?token={secret}"
