@@ -103,6 +103,20 @@ def test_first_sign_in_from_the_link_users_add_prints(web, tmp_path, monkeypatch
     assert len(audit_actions(settings, "user.password_set")) == 1
 
 
+def test_users_password_link_prints_a_fresh_link_for_a_known_user(web, monkeypatch, capsys):
+    settings, client = web()
+    monkeypatch.setenv("CASEASSIST_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("CASEASSIST_DATA_DIR", str(settings.data_dir))
+    assert main(["users", "add", "--name", "Kit Lee", "--role", "practitioner"]) == 0
+    uid = re.search(r"^user_id: (\S+)$", capsys.readouterr().out, re.M).group(1)
+    assert main(["users", "password-link", "--user-id", uid]) == 0
+    link = re.search(r"^set-password link: (\S+)$", capsys.readouterr().out, re.M).group(1)
+    page = client().get("/set-password?token=" + link.split("token=", 1)[1])
+    assert page.status_code == 200 and "Kit Lee" in page.text
+    assert main(["users", "password-link", "--user-id", "0" * 32]) == 2  # unknown: an error
+    assert len(audit_actions(settings, "user.password_link")) == 2
+
+
 def test_an_expired_link_sets_nothing(web, tmp_path):
     settings, client = web()
     uid, _ = add_web_user(settings, "Ada", "practitioner")
