@@ -583,6 +583,7 @@ def test_flash_attention_is_a_setting_that_loads_and_drafts_the_same_note_twice(
 def test_the_flash_attention_setting_reaches_the_model_loader(tmp_path, monkeypatch):
     """Engines.load passes ``llm_flash_attn`` to :func:`assistant.drafting.llm.load_llm`."""
     import assistant.drafting.llm
+    import assistant.pipeline
     import assistant.redaction.redactor
     import assistant.transcription.whisper
     from assistant.pipeline import Engines
@@ -593,6 +594,7 @@ def test_the_flash_attention_setting_reaches_the_model_loader(tmp_path, monkeypa
     monkeypatch.setattr(assistant.transcription.whisper, "load_whisper", lambda *a, **kw: None)
     monkeypatch.setattr(assistant.redaction.redactor, "build_analyzer", lambda **kw: None)
     monkeypatch.setattr(assistant.redaction.redactor, "Redactor", lambda analyzer, **kw: None)
+    monkeypatch.setattr(assistant.pipeline, "load_diariser", lambda settings, models: None)
     models = type("Models", (), {"asr_path": None, "nlp_path": None, "llm_path": None})()
     models.asr = models.llm = MODEL
     for value in (False, True):
