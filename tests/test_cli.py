@@ -131,3 +131,19 @@ def test_redact_command(env, capsys):
     out = capsys.readouterr().out
     assert "Kasia" not in out.split("[", 1)[0] + out.split("\n", 1)[0]
     assert "[PERSON_1]" in out and "07700 900123" not in out.split("\n", 1)[0]
+
+
+def test_eval_run_without_the_eval_extra_says_what_to_install(tmp_path, monkeypatch, capsys):
+    """A service-only install (the image) has no evaluation packages: one clear error, no
+    results folder half written."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "scipy" else real(name, *a)
+    )
+    out = tmp_path / "results"
+    assert main(["eval", "run", "--suite", "redaction", "--quick", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "eval_extra_missing" in err and "pip install '.[eval]'" in err and "scipy" in err
+    assert not out.exists()

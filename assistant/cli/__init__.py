@@ -247,7 +247,23 @@ def cmd_redact(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+#: What the evaluation harness imports beyond the service: the ``eval`` extra.
+EVAL_MODULES = ("jiwer", "scipy", "vaderSentiment", "textblob", "openpyxl")
+
+
 def cmd_eval_run(args: argparse.Namespace, settings: Settings) -> int:
+    import importlib.util
+
+    # A service install (the image) has no evaluation packages: say so once, before any suite
+    # runs, rather than recording every suite as failed.
+    missing = [m for m in EVAL_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        print(
+            "error [eval_extra_missing]: the evaluation harness needs the eval extra "
+            f"(pip install '.[eval]'); not installed: {', '.join(missing)}",
+            file=sys.stderr,
+        )
+        return 2
     from eval import harness
 
     results = harness.run(
