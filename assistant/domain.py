@@ -136,6 +136,16 @@ class StatementKind(StrEnum):
     DIRECT_QUOTE = "direct_quote"
 
 
+class AgreedAction(_Frozen):
+    """An agreed action as a row: who will do it, what, and by when (``None`` when no time was
+    said). Filled in code from the statement's own words and its speaker's role, never by the
+    model: ``what`` is the statement's words from the commitment on."""
+
+    who: str
+    what: str
+    by: str | None = None
+
+
 class Statement(_Frozen):
     text: str
     kind: StatementKind = StatementKind.REPORTED
@@ -144,6 +154,19 @@ class Statement(_Frozen):
     flags: tuple[str, ...] = Field(
         default=(), description="verification findings shown to the practitioner"
     )
+    action: AgreedAction | None = Field(
+        default=None, description="an agreed action's who, what and by when (actions only)"
+    )
+
+
+class HeaderField(_Frozen):
+    """One line of a note's header, found in code from the transcript (never by the model):
+    who was present, whether the child was seen and seen alone, where, the next visit."""
+
+    key: str
+    title: str
+    value: str
+    evidence: tuple[str, ...] = ()
 
 
 class NoteSection(_Frozen):
@@ -199,6 +222,7 @@ class DraftNote(_Frozen):
     sections: tuple[NoteSection, ...]
     provenance: DraftProvenance
     review: DraftReview | None = None
+    header: tuple[HeaderField, ...] = ()
 
     def all_statements(self) -> list[Statement]:
         return [st for sec in self.sections for st in sec.statements]

@@ -204,7 +204,7 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     _write_json(out / "note.json", note)
     (out / "note.md").write_text(
         render_markdown(
-            {"sections": note["sections"]},
+            {"sections": note["sections"], "header": note.get("header") or []},
             title="Visit record (draft)",
             meta={
                 "template": template,

@@ -168,6 +168,7 @@ class Drafter:
                 attempts=attempts_used,
                 seed=self.seed,
             ),
+            header=self._style.header(transcript),
         )
 
     def chunks(self, transcript: RedactedTranscript) -> list[tuple[RedactedSegment, ...]]:

@@ -48,7 +48,7 @@ MAX_STATEMENTS = 8
 """Default bound on statements per section in the schema (keeps small models from looping)."""
 MAX_EVIDENCE = 6
 """Default bound on evidence ids per statement."""
-Style = Literal["abstractive", "extractive", "classify"]
+Style = Literal["abstractive", "extractive", "classify", "note"]
 """How a template's statements get their words. ``abstractive``: the model writes each
 statement's text (checked afterwards against its evidence). ``extractive``: the model only
 chooses segments, section by section; a statement's text is its segment's own words (with the
@@ -56,14 +56,30 @@ question it answers, when it is a short answer), its speaker the segment's speak
 the section's, so every word of the note is a word of the transcript. ``classify``: statements
 are made the same way, but the model is asked about each segment in turn which section it
 belongs in (a section key, or :data:`NONE_LABEL`): one short answer per segment instead of a
-list per section, which small models fill from the top of the transcript."""
+list per section, which small models fill from the top of the transcript. ``note``: code
+keeps the sentences of each turn that carry something and sorts most of them by the
+speaker's role and what the words are (:mod:`assistant.drafting.selection`); the model is asked
+only which section a family member's kept words belong in, among the sections that can hold
+them (each section's ``fill``)."""
+Fill = Literal["child", "family", "actions", "next_visit", "observations", "purpose"]
+"""A ``note`` template's section says which kept words fill it: ``child``, the child's own
+words; ``family``, a parent's, carer's or relative's words the model sorts among every
+``family`` section (or leaves out); ``actions``, commitments (who, what, by when);
+``next_visit``, the practitioner's words about the next visit; ``observations``, what the
+practitioner says they see; ``purpose``, why the practitioner says they came."""
+Sort = Literal["words", "model"]
+"""How a note template places a family member's kept words among its ``family`` sections:
+``words``, by each section's ``cues`` (deterministic, no model call); ``model``, by asking the
+model (one short answer a piece: for a council's larger model, measured before use)."""
 Ask = Literal["line", "id"]
 """How a classify template shows the segment it asks about: see :attr:`NoteTemplate.ask`."""
 MAX_BATCH = 32
 """The most consecutive segments one classify question may ask about
 (:attr:`NoteTemplate.batch`)."""
 
-VERBATIM_STYLES = ("extractive", "classify")
+VERBATIM_STYLES = ("extractive", "classify", "note")
+ASKING_STYLES = ("classify", "note")
+"""Styles whose ``user.md`` asks about one segment (``{{segment}}``) after the transcript."""
 """Styles whose statements are the transcript's own words (each section has a ``kind``)."""
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -81,6 +97,13 @@ class SectionSpec(BaseModel):
     guidance: str = Field(min_length=1)
     kind: StatementKind | None = None
     """Extractive templates: the kind of every statement chosen for this section."""
+    fill: Fill | None = None
+    """Note templates: which kept words fill this section (:data:`Fill`)."""
+    cues: tuple[str, ...] = ()
+    """Note templates sorted by words (``sort: words``): words and phrases (case ignored,
+    whole words; a trailing ``*`` matches any ending) that put a family member's kept words in
+    this ``family`` section. Sections are tried in template order; the first ``family`` section
+    without cues takes what no cue placed."""
 
 
 class _TemplateFile(BaseModel):
@@ -95,16 +118,24 @@ class _TemplateFile(BaseModel):
     style: Style = "abstractive"
     ask: Ask = "line"
     batch: int = Field(1, ge=1, le=MAX_BATCH)
+    sort: Sort = "model"
 
     @model_validator(mode="after")
     def _kinds_for_extractive(self) -> _TemplateFile:
         missing = [s.key for s in self.sections if s.kind is None]
         if self.style in VERBATIM_STYLES and missing:
             raise ValueError(f"a {self.style} template needs a kind for sections {missing}")
-        if self.style == "classify" and any(s.key == NONE_LABEL for s in self.sections):
+        if self.style in ASKING_STYLES and any(s.key == NONE_LABEL for s in self.sections):
             raise ValueError(f"{NONE_LABEL!r} is the classify answer for no section, not a key")
-        if self.ask != "line" and self.style != "classify":
-            raise ValueError("only a classify template asks about a segment (ask: id)")
+        if self.ask != "line" and self.style not in ASKING_STYLES:
+            raise ValueError("only a classify or note template asks about a segment (ask: id)")
+        unfilled = [s.key for s in self.sections if s.fill is None]
+        if self.style == "note" and unfilled:
+            raise ValueError(f"a note template needs a fill for sections {unfilled}")
+        if self.style != "note" and any(s.fill or s.cues for s in self.sections):
+            raise ValueError("only a note template's sections have a fill and cues")
+        if self.sort == "words" and self.style != "note":
+            raise ValueError("only a note template sorts by words (sort: words)")
         if self.batch > 1 and self.ask != "id":
             raise ValueError("only a classify template that asks by number (ask: id) can batch")
         return self
@@ -135,6 +166,8 @@ class NoteTemplate(BaseModel):
     the note, the child's words included (``benchmarks/batch_bench.py``; README, Measured
     performance). It is kept for a larger model a council may supply, to be measured with
     the notes suite before any template uses it."""
+    sort: Sort = "model"
+    """Note templates: how a family member's kept words are placed (:data:`Sort`)."""
     system_template: str = Field(repr=False)
     user_template: str = Field(repr=False)
     prompt_sha256: str = Field(description="sha256 over every file of the template folder")
@@ -144,8 +177,11 @@ class NoteTemplate(BaseModel):
         return tuple(s.key for s in self.sections)
 
     def system_prompt(self) -> str:
-        """The system message: the instructions with this template's section list filled in."""
-        lines = [f"- {s.key}: {s.title}. {s.guidance}" for s in self.sections]
+        """The system message: the instructions with this template's section list filled in
+        (a note template's: only the sections the model chooses among, those of the family's
+        words)."""
+        shown = self.filled_by("family") if self.style == "note" else self.sections
+        lines = [f"- {s.key}: {s.title}. {s.guidance}" for s in shown]
         return self.system_template.replace(SECTIONS_SLOT, "\n".join(lines))
 
     def user_prompt(
@@ -163,7 +199,7 @@ class NoteTemplate(BaseModel):
             if spec is None:
                 raise ValueError(f"an extractive template needs a section key, not {section!r}")
             frame = frame.replace(SECTION_SLOT, f"{spec.title}. {spec.guidance}")
-        if self.style == "classify":
+        if self.style in ASKING_STYLES:
             if segment is None:
                 raise ValueError("a classify template needs the segment asked about")
             before, after = frame.split(SEGMENT_SLOT)
@@ -173,6 +209,14 @@ class NoteTemplate(BaseModel):
     def label_schema(self) -> dict[str, Any]:
         """The JSON schema of a classify answer: one section key, or :data:`NONE_LABEL`."""
         return {"enum": [*self.section_keys, NONE_LABEL]}
+
+    def choice_schema(self, keys: Sequence[str]) -> dict[str, Any]:
+        """The JSON schema of a note template's answer: one of ``keys``, or :data:`NONE_LABEL`."""
+        return {"enum": [*keys, NONE_LABEL]}
+
+    def filled_by(self, fill: str) -> tuple[SectionSpec, ...]:
+        """A note template's sections that ``fill`` fills, in template order."""
+        return tuple(s for s in self.sections if s.fill == fill)
 
     def batch_schema(self, n: int) -> dict[str, Any]:
         """The JSON schema of a batched classify answer (:attr:`batch`): a list of exactly
@@ -335,7 +379,9 @@ def _load_folder(folder: Path, *, name: str, version: str) -> NoteTemplate:
         raise ConfigurationError(f"template {where}: duplicate section keys {duplicates}")
     system = (folder / "system.md").read_text(encoding="utf-8")
     user = (folder / "user.md").read_text(encoding="utf-8")
-    asked = {"extractive": SECTION_SLOT, "classify": SEGMENT_SLOT}.get(spec.style)
+    asked = {"extractive": SECTION_SLOT, "classify": SEGMENT_SLOT, "note": SEGMENT_SLOT}.get(
+        spec.style
+    )
     for text, slot, file in (
         (system, SECTIONS_SLOT, "system.md"),
         (user, TRANSCRIPT_SLOT, "user.md"),
@@ -357,6 +403,7 @@ def _load_folder(folder: Path, *, name: str, version: str) -> NoteTemplate:
         style=spec.style,
         ask=spec.ask,
         batch=spec.batch,
+        sort=spec.sort,
         system_template=system,
         user_template=user,
         prompt_sha256=folder_sha256(folder),

@@ -6,8 +6,9 @@ edits, exports and rendering take one. Sections and statements are the domain's
 ``NoteSection`` and ``Statement``, so a body holds exactly what the drafter produced.
 
 Its JSON form, the one stored in revisions and ``notes.ai_draft``, is ``{"sections": [{"key",
-"title", "statements": [{"text", "kind", "speaker", "evidence", "flags"}]}]}``: the shape rows
-had before this type existed, so they read back unchanged.
+"title", "statements": [{"text", "kind", "speaker", "evidence", "flags", "action"}]}],
+"header": [{"key", "title", "value", "evidence"}]}``; rows stored before ``header`` and
+``action`` existed read back unchanged (both default to empty).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.domain import DraftNote, NoteSection, PseudonymMap, Statement
+from assistant.domain import DraftNote, HeaderField, NoteSection, PseudonymMap, Statement
 
 
 class NoteBody(BaseModel):
@@ -26,20 +27,35 @@ class NoteBody(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sections: tuple[NoteSection, ...] = ()
+    header: tuple[HeaderField, ...] = ()
+    """Found in code from the transcript (who was present, child seen, next visit): kept with
+    the body so edits and exports carry it; empty for templates before the note style."""
 
     @classmethod
     def from_draft(cls, note: DraftNote) -> NoteBody:
-        return cls(sections=note.sections)
+        return cls(sections=note.sections, header=note.header)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | Sequence[Any]) -> NoteBody:
         """Read the JSON form, or the bare list of its sections. Other top-level keys are
         ignored: an AI draft stored whole carries its provenance beside the sections."""
-        sections = data.get("sections", ()) if isinstance(data, Mapping) else data
-        return cls.model_validate({"sections": sections})
+        if not isinstance(data, Mapping):
+            return cls.model_validate({"sections": data})
+        return cls.model_validate(
+            {"sections": data.get("sections", ()), "header": data.get("header") or ()}
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """The JSON form; ``header`` and a statement's ``action`` only where they are set, so
+        a body of an older template is stored exactly as before they existed."""
+        data = self.model_dump(mode="json")
+        if not data["header"]:
+            del data["header"]
+        for section in data["sections"]:
+            for st in section["statements"]:
+                if st.get("action") is None:
+                    st.pop("action", None)
+        return data
 
     def statements(self) -> list[Statement]:
         return [st for sec in self.sections for st in sec.statements]

@@ -17,6 +17,7 @@ from typing import Any
 
 from assistant.domain import Statement, StatementKind
 from assistant.notes.body import NoteBody
+from assistant.speakers import attributed
 
 KIND_LABELS = {
     StatementKind.OBSERVED: "Observed",
@@ -91,29 +92,93 @@ def render_text(note_body: NoteLike, *, title: str, meta: Mapping[str, Any]) -> 
     return _render(note_body, title=title, meta=meta, style=TEXT)
 
 
+PROVENANCE_KEYS = frozenset(
+    {"note_id", "model", "prompt_sha256", "template_version", "redaction_config_hash", "seed"}
+)
+"""Meta that an auditor traces a note by: written in a footer, never in the note's head."""
+META_LABELS = {
+    "visit_date": "Visit date",
+    "visit_type": "Visit type",
+    "status": "Status",
+    "approved_at": "Approved",
+    "template": "Template",
+    "note_id": "Note",
+    "model": "Model",
+    "prompt_sha256": "Prompt (sha256)",
+    "template_version": "Template version",
+}
+
+
+def _meta_value(value: Any) -> str | None:
+    """A meta value as a person reads it: a model as its name and sha256, nothing for None,
+    never a Python repr."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Mapping):
+        name, sha = value.get("name"), value.get("sha256")
+        if name:
+            return f"{name} (sha256 {sha})" if sha else str(name)
+        return ", ".join(f"{k}: {v}" for k, v in value.items() if v is not None) or None
+    return str(value)
+
+
+_WORDED = frozenset({"visit_type", "status"})
+"""Meta whose values are ids a person reads as words: child_in_need -> Child in need."""
+
+
+def _meta_lines(meta: Mapping[str, Any], style: _Style, *, footer: bool) -> list[str]:
+    out = []
+    for key, value in meta.items():
+        if (str(key) in PROVENANCE_KEYS) != footer:
+            continue
+        shown = _meta_value(value)
+        if shown is not None and key in _WORDED and "_" in shown and " " not in shown:
+            shown = shown.replace("_", " ").capitalize()
+        if shown is None:
+            continue
+        label = META_LABELS.get(str(key), str(key))
+        out.append(
+            style.meta_item.format(
+                key=style.escape(label), value=style.escape(_one_line(str(shown)))
+            )
+        )
+    return out
+
+
 def _render(note_body: NoteLike, *, title: str, meta: Mapping[str, Any], style: _Style) -> str:
     body = note_body if isinstance(note_body, NoteBody) else NoteBody.from_json(note_body)
     esc = style.escape
     out = style.title(esc(_one_line(title)))
-    if meta:
-        out += [
-            style.meta_item.format(key=esc(str(k)), value=esc(_one_line(str(v))))
-            for k, v in meta.items()
-        ]
-        out.append("")
+    head = _meta_lines(meta, style, footer=False) + [
+        style.meta_item.format(
+            key=esc(h.title),
+            value=esc(_one_line(h.value)) + (f" [{', '.join(h.evidence)}]" if h.evidence else ""),
+        )
+        for h in body.header
+    ]
+    if head:
+        out += [*head, ""]
+    attributed = bool(body.header)  # a note-style body: statements read "Mum said: ..."
     for section in body.sections:
         out += style.section(esc(_one_line(section.title or section.key)))
         if not section.statements:
             out += [style.empty, ""]
             continue
         for st in section.statements:
-            out += _statement_lines(st, style)
+            out += _statement_lines(st, style, attributed=attributed)
         out.append("")
+    footer = _meta_lines(meta, style, footer=True)
+    if footer:
+        out += [*style.section("Provenance"), *footer, ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _statement_lines(st: Statement, style: _Style) -> list[str]:
-    """The bullet for one statement: label, text, speaker, cited segment ids; then its flags."""
+def _statement_lines(st: Statement, style: _Style, *, attributed: bool = False) -> list[str]:
+    """The bullet for one statement: label, text, speaker, cited segment ids; then its flags.
+    In a note-style body the speaker comes first, as a person writes it ("Mum said: “...”"),
+    and an agreed action is its row: who, what, by when."""
+    if attributed:
+        return _attributed_lines(st, style)
     esc = style.escape
     line = style.bullet
     if st.kind != DEFAULT_KIND:
@@ -121,6 +186,27 @@ def _statement_lines(st: Statement, style: _Style) -> list[str]:
     line += _indent(esc(st.text), "  ")
     if st.speaker:
         line += f" — {esc(st.speaker)}"
+    if st.evidence:
+        line += f" [{', '.join(st.evidence)}]"
+    lines = [line]
+    if st.flags:
+        lines.append(style.flags.format(flags=esc("; ".join(st.flags))))
+    return lines
+
+
+def _attributed_lines(st: Statement, style: _Style) -> list[str]:
+    esc = style.escape
+    if st.action is not None:
+        parts = [f"{st.action.who}: {st.action.what}"]
+        if st.action.by:
+            parts.append(f"by: {st.action.by}")
+        text = " — ".join(parts)
+    elif st.speaker:
+        verb = "observed" if st.kind is StatementKind.OBSERVED else "said"
+        text = f"{attributed(st.speaker)} {verb}: “{st.text}”"
+    else:
+        text = st.text
+    line = style.bullet + _indent(esc(text), "  ")
     if st.evidence:
         line += f" [{', '.join(st.evidence)}]"
     lines = [line]

@@ -8,15 +8,18 @@ from assistant.drafting.styles.base import Style
 from assistant.drafting.styles.batched import Batched
 from assistant.drafting.styles.classify import Classify
 from assistant.drafting.styles.extractive import Extractive
+from assistant.drafting.styles.note import Note
 from assistant.drafting.templates import NoteTemplate
 
-__all__ = ["Abstractive", "Batched", "Classify", "Extractive", "Style", "style_for"]
+__all__ = ["Abstractive", "Batched", "Classify", "Extractive", "Note", "Style", "style_for"]
 
 
 def style_for(template: NoteTemplate) -> type[Style]:
     """The style that drafts with ``template``."""
     if template.style == "classify":
         return Batched if template.batch > 1 else Classify
+    if template.style == "note":
+        return Note
     if template.style == "extractive":
         return Extractive
     return Abstractive

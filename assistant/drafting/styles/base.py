@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from assistant.domain import RedactedSegment, Statement
+from assistant.domain import HeaderField, RedactedSegment, RedactedTranscript, Statement
 from assistant.drafting.chunking import CHAT_OVERHEAD_TOKENS, messages_tokens
 from assistant.drafting.llm import TokenCountingLLM
 from assistant.drafting.response import InvalidAnswer, validated
@@ -119,6 +119,11 @@ class Style:
     ) -> tuple[Sections, int]:
         """The sections drafted from one chunk and the most attempts any question took."""
         raise NotImplementedError
+
+    def header(self, transcript: RedactedTranscript) -> tuple[HeaderField, ...]:
+        """The note's header, found in code from the whole transcript (none before the note
+        style)."""
+        return ()
 
     # -- asking the model -------------------------------------------------------------------
     def settings(self, attempt: int) -> AttemptSettings:

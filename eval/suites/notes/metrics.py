@@ -21,6 +21,9 @@ GOALS = {
     "red_flag_claims_without_evidence": 0.0,
     "critical_fact_recall": 0.90,
     "child_voice_retention": 0.90,
+    "scenario_note_length_share": 0.30,
+    "primock_note_length_share": 0.25,
+    "action_recall": 0.80,
 }
 BOTH = ("source", "visit_type", "child_age_band")
 """The groupings of a figure every visit has."""
@@ -151,6 +154,7 @@ def metrics_for(visits: Sequence[Scored], *, seed: int, resamples: int) -> list[
     out += scenario_fact_metrics(scen, common)
     out += scenario_voice_metrics(scen, common)
     out += primock_metrics(prim, common)
+    out += brevity_metrics(scen, prim, common)
     if visits:
         out += run_metrics(visits, common)
     return out
@@ -393,4 +397,86 @@ def run_metrics(visits: Sequence[Scored], common: dict[str, Any]) -> list[Metric
         higher_is_better=False,
         **common,
     )
+    return out
+
+
+def brevity_metrics(
+    scen: Sequence[Scored], prim: Sequence[Scored], common: dict[str, Any]
+) -> list[Metric]:
+    """A note as a note (suite version 7; rules in :mod:`eval.suites.notes.brevity`)."""
+    out: list[Metric] = []
+    for source, visits, name in (
+        ("scenarios", scen, "scenario_note_length_share"),
+        ("PriMock57 consultations", prim, "primock_note_length_share"),
+    ):
+        if visits:
+            out += grouped(
+                [Row(v, v.note_words, v.transcript_words) for v in visits],
+                name=name,
+                groupings=("source",),
+                ratio=True,
+                description=f"Words of the note (statements and header) / words of the redacted "
+                f"transcript, pooled over the {source}: 1 is the transcript re-sorted, a "
+                "clinician's note is about 0.1.",
+                higher_is_better=False,
+                goal=GOALS[name],
+                **common,
+            )
+    f1 = [v for v in prim if v.reference_f1 is not None]
+    if f1:
+        for i, name in enumerate(
+            ("primock_note_f1_precision", "primock_note_f1_recall", "primock_note_token_f1")
+        ):
+            part = name.rsplit("_", 1)[-1]
+            out += grouped(
+                [Row(v, v.reference_f1[i]) for v in f1],  # type: ignore[index]
+                name=name,
+                groupings=("source",),
+                description=f"Token {part} of the draft's distinct content words against the "
+                "clinician's note's, per consultation, averaged.",
+                higher_is_better=True,
+                **common,
+            )
+        out += grouped(
+            [Row(v, v.rouge_l or 0.0) for v in f1],
+            name="primock_note_rouge_l",
+            groupings=("source",),
+            description="ROUGE-L F1 (content words in order) of the draft against the "
+            "clinician's note, per consultation, averaged.",
+            higher_is_better=True,
+            **common,
+        )
+    actions = [Row(v, float(whole)) for v in scen for whole, _ in v.actions]
+    if actions:
+        out += grouped(
+            actions,
+            name="action_recall",
+            groupings=SCENARIO_GROUPS,
+            description="Gold agreed actions found as an agreed-action row naming who (by "
+            "role), what and, when the gold says it, by when (>= half the words of each).",
+            higher_is_better=True,
+            goal=GOALS["action_recall"],
+            **common,
+        )
+        out += grouped(
+            [Row(v, float(what)) for v in scen for _, what in v.actions],
+            name="action_found",
+            groupings=SCENARIO_GROUPS,
+            description="Gold agreed actions whose what is carried by an agreed-action "
+            "statement, whoever and whenever it says.",
+            higher_is_better=True,
+            **common,
+        )
+    attributed = [Row(v, *v.attribution) for v in scen if v.attribution[1]]
+    if attributed:
+        out += grouped(
+            attributed,
+            name="attribution_correct",
+            groupings=SCENARIO_GROUPS,
+            ratio=True,
+            description="Statements with one speaker whose speaker said the turn they cite "
+            "(the scenario's gold speaker; by role for labels from speaker separation), pooled.",
+            higher_is_better=True,
+            **common,
+        )
     return out

@@ -16,6 +16,7 @@ from eval.datasets.scenarios import (
     Scenario,
 )
 from eval.scoring import matching
+from eval.suites.notes import brevity
 from eval.suites.notes.drafting import Drafted, inverse
 
 
@@ -89,6 +90,15 @@ class Scored:
     """Words of the cited segments."""
     reference_words: int | None = None
     """PriMock57: words of the clinician's own note."""
+    note_words: int = 0
+    """Words the practitioner reads: statements and header (suite version 7)."""
+    reference_f1: tuple[float, float, float] | None = None
+    """PriMock57: (precision, recall, F1) of content words against the clinician's note."""
+    rouge_l: float | None = None
+    actions: list[tuple[bool, bool]] = field(default_factory=list)
+    """Per gold action: (found as a row with who, what and by when; what found)."""
+    attribution: tuple[int, int] = (0, 0)
+    """(statements whose speaker is their cited turn's speaker, statements counted)."""
     placed: list[tuple[str, frozenset[str]]] = field(default_factory=list)
     """Scenarios: per statement, its section and the speaker groups of its cited segments
     (:func:`speaker_group`)."""
@@ -124,6 +134,7 @@ def _score_common(s: Scored) -> list[Statement]:
         if seg.id in cited:
             s.segments_kept += 1
             s.words_kept += words
+    s.note_words = brevity.note_words(note)
     s.gate_removed = len(note.review.removed_claims) if note.review else 0
     s.not_affirmed = sum(
         any(f.startswith(FLAG_NOT_AFFIRMED_PREFIX) for f in st.flags) for st in statements
@@ -161,6 +172,11 @@ def score_scenario(scenario: Scenario, drafted: Drafted, *, first_segment: int =
         for section in drafted.note.sections
         for st in section.statements
     ]
+    s.actions = [brevity.action_found(a.who, a.what, a.by, statements) for a in g.actions]
+    s.attribution = brevity.attribution(
+        statements,
+        {seg.id: turn.speaker for seg, turn in zip(segments, scenario.turns, strict=True)},
+    )
     speakers = {seg.speaker for seg in drafted.redacted.segments if seg.speaker}
     for o in g.opinions:
         s.opinions.append(
@@ -223,4 +239,7 @@ def score_consultation(c: Consultation, drafted: Drafted) -> Scored:
     if c.note is not None:
         s.note_tokens = matching.token_recall(c.note.note, statements)
         s.reference_words = len(c.note.note.split())
+        text = brevity.note_text(drafted.note)
+        s.reference_f1 = brevity.token_f1(text, c.note.note)
+        s.rouge_l = brevity.rouge_l(text, c.note.note)
     return s

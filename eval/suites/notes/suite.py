@@ -27,7 +27,7 @@ from eval.suites.notes.scoring import (
 )
 
 SUITE = "notes"
-SUITE_VERSION = "6"
+SUITE_VERSION = "7"
 
 
 @dataclass(frozen=True)

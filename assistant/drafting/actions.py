@@ -1,0 +1,191 @@
+"""Agreed actions as rows, and the note's header, read in code from kept words and roles.
+
+Who will do an action comes from the speaker's role and the pronoun ("I'll ring school" said by
+the social worker: the social worker; "you'll" said to a parent: that parent); by when is the
+time expression in the same words; what is the words from the commitment on. Nothing here asks
+the model: a row is the transcript's words rearranged into three columns, each cell a verbatim
+piece of the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.domain import AgreedAction, HeaderField, RedactedSegment
+from assistant.drafting.selection import is_question, sentences
+from assistant.speakers import FAMILY, SpeakerRole, attributed, role_of
+
+_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+)
+_ORDINAL = (
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+    r"thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|"
+    r"twenty[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirtieth|"
+    r"thirty[- ]first|\d{1,2}(?:st|nd|rd|th))"
+)
+_NUMBER = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a couple of|\d+)"
+WHEN = re.compile(
+    rf"\b(?:(?:by|on|before|after|until|from|this|next|within|in|at|over)\s+)?(?:"
+    rf"(?:the\s+)?{_ORDINAL}(?:\s+of\s+{_MONTH})?|"
+    rf"(?:this|next|on|by)\s+{_DAY}|{_DAY}|"
+    rf"(?:this|next)\s+(?:week|month|term|weekend|time)|"
+    rf"{_NUMBER}\s+(?:days?|weeks?|months?)(?:'? time)?|"
+    rf"the end of (?:the|this|next) (?:week|month|term)|end of the (?:week|month|term)|"
+    rf"tomorrow|tonight|today|the day after|half[- ]term|christmas|easter|the summer|"
+    rf"(?:half past|quarter past|quarter to)\s+\w+|\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm)"
+    rf")\b",
+    re.IGNORECASE,
+)
+"""A time expression: when something will happen or by when."""
+
+_I = re.compile(
+    r"\b(?:i'll|i will|i'm going to|i am going to|i can|i need to|i've|i'd like to)\b",
+    re.IGNORECASE,
+)
+_WE = re.compile(
+    r"\b(?:we'll|we will|we're going to|we need to|let's|we agreed|agreed)\b", re.IGNORECASE
+)
+_YOU = re.compile(
+    r"\b(?:you'll|you will|you're going to|can you|could you|need you to|please)\b", re.IGNORECASE
+)
+_START = re.compile(
+    r"\b(?:i'll|i will|i'm going to|i am going to|i can|i need to|i've|i'd like to|we'll|"
+    r"we will|we're going to|we need to|let's|you'll|you will|you're going to|can you|could you|"
+    r"need you to|please|he'll|she'll|they'll)\b",
+    re.IGNORECASE,
+)
+
+
+def when(text: str) -> str | None:
+    """The last time expression in ``text`` (the one a commitment is usually due by), as said."""
+    found = [m.group(0) for m in WHEN.finditer(text)]
+    return found[-1].strip() if found else None
+
+
+def action_row(
+    text: str, speaker: str | None, segments: Sequence[RedactedSegment], at: int
+) -> AgreedAction:
+    """The who/what/by of a commitment ``text`` said by ``speaker`` at segment index ``at``."""
+    who: str
+    if _I.search(text):
+        who = attributed(speaker)
+    elif _YOU.search(text):
+        who = _addressee(speaker, segments, at)
+    elif _WE.search(text):
+        other = _addressee(speaker, segments, at)
+        who = f"{attributed(speaker)} and {other}" if other != "Someone" else attributed(speaker)
+    else:
+        who = attributed(speaker)
+    m = _START.search(text)
+    what = text[m.start() :].strip() if m else text.strip()
+    return AgreedAction(who=who, what=what, by=when(text))
+
+
+def _addressee(speaker: str | None, segments: Sequence[RedactedSegment], at: int) -> str:
+    """Who ``speaker`` was talking to at ``at``: the nearest other speaker, after then before."""
+    order = [*segments[at + 1 : at + 4], *reversed(segments[max(0, at - 3) : at])]
+    for seg in order:
+        if seg.speaker and seg.speaker != speaker:
+            return attributed(seg.speaker)
+    return "Someone"
+
+
+# --- the header ---------------------------------------------------------------------------------
+_ALONE = re.compile(
+    r"\b(?:on (?:your|his|her|their|my) own|by (?:your|him|her|them|my)sel(?:f|ves)|"
+    r"just (?:you and me|the two of us|us two)|(?:see|speak to|talk to|chat with) (?:him|her|"
+    r"them|you) (?:alone|on (?:his|her|their|your) own)|alone with|in private|privately)\b",
+    re.IGNORECASE,
+)
+_WHERE = re.compile(
+    r"\b(?:saw|seen|see|spoke|speak|talked|talk|chatted|chat|met|meet)\b[^.?!]{0,60}\b"
+    r"(?:in (?:his|her|their|your|the) (?:bedroom|room|kitchen|living room|lounge|garden|den|"
+    r"car|classroom)|at (?:school|nursery|college|the contact centre|the office|the family "
+    r"centre|the park|the cafe|nan's|grandma's|dad's|mum's)|at the (?:foster|children's) home)\b",
+    re.IGNORECASE,
+)
+"""Where the practitioner says they saw or spoke with the child."""
+
+
+def header(segments: Sequence[RedactedSegment]) -> tuple[HeaderField, ...]:
+    """Who was present, whether the child was seen (and seen alone), where they were seen and
+    when the next visit is, each from the transcript with the segments it rests on."""
+    fields: list[HeaderField] = []
+    first: dict[str, str] = {}
+    for seg in segments:
+        if (
+            seg.speaker
+            and seg.speaker not in first
+            and role_of(seg.speaker) is not SpeakerRole.OTHER
+        ):
+            first[seg.speaker] = seg.id
+    if first:
+        fields.append(
+            HeaderField(
+                key="present",
+                title="Who spoke at the visit",
+                value=", ".join(attributed(s) for s in first),
+                evidence=tuple(first.values()),
+            )
+        )
+    child = [s for s in segments if role_of(s.speaker) is SpeakerRole.CHILD]
+    labelled = any(s.speaker for s in segments)
+    if labelled:
+        fields.append(
+            HeaderField(
+                key="child_seen",
+                title="Child seen",
+                value="Yes: the child speaks in the recording"
+                if child
+                else "Not heard in the recording (check whether the child was seen)",
+                evidence=(child[0].id,) if child else (),
+            )
+        )
+    # asking to see the child alone is the evidence a practitioner has of it: questions count
+    fields += _found(segments, _ALONE, "seen_alone", "Child seen alone", questions=True)
+    fields += _found(segments, _WHERE, "where", "Where the child was seen", questions=False)
+    nxt = _next_visit(segments)
+    if nxt is not None:
+        fields.append(nxt)
+    return tuple(fields)
+
+
+def _found(
+    segments: Sequence[RedactedSegment],
+    pattern: re.Pattern[str],
+    key: str,
+    title: str,
+    *,
+    questions: bool,
+) -> list[HeaderField]:
+    """The first sentence of the practitioner's that ``pattern`` finds, as a header field."""
+    for seg in segments:
+        role = role_of(seg.speaker)
+        if role not in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.UNKNOWN):
+            continue
+        for s in sentences(seg.text):
+            m = pattern.search(s)
+            if m and (questions or not is_question(s)):
+                return [HeaderField(key=key, title=title, value=s, evidence=(seg.id,))]
+    return []
+
+
+def _next_visit(segments: Sequence[RedactedSegment]) -> HeaderField | None:
+    from assistant.drafting.selection import _NEXT_VISIT  # one pattern for both uses
+
+    found: HeaderField | None = None
+    for seg in segments:
+        role = role_of(seg.speaker)
+        if role in FAMILY or role is SpeakerRole.CHILD:
+            continue
+        for s in sentences(seg.text):
+            if _NEXT_VISIT.search(s) and not is_question(s):
+                due = when(s)
+                value = f"{due} ({s})" if due else s
+                found = HeaderField(
+                    key="next_visit", title="Next visit", value=value, evidence=(seg.id,)
+                )
+    return found  # the last one said: plans change during a visit

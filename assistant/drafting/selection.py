@@ -1,0 +1,314 @@
+"""Which words of a transcript a note keeps, decided in code before the model is asked anything.
+
+A case note is about a tenth of the conversation it records. The note style keeps, of each
+turn, the sentences that carry something: it leaves out greetings, thanks, acknowledgements and
+small talk; the practitioner's questions (kept only with the short answer they make sense of:
+"Do you feel safe at home?" "Yes."); and a sentence that repeats one kept before. Every kept
+sentence is a verbatim piece of its segment, so verification finds it word for word, and it
+keeps its speaker, so attribution comes from the speaker's role and never from the model.
+
+What each kept piece is about is sorted later (:mod:`assistant.drafting.styles.note`): the
+child's words into the child's section, commitments into actions, and the family's words by the
+model, among the sections that can hold them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.domain import RedactedSegment
+from assistant.speakers import FAMILY, SpeakerRole, role_of
+
+# A sentence ends at . ! ? (or …) followed by space; not after a title ("Mr. Hopkins").
+_SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?…]+[\"'”’)]?\s+")
+_WORD = re.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]|[^\W_]+(?:'[^\W_]+)?")
+
+STOPWORDS = frozenset(
+    """
+    a about after again all also am an and any are as at be because been before being both but
+    by can could did do does doing don't down during each even few for from further get got had
+    has have having he her here hers herself him himself his how i i'd i'll i'm i've if in into
+    is it it's its itself just know let's like me mean more most my myself no nor not now of
+    off oh on once only or other our ours out over own really right said same say see she so
+    some such than that that's the their theirs them then there there's these they they're
+    this those through to too um uh under until up us very was we we're well were what when
+    where which while who whom why will with would yeah yes you you're your yours yourself
+    okay ok actually basically sort kind thing things lot bit going gonna go come just maybe
+    think erm er hmm mm
+    """.split()
+)
+
+_PHATIC_PART = re.compile(
+    r"^(?:hi|hiya|hello|hey|morning|afternoon|bye|goodbye|thanks|thank you|thank you so much|"
+    r"thanks so much|thanks very much|cheers|lovely|okay|ok|right|alright|all right|great|"
+    r"brilliant|perfect|fab|fine|good|sure|of course|no problem|no worries|yeah|yes|yep|no|nope|"
+    r"mm|hmm|uh huh|oh|ah|wow|aw|bless|come in|sit down|take care|see you|see you soon|you too|"
+    r"that's (?:good|great|fine|lovely|right|okay|brilliant|nice|ok|true)|that sounds "
+    r"(?:good|great|lovely|nice)|that would help|i see|got it|fair enough|absolutely|definitely|"
+    r"exactly|indeed|sorry|pardon|bless you|well done|nice to meet you|how are you|i'm fine|"
+    r"not bad|honestly|really|so|well|anyway|then|please|yes please|love|darling|sweetheart|"
+    r"mate|pet|hun|again|too|so much|very much|\[[A-Z][A-Z0-9_]*_\d+\])$",
+    re.IGNORECASE,
+)
+_PART_SPLIT = re.compile(r"[\s]*[,;:.!?…\-–—]+[\s]*|\s+(?=\[)")
+"""A whole sentence that is a greeting, thanks, acknowledgement or filler."""
+
+MIN_CONTENT_WORDS = 2
+"""A sentence with fewer content words (not stop words) carries nothing on its own."""
+SHORT_REPLY_WORDS = 6
+"""An answer this short is kept with the question it answers, as one exchange."""
+REPEAT_SHARE = 0.8
+"""A sentence whose content words are this much inside one kept earlier repeats it."""
+
+_COMMITMENT = re.compile(
+    r"\b(?:i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|i'd like to|"
+    r"i can(?! (?:see|hear|smell|tell|imagine|understand|remember|only|never|always))"
+    r"|let's|you'll|you will|you're going to|he'll|she'll|they'll|agreed|going to (?:ring|call"
+    r"|email|write|send|refer|book|arrange|chase|speak|talk|visit|come|check|ask|make|get)"
+    r"|can you|could you|please (?:ring|call|email|send|let)"
+    r"|i've (?:asked|referred|booked|arranged))\b"
+    r"(?! (?:be honest|ask you|tell you|explain|say|need|write (?:that|this|it) down in))",
+    re.IGNORECASE,
+)
+"""Someone says what will be done (an agreed action when the practitioner says it)."""
+_OWN_COMMITMENT = re.compile(
+    r"\b(?:i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|i've agreed|"
+    r"i agree to|i promise)\b(?! (?:see|be honest|tell you|say))",
+    re.IGNORECASE,
+)
+"""A family member says what they will do: an agreed action of theirs."""
+_NEXT_VISIT = re.compile(
+    r"\b(?:(?:i'll|i will|we'll|i'm going to|going to) come back|come back (?:and see|to see|in"
+    r"|on|next)|next visit|visit again|see you (?:on|next|in|again|at)|next time i|"
+    r"i'll be back|back (?:in|on|next)|next (?:week|month)|in (?:two|three|four|five|six|eight|"
+    r"\d+) weeks|follow[- ]up visit|next (?:home )?visit)\b",
+    re.IGNORECASE,
+)
+_OBSERVED = re.compile(
+    r"\b(?:i can see|i saw|i've seen|i noticed|i can smell|i could see|i've noticed|"
+    r"looks? (?:clean|tidy|warm|cold|messy|dirty|well|tired|happy|settled|upset|thin|poorly)|"
+    r"the (?:house|flat|home|kitchen|bedroom|room|fridge|garden|bathroom|cot|bed)\b[^.?!]*\b"
+    r"(?:is|was|looks|has|had|smells))",
+    re.IGNORECASE,
+)
+_PURPOSE = re.compile(
+    r"\b(?:(?:this|today's|it's|this is (?:our|my|a|the)?)\s*(?:[\w-]+\s+){0,4}visit|"
+    r"(?:reason|purpose) (?:for|of) (?:the|my|today's|this) visit|here (?:today )?to|"
+    r"(?:review|statutory|home|child in need|child protection|section forty[- ]seven|"
+    r"section 47|looked after|early help) (?:visit|meeting|review)|"
+    r"(?:plan|placement) is going)\b",
+    re.IGNORECASE,
+)
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` split into sentences, each a verbatim piece of it (whitespace at the joins
+    dropped)."""
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        piece = text[start : m.end()].strip()
+        if piece:
+            out.append(piece)
+        start = m.end()
+    rest = text[start:].strip()
+    if rest:
+        out.append(rest)
+    return out
+
+
+def content_words(text: str) -> frozenset[str]:
+    """The words of ``text`` that carry meaning (case folded; placeholders count)."""
+    return frozenset(
+        w.casefold()
+        for w in _WORD.findall(text)
+        if w.startswith("[") or (w.casefold() not in STOPWORDS and len(w) > 1)
+    )
+
+
+def is_phatic(sentence: str) -> bool:
+    """A greeting, thanks, acknowledgement or filler ("Yeah, that's fine, love."; "Thanks,
+    [PERSON_2]."), or a sentence with no content word."""
+    parts = [p for p in _PART_SPLIT.split(sentence.strip()) if p]
+    if all(_PHATIC_PART.match(p) or _address(p) for p in parts):
+        return True
+    return not any(not w.startswith("[") for w in content_words(sentence))
+
+
+def _address(part: str) -> bool:
+    """A single capitalised word on its own between commas: a name said to someone."""
+    return bool(re.fullmatch(r"[A-Z][a-z]+", part))
+
+
+def is_question(sentence: str) -> bool:
+    return sentence.rstrip().rstrip("\"'”’)").endswith("?")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What the note keeps of one turn: the span of its sentences worth keeping (verbatim, from
+    the first kept sentence to the last), the segments cited and the speaker, and what the
+    words are (cues found in code)."""
+
+    text: str
+    speaker: str | None
+    role: SpeakerRole
+    evidence: tuple[str, ...]
+    cues: frozenset[str]
+    """``commitment``, ``next_visit``, ``observed``, ``purpose``, ``exchange`` (a question kept
+    with its short answer)."""
+
+    @property
+    def family(self) -> bool:
+        return self.role in FAMILY
+
+
+def _cues(text: str, *, family: bool = False) -> set[str]:
+    found = set()
+    if (_OWN_COMMITMENT if family else _COMMITMENT).search(text):
+        found.add("commitment")
+    if _NEXT_VISIT.search(text):
+        found.add("next_visit")
+    if _OBSERVED.search(text):
+        found.add("observed")
+    if _PURPOSE.search(text):
+        found.add("purpose")
+    return found
+
+
+def _keepable(sentence: str) -> bool:
+    return not is_phatic(sentence) and len(content_words(sentence)) >= MIN_CONTENT_WORDS
+
+
+_NOW = re.compile(r"\b(?:now|first|quickly|just)[.!]?$", re.IGNORECASE)
+"""A practitioner's "I'm going to talk to Mum now.": what happens next in the visit, not an
+action agreed for after it."""
+
+
+def _practitioner_keeps(sentence: str, index: int) -> bool:
+    """Of the practitioner's own sentences a note keeps what they will do, what they saw and
+    why they came (early on), not their questions, summaries and small talk."""
+    if is_question(sentence) or not _keepable(sentence):
+        return False
+    cues = _cues(sentence)
+    if _NOW.search(sentence.strip()):
+        cues.discard("commitment")
+    return bool(
+        cues & {"commitment", "next_visit", "observed"} or ("purpose" in cues and index < 8)
+    )
+
+
+def select(segments: Sequence[RedactedSegment]) -> list[Piece]:
+    """The pieces of ``segments`` a note keeps, in transcript order (see the module)."""
+    pieces: list[Piece] = []
+    seen: list[frozenset[str]] = []
+    for i, seg in enumerate(segments):
+        role = role_of(seg.speaker)
+        practitioner = role in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.PROFESSIONAL)
+        said = sentences(seg.text)
+        if role is SpeakerRole.OTHER:  # a television, a visitor: not the visit's record
+            continue
+        previous = segments[i - 1] if i else None
+        if (
+            previous is not None
+            and previous.speaker != seg.speaker
+            and len(seg.text.split()) <= SHORT_REPLY_WORDS
+            and (asked := [s for s in sentences(previous.text) if is_question(s)])
+        ):
+            # "Yes."/"No, never." keep the question they answer; nothing else of a bare reply
+            question = asked[-1]
+            if _keepable(question) and not is_phatic(question):
+                text = (
+                    f"{previous.speaker or 'Someone'}: {question} {seg.speaker or 'Someone'}: "
+                    + (" ".join(said))
+                )
+                pieces.append(
+                    Piece(
+                        text=text,
+                        speaker=None,
+                        role=role,
+                        evidence=(previous.id, seg.id),
+                        cues=frozenset({"exchange", *_cues(question)}),
+                    )
+                )
+            continue
+        if practitioner or role is SpeakerRole.UNKNOWN and _asks_most(seg, segments):
+            kept = [s for s in said if _practitioner_keeps(s, i)]
+        elif role is SpeakerRole.CHILD:  # the child's voice: every sentence that says anything
+            kept = [s for s in said if not is_phatic(s) and not is_question(s)]
+        else:
+            kept = [s for s in said if _keepable(s) and not is_question(s)]
+        kept = [s for s in kept if not _repeats(s, seen)]
+        if not kept:
+            continue
+        seen.extend(content_words(s) for s in kept)
+        if practitioner:  # each commitment or observation of the worker's is a row of its own
+            pieces += [
+                Piece(
+                    text=s,
+                    speaker=seg.speaker,
+                    role=role,
+                    evidence=(seg.id,),
+                    cues=frozenset(_cues(s)),
+                )
+                for s in kept
+            ]
+            continue
+        pieces += _spans(said, kept, seg, role)
+    return pieces
+
+
+def _spans(
+    said: list[str], kept: list[str], seg: RedactedSegment, role: SpeakerRole
+) -> list[Piece]:
+    """The kept sentences of a turn as contiguous spans, first kept sentence to last (a quote
+    is then verbatim as said, and a short sentence between two kept ones, "Like the bus.",
+    keeps its place); a family member's own commitment ("I'll ring them in the morning.") is
+    a span of its own, an action row apart from their account."""
+    family = role in FAMILY
+    first, last = said.index(kept[0]), len(said) - 1 - said[::-1].index(kept[-1])
+    runs: list[list[str]] = [[]]
+    for sentence in said[first : last + 1]:
+        if family and _OWN_COMMITMENT.search(sentence):
+            runs += [[sentence], []]
+        else:
+            runs[-1].append(sentence)
+    out = []
+    for run in runs:
+        while run and run[-1] not in kept:  # a run ends on a kept sentence
+            run.pop()
+        while run and run[0] not in kept:
+            run.pop(0)
+        if run:
+            text = " ".join(run)
+            out.append(
+                Piece(
+                    text=text,
+                    speaker=seg.speaker,
+                    role=role,
+                    evidence=(seg.id,),
+                    cues=frozenset(_cues(text, family=family)),
+                )
+            )
+    return out
+
+
+def _repeats(sentence: str, seen: Sequence[frozenset[str]]) -> bool:
+    words = content_words(sentence)
+    return bool(words) and any(len(words & s) / len(words) >= REPEAT_SHARE for s in seen)
+
+
+def _asks_most(seg: RedactedSegment, segments: Sequence[RedactedSegment]) -> bool:
+    """An unlabelled or unknown speaker who asks most of the questions is treated as the
+    practitioner (only their commitments and observations are kept)."""
+    if not seg.speaker:
+        return False
+    asked: dict[str | None, int] = {}
+    for s in segments:
+        asked[s.speaker] = asked.get(s.speaker, 0) + sum(is_question(x) for x in sentences(s.text))
+    return max(asked, key=lambda k: asked[k]) == seg.speaker
+
+
+__all__ = ["Piece", "content_words", "is_phatic", "is_question", "select", "sentences"]

@@ -1,0 +1,180 @@
+"""The note style: a case note of the words that carry something, attributed in code.
+
+Code keeps each turn's sentences worth keeping (:func:`assistant.drafting.selection.select`) and
+places them by who said them and what they are: the child's words in the child's section, word
+for word; commitments as action rows (:func:`assistant.drafting.actions.action_row`); the
+practitioner's words about the next visit, what they saw and why they came. A family member's
+kept words go in one of the sections that hold the family's words: by the words they use (each
+section's ``cues``, ``sort: words``, the released templates) or, with ``sort: model``, by asking
+the model which section, or none. The model answers with a key from a list the grammar allows,
+so it can neither attribute nor reword anything, and it reads the kept words, not the whole
+conversation. With the default 1.5B model, asked this way, it put nearly every piece of two
+visits in the first section it was offered and never answered none, so the released templates
+sort by words; ``sort: model`` is for a council's larger model, measured first.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+from collections.abc import Sequence
+
+from assistant.domain import (
+    HeaderField,
+    RedactedSegment,
+    RedactedTranscript,
+    Statement,
+    StatementKind,
+)
+from assistant.drafting.actions import action_row, header
+from assistant.drafting.selection import Piece, select
+from assistant.drafting.styles.base import Sections
+from assistant.drafting.styles.classify import Classify
+from assistant.drafting.templates import NONE_LABEL, SectionSpec
+from assistant.speakers import SpeakerRole
+
+log = logging.getLogger(__name__)
+
+
+class Note(Classify):
+    """``style: note``."""
+
+    numbered = False  # statements cite the real segment ids; pieces are numbered for the model
+
+    def header(self, transcript: RedactedTranscript) -> tuple[HeaderField, ...]:
+        return header(transcript.segments)
+
+    def draft_chunk(
+        self, segments: Sequence[RedactedSegment], *, label: str
+    ) -> tuple[Sections, int]:
+        d = self.drafter
+        started = time.perf_counter()
+        pieces = select(segments)
+        shown = [_shown(i, p, segments) for i, p in enumerate(pieces, start=1)]
+        index = {s.id: i for i, s in enumerate(segments)}
+        sections: Sections = {key: [] for key in d.template.section_keys}
+        family = [s.key for s in d.template.filled_by("family")]
+        schema = d.template.choice_schema(family)
+        asked = most = 0
+        for piece, line in zip(pieces, shown, strict=True):
+            spec, kind = self._placed(piece)
+            if spec is None and family and _askable(piece) and d.template.sort == "words":
+                spec = by_words(piece.text, d.template.filled_by("family"))
+            elif spec is None and family and _askable(piece):
+                asked += 1
+                key, attempt = self._choose(shown, line, schema, where=f"{label}, piece {line.id}")
+                most = max(most, attempt)
+                spec = next((s for s in d.template.sections if s.key == key), None)
+            if spec is None:
+                continue
+            sections[spec.key].append(self._statement(piece, spec, kind, segments, index))
+        log.info(
+            "note drafted",
+            extra={
+                "segments": len(segments),
+                "pieces": len(pieces),
+                "asked": asked,
+                "seconds": round(time.perf_counter() - started, 2),
+            },
+        )
+        return sections, max(most, 1)
+
+    def _placed(self, piece: Piece) -> tuple[SectionSpec | None, StatementKind | None]:
+        """The section code places ``piece`` in, or ``None`` (the model is asked, or it is
+        left out); and a kind that overrides the section's."""
+        t = self.drafter.template
+
+        def first(fill: str) -> SectionSpec | None:
+            found = t.filled_by(fill)
+            return found[0] if found else None
+
+        if "exchange" in piece.cues:  # a question and its short answer, said by two people
+            if piece.role is SpeakerRole.CHILD:
+                return first("child"), StatementKind.REPORTED
+            return None, StatementKind.REPORTED
+        if piece.role is SpeakerRole.CHILD:
+            return first("child"), StatementKind.DIRECT_QUOTE
+        practitioner = piece.role in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.PROFESSIONAL)
+        if "next_visit" in piece.cues and practitioner:
+            return first("next_visit") or first("actions"), None
+        if "commitment" in piece.cues and (practitioner or piece.family):
+            return first("actions"), None
+        if practitioner and "observed" in piece.cues:
+            return first("observations"), None
+        if practitioner and "purpose" in piece.cues:
+            return first("purpose"), None
+        if practitioner:
+            return None, None  # kept only for what it is (above); not the family's words
+        return None, StatementKind.DIRECT_QUOTE
+
+    def _choose(
+        self,
+        shown: list[RedactedSegment],
+        line: RedactedSegment,
+        schema: dict,
+        *,
+        where: str,
+    ) -> tuple[str | None, int]:
+        messages = self.drafter.messages(shown, asked=[line])
+        answer, unclear = self._peek_label(messages, schema, where=where)
+        attempt = 1
+        if answer is None:
+            answer, attempt, _ = self.ask(
+                messages,
+                lambda settings: schema,
+                lambda data: data,
+                where=where,
+                first_attempt=1 if unclear else 2,
+                reasons=[] if unclear else ["attempt 1: the answer is not a section key"],
+            )
+        return (None if answer == NONE_LABEL else answer), attempt
+
+    def _statement(
+        self,
+        piece: Piece,
+        spec: SectionSpec,
+        kind: StatementKind | None,
+        segments: Sequence[RedactedSegment],
+        index: dict[str, int],
+    ) -> Statement:
+        assert spec.kind is not None  # checked when the template was loaded
+        action = None
+        if spec.fill in ("actions", "next_visit") and "exchange" not in piece.cues:
+            action = action_row(piece.text, piece.speaker, segments, index[piece.evidence[-1]])
+            kind = StatementKind.AGREED_ACTION
+        return Statement(
+            text=piece.text,
+            kind=kind or spec.kind,
+            speaker=piece.speaker,
+            evidence=piece.evidence,
+            action=action,
+        )
+
+
+def by_words(text: str, family: Sequence[SectionSpec]) -> SectionSpec | None:
+    """The first of the ``family`` sections whose cues ``text`` uses; else the first one with
+    no cues (it takes the rest); ``None`` when there is neither."""
+    for spec in family:
+        if spec.cues and _cue_pattern(spec.cues).search(text):
+            return spec
+    return next((s for s in family if not s.cues), None)
+
+
+@functools.cache
+def _cue_pattern(cues: tuple[str, ...]) -> re.Pattern[str]:
+    parts = [re.escape(c[:-1]) + r"\w*" if c.endswith("*") else re.escape(c) for c in cues]
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
+
+
+def _askable(piece: Piece) -> bool:
+    """The model sorts the family's words, an exchange the family answered, and the words of a
+    speaker whose role is not known."""
+    return piece.family or piece.role is SpeakerRole.UNKNOWN
+
+
+def _shown(n: int, piece: Piece, segments: Sequence[RedactedSegment]) -> RedactedSegment:
+    """A kept piece as a line of the transcript the model reads: numbered, with its speaker."""
+    first = next(s for s in segments if s.id == piece.evidence[0])
+    return first.model_copy(update={"id": str(n), "text": piece.text, "speaker": piece.speaker})

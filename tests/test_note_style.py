@@ -1,0 +1,257 @@
+"""The note style (templates v5): what code keeps of each turn, who said it, actions as rows,
+the header, and a real draft with the test model that is a note, not the transcript."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.domain import AgreedAction, RedactedSegment, RedactedTranscript, Statement
+from assistant.drafting.actions import action_row, header, when
+from assistant.drafting.selection import is_phatic, select, sentences
+from assistant.notes.body import NoteBody
+from assistant.notes.render import render_markdown, render_text
+from assistant.speakers import SpeakerRole, attributed, role_of
+
+
+def seg(i: int, speaker: str | None, text: str) -> RedactedSegment:
+    return RedactedSegment(
+        id=f"s{i:04d}", start=float(i), end=float(i) + 1, text=text, speaker=speaker
+    )
+
+
+VISIT = [
+    seg(
+        1,
+        "Social worker",
+        "Hiya [PERSON_1], thanks for having me. So this is our child in "
+        "need visit, to see how the plan's going. Is it okay to record?",
+    ),
+    seg(2, "Mum", "Yeah, that's fine, love. Come in."),
+    seg(3, "Social worker", "How has he been sleeping?"),
+    seg(
+        4,
+        "Mum",
+        "Honestly, better. He sleeps through most nights now. We had one bad night "
+        "last week when the neighbours were shouting.",
+    ),
+    seg(5, "Social worker", "Can I have a chat with [PERSON_2] on his own?"),
+    seg(6, "Mum", "Yes."),
+    seg(7, "Child", "I like my new bed. It's got a rocket on it. Like a real one."),
+    seg(8, "Social worker", "Do you feel safe at home?"),
+    seg(9, "Child", "Yes."),
+    seg(
+        10,
+        "Social worker",
+        "Thanks. I can see the kitchen is clean and there is food in the fridge.",
+    ),
+    seg(
+        11,
+        "Social worker",
+        "I'll ring the school by Friday about the bus. I'll come back in three weeks.",
+    ),
+    seg(12, "Mum", "Thanks, [PERSON_3]. Bye."),
+]
+
+
+def test_sentences_are_verbatim_pieces():
+    text = "Mr Hopkins has a timetable. I like knowing! Do you? Yes… fine"
+    parts = sentences(text)
+    assert parts == ["Mr Hopkins has a timetable.", "I like knowing!", "Do you?", "Yes…", "fine"]
+    assert all(p in text for p in parts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yeah, that's fine, love.",
+        "Thanks, [PERSON_3].",
+        "Hiya!",
+        "Okay, brilliant.",
+        "Bye.",
+        "It's [EMAIL_1].",
+    ],
+)
+def test_greetings_thanks_and_identifier_only_sentences_are_phatic(text):
+    assert is_phatic(text)
+
+
+@pytest.mark.parametrize("text", ["He sleeps through most nights now.", "I miss Dad."])
+def test_sentences_that_say_something_are_not_phatic(text):
+    assert not is_phatic(text)
+
+
+def test_select_keeps_what_carries_something_and_leaves_the_rest():
+    pieces = select(VISIT)
+    kept = {p.evidence: p for p in pieces}
+    said = " ".join(p.text for p in pieces)
+    # small talk, the worker's own questions and the goodbye are left out
+    assert "Hiya" not in said and "Come in" not in said and "Bye" not in said
+    assert "How has he been sleeping?" not in said
+    # the purpose, the family's account and the child's words are kept verbatim
+    assert kept[("s0001",)].text == (
+        "So this is our child in need visit, to see how the plan's going."
+    )
+    assert "purpose" in kept[("s0001",)].cues
+    assert kept[("s0004",)].text.startswith("Honestly, better. He sleeps through")
+    assert kept[("s0007",)].text == "I like my new bed. It's got a rocket on it. Like a real one."
+    # a bare "Yes." keeps the question it answers, as one exchange
+    assert kept[("s0008", "s0009")].text == ("Social worker: Do you feel safe at home? Child: Yes.")
+    assert kept[("s0008", "s0009")].role is SpeakerRole.CHILD
+    # the worker's observation and commitments are kept, tagged
+    assert "observed" in kept[("s0010",)].cues
+    assert kept[("s0010",)].text.startswith("I can see the kitchen")
+    assert {"commitment", "next_visit"} <= kept[("s0011",)].cues
+    every = sum(len(s.text.split()) for s in VISIT)
+    assert sum(len(p.text.split()) for p in pieces) < 0.85 * every
+
+
+def test_a_repeated_sentence_is_kept_once():
+    pieces = select(
+        [
+            seg(1, "Mum", "He has been sleeping much better since the new bed."),
+            seg(2, "Social worker", "That's good."),
+            seg(3, "Mum", "Yeah he has been sleeping much better since the new bed."),
+        ]
+    )
+    assert [p.evidence for p in pieces] == [("s0001",)]
+
+
+def test_roles_and_attribution_come_from_the_label():
+    assert role_of("Mum") is SpeakerRole.PARENT
+    assert role_of("Young person") is SpeakerRole.CHILD
+    assert role_of("Parent 2") is SpeakerRole.PARENT
+    assert role_of("Foster carer") is SpeakerRole.CARER
+    assert role_of("S3") is SpeakerRole.UNKNOWN
+    assert role_of(None) is SpeakerRole.UNKNOWN
+    assert attributed("Child") == "The child"
+    assert attributed("Social worker") == "The social worker"
+    assert attributed("Mum") == "Mum"
+    assert attributed(None) == "Someone"
+
+
+def test_actions_are_rows_of_who_what_and_by_when():
+    row = action_row("I'll ring the school by Friday about the bus.", "Social worker", VISIT, 10)
+    assert row == AgreedAction(
+        who="The social worker",
+        what="I'll ring the school by Friday about the bus.",
+        by="by Friday",
+    )
+    said_to = action_row("Can you book the dentist?", "Social worker", VISIT, 1)
+    assert said_to.who == "Mum"  # "you": the person the worker was talking to
+    assert when("We'll meet in three weeks.") == "in three weeks"
+    assert when("We'll sort it out.") is None
+
+
+def test_the_header_is_found_in_code_with_evidence():
+    fields = {h.key: h for h in header(VISIT)}
+    assert fields["present"].value == "The social worker, Mum, The child"
+    assert fields["present"].evidence == ("s0001", "s0002", "s0007")
+    assert fields["child_seen"].value.startswith("Yes") and fields["child_seen"].evidence
+    assert fields["seen_alone"].evidence == ("s0005",)
+    assert fields["next_visit"].value.startswith("in three weeks")
+    no_child = {h.key: h for h in header(VISIT[:4])}
+    assert no_child["child_seen"].value.startswith("Not heard")
+    assert "seen_alone" not in no_child
+
+
+def test_a_note_body_renders_its_header_attribution_and_rows_not_reprs():
+    body = NoteBody.from_json(
+        {
+            "header": [
+                {
+                    "key": "present",
+                    "title": "Who spoke at the visit",
+                    "value": "The social worker, Mum",
+                    "evidence": ["s0001", "s0002"],
+                }
+            ],
+            "sections": [
+                {
+                    "key": "worries",
+                    "title": "Worries",
+                    "statements": [
+                        Statement(
+                            text="He wets the bed.",
+                            kind="direct_quote",
+                            speaker="Mum",
+                            evidence=("s0004",),
+                        ).model_dump(mode="json")
+                    ],
+                },
+                {
+                    "key": "actions",
+                    "title": "Agreed actions",
+                    "statements": [
+                        Statement(
+                            text="I'll ring the school by Friday.",
+                            kind="agreed_action",
+                            speaker="Social worker",
+                            evidence=("s0011",),
+                            action=AgreedAction(
+                                who="The social worker",
+                                what="I'll ring the school by Friday.",
+                                by="by Friday",
+                            ),
+                        ).model_dump(mode="json")
+                    ],
+                },
+            ],
+        }
+    )
+    meta = {
+        "visit_type": "child_in_need",
+        "model": {"name": "qwen", "sha256": "ab" * 32},
+        "prompt_sha256": "cd" * 32,
+        "approved_at": None,
+    }
+    md = render_markdown(body, title="Visit record", meta=meta)
+    assert "- **Visit type:** Child in need" in md
+    assert "- **Who spoke at the visit:** The social worker, Mum [s0001, s0002]" in md
+    assert "- Mum said: “He wets the bed.” [s0004]" in md
+    assert "- The social worker: I'll ring the school by Friday. — by: by Friday [s0011]" in md
+    head, footer = md.split("## Provenance")
+    assert "sha256" not in head and "{" not in md and "None" not in md
+    assert "qwen (sha256 " in footer
+    text = render_text(body, title="Visit record", meta=meta)
+    assert "Mum said: “He wets the bed.” [s0004]" in text and "Provenance\n----------" in text
+
+
+def test_old_bodies_without_header_or_action_read_back_unchanged():
+    old = {
+        "sections": [
+            {
+                "key": "k",
+                "title": "T",
+                "statements": [
+                    {
+                        "text": "A.",
+                        "kind": "reported",
+                        "speaker": None,
+                        "evidence": ["s0001"],
+                        "flags": [],
+                    }
+                ],
+            }
+        ]
+    }
+    body = NoteBody.from_json(old)
+    assert body.header == () and body.statements()[0].action is None
+
+
+def test_a_draft_with_the_test_model_is_a_note_not_the_transcript(engines):
+    """End to end on the real test model: redaction, the v5 note style, review."""
+    from assistant.pipeline import draft_note
+
+    transcript = RedactedTranscript(
+        segments=tuple(VISIT), language="en", duration_s=12.0, entities=(), config_hash="0" * 64
+    )
+    note = draft_note(engines, transcript, template="visit_note")
+    assert note.provenance.template_version == "v5"
+    sections = {s.key: s for s in note.sections}
+    child = sections["child_voice"].statements
+    assert child and all(st.speaker == "Child" or st.speaker is None for st in child)
+    assert any(st.action and st.action.by == "by Friday" for st in sections["actions"].statements)
+    assert {h.key for h in note.header} >= {"present", "child_seen", "next_visit"}
+    words = sum(len(st.text.split()) for st in note.all_statements())
+    assert words < 0.85 * sum(len(s.text.split()) for s in VISIT)
+    assert note.review is not None and note.review.verification["unsupported"] == 0
