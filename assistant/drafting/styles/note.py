@@ -61,7 +61,7 @@ class Note(Classify):
         for piece, line in zip(pieces, shown, strict=True):
             spec, kind = self._placed(piece)
             if spec is None and family and _askable(piece) and d.template.sort == "words":
-                spec = by_words(piece.text, d.template.filled_by("family"))
+                spec = by_words(piece.words, d.template.filled_by("family"))
             elif spec is None and family and _askable(piece):
                 asked += 1
                 key, attempt = self._choose(shown, line, schema, where=f"{label}, piece {line.id}")
@@ -90,21 +90,24 @@ class Note(Classify):
             found = t.filled_by(fill)
             return found[0] if found else None
 
-        if "exchange" in piece.cues:  # a question and its short answer, said by two people
-            if piece.role is SpeakerRole.CHILD:
-                return first("child"), StatementKind.REPORTED
-            return None, StatementKind.REPORTED
         if piece.role is SpeakerRole.CHILD:
             return first("child"), StatementKind.DIRECT_QUOTE
         practitioner = piece.role in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.PROFESSIONAL)
         if "next_visit" in piece.cues and practitioner:
             return first("next_visit") or first("actions"), None
-        if "commitment" in piece.cues and (practitioner or piece.family):
+        if (
+            "commitment" in piece.cues
+            and (practitioner or piece.family)
+            and ("exchange" not in piece.cues)
+        ):
             return first("actions"), None
         if practitioner and "observed" in piece.cues:
             return first("observations"), None
         if practitioner and "purpose" in piece.cues:
             return first("purpose"), None
+        if practitioner and "reported" in piece.cues:  # "He told me he has smoked cannabis."
+            cued = [s for s in t.filled_by("family") if s.cues]
+            return by_words(piece.text, cued) or first("observations"), StatementKind.REPORTED
         if practitioner:
             return None, None  # kept only for what it is (above); not the family's words
         return None, StatementKind.DIRECT_QUOTE
