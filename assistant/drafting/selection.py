@@ -244,8 +244,9 @@ def select(segments: Sequence[RedactedSegment]) -> list[Piece]:
         if not kept:
             continue
         mine.extend(content_words(s) for s in kept)
-        if question is not None:  # "Yes. Honestly. I feel safe.": the answer starts at "Yes."
-            kept = said[: said.index(kept[0])] + kept
+        lead = said[: said.index(kept[0])]
+        if role is SpeakerRole.CHILD and question is not None and all(map(is_phatic, lead)):
+            kept = lead + kept  # the child's "Yes. Honestly. I feel safe." starts at "Yes."
         if practitioner:  # each commitment or observation of the worker's is a row of its own
             pieces += [
                 Piece(
@@ -293,6 +294,8 @@ def _question_answered(segments: Sequence[RedactedSegment], i: int) -> str | Non
     q = said[-1]
     if is_phatic(q) or len(q.split()) > MAX_QUESTION_WORDS or _ABOUT_THE_VISIT.search(q):
         return None
+    if not any(not w.startswith("[") for w in content_words(q)):  # "What happened?"
+        return None
     return q
 
 
@@ -306,7 +309,8 @@ def _exchange(asked_by: RedactedSegment, question: str, answer: Piece) -> Piece:
     """An answer kept with the question it answers, each in quotation marks with its speaker
     ('Social worker: “Do you feel safe at home?” Child: “Yes.”'): both verbatim, each found
     in its own segment by verification; the answer's words are what it is sorted by."""
-    text = f"{asked_by.speaker or 'Someone'}: “{question}” {answer.speaker or 'Someone'}: “{answer.text}”"
+    asker, answerer = asked_by.speaker or "Someone", answer.speaker or "Someone"
+    text = f"{asker}: “{question}” {answerer}: “{answer.text}”"
     return Piece(
         text=text,
         speaker=None,
