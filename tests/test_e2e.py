@@ -109,6 +109,8 @@ def test_visit_recording_to_approved_exported_note(live, visit_wav):
     assert r.status_code == 200, r.text
     assert r.json()["revision"] == 2
     assert [v["author"] for v in r.json()["revisions"]] == ["ai", owner_id]
+    # the header found at drafting (here none: no speaker labels) is carried to the revision
+    assert r.json()["header"] == note["header"]
 
     # approve -> locked, correction burden recorded
     r = client.post(f"/v1/notes/{note['note_id']}/approve")
@@ -123,6 +125,10 @@ def test_visit_recording_to_approved_exported_note(live, visit_wav):
     assert sorted(ids)[0] in md.text  # evidence ids travel with the export
     txt = client.get(f"/v1/notes/{note['note_id']}/export", params={"format": "txt"})
     assert txt.status_code == 200 and "Planned statutory visit." in txt.text
+    # a person's header, provenance in a footer: no Python reprs, no hashes in the head
+    head, footer = md.text.split("## Provenance")
+    assert "sha256" not in head and "{'" not in md.text
+    assert "Visit date:** 2026-11-20" in head and "sha256" in footer
     js = client.get(f"/v1/notes/{note['note_id']}/export", params={"format": "json"}).json()
     assert js["meta"]["status"] == "approved"
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from assistant.domain import NoteSection, Role, StatementKind
+from assistant.domain import AgreedAction, HeaderField, NoteSection, Role, StatementKind
 
 
 class ErrorDetail(BaseModel):
@@ -102,6 +102,9 @@ class StatementIn(BaseModel):
         max_length=50,
         description="transcript segment ids; may be empty for text the practitioner adds",
     )
+    action: AgreedAction | None = Field(
+        None, description="an agreed action's who, what and by when (actions sections)"
+    )
 
 
 class SectionIn(BaseModel):
@@ -128,6 +131,11 @@ class NoteView(BaseModel):
     revision: int
     sections: list[NoteSection] = Field(
         description="the note as it reads at this revision (a NoteBody's sections)"
+    )
+    header: list[HeaderField] = Field(
+        default_factory=list,
+        description="found in code at drafting, each with its evidence: who spoke, whether the "
+        "child was seen and seen alone, where, the next visit (note-style templates)",
     )
     ai_draft_kept: bool = True
     revisions: list[Revision]

@@ -132,8 +132,9 @@ def header(segments: Sequence[RedactedSegment]) -> tuple[HeaderField, ...]:
             )
         )
     child = [s for s in segments if role_of(s.speaker) is SpeakerRole.CHILD]
-    labelled = any(s.speaker for s in segments)
-    if labelled:
+    # only where some label is a known role: "S1", "S2" from speaker separation say nothing
+    known = any(role_of(s.speaker) is not SpeakerRole.UNKNOWN for s in segments)
+    if known:
         fields.append(
             HeaderField(
                 key="child_seen",

@@ -193,8 +193,15 @@ def _cues(text: str, *, family: bool = False) -> set[str]:
     return found
 
 
+_NEGATION = re.compile(r"\b(?:no|not|never|nobody|nothing|none|no one)\b|n't\b", re.IGNORECASE)
+
+
 def _keepable(sentence: str) -> bool:
-    return not is_phatic(sentence) and len(content_words(sentence)) >= MIN_CONTENT_WORDS
+    """Says something: two content words, or one with a negation ("There are no worries.")."""
+    if is_phatic(sentence):
+        return False
+    n = len(content_words(sentence))
+    return n >= MIN_CONTENT_WORDS or (n == 1 and bool(_NEGATION.search(sentence)))
 
 
 _NOW = re.compile(r"\b(?:now|first|quickly|just)[.!]?$", re.IGNORECASE)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rapidfuzz.distance import Levenshtein
 
-from assistant.domain import NoteSection, Statement, StatementKind
+from assistant.domain import AgreedAction, HeaderField, NoteSection, Statement, StatementKind
 from assistant.errors import InvalidEdit
 from assistant.notes.body import NoteBody
 
@@ -23,7 +23,11 @@ ADDED_BY_PRACTITIONER = "added_by_practitioner"
 
 
 def validate_edit(
-    sections: Sequence[Mapping[str, Any]], *, template: NoteTemplate, segment_ids: frozenset[str]
+    sections: Sequence[Mapping[str, Any]],
+    *,
+    template: NoteTemplate,
+    segment_ids: frozenset[str],
+    header: Sequence[HeaderField] = (),
 ) -> NoteBody:
     """Check edited sections (JSON form: ``key`` and ``statements``) against the note's template
     and transcript; return the body normalised (template section order, every template section
@@ -45,7 +49,8 @@ def validate_edit(
         sections=tuple(
             NoteSection(key=s.key, title=s.title, statements=given.get(s.key, ()))
             for s in template.sections
-        )
+        ),
+        header=tuple(header),  # found in code at drafting: carried from revision to revision
     )
 
 
@@ -67,6 +72,7 @@ def _statement(
         speaker=st.get("speaker"),
         evidence=tuple(st["evidence"]),
         flags=tuple(flags),
+        action=AgreedAction.model_validate(st["action"]) if st.get("action") else None,
     )
 
 

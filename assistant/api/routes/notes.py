@@ -76,6 +76,7 @@ def _view(
         status=note.status,
         revision=revisions[-1].number,
         sections=list(body.sections),
+        header=list(body.header),
         revisions=[
             schemas.Revision(number=r.number, author=r.author_id or "ai", created_at=r.created_at)
             for r in revisions
@@ -137,6 +138,7 @@ def edit_note(
         [s.model_dump(mode="json") for s in edit.sections],
         template=template,
         segment_ids=transcript.segment_ids,
+        header=repo.latest_body(session=session, note_id=note.id).header,
     )
     try:  # the write lock, then the next number: concurrent edits queue, none after approval
         note = repo.claim_note(session=session, note_id=note.id)
