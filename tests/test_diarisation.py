@@ -273,7 +273,12 @@ def test_pipeline_from_audio_labels_segments_and_times_the_stage(engines, dialog
     assert seen == list(STAGES) == ["transcribing", "diarising", "redacting", "drafting"]
     assert set(result.timings) == set(STAGES)
     assert result.timings["diarising"].rtf is not None and result.timings["diarising"].rtf > 0
-    assert {s.speaker for s in result.transcript.segments} == {"S1", "S2"}
+    # the speakers' roles come from the words, and the segments carry them
+    assert {s.speaker for s in result.transcript.segments} == {"Social worker", "Parent"}
+    assert [(sp.label, sp.role) for sp in result.transcript.speakers] == [
+        ("S1", "social_worker"),
+        ("S2", "parent"),
+    ]
     assert result.transcript.diarisation.model == engines.models.speaker
     # speaker labels are roles, not names: redaction keeps them
     assert [s.speaker for s in result.redacted.segments] == [
@@ -311,9 +316,14 @@ def test_caseassist_process_on_audio_writes_speakers(tmp_path, monkeypatch, dial
     out = tmp_path / "out"
     assert main(["process", str(wav), "--out", str(out)]) == 0
     transcript = json.loads((out / "transcript.json").read_text())
-    assert {s["speaker"] for s in transcript["segments"]} == {"S1", "S2"}
+    assert {s["speaker"] for s in transcript["segments"]} == {"Social worker", "Parent"}
     assert transcript["diarisation"]["speakers"] == 2
+    assert [(sp["label"], sp["role"], sp["display"]) for sp in transcript["speakers"]] == [
+        ("S1", "social_worker", "Social worker"),
+        ("S2", "parent", "Parent"),
+    ]
     run = json.loads((out / "run.json").read_text())
     assert "diarising" in run["timings"] and run["models"]["speaker"]["sha256"].startswith("39373b")
     note_md = (out / "note.md").read_text()
-    assert " — S1" in note_md or " — S2" in note_md, "statements carry their speaker"
+    assert " — Social worker" in note_md or " — Parent" in note_md, "statements carry roles"
+    assert " — S1" not in note_md and " — S2" not in note_md

