@@ -249,3 +249,229 @@ def test_statements_follow_their_evidence_to_the_new_labels():
     assert moved == 3
     # nothing to move: the same body back, nothing counted
     assert reattribute(new, after, after, {}) == (new, 0)
+
+
+# --- the API: GET and PUT /v1/recordings/{id}/speakers ---------------------------------------------
+VISIT = [(line.speaker, line.text) for line in HOME_VISIT]
+
+
+@pytest.fixture
+def api(tmp_path, engines):
+    """A server without the job worker, a practitioner (owner) and a second practitioner."""
+    from assistant.api.app import create_app
+    from tests.conftest import LiveServer, add_user, free_port, make_settings
+
+    settings = make_settings(tmp_path, run_worker=False)
+    with LiveServer(create_app(settings, engines=engines), free_port()) as srv:
+        owner_id, token = add_user(settings, "P", "practitioner")
+        _, other = add_user(settings, "Q", "practitioner")
+        yield srv, settings, owner_id, token, other
+
+
+def _seed(settings, owner_id: str, *, diarised: bool = True) -> dict[str, str]:
+    """A recording whose transcript (raw and redacted) is ``VISIT`` with roles suggested, and a
+    draft note citing it: a child's quote wrongly attributed, a parent's view and an exchange."""
+    from assistant.domain import RedactedTranscript
+    from assistant.storage import repo
+    from assistant.storage.db import make_engine, session_factory, session_scope
+    from tests.conftest import seed_recording
+
+    engine = make_engine(settings.resolved_database_url)
+    with session_scope(session_factory(engine)) as s:
+        rec = seed_recording(s, owner_id)
+        if diarised:
+            # S2 (the parent) is suggested right; the practitioner will say S3 is a carer
+            raw = with_roles(_diarised(VISIT))
+            red = RedactedTranscript(
+                segments=tuple(
+                    RedactedSegment(id=g.id, start=g.start, end=g.end, text=g.text,
+                                    speaker=g.speaker)
+                    for g in raw.segments
+                ),
+                language="en", duration_s=raw.duration_s, entities=(), config_hash="x",
+            )  # fmt: skip
+            repo.save_transcript(session=s, recording_id=rec.id, kind="raw", body=raw)
+            repo.save_transcript(session=s, recording_id=rec.id, kind="redacted", body=red)
+            exchange, _ = excerpt(red.segments[6:8])
+            sections = [
+                {"key": "child_voice", "title": "Child", "statements": [
+                    {"text": red.segments[5].text, "kind": "direct_quote", "speaker": "Child",
+                     "evidence": ["s0006"], "flags": []},
+                    {"text": exchange, "kind": "reported", "speaker": None,
+                     "evidence": ["s0007", "s0008"], "flags": []},
+                ]},
+                {"key": "parents_views", "title": "Parents", "statements": [
+                    {"text": red.segments[1].text, "kind": "reported", "speaker": "Parent",
+                     "evidence": ["s0002"], "flags": []},
+                ]},
+            ]  # fmt: skip
+        else:
+            sections = [{"key": "child_voice", "title": "Child", "statements": []}]
+        note = repo.create_note(
+            session=s, recording_id=rec.id, template="visit_note", template_version="v1",
+            ai_draft={"sections": sections}, provenance={"model": {"name": "m", "sha256": "0"}},
+        )  # fmt: skip
+        ids = {"rec": rec.id, "note": note.id}
+    engine.dispose()
+    return ids
+
+
+def _state(client, ids) -> tuple:
+    """Everything a PUT may change: the speakers, both transcripts and the note."""
+    rec = ids["rec"]
+    return (
+        client.get(f"/v1/recordings/{rec}/speakers").json(),
+        client.get(f"/v1/recordings/{rec}/transcript").json(),
+        client.get(f"/v1/recordings/{rec}/transcript/redacted").json(),
+        client.get(f"/v1/notes/{ids['note']}").json()["sections"],
+        client.get(f"/v1/notes/{ids['note']}").json()["revision"],
+    )
+
+
+@pytest.mark.models
+def test_get_speakers_gives_roles_confidence_talk_time_and_segments_to_play(api):
+    srv, settings, owner_id, token, _ = api
+    ids = _seed(settings, owner_id)
+    r = srv.client(token).get(f"/v1/recordings/{ids['rec']}/speakers")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["diarised"] is True and body["roles"] == list(ROLES)
+    speakers = {sp["label"]: sp for sp in body["speakers"]}
+    assert [(sp["role"], sp["display"]) for sp in speakers.values()] == [
+        ("social_worker", "Social worker"), ("parent", "Parent"), ("child", "Child"),
+    ]  # fmt: skip
+    s1 = speakers["S1"]
+    assert s1["segments"] == 5 and s1["talk_time_s"] == pytest.approx(7.5)
+    assert 1 <= len(s1["sample_segment_ids"]) <= 3 and s1["confirmed"] is False
+    assert set(s1["sample_segment_ids"]) <= {"s0001", "s0003", "s0005", "s0007", "s0009"}
+    assert 0 < s1["confidence"] <= 1
+
+
+@pytest.mark.models
+def test_a_correction_reattributes_the_note_without_drafting_again(api):
+    from assistant.storage import repo
+    from assistant.storage.db import make_engine, session_factory, session_scope
+
+    srv, settings, owner_id, token, _ = api
+    ids = _seed(settings, owner_id)
+    client = srv.client(token)
+    r = client.put(
+        f"/v1/recordings/{ids['rec']}/speakers",
+        json={"speakers": [{"label": "S2", "role": "carer"}, {"label": "S3", "role": "parent"}]},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    shown = {sp["label"]: (sp["role"], sp["display"], sp["confirmed"]) for sp in body["speakers"]}
+    assert shown == {
+        "S1": ("social_worker", "Social worker", False),
+        "S2": ("carer", "Carer", True),
+        "S3": ("parent", "Parent", True),
+    }
+    assert body["notes"] == [{"note_id": ids["note"], "revision": 2, "statements_reattributed": 3}]
+    # both transcripts carry the new labels
+    _, raw, red, sections, revision = _state(client, ids)
+    assert [s["speaker"] for s in raw["segments"][:6]] == [
+        "Social worker", "Carer", "Social worker", "Carer", "Social worker", "Parent",
+    ]  # fmt: skip
+    assert [s["speaker"] for s in red["segments"]] == [s["speaker"] for s in raw["segments"]]
+    # the note's statements followed their evidence; the text was not drafted again
+    child, parents = sections[0]["statements"], sections[1]["statements"]
+    assert child[0]["speaker"] == "Parent" and child[0]["text"] == raw["segments"][5]["text"]
+    assert child[1]["text"] == (
+        "Social worker: Do you feel safe at home? Parent: Yes. My mum reads me a story."
+    )
+    assert parents[0]["speaker"] == "Carer"
+    note = client.get(f"/v1/notes/{ids['note']}").json()
+    assert revision == 2 and note["revisions"][0]["reason"] is None
+    assert note["revisions"][1]["reason"].startswith("Speakers corrected (not drafted again)")
+    assert "S2 Parent -> Carer" in note["revisions"][1]["reason"]
+    # audited, with counts only
+    engine = make_engine(settings.resolved_database_url)
+    with session_scope(session_factory(engine)) as s:
+        events = repo.list_audit(session=s, action="speakers.edit", object_id=ids["rec"])
+        assert [e.details for e in events] == [{"speakers": 2, "notes": 1, "statements": 3}]
+    engine.dispose()
+    # confirming without a change writes no empty revision
+    again = client.put(
+        f"/v1/recordings/{ids['rec']}/speakers", json={"speakers": [{"label": "S1",
+                                                                     "role": "social_worker"}]},
+    )  # fmt: skip
+    assert again.status_code == 200 and again.json()["notes"][0]["revision"] is None
+
+
+@pytest.mark.models
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        ({}, 422, "validation_error"),
+        ({"speakers": []}, 422, "validation_error"),
+        ({"speakers": [{"label": "S9", "role": "child"}]}, 422, "unknown_speaker"),
+        ({"speakers": [{"label": "S2", "role": "mum"}]}, 422, "validation_error"),
+        ({"speakers": [{"label": "S2", "role": "child", "name": "Tom"}]}, 422, "validation_error"),
+        ({"speakers": [{"label": "S2", "role": "child"}, {"label": "S2", "role": "parent"}]},
+         422, "duplicate_speaker"),
+    ],
+    ids=["empty-body", "empty-list", "unknown-label", "unknown-role", "a-name", "duplicate"],
+)  # fmt: skip
+def test_bad_corrections_are_refused_and_change_nothing(api, payload, status, code):
+    srv, settings, owner_id, token, _ = api
+    ids = _seed(settings, owner_id)
+    client = srv.client(token)
+    before = _state(client, ids)
+    r = client.put(f"/v1/recordings/{ids['rec']}/speakers", json=payload)
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == code
+    assert "Tom" not in r.text
+    assert _state(client, ids) == before
+
+
+@pytest.mark.models
+def test_an_approved_note_refuses_a_correction(api):
+    srv, settings, owner_id, token, _ = api
+    ids = _seed(settings, owner_id)
+    client = srv.client(token)
+    assert client.post(f"/v1/notes/{ids['note']}/approve").status_code == 200
+    before = _state(client, ids)
+    r = client.put(
+        f"/v1/recordings/{ids['rec']}/speakers", json={"speakers": [{"label": "S3",
+                                                                     "role": "parent"}]},
+    )  # fmt: skip
+    assert r.status_code == 409 and r.json()["error"]["code"] == "note_approved"
+    assert "approved" in r.json()["error"]["message"]
+    assert _state(client, ids) == before
+
+
+@pytest.mark.models
+def test_a_typed_transcript_has_no_speakers_to_correct(api):
+    srv, settings, owner_id, token, _ = api
+    ids = _seed(settings, owner_id, diarised=False)
+    client = srv.client(token)
+    r = client.get(f"/v1/recordings/{ids['rec']}/speakers")
+    assert r.status_code == 200 and r.json()["diarised"] is False and r.json()["speakers"] == []
+    r = client.put(
+        f"/v1/recordings/{ids['rec']}/speakers", json={"speakers": [{"label": "S1",
+                                                                     "role": "child"}]},
+    )  # fmt: skip
+    assert r.status_code == 409 and r.json()["error"]["code"] == "no_speakers"
+
+
+@pytest.mark.models
+def test_speakers_are_the_owners_alone(api):
+    srv, settings, owner_id, token, other = api
+    ids = _seed(settings, owner_id)
+    url = f"/v1/recordings/{ids['rec']}/speakers"
+    change = {"speakers": [{"label": "S3", "role": "parent"}]}
+    assert srv.client().get(url).status_code == 401
+    assert srv.client().put(url, json=change).status_code == 401
+    assert srv.client(other).get(url).status_code == 404
+    assert srv.client(other).put(url, json=change).status_code == 404
+    assert srv.client(token).get("/v1/recordings/nope/speakers").status_code == 404
+
+
+@pytest.mark.models
+def test_openapi_documents_the_speaker_routes(api):
+    srv, *_ = api
+    paths = srv.client().get("/openapi.json").json()["paths"]
+    ops = paths["/v1/recordings/{recording_id}/speakers"]
+    assert {"401", "403", "404", "422"} <= set(ops["get"]["responses"])
+    assert {"401", "403", "404", "409", "422"} <= set(ops["put"]["responses"])
