@@ -475,3 +475,71 @@ def test_openapi_documents_the_speaker_routes(api):
     ops = paths["/v1/recordings/{recording_id}/speakers"]
     assert {"401", "403", "404", "422"} <= set(ops["get"]["responses"])
     assert {"401", "403", "404", "409", "422"} <= set(ops["put"]["responses"])
+
+
+# --- labels through redaction, and end to end from a recording --------------------------------------
+@pytest.mark.models
+def test_role_labels_pass_redaction_unchanged(engines):
+    labels = ["Social worker", "Social worker 2", "Child", "Child 2", "Parent 1", "Parent 2",
+              "Carer", "Carer 2", "Professional", "Professional 3", "Interpreter",
+              "Interpreter 2", "S3", "S12"]  # fmt: skip
+    transcript = Transcript(
+        segments=tuple(
+            Segment(id=f"s{i:04d}", start=i, end=i + 1, text="We talked about school.",
+                    speaker=label)
+            for i, label in enumerate(labels, start=1)
+        ),
+        language="en", duration_s=len(labels) + 1, source="audio",
+    )  # fmt: skip
+    redacted, _ = engines.redactor.redact(transcript)
+    assert [s.speaker for s in redacted.segments] == labels
+
+
+@pytest.mark.models
+@pytest.mark.slow
+def test_a_recording_gets_roles_and_a_correction_reaches_its_note(live, tmp_path):
+    from tests.conftest import add_user, wait_for_job
+    from tests.speech import VISIT_SCRIPT, espeak_available, synthesize_dialogue
+
+    if not espeak_available():
+        pytest.skip("espeak-ng not installed")
+    server, settings = live
+    _, token = add_user(settings, "P", "practitioner")
+    client = server.client(token)
+    wav = synthesize_dialogue(VISIT_SCRIPT[:12], tmp_path / "visit.wav")
+    with wav.open("rb") as f:
+        r = client.post("/v1/recordings", files={"audio": ("visit.wav", f, "audio/wav")},
+                        data={"template": "visit_note", "language": "en"})  # fmt: skip
+    assert r.status_code == 202, r.text
+    job = wait_for_job(client, r.json()["job_id"])
+    assert job["status"] == "done", job
+    rec = r.json()["recording_id"]
+    speakers = client.get(f"/v1/recordings/{rec}/speakers").json()["speakers"]
+    roles = {sp["label"]: sp["role"] for sp in speakers}
+    assert list(roles.values()).count("social_worker") == 1
+    assert roles["S1"] == "social_worker"  # the worker speaks first and asks the questions
+    raw = client.get(f"/v1/recordings/{rec}/transcript").json()
+    assert raw["segments"][0]["speaker"] == "Social worker"
+    assert {s["speaker"] for s in raw["segments"]} == {sp["display"] for sp in speakers}
+    # the practitioner says the first speaker is an interpreter: the note follows its evidence
+    note_id = job["note_id"]
+    before = client.get(f"/v1/notes/{note_id}").json()
+    r = client.put(f"/v1/recordings/{rec}/speakers",
+                   json={"speakers": [{"label": "S1", "role": "interpreter"}]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    after = client.get(f"/v1/notes/{note_id}").json()
+    raw = client.get(f"/v1/recordings/{rec}/transcript").json()
+    assert raw["segments"][0]["speaker"] == "Interpreter"
+    said = {s["id"]: s["speaker"] for s in raw["segments"]}
+    for sec_before, sec_after in zip(before["sections"], after["sections"], strict=True):
+        for old, new in zip(sec_before["statements"], sec_after["statements"], strict=True):
+            assert new["evidence"] == old["evidence"]
+            if old["speaker"] == "Social worker":
+                assert new["speaker"] == "Interpreter"
+            if new["speaker"] and new["evidence"]:
+                assert new["speaker"] in {said[e] for e in new["evidence"]}
+    assert "Social worker" not in {
+        st["speaker"] for sec in after["sections"] for st in sec["statements"]
+    }
+    moved = r.json()["notes"][0]["statements_reattributed"]
+    assert (after["revision"] == 2) == (moved > 0)
