@@ -21,7 +21,6 @@ from assistant.domain import (
     NoteSection,
     RedactedSegment,
     Segment,
-    Speaker,
     Statement,
     StatementKind,
     Transcript,
@@ -41,7 +40,7 @@ def _lines(*turns: tuple[str, str]) -> list[Line]:
     return [Line(s, t) for s, t in turns]
 
 
-# --- roles from the words -------------------------------------------------------------------------
+# --- roles from the words ---
 HOME_VISIT = _lines(
     ("S1", "Hello, I'm Sam, the social worker from children's services. Is it okay to record?"),
     ("S2", "Yes, come in. My son is just upstairs, he's been a bit quiet today."),
@@ -71,8 +70,11 @@ INTERPRETED = _lines(
 )
 TEACHER = _lines(
     ("S1", "Thanks for joining. I'm the social worker; can you tell me about his attendance?"),
-    ("S2", "His attendance is ninety per cent this term. In class he's settled and the SENCO "
-           "has started the EHCP paperwork."),  # fmt: skip
+    (
+        "S2",
+        "His attendance is ninety per cent this term. In class he's settled and the SENCO "
+        "has started the EHCP paperwork.",
+    ),  # fmt: skip
     ("S1", "Is there anything that worries you?"),
     ("S2", "The designated safeguarding lead noticed he was hungry at school twice."),
 )
@@ -128,7 +130,7 @@ def test_the_rules_are_deterministic():
     assert infer_roles(HOME_VISIT) == infer_roles(list(HOME_VISIT))
 
 
-# --- display labels -------------------------------------------------------------------------------
+# --- display labels ---
 @pytest.mark.parametrize(
     ("roles", "shown"),
     [
@@ -208,7 +210,7 @@ def test_a_typed_transcript_has_no_speakers_to_set():
         set_roles(typed, {"S1": "child"})
 
 
-# --- re-attribution through evidence ----------------------------------------------------------------
+# --- re-attribution through evidence ---
 def _red(seg_id: str, speaker: str, text: str, start: float) -> RedactedSegment:
     return RedactedSegment(id=seg_id, start=start, end=start + 1, text=text, speaker=speaker)
 
@@ -251,7 +253,7 @@ def test_statements_follow_their_evidence_to_the_new_labels():
     assert reattribute(new, after, after, {}) == (new, 0)
 
 
-# --- the API: GET and PUT /v1/recordings/{id}/speakers ---------------------------------------------
+# --- the API: GET and PUT /v1/recordings/{id}/speakers ---
 VISIT = [(line.speaker, line.text) for line in HOME_VISIT]
 
 
@@ -477,7 +479,7 @@ def test_openapi_documents_the_speaker_routes(api):
     assert {"401", "403", "404", "409", "422"} <= set(ops["put"]["responses"])
 
 
-# --- labels through redaction, and end to end from a recording --------------------------------------
+# --- labels through redaction, and end to end from a recording ---
 @pytest.mark.models
 def test_role_labels_pass_redaction_unchanged(engines):
     labels = ["Social worker", "Social worker 2", "Child", "Child 2", "Parent 1", "Parent 2",

@@ -57,17 +57,19 @@ def _cues(*phrases: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(phrases) + r")\b", re.IGNORECASE)
 
 
+# fmt: off
 # Cue phrases in a speaker's own words, with the points each occurrence gives that role.
 _OWN_CUES: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {
     "social_worker": (
         (_cues(r"social worker", r"children'?s services", r"my visit", r"this visit",
                r"my manager", r"the plan", r"child protection", r"child in need", r"core group",
                r"conference", r"safeguarding", r"assessment", r"the review", r"referral",
-               r"is it okay (?:to|if)", r"to record", r"see (?:him|her|them) (?:alone|on (?:his|her|their) own)",
+               r"is it okay (?:to|if)", r"to record",
+               r"see (?:him|her|them) (?:alone|on (?:his|her|their) own)",
                r"i'?ll", r"i will", r"i'?m going to", r"we'?ll", r"can i", r"can we"), 1.0),
         (_cues(r"how are you", r"how'?s", r"how is", r"what do you", r"do you feel",
                r"tell me", r"what happens", r"anything else"), 0.7),
-    ),  # fmt: skip
+    ),
     "child": (
         (_cues(r"my mum", r"my mam", r"mummy", r"my dad", r"daddy", r"my teacher",
                r"my friends?", r"my brother", r"my sister", r"my room", r"my nan",
@@ -76,14 +78,14 @@ _OWN_CUES: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {
                r"sir", r"my bike", r"cartoons?", r"i like", r"i don'?t like", r"favourite"),
          1.0),
         (_cues(r"school", r"mum", r"dad", r"play", r"friends?"), 0.4),
-    ),  # fmt: skip
+    ),
     "parent": (
         (_cues(r"my son", r"my daughter", r"my boy", r"my girl", r"my kids", r"my children",
                r"my baby", r"the kids", r"the children", r"my partner", r"my ex", r"his dad",
                r"her dad", r"their dad", r"as a mum", r"as a dad",
                r"as a parent", r"bedtime", r"his school", r"her school", r"nursery"), 1.0),
         (_cues(r"he'?s", r"she'?s", r"he", r"she", r"him", r"her", r"his"), 0.25),
-    ),  # fmt: skip
+    ),
     "carer": (
         (_cues(r"foster(?:ing|ed)?", r"placement", r"came to (?:us|live)", r"living with us",
                r"with us", r"our house", r"my grandson", r"my granddaughter",
@@ -92,13 +94,13 @@ _OWN_CUES: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {
                r"contact(?: worker)?", r"pep", r"looked after", r"his mum", r"her mum",
                r"their mum", r"birth (?:mum|dad|parents|family)", r"the home",
                r"key worker", r"the unit", r"the staff"), 1.0),
-    ),  # fmt: skip
+    ),
     "professional": (
         (_cues(r"attendance", r"in class", r"the pupils?", r"his teacher", r"her teacher",
                r"health visitor", r"school nurse", r"the gp", r"the clinic", r"weigh(?:t|ed)",
                r"development", r"sencos?", r"ehcp", r"designated safeguarding",
                r"from the school", r"at the school", r"the police", r"officer"), 1.0),
-    ),  # fmt: skip
+    ),
 }
 # Words anyone in the visit says that make it a looked-after child's visit, where the adults of
 # the household are carers rather than parents.
@@ -114,18 +116,49 @@ _INTERPRETER = _cues(
     r"interpret(?:er|ing)?", r"she wants to say", r"he wants to say",
 )
 _SAYS_INTERPRETER = _cues(r"i'?ll interpret", r"i'?m (?:the|your) interpreter", r"interpreting")
+# fmt: on
 
 # Words in the turn just before a speaker's turn (another speaker's) that say who is answering.
 _ADDRESS_CUES: dict[str, re.Pattern[str]] = {
-    "child": _cues(r"your mum", r"your dad", r"your teacher", r"your friends?", r"your room",
-                   r"at school", r"school today", r"how'?s school", r"do you feel safe",
-                   r"three wishes", r"magic wand", r"what do you like", r"your favourite",
-                   r"are you happy", r"do you play", r"your brother", r"your sister",
-                   r"good (?:boy|girl)", r"sweetheart", r"buddy", r"mate"),
-    "parent": _cues(r"how'?s he", r"how'?s she", r"how is he", r"how is she", r"your son",
-                    r"your daughter", r"your partner", r"the kids", r"as his mum",
-                    r"as her mum", r"as his dad", r"as her dad", r"your children"),
-}  # fmt: skip
+    "child": _cues(
+        r"your mum",
+        r"your dad",
+        r"your teacher",
+        r"your friends?",
+        r"your room",
+        r"at school",
+        r"school today",
+        r"how'?s school",
+        r"do you feel safe",
+        r"three wishes",
+        r"magic wand",
+        r"what do you like",
+        r"your favourite",
+        r"are you happy",
+        r"do you play",
+        r"your brother",
+        r"your sister",
+        r"good (?:boy|girl)",
+        r"sweetheart",
+        r"buddy",
+        r"mate",
+    ),
+    "parent": _cues(
+        r"how'?s he",
+        r"how'?s she",
+        r"how is he",
+        r"how is she",
+        r"your son",
+        r"your daughter",
+        r"your partner",
+        r"the kids",
+        r"as his mum",
+        r"as her mum",
+        r"as his dad",
+        r"as her dad",
+        r"your children",
+    ),
+}
 
 
 class Utterance(Protocol):

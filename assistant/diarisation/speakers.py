@@ -23,9 +23,7 @@ def speakers_of(transcript: Transcript) -> tuple[Speaker, ...]:
         return transcript.speakers
     if transcript.diarisation is None:
         return ()
-    return tuple(
-        Speaker(label=label, display=label) for label in speakers_in(transcript.segments)
-    )
+    return tuple(Speaker(label=label, display=label) for label in speakers_in(transcript.segments))
 
 
 def with_roles(transcript: Transcript) -> Transcript:

@@ -104,7 +104,9 @@ def put_speakers(
         raise NoSpeakers("This recording's transcript has no separated speakers to correct.")
     changes = {c.label: c.role for c in edit.speakers}
     if len(changes) != len(edit.speakers):
-        raise BadInput("Each speaker may be listed once.", code="duplicate_speaker", http_status=422)
+        raise BadInput(
+            "Each speaker may be listed once.", code="duplicate_speaker", http_status=422
+        )
     try:
         corrected = set_roles(raw, changes)
     except ValueError as exc:  # the message names labels and roles only
@@ -166,9 +168,7 @@ def _apply(
             revision = repo.add_revision(
                 session=session, note_id=note.id, body=new_body, author_id=user_id, reason=reason
             ).number
-        results.append(
-            {"note_id": note.id, "revision": revision, "statements_reattributed": moved}
-        )
+        results.append({"note_id": note.id, "revision": revision, "statements_reattributed": moved})
     return results
 
 
