@@ -113,11 +113,16 @@ def test_exactly_one_speaker_is_the_social_worker():
     ("lines", "expected"),
     [
         ([], {}),
-        (_lines(("S1", "Yes.")), {"S1": "social_worker"}),  # one speaker: the worker's own notes
+        (_lines(("S1", "Yes.")), {"S1": "unknown"}),
+        (_lines(("S1", "Thank you. Bye.")), {"S1": "unknown"}),  # what Whisper hears in music
+        (
+            _lines(("S1", "I'll write up my visit and speak to my manager.")),
+            {"S1": "social_worker"},
+        ),
         (_lines(("S1", "How are you doing today?"), ("S2", "Yes.")), {"S2": "unknown"}),
         (_lines(("S1", "Can I come in?"), ("S2", "Mm.")), {"S2": "unknown"}),
     ],
-    ids=["nobody", "one-speaker", "only-yes", "only-mm"],
+    ids=["nobody", "one-word", "music", "dictation", "only-yes", "only-mm"],
 )
 def test_too_few_words_give_unknown_never_a_guess(lines, expected):
     guesses = infer_roles(lines)

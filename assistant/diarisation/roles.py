@@ -242,10 +242,11 @@ def _tally(segments: Sequence[Utterance]) -> dict[str, _Tally]:
 
 
 def _social_worker(tallies: Mapping[str, _Tally]) -> str | None:
-    """The one speaker with the most social-worker points (none if nobody has any)."""
-    ranked = sorted(tallies, key=lambda k: -tallies[k].points["social_worker"])
-    best = ranked[0]
-    return best if tallies[best].points["social_worker"] > 0 else None
+    """The one speaker with the most social-worker points; none when that speaker said too
+    little to tell (a few words over music are nobody's)."""
+    best = max(tallies, key=lambda k: tallies[k].points["social_worker"])
+    t = tallies[best]
+    return best if t.points["social_worker"] >= 0.5 and t.words >= MIN_WORDS else None
 
 
 def _guess(label: str, t: _Tally, worker: str | None) -> RoleGuess:
