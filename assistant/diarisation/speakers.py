@@ -34,7 +34,9 @@ def with_roles(transcript: Transcript) -> Transcript:
         return transcript
     own = {sp.display: sp.label for sp in base}
     as_labels = [
-        seg.model_copy(update={"speaker": own.get(seg.speaker, seg.speaker)})
+        seg
+        if seg.speaker is None
+        else seg.model_copy(update={"speaker": own.get(seg.speaker, seg.speaker)})
         for seg in transcript.segments
     ]
     guesses = infer_roles(as_labels)

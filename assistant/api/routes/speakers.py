@@ -46,7 +46,7 @@ def speakers_view(rec: Recording, transcript: Transcript) -> schemas.SpeakersVie
         views.append(
             schemas.SpeakerView(
                 label=sp.label,
-                role=sp.role,  # type: ignore[arg-type]
+                role=sp.role,
                 display=sp.display,
                 confidence=sp.confidence,
                 confirmed=sp.confirmed,
@@ -58,7 +58,7 @@ def speakers_view(rec: Recording, transcript: Transcript) -> schemas.SpeakersVie
     return schemas.SpeakersView(
         recording_id=rec.id,
         diarised=transcript.diarisation is not None,
-        roles=list(ROLES),  # type: ignore[arg-type]
+        roles=list(ROLES),
         speakers=views,
     )
 

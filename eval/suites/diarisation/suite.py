@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,10 @@ class Recording:
     words: int
     diarise_s: float
     roles: list[RoleItem] = field(default_factory=list)
+
+    def errors_s(self, key: str) -> float:
+        """Seconds of error behind the DER ``key`` (``der`` or ``der_collar``)."""
+        return float(getattr(self, key)["der"]) * float(self.der["reference_s"])
 
 
 def run(ctx: EvalContext) -> SuiteResult:
@@ -228,41 +233,60 @@ def _provenance(t: Transcript, diariser: Any, found: int, windows: int) -> Trans
 
 
 def recording_metrics(recs: list[Recording], seed: int, resamples: int) -> list[Metric]:
-    common = dict(seed=seed, resamples=resamples, group_by="corpus")
-    corpus = lambda r: r.corpus  # noqa: E731
+    """DER (pooled over reference speech) on the sample call and on the rendered scenarios, then
+    the speaker count, the words given the right speaker and the stage's real-time factor."""
     metrics = []
     for collar, key in ((0.0, "der"), (COLLAR_S, "der_collar")):
         for name, goal in (("sample_call", 0.10), ("rendered", None)):
             chosen = [r for r in recs if r.corpus == name]
-            if chosen:
-                metrics.append(group_metric(
-                    chosen, lambda r, k=key: getattr(r, k)["der"] * r.der["reference_s"],
+            if not chosen:
+                continue
+            how = "no collar" if collar == 0.0 else f"{collar} s collar"
+            metrics.append(
+                group_metric(
+                    chosen,
+                    partial(Recording.errors_s, key=key),
                     denominator_fn=lambda r: r.der["reference_s"],
-                    name=f"{key}_{name}", higher_is_better=False,
+                    name=f"{key}_{name}",
+                    higher_is_better=False,
                     goal=goal if collar == 0.0 else None,
-                    description=f"diarisation error rate, {name.replace('_', ' ')}, "
-                    + ("no collar" if collar == 0.0 else f"{collar} s collar"),
-                    seed=seed, resamples=resamples,
-                ))  # fmt: skip
-    metrics += [
-        group_metric(recs, lambda r: float(r.found == r.true_speakers), corpus,
-                     name="speaker_count_exact", higher_is_better=True, goal=0.9,
-                     description="recordings whose speaker count was found exactly", **common),
-        group_metric(recs, lambda r: float(abs(r.found - r.true_speakers)), corpus,
-                     name="speaker_count_error", higher_is_better=False, unit="speakers",
-                     description="speakers found minus true, absolute", statistic="mean",
-                     **common),
-        group_metric(recs, lambda r: float(r.words_right), corpus,
-                     denominator_fn=lambda r: float(r.words), name="words_right_speaker",
-                     higher_is_better=True, goal=0.95,
-                     description="words given the right speaker (best one-to-one mapping)",
-                     **common),
-        group_metric(recs, lambda r: r.diarise_s, corpus, denominator_fn=lambda r: r.duration_s,
-                     name="diarisation_rtf", higher_is_better=False, unit="ratio", goal=0.05,
-                     description="speaker separation and roles: wall time / audio time",
-                     **common),
-    ]  # fmt: skip
+                    description=f"diarisation error rate, {name.replace('_', ' ')}, {how}",
+                    seed=seed,
+                    resamples=resamples,
+                )
+            )
+    rows = (
+        ("speaker_count_exact", "recordings whose speaker count was found exactly", True, 0.9,
+         "proportion", lambda r: float(r.found == r.true_speakers), None),
+        ("speaker_count_error", "speakers found minus true, absolute", False, None, "speakers",
+         lambda r: float(abs(r.found - r.true_speakers)), None),
+        ("words_right_speaker", "words given the right speaker (best one-to-one mapping)", True,
+         0.95, "proportion", lambda r: float(r.words_right), lambda r: float(r.words)),
+        ("diarisation_rtf", "speaker separation and roles: wall time / audio time", False, 0.05,
+         "ratio", lambda r: r.diarise_s, lambda r: r.duration_s),
+    )  # fmt: skip
+    for name, description, higher, goal, unit, value_fn, denominator_fn in rows:
+        metrics.append(
+            group_metric(
+                recs,
+                value_fn,
+                _corpus,
+                name=name,
+                description=description,
+                higher_is_better=higher,
+                goal=goal,
+                unit=unit,
+                denominator_fn=denominator_fn,
+                group_by="corpus",
+                seed=seed,
+                resamples=resamples,
+            )
+        )
     return metrics
+
+
+def _corpus(r: Recording) -> str:
+    return r.corpus
 
 
 def tables(recs: list[Recording], typed: list[RoleItem]) -> dict[str, Any]:
