@@ -97,6 +97,8 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     "job.view": (frozenset({P, M}), frozenset({M})),
     "transcript.view": (frozenset({P, M}), frozenset()),
     "transcript.redacted.view": (frozenset({P, M}), frozenset({M})),
+    "speakers.view": (frozenset({P, M}), frozenset()),
+    "speakers.edit": (frozenset({P, M}), frozenset()),
     "note.view": (frozenset({P, M}), frozenset({M})),
     "note.reidentify": (frozenset({P, M}), frozenset()),
     "note.edit": (frozenset({P, M}), frozenset()),

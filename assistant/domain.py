@@ -59,6 +59,19 @@ class Diarisation(_Frozen):
     windows: int
 
 
+class Speaker(_Frozen):
+    """One speaker the diarisation found: its own label (``S1`` …), the role suggested from the
+    words or set by the practitioner (``assistant.diarisation.roles.ROLES``), how sure the
+    suggestion is, whether a practitioner confirmed it, and the label its segments carry
+    (``Social worker``, ``Parent 2``; ``S3`` while the role is unknown). Never a name."""
+
+    label: str
+    role: str = "unknown"
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    confirmed: bool = False
+    display: str
+
+
 class Transcript(_Frozen):
     """Raw (identifying) transcript. Never handed to the drafter."""
 
@@ -69,6 +82,9 @@ class Transcript(_Frozen):
     model: ModelRef | None = None
     diarisation: Diarisation | None = Field(
         default=None, description="set once speakers were found from the audio"
+    )
+    speakers: tuple[Speaker, ...] = Field(
+        default=(), description="the diarised speakers and their roles (audio only)"
     )
 
     @property

@@ -182,12 +182,17 @@ def transcribe_audio(
 
 def diarise_transcript(engines: Engines, path: Path, transcript: Transcript) -> Transcript:
     """A speaker on every segment of ``transcript`` (of the recording at ``path``), segments
-    split where the speaker changes. The audio is decoded again rather than kept from speech
-    recognition, so that a job resumed after a restart needs nothing but the saved transcript."""
+    split where the speaker changes, each speaker's role suggested from the words and the
+    segments labelled with it (``Social worker``, ``Child`` …; ``S3`` while unknown). The audio
+    is decoded again rather than kept from speech recognition, so that a job resumed after a
+    restart needs nothing but the saved transcript."""
+    from assistant.diarisation import with_roles
+
     assert engines.diariser is not None
     pcm = load_pcm16k(path)
     with engines.compute_lock:
-        return engines.diariser.diarise(pcm, transcript)
+        diarised = engines.diariser.diarise(pcm, transcript)
+    return with_roles(diarised)
 
 
 def needs_diarising(engines: Engines, transcript: Transcript) -> bool:

@@ -1,6 +1,7 @@
 """The evaluation harness: run suites, record where every figure came from, write the report.
 
-    caseassist eval run --suite asr|redaction|notes|bias|all [--quick] [--profile P] --out DIR
+    caseassist eval run --suite asr|redaction|notes|bias|diarisation|all [--quick]
+        [--profile P] --out DIR
 
 writes ``DIR/results.json`` and ``DIR/report.html``. A suite is a package in ``eval/suites``
 with ``SUITE_VERSION`` and ``run(ctx: EvalContext) -> SuiteResult`` (``eval/core.py``); it is
@@ -76,6 +77,7 @@ SUITES: dict[str, str] = {
     "redaction": "eval.suites.redaction",
     "notes": "eval.suites.notes",
     "bias": "eval.suites.bias",
+    "diarisation": "eval.suites.diarisation",
 }
 """Suite name -> module; ``all`` runs them in this order."""
 CHOICES = (*SUITES, "all")

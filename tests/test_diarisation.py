@@ -61,6 +61,18 @@ def dialogue(tmp_path_factory):
     return wav, dialogue_timeline(DIALOGUE, voices=VOICES)
 
 
+def _assert_clear_speakers(labelled: Transcript) -> Transcript:
+    """Roles suggested on a diarised transcript: a role from the vocabulary for every speaker,
+    and every segment labelled with one of their display labels. Returns the result."""
+    from assistant.diarisation import ROLES, with_roles
+
+    result = with_roles(labelled)
+    assert len(result.speakers) == labelled.diarisation.speakers
+    assert all(sp.role in ROLES and 0 <= sp.confidence <= 1 for sp in result.speakers)
+    assert {s.speaker for s in result.segments} <= {sp.display for sp in result.speakers}
+    return result
+
+
 def _words(transcript: Transcript) -> list[tuple[Word, str | None]]:
     return [(w, s.speaker) for s in transcript.segments for w in s.words]
 
@@ -218,6 +230,9 @@ def test_one_voice_gives_one_speaker(engines, tmp_path):
     labelled = engines.diariser.diarise(pcm, engines.transcriber.transcribe(pcm))
     assert labelled.diarisation.speakers == 1
     assert {s.speaker for s in labelled.segments} == {"S1"}
+    # one speaker asking and promising: the social worker (a practitioner's dictation)
+    roles = _assert_clear_speakers(labelled)
+    assert [sp.role for sp in roles.speakers] == ["social_worker"]
 
 
 @needs_espeak
@@ -230,6 +245,7 @@ def test_a_ten_second_recording_gets_a_clear_result(engines, tmp_path):
     found = {s.speaker for s in labelled.segments}
     assert labelled.diarisation.speakers == len(found) and 1 <= len(found) <= 2
     assert all(s.speaker for s in labelled.segments)
+    _assert_clear_speakers(labelled)
 
 
 @pytest.mark.skipif(shutil.which("sox") is None, reason="sox not installed")
@@ -254,8 +270,14 @@ def test_noise_and_music_give_a_clear_result_never_a_crash(encoder, tmp_path, sy
     assert labelled.diarisation is not None
     assert labelled.diarisation.speakers == len({s.speaker for s in labelled.segments}) >= 1
     assert all(s.speaker and s.speaker.startswith("S") for s in labelled.segments)
+    # three words over music say nothing of anyone's role: unknown, keeping the S label
+    roles = _assert_clear_speakers(labelled)
+    assert {sp.role for sp in roles.speakers} == {"unknown"}
+    assert {s.speaker for s in roles.segments} == {sp.label for sp in roles.speakers}
     empty = Transcript(segments=(), language="en", duration_s=20, source="audio")
-    assert Diariser(encoder).diarise(pcm, empty).diarisation.speakers == 0
+    nobody = Diariser(encoder).diarise(pcm, empty)
+    assert nobody.diarisation.speakers == 0
+    assert _assert_clear_speakers(nobody).speakers == ()
 
 
 # --- the stage in the pipeline ----------------------------------------------------------------
@@ -273,7 +295,12 @@ def test_pipeline_from_audio_labels_segments_and_times_the_stage(engines, dialog
     assert seen == list(STAGES) == ["transcribing", "diarising", "redacting", "drafting"]
     assert set(result.timings) == set(STAGES)
     assert result.timings["diarising"].rtf is not None and result.timings["diarising"].rtf > 0
-    assert {s.speaker for s in result.transcript.segments} == {"S1", "S2"}
+    # the speakers' roles come from the words, and the segments carry them
+    assert {s.speaker for s in result.transcript.segments} == {"Social worker", "Parent"}
+    assert [(sp.label, sp.role) for sp in result.transcript.speakers] == [
+        ("S1", "social_worker"),
+        ("S2", "parent"),
+    ]
     assert result.transcript.diarisation.model == engines.models.speaker
     # speaker labels are roles, not names: redaction keeps them
     assert [s.speaker for s in result.redacted.segments] == [
@@ -311,9 +338,14 @@ def test_caseassist_process_on_audio_writes_speakers(tmp_path, monkeypatch, dial
     out = tmp_path / "out"
     assert main(["process", str(wav), "--out", str(out)]) == 0
     transcript = json.loads((out / "transcript.json").read_text())
-    assert {s["speaker"] for s in transcript["segments"]} == {"S1", "S2"}
+    assert {s["speaker"] for s in transcript["segments"]} == {"Social worker", "Parent"}
     assert transcript["diarisation"]["speakers"] == 2
+    assert [(sp["label"], sp["role"], sp["display"]) for sp in transcript["speakers"]] == [
+        ("S1", "social_worker", "Social worker"),
+        ("S2", "parent", "Parent"),
+    ]
     run = json.loads((out / "run.json").read_text())
     assert "diarising" in run["timings"] and run["models"]["speaker"]["sha256"].startswith("39373b")
     note_md = (out / "note.md").read_text()
-    assert " — S1" in note_md or " — S2" in note_md, "statements carry their speaker"
+    assert " — Social worker" in note_md or " — Parent" in note_md, "statements carry roles"
+    assert " — S1" not in note_md and " — S2" not in note_md

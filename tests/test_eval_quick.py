@@ -18,7 +18,7 @@ def test_quick_run_of_all_suites_writes_results_and_report(tmp_path, monkeypatch
     out = tmp_path / "eval"
     assert main(["eval", "run", "--suite", "all", "--quick", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
-    assert set(results["suites"]) == {"asr", "redaction", "notes", "bias"}
+    assert set(results["suites"]) == {"asr", "redaction", "notes", "bias", "diarisation"}
     for name, suite in results["suites"].items():
         assert suite["status"] == "ok", (name, suite.get("reason"))
         assert suite["metrics"], name

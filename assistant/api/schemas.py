@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.domain import AgreedAction, HeaderField, NoteSection, Role, StatementKind
 
@@ -26,7 +27,8 @@ _ERROR_TEXT = {
     401: "No token, or a token that is not valid",
     403: "Your role may not do this",
     404: "No such id, or another user's (not_found)",
-    409: "The note is approved and locked (note_approved)",
+    409: "The note is approved and locked (note_approved), or the recording has no separated "
+    "speakers (no_speakers)",
     413: "The recording is too large or too long",
     415: "Not a supported audio format",
     422: "A field is invalid (validation_error, or a specific code)",
@@ -120,6 +122,9 @@ class Revision(BaseModel):
     number: int
     author: str = Field(description="'ai' for the draft, otherwise the editor's user id")
     created_at: datetime
+    reason: str | None = Field(
+        None, description="why, when the change was not typed: e.g. a correction of who spoke"
+    )
 
 
 class NoteView(BaseModel):
@@ -206,3 +211,46 @@ class RecordingMeta(BaseModel):
     visit_date: date | None = None
     template: str
     language: str
+
+
+# --- speakers -----------------------------------------------------------------------------------
+SpeakerRoleName = Literal[
+    "social_worker", "child", "parent", "carer", "professional", "interpreter", "other", "unknown"
+]  # fmt: skip
+
+
+class SpeakerView(BaseModel):
+    label: str = Field(description="the speaker separation's own label: S1, S2 …")
+    role: SpeakerRoleName
+    display: str = Field(description="what the transcript and note call them: 'Parent 1', 'S3'")
+    confidence: float = Field(description="how sure the suggestion from the words is, 0..1")
+    confirmed: bool = Field(description="a practitioner set this role")
+    talk_time_s: float
+    segments: int
+    sample_segment_ids: list[str] = Field(description="a few of their segments, to play")
+
+
+class SpeakersView(BaseModel):
+    recording_id: str
+    diarised: bool = Field(description="false for a typed transcript: its labels are its own")
+    roles: list[SpeakerRoleName] = Field(description="the roles a speaker may be given")
+    speakers: list[SpeakerView]
+
+
+class SpeakerChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(description="S1, S2 … (see GET)")
+    role: SpeakerRoleName
+
+
+class SpeakersEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    speakers: list[SpeakerChange] = Field(min_length=1, max_length=50)
+
+
+class SpeakersUpdated(SpeakersView):
+    notes: list[dict[str, Any]] = Field(
+        description="per note: note_id, revision written (or null), statements re-attributed"
+    )

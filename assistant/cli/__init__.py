@@ -92,7 +92,11 @@ def _add_eval_actions(evsub: argparse._SubParsersAction) -> None:
     er = evsub.add_parser(
         "run", help="run evaluation suites and write results.json and report.html"
     )
-    er.add_argument("--suite", required=True, choices=["asr", "redaction", "notes", "bias", "all"])
+    er.add_argument(
+        "--suite",
+        required=True,
+        choices=["asr", "redaction", "notes", "bias", "diarisation", "all"],
+    )
     er.add_argument(
         "--quick", action="store_true", help="a small slice of each suite (test profile)"
     )

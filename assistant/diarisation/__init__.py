@@ -1,20 +1,32 @@
 """Who spoke when, between transcription and redaction: Resemblyzer's speaker encoder run in
 numpy (``encoder``, weights read without torch by ``weights``), speech windows (``windows``),
 spectral clustering that chooses the speaker count (``clustering``) and the labelled transcript
-(``labels``), chained by ``Diariser``. Needs numpy and faster-whisper's VAD only."""
+(``labels``), chained by ``Diariser``; then the speakers' roles from the words (``roles``) and
+the display labels the segments carry (``speakers``). Needs numpy and faster-whisper's VAD only."""
 
 from assistant.diarisation.clustering import ClusterOptions, cluster
 from assistant.diarisation.diariser import DiarisationOptions, Diariser
 from assistant.diarisation.encoder import SpeakerEncoder, load_encoder, mel_frames
 from assistant.diarisation.labels import label_transcript
+from assistant.diarisation.roles import DISPLAY, ROLES, RoleGuess, display_labels, infer_roles
+from assistant.diarisation.speakers import relabel, set_roles, speakers_of, with_roles
 
 __all__ = [
+    "DISPLAY",
+    "ROLES",
     "ClusterOptions",
     "DiarisationOptions",
     "Diariser",
+    "RoleGuess",
     "SpeakerEncoder",
     "cluster",
+    "display_labels",
+    "infer_roles",
     "label_transcript",
     "load_encoder",
     "mel_frames",
+    "relabel",
+    "set_roles",
+    "speakers_of",
+    "with_roles",
 ]

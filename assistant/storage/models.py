@@ -270,6 +270,8 @@ class NoteRevision(Base):
     body: Mapped[dict[str, Any]] = mapped_column()
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # why the revision was written when it was not typed (a correction of who spoke); no names
+    reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class AuditEvent(Base):

@@ -78,7 +78,12 @@ def _view(
         sections=list(body.sections),
         header=list(body.header),
         revisions=[
-            schemas.Revision(number=r.number, author=r.author_id or "ai", created_at=r.created_at)
+            schemas.Revision(
+                number=r.number,
+                author=r.author_id or "ai",
+                created_at=r.created_at,
+                reason=r.reason,
+            )
             for r in revisions
         ],
         provenance=repo.note_provenance(note),

@@ -44,6 +44,7 @@ from assistant.storage.repo.notes import (
     list_revisions,
     note_provenance,
     note_review,
+    notes_for_recording,
 )
 from assistant.storage.repo.recordings import (
     create_recording,
@@ -118,6 +119,7 @@ __all__ = [
     "mean_stage_rtf",
     "note_provenance",
     "note_review",
+    "notes_for_recording",
     "page_recordings_for",
     "owner_deactivated_before",
     "record_stage_timing",

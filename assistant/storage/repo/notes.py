@@ -123,8 +123,10 @@ def add_revision(
     note_id: str,
     body: NoteBody | Mapping[str, Any],
     author_id: str | None,
+    reason: str | None = None,
 ) -> NoteRevision:
-    """Append the next revision. Raises ``NoteLocked`` once the note is approved."""
+    """Append the next revision. Raises ``NoteLocked`` once the note is approved. ``reason``
+    says why when the practitioner did not type the change (roles only, never names)."""
     claim_note(session=session, note_id=note_id)
     if author_id is not None:
         get_user(session=session, user_id=author_id)
@@ -132,11 +134,22 @@ def add_revision(
         select(func.max(NoteRevision.number)).where(NoteRevision.note_id == note_id)
     )
     revision = NoteRevision(
-        note_id=note_id, number=(last or 0) + 1, body=to_json(body), author_id=author_id
+        note_id=note_id,
+        number=(last or 0) + 1,
+        body=to_json(body),
+        author_id=author_id,
+        reason=reason,
     )
     session.add(revision)
     session.flush()
     return revision
+
+
+def notes_for_recording(*, session: Session, recording_id: str) -> list[Note]:
+    """Every note drafted from the recording, oldest first."""
+    live_recording(session, recording_id)
+    stmt = select(Note).where(Note.recording_id == recording_id).order_by(Note.created_at)
+    return list(session.scalars(stmt))
 
 
 def list_revisions(*, session: Session, note_id: str) -> list[NoteRevision]:

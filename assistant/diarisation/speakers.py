@@ -1,0 +1,99 @@
+"""The speakers of a diarised transcript and the labels its segments carry.
+
+``with_roles`` runs once after speaker separation: it suggests a role for every ``S`` label from
+the words (``roles.infer_roles``) and relabels the segments with the roles' display labels, so
+the redaction, the drafter, the review and the export all read ``Social worker``, ``Child``,
+``Parent 1`` … instead of ``S1`` …. ``set_roles`` applies a practitioner's corrections the same
+way. The transcript keeps each speaker's own label beside its display label
+(``Transcript.speakers``), so a speaker can be relabelled again any number of times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from assistant.diarisation.roles import check_role, display_labels, infer_roles, speakers_in
+from assistant.domain import Speaker, Transcript
+
+
+def speakers_of(transcript: Transcript) -> tuple[Speaker, ...]:
+    """The transcript's speakers; a transcript diarised before roles were kept gets them from
+    its segments' labels, role unknown. A typed transcript has none."""
+    if transcript.speakers:
+        return transcript.speakers
+    if transcript.diarisation is None:
+        return ()
+    return tuple(Speaker(label=label, display=label) for label in speakers_in(transcript.segments))
+
+
+def with_roles(transcript: Transcript) -> Transcript:
+    """Roles suggested from the words of a just-diarised transcript (segments labelled
+    ``S1`` …), and its segments relabelled with the roles' display labels."""
+    base = speakers_of(transcript)
+    if not base:
+        return transcript
+    own = {sp.display: sp.label for sp in base}
+    as_labels = [
+        seg
+        if seg.speaker is None
+        else seg.model_copy(update={"speaker": own.get(seg.speaker, seg.speaker)})
+        for seg in transcript.segments
+    ]
+    guesses = infer_roles(as_labels)
+    roles = {sp.label: guesses[sp.label].role if sp.label in guesses else "unknown" for sp in base}
+    shown = display_labels(roles)
+    speakers = tuple(
+        Speaker(
+            label=sp.label,
+            role=roles[sp.label],
+            confidence=guesses[sp.label].confidence if sp.label in guesses else 0.0,
+            display=shown[sp.label],
+        )
+        for sp in base
+    )
+    return relabel(transcript, speakers)
+
+
+def set_roles(transcript: Transcript, changes: Mapping[str, str]) -> Transcript:
+    """``transcript`` with the roles a practitioner set (speaker label -> role): those speakers
+    confirmed (confidence 1), every display label worked out again and the segments relabelled.
+    ValueError for a label the transcript lacks or a role outside the vocabulary."""
+    base = speakers_of(transcript)
+    known = {sp.label for sp in base}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise ValueError(
+            f"no speaker {', '.join(unknown)} in this recording; "
+            f"its speakers are {', '.join(sp.label for sp in base) or 'none'}"
+        )
+    for role in changes.values():
+        check_role(role)
+    roles = {sp.label: changes.get(sp.label, sp.role) for sp in base}
+    shown = display_labels(roles)
+    speakers = tuple(
+        sp.model_copy(
+            update={
+                "role": roles[sp.label],
+                "display": shown[sp.label],
+                **({"confirmed": True, "confidence": 1.0} if sp.label in changes else {}),
+            }
+        )
+        for sp in base
+    )
+    return relabel(transcript, speakers)
+
+
+def relabel(transcript: Transcript, speakers: tuple[Speaker, ...]) -> Transcript:
+    """Every segment's speaker read through the transcript's current speakers (display label ->
+    own label) and written as its display label in ``speakers``."""
+    own = {sp.display: sp.label for sp in speakers_of(transcript)}
+    shown = {sp.label: sp.display for sp in speakers}
+    segments = tuple(
+        seg
+        if seg.speaker is None
+        else seg.model_copy(
+            update={"speaker": shown.get(own.get(seg.speaker, seg.speaker), seg.speaker)}
+        )
+        for seg in transcript.segments
+    )
+    return transcript.model_copy(update={"segments": segments, "speakers": speakers})
