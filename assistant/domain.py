@@ -171,7 +171,9 @@ class Statement(_Frozen):
         default=(), description="verification findings shown to the practitioner"
     )
     action: AgreedAction | None = Field(
-        default=None, description="an agreed action's who, what and by when (actions only)"
+        default=None,
+        description="an agreed action's who, what and by when (actions only)",
+        exclude_if=lambda v: v is None,  # stored rows keep the shape they had before rows
     )
 
 

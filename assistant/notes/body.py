@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.domain import DraftNote, HeaderField, NoteSection, PseudonymMap, Statement
 
@@ -27,7 +27,7 @@ class NoteBody(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sections: tuple[NoteSection, ...] = ()
-    header: tuple[HeaderField, ...] = ()
+    header: tuple[HeaderField, ...] = Field(default=(), exclude_if=lambda v: not v)
     """Found in code from the transcript (who was present, child seen, next visit): kept with
     the body so edits and exports carry it; empty for templates before the note style."""
 
@@ -48,14 +48,7 @@ class NoteBody(BaseModel):
     def to_json(self) -> dict[str, Any]:
         """The JSON form; ``header`` and a statement's ``action`` only where they are set, so
         a body of an older template is stored exactly as before they existed."""
-        data = self.model_dump(mode="json")
-        if not data["header"]:
-            del data["header"]
-        for section in data["sections"]:
-            for st in section["statements"]:
-                if st.get("action") is None:
-                    st.pop("action", None)
-        return data
+        return self.model_dump(mode="json")
 
     def statements(self) -> list[Statement]:
         return [st for sec in self.sections for st in sec.statements]

@@ -60,6 +60,7 @@ from assistant.review.quotes import (
     strip_attribution,
 )
 from assistant.review.verify import ATTRIBUTED_KINDS
+from assistant.speakers import FAMILY, SpeakerRole, role_of
 
 FLAG_QUOTE_RESTORED = "quote_restored"
 FLAG_KIND_CORRECTED = "kind_corrected"
@@ -163,6 +164,14 @@ def speaker_group(label: str | None) -> str | None:
     if key in FAMILY_SPEAKERS or key.replace(" ", "-") in FAMILY_SPEAKERS:
         return "family"
     if key in PRACTITIONER_LABELS:
+        return "practitioner"
+    # labels from speaker separation ("Parent 2", "Child 2", "Carer 1"): by their role
+    role = role_of(label)
+    if role is SpeakerRole.CHILD:
+        return "child"
+    if role in FAMILY:
+        return "family"
+    if role is SpeakerRole.SOCIAL_WORKER:
         return "practitioner"
     return None
 
