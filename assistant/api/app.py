@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from assistant import web
 from assistant.api import errors
-from assistant.api.routes import admin, health, notes, recordings
+from assistant.api.routes import admin, health, notes, recordings, statements
 from assistant.api.upload import remove_stale_uploads
 from assistant.auth import FailureThrottle
 from assistant.jobs.retention import RetentionPolicy
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.auth_throttle = FailureThrottle(limit=10, window_s=60.0)
     errors.install(app)
-    for module in (recordings, notes, admin, health):
+    for module in (recordings, notes, statements, admin, health):
         app.include_router(module.router)
     web.install(app)  # the pages, after the API's error handlers (they defer to them)
     return app
