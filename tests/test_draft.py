@@ -31,9 +31,9 @@ from assistant.drafting.drafter import (
     attempt_settings,
     default_max_statements,
 )
+from assistant.errors import DraftingFailed, ModelVerificationError
 from assistant.drafting.llm import TokenCountingLLM, load_llm
 from assistant.drafting.templates import load_template
-from assistant.errors import DraftingFailed, ModelVerificationError
 
 MODEL = ModelRef(name="fake", sha256="0" * 64)
 TEMPLATE = load_template("visit_note", "v1")

@@ -26,9 +26,9 @@ from assistant.drafting.drafter import (
     balanced_runs,
     label_from_start,
 )
-from assistant.drafting.templates import NONE_LABEL, PROMPTS_DIR, load_template
 from assistant.errors import ConfigurationError, DraftingFailed, UnknownTemplate
 from assistant.pipeline import review_note
+from assistant.drafting.templates import NONE_LABEL, PROMPTS_DIR, load_template
 from tests.test_draft_extractive import INJECTION, LINES, MODEL, _transcript, is_unsupported_flag
 
 USER = """Draft the {{title}} from this transcript of a home visit.

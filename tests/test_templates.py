@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 
 from assistant.domain import StatementKind
 from assistant.drafting.drafter import TRANSCRIPT_END, TRANSCRIPT_START
+from assistant.errors import ConfigurationError, UnknownTemplate
 from assistant.drafting.templates import (
     PROMPTS_DIR,
     REQUIRED_FILES,
@@ -21,7 +22,6 @@ from assistant.drafting.templates import (
     folder_sha256,
     load_template,
 )
-from assistant.errors import ConfigurationError, UnknownTemplate
 
 VISIT_NOTE_KEYS = (
     "purpose",
