@@ -110,7 +110,11 @@ def test_visit_recording_to_approved_exported_note(live, visit_wav):
     assert r.json()["revision"] == 2
     assert [v["author"] for v in r.json()["revisions"]] == ["ai", owner_id]
 
-    # approve -> locked, correction burden recorded
+    # approve -> locked, correction burden recorded; statements raising a safeguarding
+    # category are confirmed one by one first
+    for item in r.json()["safeguarding"]:
+        path = f"/v1/notes/{note['note_id']}/statements/{item['section']}/{item['index']}"
+        assert client.post(f"{path}/confirm").status_code == 200
     r = client.post(f"/v1/notes/{note['note_id']}/approve")
     assert r.status_code == 200 and r.json()["status"] == "approved"
     assert r.json()["edit_distance"] > 0

@@ -148,8 +148,8 @@ CipherDep = Annotated[MappingCipher, Depends(get_cipher)]
 
 
 def get_lexicon(request: Request) -> Lexicon:
-    """The safeguarding red-flag lexicon the engines loaded at start-up."""
-    return request.app.state.engines.lexicon
+    """The safeguarding red-flag lexicon, loaded at start-up (the one drafting reviews with)."""
+    return request.app.state.lexicon
 
 
 LexiconDep = Annotated[Lexicon, Depends(get_lexicon)]
