@@ -5,7 +5,9 @@ import pytest
 from assistant.jobs.eta import DEFAULT_RTF, estimate_remaining_s
 
 D = 100.0  # seconds of audio
-T, DI, R, DR = (DEFAULT_RTF[s] * D for s in ("transcribing", "diarising", "redacting", "drafting"))
+T, DI, R, DR = (
+    DEFAULT_RTF[s] * D for s in ("transcribing", "diarising", "redacting", "drafting")
+)
 
 
 @pytest.mark.parametrize(
