@@ -4,6 +4,7 @@ rows written as plain dicts read back, and bodies written now read the same to o
 from __future__ import annotations
 
 import json
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -326,6 +327,7 @@ def test_word_export_has_the_header_sections_statements_and_a_provenance_footer(
     assert "Nothing recorded." in paragraphs  # the empty section says so
     footer = [p.text for p in doc.sections[0].footer.paragraphs]
     assert footer == ["Drafted by AI (m).", "Draft: not approved."]
+    time.sleep(2.1)  # zip entries keep times to 2 s: the next second must not show
     again, _ = export(
         NoteBody.from_json(STORED),
         "docx",

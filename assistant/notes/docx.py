@@ -2,13 +2,14 @@
 and the visit's details, each section with its statements (kind and speaker: who holds the
 view), and a provenance footer on every page (how the draft was made, and its approval).
 
-python-docx writes the file; its output for one note is the same apart from the timestamps
-Word keeps in the package's properties, which are set here from the note, not the clock.
+python-docx writes the file. The same note gives the same bytes: the package's document
+properties and its zip entries carry fixed timestamps, not the clock's.
 """
 
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -61,4 +62,15 @@ def render_docx(
         doc.sections[0].footer.add_paragraph(line)
     out = io.BytesIO()
     doc.save(out)
+    return _fixed_zip(out.getvalue())
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The package again with every entry stamped ``_EPOCH`` (zip keeps each file's time)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for entry in src.infolist():
+            fixed = zipfile.ZipInfo(entry.filename, date_time=_EPOCH.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, src.read(entry.filename))
     return out.getvalue()
