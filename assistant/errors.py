@@ -92,6 +92,20 @@ class NoteLocked(BadInput):
     http_status = 409
 
 
+class SafeguardingUnconfirmed(BadInput):
+    """Approval refused: statements raising a safeguarding category are not all confirmed."""
+
+    code = "safeguarding_unconfirmed"
+    http_status = 409
+
+
+class StaleRevision(BadInput):
+    """An edit or confirmation was made against a revision that is no longer the latest."""
+
+    code = "stale_revision"
+    http_status = 409
+
+
 # --- access -------------------------------------------------------------------------------
 class Unauthenticated(CaseAssistError):
     code = "unauthenticated"

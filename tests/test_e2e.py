@@ -112,7 +112,11 @@ def test_visit_recording_to_approved_exported_note(live, visit_wav):
     # the header found at drafting (here none: no speaker labels) is carried to the revision
     assert r.json()["header"] == note["header"]
 
-    # approve -> locked, correction burden recorded
+    # approve -> locked, correction burden recorded; statements raising a safeguarding
+    # category are confirmed one by one first
+    for item in r.json()["safeguarding"]:
+        path = f"/v1/notes/{note['note_id']}/statements/{item['section']}/{item['index']}"
+        assert client.post(f"{path}/confirm").status_code == 200
     r = client.post(f"/v1/notes/{note['note_id']}/approve")
     assert r.status_code == 200 and r.json()["status"] == "approved"
     assert r.json()["edit_distance"] > 0

@@ -194,7 +194,11 @@ def test_upload_to_approved_note_makes_no_outbound_connection(tmp_path, request)
         recording_id, note_id = r.json()["recording_id"], job["note_id"]
         assert client.get(f"/v1/recordings/{recording_id}/transcript").status_code == 200
         assert client.get(f"/v1/recordings/{recording_id}/transcript/redacted").status_code == 200
-        assert client.get(f"/v1/notes/{note_id}").json()["status"] == "draft"
+        draft = client.get(f"/v1/notes/{note_id}").json()
+        assert draft["status"] == "draft"
+        for item in draft["safeguarding"]:  # each confirmed before approval
+            path = f"/v1/notes/{note_id}/statements/{item['section']}/{item['index']}/confirm"
+            assert client.post(path).status_code == 200
         approved = client.post(f"/v1/notes/{note_id}/approve")
         assert approved.status_code == 200 and approved.json()["status"] == "approved"
         export = client.get(

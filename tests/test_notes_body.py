@@ -4,6 +4,7 @@ rows written as plain dicts read back, and bodies written now read the same to o
 from __future__ import annotations
 
 import json
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -139,5 +140,199 @@ def test_edit_distance_counts_characters_changed_in_the_statements():
 
 def test_json_export_is_the_body_with_its_meta():
     content, media_type = export(NoteBody.from_json(STORED), "json", title="T", meta={"a": 1})
-    assert json.loads(content) == {"meta": {"a": 1}, **STORED}
+    assert json.loads(content) == {"meta": {"a": 1}, **STORED, "approval": None}
     assert media_type == "application/json"
+    record = {"kept": 1}
+    content, _ = export(NoteBody.from_json(STORED), "json", title="T", meta={}, approval=record)
+    assert json.loads(content)["approval"] == record
+
+
+# --- what became of the AI's statements ----------------------------------------------------
+def _body(**sections: list[str | tuple[str, list[str]]]) -> NoteBody:
+    """Sections of statements: a text (citing s0001) or (text, evidence)."""
+
+    def st(item):
+        text, evidence = item if isinstance(item, tuple) else (item, ["s0001"])
+        return {"text": text, "kind": "reported", "speaker": None, "evidence": evidence}
+
+    return NoteBody.from_json(
+        {
+            "sections": [
+                {"key": k, "title": k.title(), "statements": [st(i) for i in items]}
+                for k, items in sections.items()
+            ]
+        }
+    )
+
+
+AI = _body(
+    purpose=["Visit to see the family at home.", "The visit was planned."],
+    worries=["Mum said the rent is two months late.", "The kitchen was untidy."],
+)
+
+
+@pytest.mark.parametrize(
+    ("final", "outcomes", "counts"),
+    [
+        (AI, ["kept", "kept", "kept", "kept"], (4, 0, 0, 0, 0)),
+        (  # one reworded, one dropped, one added
+            _body(
+                purpose=["Visit to see the family at home.", "The visit was planned."],
+                worries=[
+                    "Mum said the rent is three months late.",
+                    ("School is going well.", ["s0009"]),
+                ],
+            ),
+            ["kept", "kept", "edited", "removed"],
+            (2, 1, 1, 0, 1),
+        ),
+        (  # moved to another section unchanged: kept, and counted as moved
+            _body(
+                purpose=["Visit to see the family at home."],
+                worries=[
+                    "The visit was planned.",
+                    "Mum said the rent is two months late.",
+                    "The kitchen was untidy.",
+                ],
+            ),
+            ["kept", "kept", "kept", "kept"],
+            (4, 0, 0, 1, 0),
+        ),
+        (  # reworded more freely: an edit on the same evidence, a new statement on other
+            _body(
+                purpose=["Visit to see the family at home.", "The visit was planned."],
+                worries=["The rent is late, mum said.", "The kitchen was untidy."],
+            ),
+            ["kept", "kept", "edited", "kept"],
+            (3, 1, 0, 0, 0),
+        ),
+        (
+            _body(
+                purpose=["Visit to see the family at home.", "The visit was planned."],
+                worries=[("The rent is late, mum said.", ["s0007"]), "The kitchen was untidy."],
+            ),
+            ["kept", "kept", "removed", "kept"],
+            (3, 0, 1, 0, 1),
+        ),
+        (_body(purpose=[], worries=[]), ["removed"] * 4, (0, 0, 4, 0, 0)),
+    ],
+)
+def test_each_ai_statement_is_kept_edited_or_removed(final, outcomes, counts):
+    from assistant.notes import compare
+
+    record = compare(AI, final, revision=3)
+    assert [f.outcome for f in record.statements] == outcomes
+    assert (record.kept, record.edited, record.removed, record.moved, record.added) == counts
+    assert record.ai_statements == 4 and record.revision == 3
+    for fate in record.statements:  # where it is now is a real statement of the final body
+        if fate.now is not None:
+            section = next(s for s in final.sections if s.key == fate.now.section)
+            assert fate.now.index < len(section.statements)
+    assert "rent" not in record.model_dump_json()  # positions and counts, never text
+
+
+def test_a_confirmation_hash_changes_with_the_words_not_the_flags():
+    from assistant.notes import statement_sha256
+
+    a = Statement(text="She  said so.", evidence=("s0001",))
+    assert statement_sha256(a) == statement_sha256(a.model_copy(update={"flags": ("x",)}))
+    assert statement_sha256(a) == statement_sha256(a.model_copy(update={"text": "She said so."}))
+    assert statement_sha256(a) != statement_sha256(a.model_copy(update={"text": "He said so."}))
+    assert statement_sha256(a) != statement_sha256(a.model_copy(update={"evidence": ()}))
+
+
+# --- statement-level edits -------------------------------------------------------------------
+def test_statement_edits_change_add_move_and_remove_one_statement():
+    from assistant.errors import NotFound
+    from assistant.notes import add_statement, change_statement, remove_statement
+
+    def texts(sections):
+        return {s["key"]: [st["text"] for st in s["statements"]] for s in sections}
+
+    flagged = AI.model_copy()
+    out = change_statement(flagged, section="worries", index=1, changes={"text": "Tidy."})
+    assert texts(out)["worries"] == ["Mum said the rent is two months late.", "Tidy."]
+    moved = change_statement(AI, section="worries", index=0, changes={}, to_section="purpose")
+    assert texts(moved) == {
+        "purpose": [*texts(out)["purpose"], "Mum said the rent is two months late."],
+        "worries": ["The kitchen was untidy."],
+    }
+    up = change_statement(AI, section="purpose", index=1, changes={}, position=0)
+    assert texts(up)["purpose"] == ["The visit was planned.", "Visit to see the family at home."]
+    added = add_statement(AI, section="worries", statement={"text": "New."}, position=0)
+    assert texts(added)["worries"][0] == "New."
+    assert texts(remove_statement(AI, section="purpose", index=0))["purpose"] == [
+        "The visit was planned."
+    ]
+    for bad, error in [
+        (lambda: remove_statement(AI, section="purpose", index=2), NotFound),
+        (lambda: remove_statement(AI, section="nope", index=0), InvalidEdit),
+        (lambda: add_statement(AI, section="purpose", statement={}, position=9), InvalidEdit),
+        (
+            lambda: change_statement(AI, section="purpose", index=0, changes={"flags": []}),
+            InvalidEdit,
+        ),
+    ]:
+        with pytest.raises(error):
+            bad()
+
+
+def test_a_reworded_statement_loses_the_flags_of_the_ai_wording():
+    from assistant.notes import change_statement
+
+    body = NoteBody.from_json(STORED)
+    flagged = body.model_copy(
+        update={
+            "sections": (
+                body.sections[0].model_copy(
+                    update={
+                        "statements": (
+                            body.sections[0]
+                            .statements[0]
+                            .model_copy(update={"flags": ("unsupported:no_overlap",)}),
+                        )
+                    }
+                ),
+                body.sections[1],
+            )
+        }
+    )
+    same = change_statement(flagged, section="purpose", index=0, changes={"kind": "reported"})
+    assert same[0]["statements"][0]["flags"] == ["unsupported:no_overlap"]
+    reworded = change_statement(flagged, section="purpose", index=0, changes={"text": "New."})
+    assert reworded[0]["statements"][0]["flags"] == []
+
+
+# --- Word ------------------------------------------------------------------------------------
+def test_word_export_has_the_header_sections_statements_and_a_provenance_footer():
+    import io
+
+    from docx import Document
+
+    content, media_type = export(
+        NoteBody.from_json(STORED),
+        "docx",
+        title="Visit record",
+        meta={"visit_type": "home visit", "approved_at": None},
+        footer=["Drafted by AI (m).", "Draft: not approved."],
+    )
+    assert media_type.endswith("wordprocessingml.document")
+    doc = Document(io.BytesIO(content))
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert paragraphs[0] == "Visit record"
+    assert "visit_type: home visit" in paragraphs
+    assert not any("approved_at" in p for p in paragraphs)  # no empty values
+    assert "Purpose of the visit" in paragraphs and "Agreed actions" in paragraphs
+    assert "Observed: Visit to see [PERSON_1] at home. — [PERSON_2] [s0001]" in paragraphs
+    assert "Nothing recorded." in paragraphs  # the empty section says so
+    footer = [p.text for p in doc.sections[0].footer.paragraphs]
+    assert footer == ["Drafted by AI (m).", "Draft: not approved."]
+    time.sleep(2.1)  # zip entries keep times to 2 s: the next second must not show
+    again, _ = export(
+        NoteBody.from_json(STORED),
+        "docx",
+        title="Visit record",
+        meta={"visit_type": "home visit", "approved_at": None},
+        footer=["Drafted by AI (m).", "Draft: not approved."],
+    )
+    assert again == content  # same note, same bytes

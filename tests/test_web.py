@@ -7,7 +7,7 @@ approval, export, the audio endpoint's ranges, and who may see what.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,7 +20,7 @@ from assistant.storage import repo, session_scope
 from assistant.storage.models import AuditEvent, Note, Recording, WebSession, utcnow
 from tests.conftest import make_settings, seed_recording
 from tests.speech import espeak_available, synthesize
-from tests.web import PASSWORD, add_web_user, csrf_of, db, seed_note, sign_in
+from tests.web import FLAGGED, PASSWORD, SECTIONS, add_web_user, csrf_of, db, seed_note, sign_in
 
 pytestmark = pytest.mark.models  # the app loads the test profile's models at start-up
 
@@ -329,11 +329,11 @@ def test_my_visits_newest_first_paginated_own_only_managers_all(web):
     sign_in(ada, "Ada")
     first = ada.get("/").text
     assert "21 visits, newest first" in first
-    order = re.findall(r"visit number (\d+)<", first)
+    order = re.findall(r"cell\">visit number (\d+)<", first)
     assert order == [str(i) for i in range(20, 0, -1)]  # 20 on a page, newest first
     assert "Ben&#39;s visit" not in first and "Practitioner</th>" not in first
     second = ada.get("/?page=2").text
-    assert re.findall(r"visit number (\d+)<", second) == ["0"]
+    assert re.findall(r"cell\">visit number (\d+)<", second) == ["0"]
     assert 'aria-current="page">2<' in second
 
     mo = client()
@@ -527,3 +527,509 @@ def test_every_verification_finding_has_words_on_the_review_page():
     for flag in flags:
         known = FLAG_PREFIXES if flag.endswith(":") else FLAG_LABELS
         assert flag in known, flag
+
+
+# --- safeguarding confirmations, statement edits, the approval record ------------------------
+def _api(client, token):
+    client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+def _revisions(settings, note_id) -> int:
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        n = len(repo.list_revisions(session=s, note_id=note_id))
+    engine.dispose()
+    return n
+
+
+def test_safeguarding_statements_must_each_be_confirmed_before_approval(web):
+    settings, client = web()
+    owner, token = add_web_user(settings, "Ada", "practitioner")
+    _, ben_token = add_web_user(settings, "Ben", "practitioner")
+    _, mo_token = add_web_user(settings, "Mo", "manager")
+    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    note = f"/v1/notes/{ids['note']}"
+    api = _api(client(), token)
+    view = api.get(note).json()
+    assert view["safeguarding"] == [
+        {"section": "worries", "index": 0, "categories": ["suicidal_ideation"], "confirmed": False}
+    ]
+    refused = api.post(f"{note}/approve")
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "safeguarding_unconfirmed" and "1 of 1" in error["message"]
+    assert "suicide" not in error["message"]  # counts, never the words
+
+    confirm = f"{note}/statements/worries/0/confirm"
+    for path, status, code in [
+        (f"{note}/statements/purpose/0/confirm", 422, "not_safeguarding"),
+        (f"{note}/statements/worries/5/confirm", 404, "no_such_statement"),
+        (f"{note}/statements/nope/0/confirm", 422, "invalid_edit"),
+        (f"{confirm}?revision=7", 409, "stale_revision"),
+        (f"{confirm}?revision=0", 422, "validation_error"),
+    ]:
+        r = api.post(path)
+        assert (r.status_code, r.json()["error"]["code"]) == (status, code), path
+    for other in (ben_token, mo_token):  # not theirs to sign off
+        r = client().post(confirm, headers={"Authorization": f"Bearer {other}"})
+        assert r.status_code == 404
+    assert audit_actions(settings, "note.confirm_statement") == []
+
+    # the web: a confirm button on the statement, then approval
+    c = client()
+    sign_in(c, "Ada")
+    page = c.get(f"/notes/{ids['note']}").text
+    assert "Safeguarding: suicidal ideation" in page and "1 statement raising" in page
+    r = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page)})
+    assert r.status_code == 409 and "1 of 1 statement(s)" in r.text
+    assert 'href="#safeguarding-pending"' in r.text
+    action = f"/notes/{ids['note']}/confirm/worries/0"
+    assert f'action="{action}"' in page
+    assert c.post(action, data={"csrf_token": "", "revision": "1"}).status_code == 403
+    r = c.post(action, data={"csrf_token": csrf_of(page), "revision": "1", "anchor": "st-1-0"})
+    assert r.status_code == 303 and r.headers["location"].endswith("?confirmed=1#st-1-0")
+    page = c.get(r.headers["location"]).text
+    assert "app-confirmed" in page and f'action="{action}"' not in page
+    assert api.get(note).json()["safeguarding"][0]["confirmed"] is True
+    [event] = audit_actions(settings, "note.confirm_statement")
+    assert event.details == {
+        "revision": 1,
+        "section": "worries",
+        "index": 0,
+        "categories": ["suicidal_ideation"],
+    }
+
+    # new words need a new confirmation; a move keeps it
+    r = api.patch(f"{note}/statements/worries/0", json={"text": "[PERSON_1] spoke of suicide."})
+    assert r.status_code == 200 and r.json()["safeguarding"][0]["confirmed"] is False
+    assert api.post(f"{note}/approve").json()["error"]["code"] == "safeguarding_unconfirmed"
+    assert api.post(confirm).status_code == 200
+    moved = api.patch(f"{note}/statements/worries/0", json={"section": "purpose"})
+    assert moved.json()["safeguarding"] == [
+        {"section": "purpose", "index": 1, "categories": ["suicidal_ideation"], "confirmed": True}
+    ]
+    approved = api.post(f"{note}/approve")
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["approval"]["edited"] == 1
+    assert api.post(f"{note}/statements/purpose/1/confirm").json()["error"]["code"] == (
+        "note_approved"
+    )
+    [event] = audit_actions(settings, "note.approve")
+    assert event.details["safeguarding_confirmed"] == 1 and event.details["edited"] == 1
+
+
+def test_statement_level_edits_each_a_revision_bad_input_changes_nothing(web):
+    settings, client = web()
+    owner, token = add_web_user(settings, "Ada", "practitioner")
+    _, ben_token = add_web_user(settings, "Ben", "practitioner")
+    _, mo_token = add_web_user(settings, "Mo", "manager")
+    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    note = f"/v1/notes/{ids['note']}"
+    api = _api(client(), token)
+
+    added = api.post(
+        f"{note}/statements?revision=1",
+        json={"section": "actions", "text": "Review in two weeks.", "kind": "agreed_action"},
+    )
+    assert added.status_code == 201 and added.json()["revision"] == 2
+    actions = next(s for s in added.json()["sections"] if s["key"] == "actions")
+    assert actions["statements"][0]["flags"] == ["added_by_practitioner"]
+    changed = api.patch(f"{note}/statements/purpose/0", json={"kind": "reported"})
+    assert changed.status_code == 200 and changed.json()["revision"] == 3
+    removed = api.delete(f"{note}/statements/actions/0?revision=3")
+    assert removed.status_code == 200 and removed.json()["revision"] == 4
+    assert [e.details["op"] for e in audit_actions(settings, "note.edit")] == [
+        "add",
+        "change",
+        "remove",
+    ]
+
+    bad = [
+        ("post", "/statements", {"section": "purpose", "text": ""}, 422, "validation_error"),
+        (
+            "post",
+            "/statements",
+            {"section": "purpose", "text": "x", "kind": "gossip"},
+            422,
+            "validation_error",
+        ),
+        ("post", "/statements", {"section": "nope", "text": "x"}, 422, "invalid_edit"),
+        (
+            "post",
+            "/statements",
+            {"section": "purpose", "text": "x", "position": 5},
+            422,
+            "invalid_edit",
+        ),
+        (
+            "post",
+            "/statements",
+            {"section": "purpose", "text": "x", "evidence": ["s9999"]},
+            422,
+            "invalid_edit",
+        ),
+        ("post", "/statements", {"section": "purpose", "text": "   "}, 422, "invalid_edit"),
+        ("patch", "/statements/purpose/0", {}, 400, "nothing_to_change"),
+        ("patch", "/statements/purpose/0", {"text": None}, 400, "bad_request"),
+        ("patch", "/statements/purpose/9", {"text": "x"}, 404, "no_such_statement"),
+        ("patch", "/statements/purpose/0", {"section": "nope"}, 422, "invalid_edit"),
+        ("patch", "/statements/purpose/0?revision=2", {"text": "x"}, 409, "stale_revision"),
+        ("delete", "/statements/purpose/3", None, 404, "no_such_statement"),
+    ]
+    for method, path, body, status, code in bad:
+        kwargs = {"json": body} if body is not None else {}
+        r = getattr(api, method)(note + path, **kwargs)
+        assert (r.status_code, r.json()["error"]["code"]) == (status, code), (path, body)
+    for other in (ben_token, mo_token):
+        r = client().delete(
+            f"{note}/statements/purpose/0", headers={"Authorization": f"Bearer {other}"}
+        )
+        assert r.status_code == 404
+    assert _revisions(settings, ids["note"]) == 4  # nothing refused was stored
+    assert len(audit_actions(settings, "note.edit")) == 3
+
+    spec = api.get("/openapi.json").json()["paths"]
+    assert {"post"} <= set(spec["/v1/notes/{note_id}/statements"])
+    assert {"patch", "delete"} <= set(spec["/v1/notes/{note_id}/statements/{section}/{index}"])
+    assert "post" in spec["/v1/notes/{note_id}/statements/{section}/{index}/confirm"]
+    assert "get" in spec["/v1/notes"] and "get" in spec["/v1/recordings"]
+
+
+def test_the_approval_record_says_which_ai_statements_were_kept_edited_or_removed(web):
+    settings, client = web()
+    owner, token = add_web_user(settings, "Ada", "practitioner")
+    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    note = f"/v1/notes/{ids['note']}"
+    api = _api(client(), token)
+    api.delete(f"{note}/statements/worries/0")  # the safeguarding statement removed
+    api.patch(
+        f"{note}/statements/purpose/0", json={"text": "Visit to see [PERSON_1] at home today."}
+    )
+    api.post(f"{note}/statements", json={"section": "actions", "text": "Call school."})
+    r = api.post(f"{note}/approve")  # nothing left to confirm
+    assert r.status_code == 200, r.text
+    record = r.json()["approval"]
+    assert {k: record[k] for k in ("ai_statements", "kept", "edited", "removed", "added")} == {
+        "ai_statements": 2,
+        "kept": 0,
+        "edited": 1,
+        "removed": 1,
+        "added": 1,
+    }
+    assert record["revision"] == 4
+    assert [(s["ai"]["section"], s["outcome"]) for s in record["statements"]] == [
+        ("purpose", "edited"),
+        ("worries", "removed"),
+    ]
+    assert api.get(note).json()["approval"] == record  # stored with the approval
+    exported = api.get(f"{note}/export?format=json").json()
+    assert exported["approval"] == record
+    [event] = audit_actions(settings, "note.approve")
+    assert (event.details["kept"], event.details["edited"], event.details["removed"]) == (0, 1, 1)
+
+    c = client()
+    sign_in(c, "Ada")
+    page = c.get(f"/notes/{ids['note']}").text
+    assert 'id="approval-record"' in page and "0 kept unchanged, 1 edited, 1 removed" in page
+    changes = c.get(f"/notes/{ids['note']}/changes")
+    assert changes.status_code == 200 and "As approved (revision 4)" in changes.text
+    assert "thoughts of suicide" in changes.text and ">Removed<" in changes.text
+    assert "at home today." in changes.text and "Call school." in changes.text
+    assert 'href="/notes/' + ids["note"] + '/edit"' not in changes.text  # locked
+
+
+def test_edit_page_saves_moves_adds_and_removes_refuses_bad_input(web):
+    settings, client = web()
+    owner, _ = add_web_user(settings, "Ada", "practitioner")
+    add_web_user(settings, "Ben", "practitioner")
+    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    base = f"/notes/{ids['note']}/edit"
+    c = client()
+    sign_in(c, "Ada")
+    page = c.get(base)
+    assert page.status_code == 200
+    assert "[PERSON_1] said she had thoughts of suicide" in page.text  # stored as placeholders
+    assert '<dt class="govuk-summary-list__key">[PERSON_1]</dt>' in page.text
+    token = csrf_of(page.text)
+
+    def post(path, **fields):
+        return c.post(path, data={"csrf_token": token, **fields})
+
+    r = post(
+        f"{base}/purpose/0",
+        revision="1",
+        action="save",
+        text="Visit to see [PERSON_1].",
+        kind="observed",
+        move_to="purpose",
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"{base}?saved=save"
+    assert "Saved as revision 2" in c.get(r.headers["location"]).text
+    r = post(
+        f"{base}/worries/0",
+        revision="2",
+        action="save",
+        text="[PERSON_1] said she had thoughts of suicide last month.",
+        kind="reported",
+        move_to="purpose",
+    )
+    assert r.status_code == 303  # moved to purpose, now its statement 1
+    r = post(f"{base}/purpose/1", revision="3", action="up")
+    assert r.status_code == 303
+    r = post(f"{base}/actions", revision="4", text="Call school on Monday.", kind="agreed_action")
+    assert r.status_code == 303
+    r = post(f"{base}/actions/0", revision="5", action="remove")
+    assert r.status_code == 303
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        body = repo.latest_body(session=s, note_id=ids["note"])
+    engine.dispose()
+    purpose = next(sec for sec in body.sections if sec.key == "purpose")
+    assert [st.text for st in purpose.statements] == [
+        "[PERSON_1] said she had thoughts of suicide last month.",
+        "Visit to see [PERSON_1].",
+    ]
+    assert not next(sec for sec in body.sections if sec.key == "actions").statements
+    assert _revisions(settings, ids["note"]) == 6
+
+    for fields, status, words in [
+        (
+            {"action": "save", "text": "  ", "kind": "reported", "revision": "6"},
+            422,
+            "Enter the statement",
+        ),
+        (
+            {"action": "save", "text": "x", "kind": "gossip", "revision": "6"},
+            422,
+            "Choose what kind",
+        ),
+        (
+            {"action": "jump", "text": "x", "kind": "reported", "revision": "6"},
+            400,
+            "Unknown action",
+        ),
+        (
+            {"action": "save", "text": "Typed words.", "kind": "reported", "revision": "2"},
+            409,
+            "has changed since you read it",
+        ),
+    ]:
+        r = post(f"{base}/purpose/0", **fields)
+        assert r.status_code == status and words in r.text, fields
+        assert 'class="govuk-error-summary"' in r.text
+    assert "Typed words." in r.text  # what was typed is kept
+    r = post(f"{base}/actions", revision="6", text="", kind="reported")
+    assert r.status_code == 422 and 'href="#text-add-actions"' in r.text
+    assert post(f"{base}/purpose/7", revision="6", action="remove").status_code == 404
+    assert c.post(f"{base}/purpose/0", data={"action": "remove"}).status_code == 403
+    assert _revisions(settings, ids["note"]) == 6  # nothing refused was stored
+
+    changes = c.get(f"/notes/{ids['note']}/changes").text
+    assert "Revision 6, not approved yet" in changes
+    assert "1 kept unchanged, 1 edited, 0 removed (1 moved to another section)" in changes
+
+    ben = client()
+    sign_in(ben, "Ben")
+    for path in (base, f"/notes/{ids['note']}/changes"):
+        assert ben.get(path).status_code == 404
+    r = ben.post(
+        f"{base}/purpose/0",
+        data={"csrf_token": csrf_of(ben.get("/").text), "action": "remove", "revision": "6"},
+    )
+    assert r.status_code == 404
+
+
+def test_word_download_reads_back_with_python_docx(web):
+    import io
+
+    from docx import Document
+
+    settings, client = web()
+    owner, token = add_web_user(settings, "Ada", "practitioner")
+    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    c = client()
+    sign_in(c, "Ada")
+    page = c.get(f"/notes/{ids['note']}").text
+    assert f'href="/notes/{ids["note"]}/export?format=docx"' in page
+    r = c.get(f"/notes/{ids['note']}/export?format=docx")
+    assert r.status_code == 200
+    assert r.headers["content-type"].endswith("wordprocessingml.document")
+    assert f'filename="note-{ids["note"]}.docx"' in r.headers["content-disposition"]
+    doc = Document(io.BytesIO(r.content))
+    text = [p.text for p in doc.paragraphs]
+    assert text[0] == "Visit record" and "visit_type: home visit" in text
+    assert "Purpose of the visit" in text and "Worries" in text
+    assert "Observed: Visit to see [PERSON_1] at home. [s0001]" in text
+    assert "[PERSON_1] said she had thoughts of suicide last month. — [PERSON_1] [s0001]" in text
+    footer = " ".join(p.text for p in doc.sections[0].footer.paragraphs)
+    assert "Drafted by AI (m" in footer and "Draft: not approved" in footer
+    named = Document(
+        io.BytesIO(c.get(f"/notes/{ids['note']}/export?format=docx&names=true").content)
+    )
+    assert "Observed: Visit to see Amara at home. [s0001]" in [p.text for p in named.paragraphs]
+
+    api = _api(client(), token)
+    api.post(f"/v1/notes/{ids['note']}/statements/worries/0/confirm")
+    api.post(f"/v1/notes/{ids['note']}/approve")
+    r = api.get(f"/v1/notes/{ids['note']}/export?format=docx")
+    footer = " ".join(p.text for p in Document(io.BytesIO(r.content)).sections[0].footer.paragraphs)
+    assert "Approved by Ada" in footer and "2 kept, 0 edited, 0 removed; 0 added" in footer
+    assert [e.details["format"] for e in audit_actions(settings, "note.export")] == ["docx"] * 3
+    assert api.get(f"/v1/notes/{ids['note']}/export?format=pdf").status_code == 422
+
+
+# --- lists: the API's and My visits' filters ------------------------------------------------
+def _seed_visits(settings, owner: str, other: str) -> dict[str, str]:
+    """Four of the owner's visits in four states and one of someone else's."""
+    engine, sessions = db(settings)
+    out = {}
+    with session_scope(sessions) as s:
+        for n, (state, vtype, day) in enumerate(
+            [
+                ("approved", "home visit", "2026-01-10"),
+                ("draft", "home visit", "2026-02-10"),
+                ("failed", "school visit", "2026-03-10"),
+                ("processing", "School visit", None),
+            ]
+        ):
+            rec = seed_recording(s, owner)
+            rec.visit_type = vtype
+            rec.visit_date = date.fromisoformat(day) if day else None
+            rec.created_at = utcnow() - timedelta(hours=10 - n)
+            job = repo.create_job(session=s, recording_id=rec.id)
+            if state in ("approved", "draft"):
+                note = repo.create_note(
+                    session=s,
+                    recording_id=rec.id,
+                    template="visit_note",
+                    template_version="v1",
+                    ai_draft=SECTIONS,
+                    provenance={},
+                )
+                repo.update_job(session=s, job_id=job.id, status="done", note_id=note.id)
+                if state == "approved":
+                    repo.approve_note(session=s, note_id=note.id, user_id=owner, edit_distance=0)
+                out[f"{state}_note"] = note.id
+            elif state == "failed":
+                repo.update_job(session=s, job_id=job.id, status="failed", error_code="x")
+            out[state] = rec.id
+        out["theirs"] = seed_recording(s, other).id
+    engine.dispose()
+    return out
+
+
+def test_list_recordings_and_notes_filtered_paginated_owner_scoped(web):
+    settings, client = web()
+    owner, token = add_web_user(settings, "Ada", "practitioner")
+    other, _ = add_web_user(settings, "Ben", "practitioner")
+    _, mo_token = add_web_user(settings, "Mo", "manager")
+    _, auditor_token = add_web_user(settings, "Aud", "auditor")
+    v = _seed_visits(settings, owner, other)
+    api = _api(client(), token)
+
+    def ids(path):
+        r = api.get(path)
+        assert r.status_code == 200, r.text
+        return [
+            i.get("note_id") if "/notes" in path else i["recording_id"] for i in r.json()["items"]
+        ]
+
+    assert ids("/v1/recordings") == [v["processing"], v["failed"], v["draft"], v["approved"]]
+    for status in ("approved", "draft", "failed", "processing"):
+        assert ids(f"/v1/recordings?status={status}") == [v[status]]
+    assert ids("/v1/recordings?visit_type=SCHOOL%20VISIT") == [v["processing"], v["failed"]]
+    assert ids("/v1/recordings?visit_from=2026-02-01&visit_to=2026-03-31") == [
+        v["failed"],
+        v["draft"],
+    ]
+    page = api.get("/v1/recordings?per_page=3&page=2").json()
+    assert (page["total"], page["page"], len(page["items"])) == (4, 2, 1)
+    row = api.get("/v1/recordings?status=draft").json()["items"][0]
+    assert row["note_id"] == v["draft_note"] and row["status"] == "draft"
+    assert ids("/v1/notes") == [v["draft_note"], v["approved_note"]]
+    assert ids("/v1/notes?status=approved") == [v["approved_note"]]
+    assert ids("/v1/notes?visit_to=2026-01-31") == [v["approved_note"]]
+    for bad in (
+        "/v1/recordings?status=lost",
+        "/v1/recordings?visit_from=10%2F01%2F2026",
+        "/v1/recordings?page=0",
+        "/v1/recordings?per_page=101",
+        "/v1/notes?status=processing",
+    ):
+        r = api.get(bad)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error", bad
+
+    mo = client()
+    mo.headers["Authorization"] = f"Bearer {mo_token}"
+    assert mo.get("/v1/recordings").json()["total"] == 5  # a manager sees the team's
+    assert mo.get("/v1/notes").json()["total"] == 2
+    aud = client()
+    aud.headers["Authorization"] = f"Bearer {auditor_token}"
+    assert aud.get("/v1/notes").json()["total"] == 0  # no case content for an auditor
+    assert client().get("/v1/notes").status_code == 401
+
+
+def test_my_visits_filters_by_status_type_and_date(web):
+    settings, client = web()
+    owner, _ = add_web_user(settings, "Ada", "practitioner")
+    other, _ = add_web_user(settings, "Ben", "practitioner")
+    v = _seed_visits(settings, owner, other)
+    c = client()
+    sign_in(c, "Ada")
+    home = c.get("/").text
+    assert '<option value="home visit"' in home and "4 visits, newest first" in home
+    r = c.get("/?status=draft")
+    assert "1 visit found" in r.text and f'href="/notes/{v["draft_note"]}"' in r.text
+    r = c.get("/?visit_type=school+visit&from=2026-03-01")
+    assert "1 visit found" in r.text and f'href="/visits/{v["failed"]}"' in r.text
+    assert "Clear filters" in r.text
+    assert "No visits match" in c.get("/?from=2030-01-01").text
+    for query, words in [
+        ("/?from=2026-13-01", "visit date from as a real date"),
+        ("/?status=lost", "Choose a status"),
+        ("/?from=2026-03-01&to=2026-01-01", "on or before"),
+    ]:
+        r = c.get(query)
+        assert r.status_code == 400 and words in r.text and "govuk-error-summary" in r.text
+    assert c.get("/?page=x").status_code == 200
+
+
+# --- delete ---------------------------------------------------------------------------------
+def test_delete_a_visit_after_confirming(web, tmp_path):
+    settings, client = web()
+    owner, _ = add_web_user(settings, "Ada", "practitioner")
+    add_web_user(settings, "Ben", "practitioner")
+    audio = tmp_path / "a.wav"
+    audio.write_bytes(b"RIFF" + b"\0" * 100)
+    ids = seed_note(settings, owner, mapping_cipher(settings), audio_path=audio)
+    c = client()
+    sign_in(c, "Ada")
+    review = c.get(f"/notes/{ids['note']}").text
+    assert f'href="/visits/{ids["rec"]}/delete"' in review
+    page = c.get(f"/visits/{ids['rec']}/delete")
+    assert page.status_code == 200 and "cannot be undone" in page.text
+    token = csrf_of(page.text)
+    ben = client()
+    sign_in(ben, "Ben")
+    assert ben.get(f"/visits/{ids['rec']}/delete").status_code == 404
+    ben_token = csrf_of(ben.get("/").text)
+    r = ben.post(f"/visits/{ids['rec']}/delete", data={"csrf_token": ben_token, "confirm": "yes"})
+    assert r.status_code == 404
+    assert c.post(f"/visits/{ids['rec']}/delete", data={"confirm": "yes"}).status_code == 403
+    unticked = c.post(f"/visits/{ids['rec']}/delete", data={"csrf_token": token})
+    assert unticked.status_code == 400 and "Tick the box" in unticked.text
+    assert audio.exists() and audit_actions(settings, "recording.erase") == []
+
+    r = c.post(f"/visits/{ids['rec']}/delete", data={"csrf_token": token, "confirm": "yes"})
+    assert r.status_code == 303 and r.headers["location"] == "/?deleted=1"
+    assert "The visit was deleted." in c.get("/?deleted=1").text
+    assert not audio.exists()
+    assert c.get(f"/notes/{ids['note']}").status_code == 404
+    [event] = audit_actions(settings, "recording.erase")
+    assert event.object_id == ids["rec"] and event.actor_id == owner
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        assert s.get(Recording, ids["rec"]).erased_at is not None
+        assert s.get(Note, ids["note"]) is None
+    engine.dispose()

@@ -4,7 +4,10 @@ test profile, with the job worker running.
 A practitioner sets a password from their link, signs in, uploads a generated visit, watches it
 reach done, opens the review, plays a statement's evidence (the audio element's position moves
 to where the evidence starts), approves and signs out; a second practitioner cannot open the
-note. axe-core (``tests/axe/``) checks every page on the way and must find nothing.
+note. On a seeded draft with a safeguarding statement: confirm it (by keyboard), edit, see the
+changes from the AI draft, approve, download the Word file and read it back, filter My visits,
+delete the visit. axe-core (``tests/axe/``) checks every page on the way and must find nothing;
+the new pages must also fit 320 px without scrolling sideways.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from assistant.auth import hash_token, new_token
 from assistant.storage import repo, session_scope
 from tests.conftest import LiveServer, free_port, make_settings
 from tests.speech import VISIT_SCRIPT, espeak_available, synthesize_dialogue
-from tests.web import PASSWORD, add_web_user, db
+from tests.web import FLAGGED, PASSWORD, add_web_user, db, seed_note
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parent / "axe" / "axe.min.js"
@@ -161,7 +164,10 @@ def test_practitioner_journey(server, browser, tmp_path):
     check_accessibility(page)
     screenshot(page, tmp_path)
 
-    # approve, then sign out
+    # confirm each statement that raises a safeguarding category, then approve and sign out
+    while page.locator(".app-confirm__button").count():
+        page.locator(".app-confirm__button").first.click()
+        page.wait_for_load_state()
     page.click("#approve")
     page.wait_for_url("**/notes/*?approved=1")
     assert page.locator("#note-status").inner_text() == "Approved"
@@ -184,4 +190,107 @@ def test_practitioner_journey(server, browser, tmp_path):
     response = other.goto(note_url)
     assert response.status == 404
     check_accessibility(other)
+    assert errors == [], errors
+
+
+def fits_320(page) -> None:
+    """WCAG 1.4.10 reflow: at 320 CSS px nothing needs scrolling sideways."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > 321 && !el.closest('.app-table-scroll'))
+        .slice(0, 5).map((el) => el.tagName + '.' + el.className + '#' + el.id)"""
+    )
+    page.set_viewport_size({"width": 1100, "height": 900})
+    assert width <= 320, f"{page.url} is {width} px wide at 320: {wide}"
+
+
+def test_confirm_edit_approve_download_word_and_delete(server, browser, tmp_path):
+    import io
+
+    from docx import Document
+
+    from assistant.bootstrap import mapping_cipher
+
+    srv, settings = server
+    owner, _ = add_web_user(settings, "Priya Shah", "practitioner")
+    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    page = browser.new_context(base_url=srv.base_url, bypass_csp=True).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/sign-in")
+    page.fill("#name", "Priya Shah")
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(srv.base_url + "/")
+
+    # approval is refused while the safeguarding statement is unconfirmed
+    page.goto(f"/notes/{ids['note']}")
+    assert "Safeguarding: suicidal ideation" in page.locator("#st-1-0").inner_text()
+    page.click("#approve")
+    assert "not confirmed" in page.locator(".govuk-error-summary").inner_text()
+    check_accessibility(page)
+    fits_320(page)
+    page.focus(".app-confirm__button")  # by keyboard
+    page.keyboard.press("Enter")
+    page.wait_for_url("**confirmed=1**")
+    assert page.locator(".app-confirmed").count() == 1
+    assert page.locator(".app-confirm__button").count() == 0
+    check_accessibility(page)
+
+    # edit a statement and add one; each save is a revision
+    page.click("#edit-link")
+    page.wait_for_url("**/edit")
+    check_accessibility(page)
+    fits_320(page)
+    page.fill("#text-edit-purpose-0", "Visit to see [PERSON_1] at home after school.")
+    page.click("#edit-purpose-0 button[value=save]")
+    page.wait_for_url("**/edit?saved=save")
+    page.fill("#text-add-actions", "Call the school on Monday.")
+    page.select_option("#kind-add-actions", "agreed_action")
+    page.click("#add-actions button")
+    page.wait_for_url("**/edit?saved=add")
+    assert "Saved as revision 3" in page.locator(".govuk-notification-banner").inner_text()
+    check_accessibility(page)
+    page.goto(f"/notes/{ids['note']}/changes")
+    summary = page.locator("#changes-summary").inner_text()
+    assert "1 kept unchanged, 1 edited, 0 removed" in summary and "1 added" in summary
+    check_accessibility(page)
+    fits_320(page)
+
+    # approve, then download the Word file and read it back
+    page.goto(f"/notes/{ids['note']}")
+    page.click("#approve")
+    page.wait_for_url("**/notes/*?approved=1")
+    assert "1 edited" in page.locator("#approval-record").inner_text()
+    check_accessibility(page)
+    with page.expect_download() as download:
+        page.click("#download-docx")
+    doc = Document(io.BytesIO(Path(download.value.path()).read_bytes()))
+    text = [p.text for p in doc.paragraphs]
+    assert "Observed: Visit to see [PERSON_1] at home after school. [s0001]" in text
+    assert "Agreed action: Call the school on Monday. (check: added_by_practitioner)" in text
+    footer = " ".join(p.text for p in doc.sections[0].footer.paragraphs)
+    assert "Approved by Priya Shah" in footer and "1 edited" in footer
+
+    # My visits, filtered; then delete the visit
+    page.goto("/")
+    page.select_option("#status", "approved")
+    page.click("#apply-filter")
+    page.wait_for_url("**status=approved**")
+    assert "1 visit found" in page.locator("caption").inner_text()
+    check_accessibility(page)
+    fits_320(page)
+    page.goto(f"/visits/{ids['rec']}/delete")
+    check_accessibility(page)
+    fits_320(page)
+    page.click("#delete")
+    assert "Tick the box" in page.locator(".govuk-error-summary").inner_text()
+    check_accessibility(page)
+    page.check("#confirm")
+    page.click("#delete")
+    page.wait_for_url("**/?deleted=1")
+    assert "The visit was deleted." in page.content()
+    check_accessibility(page)
     assert errors == [], errors

@@ -31,6 +31,27 @@ SECTIONS = {
     ]
 }
 
+#: A draft with a statement that raises a safeguarding category (suicidal ideation) beside one
+#: that raises none.
+FLAGGED = {
+    "sections": [
+        SECTIONS["sections"][0],
+        {
+            "key": "worries",
+            "title": "Worries",
+            "statements": [
+                {
+                    "text": "[PERSON_1] said she had thoughts of suicide last month.",
+                    "kind": "reported",
+                    "speaker": "[PERSON_1]",
+                    "evidence": ["s0001"],
+                    "flags": [],
+                }
+            ],
+        },
+    ]
+}
+
 
 def db(settings):
     engine = make_engine(settings.resolved_database_url)
@@ -67,9 +88,9 @@ def sign_in(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.
     )
 
 
-def seed_note(settings, owner_id: str, cipher, *, audio_path=None) -> dict[str, str]:
+def seed_note(settings, owner_id: str, cipher, *, audio_path=None, draft=None) -> dict[str, str]:
     """A recording (tests.conftest.seed_recording: 'Hello Amara.'), its name map and a draft
-    note citing its one segment."""
+    note citing its one segment (``draft``: another body, e.g. ``FLAGGED``)."""
     from assistant.domain import PseudonymMap
     from tests.conftest import seed_recording
 
@@ -89,7 +110,7 @@ def seed_note(settings, owner_id: str, cipher, *, audio_path=None) -> dict[str, 
             recording_id=rec.id,
             template="visit_note",
             template_version="v1",
-            ai_draft=SECTIONS,
+            ai_draft=draft or SECTIONS,
             provenance={"model": {"name": "m", "sha256": "0"}},
         )
         job = repo.create_job(session=s, recording_id=rec.id)

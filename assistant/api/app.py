@@ -12,13 +12,14 @@ from fastapi import FastAPI
 
 from assistant import web
 from assistant.api import errors
-from assistant.api.routes import admin, health, notes, recordings, speakers
+from assistant.api.routes import admin, health, notes, recordings, speakers, statements
 from assistant.api.upload import remove_stale_uploads
 from assistant.auth import FailureThrottle
 from assistant.jobs.retention import RetentionPolicy
 from assistant.jobs.worker import JobRunner
 from assistant.model_store.store import resolve_models
 from assistant.pipeline import Engines
+from assistant.review import load_lexicon
 from assistant.settings import Settings, get_settings
 from assistant.storage import repo
 from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
@@ -50,6 +51,10 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         app.state.sessions = session_factory(db)
         app.state.cipher = mapping_cipher(settings)
         app.state.engines = engines or Engines.load(settings, models)
+        # what approval checks for safeguarding statements: the drafting review's own lexicon
+        app.state.lexicon = getattr(app.state.engines, "lexicon", None) or load_lexicon(
+            settings.safeguarding_lexicon_path
+        )
         with session_scope(app.state.sessions) as s:
             n = repo.requeue_interrupted_jobs(session=s, max_attempts=settings.job_max_attempts)
             stored = repo.stored_audio_paths(session=s)
@@ -77,7 +82,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.auth_throttle = FailureThrottle(limit=10, window_s=60.0)
     errors.install(app)
-    for module in (recordings, speakers, notes, admin, health):
+    for module in (recordings, speakers, notes, statements, admin, health):
         app.include_router(module.router)
     web.install(app)  # the pages, after the API's error handlers (they defer to them)
     return app

@@ -21,6 +21,7 @@ from assistant.api.errors import request_id
 from assistant.auth import FailureThrottle, allowed, hash_token
 from assistant.domain import Role
 from assistant.errors import Forbidden, NotFound, TooManyAttempts, Unauthenticated
+from assistant.review import Lexicon
 from assistant.settings import Settings
 from assistant.storage import MappingCipher, User, repo, session_scope
 
@@ -144,6 +145,14 @@ def get_cipher(request: Request) -> MappingCipher:
 
 
 CipherDep = Annotated[MappingCipher, Depends(get_cipher)]
+
+
+def get_lexicon(request: Request) -> Lexicon:
+    """The safeguarding red-flag lexicon, loaded at start-up (the one drafting reviews with)."""
+    return request.app.state.lexicon
+
+
+LexiconDep = Annotated[Lexicon, Depends(get_lexicon)]
 
 
 def may(action: str, user: User, *, owner_id: str | None) -> bool:

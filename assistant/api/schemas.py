@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.domain import AgreedAction, HeaderField, NoteSection, Role, StatementKind
+from assistant.notes.changes import ChangeRecord
 
 
 class ErrorDetail(BaseModel):
@@ -27,8 +28,9 @@ _ERROR_TEXT = {
     401: "No token, or a token that is not valid",
     403: "Your role may not do this",
     404: "No such id, or another user's (not_found)",
-    409: "The note is approved and locked (note_approved), or the recording has no separated "
-    "speakers (no_speakers)",
+    409: "The note is approved and locked (note_approved), safeguarding statements are not "
+    "all confirmed (safeguarding_unconfirmed), the note has a newer revision "
+    "(stale_revision), or the recording has no separated speakers (no_speakers)",
     413: "The recording is too large or too long",
     415: "Not a supported audio format",
     422: "A field is invalid (validation_error, or a specific code)",
@@ -118,6 +120,36 @@ class NoteEdit(BaseModel):
     sections: list[SectionIn] = Field(description="the whole note as it should now read")
 
 
+class StatementAdd(StatementIn):
+    section: str = Field(description="the section key to add it to")
+    position: int | None = Field(
+        None, ge=0, description="where in the section, from 0 (default: at the end)"
+    )
+
+
+class StatementChange(BaseModel):
+    """The fields to change (those left out stay as they are); ``section`` moves it."""
+
+    text: str | None = Field(None, min_length=1, max_length=5000)
+    kind: StatementKind | None = None
+    speaker: str | None = Field(None, max_length=200)
+    evidence: list[str] | None = Field(None, max_length=50)
+    section: str | None = Field(None, description="move it to this section")
+    position: int | None = Field(
+        None, ge=0, description="where in the (new) section, from 0 (default: at the end)"
+    )
+
+
+class SafeguardingItem(BaseModel):
+    """A statement of the current revision whose words raise a safeguarding category: it must
+    be confirmed (``POST .../statements/{section}/{index}/confirm``) before approval."""
+
+    section: str
+    index: int = Field(description="position in the section, from 0")
+    categories: list[str]
+    confirmed: bool
+
+
 class Revision(BaseModel):
     number: int
     author: str = Field(description="'ai' for the draft, otherwise the editor's user id")
@@ -156,6 +188,53 @@ class NoteView(BaseModel):
     )
     reidentified: bool = False
     expires: Expiry = Field(default_factory=Expiry, description="retention: when parts go")
+    safeguarding: list[SafeguardingItem] = Field(
+        default_factory=list, description="statements to confirm before approval"
+    )
+    approval: ChangeRecord | None = Field(
+        None,
+        description="set at approval: which AI statements were kept unchanged, edited or "
+        "removed, and how many were added",
+    )
+
+
+class Page(BaseModel):
+    page: int
+    per_page: int
+    total: int = Field(description="how many match, on all pages")
+
+
+class RecordingSummary(BaseModel):
+    recording_id: str
+    owner_id: str
+    visit_type: str | None
+    visit_date: date | None
+    template: str
+    language: str
+    duration_s: float | None
+    created_at: datetime
+    status: str = Field(description="processing | failed | draft | approved")
+    job_id: str | None
+    note_id: str | None
+
+
+class RecordingList(Page):
+    items: list[RecordingSummary]
+
+
+class NoteSummary(BaseModel):
+    note_id: str
+    recording_id: str
+    status: str = Field(description="draft | approved")
+    template: str
+    visit_type: str | None
+    visit_date: date | None
+    created_at: datetime
+    approved_at: datetime | None
+
+
+class NoteList(Page):
+    items: list[NoteSummary]
 
 
 class UserCreate(BaseModel):

@@ -63,14 +63,22 @@ def _statement(
             f"Section '{key}' statement {index + 1} cites "
             f"{len(unknown)} segment id(s) not in the transcript."
         )
+    where = f"Section '{key}' statement {index + 1}"
+    if not str(st.get("text") or "").strip():
+        raise InvalidEdit(f"{where} has no text: write the statement, or remove it.")
+    try:
+        kind = StatementKind(st.get("kind", StatementKind.REPORTED))
+    except ValueError:
+        kinds = [k.value for k in StatementKind]
+        raise InvalidEdit(f"{where} has an unknown kind; use one of {kinds}.") from None
     flags = list(st.get("flags", []))
     if not st.get("evidence"):
         flags = sorted(set(flags) | {ADDED_BY_PRACTITIONER})
     return Statement(
         text=st["text"].strip(),
-        kind=StatementKind(st["kind"]),
+        kind=kind,
         speaker=st.get("speaker"),
-        evidence=tuple(st["evidence"]),
+        evidence=tuple(st.get("evidence", ())),
         flags=tuple(flags),
         action=AgreedAction.model_validate(st["action"]) if st.get("action") else None,
     )

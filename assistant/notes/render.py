@@ -126,7 +126,10 @@ _WORDED = frozenset({"visit_type", "status"})
 """Meta whose values are ids a person reads as words: child_in_need -> Child in need."""
 
 
-def _meta_lines(meta: Mapping[str, Any], style: _Style, *, footer: bool) -> list[str]:
+def meta_items(meta: Mapping[str, Any], *, footer: bool) -> list[tuple[str, str]]:
+    """(label, value) of the ``meta`` a person reads at the note's head (``footer=False``) or
+    the provenance an auditor traces it by (``footer=True``), in the order given: labels for
+    known keys, ids as words, no None, no Python repr."""
     out = []
     for key, value in meta.items():
         if (str(key) in PROVENANCE_KEYS) != footer:
@@ -134,15 +137,24 @@ def _meta_lines(meta: Mapping[str, Any], style: _Style, *, footer: bool) -> list
         shown = _meta_value(value)
         if shown is not None and key in _WORDED and "_" in shown and " " not in shown:
             shown = shown.replace("_", " ").capitalize()
-        if shown is None:
-            continue
-        label = META_LABELS.get(str(key), str(key))
-        out.append(
-            style.meta_item.format(
-                key=style.escape(label), value=style.escape(_one_line(str(shown)))
-            )
-        )
+        if shown is not None:
+            out.append((META_LABELS.get(str(key), str(key)), _one_line(shown)))
     return out
+
+
+def header_items(body: NoteBody) -> list[tuple[str, str]]:
+    """(title, value with its evidence) of the body's header."""
+    return [
+        (h.title, _one_line(h.value) + (f" [{', '.join(h.evidence)}]" if h.evidence else ""))
+        for h in body.header
+    ]
+
+
+def _meta_lines(meta: Mapping[str, Any], style: _Style, *, footer: bool) -> list[str]:
+    return [
+        style.meta_item.format(key=style.escape(k), value=style.escape(v))
+        for k, v in meta_items(meta, footer=footer)
+    ]
 
 
 def _render(note_body: NoteLike, *, title: str, meta: Mapping[str, Any], style: _Style) -> str:
@@ -150,11 +162,7 @@ def _render(note_body: NoteLike, *, title: str, meta: Mapping[str, Any], style: 
     esc = style.escape
     out = style.title(esc(_one_line(title)))
     head = _meta_lines(meta, style, footer=False) + [
-        style.meta_item.format(
-            key=esc(h.title),
-            value=esc(_one_line(h.value)) + (f" [{', '.join(h.evidence)}]" if h.evidence else ""),
-        )
-        for h in body.header
+        style.meta_item.format(key=esc(k), value=esc(v)) for k, v in header_items(body)
     ]
     if head:
         out += [*head, ""]
@@ -194,18 +202,23 @@ def _statement_lines(st: Statement, style: _Style, *, attributed: bool = False) 
     return lines
 
 
-def _attributed_lines(st: Statement, style: _Style) -> list[str]:
-    esc = style.escape
+def attributed_text(st: Statement) -> str:
+    """A note-style statement as a person writes it: "Mum said: “...”", an action as its row
+    ("The social worker: I'll ring school — by: Friday"), an exchange as it is."""
     if st.action is not None:
         parts = [f"{st.action.who}: {st.action.what}"]
         if st.action.by:
             parts.append(f"by: {st.action.by}")
-        text = " — ".join(parts)
-    elif st.speaker:
+        return " — ".join(parts)
+    if st.speaker:
         verb = "observed" if st.kind is StatementKind.OBSERVED else "said"
-        text = f"{attributed(st.speaker)} {verb}: “{st.text}”"
-    else:
-        text = st.text
+        return f"{attributed(st.speaker)} {verb}: “{st.text}”"
+    return st.text
+
+
+def _attributed_lines(st: Statement, style: _Style) -> list[str]:
+    esc = style.escape
+    text = attributed_text(st)
     line = style.bullet + _indent(esc(text), "  ")
     if st.evidence:
         line += f" [{', '.join(st.evidence)}]"

@@ -253,6 +253,27 @@ class Note(Base):
     approved_at: Mapped[datetime | None] = mapped_column()
     approved_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     edit_distance: Mapped[int | None] = mapped_column(Integer)
+    #: Which AI statements were kept, edited or removed (``notes.changes``), set at approval.
+    approval_record: Mapped[dict[str, Any] | None] = mapped_column()
+
+
+class StatementConfirmation(Base):
+    """The practitioner confirmed one statement that raises a safeguarding category. Keyed by
+    the sha256 of the statement's content (``notes.statement_sha256``): an edited statement is
+    a different one and needs confirming again; a moved one keeps its confirmation."""
+
+    __tablename__ = "statement_confirmations"
+    __table_args__ = (
+        UniqueConstraint("note_id", "statement_sha256", name="uq_statement_confirmations_note_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    note_id: Mapped[str] = mapped_column(ForeignKey("notes.id"))
+    statement_sha256: Mapped[str] = mapped_column(String(64))
+    section: Mapped[str] = mapped_column(String(64))
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    confirmed_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class NoteRevision(Base):

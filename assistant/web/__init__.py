@@ -3,12 +3,15 @@ System (``static/govuk/``, served locally: the service is offline).
 
 - ``security``: the session cookie, CSRF tokens, the signed-in user of a page;
 - ``render``: Jinja2 templates (``templates/``) and error pages;
-- ``routes``: ``account`` (sign-in, sign-out, set-password), ``visits`` (My visits, New visit,
-  progress), ``review`` (a note beside its transcript and audio; approve; export).
+- ``routes``: ``account`` (sign-in, sign-out, set-password), ``visits`` (My visits with its
+  filters, New visit, progress, delete), ``review`` (a note beside its transcript and audio;
+  confirm safeguarding statements; approve; export), ``edit`` (statement by statement; the
+  changes from the AI draft).
 
-The pages reuse the API's own logic (``accept_upload``, ``job_view``, ``load_note``, the approve
-and export routes) rather than a second copy of it. Imports: this package uses ``api`` (its
-dependencies and route helpers), ``storage`` and ``notes``; only the app factory imports it.
+The pages reuse the API's own logic (``accept_upload``, ``job_view``, ``load_note``, the
+statement, approve, export and erase routes) rather than a second copy of it. Imports: this
+package uses ``api`` (its dependencies and route helpers), ``storage`` and ``notes``; only the
+app factory imports it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 from assistant.auth import FailureThrottle
 from assistant.web.render import install_error_pages
-from assistant.web.routes import account, review, visits
+from assistant.web.routes import account, edit, review, visits
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: Failed sign-ins to one name or from one address are counted over this window.
@@ -35,7 +38,7 @@ def install(app: FastAPI) -> None:
         limit=settings.sign_in_attempts, window_s=SIGN_IN_WINDOW_S
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (account, visits, review):
+    for module in (account, visits, review, edit):
         app.include_router(module.router)
     install_error_pages(app)
 

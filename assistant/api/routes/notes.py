@@ -1,10 +1,12 @@
-"""/v1/notes: read, edit (new revision; the AI draft is kept), approve (locks), export.
+"""/v1/notes: list, read, edit (new revision; the AI draft is kept), approve (locks), export.
 
 ``load_note`` and ``body_for`` (and the approve and export routes, called as functions) are
-shared with the web app's review page."""
+shared with the web app's pages. Statement-level edits and safeguarding confirmations are in
+``routes.statements``."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,86 +14,71 @@ from sqlalchemy.orm import Session
 
 from assistant import notes
 from assistant.api import schemas
-from assistant.api.deps import CipherDep, CurrentUser, SessionDep, SettingsDep, audit, authorize
-from assistant.api.expiry import expiry_view
-from assistant.drafting.templates import load_template
-from assistant.errors import NoteLocked, NotFound
-from assistant.notes import NoteBody
-from assistant.storage import MappingCipher, Note, Recording, User, repo
+from assistant.api.deps import (
+    CipherDep,
+    CurrentUser,
+    LexiconDep,
+    SessionDep,
+    SettingsDep,
+    audit,
+)
+from assistant.api.note_access import (
+    approval_record,
+    body_for,
+    load_note,
+    note_view,
+    safeguarding,
+    save_sections,
+)
+from assistant.errors import NoteLocked, SafeguardingUnconfirmed
+from assistant.notes import ChangeRecord, NoteBody
+from assistant.review import Lexicon
+from assistant.storage import Note, Recording, User, repo
 
-ExportFormat = Literal["md", "txt", "json"]
+ExportFormat = Literal["md", "txt", "json", "docx"]
+NoteStatus = Literal["draft", "approved"]
 
 router = APIRouter(prefix="/v1/notes", tags=["notes"], responses=schemas.V1_ERRORS)
 
-
-def load_note(session: Session, note_id: str, user: User, action: str) -> tuple[Note, Recording]:
-    try:
-        note = repo.get_note(session=session, note_id=note_id)
-    except NotFound:
-        raise NotFound("No such note.") from None
-    rec = repo.get_recording(session=session, recording_id=note.recording_id)
-    if rec.erased_at is not None:
-        raise NotFound("No such note.")
-    try:
-        authorize(action, user, owner_id=rec.owner_id)
-    except NotFound:
-        raise NotFound("No such note.") from None
-    return note, rec
+__all__ = ["approve_note", "body_for", "export_note", "load_note", "router"]
 
 
-def body_for(
-    session: Session,
-    note: Note,
-    rec: Recording,
-    user: User,
-    reidentify: bool,
-    cipher: MappingCipher,
-) -> NoteBody:
-    body = repo.latest_body(session=session, note_id=note.id)
-    if reidentify:
-        authorize("note.reidentify", user, owner_id=rec.owner_id)
-        mapping = repo.load_mapping(session=session, recording_id=rec.id, cipher=cipher)
-        body = body.reidentified(mapping)
-    return body
-
-
-def _view(
-    session: Session,
-    note: Note,
-    body: NoteBody,
-    *,
-    reidentified: bool,
-    expires: schemas.Expiry,
-    owner: bool = True,
-) -> schemas.NoteView:
-    revisions = repo.list_revisions(session=session, note_id=note.id)
-    review = repo.note_review(note)
-    if review and not owner:  # removed claims quote the transcript: the owner's to review
-        review = {k: v for k, v in review.items() if k != "removed_claims"}
-    return schemas.NoteView(
-        note_id=note.id,
-        recording_id=note.recording_id,
-        template=note.template,
-        template_version=note.template_version,
-        status=note.status,
-        revision=revisions[-1].number,
-        sections=list(body.sections),
-        header=list(body.header),
-        revisions=[
-            schemas.Revision(
-                number=r.number,
-                author=r.author_id or "ai",
-                created_at=r.created_at,
-                reason=r.reason,
+@router.get("", response_model=schemas.NoteList, summary="List notes")
+def list_notes(
+    user: CurrentUser,
+    session: SessionDep,
+    status: NoteStatus | None = None,
+    visit_type: str | None = Query(None, max_length=64, description="exact, any case"),
+    visit_from: date | None = Query(None, description="visit date on or after"),
+    visit_to: date | None = Query(None, description="visit date on or before"),
+    page: int = Query(1, ge=1),
+    per_page: int = Query(20, ge=1, le=100),
+) -> schemas.NoteList:
+    """The notes you may read, newest first: your own; a manager's, everyone's. Metadata only
+    (no content, so no audit event)."""
+    where = repo.ListFilter(
+        visit_type=visit_type, status=status, visit_from=visit_from, visit_to=visit_to
+    )
+    rows, total = repo.page_notes(
+        session=session, user=user, where=where, offset=(page - 1) * per_page, limit=per_page
+    )
+    return schemas.NoteList(
+        page=page,
+        per_page=per_page,
+        total=total,
+        items=[
+            schemas.NoteSummary(
+                note_id=note.id,
+                recording_id=rec.id,
+                status=note.status,
+                template=note.template,
+                visit_type=rec.visit_type,
+                visit_date=rec.visit_date,
+                created_at=note.created_at,
+                approved_at=note.approved_at,
             )
-            for r in revisions
+            for note, rec in rows
         ],
-        provenance=repo.note_provenance(note),
-        review=review,
-        approved_at=note.approved_at,
-        edit_distance=note.edit_distance,
-        reidentified=reidentified,
-        expires=expires,
     )
 
 
@@ -103,17 +90,20 @@ def get_note(
     session: SessionDep,
     cipher: CipherDep,
     settings: SettingsDep,
+    lexicon: LexiconDep,
     reidentify: bool = Query(False, description="owner only: show real names"),
 ) -> schemas.NoteView:
     note, rec = load_note(session, note_id, user, "note.view")
     body = body_for(session, note, rec, user, reidentify, cipher)
     audit(session, request, user, "note.view", "note", note.id, reidentified=reidentify)
-    return _view(
+    return note_view(
         session,
+        settings,
         note,
+        rec,
         body,
+        lexicon,
         reidentified=reidentify,
-        expires=expiry_view(session, settings, rec),
         owner=rec.owner_id == user.id,
     )
 
@@ -131,29 +121,14 @@ def edit_note(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
+    lexicon: LexiconDep,
 ) -> schemas.NoteView:
     """Replace the note's content with ``sections``: a new revision. Earlier revisions,
     including the AI draft (revision 1), are kept. An approved note cannot be edited."""
     note, rec = load_note(session, note_id, user, "note.edit")
-    if note.status == "approved":
-        raise NoteLocked("This note is approved and locked; it cannot be edited.")
-    template = load_template(note.template, note.template_version, root=settings.prompts_dir)
-    transcript = repo.get_transcript(session=session, recording_id=rec.id, kind="raw")
-    body = notes.validate_edit(
-        [s.model_dump(mode="json") for s in edit.sections],
-        template=template,
-        segment_ids=transcript.segment_ids,
-        header=repo.latest_body(session=session, note_id=note.id).header,
-    )
-    try:  # the write lock, then the next number: concurrent edits queue, none after approval
-        note = repo.claim_note(session=session, note_id=note.id)
-    except NoteLocked:
-        raise NoteLocked("This note is approved and locked; it cannot be edited.") from None
-    rev = repo.add_revision(session=session, note_id=note.id, body=body, author_id=user.id)
-    audit(session, request, user, "note.edit", "note", note.id, revision=rev.number)
-    return _view(
-        session, note, body, reidentified=False, expires=expiry_view(session, settings, rec)
-    )
+    sections = [s.model_dump(mode="json") for s in edit.sections]
+    body = save_sections(session, request, user, settings, note, rec, sections, op="replace")
+    return note_view(session, settings, note, rec, body, lexicon, reidentified=False)
 
 
 @router.post(
@@ -163,50 +138,93 @@ def edit_note(
     responses=schemas.error_responses(409),
 )
 def approve_note(
-    note_id: str, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    note_id: str,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    lexicon: LexiconDep,
 ) -> schemas.NoteView:
+    """Lock the note. Refused (409 ``safeguarding_unconfirmed``) while a statement that
+    raises a safeguarding category is not confirmed. The approval records which AI statements
+    were kept unchanged, edited or removed (``approval``)."""
     note, rec = load_note(session, note_id, user, "note.approve")
+    final, _record = approve(session, request, user, note, lexicon)
+    return note_view(session, settings, note, rec, final, lexicon, reidentified=False)
+
+
+def approve(
+    session: Session, request: Request, user: User, note: Note, lexicon: Lexicon
+) -> tuple[NoteBody, ChangeRecord]:
     # The note's write lock first: concurrent approvals and edits queue here, and whoever comes
     # second finds the note approved (409 note_approved) instead of approving or editing it.
     try:
         note = repo.claim_note(session=session, note_id=note.id)
     except NoteLocked:
         raise NoteLocked("This note is already approved.") from None
-    final = repo.latest_body(session=session, note_id=note.id)
-    distance = notes.edit_distance(repo.ai_draft_body(note), final)
-    repo.approve_note(session=session, note_id=note.id, user_id=user.id, edit_distance=distance)
-    audit(session, request, user, "note.approve", "note", note.id, edit_distance=distance)
-    session.flush()
-    return _view(
-        session, note, final, reidentified=False, expires=expiry_view(session, settings, rec)
+    flagged = safeguarding(session, note, lexicon)
+    pending = sum(not f.confirmed for f in flagged)
+    if pending:
+        raise SafeguardingUnconfirmed(
+            f"{pending} of {len(flagged)} statement(s) raising a safeguarding concern "
+            f"{'is' if pending == 1 else 'are'} not confirmed yet: confirm each one before "
+            "approving the note."
+        )
+    latest = repo.latest_revision(session=session, note_id=note.id)
+    final = NoteBody.from_json(latest.body)
+    ai = repo.ai_draft_body(note)
+    distance = notes.edit_distance(ai, final)
+    record = notes.compare(ai, final, revision=latest.number)
+    repo.approve_note(
+        session=session,
+        note_id=note.id,
+        user_id=user.id,
+        edit_distance=distance,
+        approval_record=record,
     )
+    audit(
+        session,
+        request,
+        user,
+        "note.approve",
+        "note",
+        note.id,
+        edit_distance=distance,
+        revision=latest.number,
+        safeguarding_confirmed=len(flagged),
+        **record.counts(),
+    )
+    session.flush()
+    return final, record
 
 
-@router.get("/{note_id}/export", summary="Export for the case management system")
+@router.get(
+    "/{note_id}/export",
+    summary="Export for the case management system",
+    responses={200: {"content": {m: {} for m in notes.EXPORT_FORMATS.values()}}},
+)
 def export_note(
     note_id: str,
     request: Request,
     user: CurrentUser,
     session: SessionDep,
     cipher: CipherDep,
-    format: ExportFormat = "md",
+    format: ExportFormat = Query("md", description="md, txt, json or docx (Word)"),
     reidentify: bool = Query(False, description="owner only: real names"),
 ) -> Response:
+    """The note as it reads now. JSON carries the approval record (which AI statements were
+    kept, edited or removed); Word has the provenance in its page footer."""
     note, rec = load_note(session, note_id, user, "note.export")
     body = body_for(session, note, rec, user, reidentify, cipher)
-    provenance = repo.note_provenance(note)
-    meta = {
-        "note_id": note.id,
-        "status": note.status,
-        "template": note.template,
-        "template_version": note.template_version,
-        "visit_date": rec.visit_date.isoformat() if rec.visit_date else None,
-        "visit_type": rec.visit_type,
-        "approved_at": note.approved_at.isoformat() if note.approved_at else None,
-        "model": provenance.get("model"),
-        "prompt_sha256": provenance.get("prompt_sha256"),
-    }
-    content, media_type = notes.export(body, format, title="Visit record", meta=meta)
+    record = approval_record(note)
+    content, media_type = notes.export(
+        body,
+        format,
+        title="Visit record",
+        meta=export_meta(note, rec),
+        approval=record.model_dump(mode="json") if record else None,
+        footer=provenance_footer(session, note, record),
+    )
     audit(
         session,
         request,
@@ -222,3 +240,42 @@ def export_note(
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="note-{note.id}.{format}"'},
     )
+
+
+def export_meta(note: Note, rec: Recording) -> dict[str, str | None]:
+    provenance = repo.note_provenance(note)
+    model = provenance.get("model")
+    return {
+        "note_id": note.id,
+        "status": note.status,
+        "template": note.template,
+        "template_version": note.template_version,
+        "visit_date": rec.visit_date.isoformat() if rec.visit_date else None,
+        "visit_type": rec.visit_type,
+        "approved_at": note.approved_at.isoformat() if note.approved_at else None,
+        "model": model,
+        "prompt_sha256": provenance.get("prompt_sha256"),
+    }
+
+
+def provenance_footer(session: Session, note: Note, record: ChangeRecord | None) -> list[str]:
+    """The Word document's footer lines: how the draft was made, and its approval."""
+    provenance = repo.note_provenance(note)
+    model = provenance.get("model") or {}
+    made = f"Drafted by AI ({model.get('name', 'unknown model')}"
+    if model.get("sha256"):
+        made += f", sha256 {str(model['sha256'])[:12]}"
+    made += f"), template {note.template} {note.template_version}"
+    if provenance.get("prompt_sha256"):
+        made += f", prompt sha256 {str(provenance['prompt_sha256'])[:12]}"
+    lines = [made + f". Note {note.id}."]
+    if note.approved_at and record:
+        approver = repo.get_user(session=session, user_id=note.approved_by or "").name
+        lines.append(
+            f"Approved by {approver} on {note.approved_at:%-d %B %Y %H:%M} UTC. AI statements: "
+            f"{record.kept} kept, {record.edited} edited, {record.removed} removed; "
+            f"{record.added} added by the practitioner."
+        )
+    else:
+        lines.append("Draft: not approved. Check every statement against its evidence.")
+    return lines

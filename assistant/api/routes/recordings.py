@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -228,6 +228,64 @@ def _form_meta(fields: dict[str, str], settings: Settings) -> schemas.RecordingM
     )
 
 
+@router.get("/recordings", response_model=schemas.RecordingList, summary="List recordings")
+def list_recordings(
+    user: CurrentUser,
+    session: SessionDep,
+    status: Literal["processing", "failed", "draft", "approved"] | None = Query(
+        None, description="draft: a note to review; approved: its note is approved"
+    ),
+    visit_type: str | None = Query(None, max_length=64, description="exact, any case"),
+    visit_from: date | None = Query(None, description="visit date on or after"),
+    visit_to: date | None = Query(None, description="visit date on or before"),
+    page: int = Query(1, ge=1),
+    per_page: int = Query(20, ge=1, le=100),
+) -> schemas.RecordingList:
+    """The recordings you may see, newest upload first: your own; a manager's, everyone's.
+    Metadata only (no content, so no audit event)."""
+    where = repo.ListFilter(
+        visit_type=visit_type, status=status, visit_from=visit_from, visit_to=visit_to
+    )
+    recs, total = repo.page_recordings(
+        session=session, user=user, where=where, offset=(page - 1) * per_page, limit=per_page
+    )
+    return schemas.RecordingList(
+        page=page,
+        per_page=per_page,
+        total=total,
+        items=[recording_summary(session, rec, job) for rec, job in with_jobs(session, recs)],
+    )
+
+
+def with_jobs(session: Session, recs: list[Recording]) -> list[tuple[Recording, Job | None]]:
+    jobs = repo.latest_jobs(session=session, recording_ids=[r.id for r in recs])
+    return [(rec, jobs.get(rec.id)) for rec in recs]
+
+
+def recording_summary(
+    session: Session, rec: Recording, job: Job | None
+) -> schemas.RecordingSummary:
+    """A row of a list: the recording's metadata and where its work stands."""
+    note = repo.get_note(session=session, note_id=job.note_id) if job and job.note_id else None
+    if note is not None:
+        status = note.status
+    else:
+        status = "failed" if job and job.status == JobStatus.FAILED.value else "processing"
+    return schemas.RecordingSummary(
+        recording_id=rec.id,
+        owner_id=rec.owner_id,
+        visit_type=rec.visit_type,
+        visit_date=rec.visit_date,
+        template=rec.template,
+        language=rec.language,
+        duration_s=rec.duration_s,
+        created_at=rec.created_at,
+        status=status,
+        job_id=job.id if job else None,
+        note_id=note.id if note else None,
+    )
+
+
 @router.get("/jobs/{job_id}", response_model=schemas.JobView, summary="Job status")
 def get_job(
     job_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
@@ -242,9 +300,7 @@ def get_job(
     return job_view(session, settings, job, rec)
 
 
-def job_view(
-    session: Session, settings: Settings, job: Job, rec: Recording
-) -> schemas.JobView:
+def job_view(session: Session, settings: Settings, job: Job, rec: Recording) -> schemas.JobView:
     """What a job's follower sees (the API's answer, the web app's progress page)."""
     status = job.status
     stage_progress = job.progress or 0.0

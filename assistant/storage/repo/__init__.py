@@ -32,11 +32,20 @@ from assistant.storage.repo.jobs import (
     requeue_interrupted_jobs,
     update_job,
 )
+from assistant.storage.repo.listing import (
+    RECORDING_STATUSES,
+    ListFilter,
+    page_notes,
+    page_recordings,
+    visit_types,
+)
 from assistant.storage.repo.notes import (
     add_revision,
     ai_draft_body,
     approve_note,
     claim_note,
+    confirm_statement,
+    confirmed_statements,
     create_note,
     get_note,
     latest_body,
@@ -80,6 +89,13 @@ from assistant.storage.repo.users import (
 )
 
 __all__ = [
+    "RECORDING_STATUSES",
+    "ListFilter",
+    "confirm_statement",
+    "confirmed_statements",
+    "page_notes",
+    "page_recordings",
+    "visit_types",
     "add_audit",
     "add_revision",
     "approved_at",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from assistant.errors import NoteLocked, NotFound
 from assistant.notes.body import NoteBody
-from assistant.storage.models import Note, NoteRevision, utcnow
+from assistant.storage.models import Note, NoteRevision, StatementConfirmation, utcnow
 from assistant.storage.repo._base import get_row, to_json
 from assistant.storage.repo.jobs import get_job
 from assistant.storage.repo.recordings import live_recording
@@ -175,9 +175,15 @@ def latest_body(*, session: Session, note_id: str) -> NoteBody:
 
 
 def approve_note(
-    *, session: Session, note_id: str, user_id: str, edit_distance: int | None
+    *,
+    session: Session,
+    note_id: str,
+    user_id: str,
+    edit_distance: int | None,
+    approval_record: BaseModel | Mapping[str, Any] | None = None,
 ) -> Note:
-    """Lock the note: no revision can be added after this. Approving twice raises NoteLocked."""
+    """Lock the note: no revision can be added after this. Approving twice raises NoteLocked.
+    ``approval_record``: what became of the AI's statements (``notes.ChangeRecord``)."""
     note = claim_note(session=session, note_id=note_id)
     get_user(session=session, user_id=user_id)
     if edit_distance is not None and edit_distance < 0:
@@ -186,5 +192,47 @@ def approve_note(
     note.approved_at = utcnow()
     note.approved_by = user_id
     note.edit_distance = edit_distance
+    note.approval_record = None if approval_record is None else to_json(approval_record)
     session.flush()
     return note
+
+
+def confirm_statement(
+    *,
+    session: Session,
+    note_id: str,
+    statement_sha256: str,
+    section: str,
+    categories: list[str],
+    user_id: str,
+) -> StatementConfirmation:
+    """Record that ``user_id`` confirmed the statement with this content hash. Confirming the
+    same statement again returns the first confirmation. Raises ``NoteLocked`` once approved."""
+    claim_note(session=session, note_id=note_id)
+    get_user(session=session, user_id=user_id)
+    existing = session.scalar(
+        select(StatementConfirmation).where(
+            StatementConfirmation.note_id == note_id,
+            StatementConfirmation.statement_sha256 == statement_sha256,
+        )
+    )
+    if existing is not None:
+        return existing
+    row = StatementConfirmation(
+        note_id=note_id,
+        statement_sha256=statement_sha256,
+        section=section,
+        categories=list(categories),
+        confirmed_by=user_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def confirmed_statements(*, session: Session, note_id: str) -> set[str]:
+    """The content hashes of the note's confirmed statements."""
+    stmt = select(StatementConfirmation.statement_sha256).where(
+        StatementConfirmation.note_id == note_id
+    )
+    return set(session.scalars(stmt))

@@ -18,6 +18,7 @@ from assistant.storage.models import (
     NoteRevision,
     PseudonymMapRow,
     Recording,
+    StatementConfirmation,
     TranscriptRow,
     User,
     utcnow,
@@ -160,11 +161,12 @@ def erase_recording(*, session: Session, recording_id: str) -> list[Path]:
         .values(note_id=None)
         .execution_options(synchronize_session=False)
     )
-    session.execute(
-        delete(NoteRevision)
-        .where(NoteRevision.note_id.in_(note_ids))
-        .execution_options(synchronize_session=False)
-    )
+    for child in (NoteRevision, StatementConfirmation):
+        session.execute(
+            delete(child)
+            .where(child.note_id.in_(note_ids))
+            .execution_options(synchronize_session=False)
+        )
     for model in (Note, PseudonymMapRow):
         session.execute(
             delete(model)

@@ -1,4 +1,5 @@
-"""Review a note beside its transcript and recording; approve it; export it.
+"""Review a note beside its transcript and recording; confirm its safeguarding statements;
+approve it; export it.
 
 The owner sees real names (the note re-identified, the raw transcript) and hears the audio; a
 manager reading someone else's note sees the placeholders and the redacted transcript, as the
@@ -9,14 +10,18 @@ from __future__ import annotations
 from typing import Any, cast
 
 from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from assistant.api.deps import CipherDep, SessionDep, SettingsDep, audit, may
+from assistant.api.deps import CipherDep, LexiconDep, SessionDep, SettingsDep, audit, may
+from assistant.api.note_access import approval_record, safeguarding
 from assistant.api.routes import notes as notes_api
+from assistant.api.routes import statements as statements_api
 from assistant.domain import RedactedSegment, Segment
-from assistant.errors import BadInput
-from assistant.notes import EXPORT_FORMATS, NoteBody
-from assistant.storage import repo
+from assistant.errors import BadInput, SafeguardingUnconfirmed
+from assistant.notes import EXPORT_FORMATS, FlaggedStatement, NoteBody
+from assistant.review import Lexicon
+from assistant.storage import MappingCipher, User, repo
 from assistant.web.render import render
 from assistant.web.security import PageUser, check_csrf
 
@@ -60,8 +65,26 @@ KIND_LABELS = {
 
 @router.get("/notes/{note_id}")
 def review_page(
-    note_id: str, request: Request, user: PageUser, session: SessionDep, cipher: CipherDep
+    note_id: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    cipher: CipherDep,
+    lexicon: LexiconDep,
 ) -> Response:
+    return render(
+        request, "review.html", review_context(note_id, request, user, session, cipher, lexicon)
+    )
+
+
+def review_context(
+    note_id: str,
+    request: Request,
+    user: User,
+    session: Session,
+    cipher: MappingCipher,
+    lexicon: Lexicon,
+) -> dict[str, Any]:
     note, rec = notes_api.load_note(session, note_id, user, "note.view")
     owner = rec.owner_id == user.id
     body = notes_api.body_for(session, note, rec, user, owner, cipher)
@@ -72,45 +95,75 @@ def review_page(
     if transcript is not None:
         audit(session, request, user, "transcript.view", "recording", rec.id, kind=kind)
     revisions = repo.list_revisions(session=session, note_id=note.id)
-    may_approve = note.status == "draft" and may("note.approve", user, owner_id=rec.owner_id)
-    return render(
-        request,
-        "review.html",
-        {
-            "note": note,
-            "rec": rec,
-            "owner": owner,
-            "sections": _sections(body, {s.id: s.start for s in segments}),
-            "segments": segments,
-            "revision": revisions[-1].number,
-            "may_approve": may_approve,
-            "audio": may("recording.audio", user, owner_id=rec.owner_id) and bool(rec.audio_path),
-            "formats": EXPORT_FORMATS,
-        },
-    )
+    draft = note.status == "draft"
+    flagged = {(f.section, f.index): f for f in safeguarding(session, note, lexicon)}
+    return {
+        "note": note,
+        "rec": rec,
+        "owner": owner,
+        "sections": _sections(body, {s.id: s.start for s in segments}, flagged),
+        "segments": segments,
+        "revision": revisions[-1].number,
+        "may_approve": draft and may("note.approve", user, owner_id=rec.owner_id),
+        "may_edit": draft and may("note.edit", user, owner_id=rec.owner_id),
+        "may_erase": may("recording.erase", user, owner_id=rec.owner_id),
+        "pending": sum(not f.confirmed for f in flagged.values()),
+        "approval": approval_record(note),
+        "audio": may("recording.audio", user, owner_id=rec.owner_id) and bool(rec.audio_path),
+        "formats": EXPORT_FORMATS,
+    }
 
 
-def _sections(body: NoteBody, starts: dict[str, float]) -> list[dict[str, Any]]:
+def _sections(
+    body: NoteBody, starts: dict[str, float], flagged: dict[tuple[str, int], FlaggedStatement]
+) -> list[dict[str, Any]]:
     """Each statement with where its evidence starts in the recording (the earliest cited
-    segment), for the player to seek to."""
+    segment), for the player to seek to, and its safeguarding categories if it raises any."""
     out = []
     for number, section in enumerate(body.sections):
         statements = []
         for index, st in enumerate(section.statements):
             cited = [starts[e] for e in st.evidence if e in starts]
+            flag = flagged.get((section.key, index))
             statements.append(
                 {
                     "anchor": f"st-{number}-{index}",
+                    "index": index,
                     "text": st.text,
                     "kind": KIND_LABELS.get(st.kind.value, st.kind.value),
                     "speaker": st.speaker,
                     "flags": [flag_label(f) for f in st.flags],
                     "evidence": [e for e in st.evidence if e in starts],
                     "start": min(cited) if cited else None,
+                    "categories": [c.replace("_", " ") for c in flag.categories] if flag else [],
+                    "confirmed": bool(flag and flag.confirmed),
                 }
             )
         out.append({"key": section.key, "title": section.title, "statements": statements})
     return out
+
+
+@router.post("/notes/{note_id}/confirm/{section}/{index}")
+def confirm(
+    note_id: str,
+    section: str,
+    index: int,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    lexicon: LexiconDep,
+    csrf_token: str = Form(""),
+    revision: int | None = Form(None),
+    anchor: str = Form(""),
+) -> Response:
+    """The API's confirmation of one safeguarding statement, then back to it."""
+    check_csrf(request, csrf_token)
+    statements_api.confirm_statement(
+        note_id, section, index, request, user, session, settings, lexicon, revision
+    )
+    target = f"#{anchor}" if anchor.startswith("st-") and anchor.replace("-", "").isalnum() else ""
+    return RedirectResponse(f"/notes/{note_id}?confirmed=1{target}", status_code=303)
 
 
 @router.post("/notes/{note_id}/approve")
@@ -120,11 +173,21 @@ def approve(
     user: PageUser,
     session: SessionDep,
     settings: SettingsDep,
+    cipher: CipherDep,
+    lexicon: LexiconDep,
     csrf_token: str = Form(""),
 ) -> Response:
-    """The API's approval (the note's write lock, the correction burden, the audit event)."""
+    """The API's approval (the note's write lock, the safeguarding confirmations, the approval
+    record, the audit event). Refused while a safeguarding statement is unconfirmed: the page
+    again, saying how many remain."""
     check_csrf(request, csrf_token)
-    notes_api.approve_note(note_id, request, user, session, settings)
+    try:
+        notes_api.approve_note(note_id, request, user, session, settings, lexicon)
+    except SafeguardingUnconfirmed as exc:
+        session.rollback()
+        context = review_context(note_id, request, user, session, cipher, lexicon)
+        context.update(error=exc.message, field="safeguarding-pending")
+        return render(request, "review.html", context, status_code=exc.http_status)
     return RedirectResponse(f"/notes/{note_id}?approved=1", status_code=303)
 
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 import math
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from assistant.api.deps import SessionDep, SettingsDep, may
-from assistant.api.routes.recordings import accept_upload, job_view, load_recording
+from assistant.api.routes.recordings import (
+    accept_upload,
+    erase_recording,
+    job_view,
+    load_recording,
+)
 from assistant.drafting.templates import available_templates, load_template
 from assistant.errors import BadInput, CaseAssistError, NotFound
 from assistant.settings import Settings
@@ -52,27 +58,71 @@ LANGUAGES = [
 ]
 
 
+#: The status filter's choices on My visits: (value, label).
+STATUS_CHOICES = [
+    ("draft", "Ready to review"),
+    ("approved", "Approved"),
+    ("processing", "In progress"),
+    ("failed", "Failed"),
+]
+
+
+def _filters(params: dict[str, str]) -> tuple[repo.ListFilter, dict[str, str], str | None, str]:
+    """The list's filter from the query string, the values to show back in the form, and the
+    first problem with them (and its field): a bad value is left out of the filter."""
+    values = {k: params.get(k, "").strip() for k in ("status", "visit_type", "from", "to")}
+    problem, field = None, ""
+    dates: dict[str, date | None] = {}
+    for key, words in (("from", "from"), ("to", "to")):
+        try:
+            dates[key] = date.fromisoformat(values[key]) if values[key] else None
+        except ValueError:
+            dates[key], problem, field = None, f"Enter the visit date {words} as a real date.", key
+    if values["status"] and values["status"] not in dict(STATUS_CHOICES):
+        values["status"], problem, field = "", "Choose a status from the list.", "status"
+    if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
+        problem, field = "The visit date from must be on or before the visit date to.", "from"
+    where = repo.ListFilter(
+        status=values["status"] or None,
+        visit_type=values["visit_type"][:64] or None,
+        visit_from=dates["from"],
+        visit_to=dates["to"],
+    )
+    return where, values, problem, field
+
+
 @router.get("/")
-def my_visits(request: Request, user: PageUser, session: SessionDep, page: int = 1) -> Response:
-    """The visits the user may see, newest first: their own; a manager's, everyone's."""
-    page = max(page, 1)
-    recs, total = repo.page_recordings_for(
-        session=session, user=user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+def my_visits(request: Request, user: PageUser, session: SessionDep, page: str = "1") -> Response:
+    """The visits the user may see, newest first: their own; a manager's, everyone's;
+    narrowed by status, visit type and visit date."""
+    page_no = max(int(page), 1) if page.isdigit() else 1
+    where, values, problem, field = _filters(dict(request.query_params))
+    recs, total = repo.page_recordings(
+        session=session, user=user, where=where, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
     total_pages = max(1, math.ceil(total / PAGE_SIZE))
     jobs = repo.latest_jobs(session=session, recording_ids=[r.id for r in recs])
     rows = [_row(session, rec, jobs.get(rec.id), user) for rec in recs]
+    query = urlencode({k: v for k, v in values.items() if v})
     return render(
         request,
         "visits.html",
         {
             "rows": rows,
-            "page": page,
+            "page": page_no,
             "total_pages": total_pages,
             "total": total,
             "sees_all": may("recording.view", user, owner_id=None),
             "may_upload": may("recording.upload", user, owner_id=user.id),
+            "values": values,
+            "filtered": any(values.values()),
+            "statuses": STATUS_CHOICES,
+            "visit_types": repo.visit_types(session=session, user=user),
+            "query": ("&" + query) if query else "",
+            "error": problem,
+            "field": field,
         },
+        status_code=400 if problem else 200,
     )
 
 
@@ -179,6 +229,7 @@ def _progress(
         "label": STAGE_LABELS.get(view.status, view.status),
         "percent": int(round(100 * (view.stage_progress or 0.0))),
         "finished": view.status in ("done", "failed"),
+        "may_erase": may("recording.erase", user, owner_id=rec.owner_id),
     }
 
 
@@ -208,3 +259,36 @@ def visit_progress_json(
             "finished": p["finished"],
         }
     )
+
+
+@router.get("/visits/{recording_id}/delete")
+def delete_page(
+    recording_id: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    """Ask before erasing: what goes, what stays."""
+    rec = load_recording(session, recording_id, user, "recording.erase")
+    return render(request, "delete.html", {"rec": rec})
+
+
+@router.post("/visits/{recording_id}/delete")
+def delete(
+    recording_id: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    csrf_token: str = Form(""),
+    confirm: str = Form(""),
+) -> Response:
+    """Erase the recording as ``DELETE /v1/recordings/{id}`` does (audio, transcripts, notes,
+    name map; the audit record stays), once the box is ticked."""
+    check_csrf(request, csrf_token)
+    rec = load_recording(session, recording_id, user, "recording.erase")
+    if confirm != "yes":
+        context = {
+            "rec": rec,
+            "error": "Tick the box to confirm that this visit should be deleted.",
+            "field": "confirm",
+        }
+        return render(request, "delete.html", context, status_code=400)
+    erase_recording(rec.id, request, user, session)  # commits, then unlinks the audio
+    return RedirectResponse("/?deleted=1", status_code=303)
