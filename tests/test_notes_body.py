@@ -320,7 +320,7 @@ def test_word_export_has_the_header_sections_statements_and_a_provenance_footer(
     doc = Document(io.BytesIO(content))
     paragraphs = [p.text for p in doc.paragraphs]
     assert paragraphs[0] == "Visit record"
-    assert "visit_type: home visit" in paragraphs
+    assert "Visit type: home visit" in paragraphs
     assert not any("approved_at" in p for p in paragraphs)  # no empty values
     assert "Purpose of the visit" in paragraphs and "Agreed actions" in paragraphs
     assert "Observed: Visit to see [PERSON_1] at home. — [PERSON_2] [s0001]" in paragraphs

@@ -437,6 +437,10 @@ def test_an_approved_note_refuses_a_correction(api):
     srv, settings, owner_id, token, _ = api
     ids = _seed(settings, owner_id)
     client = srv.client(token)
+    for item in client.get(f"/v1/notes/{ids['note']}").json()["safeguarding"]:
+        # statements raising a safeguarding category are confirmed before approval
+        path = f"/v1/notes/{ids['note']}/statements/{item['section']}/{item['index']}/confirm"
+        assert client.post(path).status_code == 200
     assert client.post(f"/v1/notes/{ids['note']}/approve").status_code == 200
     before = _state(client, ids)
     r = client.put(

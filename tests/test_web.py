@@ -858,7 +858,7 @@ def test_word_download_reads_back_with_python_docx(web):
     assert f'filename="note-{ids["note"]}.docx"' in r.headers["content-disposition"]
     doc = Document(io.BytesIO(r.content))
     text = [p.text for p in doc.paragraphs]
-    assert text[0] == "Visit record" and "visit_type: home visit" in text
+    assert text[0] == "Visit record" and "Visit type: home visit" in text
     assert "Purpose of the visit" in text and "Worries" in text
     assert "Observed: Visit to see [PERSON_1] at home. [s0001]" in text
     assert "[PERSON_1] said she had thoughts of suicide last month. — [PERSON_1] [s0001]" in text
