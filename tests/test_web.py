@@ -6,6 +6,8 @@ approval, export, the audio endpoint's ranges, and who may see what.
 
 from __future__ import annotations
 
+import html
+
 import re
 from datetime import date, timedelta
 
@@ -437,6 +439,36 @@ def test_review_approve_export(web):
     assert "Amara" in named.text
     assert c.get(f"/notes/{ids['note']}/export?format=exe").status_code == 400
     assert [e.actor_id for e in audit_actions(settings, "note.approve")] == [owner]
+
+
+def test_a_note_style_draft_shows_its_header_and_who_said_each_thing(web):
+    """A v5 note on the review page: the header found in code, with its evidence; statements
+    written as a practitioner reads them ("Mum said: “...”"), an agreed action as its row."""
+    settings, client = web()
+    owner, _ = add_web_user(settings, "Ada", "practitioner")
+    body = {
+        "header": [
+            {"key": "present", "title": "Who spoke at the visit",
+             "value": "The social worker, Mum", "evidence": ["s0001"]},
+        ],
+        "sections": [
+            {"key": "worries", "title": "Worries", "statements": [
+                {"text": "He has not been sleeping.", "kind": "direct_quote", "speaker": "Mum",
+                 "evidence": ["s0001"], "flags": []}]},
+            {"key": "actions", "title": "Agreed actions", "statements": [
+                {"text": "I'll ring the school by Friday.", "kind": "agreed_action",
+                 "speaker": "Social worker", "evidence": ["s0001"], "flags": [],
+                 "action": {"who": "The social worker",
+                            "what": "I'll ring the school by Friday.", "by": "by Friday"}}]},
+        ],
+    }  # fmt: skip
+    ids = seed_note(settings, owner, mapping_cipher(settings), draft=body)
+    c = client()
+    sign_in(c, "Ada")
+    page = html.unescape(c.get(f"/notes/{ids['note']}").text)
+    assert "Who spoke at the visit" in page and "The social worker, Mum" in page
+    assert "Mum said: “He has not been sleeping.”" in page
+    assert "The social worker: I'll ring the school by Friday. — by: by Friday" in page
 
 
 def test_audio_endpoint_serves_ranges_to_the_owner_only(web, tmp_path):

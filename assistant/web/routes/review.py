@@ -20,6 +20,7 @@ from assistant.api.routes import statements as statements_api
 from assistant.domain import RedactedSegment, Segment
 from assistant.errors import BadInput, SafeguardingUnconfirmed
 from assistant.notes import EXPORT_FORMATS, FlaggedStatement, NoteBody
+from assistant.notes.render import attributed_text
 from assistant.review import Lexicon
 from assistant.storage import MappingCipher, User, repo
 from assistant.web.render import render
@@ -101,6 +102,9 @@ def review_context(
         "note": note,
         "rec": rec,
         "owner": owner,
+        "header": [
+            {"title": h.title, "value": h.value, "evidence": list(h.evidence)} for h in body.header
+        ],
         "sections": _sections(body, {s.id: s.start for s in segments}, flagged),
         "segments": segments,
         "revision": revisions[-1].number,
@@ -129,7 +133,8 @@ def _sections(
                 {
                     "anchor": f"st-{number}-{index}",
                     "index": index,
-                    "text": st.text,
+                    # a note-style body reads as written: "Mum said: “...”", actions as rows
+                    "text": attributed_text(st) if body.header else st.text,
                     "kind": KIND_LABELS.get(st.kind.value, st.kind.value),
                     "speaker": st.speaker,
                     "flags": [flag_label(f) for f in st.flags],
