@@ -7,7 +7,6 @@ approval, export, the audio endpoint's ranges, and who may see what.
 from __future__ import annotations
 
 import html
-
 import re
 from datetime import date, timedelta
 
