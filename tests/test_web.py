@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from assistant.api.app import create_app
-from assistant.bootstrap import mapping_cipher
 from assistant.cli import main
 from assistant.storage import repo, session_scope
 from assistant.storage.models import AuditEvent, Note, Recording, WebSession, utcnow
@@ -205,7 +204,7 @@ def test_pages_ask_to_sign_in_and_come_back(web):
 def test_every_form_refuses_a_missing_or_foreign_csrf_token(web):
     settings, client = web()
     owner, _ = add_web_user(settings, "Ada", "practitioner")
-    ids = seed_note(settings, owner, mapping_cipher(settings))
+    ids = seed_note(settings, owner)
     c = client()
     page = c.get("/sign-in")
     good = csrf_of(page.text)
@@ -416,7 +415,7 @@ def test_progress_page_says_what_failed_and_what_to_do(web):
 def test_review_approve_export(web):
     settings, client = web()
     owner, _ = add_web_user(settings, "Ada", "practitioner")
-    ids = seed_note(settings, owner, mapping_cipher(settings))
+    ids = seed_note(settings, owner)
     c = client()
     sign_in(c, "Ada")
     page = c.get(f"/notes/{ids['note']}").text
@@ -446,7 +445,7 @@ def test_audio_endpoint_serves_ranges_to_the_owner_only(web, tmp_path):
     _, manager_token = add_web_user(settings, "Mo", "manager")
     audio = tmp_path / "a.wav"
     audio.write_bytes(bytes(range(256)) * 40)
-    ids = seed_note(settings, owner, mapping_cipher(settings), audio_path=audio)
+    ids = seed_note(settings, owner, audio_path=audio)
     url = f"/v1/recordings/{ids['rec']}/audio"
     c = client()
     auth = {"Authorization": f"Bearer {token}"}
@@ -473,7 +472,7 @@ def test_another_practitioner_cannot_open_the_first_ones_pages(web):
     owner, _ = add_web_user(settings, "Ada", "practitioner")
     add_web_user(settings, "Ben", "practitioner")
     add_web_user(settings, "Mo", "manager")
-    ids = seed_note(settings, owner, mapping_cipher(settings))
+    ids = seed_note(settings, owner)
     ben = client()
     sign_in(ben, "Ben")
     token = csrf_of(ben.get("/").text)

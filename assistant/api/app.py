@@ -21,7 +21,7 @@ from assistant.model_store.store import resolve_models
 from assistant.pipeline import Engines
 from assistant.settings import Settings, get_settings
 from assistant.storage import repo
-from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
+from assistant.storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +40,13 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from assistant.bootstrap import mapping_cipher, prepare_dirs
+        from assistant.bootstrap import open_database, prepare_dirs
 
         prepare_dirs(settings)
         models = engines.models if engines else resolve_models(settings)  # fails closed
-        db = make_engine(settings.resolved_database_url)
-        upgrade(db)
+        # fails closed on a missing or wrong key file
+        db, app.state.keyring, app.state.sessions = open_database(settings)
         app.state.engine = db
-        app.state.sessions = session_factory(db)
-        app.state.cipher = mapping_cipher(settings)
         app.state.engines = engines or Engines.load(settings, models)
         with session_scope(app.state.sessions) as s:
             n = repo.requeue_interrupted_jobs(session=s, max_attempts=settings.job_max_attempts)
@@ -61,7 +59,6 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
             app.state.runner = JobRunner(
                 app.state.engines,
                 app.state.sessions,
-                app.state.cipher,
                 retention=RetentionPolicy.from_settings(settings),
                 retention_interval_s=settings.retention_interval_s,
             )

@@ -22,7 +22,7 @@ from assistant.auth import FailureThrottle, allowed, hash_token
 from assistant.domain import Role
 from assistant.errors import Forbidden, NotFound, TooManyAttempts, Unauthenticated
 from assistant.settings import Settings
-from assistant.storage import MappingCipher, User, repo, session_scope
+from assistant.storage import User, repo, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +137,6 @@ def get_viewer(
 
 
 Viewer = Annotated[User, Depends(get_viewer)]
-
-
-def get_cipher(request: Request) -> MappingCipher:
-    return request.app.state.cipher
-
-
-CipherDep = Annotated[MappingCipher, Depends(get_cipher)]
 
 
 def may(action: str, user: User, *, owner_id: str | None) -> bool:

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from assistant import notes
 from assistant.api import schemas
-from assistant.api.deps import CipherDep, CurrentUser, SessionDep, SettingsDep, audit, authorize
+from assistant.api.deps import CurrentUser, SessionDep, SettingsDep, audit, authorize
 from assistant.api.expiry import expiry_view
 from assistant.drafting.templates import load_template
 from assistant.errors import NoteLocked, NotFound
 from assistant.notes import NoteBody
-from assistant.storage import MappingCipher, Note, Recording, User, repo
+from assistant.storage import Note, Recording, User, repo
 
 ExportFormat = Literal["md", "txt", "json"]
 
@@ -45,12 +45,11 @@ def body_for(
     rec: Recording,
     user: User,
     reidentify: bool,
-    cipher: MappingCipher,
 ) -> NoteBody:
     body = repo.latest_body(session=session, note_id=note.id)
     if reidentify:
         authorize("note.reidentify", user, owner_id=rec.owner_id)
-        mapping = repo.load_mapping(session=session, recording_id=rec.id, cipher=cipher)
+        mapping = repo.load_mapping(session=session, recording_id=rec.id)
         body = body.reidentified(mapping)
     return body
 
@@ -95,12 +94,11 @@ def get_note(
     request: Request,
     user: CurrentUser,
     session: SessionDep,
-    cipher: CipherDep,
     settings: SettingsDep,
     reidentify: bool = Query(False, description="owner only: show real names"),
 ) -> schemas.NoteView:
     note, rec = load_note(session, note_id, user, "note.view")
-    body = body_for(session, note, rec, user, reidentify, cipher)
+    body = body_for(session, note, rec, user, reidentify)
     audit(session, request, user, "note.view", "note", note.id, reidentified=reidentify)
     return _view(
         session,
@@ -181,12 +179,11 @@ def export_note(
     request: Request,
     user: CurrentUser,
     session: SessionDep,
-    cipher: CipherDep,
     format: ExportFormat = "md",
     reidentify: bool = Query(False, description="owner only: real names"),
 ) -> Response:
     note, rec = load_note(session, note_id, user, "note.export")
-    body = body_for(session, note, rec, user, reidentify, cipher)
+    body = body_for(session, note, rec, user, reidentify)
     provenance = repo.note_provenance(note)
     meta = {
         "note_id": note.id,

@@ -32,6 +32,13 @@ from assistant.storage.repo.jobs import (
     requeue_interrupted_jobs,
     update_job,
 )
+from assistant.storage.repo.keys import (
+    audio_aad,
+    audio_source,
+    key_counts,
+    rotate,
+    seal_plain_audio,
+)
 from assistant.storage.repo.notes import (
     add_revision,
     ai_draft_body,
@@ -67,7 +74,6 @@ from assistant.storage.repo.transcripts import (
     find_transcript,
     get_transcript,
     load_mapping,
-    reencrypt_mappings,
     save_mapping,
     save_transcript,
 )
@@ -85,6 +91,11 @@ __all__ = [
     "approved_before",
     "ai_draft_body",
     "approve_note",
+    "audio_aad",
+    "audio_source",
+    "key_counts",
+    "rotate",
+    "seal_plain_audio",
     "claim_next_job",
     "claim_note",
     "create_job",
@@ -121,7 +132,6 @@ __all__ = [
     "page_recordings_for",
     "owner_deactivated_before",
     "record_stage_timing",
-    "reencrypt_mappings",
     "requeue_interrupted_jobs",
     "save_mapping",
     "save_transcript",

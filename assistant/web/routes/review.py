@@ -11,7 +11,7 @@ from typing import Any, cast
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from assistant.api.deps import CipherDep, SessionDep, SettingsDep, audit, may
+from assistant.api.deps import SessionDep, SettingsDep, audit, may
 from assistant.api.routes import notes as notes_api
 from assistant.domain import RedactedSegment, Segment
 from assistant.errors import BadInput
@@ -59,12 +59,10 @@ KIND_LABELS = {
 
 
 @router.get("/notes/{note_id}")
-def review_page(
-    note_id: str, request: Request, user: PageUser, session: SessionDep, cipher: CipherDep
-) -> Response:
+def review_page(note_id: str, request: Request, user: PageUser, session: SessionDep) -> Response:
     note, rec = notes_api.load_note(session, note_id, user, "note.view")
     owner = rec.owner_id == user.id
-    body = notes_api.body_for(session, note, rec, user, owner, cipher)
+    body = notes_api.body_for(session, note, rec, user, owner)
     kind = "raw" if owner else "redacted"
     transcript = repo.find_transcript(session=session, recording_id=rec.id, kind=kind)
     segments: list[Segment | RedactedSegment] = list(transcript.segments) if transcript else []
@@ -134,7 +132,6 @@ def export(
     request: Request,
     user: PageUser,
     session: SessionDep,
-    cipher: CipherDep,
     format: str = "md",
     names: bool = False,
 ) -> Response:
@@ -146,7 +143,6 @@ def export(
         request,
         user,
         session,
-        cipher,
         format=cast(notes_api.ExportFormat, format),
         reidentify=names,
     )
