@@ -15,6 +15,7 @@ from fastapi import Response
 from fastapi.responses import StreamingResponse
 
 from assistant.audio import SealedFile
+from assistant.audio.sealed import CHUNK
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -54,10 +55,18 @@ def stream_audio(source: SealedFile, range_header: str, media_type: str) -> Resp
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     headers["Content-Length"] = str(end - start + 1)
 
+    try:  # the first chunk now: a wrong key or altered file is a clean error, not a cut stream
+        reader.seek(start)
+        first = reader.read(min(CHUNK - start % CHUNK, end + 1 - start)) if size else b""
+    except BaseException:
+        reader.close()
+        raise
+
     def body() -> Iterator[bytes]:
         # a sync generator: Starlette runs each step in a thread, off the event loop
         with reader:
-            yield from reader.iter_range(start, end + 1)
+            yield first
+            yield from reader.iter_range(start + len(first), end + 1)
 
     return StreamingResponse(
         body(), status_code=206 if wanted else 200, headers=headers, media_type=media_type
