@@ -18,8 +18,8 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +31,7 @@ from assistant.errors import ConfigurationError, DecryptionFailed
 from assistant.storage import repo
 from assistant.storage.crypto import MappingCipher
 from assistant.storage.db import MigrationKeys, downgrade, make_engine, session_scope, upgrade
-from assistant.storage.keys import KeyFiles, generate_key, write_key_file
+from assistant.storage.keys import AesKeyWrapper, KeyFiles, generate_key, write_key_file
 from assistant.storage.models import Note, NoteRevision, TranscriptRow
 from assistant.storage.repo.keys import rewrap
 from tests.conftest import (
@@ -518,3 +518,30 @@ def _legacy_content(engine: Engine, legacy: MappingCipher, tmp_path: Path) -> di
             )
         )
     return {"rec": "r1", "note": "n1", "audio": str(audio)}
+
+
+_HSM_KEY = generate_key()
+
+
+def memory_kek(settings) -> AesKeyWrapper:  # noqa: ANN001 - the provider hook's signature
+    """Stands in for an HSM/KMS client: CASEASSIST_ENCRYPTION_KEY_PROVIDER points here."""
+    return AesKeyWrapper(_HSM_KEY)
+
+
+def test_a_key_provider_replaces_the_key_file(tmp_path) -> None:
+    settings = make_settings(tmp_path, encryption_key_provider="tests.test_encryption:memory_kek")
+    engine, keyring, sessions = open_database(settings)
+    ids = _seed(sessions, tmp_path, "ada")
+    assert not key_file(settings).exists()
+    assert keyring.wrapping.key_id == AesKeyWrapper(_HSM_KEY).key_id
+    assert cmd_keys_rotate(argparse.Namespace(), settings) == 2  # rotated in the KMS
+    engine.dispose()
+    _, _, again = open_database(settings)
+    assert _read_all(again, ids)[0] == "Hello Amara."
+    for bad in (
+        "tests.test_encryption:nothing",
+        "no_such_module:f",
+        "tests.test_encryption:_texts",
+    ):
+        with pytest.raises(ConfigurationError):
+            open_database(settings.model_copy(update={"encryption_key_provider": bad}))
