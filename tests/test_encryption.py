@@ -89,7 +89,7 @@ def test_upload_stores_only_ciphertext_and_survives_rotation(
             r = client.post("/v1/recordings", files={"audio": ("v.wav", f, "audio/wav")})
         assert r.status_code == 202, r.text
         rec_id = r.json()["recording_id"]
-        job = wait_for_job(client, r.json()["job_id"])
+        job = wait_for_job(client, r.json()["job_id"], timeout=1800)
         assert job["status"] == "done", job
         before = _readable(client, rec_id, job["note_id"])
 

@@ -65,7 +65,7 @@ class SealedFile:
 AudioSource = Path | SealedFile
 
 
-def open_audio(source: AudioSource) -> BinaryIO:
+def open_audio(source: AudioSource) -> io.BufferedReader:
     if isinstance(source, SealedFile):
         return io.BufferedReader(source.open(), buffer_size=CHUNK)
     return open(source, "rb")  # noqa: SIM115 - the caller closes it

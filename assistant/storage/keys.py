@@ -132,7 +132,7 @@ class KeyFiles:
         # between a rotation's two renames only .new and .old exist
         current = read_key_file(self.path) if pending is None or self.path.exists() else None
         old = read_key_file(self.old) if self.old.exists() else None
-        found = [w for w in (pending, current, old) if w is not None]
+        found: list[KeyWrapper] = [w for w in (pending, current, old) if w is not None]
         return found[0], found
 
 
