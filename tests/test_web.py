@@ -444,13 +444,15 @@ def test_audio_endpoint_serves_ranges_to_the_owner_only(web, tmp_path):
     _, other_token = add_web_user(settings, "Ben", "practitioner")
     _, manager_token = add_web_user(settings, "Mo", "manager")
     audio = tmp_path / "a.wav"
-    audio.write_bytes(bytes(range(256)) * 40)
-    ids = seed_note(settings, owner, audio_path=audio)
+    original = bytes(range(256)) * 40
+    audio.write_bytes(original)
+    ids = seed_note(settings, owner, audio_path=audio)  # encrypts it in place
+    assert original not in audio.read_bytes()
     url = f"/v1/recordings/{ids['rec']}/audio"
     c = client()
     auth = {"Authorization": f"Bearer {token}"}
     whole = c.get(url, headers=auth)
-    assert whole.status_code == 200 and whole.content == audio.read_bytes()
+    assert whole.status_code == 200 and whole.content == original
     assert whole.headers["content-type"] == "audio/wav"
     assert whole.headers["accept-ranges"] == "bytes"
     part = c.get(url, headers={**auth, "Range": "bytes=256-511"})

@@ -94,11 +94,15 @@ class SealedWriter:
         fh.write(HEADER)
 
     def write(self, data: bytes) -> None:
-        self._buf += data
-        # keep at least one byte back: only close() knows which chunk is the last
-        while len(self._buf) > CHUNK:
-            self._emit(bytes(self._buf[:CHUNK]), final=False)
-            del self._buf[:CHUNK]
+        # keep the last chunk back: only close() knows which chunk is the last
+        view, pos = memoryview(data), 0
+        while len(view) - pos > CHUNK - len(self._buf):
+            take = CHUNK - len(self._buf)
+            self._buf += view[pos : pos + take]
+            pos += take
+            self._emit(bytes(self._buf), final=False)
+            self._buf.clear()
+        self._buf += view[pos:]
 
     def close(self) -> None:
         self._emit(bytes(self._buf), final=True)
@@ -189,7 +193,7 @@ class SealedReader(io.RawIOBase):
 
 def seal_file(src: Path, dst: Path, key: bytes, aad: bytes) -> None:
     """Encrypt the plain file ``src`` into ``dst`` (synced to disk before returning)."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
+    with open(src, "rb") as fin, open(dst, "wb", buffering=CHUNK * 16) as fout:
         writer = SealedWriter(fout, key, aad)
         while block := fin.read(CHUNK * 16):
             writer.write(block)
