@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -120,7 +122,12 @@ def rewrap(*, session: Session, keyring: Keyring, to_key_id: str) -> Counter[str
     return done
 
 
-def rotate(*, sessions: sessionmaker[Session], key_file: Path, audit: object = None) -> Rotation:
+def rotate(
+    *,
+    sessions: sessionmaker[Session],
+    key_file: Path,
+    audit: Callable[[Session, dict[str, Any]], None] | None = None,
+) -> Rotation:
     """Steps 1-4 of the module docstring. ``audit(session, details)`` writes the audit event
     in the re-wrap's transaction."""
     files = KeyFiles(key_file)
@@ -132,7 +139,7 @@ def rotate(*, sessions: sessionmaker[Session], key_file: Path, audit: object = N
     with session_scope(sessions) as s:
         s.info["keyring"] = keyring
         done = rewrap(session=s, keyring=keyring, to_key_id=new_id)
-        if callable(audit):
+        if audit is not None:
             audit(
                 s,
                 {
