@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import json
 import os
 import re
 from pathlib import Path
@@ -151,15 +150,32 @@ def _readable(client, rec_id: str, note_id: str) -> dict:
 
 
 def _status(settings) -> str:
-    _, keyring, _sessions = open_database(settings)
+    engine, keyring, _sessions = open_database(settings)
+    engine.dispose()
     return keyring.wrapping.key_id
 
 
 # --- fast tests on the repository -----------------------------------------------------------
 @pytest.fixture
-def site(tmp_path):
-    """Settings, and the database opened as the service opens it (key file created)."""
-    settings = make_settings(tmp_path)
+def reopen():
+    """``open_database`` as a fresh start does; every engine is disposed after the test."""
+    engines: list[Engine] = []
+
+    def opener(settings):  # noqa: ANN001, ANN202
+        engine, keyring, sessions = open_database(settings)
+        engines.append(engine)
+        return engine, keyring, sessions
+
+    yield opener
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def site(tmp_path, db_url):
+    """Settings, and the database (SQLite, and PostgreSQL when reachable) opened as the service
+    opens it (key file created)."""
+    settings = make_settings(tmp_path, database_url=db_url)
     engine, keyring, sessions = open_database(settings)
     yield settings, engine, sessions
     engine.dispose()
@@ -227,7 +243,7 @@ def test_columns_hold_ciphertext_and_read_back(site, tmp_path) -> None:
     )
 
 
-def test_rotation_rewraps_every_key_and_recovers_when_interrupted(site, tmp_path) -> None:
+def test_rotation_rewraps_every_key_and_recovers_when_interrupted(site, tmp_path, reopen) -> None:
     settings, engine, sessions = site
     ids = [_seed(sessions, tmp_path, name) for name in ("ada", "ben")]
     before = [_read_all(sessions, i) for i in ids]
@@ -238,26 +254,26 @@ def test_rotation_rewraps_every_key_and_recovers_when_interrupted(site, tmp_path
     assert cmd_keys_rotate(args, settings) == 0
     assert files.path.read_bytes() != first and not files.new.exists() and not files.old.exists()
     assert oct(files.path.stat().st_mode & 0o777) == "0o600"
-    _, keyring, fresh = open_database(settings)  # only the new key file now
+    _, keyring, fresh = reopen(settings)  # only the new key file now
     assert [_read_all(fresh, i) for i in ids] == before
     with session_scope(fresh) as s:
         assert list(repo.key_counts(session=s).values()) == [2]
 
     # interrupted after writing the next key, and again between the two renames
     write_key_file(files.new, generate_key())
-    _, _, midway = open_database(settings)  # both keys are read: all still readable
+    _, _, midway = reopen(settings)  # both keys are read: all still readable
     assert [_read_all(midway, i) for i in ids] == before
     assert cmd_keys_rotate(args, settings) == 0  # finishes that rotation
     write_key_file(files.new, generate_key())
     with session_scope(midway) as s:
-        rewrap(session=s, keyring=open_database(settings)[1], to_key_id=_id_of(files.new))
+        rewrap(session=s, keyring=reopen(settings)[1], to_key_id=_id_of(files.new))
     os.replace(files.path, files.old)  # the crash: .old and .new, no key file
-    _, _, crashed = open_database(settings)
+    _, _, crashed = reopen(settings)
     assert [_read_all(crashed, i) for i in ids] == before
     assert cmd_keys_status(args, settings) == 0
     assert cmd_keys_rotate(args, settings) == 0
     assert not files.new.exists() and not files.old.exists()
-    _, _, done = open_database(settings)
+    _, _, done = reopen(settings)
     assert [_read_all(done, i) for i in ids] == before
     with session_scope(done) as s:
         actions = [e.action for e in repo.list_audit(session=s)]
@@ -330,14 +346,14 @@ def test_tampered_ciphertext_is_a_clear_error(site, tmp_path) -> None:
     with pytest.raises(DecryptionFailed):
         SealedFile(audio, source.key, source.aad).open().read()
 
+    transcripts = _table("transcripts", "body", sa.JSON)
     with engine.begin() as conn:
-        stored = conn.execute(sa.text("SELECT id, body FROM transcripts")).first()
-        assert stored is not None
-        sealed = json.loads(stored.body)
-        flipped = sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:]
+        stored = conn.execute(
+            sa.select(transcripts.c.id, transcripts.c.body).where(transcripts.c.kind == "raw")
+        ).one()
+        flipped = stored.body[:-6] + ("A" if stored.body[-6] != "A" else "B") + stored.body[-5:]
         conn.execute(
-            sa.text("UPDATE transcripts SET body = :b WHERE id = :i"),
-            {"b": json.dumps(flipped), "i": stored.id},
+            sa.update(transcripts).where(transcripts.c.id == stored.id).values(body=flipped)
         )
     with session_scope(sessions) as s, pytest.raises(DecryptionFailed) as info:
         repo.find_transcript(session=s, recording_id=ids["rec"], kind="raw")
@@ -367,14 +383,22 @@ def test_blobs_swapped_between_recordings_are_refused(site, tmp_path) -> None:
         ("note_revisions", "body", "note_id", a["note"], b["note"], "number = 2"),
         ("pseudonym_maps", "ciphertext", "recording_id", a["rec"], b["rec"], "1 = 1"),
     ]
-    for table, column, key, x, y, where in swaps:
+    for name, column, key, x, y, where in swaps:
+        kind = sa.LargeBinary if name == "pseudonym_maps" else sa.JSON
+        table = _table(name, column, kind)
         with engine.begin() as conn:
-            q = f"SELECT {column} FROM {table} WHERE {key} = :k AND {where}"
-            vx = conn.execute(sa.text(q), {"k": x}).scalar_one()
-            vy = conn.execute(sa.text(q), {"k": y}).scalar_one()
-            u = f"UPDATE {table} SET {column} = :v WHERE {key} = :k AND {where}"
-            conn.execute(sa.text(u), {"v": vy, "k": x})
-            conn.execute(sa.text(u), {"v": vx, "k": y})
+            rows = {
+                k: conn.execute(
+                    sa.select(table.c[column]).where(table.c[key] == k, sa.text(where))
+                ).scalar_one()
+                for k in (x, y)
+            }
+            for k, other in ((x, y), (y, x)):
+                conn.execute(
+                    sa.update(table)
+                    .where(table.c[key] == k, sa.text(where))
+                    .values({column: rows[other]})
+                )
     with session_scope(sessions) as s:
         with pytest.raises(DecryptionFailed):
             repo.get_transcript(session=s, recording_id=a["rec"], kind="raw")
@@ -384,20 +408,28 @@ def test_blobs_swapped_between_recordings_are_refused(site, tmp_path) -> None:
         with session_scope(sessions) as s, pytest.raises(DecryptionFailed):
             list(s.scalars(sa.select(model)))
     # within one recording: its raw and redacted transcripts exchanged
+    transcripts = _table("transcripts", "body", sa.JSON)
+    mine = transcripts.c.recording_id == b["rec"]
     with engine.begin() as conn:
-        rows = dict(
-            conn.execute(
-                sa.text("SELECT kind, body FROM transcripts WHERE recording_id = :r"),
-                {"r": b["rec"]},
-            ).all()
-        )
+        found = conn.execute(sa.select(transcripts.c.kind, transcripts.c.body).where(mine))
+        bodies = {kind: body for kind, body in found}
         for kind, other in (("raw", "redacted"), ("redacted", "raw")):
             conn.execute(
-                sa.text("UPDATE transcripts SET body = :v WHERE recording_id = :r AND kind = :k"),
-                {"v": rows[other], "r": b["rec"], "k": kind},
+                sa.update(transcripts)
+                .where(mine, transcripts.c.kind == kind)
+                .values(body=bodies[other])
             )
     with session_scope(sessions) as s, pytest.raises(DecryptionFailed):
         repo.get_transcript(session=s, recording_id=b["rec"], kind="redacted")
+
+
+def _table(name: str, column: str, kind: type) -> sa.TableClause:
+    """The columns a test alters behind the service's back, typed for either database."""
+    return sa.table(
+        name,
+        *(sa.column(c, sa.String) for c in ("id", "recording_id", "note_id", "kind", "number")),
+        sa.column(column, kind),
+    )
 
 
 def test_erasure_deletes_the_data_key(site, tmp_path) -> None:
@@ -533,15 +565,14 @@ def memory_kek(settings) -> AesKeyWrapper:  # noqa: ANN001 - the provider hook's
     return AesKeyWrapper(_HSM_KEY)
 
 
-def test_a_key_provider_replaces_the_key_file(tmp_path) -> None:
+def test_a_key_provider_replaces_the_key_file(tmp_path, reopen) -> None:
     settings = make_settings(tmp_path, encryption_key_provider="tests.test_encryption:memory_kek")
-    engine, keyring, sessions = open_database(settings)
+    engine, keyring, sessions = reopen(settings)
     ids = _seed(sessions, tmp_path, "ada")
     assert not key_file(settings).exists()
     assert keyring.wrapping.key_id == AesKeyWrapper(_HSM_KEY).key_id
     assert cmd_keys_rotate(argparse.Namespace(), settings) == 2  # rotated in the KMS
-    engine.dispose()
-    _, _, again = open_database(settings)
+    _, _, again = reopen(settings)
     assert _read_all(again, ids)[0] == "Hello Amara."
     for bad in (
         "tests.test_encryption:nothing",
