@@ -245,7 +245,9 @@ def test_columns_hold_ciphertext_and_read_back(site, tmp_path) -> None:
     )
 
 
-def test_rotation_rewraps_every_key_and_recovers_when_interrupted(site, tmp_path, reopen) -> None:
+def test_rotation_rewraps_every_key_and_recovers_when_interrupted(
+    site, tmp_path, reopen, capsys
+) -> None:
     settings, engine, sessions = site
     ids = [_seed(sessions, tmp_path, name) for name in ("ada", "ben")]
     before = [_read_all(sessions, i) for i in ids]
@@ -272,7 +274,12 @@ def test_rotation_rewraps_every_key_and_recovers_when_interrupted(site, tmp_path
     os.replace(files.path, files.old)  # the crash: .old and .new, no key file
     _, _, crashed = reopen(settings)
     assert [_read_all(crashed, i) for i in ids] == before
+    capsys.readouterr()
     assert cmd_keys_status(args, settings) == 0
+    status = capsys.readouterr().out
+    assert (
+        "a rotation was interrupted" in status and f"{_id_of(files.new)}: 2 recording(s)" in status
+    )
     assert cmd_keys_rotate(args, settings) == 0
     assert not files.new.exists() and not files.old.exists()
     _, _, done = reopen(settings)
