@@ -30,7 +30,13 @@ from assistant.errors import ConfigurationError, DecryptionFailed
 from assistant.storage import repo
 from assistant.storage.crypto import MappingCipher
 from assistant.storage.db import MigrationKeys, downgrade, make_engine, session_scope, upgrade
-from assistant.storage.keys import AesKeyWrapper, KeyFiles, generate_key, write_key_file
+from assistant.storage.keys import (
+    AesKeyWrapper,
+    KeyFiles,
+    generate_key,
+    read_key_file,
+    write_key_file,
+)
 from assistant.storage.models import Note, NoteRevision, TranscriptRow
 from assistant.storage.repo.keys import rewrap
 from tests.conftest import (
@@ -590,3 +596,15 @@ def test_a_key_provider_replaces_the_key_file(tmp_path, reopen) -> None:
     ):
         with pytest.raises(ConfigurationError):
             open_database(settings.model_copy(update={"encryption_key_provider": bad}))
+
+
+def test_a_data_key_made_before_a_rotation_is_stored_under_the_new_key(site) -> None:
+    """An upload that began before a rotation and ends after it (old KEK deleted meanwhile)."""
+    settings, engine, sessions = site
+    keyring = sessions.kw["info"]["keyring"]
+    key, wrapped, old_id = keyring.new_data_key("r1")
+    assert keyring.rewrap_if_rotated("r1", key, wrapped, old_id) == (wrapped, old_id)
+    assert cmd_keys_rotate(argparse.Namespace(), settings) == 0
+    stored, new_id = keyring.rewrap_if_rotated("r1", key, wrapped, old_id)
+    assert new_id != old_id and new_id == _id_of(key_file(settings))
+    assert read_key_file(key_file(settings)).unwrap(stored, associated_data=b"data-key:r1") == key

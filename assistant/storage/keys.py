@@ -214,6 +214,16 @@ class Keyring:
         self.remember(recording_id, key)
         return key, wrapped, self.wrapping.key_id
 
+    def rewrap_if_rotated(
+        self, recording_id: str, key: bytes, wrapped: bytes, key_id: str
+    ) -> tuple[bytes, str]:
+        """(wrapped key, KEK id) to store now: wrapped again if a rotation ran since the key
+        was made (an upload can outlast a whole rotation, whose old KEK is then gone)."""
+        self.refresh()
+        if key_id == self.wrapping.key_id:
+            return wrapped, key_id
+        return self.wrapping.wrap(key, associated_data=key_ad(recording_id)), self.wrapping.key_id
+
     def unwrap(self, recording_id: str, wrapped: bytes, key_id: str) -> bytes:
         cached = self.cached(recording_id)
         if cached is not None:

@@ -167,7 +167,9 @@ async def accept_upload(
             size_bytes=upload.size,
             duration_s=info.duration_s,
             format=info.format,
-            data_key=(wrapped, kek_id),
+            data_key=request.app.state.keyring.rewrap_if_rotated(
+                recording_id, key, wrapped, kek_id
+            ),
         )
         job = repo.create_job(session=session, recording_id=rec.id)
         audit(
