@@ -1,16 +1,28 @@
-"""Start-up chores shared by the service and the command line: folders, the mapping key,
-logging, and the libraries' offline switches."""
+"""Start-up chores shared by the service and the command line: folders, the encryption key
+and the database, logging, and the libraries' offline switches."""
 
 from __future__ import annotations
 
 import base64
+import importlib
 import logging
 import os
 from pathlib import Path
 
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session, sessionmaker
+
 from assistant.errors import ConfigurationError
 from assistant.settings import Settings
-from assistant.storage.crypto import MappingCipher
+from assistant.storage.db import (
+    MigrationKeys,
+    make_engine,
+    session_factory,
+    session_scope,
+    upgrade,
+)
+from assistant.storage.keys import KeyFiles, Keyring, KeyWrapper, generate_key, write_key_file
+from assistant.storage.repo.keys import check_keys, seal_plain_audio
 
 # Nothing may reach a model hub. Set before faster-whisper / huggingface_hub are imported.
 OFFLINE_ENV = {
@@ -38,24 +50,87 @@ def prepare_dirs(settings: Settings) -> None:
         path.mkdir(parents=True, exist_ok=True)
 
 
-def mapping_cipher(settings: Settings) -> MappingCipher:
-    """The key from settings, or one generated once into <data_dir>/mapping.key (0600)."""
-    if settings.mapping_key is not None:
-        raw = settings.mapping_key.get_secret_value()
-        try:
-            key = base64.urlsafe_b64decode(raw.encode())
-        except ValueError as exc:
-            raise ConfigurationError("CASEASSIST_MAPPING_KEY must be urlsafe base64.") from exc
-        return MappingCipher(key)
-    path = Path(settings.data_dir) / "mapping.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(base64.urlsafe_b64encode(MappingCipher.generate_key()))
+def key_file(settings: Settings) -> Path:
+    return settings.encryption_key_file or Path(settings.data_dir) / "encryption.key"
+
+
+def load_keyring(settings: Settings, engine: Engine) -> Keyring:
+    """The key-encryption key: a KMS/HSM hook if configured, else the key file, created (0600)
+    on a first run only: if the database already holds data keys a missing or wrong key file
+    stops the start with what to do, never a new key that would leave the data unreadable."""
+    if settings.encryption_key_provider:
+        return Keyring(_provider(settings))
+    path = key_file(settings)
+    files = KeyFiles(path)
+    if not (path.exists() or files.new.exists()):
+        if _data_key_count(engine):
+            raise ConfigurationError(
+                f"the encryption key file {path} is missing but the database holds data "
+                "encrypted under it: restore the file from the council's key backup (or point "
+                "CASEASSIST_ENCRYPTION_KEY_FILE at it); a new key cannot read that data"
+            )
+        write_key_file(path, generate_key())
         logging.getLogger(__name__).warning(
-            "generated a new mapping key at %s: back it up; without it real names cannot be "
-            "shown again",
+            "generated a new encryption key file at %s: back it up apart from the database; "
+            "without it nothing stored can be read",
             path,
         )
-    return MappingCipher(base64.urlsafe_b64decode(path.read_bytes().strip()))
+    return Keyring.from_key_file(path)
+
+
+def _provider(settings: Settings) -> KeyWrapper:
+    module_name, _, attr = (settings.encryption_key_provider or "").partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"CASEASSIST_ENCRYPTION_KEY_PROVIDER {settings.encryption_key_provider!r} cannot be "
+            "imported: give 'package.module:factory'"
+        ) from exc
+    wrapper = factory(settings)
+    if not isinstance(wrapper, KeyWrapper):
+        raise ConfigurationError(
+            "the encryption key provider must return an object with key_id, wrap() and unwrap()"
+        )
+    return wrapper
+
+
+def _data_key_count(engine: Engine) -> int:
+    if "data_keys" not in inspect(engine).get_table_names():
+        return 0
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM data_keys")).scalar_one())
+
+
+def legacy_mapping_key(settings: Settings) -> bytes | None:
+    """The key name maps were encrypted with before migration 0006, if there is one."""
+    if settings.mapping_key is not None:
+        raw = settings.mapping_key.get_secret_value().encode()
+    else:
+        path = Path(settings.data_dir) / "mapping.key"
+        if not path.exists():
+            return None
+        raw = path.read_bytes().strip()
+    try:
+        return base64.urlsafe_b64decode(raw)
+    except ValueError as exc:
+        raise ConfigurationError("CASEASSIST_MAPPING_KEY must be urlsafe base64.") from exc
+
+
+def open_database(settings: Settings) -> tuple[Engine, Keyring, sessionmaker[Session]]:
+    """Engine, keyring, migrations, the key check and the sealing of audio left in clear:
+    what the service and the command line do before touching the database."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        keyring = load_keyring(settings, engine)
+        upgrade(engine, keys=MigrationKeys(keyring, legacy_mapping_key(settings)))
+        sessions = session_factory(engine, keyring)
+        with session_scope(sessions) as s:
+            check_keys(session=s, keyring=keyring)
+            sealed = seal_plain_audio(session=s)
+    except BaseException:
+        engine.dispose()
+        raise
+    if sealed:
+        logging.getLogger(__name__).info("encrypted %d audio file(s) stored in clear", sealed)
+    return engine, keyring, sessions

@@ -150,3 +150,12 @@ class RedactionBlocked(StageError):
     """The residual check found something that still looks like an identifier."""
 
     code = "redaction_residual"
+
+
+# --- encryption at rest -------------------------------------------------------------------
+class DecryptionFailed(CaseAssistError):
+    """Stored ciphertext did not authenticate: a wrong key, a blob moved from another object,
+    or altered bytes. The message names the object and key ids only, never any content."""
+
+    code = "decryption_failed"
+    http_status = 500

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant.audio import has_speech, load_pcm16k
+from assistant.audio import AudioSource, has_speech, load_pcm16k
 from assistant.domain import (
     DraftNote,
     PseudonymMap,
@@ -165,7 +165,7 @@ def stage_timing(t0: float, duration_s: float) -> StageTiming:
 # --- the stages -------------------------------------------------------------------------------
 def transcribe_audio(
     engines: Engines,
-    path: Path,
+    path: AudioSource,
     *,
     language: str | None = None,
     on_progress: Callable[[float], None] | None = None,
@@ -180,7 +180,7 @@ def transcribe_audio(
     return transcript
 
 
-def diarise_transcript(engines: Engines, path: Path, transcript: Transcript) -> Transcript:
+def diarise_transcript(engines: Engines, path: AudioSource, transcript: Transcript) -> Transcript:
     """A speaker on every segment of ``transcript`` (of the recording at ``path``), segments
     split where the speaker changes, each speaker's role suggested from the words and the
     segments labelled with it (``Social worker``, ``Child`` …; ``S3`` while unknown). The audio
@@ -273,7 +273,7 @@ def run_chain(
     hooks: StageHooks,
     *,
     template: str,
-    audio_path: Path | None = None,
+    audio_path: AudioSource | None = None,
     language: str | None = None,
     duration_s: float | None = None,
 ) -> StageRun:

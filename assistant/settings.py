@@ -15,7 +15,8 @@ The fields are grouped by concern, in this order:
 * drafting: ``llm_*``, ``seed``, ``default_template``;
 * limits: ``max_upload_bytes``, ``max_duration_s``, ``job_max_attempts``;
 * retention: ``retention_*`` (how long content is kept; unset keeps it);
-* service: ``host``, ``port``, ``run_worker``, ``mapping_key``, ``log_level``;
+* service: ``host``, ``port``, ``run_worker``, ``encryption_key_*``, ``mapping_key``,
+  ``log_level``;
 * web app sign-in: ``public_url``, ``cookie_secure``, ``session_*``, ``password_link_hours``,
   ``sign_in_attempts``.
 
@@ -205,10 +206,24 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     run_worker: bool = Field(default=True, description="Run pipeline jobs in the service process.")
+    encryption_key_file: Path | None = Field(
+        default=None,
+        description="The key-encryption key (docs/security.md): wraps each recording's data key, "
+        "which encrypts its audio, transcripts, notes and name map. Default "
+        "<data_dir>/encryption.key, created (mode 0600) on the first start; the service refuses "
+        "to start if it is unreadable, readable by others, or not the key the data was wrapped "
+        "with. Back it up apart from the database. Rotate with `caseassist keys rotate`.",
+    )
+    encryption_key_provider: str | None = Field(
+        default=None,
+        description="'package.module:factory' returning a KeyWrapper (key_id, wrap, unwrap) "
+        "from the settings, for a key held in an HSM or KMS instead of the key file.",
+    )
     mapping_key: SecretStr | None = Field(
         default=None,
-        description="Key (urlsafe base64, 32 bytes) encrypting placeholder->name mappings. "
-        "If unset, a random key is generated once into <data_dir>/mapping.key (mode 0600).",
+        description="Only for upgrading a database from before encryption at rest: the key "
+        "(urlsafe base64, 32 bytes) that encrypted name maps then. Unset: "
+        "<data_dir>/mapping.key if it exists. Not used once migration 0006 has run.",
     )
     log_level: str = "INFO"
 

@@ -27,12 +27,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.storage.db import make_engine, session_factory, upgrade
+from assistant.storage.keys import AesKeyWrapper, Keyring, generate_key
 
 __all__ = [
     "DEFAULT_PG_URL",
     "db_engine",
     "db_sessions",
     "db_url",
+    "keyring",
     "pg_url",
     "sqlite_url",
 ]
@@ -107,6 +109,13 @@ def db_engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def db_sessions(db_engine: Engine) -> sessionmaker[Session]:
-    """A session factory on the migrated database (use with ``db.session_scope``)."""
-    return session_factory(db_engine)
+def keyring() -> Keyring:
+    """A keyring with a fresh key-encryption key held in memory (the service reads a file)."""
+    return Keyring(AesKeyWrapper(generate_key()))
+
+
+@pytest.fixture
+def db_sessions(db_engine: Engine, keyring: Keyring) -> sessionmaker[Session]:
+    """A session factory on the migrated database (use with ``db.session_scope``), whose
+    sessions encrypt and decrypt content with ``keyring``."""
+    return session_factory(db_engine, keyring)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 
 from assistant.api.app import create_app
+from assistant.bootstrap import open_database
 from assistant.domain import PseudonymMap
 from assistant.storage import repo
-from assistant.storage.db import make_engine, session_factory, session_scope
+from assistant.storage.db import session_scope
 from tests.conftest import LiveServer, add_user, free_port, make_settings, seed_recording
 
 pytestmark = pytest.mark.models
@@ -46,13 +47,12 @@ def world(tmp_path_factory, engines):
             for role in ("practitioner", "practitioner_b", "manager", "auditor", "admin")
         }
         owner = users["practitioner"][0]
-        engine = make_engine(settings.resolved_database_url)
-        with session_scope(session_factory(engine)) as s:
+        engine, _, sessions = open_database(settings)
+        with session_scope(sessions) as s:
             rec = seed_recording(s, owner)
             repo.save_mapping(
                 session=s,
                 recording_id=rec.id,
-                cipher=srv_cipher(settings),
                 mapping=PseudonymMap(entries={"[PERSON_1]": "Amara"}),
             )
             note = repo.create_note(
@@ -66,12 +66,6 @@ def world(tmp_path_factory, engines):
             ids = {"rec": rec.id, "note": note.id}
         engine.dispose()
         yield srv, users, ids
-
-
-def srv_cipher(settings):
-    from assistant.bootstrap import mapping_cipher
-
-    return mapping_cipher(settings)
 
 
 READS = [

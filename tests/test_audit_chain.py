@@ -374,8 +374,10 @@ def test_concurrent_requests_through_the_api_make_one_unbroken_chain(tmp_path, d
     settings = make_settings(tmp_path, database_url=db_url, run_worker=False)
     owner, token = add_user(settings, "Sam", "practitioner")
     _, auditor = add_user(settings, "Ade", "auditor")
-    engine = make_engine(settings.resolved_database_url)
-    with session_scope(session_factory(engine)) as s:
+    from assistant.bootstrap import open_database
+
+    engine, _, sessions = open_database(settings)  # with the service's key file
+    with session_scope(sessions) as s:
         rec = seed_recording(s, owner)
         note = repo.create_note(
             session=s,

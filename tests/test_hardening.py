@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from assistant.api.app import create_app
+from assistant.bootstrap import open_database
 from assistant.storage import repo
 from assistant.storage.db import make_engine, session_factory, session_scope
 from assistant.storage.models import AuditEvent, Note, NoteRevision
@@ -52,8 +53,8 @@ STUB_ENGINES = types.SimpleNamespace(models=None)
 def _seed(settings) -> dict:
     """A recording with a raw transcript, a note and a finished job, owned by a practitioner."""
     uid, token = add_user(settings, "Sam", "practitioner")
-    engine = make_engine(settings.resolved_database_url)
-    with session_scope(session_factory(engine)) as s:
+    engine, _, sessions = open_database(settings)
+    with session_scope(sessions) as s:
         rec = seed_recording(s, uid)
         job = repo.create_job(session=s, recording_id=rec.id)
         note = repo.create_note(
@@ -76,9 +77,9 @@ def _server(settings):
 
 
 def _count(settings, model, *where) -> int:
-    engine = make_engine(settings.resolved_database_url)
+    engine, _, sessions = open_database(settings)
     try:
-        with session_scope(session_factory(engine)) as s:
+        with session_scope(sessions) as s:
             return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
     finally:
         engine.dispose()
@@ -140,9 +141,9 @@ def test_parallel_edits_and_approval_never_change_an_approved_note(tmp_path, db_
             assert r.json()["error"]["code"] == "note_approved"
     ok = sorted(r.json()["revision"] for r in edits if r.status_code == 200)
     assert ok == list(range(2, 2 + len(ok)))  # each answered revision stored, no gaps
-    engine = make_engine(settings.resolved_database_url)
+    engine, _, sessions = open_database(settings)
     try:
-        with session_scope(session_factory(engine)) as s:
+        with session_scope(sessions) as s:
             note = s.get(Note, ids["note"])
             revs = list(s.scalars(select(NoteRevision).where(NoteRevision.note_id == note.id)))
             assert note.status == "approved"
@@ -210,7 +211,7 @@ def test_database_that_cannot_be_written_fails_writes_and_audited_reads(tmp_path
             broken = make_engine(f"sqlite+pysqlite:///file:{db_path}?mode=ro&uri=true")
         else:
             broken = _failing_commits(settings.resolved_database_url)
-        app.state.sessions = session_factory(broken)
+        app.state.sessions = session_factory(broken, app.state.keyring)
         try:
             url = f"/v1/notes/{ids['note']}"
             edit = srv.client(ids["token"]).patch(url, json=_sections("A new edit."))
@@ -236,8 +237,8 @@ def test_start_up_removes_stale_upload_parts(tmp_path):
         p.write_bytes(b"RIFF audio")
         old = time.time() - 3600
         os.utime(p, (old, old))
-    engine = make_engine(settings.resolved_database_url)
-    with session_scope(session_factory(engine)) as s:
+    engine, _, sessions = open_database(settings)
+    with session_scope(sessions) as s:
         repo.get_recording(session=s, recording_id=ids["rec"]).audio_path = str(kept)
     engine.dispose()
     app, srv = _server(settings)
@@ -308,9 +309,9 @@ def test_failed_sign_ins_are_audited_and_throttled(tmp_path, capfd, caplog):
         assert r.json()["error"]["code"] == "too_many_attempts"
         assert int(r.headers["retry-after"]) > 0
     assert good.status_code == 429  # the address is throttled, whatever the token
-    engine = make_engine(settings.resolved_database_url)
+    engine, _, sessions = open_database(settings)
     try:
-        with session_scope(session_factory(engine)) as s:
+        with session_scope(sessions) as s:
             rows = repo.list_audit(session=s, action="auth.failed")
             assert len(rows) == 10
             assert all(r.actor_id is None for r in rows)

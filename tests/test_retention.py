@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.bootstrap import open_database
 from assistant.cli import main
 from assistant.domain import (
     PseudonymMap,
@@ -41,8 +42,8 @@ from assistant.jobs.retention import (
 from assistant.jobs.worker import JobRunner
 from assistant.settings import Settings
 from assistant.storage import repo
-from assistant.storage.crypto import MappingCipher
 from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
+from assistant.storage.keys import AesKeyWrapper, Keyring, generate_key
 from assistant.storage.models import AuditEvent, Note, PseudonymMapRow, TranscriptRow
 from tests.conftest import LiveServer, free_port, make_settings
 
@@ -52,7 +53,7 @@ SECOND = timedelta(seconds=1)
 #: Words that only the transcripts hold (never a note, an audit record or a log line).
 SPOKEN = "Zebedee Quartermaine"
 NOTE_TEXT = "Visit to see [PERSON_1] at home."
-CIPHER = MappingCipher(MappingCipher.generate_key())
+KEYRING = Keyring(AesKeyWrapper(generate_key()))
 
 #: name: (owner, uploaded (days after T0), approved (days after T0; None: a draft), has a note)
 RECORDINGS = {
@@ -111,7 +112,7 @@ def _seed_one(s: Session, owner_id: str, audio: Path, spec: tuple) -> str:
     repo.save_transcript(session=s, recording_id=rec.id, kind="raw", body=raw)
     repo.save_transcript(session=s, recording_id=rec.id, kind="redacted", body=red)
     mapping = PseudonymMap(entries={"[PERSON_1]": SPOKEN})
-    repo.save_mapping(session=s, recording_id=rec.id, cipher=CIPHER, mapping=mapping)
+    repo.save_mapping(session=s, recording_id=rec.id, mapping=mapping)
     job = repo.create_job(session=s, recording_id=rec.id)
     if has_note:
         note = repo.create_note(
@@ -442,7 +443,7 @@ def test_expiry_dates_are_when_a_pass_deletes(
 def test_sqlite_file_keeps_no_trace_of_deleted_transcripts(sqlite_url: str, tmp_path) -> None:
     engine = make_engine(sqlite_url)
     upgrade(engine)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, KEYRING)
     db_file = Path(sqlite_url.split("///", 1)[1])
 
     def on_disk() -> bytes:
@@ -455,10 +456,17 @@ def test_sqlite_file_keeps_no_trace_of_deleted_transcripts(sqlite_url: str, tmp_
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
         seed_world(sessions, tmp_path / "uploads")
-        assert SPOKEN.encode() in on_disk()
+        # stored encrypted (tests/test_encryption.py): the words are never on disk in clear,
+        # so look for the transcripts' ciphertext instead
+        assert SPOKEN.encode() not in on_disk()
+        with engine.connect() as conn:
+            sealed = [
+                str(b) for b in conn.exec_driver_sql("SELECT body FROM transcripts").scalars()
+            ]
+        assert sealed and all(json.loads(b).encode() in on_disk() for b in sealed)
         policy = RetentionPolicy(unapproved_drafts=DAY, transcripts_after_approval=DAY)
         run_retention(sessions, policy, now=T0 + 100 * DAY)
-        assert SPOKEN.encode() not in on_disk()
+        assert not any(json.loads(b).encode() in on_disk() for b in sealed)
     finally:
         engine.dispose()
 
@@ -469,8 +477,7 @@ def _now_world(settings) -> tuple[dict, sessionmaker[Session]]:
     from tests.conftest import add_user
 
     uid, token = add_user(settings, "Sam", "practitioner")
-    engine = make_engine(settings.resolved_database_url)
-    sessions = session_factory(engine)
+    _, _, sessions = open_database(settings)  # the service's key file
     with session_scope(sessions) as s:
         rid = _seed_one(s, uid, settings.data_dir / "a.wav", ("sam", 0, None, True))
         rec = repo.get_recording(session=s, recording_id=rid)
@@ -535,13 +542,13 @@ def test_worker_runs_a_pass_as_it_starts_only_when_a_period_is_set(tmp_path) -> 
     settings.data_dir.mkdir(parents=True)
     ids, sessions = _now_world(settings)
     stub = types.SimpleNamespace(models=None)
-    idle = JobRunner(stub, sessions, CIPHER)
+    idle = JobRunner(stub, sessions)
     idle.start()
     idle.stop()
     assert [t.name for t in idle._threads] == ["caseassist-worker"]
 
     policy = RetentionPolicy(unapproved_drafts=DAY / 2)
-    runner = JobRunner(stub, sessions, CIPHER, retention=policy, retention_interval_s=3600)
+    runner = JobRunner(stub, sessions, retention=policy, retention_interval_s=3600)
     runner.start()
     try:
         deadline = time.monotonic() + 30

@@ -32,15 +32,18 @@ from assistant.domain import (
     Statement,
     Transcript,
 )
-from assistant.errors import NoteLocked, NotFound
+from assistant.errors import ConfigurationError, DecryptionFailed, NoteLocked, NotFound
 from assistant.notes import NoteBody
 from assistant.storage import repo
-from assistant.storage.crypto import (
-    MappingCipher,
-    MappingDecryptionError,
-    MappingKeyMismatch,
+from assistant.storage.crypto import MappingCipher, MappingDecryptionError
+from assistant.storage.db import (
+    alembic_config,
+    make_engine,
+    session_factory,
+    session_scope,
+    upgrade,
 )
-from assistant.storage.db import alembic_config, make_engine, session_scope, upgrade
+from assistant.storage.keys import AesKeyWrapper, Keyring, generate_key
 from assistant.storage.models import (
     AppendOnlyViolation,
     AuditEvent,
@@ -140,7 +143,7 @@ def count(s: Session, model: type[Base], **where: str) -> int:
 # --- migrations ---------------------------------------------------------------------------
 def test_migrations_reach_head_and_match_the_models(db_engine: Engine) -> None:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head == "0007_statement_review"
+    assert head == "0008_encrypt_at_rest"
     upgrade(db_engine)  # idempotent at head
     with db_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -154,7 +157,7 @@ def test_upgrade_accepts_a_url(db_url: str) -> None:
     try:
         with engine.connect() as conn:
             revision = MigrationContext.configure(conn).get_current_revision()
-            assert revision == "0007_statement_review"
+            assert revision == "0008_encrypt_at_rest"
     finally:
         engine.dispose()
 
@@ -505,44 +508,42 @@ def test_history_rows_refuse_orm_updates_and_audit_deletes(
 
 # --- pseudonym maps -----------------------------------------------------------------------
 def test_mapping_is_encrypted_at_rest(db_sessions: sessionmaker[Session]) -> None:
-    cipher = MappingCipher(MappingCipher.generate_key())
     mapping = PseudonymMap(entries=NAMES)
     with session_scope(db_sessions) as s:
         rec = add_recording(s, add_user(s))
-        repo.save_mapping(session=s, recording_id=rec.id, cipher=cipher, mapping=mapping)
+        repo.save_mapping(session=s, recording_id=rec.id, mapping=mapping)
     with session_scope(db_sessions) as s:
         row = s.get(PseudonymMapRow, rec.id)
-        assert row is not None and row.key_id == cipher.key_id
+        assert row is not None and row.key_id == "data-key"
         for secret in [*NAMES.values(), *NAMES.keys(), "Featherstonehaugh", "Larkspur"]:
             assert secret.encode() not in row.ciphertext
             assert secret.encode("utf-16-le") not in row.ciphertext
-        assert repo.load_mapping(session=s, recording_id=rec.id, cipher=cipher) == mapping
+        assert repo.load_mapping(session=s, recording_id=rec.id) == mapping
 
 
 def test_mapping_with_the_wrong_key_fails_without_leaking(
-    db_sessions: sessionmaker[Session],
+    db_engine: Engine, db_sessions: sessionmaker[Session]
 ) -> None:
-    right, wrong = (MappingCipher(MappingCipher.generate_key()) for _ in range(2))
     with session_scope(db_sessions) as s:
         owner = add_user(s)
         rec, other = add_recording(s, owner), add_recording(s, owner)
-        repo.save_mapping(
-            session=s, recording_id=rec.id, cipher=right, mapping=PseudonymMap(entries=NAMES)
-        )
-    with session_scope(db_sessions) as s:
-        with pytest.raises(MappingKeyMismatch, match=right.key_id) as info:
-            repo.load_mapping(session=s, recording_id=rec.id, cipher=wrong)
+        repo.save_mapping(session=s, recording_id=rec.id, mapping=PseudonymMap(entries=NAMES))
+        repo.save_mapping(session=s, recording_id=other.id, mapping=PseudonymMap(entries={}))
+    # another key-encryption key cannot unwrap the recording's data key
+    stranger = session_factory(db_engine, Keyring(AesKeyWrapper(generate_key())))
+    with session_scope(stranger) as s:
+        with pytest.raises(ConfigurationError, match="not configured") as info:
+            repo.load_mapping(session=s, recording_id=rec.id)
         assert "Kayleigh" not in str(info.value)
+    with session_scope(db_sessions) as s:
         # a blob moved onto another recording's row does not decrypt: the id is bound in
         blob = s.get(PseudonymMapRow, rec.id).ciphertext  # type: ignore[union-attr]
-        s.add(PseudonymMapRow(recording_id=other.id, ciphertext=blob, key_id=right.key_id))
+        s.get(PseudonymMapRow, other.id).ciphertext = blob  # type: ignore[union-attr]
         s.flush()
-        with pytest.raises(MappingDecryptionError):
-            repo.load_mapping(session=s, recording_id=other.id, cipher=right)
-        # key rotation: re-encrypt, then only the new key reads it
-        s.delete(s.get(PseudonymMapRow, other.id))
-        assert repo.reencrypt_mappings(session=s, old=right, new=wrong) == 1
-        assert repo.load_mapping(session=s, recording_id=rec.id, cipher=wrong).entries == NAMES
+        with pytest.raises(DecryptionFailed) as failed:
+            repo.load_mapping(session=s, recording_id=other.id)
+        assert "Kayleigh" not in str(failed.value)
+        assert repo.load_mapping(session=s, recording_id=rec.id).entries == NAMES
 
 
 def test_cipher_rejects_wrong_keys_and_bad_blobs() -> None:
@@ -561,7 +562,6 @@ def test_cipher_rejects_wrong_keys_and_bad_blobs() -> None:
 
 # --- erasure ------------------------------------------------------------------------------
 def test_erase_removes_content_but_keeps_audit_rows(db_sessions: sessionmaker[Session]) -> None:
-    cipher = MappingCipher(MappingCipher.generate_key())
     with session_scope(db_sessions) as s:
         pat = add_user(s)
         rec, kept = add_recording(s, pat, "/audio/a.wav"), add_recording(s, pat, "/audio/b.wav")
@@ -570,9 +570,7 @@ def test_erase_removes_content_but_keeps_audit_rows(db_sessions: sessionmaker[Se
             repo.save_transcript(
                 session=s, recording_id=r.id, kind="redacted", body=redacted_transcript()
             )
-            repo.save_mapping(
-                session=s, recording_id=r.id, cipher=cipher, mapping=PseudonymMap(entries=NAMES)
-            )
+            repo.save_mapping(session=s, recording_id=r.id, mapping=PseudonymMap(entries=NAMES))
             job = repo.create_job(session=s, recording_id=r.id)
             note = add_note(s, r, job_id=job.id)
             repo.add_revision(session=s, note_id=note.id, body={"v": 2}, author_id=pat.id)
@@ -615,7 +613,7 @@ def test_erase_removes_content_but_keeps_audit_rows(db_sessions: sessionmaker[Se
             with pytest.raises(NotFound):
                 repo.get_transcript(session=s, recording_id=rec.id, kind=kind)
         with pytest.raises(NotFound):
-            repo.load_mapping(session=s, recording_id=rec.id, cipher=cipher)
+            repo.load_mapping(session=s, recording_id=rec.id)
         with pytest.raises(NotFound):
             repo.create_job(session=s, recording_id=rec.id)
         assert [r.id for r in repo.list_recordings_for(session=s, user=pat)] == [kept.id]
@@ -694,10 +692,9 @@ def test_missing_ids_raise_not_found(
 
 
 def test_missing_mapping_and_owner_raise_not_found(db_sessions: sessionmaker[Session]) -> None:
-    cipher = MappingCipher(MappingCipher.generate_key())
     with db_sessions() as s:
         rec = add_recording(s, add_user(s))
         with pytest.raises(NotFound):
-            repo.load_mapping(session=s, recording_id=rec.id, cipher=cipher)
+            repo.load_mapping(session=s, recording_id=rec.id)
         with pytest.raises(NotFound):
             add_recording(s, User(id=MISSING, name="ghost", role="admin", token_hash="a" * 64))

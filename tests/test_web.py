@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from assistant.api.app import create_app
-from assistant.bootstrap import mapping_cipher
 from assistant.cli import main
 from assistant.storage import repo, session_scope
 from assistant.storage.models import AuditEvent, Note, Recording, WebSession, utcnow
@@ -206,7 +205,7 @@ def test_pages_ask_to_sign_in_and_come_back(web):
 def test_every_form_refuses_a_missing_or_foreign_csrf_token(web):
     settings, client = web()
     owner, _ = add_web_user(settings, "Ada", "practitioner")
-    ids = seed_note(settings, owner, mapping_cipher(settings))
+    ids = seed_note(settings, owner)
     c = client()
     page = c.get("/sign-in")
     good = csrf_of(page.text)
@@ -417,7 +416,7 @@ def test_progress_page_says_what_failed_and_what_to_do(web):
 def test_review_approve_export(web):
     settings, client = web()
     owner, _ = add_web_user(settings, "Ada", "practitioner")
-    ids = seed_note(settings, owner, mapping_cipher(settings))
+    ids = seed_note(settings, owner)
     c = client()
     sign_in(c, "Ada")
     page = c.get(f"/notes/{ids['note']}").text
@@ -461,7 +460,7 @@ def test_a_note_style_draft_shows_its_header_and_who_said_each_thing(web):
                             "what": "I'll ring the school by Friday.", "by": "by Friday"}}]},
         ],
     }  # fmt: skip
-    ids = seed_note(settings, owner, mapping_cipher(settings), draft=body)
+    ids = seed_note(settings, owner, draft=body)
     c = client()
     sign_in(c, "Ada")
     page = html.unescape(c.get(f"/notes/{ids['note']}").text)
@@ -476,13 +475,15 @@ def test_audio_endpoint_serves_ranges_to_the_owner_only(web, tmp_path):
     _, other_token = add_web_user(settings, "Ben", "practitioner")
     _, manager_token = add_web_user(settings, "Mo", "manager")
     audio = tmp_path / "a.wav"
-    audio.write_bytes(bytes(range(256)) * 40)
-    ids = seed_note(settings, owner, mapping_cipher(settings), audio_path=audio)
+    original = bytes(range(256)) * 40
+    audio.write_bytes(original)
+    ids = seed_note(settings, owner, audio_path=audio)  # encrypts it in place
+    assert original not in audio.read_bytes()
     url = f"/v1/recordings/{ids['rec']}/audio"
     c = client()
     auth = {"Authorization": f"Bearer {token}"}
     whole = c.get(url, headers=auth)
-    assert whole.status_code == 200 and whole.content == audio.read_bytes()
+    assert whole.status_code == 200 and whole.content == original
     assert whole.headers["content-type"] == "audio/wav"
     assert whole.headers["accept-ranges"] == "bytes"
     part = c.get(url, headers={**auth, "Range": "bytes=256-511"})
@@ -504,7 +505,7 @@ def test_another_practitioner_cannot_open_the_first_ones_pages(web):
     owner, _ = add_web_user(settings, "Ada", "practitioner")
     add_web_user(settings, "Ben", "practitioner")
     add_web_user(settings, "Mo", "manager")
-    ids = seed_note(settings, owner, mapping_cipher(settings))
+    ids = seed_note(settings, owner)
     ben = client()
     sign_in(ben, "Ben")
     token = csrf_of(ben.get("/").text)
@@ -579,7 +580,7 @@ def test_safeguarding_statements_must_each_be_confirmed_before_approval(web):
     owner, token = add_web_user(settings, "Ada", "practitioner")
     _, ben_token = add_web_user(settings, "Ben", "practitioner")
     _, mo_token = add_web_user(settings, "Mo", "manager")
-    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    ids = seed_note(settings, owner, draft=FLAGGED)
     note = f"/v1/notes/{ids['note']}"
     api = _api(client(), token)
     view = api.get(note).json()
@@ -655,7 +656,7 @@ def test_statement_level_edits_each_a_revision_bad_input_changes_nothing(web):
     owner, token = add_web_user(settings, "Ada", "practitioner")
     _, ben_token = add_web_user(settings, "Ben", "practitioner")
     _, mo_token = add_web_user(settings, "Mo", "manager")
-    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    ids = seed_note(settings, owner, draft=FLAGGED)
     note = f"/v1/notes/{ids['note']}"
     api = _api(client(), token)
 
@@ -730,7 +731,7 @@ def test_statement_level_edits_each_a_revision_bad_input_changes_nothing(web):
 def test_the_approval_record_says_which_ai_statements_were_kept_edited_or_removed(web):
     settings, client = web()
     owner, token = add_web_user(settings, "Ada", "practitioner")
-    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    ids = seed_note(settings, owner, draft=FLAGGED)
     note = f"/v1/notes/{ids['note']}"
     api = _api(client(), token)
     api.delete(f"{note}/statements/worries/0")  # the safeguarding statement removed
@@ -774,7 +775,7 @@ def test_edit_page_saves_moves_adds_and_removes_refuses_bad_input(web):
     settings, client = web()
     owner, _ = add_web_user(settings, "Ada", "practitioner")
     add_web_user(settings, "Ben", "practitioner")
-    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    ids = seed_note(settings, owner, draft=FLAGGED)
     base = f"/notes/{ids['note']}/edit"
     c = client()
     sign_in(c, "Ada")
@@ -878,7 +879,7 @@ def test_word_download_reads_back_with_python_docx(web):
 
     settings, client = web()
     owner, token = add_web_user(settings, "Ada", "practitioner")
-    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    ids = seed_note(settings, owner, draft=FLAGGED)
     c = client()
     sign_in(c, "Ada")
     page = c.get(f"/notes/{ids['note']}").text
@@ -1033,7 +1034,7 @@ def test_delete_a_visit_after_confirming(web, tmp_path):
     add_web_user(settings, "Ben", "practitioner")
     audio = tmp_path / "a.wav"
     audio.write_bytes(b"RIFF" + b"\0" * 100)
-    ids = seed_note(settings, owner, mapping_cipher(settings), audio_path=audio)
+    ids = seed_note(settings, owner, audio_path=audio)
     c = client()
     sign_in(c, "Ada")
     review = c.get(f"/notes/{ids['note']}").text

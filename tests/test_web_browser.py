@@ -211,11 +211,10 @@ def test_confirm_edit_approve_download_word_and_delete(server, browser, tmp_path
 
     from docx import Document
 
-    from assistant.bootstrap import mapping_cipher
 
     srv, settings = server
     owner, _ = add_web_user(settings, "Priya Shah", "practitioner")
-    ids = seed_note(settings, owner, mapping_cipher(settings), draft=FLAGGED)
+    ids = seed_note(settings, owner, draft=FLAGGED)
     page = browser.new_context(base_url=srv.base_url, bypass_csp=True).new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

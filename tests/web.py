@@ -9,7 +9,7 @@ import httpx
 
 from assistant.auth import hash_password, hash_token, new_token
 from assistant.storage import repo
-from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
+from assistant.storage.db import session_scope
 
 PASSWORD = "correct horse battery staple"
 
@@ -54,9 +54,11 @@ FLAGGED = {
 
 
 def db(settings):
-    engine = make_engine(settings.resolved_database_url)
-    upgrade(engine)
-    return engine, session_factory(engine)
+    """The app's database as the app opens it: migrated, with its keyring (key file)."""
+    from assistant.bootstrap import open_database
+
+    engine, _, sessions = open_database(settings)
+    return engine, sessions
 
 
 def add_web_user(settings, name: str, role: str, password: str = PASSWORD) -> tuple[str, str]:
@@ -88,9 +90,10 @@ def sign_in(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.
     )
 
 
-def seed_note(settings, owner_id: str, cipher, *, audio_path=None, draft=None) -> dict[str, str]:
+def seed_note(settings, owner_id: str, *, audio_path=None, draft=None) -> dict[str, str]:
     """A recording (tests.conftest.seed_recording: 'Hello Amara.'), its name map and a draft
-    note citing its one segment (``draft``: another body, e.g. ``FLAGGED``)."""
+    note citing its one segment (``draft``: another body, e.g. ``FLAGGED``); ``audio_path`` (a
+    copy is encrypted in place) its audio."""
     from assistant.domain import PseudonymMap
     from tests.conftest import seed_recording
 
@@ -99,10 +102,10 @@ def seed_note(settings, owner_id: str, cipher, *, audio_path=None, draft=None) -
         rec = seed_recording(s, owner_id)
         if audio_path is not None:
             rec.audio_path = str(audio_path)
+            repo.seal_plain_audio(session=s)
         repo.save_mapping(
             session=s,
             recording_id=rec.id,
-            cipher=cipher,
             mapping=PseudonymMap(entries={"[PERSON_1]": "Amara"}),
         )
         note = repo.create_note(

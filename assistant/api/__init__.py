@@ -1,7 +1,7 @@
 """The HTTP API (FastAPI): ``create_app(settings)`` builds the service.
 
 - ``app``: the app factory (models, database, worker on start-up);
-- ``deps``: dependencies (settings, session, current user, cipher), ``authorize``/``may`` and
+- ``deps``: dependencies (settings, session, current user), ``authorize``/``may`` and
   ``audit``, which every route uses;
 - ``schemas``: request and response bodies;
 - ``errors``: the one error shape ``{"error": {"code", "message", "request_id"}}``;

@@ -22,7 +22,7 @@ from assistant.pipeline import Engines
 from assistant.review import load_lexicon
 from assistant.settings import Settings, get_settings
 from assistant.storage import repo
-from assistant.storage.db import make_engine, session_factory, session_scope, upgrade
+from assistant.storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +41,13 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from assistant.bootstrap import mapping_cipher, prepare_dirs
+        from assistant.bootstrap import open_database, prepare_dirs
 
         prepare_dirs(settings)
         models = engines.models if engines else resolve_models(settings)  # fails closed
-        db = make_engine(settings.resolved_database_url)
-        upgrade(db)
+        # fails closed on a missing or wrong key file
+        db, app.state.keyring, app.state.sessions = open_database(settings)
         app.state.engine = db
-        app.state.sessions = session_factory(db)
-        app.state.cipher = mapping_cipher(settings)
         app.state.engines = engines or Engines.load(settings, models)
         # what approval checks for safeguarding statements: the drafting review's own lexicon
         app.state.lexicon = getattr(app.state.engines, "lexicon", None) or load_lexicon(
@@ -66,7 +64,6 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
             app.state.runner = JobRunner(
                 app.state.engines,
                 app.state.sessions,
-                app.state.cipher,
                 retention=RetentionPolicy.from_settings(settings),
                 retention_interval_s=settings.retention_interval_s,
             )

@@ -23,7 +23,7 @@ from assistant.domain import Role
 from assistant.errors import Forbidden, NotFound, TooManyAttempts, Unauthenticated
 from assistant.review import Lexicon
 from assistant.settings import Settings
-from assistant.storage import MappingCipher, User, repo, session_scope
+from assistant.storage import User, repo, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -138,13 +138,6 @@ def get_viewer(
 
 
 Viewer = Annotated[User, Depends(get_viewer)]
-
-
-def get_cipher(request: Request) -> MappingCipher:
-    return request.app.state.cipher
-
-
-CipherDep = Annotated[MappingCipher, Depends(get_cipher)]
 
 
 def get_lexicon(request: Request) -> Lexicon:

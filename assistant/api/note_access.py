@@ -20,7 +20,7 @@ from assistant.errors import NoteLocked, NotFound, StaleRevision
 from assistant.notes import ChangeRecord, FlaggedStatement, NoteBody
 from assistant.review import Lexicon
 from assistant.settings import Settings
-from assistant.storage import MappingCipher, Note, Recording, User, repo
+from assistant.storage import Note, Recording, User, repo
 
 LOCKED = "This note is approved and locked; it cannot be edited."
 
@@ -46,12 +46,11 @@ def body_for(
     rec: Recording,
     user: User,
     reidentify: bool,
-    cipher: MappingCipher,
 ) -> NoteBody:
     body = repo.latest_body(session=session, note_id=note.id)
     if reidentify:
         authorize("note.reidentify", user, owner_id=rec.owner_id)
-        mapping = repo.load_mapping(session=session, recording_id=rec.id, cipher=cipher)
+        mapping = repo.load_mapping(session=session, recording_id=rec.id)
         body = body.reidentified(mapping)
     return body
 

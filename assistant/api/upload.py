@@ -46,8 +46,11 @@ class ParsedUpload:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-async def receive_upload(request: Request, dest: Path, *, max_bytes: int) -> ParsedUpload:
-    """Parse the request body; the ``audio`` part lands at ``dest``. Cleans up on any error."""
+async def receive_upload(
+    request: Request, dest: Path, *, max_bytes: int, seal: tuple[bytes, bytes] | None = None
+) -> ParsedUpload:
+    """Parse the request body; the ``audio`` part lands at ``dest`` (encrypted with ``seal``,
+    a data key and object id, see ``RecordingWriter``). Cleans up on any error."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         raise NoAudioFile("Send the recording as multipart/form-data with a field named 'audio'.")
@@ -55,7 +58,7 @@ async def receive_upload(request: Request, dest: Path, *, max_bytes: int) -> Par
     if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
         raise recording_too_large(max_bytes)
 
-    form = _Form(dest, max_bytes)
+    form = _Form(dest, max_bytes, seal)
     parser = MultipartParser(params[b"boundary"], callbacks=form.callbacks())
     try:
         try:
@@ -106,9 +109,10 @@ class _Form:
     """The multipart parser's callbacks: the ``audio`` part goes to a RecordingWriter, other
     fields into ``fields``. An error is kept in ``error`` and raised between chunks."""
 
-    def __init__(self, dest: Path, max_bytes: int) -> None:
+    def __init__(self, dest: Path, max_bytes: int, seal: tuple[bytes, bytes] | None) -> None:
         self.dest = dest
         self.max_bytes = max_bytes
+        self.seal = seal
         self.writer: RecordingWriter | None = None
         self.fields: dict[str, str] = {}
         self.error: CaseAssistError | None = None
@@ -157,7 +161,7 @@ class _Form:
                     "Send exactly one 'audio' file per request.", code="multiple_files"
                 )
                 return
-            self.writer = RecordingWriter(self.dest, max_bytes=self.max_bytes)
+            self.writer = RecordingWriter(self.dest, max_bytes=self.max_bytes, seal=self.seal)
             self.writer.open()
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:

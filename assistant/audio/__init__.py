@@ -3,15 +3,19 @@ per-format end checks in ``truncation``), and decode it and look for speech (``s
 
 from assistant.audio.intake import RecordingWriter, recording_too_large
 from assistant.audio.probing import SUPPORTED_FORMATS, AudioInfo, probe
+from assistant.audio.sealed import AudioSource, SealedFile, open_audio
 from assistant.audio.speech import SAMPLE_RATE, has_speech, load_pcm16k
 
 __all__ = [
     "SAMPLE_RATE",
     "SUPPORTED_FORMATS",
     "AudioInfo",
+    "AudioSource",
+    "SealedFile",
     "RecordingWriter",
     "has_speech",
     "load_pcm16k",
+    "open_audio",
     "probe",
     "recording_too_large",
 ]

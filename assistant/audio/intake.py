@@ -17,15 +17,20 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
+from assistant.audio.sealed import SealedWriter
 from assistant.errors import EmptyRecording, RecordingTooLarge
 
 
 class RecordingWriter:
     """Writes chunks to ``<dest>.part`` while counting and hashing; refuses to pass
     ``max_bytes``. Call ``open``, ``write`` for each chunk, then ``finish``; ``discard`` if
-    anything fails."""
+    anything fails. With ``seal=(data_key, object_id)`` the bytes are encrypted as they arrive
+    (``assistant.audio.sealed``), so not even the ``.part`` file holds audio in clear; size and
+    sha256 are still of the audio as sent."""
 
-    def __init__(self, dest: Path, *, max_bytes: int) -> None:
+    def __init__(
+        self, dest: Path, *, max_bytes: int, seal: tuple[bytes, bytes] | None = None
+    ) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         self.dest = dest
@@ -34,6 +39,8 @@ class RecordingWriter:
         self.size = 0
         self._hash = hashlib.sha256()
         self._fh: BinaryIO | None = None
+        self._seal = seal
+        self._sealer: SealedWriter | None = None
         # A cancelled upload may leave a worker thread mid-write; the lock makes discard()
         # wait for that write, and the flag stops the thread from writing (or opening) after.
         self._lock = threading.Lock()
@@ -45,6 +52,8 @@ class RecordingWriter:
             if not self._discarded:
                 self.dest.parent.mkdir(parents=True, exist_ok=True)
                 self._fh = open(self.part, "wb")  # noqa: SIM115 - closed in finish()/discard()
+                if self._seal is not None:
+                    self._sealer = SealedWriter(self._fh, *self._seal)
 
     def write(self, chunk: bytes) -> None:
         """Append ``chunk``, or raise RecordingTooLarge before a byte past the cap is written."""
@@ -55,13 +64,15 @@ class RecordingWriter:
                 return
             self.size += len(chunk)
             self._hash.update(chunk)
-            self._fh.write(chunk)
+            (self._sealer or self._fh).write(chunk)
 
     def finish(self) -> tuple[int, str]:
         """Sync and close the file and move it to ``dest``; return ``(size_bytes, sha256)``."""
         with self._lock:
             if self._discarded or self._fh is None:
                 raise RuntimeError("RecordingWriter.finish() after discard() or before open()")
+            if self._sealer is not None:
+                self._sealer.close()
             self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()

@@ -30,11 +30,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import BinaryIO
 
 import av
 
+from assistant.audio.sealed import AudioSource, SealedFile, audio_size, open_audio
 from assistant.audio.truncation import TRUNCATED_HINT, check_structure, mp3_has_length_header
 from assistant.errors import (
     EmptyRecording,
@@ -86,19 +86,19 @@ class AudioInfo:
     sha256: str
 
 
-def probe(path: Path, *, max_duration_s: float) -> AudioInfo:
+def probe(path: AudioSource, *, max_duration_s: float) -> AudioInfo:
     """Identify the recording and refuse anything the pipeline could not use.
 
     Raises NoAudioFile, EmptyRecording, UnsupportedMediaType, TruncatedRecording or
     RecordingTooLong (see the module docstring for the order and the costs).
     """
-    if not path.is_file():
+    if not (path.path if isinstance(path, SealedFile) else path).is_file():
         raise NoAudioFile("No audio file was found.")
-    size = path.stat().st_size
+    size = audio_size(path)
     if size == 0:
         raise EmptyRecording("The file is empty (0 bytes).")
 
-    with open(path, "rb") as fh:
+    with open_audio(path) as fh:
         kind, wav_duration = check_structure(fh, size)
 
         fh.seek(0)

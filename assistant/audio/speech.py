@@ -6,19 +6,19 @@ which importing ``assistant.audio`` (for ``probe``, say) should not cost.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+
+from assistant.audio.sealed import AudioSource, open_audio
 
 SAMPLE_RATE = 16_000
 """What ``load_pcm16k`` returns and what Whisper and the VAD expect."""
 
 
-def load_pcm16k(path: Path) -> np.ndarray:
+def load_pcm16k(path: AudioSource) -> np.ndarray:
     """Decode to mono float32 at 16 kHz, as Whisper and the VAD expect."""
     from faster_whisper.audio import decode_audio
 
-    with open(path, "rb") as fh:
+    with open_audio(path) as fh:
         audio = decode_audio(fh, sampling_rate=SAMPLE_RATE)
     return np.asarray(audio, dtype=np.float32)
 

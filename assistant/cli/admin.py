@@ -1,5 +1,5 @@
-"""``caseassist users``, ``audit`` and ``retention``: the commands that act on the service's
-database directly (an administrator on the server), each audited like its API twin."""
+"""``caseassist users``, ``audit``, ``retention`` and ``keys``: the commands that act on the
+service's database directly (an administrator on the server), each audited like its API twin."""
 
 from __future__ import annotations
 
@@ -44,6 +44,20 @@ def add_admin_commands(sub: argparse._SubParsersAction) -> None:
     rr.add_argument("--dry-run", action="store_true", help="list what would go; delete nothing")
     rr.set_defaults(func=cmd_retention_run)
     _add_audit_actions(sub)
+    _add_keys_actions(sub)
+
+
+def _add_keys_actions(sub: argparse._SubParsersAction) -> None:
+    k = sub.add_parser("keys", help="the encryption key: status and rotation (docs/security.md)")
+    ksub = k.add_subparsers(required=True, metavar="ACTION")
+    ksub.add_parser(
+        "status", help="the current key id and how many recordings' data keys each key wraps"
+    ).set_defaults(func=cmd_keys_status)
+    ksub.add_parser(
+        "rotate",
+        help="a new key-encryption key; re-wraps every data key (the data is not re-encrypted); "
+        "run it again to finish an interrupted rotation",
+    ).set_defaults(func=cmd_keys_rotate)
 
 
 def _add_audit_actions(sub: argparse._SubParsersAction) -> None:
@@ -69,14 +83,12 @@ def _add_audit_actions(sub: argparse._SubParsersAction) -> None:
 @contextmanager
 def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
     """The service's database, migrated to head (as the service does at start-up)."""
-    from assistant.bootstrap import prepare_dirs
-    from assistant.storage.db import make_engine, session_factory, upgrade
+    from assistant.bootstrap import open_database, prepare_dirs
 
     prepare_dirs(settings)
-    engine = make_engine(settings.resolved_database_url)
+    engine, _, sessions = open_database(settings)
     try:
-        upgrade(engine)
-        yield session_factory(engine)
+        yield sessions
     finally:
         engine.dispose()
 
@@ -219,4 +231,49 @@ def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
         with session_scope(sessions) as s:  # the export is on the record (in the next export)
             _audit(s, "audit.export", "audit", None, format=args.format, records=export.records)
     print(f"wrote {export.records} record(s) to {args.out}\nhead: {export.head}")
+    return 0
+
+
+def cmd_keys_status(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.bootstrap import key_file
+    from assistant.storage import repo
+    from assistant.storage.db import session_scope
+    from assistant.storage.keys import KeyFiles
+
+    with _database(settings) as sessions, session_scope(sessions) as s:
+        keyring = s.info["keyring"]
+        counts = repo.key_counts(session=s)
+    print(f"current key: {keyring.wrapping.key_id}")
+    if not settings.encryption_key_provider:
+        files = KeyFiles(key_file(settings))
+        print(f"key file: {files.path}")
+        if files.new.exists() or files.old.exists():
+            print("a rotation was interrupted: run `caseassist keys rotate` to finish it")
+    for kek_id in sorted(set(counts) | {keyring.wrapping.key_id}):
+        print(f"{kek_id}: {counts.get(kek_id, 0)} recording(s)")
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.bootstrap import key_file
+    from assistant.storage import repo
+
+    if settings.encryption_key_provider:
+        print(
+            "error: the key is held by CASEASSIST_ENCRYPTION_KEY_PROVIDER; rotate it there",
+            file=sys.stderr,
+        )
+        return 2
+    with _database(settings) as sessions:
+        result = repo.rotate(
+            sessions=sessions,
+            key_file=key_file(settings),
+            audit=lambda s, details: _audit(s, "keys.rotate", "key", None, **details),
+        )
+    old = ", ".join(result.old_key_ids) or "none"
+    print(
+        f"{'finished an interrupted rotation' if result.resumed else 'rotated'}: "
+        f"current key {result.new_key_id}; {result.rewrapped} data key(s) re-wrapped "
+        f"(from {old}); no data was re-encrypted"
+    )
     return 0

@@ -19,7 +19,6 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,7 +28,6 @@ from assistant.errors import CaseAssistError
 from assistant.jobs.retention import RetentionPolicy, run_retention
 from assistant.pipeline import Engines, Stage, StageHooks, StageRun, run_chain
 from assistant.storage import repo
-from assistant.storage.crypto import MappingCipher
 from assistant.storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -43,7 +41,6 @@ class JobCancelled(Exception):
 class JobRunner:
     engines: Engines
     sessions: sessionmaker[Session]
-    cipher: MappingCipher
     poll_interval_s: float = 0.5
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     retention_interval_s: float = 3600.0
@@ -115,12 +112,12 @@ class JobRunner:
         log.info("job %s finished in %.1fs", job_id, time.perf_counter() - started)
 
     def _run_stages(self, job_id: str) -> None:
-        job = _JobStages(self.sessions, self.cipher, job_id)
+        job = _JobStages(self.sessions, job_id)
         run_chain(
             self.engines,
             job,
             template=job.template,
-            audio_path=job.audio_path,
+            audio_path=job.audio,
             language=job.language,
             duration_s=job.duration_s,
         )
@@ -143,13 +140,14 @@ class _JobStages(StageHooks):
     kept current, each stage's output saved (with the job's timings) before the next starts,
     and the recording checked not erased before every save."""
 
-    def __init__(self, sessions: sessionmaker[Session], cipher: MappingCipher, job_id: str):
-        self.sessions, self.cipher, self.job_id = sessions, cipher, job_id
+    def __init__(self, sessions: sessionmaker[Session], job_id: str):
+        self.sessions, self.job_id = sessions, job_id
         with session_scope(sessions) as s:
             job = repo.get_job(session=s, job_id=job_id)
             rec = repo.get_recording(session=s, recording_id=job.recording_id)
             self.recording_id = rec.id
-            self.audio_path = None if rec.audio_path is None else Path(rec.audio_path)
+            # the encrypted file and its data key: decrypted as the decoder reads it
+            self.audio = repo.audio_source(session=s, recording=rec)
             self.language, self.template = rec.language, rec.template
             self.duration_s = rec.duration_s or 0.0
             # earlier attempts' timings stay, each stage run again replaces its own
@@ -181,10 +179,7 @@ class _JobStages(StageHooks):
                 self._save_transcript(s, "raw", run.transcript)
             elif stage == "redacting":
                 assert run.mapping is not None
-                repo.save_mapping(
-                    session=s, recording_id=self.recording_id, cipher=self.cipher,
-                    mapping=run.mapping,
-                )  # fmt: skip
+                repo.save_mapping(session=s, recording_id=self.recording_id, mapping=run.mapping)
                 self._save_transcript(s, "redacted", run.redacted)
             else:
                 self._finish(s, run)

@@ -22,13 +22,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from assistant.storage.keys import Keyring
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -73,28 +76,54 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
-    """Run the migrations up to ``revision`` (start-up and tests). Idempotent at head."""
+def upgrade(
+    engine_or_url: Engine | str, revision: str = "head", *, keys: MigrationKeys | None = None
+) -> None:
+    """Run the migrations up to ``revision`` (start-up and tests). Idempotent at head.
+
+    ``keys``: what a migration that encrypts stored content needs (0006); an empty database
+    needs none."""
     if isinstance(engine_or_url, str):
         engine = make_engine(engine_or_url)
         try:
-            _upgrade(engine, revision)
+            _upgrade(engine, revision, keys)
         finally:
             engine.dispose()
     else:
-        _upgrade(engine_or_url, revision)
+        _upgrade(engine_or_url, revision, keys)
 
 
-def _upgrade(engine: Engine, revision: str) -> None:
+def downgrade(engine: Engine, revision: str, *, keys: MigrationKeys | None = None) -> None:
     cfg = alembic_config()
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
+        cfg.attributes["keys"] = keys
+        command.downgrade(cfg, revision)
+
+
+class MigrationKeys:
+    """The keyring, and the key that encrypted name maps before envelope encryption (0006)."""
+
+    def __init__(self, keyring: Keyring, legacy_mapping_key: bytes | None = None) -> None:
+        self.keyring = keyring
+        self.legacy_mapping_key = legacy_mapping_key
+
+
+def _upgrade(engine: Engine, revision: str, keys: MigrationKeys | None) -> None:
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        cfg.attributes["keys"] = keys
         command.upgrade(cfg, revision)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded attributes after commit (handy for returning rows upwards)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def session_factory(engine: Engine, keyring: Keyring | None = None) -> sessionmaker[Session]:
+    """Sessions that keep loaded attributes after commit (handy for returning rows upwards).
+
+    ``keyring`` encrypts and decrypts content (``assistant.storage.sealing``); sessions without
+    one can do everything else, and refuse to write or read transcripts and notes."""
+    info = {"keyring": keyring} if keyring is not None else {}
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
 @contextmanager

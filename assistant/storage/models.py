@@ -211,7 +211,8 @@ class Job(Base):
 
 
 class TranscriptRow(Base):
-    """A raw or redacted transcript, stored as the domain value's ``model_dump(mode="json")``."""
+    """A raw or redacted transcript, the domain value's ``model_dump(mode="json")``, stored
+    encrypted (``assistant.storage.sealing``: the ORM object holds the plain value)."""
 
     __tablename__ = "transcripts"
     __table_args__ = (
@@ -227,7 +228,8 @@ class TranscriptRow(Base):
 
 
 class PseudonymMapRow(Base):
-    """The placeholder -> original-value map, encrypted at rest (see ``crypto.MappingCipher``)."""
+    """The placeholder -> original-value map, encrypted under the recording's data key.
+    ``key_id`` says which: ``"data-key"`` (since 0006), or the old mapping key's id."""
 
     __tablename__ = "pseudonym_maps"
 
@@ -236,8 +238,23 @@ class PseudonymMapRow(Base):
     key_id: Mapped[str] = mapped_column(String(16))
 
 
+class DataKey(Base):
+    """A recording's data key, wrapped by the key-encryption key ``kek_id`` (see
+    ``assistant.storage.keys``). Deleted when the recording is erased: what it encrypted, in
+    any backup, can then never be read again."""
+
+    __tablename__ = "data_keys"
+
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"), primary_key=True)
+    kek_id: Mapped[str] = mapped_column(String(64), index=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rewrapped_at: Mapped[datetime | None] = mapped_column()
+
+
 class Note(Base):
-    """A note for one recording: the AI draft as drafted, its provenance and its approval."""
+    """A note for one recording: the AI draft as drafted, its provenance and its approval.
+    ``ai_draft`` and ``provenance`` (whose review quotes removed statements) are encrypted."""
 
     __tablename__ = "notes"
     __table_args__ = (CheckConstraint(_in("status", NOTE_STATUSES), name="status"),)
@@ -277,7 +294,8 @@ class StatementConfirmation(Base):
 
 
 class NoteRevision(Base):
-    """Append-only history of a note's body. Number 1 is the AI draft (``author_id`` null)."""
+    """Append-only history of a note's body (encrypted). Number 1 is the AI draft
+    (``author_id`` null)."""
 
     __tablename__ = "note_revisions"
     __table_args__ = (

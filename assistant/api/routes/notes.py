@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from assistant import notes
 from assistant.api import schemas
 from assistant.api.deps import (
-    CipherDep,
     CurrentUser,
     LexiconDep,
     SessionDep,
@@ -88,13 +87,12 @@ def get_note(
     request: Request,
     user: CurrentUser,
     session: SessionDep,
-    cipher: CipherDep,
     settings: SettingsDep,
     lexicon: LexiconDep,
     reidentify: bool = Query(False, description="owner only: show real names"),
 ) -> schemas.NoteView:
     note, rec = load_note(session, note_id, user, "note.view")
-    body = body_for(session, note, rec, user, reidentify, cipher)
+    body = body_for(session, note, rec, user, reidentify)
     audit(session, request, user, "note.view", "note", note.id, reidentified=reidentify)
     return note_view(
         session,
@@ -208,14 +206,13 @@ def export_note(
     request: Request,
     user: CurrentUser,
     session: SessionDep,
-    cipher: CipherDep,
     format: ExportFormat = Query("md", description="md, txt, json or docx (Word)"),
     reidentify: bool = Query(False, description="owner only: real names"),
 ) -> Response:
     """The note as it reads now. JSON carries the approval record (which AI statements were
     kept, edited or removed); Word has the provenance in its page footer."""
     note, rec = load_note(session, note_id, user, "note.export")
-    body = body_for(session, note, rec, user, reidentify, cipher)
+    body = body_for(session, note, rec, user, reidentify)
     record = approval_record(note)
     content, media_type = notes.export(
         body,

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from assistant import audio as audio_mod
 from assistant.api import schemas
+from assistant.api.audio_stream import stream_audio
 from assistant.api.deps import (
     CurrentUser,
     SessionDep,
@@ -129,15 +130,22 @@ async def accept_upload(
     authorize("recording.upload", user, owner_id=user.id)
     recording_id = uuid.uuid4().hex
     part = settings.uploads_dir / f".{recording_id}.part"
-    upload = await receive_upload(request, part, max_bytes=settings.max_upload_bytes)
+    # encrypted as it arrives, under a data key stored with the recording; if this request
+    # dies, the .part file is unreadable (its key was never stored) as well as removed
+    key, wrapped, kek_id = request.app.state.keyring.new_data_key(recording_id)
+    aad = repo.audio_aad(recording_id)
+    sealed = audio_mod.SealedFile(part, key, aad)
+    upload = await receive_upload(
+        request, part, max_bytes=settings.max_upload_bytes, seal=(key, aad)
+    )
     try:
         extra = check_fields(upload.fields) if check_fields else {}
         meta = _form_meta(upload.fields, settings)
         info = await run_in_threadpool(
-            audio_mod.probe, part, max_duration_s=settings.max_duration_s
+            audio_mod.probe, sealed, max_duration_s=settings.max_duration_s
         )
         if info.duration_s <= SYNC_SPEECH_CHECK_MAX_S:
-            pcm = await run_in_threadpool(audio_mod.load_pcm16k, part)
+            pcm = await run_in_threadpool(audio_mod.load_pcm16k, sealed)
             if not await run_in_threadpool(audio_mod.has_speech, pcm):
                 raise SilentRecording("No speech was detected in the recording.")
         final = settings.uploads_dir / f"{recording_id}.{info.format.split(',')[0]}"
@@ -159,6 +167,9 @@ async def accept_upload(
             size_bytes=upload.size,
             duration_s=info.duration_s,
             format=info.format,
+            data_key=request.app.state.keyring.rewrap_if_rotated(
+                recording_id, key, wrapped, kek_id
+            ),
         )
         job = repo.create_job(session=session, recording_id=rec.id)
         audit(
@@ -385,29 +396,28 @@ AUDIO_MEDIA_TYPES = {
 @router.get(
     "/recordings/{recording_id}/audio",
     summary="The recording's audio (owner only)",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses={
         200: {"content": {"audio/*": {}}, "description": "The whole recording."},
         206: {"description": "The bytes a `Range: bytes=a-b` header asked for."},
         416: {"description": "The range lies outside the file."},
     },
 )
-def get_audio(
-    recording_id: str, request: Request, user: Viewer, session: SessionDep
-) -> FileResponse:
+def get_audio(recording_id: str, request: Request, user: Viewer, session: SessionDep) -> Response:
     """The recording as uploaded, for playing the evidence of a statement. Honours HTTP
     ``Range`` requests (a player seeks without downloading the whole visit). Owner only; also
     open to the signed-in browser's session cookie, since an ``<audio>`` element sends no
     token. One audit event per playback (a request from the first byte), not per range."""
     rec = load_recording(session, recording_id, user, "recording.audio")
-    path = Path(rec.audio_path) if rec.audio_path else None
-    if path is None or not path.is_file():
+    source = repo.audio_source(session=session, recording=rec)
+    if source is None or not source.path.is_file():
         raise NotFound("The recording's audio is not stored.", code="no_audio")
     wanted = request.headers.get("range", "")
     if not wanted or wanted.replace(" ", "").startswith("bytes=0-"):
         audit(session, request, user, "recording.audio", "recording", rec.id)
     media_type = AUDIO_MEDIA_TYPES.get(rec.format.split(",")[0], "application/octet-stream")
-    return FileResponse(path, media_type=media_type, content_disposition_type="inline")
+    # stored encrypted: decrypted chunk by chunk as it is sent (``api.audio_stream``)
+    return stream_audio(source, wanted, media_type)
 
 
 @router.delete("/recordings/{recording_id}", status_code=204, summary="Erase a recording")

@@ -32,6 +32,13 @@ from assistant.storage.repo.jobs import (
     requeue_interrupted_jobs,
     update_job,
 )
+from assistant.storage.repo.keys import (
+    audio_aad,
+    audio_source,
+    key_counts,
+    rotate,
+    seal_plain_audio,
+)
 from assistant.storage.repo.listing import (
     RECORDING_STATUSES,
     ListFilter,
@@ -77,7 +84,6 @@ from assistant.storage.repo.transcripts import (
     find_transcript,
     get_transcript,
     load_mapping,
-    reencrypt_mappings,
     save_mapping,
     save_transcript,
 )
@@ -102,6 +108,11 @@ __all__ = [
     "approved_before",
     "ai_draft_body",
     "approve_note",
+    "audio_aad",
+    "audio_source",
+    "key_counts",
+    "rotate",
+    "seal_plain_audio",
     "claim_next_job",
     "claim_note",
     "create_job",
@@ -139,7 +150,6 @@ __all__ = [
     "page_recordings_for",
     "owner_deactivated_before",
     "record_stage_timing",
-    "reencrypt_mappings",
     "requeue_interrupted_jobs",
     "save_mapping",
     "save_transcript",

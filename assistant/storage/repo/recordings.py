@@ -13,6 +13,7 @@ from assistant.auth import allowed
 from assistant.domain import JobStatus, Role
 from assistant.errors import NotFound
 from assistant.storage.models import (
+    DataKey,
     Job,
     Note,
     NoteRevision,
@@ -44,8 +45,10 @@ def create_recording(
     duration_s: float | None = None,
     visit_date: date | None = None,
     recording_id: str | None = None,
+    data_key: tuple[bytes, str] | None = None,
 ) -> Recording:
-    """``recording_id`` may be chosen by the caller (e.g. to name the stored audio file first)."""
+    """``recording_id`` may be chosen by the caller (e.g. to name the stored audio file first);
+    ``data_key`` (wrapped key, KEK id) is the one the audio was encrypted under as it arrived."""
     get_user(session=session, user_id=owner_id)
     rec = Recording(
         owner_id=owner_id,
@@ -63,6 +66,9 @@ def create_recording(
         rec.id = recording_id
     session.add(rec)
     session.flush()
+    if data_key is not None:
+        session.add(DataKey(recording_id=rec.id, wrapped=data_key[0], kek_id=data_key[1]))
+        session.flush()
     return rec
 
 
@@ -131,7 +137,8 @@ def stored_audio_paths(*, session: Session) -> set[str]:
 def erase_recording(*, session: Session, recording_id: str) -> list[Path]:
     """Delete every piece of content derived from a recording; keep its metadata and audit rows.
 
-    Removes transcripts, the pseudonym map, notes and their revisions, unlinks jobs from the
+    Removes transcripts, the pseudonym map, notes and their revisions and the recording's data
+    key (so any copy of its ciphertext, in a backup, stays unreadable), unlinks jobs from the
     notes (unfinished jobs fail with 'recording_erased'), nulls ``audio_path`` and stamps
     ``erased_at``. Returns the audio paths for the caller to unlink after commit. Idempotent:
     erasing again returns no paths.
@@ -167,13 +174,16 @@ def erase_recording(*, session: Session, recording_id: str) -> list[Path]:
             .where(child.note_id.in_(note_ids))
             .execution_options(synchronize_session=False)
         )
-    for model in (Note, PseudonymMapRow):
+    for model in (Note, PseudonymMapRow, DataKey):
         session.execute(
             delete(model)
             .where(model.recording_id == recording_id)
             .execution_options(synchronize_session=False)
         )
     erase_transcripts(session=session, recording_id=recording_id)
+    ring = session.info.get("keyring")
+    if ring is not None:
+        ring.forget(recording_id)
     # Bulk statements bypass the identity map; drop what it may still hold.
     session.expire_all()
     paths = erase_audio(session=session, recording_id=recording_id)

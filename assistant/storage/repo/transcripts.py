@@ -1,7 +1,8 @@
-"""Transcripts (raw and redacted) and the encrypted pseudonym map of a recording."""
+"""Transcripts (raw and redacted) and the pseudonym map of a recording, all encrypted at rest."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Literal, overload
 
@@ -10,10 +11,16 @@ from sqlalchemy.orm import Session
 
 from assistant.domain import PseudonymMap, RedactedTranscript, Transcript
 from assistant.errors import NotFound
-from assistant.storage.crypto import MappingCipher, MappingKeyMismatch
+from assistant.storage.crypto import MappingKeyMismatch
+from assistant.storage.keys import open_bytes, seal_bytes
 from assistant.storage.models import PseudonymMapRow, TranscriptRow, utcnow
 from assistant.storage.repo._base import to_json
 from assistant.storage.repo.recordings import live_recording
+from assistant.storage.sealing import data_key, keyring_of
+
+#: ``pseudonym_maps.key_id`` of a map under its recording's data key (since 0006).
+DATA_KEY_ID = "data-key"
+_MAP_ID = "pseudonym_maps.ciphertext:"
 
 _TRANSCRIPT_TYPES: dict[str, type[Transcript | RedactedTranscript]] = {
     "raw": Transcript,
@@ -68,13 +75,14 @@ def get_transcript(
     """The raw (``kind="raw"``) or redacted transcript; NotFound if none was saved yet."""
     model = _transcript_type(kind)
     live_recording(session, recording_id)
-    stmt = select(TranscriptRow.body).where(
+    # the row, not the column alone: loading the row is what decrypts it (``sealing``)
+    stmt = select(TranscriptRow).where(
         TranscriptRow.recording_id == recording_id, TranscriptRow.kind == kind
     )
-    body = session.scalars(stmt).one_or_none()
-    if body is None:
+    row = session.scalars(stmt).one_or_none()
+    if row is None:
         raise NotFound(f"{kind} transcript of recording {recording_id} not found")
-    return model.model_validate(body)
+    return model.model_validate(row.body)
 
 
 @overload
@@ -99,46 +107,35 @@ def find_transcript(
         return None
 
 
-def save_mapping(
-    *, session: Session, recording_id: str, cipher: MappingCipher, mapping: PseudonymMap
-) -> PseudonymMapRow:
-    """Encrypt and store (or replace) the map. The recording id is bound into the ciphertext."""
+def save_mapping(*, session: Session, recording_id: str, mapping: PseudonymMap) -> PseudonymMapRow:
+    """Encrypt (under the recording's data key) and store, or replace, the map."""
     live_recording(session, recording_id)
-    blob = cipher.encrypt(mapping, associated_data=recording_id.encode())
+    conn = session.connection()
+    key = data_key(conn, keyring_of(session), recording_id, create=True)
+    plain = json.dumps(mapping.entries, sort_keys=True, ensure_ascii=False).encode()
+    blob = seal_bytes(key, plain, object_id=_MAP_ID + recording_id)
     row = session.get(PseudonymMapRow, recording_id)
     if row is None:
-        row = PseudonymMapRow(recording_id=recording_id, ciphertext=blob, key_id=cipher.key_id)
+        row = PseudonymMapRow(recording_id=recording_id, ciphertext=blob, key_id=DATA_KEY_ID)
         session.add(row)
     else:
-        row.ciphertext, row.key_id = blob, cipher.key_id
+        row.ciphertext, row.key_id = blob, DATA_KEY_ID
     session.flush()
     return row
 
 
-def load_mapping(*, session: Session, recording_id: str, cipher: MappingCipher) -> PseudonymMap:
-    """Decrypt the map. A different stored key id raises ``MappingKeyMismatch`` (key rotated)."""
+def load_mapping(*, session: Session, recording_id: str) -> PseudonymMap:
+    """Decrypt the map. A wrong key or a blob from another recording raises DecryptionFailed."""
     live_recording(session, recording_id)
     row = session.get(PseudonymMapRow, recording_id)
     if row is None:
         raise NotFound(f"pseudonym map of recording {recording_id} not found")
-    if row.key_id != cipher.key_id:
+    if row.key_id != DATA_KEY_ID:
         raise MappingKeyMismatch(
-            f"pseudonym map of recording {recording_id} was encrypted with key_id {row.key_id}, "
-            f"the configured key is {cipher.key_id}; re-encrypt with reencrypt_mappings()"
+            f"pseudonym map of recording {recording_id} is still under the old mapping key "
+            f"{row.key_id}: start the service with that key (CASEASSIST_MAPPING_KEY) once so "
+            "migration 0006 re-encrypts it"
         )
-    return cipher.decrypt(row.ciphertext, associated_data=recording_id.encode())
-
-
-def reencrypt_mappings(*, session: Session, old: MappingCipher, new: MappingCipher) -> int:
-    """Key rotation: re-encrypt every map stored under ``old`` with ``new``. Returns the count."""
-    rows = session.scalars(select(PseudonymMapRow).where(PseudonymMapRow.key_id == old.key_id))
-    count = 0
-    for row in rows:
-        ad = row.recording_id.encode()
-        row.ciphertext = new.encrypt(
-            old.decrypt(row.ciphertext, associated_data=ad), associated_data=ad
-        )
-        row.key_id = new.key_id
-        count += 1
-    session.flush()
-    return count
+    key = data_key(session.connection(), keyring_of(session), recording_id, create=False)
+    plain = open_bytes(key, row.ciphertext, object_id=_MAP_ID + recording_id)
+    return PseudonymMap(entries=json.loads(plain))

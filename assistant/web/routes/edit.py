@@ -20,13 +20,13 @@ from starlette.responses import RedirectResponse, Response
 
 from assistant import notes
 from assistant.api import schemas
-from assistant.api.deps import CipherDep, LexiconDep, SessionDep, SettingsDep, audit, may
+from assistant.api.deps import LexiconDep, SessionDep, SettingsDep, audit, may
 from assistant.api.note_access import approval_record, editable_body, load_note
 from assistant.api.routes import statements as statements_api
 from assistant.domain import StatementKind
 from assistant.errors import BadInput, CaseAssistError
 from assistant.settings import Settings
-from assistant.storage import MappingCipher, User, repo
+from assistant.storage import User, repo
 from assistant.web.render import render
 from assistant.web.routes.review import KIND_LABELS
 from assistant.web.security import PageUser, check_csrf
@@ -48,12 +48,11 @@ def edit_context(
     user: User,
     session: Session,
     settings: Settings,
-    cipher: MappingCipher,
     request: Request,
 ) -> dict[str, Any]:
     note, rec = load_note(session, note_id, user, "note.edit")
     body = editable_body(session, settings, note)
-    mapping = repo.load_mapping(session=session, recording_id=rec.id, cipher=cipher)
+    mapping = repo.load_mapping(session=session, recording_id=rec.id)
     audit(session, request, user, "note.view", "note", note.id, reidentified=False, via="edit")
     revision = repo.latest_revision(session=session, note_id=note.id).number
     sections = [
@@ -86,10 +85,9 @@ def edit_page(
     user: PageUser,
     session: SessionDep,
     settings: SettingsDep,
-    cipher: CipherDep,
 ) -> Response:
     return render(
-        request, "edit.html", edit_context(note_id, user, session, settings, cipher, request)
+        request, "edit.html", edit_context(note_id, user, session, settings, request)
     )
 
 
@@ -98,7 +96,6 @@ def _again(
     session: Session,
     user: User,
     settings: Settings,
-    cipher: MappingCipher,
     note_id: str,
     exc: CaseAssistError,
     field: str,
@@ -106,7 +103,7 @@ def _again(
 ) -> Response:
     """The edit page again (nothing saved), saying what was wrong, keeping what was typed."""
     session.rollback()
-    context = edit_context(note_id, user, session, settings, cipher, request)
+    context = edit_context(note_id, user, session, settings, request)
     context.update(error=exc.message, field=field, typed=typed)
     return render(request, "edit.html", context, status_code=exc.http_status)
 
@@ -120,7 +117,6 @@ def change(
     user: PageUser,
     session: SessionDep,
     settings: SettingsDep,
-    cipher: CipherDep,
     lexicon: LexiconDep,
     csrf_token: str = Form(""),
     revision: int | None = Form(None),
@@ -156,7 +152,7 @@ def change(
         if exc.code in ("csrf_rejected", "not_found"):
             raise
         return _again(
-            request, session, user, settings, cipher, note_id, exc, f"text-{anchor}", {anchor: text}
+            request, session, user, settings, note_id, exc, f"text-{anchor}", {anchor: text}
         )
     return RedirectResponse(f"/notes/{note_id}/edit?saved={action}", status_code=303)
 
@@ -196,7 +192,6 @@ def add(
     user: PageUser,
     session: SessionDep,
     settings: SettingsDep,
-    cipher: CipherDep,
     lexicon: LexiconDep,
     csrf_token: str = Form(""),
     revision: int | None = Form(None),
@@ -217,7 +212,7 @@ def add(
         if exc.code in ("csrf_rejected", "not_found"):
             raise
         return _again(
-            request, session, user, settings, cipher, note_id, exc, f"text-{anchor}", {anchor: text}
+            request, session, user, settings, note_id, exc, f"text-{anchor}", {anchor: text}
         )
     return RedirectResponse(f"/notes/{note_id}/edit?saved=add", status_code=303)
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from assistant.api.deps import CipherDep, LexiconDep, SessionDep, SettingsDep, audit, may
+from assistant.api.deps import LexiconDep, SessionDep, SettingsDep, audit, may
 from assistant.api.note_access import approval_record, safeguarding
 from assistant.api.routes import notes as notes_api
 from assistant.api.routes import statements as statements_api
@@ -22,7 +22,7 @@ from assistant.errors import BadInput, SafeguardingUnconfirmed
 from assistant.notes import EXPORT_FORMATS, FlaggedStatement, NoteBody
 from assistant.notes.render import attributed_text
 from assistant.review import Lexicon
-from assistant.storage import MappingCipher, User, repo
+from assistant.storage import User, repo
 from assistant.web.render import render
 from assistant.web.security import PageUser, check_csrf
 
@@ -70,11 +70,10 @@ def review_page(
     request: Request,
     user: PageUser,
     session: SessionDep,
-    cipher: CipherDep,
     lexicon: LexiconDep,
 ) -> Response:
     return render(
-        request, "review.html", review_context(note_id, request, user, session, cipher, lexicon)
+        request, "review.html", review_context(note_id, request, user, session, lexicon)
     )
 
 
@@ -83,12 +82,11 @@ def review_context(
     request: Request,
     user: User,
     session: Session,
-    cipher: MappingCipher,
     lexicon: Lexicon,
 ) -> dict[str, Any]:
     note, rec = notes_api.load_note(session, note_id, user, "note.view")
     owner = rec.owner_id == user.id
-    body = notes_api.body_for(session, note, rec, user, owner, cipher)
+    body = notes_api.body_for(session, note, rec, user, owner)
     kind = "raw" if owner else "redacted"
     transcript = repo.find_transcript(session=session, recording_id=rec.id, kind=kind)
     segments: list[Segment | RedactedSegment] = list(transcript.segments) if transcript else []
@@ -178,7 +176,6 @@ def approve(
     user: PageUser,
     session: SessionDep,
     settings: SettingsDep,
-    cipher: CipherDep,
     lexicon: LexiconDep,
     csrf_token: str = Form(""),
 ) -> Response:
@@ -190,7 +187,7 @@ def approve(
         notes_api.approve_note(note_id, request, user, session, settings, lexicon)
     except SafeguardingUnconfirmed as exc:
         session.rollback()
-        context = review_context(note_id, request, user, session, cipher, lexicon)
+        context = review_context(note_id, request, user, session, lexicon)
         context.update(error=exc.message, field="safeguarding-pending")
         return render(request, "review.html", context, status_code=exc.http_status)
     return RedirectResponse(f"/notes/{note_id}?approved=1", status_code=303)
@@ -202,7 +199,6 @@ def export(
     request: Request,
     user: PageUser,
     session: SessionDep,
-    cipher: CipherDep,
     format: str = "md",
     names: bool = False,
 ) -> Response:
@@ -214,7 +210,6 @@ def export(
         request,
         user,
         session,
-        cipher,
         format=cast(notes_api.ExportFormat, format),
         reidentify=names,
     )
