@@ -280,11 +280,12 @@ def _seed(settings, owner_id: str, *, diarised: bool = True) -> dict[str, str]:
     draft note citing it: a child's quote wrongly attributed, a parent's view and an exchange."""
     from assistant.domain import RedactedTranscript
     from assistant.storage import repo
-    from assistant.storage.db import make_engine, session_factory, session_scope
+    from assistant.bootstrap import open_database
+    from assistant.storage.db import session_scope
     from tests.conftest import seed_recording
 
-    engine = make_engine(settings.resolved_database_url)
-    with session_scope(session_factory(engine)) as s:
+    engine, _, sessions = open_database(settings)  # the app's database, with its keyring
+    with session_scope(sessions) as s:
         rec = seed_recording(s, owner_id)
         if diarised:
             # S2 (the parent) is suggested right; the practitioner will say S3 is a carer
@@ -357,7 +358,8 @@ def test_get_speakers_gives_roles_confidence_talk_time_and_segments_to_play(api)
 @pytest.mark.models
 def test_a_correction_reattributes_the_note_without_drafting_again(api):
     from assistant.storage import repo
-    from assistant.storage.db import make_engine, session_factory, session_scope
+    from assistant.bootstrap import open_database
+    from assistant.storage.db import session_scope
 
     srv, settings, owner_id, token, _ = api
     ids = _seed(settings, owner_id)
@@ -393,8 +395,8 @@ def test_a_correction_reattributes_the_note_without_drafting_again(api):
     assert note["revisions"][1]["reason"].startswith("Speakers corrected (not drafted again)")
     assert "S2 Parent -> Carer" in note["revisions"][1]["reason"]
     # audited, with counts only
-    engine = make_engine(settings.resolved_database_url)
-    with session_scope(session_factory(engine)) as s:
+    engine, _, sessions = open_database(settings)  # the app's database, with its keyring
+    with session_scope(sessions) as s:
         events = repo.list_audit(session=s, action="speakers.edit", object_id=ids["rec"])
         assert [e.details for e in events] == [{"speakers": 2, "notes": 1, "statements": 3}]
     engine.dispose()
