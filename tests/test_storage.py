@@ -140,7 +140,7 @@ def count(s: Session, model: type[Base], **where: str) -> int:
 # --- migrations ---------------------------------------------------------------------------
 def test_migrations_reach_head_and_match_the_models(db_engine: Engine) -> None:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head == "0005_job_status_diarising"
+    assert head == "0006_recording_vocabulary"
     upgrade(db_engine)  # idempotent at head
     with db_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -154,7 +154,7 @@ def test_upgrade_accepts_a_url(db_url: str) -> None:
     try:
         with engine.connect() as conn:
             revision = MigrationContext.configure(conn).get_current_revision()
-            assert revision == "0005_job_status_diarising"
+            assert revision == "0006_recording_vocabulary"
     finally:
         engine.dispose()
 

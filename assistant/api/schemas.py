@@ -198,3 +198,4 @@ class RecordingMeta(BaseModel):
     visit_date: date | None = None
     template: str
     language: str
+    vocabulary: tuple[str, ...] = ()

@@ -123,6 +123,7 @@ class JobRunner:
             audio_path=job.audio_path,
             language=job.language,
             duration_s=job.duration_s,
+            terms=job.terms,
         )
 
     # --- helpers -------------------------------------------------------------------------
@@ -151,6 +152,7 @@ class _JobStages(StageHooks):
             self.recording_id = rec.id
             self.audio_path = None if rec.audio_path is None else Path(rec.audio_path)
             self.language, self.template = rec.language, rec.template
+            self.terms = tuple((rec.vocabulary or "").splitlines())
             self.duration_s = rec.duration_s or 0.0
             # earlier attempts' timings stay, each stage run again replaces its own
             self.timings: dict[str, Any] = dict(job.timings or {})

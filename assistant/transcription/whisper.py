@@ -54,6 +54,9 @@ class TranscribeOptions:
     compression_ratio_threshold: float = 2.4
     no_repeat_ngram_size: int = 0
     max_repeats: int = 4
+    # Whisper drops a window whose no-speech probability is above this while its words are
+    # improbable (average log-probability under -1). faster-whisper's default is 0.6.
+    no_speech_threshold: float = 0.6
     # 0: faster-whisper's sequential decoding; n > 0: its BatchedInferencePipeline, which cuts
     # the speech the VAD found into chunks of up to 30 s and decodes n of them at once.
     batch_size: int = 0
@@ -139,6 +142,7 @@ class Transcriber:
             condition_on_previous_text=opts.condition_on_previous_text,
             compression_ratio_threshold=opts.compression_ratio_threshold,
             no_repeat_ngram_size=opts.no_repeat_ngram_size,
+            no_speech_threshold=opts.no_speech_threshold,
         )
         if hint and opts.vocabulary_mode == "hotwords":
             kwargs["hotwords"] = hint

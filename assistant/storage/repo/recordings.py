@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,10 @@ def create_recording(
     duration_s: float | None = None,
     visit_date: date | None = None,
     recording_id: str | None = None,
+    vocabulary: Sequence[str] = (),
 ) -> Recording:
-    """``recording_id`` may be chosen by the caller (e.g. to name the stored audio file first)."""
+    """``recording_id`` may be chosen by the caller (e.g. to name the stored audio file first);
+    ``vocabulary``: the upload's own terms for speech recognition."""
     get_user(session=session, user_id=owner_id)
     rec = Recording(
         owner_id=owner_id,
@@ -57,6 +60,7 @@ def create_recording(
         size_bytes=size_bytes,
         duration_s=duration_s,
         format=format,
+        vocabulary="\n".join(vocabulary) or None,
     )
     if recording_id is not None:
         rec.id = recording_id
@@ -131,7 +135,8 @@ def erase_recording(*, session: Session, recording_id: str) -> list[Path]:
     """Delete every piece of content derived from a recording; keep its metadata and audit rows.
 
     Removes transcripts, the pseudonym map, notes and their revisions, unlinks jobs from the
-    notes (unfinished jobs fail with 'recording_erased'), nulls ``audio_path`` and stamps
+    notes (unfinished jobs fail with 'recording_erased'), nulls ``audio_path`` and the upload's
+    ``vocabulary``, and stamps
     ``erased_at``. Returns the audio paths for the caller to unlink after commit. Idempotent:
     erasing again returns no paths.
     """
@@ -176,6 +181,7 @@ def erase_recording(*, session: Session, recording_id: str) -> list[Path]:
     session.expire_all()
     paths = erase_audio(session=session, recording_id=recording_id)
     rec = get_recording(session=session, recording_id=recording_id)
+    rec.vocabulary = None  # it may name local places: content, not metadata
     if rec.erased_at is None:
         rec.erased_at = now
     session.flush()
