@@ -145,6 +145,7 @@ def transcribe_options(settings: Settings) -> TranscribeOptions:
         beam_size=settings.beam_size,
         batch_size=settings.asr_batch_size,
         vocabulary_mode=settings.asr_vocabulary_mode,
+        no_speech_threshold=settings.asr_no_speech_threshold,
         council_terms=load_vocabulary(path).terms if path is not None else (),
     )
 

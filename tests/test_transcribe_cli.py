@@ -71,17 +71,23 @@ def test_transcribe_writes_transcript_json_here_by_default(env, dialogue, monkey
 
 @pytest.mark.slow
 def test_the_recordings_own_terms_reach_whisper_before_the_councils(env, dialogue, monkeypatch):
-    """The real model runs; the spy only records what it was given."""
-    from faster_whisper import WhisperModel
+    """The real model runs (one window at a time or batched, as settings say); the spies only
+    record what it was given."""
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
 
     seen: list[dict] = []
-    real = WhisperModel.transcribe
 
-    def spy(self, audio, **kwargs):
-        seen.append(kwargs)
-        return real(self, audio, **kwargs)
+    def spy_on(cls):
+        real = cls.transcribe
 
-    monkeypatch.setattr(WhisperModel, "transcribe", spy)
+        def spy(self, audio, **kwargs):
+            seen.append(kwargs)
+            return real(self, audio, **kwargs)
+
+        monkeypatch.setattr(cls, "transcribe", spy)
+
+    spy_on(WhisperModel)
+    spy_on(BatchedInferencePipeline)
     args = ["transcribe", str(dialogue), "--out", str(env / "t.json")]
     assert main([*args, "--vocabulary", "Beckfield Primary, Holm Lane"]) == 0
     hotwords = seen[-1]["hotwords"]
