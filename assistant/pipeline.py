@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from assistant.drafting.drafter import Drafter
     from assistant.redaction.redactor import Redactor
     from assistant.review import Lexicon
-    from assistant.transcription.whisper import Transcriber
+    from assistant.transcription.whisper import TranscribeOptions, Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -67,20 +67,9 @@ class Engines:
     def load(cls, settings: Settings, models: ResolvedModels) -> Engines:
         from assistant.drafting.llm import load_llm
         from assistant.redaction.redactor import Redactor, build_analyzer
-        from assistant.transcription.whisper import TranscribeOptions, Transcriber, load_whisper
 
         t0 = time.perf_counter()
-        whisper = load_whisper(
-            models.asr_path,
-            device=settings.device,
-            compute_type=settings.compute_type,
-            cpu_threads=settings.asr_threads,
-        )
-        transcriber = Transcriber(
-            whisper,
-            model_ref=models.asr,
-            options=TranscribeOptions(language=settings.language, beam_size=settings.beam_size),
-        )
+        transcriber = load_transcriber(settings, models)
         config_dir = settings.redaction_config_dir
         redactor = Redactor(
             build_analyzer(spacy_model_path=models.nlp_path, config_dir=config_dir),
@@ -131,6 +120,36 @@ class Engines:
         return self._drafters[template]
 
 
+def load_transcriber(settings: Settings, models: ResolvedModels) -> Transcriber:
+    """Whisper from the verified pinned folder, decoding as ``transcribe_options`` says."""
+    from assistant.transcription.whisper import Transcriber, load_whisper
+
+    whisper = load_whisper(
+        models.asr_path,
+        device=settings.device,
+        compute_type=settings.compute_type,
+        cpu_threads=settings.asr_threads,
+    )
+    return Transcriber(whisper, model_ref=models.asr, options=transcribe_options(settings))
+
+
+def transcribe_options(settings: Settings) -> TranscribeOptions:
+    """The decoding settings and the council's vocabulary (``asr_vocabulary_path``; a broken
+    file stops start-up)."""
+    from assistant.transcription.vocabulary import load_vocabulary
+    from assistant.transcription.whisper import TranscribeOptions
+
+    path = settings.asr_vocabulary_path
+    return TranscribeOptions(
+        language=settings.language,
+        beam_size=settings.beam_size,
+        batch_size=settings.asr_batch_size,
+        vocabulary_mode=settings.asr_vocabulary_mode,
+        no_speech_threshold=settings.asr_no_speech_threshold,
+        council_terms=load_vocabulary(path).terms if path is not None else (),
+    )
+
+
 def load_diariser(settings: Settings, models: ResolvedModels) -> Diariser:
     """The speaker separation, its encoder read from the verified pinned file."""
     from assistant.diarisation import DiarisationOptions, Diariser, load_encoder
@@ -142,6 +161,22 @@ def load_diariser(settings: Settings, models: ResolvedModels) -> Diariser:
             max_speakers=settings.diarisation_max_speakers,
         ),
     )
+
+
+@dataclass
+class SpeechEngines:
+    """The speech stages alone (``caseassist transcribe``): no redaction, no LLM loaded."""
+
+    transcriber: Transcriber
+    diariser: Diariser | None = None
+    compute_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def load(cls, settings: Settings, models: ResolvedModels) -> SpeechEngines:
+        return cls(
+            transcriber=load_transcriber(settings, models),
+            diariser=load_diariser(settings, models) if settings.diarisation_enabled else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -164,23 +199,30 @@ def stage_timing(t0: float, duration_s: float) -> StageTiming:
 
 # --- the stages -------------------------------------------------------------------------------
 def transcribe_audio(
-    engines: Engines,
+    engines: Engines | SpeechEngines,
     path: AudioSource,
     *,
     language: str | None = None,
     on_progress: Callable[[float], None] | None = None,
+    terms: Sequence[str] = (),
 ) -> Transcript:
+    """``terms``: the recording's own vocabulary, given to Whisper before the council's."""
     pcm = load_pcm16k(path)
     if not has_speech(pcm):
         raise SilentRecording("No speech was detected in the recording.")
+    extra = {"terms": tuple(terms)} if terms else {}
     with engines.compute_lock:
-        transcript = engines.transcriber.transcribe(pcm, language=language, progress=on_progress)
+        transcript = engines.transcriber.transcribe(
+            pcm, language=language, progress=on_progress, **extra
+        )
     if not transcript.segments:
         raise SilentRecording("No speech was detected in the recording.")
     return transcript
 
 
-def diarise_transcript(engines: Engines, path: AudioSource, transcript: Transcript) -> Transcript:
+def diarise_transcript(
+    engines: Engines | SpeechEngines, path: AudioSource, transcript: Transcript
+) -> Transcript:
     """A speaker on every segment of ``transcript`` (of the recording at ``path``), segments
     split where the speaker changes, each speaker's role suggested from the words and the
     segments labelled with it (``Social worker``, ``Child`` …; ``S3`` while unknown). The audio
@@ -195,13 +237,43 @@ def diarise_transcript(engines: Engines, path: AudioSource, transcript: Transcri
     return with_roles(diarised)
 
 
-def needs_diarising(engines: Engines, transcript: Transcript) -> bool:
+def needs_diarising(engines: Engines | SpeechEngines, transcript: Transcript) -> bool:
     """An audio transcript not yet diarised, with speaker separation switched on."""
     return (
         engines.diariser is not None
         and transcript.source == "audio"
         and transcript.diarisation is None
     )
+
+
+def transcribe_recording(
+    engines: Engines | SpeechEngines,
+    path: Path,
+    *,
+    language: str | None = None,
+    terms: Sequence[str] = (),
+    on_stage: StageCallback | None = None,
+) -> tuple[Transcript, dict[str, StageTiming]]:
+    """The service's transcription alone, as the chain does it: speech recognition, then
+    speaker separation when it is switched on; each stage timed (``caseassist transcribe``)."""
+    on_stage = on_stage or (lambda stage, p: None)
+    timings: dict[str, StageTiming] = {}
+    on_stage("transcribing", 0.0)
+    t0 = time.perf_counter()
+    transcript = transcribe_audio(
+        engines,
+        path,
+        language=language,
+        terms=terms,
+        on_progress=lambda p: on_stage("transcribing", p),
+    )
+    timings["transcribing"] = stage_timing(t0, transcript.duration_s)
+    if needs_diarising(engines, transcript):
+        on_stage("diarising", 0.0)
+        t0 = time.perf_counter()
+        transcript = diarise_transcript(engines, path, transcript)
+        timings["diarising"] = stage_timing(t0, transcript.duration_s)
+    return transcript, timings
 
 
 def redact_transcript(
@@ -276,12 +348,14 @@ def run_chain(
     audio_path: AudioSource | None = None,
     language: str | None = None,
     duration_s: float | None = None,
+    terms: Sequence[str] = (),
 ) -> StageRun:
     """Speech recognition (unless a transcript was saved), speaker separation (unless saved,
     switched off or the transcript is text), redaction and its residual check (unless a
     redacted transcript was saved), then drafting and review. Each stage is timed
     against ``duration_s`` of audio (default: the transcript's) and saved before the next
-    begins; an error from a stage or a hook stops the chain."""
+    begins; an error from a stage or a hook stops the chain. ``terms``: the recording's own
+    vocabulary for speech recognition."""
     run = hooks.load_saved()
     started: dict[Stage, float] = {}
 
@@ -303,6 +377,7 @@ def run_chain(
             audio_path,
             language=language,
             on_progress=lambda p: hooks.progress("transcribing", p),
+            terms=terms,
         )
         done("transcribing", run.transcript)
     if run.redacted is None and audio_path is not None and needs_diarising(engines, run.transcript):

@@ -10,7 +10,7 @@ The fields are grouped by concern, in this order:
   ``wheel_cache_dir``, ``manifest_path``, and the data a council may replace with its reviewed
   copy (``prompts_dir``, ``redaction_config_dir``, ``safeguarding_lexicon_path``);
 * models a council supplies: ``whisper_model_*``, ``llm_model_*``;
-* speech recognition: ``language``, ``device``, ``compute_type``, ``beam_size``, ``asr_threads``;
+* speech recognition: ``language``, ``device``, ``compute_type``, ``beam_size``, ``asr_*``;
 * speaker separation: ``diarisation_*``;
 * drafting: ``llm_*``, ``seed``, ``default_template``;
 * limits: ``max_upload_bytes``, ``max_duration_s``, ``job_max_attempts``;
@@ -113,6 +113,36 @@ class Settings(BaseSettings):
     )
     beam_size: int = Field(default=5, ge=1, le=10)
     asr_threads: int = Field(default=2, ge=1, description="CPU threads for Whisper.")
+    asr_batch_size: int = Field(
+        default=8,
+        ge=0,
+        le=64,
+        description="0: Whisper decodes one 30-second window after another. n > 0: "
+        "faster-whisper's batched pipeline decodes n chunks of the speech the VAD found at "
+        "once. 8 transcribed 1.54 times faster than plain faster-whisper at lower WER, where "
+        "one window at a time was no faster (docs/performance.md, speech recognition).",
+    )
+    asr_no_speech_threshold: float = Field(
+        default=0.45,
+        ge=0.0,
+        le=1.0,
+        description="Whisper drops a 30-second window whose no-speech probability is above "
+        "this while its words are improbable (average log-probability under -1). "
+        "faster-whisper's default, 0.6, let a primed Whisper write vocabulary terms into the "
+        "silence after speech ('PEP, PEP, PEP'); 0.45 stopped it with no rise in WER "
+        "(docs/performance.md, speech recognition).",
+    )
+    asr_vocabulary_path: Path | None = Field(
+        default=PACKAGE_ROOT / "transcription" / "vocabulary" / "v1.yaml",
+        description="The council's vocabulary for speech recognition (social-care terms, local "
+        "names): a versioned YAML list given to Whisper with every recording. Unset: none.",
+    )
+    asr_vocabulary_mode: Literal["hotwords", "initial_prompt", "off"] = Field(
+        default="hotwords",
+        description="How the vocabulary (the council's and an upload's own) reaches Whisper: "
+        "'hotwords' primes every 30-second window, 'initial_prompt' only the first, 'off' "
+        "gives none.",
+    )
 
     # --- speaker separation ----------------------------------------------------------------
     diarisation_enabled: bool = Field(
@@ -265,6 +295,12 @@ class Settings(BaseSettings):
     def _no_chunk_cap(cls, value: object) -> object:
         """0 (or an empty variable) lifts the chunk cap: the context window decides."""
         return None if value in (0, "0", "") else value
+
+    @field_validator("asr_vocabulary_path", mode="before")
+    @classmethod
+    def _no_vocabulary(cls, value: object) -> object:
+        """An empty variable switches the council vocabulary off, like unset."""
+        return None if value == "" else value
 
     @field_validator(
         "retention_audio_after_approval_days",

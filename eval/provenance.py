@@ -78,7 +78,10 @@ def model_refs(settings: Any, engines: Any) -> dict[str, Any]:
     return {"verified": False, "loaded": False, **refs}
 
 
-ASR_SETTINGS = ("language", "device", "compute_type", "beam_size", "asr_threads")
+ASR_SETTINGS = (
+    "language", "device", "compute_type", "beam_size", "asr_threads", "asr_batch_size",
+    "asr_vocabulary_mode",
+)  # fmt: skip
 
 
 def recorded_settings(settings: Any) -> dict[str, Any]:

@@ -367,8 +367,15 @@ def test_new_visit_uses_the_api_intake_and_records_consent(web, tmp_path):
     assert 'value="home visit"' in no_consent.text  # what was typed is kept
     bad_date = c.post("/visits/new", data={**form, "day": "31", "consent": "yes"}, files=files)
     assert bad_date.status_code == 400 and "real date" in bad_date.text
+    bad_terms = c.post(
+        "/visits/new", data={**form, "consent": "yes", "vocabulary": "Oakwood, <b>"}, files=files
+    )
+    assert bad_terms.status_code == 400 and 'href="#vocabulary"' in bad_terms.text
+    assert "term 2 may hold only" in bad_terms.text
+    assert 'value="Oakwood, &lt;b&gt;"' in bad_terms.text  # kept, escaped
     assert not list(settings.uploads_dir.glob("*"))
 
+    form["vocabulary"] = "Oakwood Primary, Holm Lane"
     r = c.post("/visits/new", data={**form, "consent": "yes"}, files=files)
     assert r.status_code == 303
     rec_id = r.headers["location"].rsplit("/", 1)[1]
@@ -380,6 +387,7 @@ def test_new_visit_uses_the_api_intake_and_records_consent(web, tmp_path):
     with session_scope(sessions) as s:
         rec = s.get(Recording, rec_id)
         assert (rec.visit_type, rec.visit_date.isoformat()) == ("home visit", "2026-11-03")
+        assert rec.vocabulary == "Oakwood Primary\nHolm Lane"
     engine.dispose()
     progress = c.get(f"/visits/{rec_id}")
     assert progress.status_code == 200 and "Waiting to start" in progress.text

@@ -94,7 +94,8 @@ def password_link(settings, user_id: str) -> str:
 
 def test_practitioner_journey(server, browser, tmp_path):
     srv, settings = server
-    wav = synthesize_dialogue(VISIT_SCRIPT[4:8], tmp_path / "visit.wav")
+    # long enough for two 30-second windows, so some evidence starts after the first
+    wav = synthesize_dialogue(VISIT_SCRIPT[4:12], tmp_path / "visit.wav")
     engine, sessions = db(settings)
     with session_scope(sessions) as s:
         uid = repo.create_user(

@@ -290,6 +290,7 @@ class RecordingMeta(BaseModel):
     visit_date: date | None = None
     template: str
     language: str
+    vocabulary: tuple[str, ...] = ()
 
 
 # --- speakers -----------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """``caseassist``: serve, install/verify models, add or deactivate users, verify or export the
-audit trail, run a retention pass, run the pipeline without a server, redact a text, run the
-evaluation harness."""
+audit trail, run a retention pass, run the pipeline without a server, transcribe one recording,
+redact a text, run the evaluation harness."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,6 +77,29 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--language", default=None)
     pr.add_argument("--profile", choices=["test", "default"])
     pr.set_defaults(func=cmd_process)
+
+    t = sub.add_parser(
+        "transcribe",
+        help="transcribe one recording as the service does (speakers included), no server",
+    )
+    t.add_argument("audio", type=Path, help="the recording (WAV, FLAC, MP3, Ogg, M4A or WebM)")
+    t.add_argument(
+        "--out",
+        type=Path,
+        default=Path("transcript.json"),
+        metavar="FILE",
+        help="where to write the transcript (default: transcript.json here)",
+    )
+    t.add_argument("--language", default=None, help="a Whisper language code, or 'auto'")
+    t.add_argument(
+        "--vocabulary",
+        default=None,
+        metavar="TERMS",
+        help="this recording's own terms (local places, services), separated by commas; "
+        "given to Whisper before the council's list",
+    )
+    t.add_argument("--profile", choices=["test", "default"])
+    t.set_defaults(func=cmd_transcribe)
 
     r = sub.add_parser("redact", help="print a text file with identifiers pseudonymised")
     r.add_argument("file", type=Path)
@@ -229,6 +253,85 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{stage}: {t.wall_s:.1f}s{rtf}", file=sys.stderr)
     print(f"wrote transcript.json, redacted.json, note.json, note.md to {out}")
     return 0
+
+
+def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    """Speech recognition and speaker separation alone, written as ``transcript.json`` (the
+    shape ``process`` writes). Every check that can fail runs before the models load."""
+    from assistant.audio import probe
+    from assistant.model_store import resolve_models
+    from assistant.pipeline import SpeechEngines, transcribe_recording
+    from assistant.transcription.vocabulary import parse_upload_terms
+
+    if not args.audio.is_file():
+        print(f"error: {args.audio} does not exist (or is not a file)", file=sys.stderr)
+        return 2
+    if problem := _unwritable(args.out):
+        print(f"error: cannot write {args.out}: {problem}", file=sys.stderr)
+        return 2
+    language = args.language or settings.language
+    if problem := _unknown_language(language):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    terms = parse_upload_terms(args.vocabulary)
+    probe(args.audio, max_duration_s=settings.max_duration_s)
+    models = resolve_models(settings, roles=("asr", "speaker"))
+    engines = SpeechEngines.load(settings, models)
+    transcript, timings = transcribe_recording(
+        engines, args.audio, language=language, terms=terms, on_stage=_announce_stage
+    )
+    _write_json_atomic(args.out, transcript.model_dump(mode="json"))
+    for stage, t in timings.items():
+        rtf = f" rtf {t.rtf:.3f}" if t.rtf is not None else ""
+        print(f"{stage}: {t.wall_s:.1f}s{rtf}", file=sys.stderr)
+    speakers = len({s.speaker for s in transcript.segments if s.speaker})
+    print(
+        f"wrote {args.out}: {transcript.duration_s:.1f} s of audio, "
+        f"{len(transcript.segments)} segments, {speakers} speakers, "
+        f"language {transcript.language}, model {models.asr.name}"
+    )
+    return 0
+
+
+def _unwritable(out: Path) -> str | None:
+    """Why ``out`` cannot be written, found by creating (and removing) a file beside it, so a
+    long transcription never ends in a write error."""
+    import tempfile
+
+    if out.is_dir():
+        return "it is a folder; give a file name"
+    parent = out.parent
+    if not parent.is_dir():
+        return f"the folder {parent} does not exist"
+    try:
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".caseassist-", delete=True):
+            pass
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    if out.exists() and not os.access(out, os.W_OK):
+        return "the file is read-only"
+    return None
+
+
+def _unknown_language(language: str) -> str | None:
+    if language == "auto":
+        return None
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    if language not in _LANGUAGE_CODES:
+        return f"language {language!r} is not one Whisper transcribes: use a code such as 'en'"
+    return None
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    """Write beside ``path`` and rename over it: a failure never leaves half a file, and an
+    earlier file of that name is replaced only by a complete one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        _write_json(tmp, data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def cmd_redact(args: argparse.Namespace, settings: Settings) -> int:

@@ -120,6 +120,7 @@ class JobRunner:
             audio_path=job.audio,
             language=job.language,
             duration_s=job.duration_s,
+            terms=job.terms,
         )
 
     # --- helpers -------------------------------------------------------------------------
@@ -149,6 +150,7 @@ class _JobStages(StageHooks):
             # the encrypted file and its data key: decrypted as the decoder reads it
             self.audio = repo.audio_source(session=s, recording=rec)
             self.language, self.template = rec.language, rec.template
+            self.terms = tuple((rec.vocabulary or "").splitlines())
             self.duration_s = rec.duration_s or 0.0
             # earlier attempts' timings stay, each stage run again replaces its own
             self.timings: dict[str, Any] = dict(job.timings or {})

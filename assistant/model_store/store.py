@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,22 +168,27 @@ class ResolvedModels:
 FIX_HINT = "Run `caseassist models install --profile {profile}` to install or repair them."
 
 
-def resolve_models(settings: Settings, *, verify: bool = True) -> ResolvedModels:
+def resolve_models(
+    settings: Settings, *, verify: bool = True, roles: Collection[str] | None = None
+) -> ResolvedModels:
     """Pick the profile's pinned models (or council-supplied overrides) and verify them.
 
+    ``roles`` limits verification to those models (``caseassist transcribe`` loads only the
+    speech ones and should not need the LLM installed); the others' paths are still given.
     Raises ModelVerificationError, saying how to fix it, when anything is missing or differs.
     """
     manifest = load_manifest(settings.manifest_path)
     specs = manifest.profile(settings.profile)
     problems: list[str] = []
     if verify:
-        roles = ["nlp", "speaker"]
+        checked = ["nlp", "speaker"]
         if settings.whisper_model_path is None:
-            roles.append("asr")
+            checked.append("asr")
         if settings.llm_model_path is None:
-            roles.append("llm")
-        for role in roles:
-            problems += verify_model(specs[role], settings.models_dir)
+            checked.append("llm")
+        for role in checked:
+            if roles is None or role in roles:
+                problems += verify_model(specs[role], settings.models_dir)
 
     asr_path, asr_ref = _asr(settings, specs["asr"], problems)
     llm_path, llm_ref = _llm(settings, specs["llm"], problems)

@@ -178,6 +178,8 @@ class Recording(Base):
     duration_s: Mapped[float | None] = mapped_column(Float)
     format: Mapped[str] = mapped_column(String(16))
     erased_at: Mapped[datetime | None] = mapped_column()
+    # the upload's own terms for speech recognition, one a line (may name local places)
+    vocabulary: Mapped[str | None] = mapped_column(Text)
 
 
 class Job(Base):

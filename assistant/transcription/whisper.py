@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from assistant.domain import ModelRef, Segment, Transcript, Word
+from assistant.transcription.vocabulary import hint_text
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
+VocabularyMode = Literal["hotwords", "initial_prompt", "off"]
 
 
 def load_whisper(path: Path, *, device: str, compute_type: str, cpu_threads: int):
@@ -51,6 +54,16 @@ class TranscribeOptions:
     compression_ratio_threshold: float = 2.4
     no_repeat_ngram_size: int = 0
     max_repeats: int = 4
+    # Whisper drops a window whose no-speech probability is above this while its words are
+    # improbable (average log-probability under -1). faster-whisper's default is 0.6.
+    no_speech_threshold: float = 0.6
+    # 0: faster-whisper's sequential decoding; n > 0: its BatchedInferencePipeline, which cuts
+    # the speech the VAD found into chunks of up to 30 s and decodes n of them at once.
+    batch_size: int = 0
+    # How the vocabulary reaches Whisper: "hotwords" primes every 30-second window,
+    # "initial_prompt" only the first one (conditioning on previous text is off), "off" not at all.
+    vocabulary_mode: VocabularyMode = "hotwords"
+    council_terms: tuple[str, ...] = ()
 
 
 class Transcriber:
@@ -58,6 +71,11 @@ class Transcriber:
         self._model = model
         self.model_ref = model_ref
         self.options = options or TranscribeOptions()
+        self._batched = None
+        if self.options.batch_size > 0:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched = BatchedInferencePipeline(model)
 
     def transcribe(
         self,
@@ -65,20 +83,13 @@ class Transcriber:
         *,
         language: str | None = None,
         progress: Callable[[float], None] | None = None,
+        terms: Sequence[str] = (),
     ) -> Transcript:
+        """``terms``: this recording's own vocabulary (names of local places and services),
+        given to Whisper before the council's list."""
         opts = self.options
-        lang = language or opts.language
         duration = len(audio) / SAMPLE_RATE
-        segments_iter, info = self._model.transcribe(
-            audio,
-            language=None if lang == "auto" else lang,
-            beam_size=opts.beam_size,
-            vad_filter=opts.vad_filter,
-            word_timestamps=True,
-            condition_on_previous_text=opts.condition_on_previous_text,
-            compression_ratio_threshold=opts.compression_ratio_threshold,
-            no_repeat_ngram_size=opts.no_repeat_ngram_size,
-        )
+        segments_iter, info = self._decode(audio, language or opts.language, terms)
         segments: list[Segment] = []
         dropped = 0
         for seg in segments_iter:  # decoding happens here, inside the caller's lock
@@ -104,11 +115,12 @@ class Transcriber:
             if progress and duration:
                 progress(min(seg.end / duration, 1.0))
         log.info(
-            "transcribed duration_s=%.1f segments=%d dropped=%d language=%s",
+            "transcribed duration_s=%.1f segments=%d dropped=%d language=%s terms=%d",
             duration,
             len(segments),
             dropped,
             info.language,
+            len(terms),
         )
         return Transcript(
             segments=tuple(segments),
@@ -117,6 +129,30 @@ class Transcriber:
             source="audio",
             model=self.model_ref,
         )
+
+    def _decode(self, audio: np.ndarray, lang: str, terms: Sequence[str]):
+        """faster-whisper's (lazy segments, info), sequential or batched."""
+        opts = self.options
+        hint = None if opts.vocabulary_mode == "off" else hint_text(terms, opts.council_terms)
+        kwargs = dict(
+            language=None if lang == "auto" else lang,
+            beam_size=opts.beam_size,
+            vad_filter=opts.vad_filter,
+            word_timestamps=True,
+            condition_on_previous_text=opts.condition_on_previous_text,
+            compression_ratio_threshold=opts.compression_ratio_threshold,
+            no_repeat_ngram_size=opts.no_repeat_ngram_size,
+            no_speech_threshold=opts.no_speech_threshold,
+        )
+        if hint and opts.vocabulary_mode == "hotwords":
+            kwargs["hotwords"] = hint
+        elif hint:
+            kwargs["initial_prompt"] = hint
+        if self._batched is not None:
+            # batched decoding needs speech regions: it always uses the VAD
+            kwargs["vad_filter"] = True
+            return self._batched.transcribe(audio, batch_size=opts.batch_size, **kwargs)
+        return self._model.transcribe(audio, **kwargs)
 
 
 def segment_id(n: int) -> str:

@@ -37,6 +37,7 @@ from assistant.jobs import estimate_remaining_s
 from assistant.settings import Settings
 from assistant.storage import Recording, User, repo
 from assistant.storage.models import Job
+from assistant.transcription.vocabulary import parse_upload_terms
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["recordings"], responses=schemas.V1_ERRORS)
@@ -75,6 +76,12 @@ UPLOAD_FORM = {
                         "language": {
                             "type": "string",
                             "description": "a Whisper language code: 'en' (default), or 'auto'",
+                        },
+                        "vocabulary": {
+                            "type": "string",
+                            "description": "this recording's own terms for speech recognition "
+                            "(names of local schools, estates, services), separated by commas "
+                            "or one a line; at most 30, each up to 60 characters",
                         },
                     },
                 }
@@ -170,6 +177,7 @@ async def accept_upload(
             data_key=request.app.state.keyring.rewrap_if_rotated(
                 recording_id, key, wrapped, kek_id
             ),
+            vocabulary=meta.vocabulary,
         )
         job = repo.create_job(session=session, recording_id=rec.id)
         audit(
@@ -182,6 +190,7 @@ async def accept_upload(
             size_bytes=upload.size,
             duration_s=round(info.duration_s, 1),
             format=info.format,
+            vocabulary_terms=len(meta.vocabulary),
             **extra,
         )
         session.commit()
@@ -236,6 +245,7 @@ def _form_meta(fields: dict[str, str], settings: Settings) -> schemas.RecordingM
         visit_date=visit_date,
         template=template,
         language=language,
+        vocabulary=parse_upload_terms(fields.get("vocabulary")),  # BadInput -> 400
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,11 @@ def create_recording(
     visit_date: date | None = None,
     recording_id: str | None = None,
     data_key: tuple[bytes, str] | None = None,
+    vocabulary: Sequence[str] = (),
 ) -> Recording:
     """``recording_id`` may be chosen by the caller (e.g. to name the stored audio file first);
-    ``data_key`` (wrapped key, KEK id) is the one the audio was encrypted under as it arrived."""
+    ``data_key`` (wrapped key, KEK id) is the one the audio was encrypted under as it arrived;
+    ``vocabulary``: the upload's own terms for speech recognition."""
     get_user(session=session, user_id=owner_id)
     rec = Recording(
         owner_id=owner_id,
@@ -61,6 +64,7 @@ def create_recording(
         size_bytes=size_bytes,
         duration_s=duration_s,
         format=format,
+        vocabulary="\n".join(vocabulary) or None,
     )
     if recording_id is not None:
         rec.id = recording_id
@@ -139,7 +143,8 @@ def erase_recording(*, session: Session, recording_id: str) -> list[Path]:
 
     Removes transcripts, the pseudonym map, notes and their revisions and the recording's data
     key (so any copy of its ciphertext, in a backup, stays unreadable), unlinks jobs from the
-    notes (unfinished jobs fail with 'recording_erased'), nulls ``audio_path`` and stamps
+    notes (unfinished jobs fail with 'recording_erased'), nulls ``audio_path`` and the upload's
+    ``vocabulary``, and stamps
     ``erased_at``. Returns the audio paths for the caller to unlink after commit. Idempotent:
     erasing again returns no paths.
     """
@@ -188,6 +193,7 @@ def erase_recording(*, session: Session, recording_id: str) -> list[Path]:
     session.expire_all()
     paths = erase_audio(session=session, recording_id=recording_id)
     rec = get_recording(session=session, recording_id=recording_id)
+    rec.vocabulary = None  # it may name local places: content, not metadata
     if rec.erased_at is None:
         rec.erased_at = now
     session.flush()

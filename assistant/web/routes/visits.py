@@ -150,7 +150,10 @@ def _form_context(settings: Settings, values: dict[str, str] | None = None) -> d
         "values": {
             "template": values.get("template") or settings.default_template,
             "language": values.get("language") or settings.language,
-            **{k: values.get(k, "") for k in ("visit_type", "day", "month", "year", "consent")},
+            **{
+                k: values.get(k, "")
+                for k in ("visit_type", "day", "month", "year", "consent", "vocabulary")
+            },
         },
     }
 
@@ -212,6 +215,8 @@ def _field(exc: CaseAssistError) -> str:
         return "template"
     if "language" in exc.code:
         return "language"
+    if exc.code == "invalid_vocabulary":
+        return "vocabulary"
     return "audio"
 
 

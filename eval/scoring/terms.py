@@ -1,0 +1,67 @@
+"""Term recall: did the transcript keep the social-care terms the speaker said?
+
+A term counts as recalled when its words appear, in order and next to each other, in the
+hypothesis, both sides normalised as ``eval.scoring.wer.normalise`` does (so "section
+forty-seven" matches "section 47"), and with runs of single letters joined on both sides (so
+"E.H.C.P." and "E H C P" match "EHCP"). One occurrence in the reference needs one in the
+hypothesis: a term said twice and written once is one hit of two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from eval.scoring.wer import normalise
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised words, with runs of single letters joined ("e h c p" -> "ehcp")."""
+    out: list[str] = []
+    run: list[str] = []
+    for word in normalise(text).split():
+        if len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        if run:
+            out.append("".join(run))
+            run = []
+        out.append(word)
+    if run:
+        out.append("".join(run))
+    return out
+
+
+def count(term: str, text: str) -> int:
+    """How many times ``term`` occurs in ``text`` (non-overlapping, normalised)."""
+    needle, hay = tokens(term), tokens(text)
+    if not needle:
+        return 0
+    n, i, found = len(needle), 0, 0
+    while i + n <= len(hay):
+        if hay[i : i + n] == needle:
+            found += 1
+            i += n
+        else:
+            i += 1
+    return found
+
+
+def terms_in(text: str, vocabulary: Iterable[str]) -> dict[str, int]:
+    """The vocabulary's terms said in ``text``, with how often (only those said)."""
+    said = {t: count(t, text) for t in vocabulary}
+    return {t: n for t, n in said.items() if n}
+
+
+def recall(items: Sequence[tuple[str, str]], vocabulary: Iterable[str]) -> tuple[int, int, dict]:
+    """(hits, occurrences, per-term [hits, occurrences]) over (reference, hypothesis) pairs."""
+    vocab = list(vocabulary)
+    per_term: dict[str, list[int]] = {}
+    for reference, hypothesis in items:
+        for term, n in terms_in(reference, vocab).items():
+            got = min(n, count(term, hypothesis))
+            row = per_term.setdefault(term, [0, 0])
+            row[0] += got
+            row[1] += n
+    hits = sum(r[0] for r in per_term.values())
+    total = sum(r[1] for r in per_term.values())
+    return hits, total, per_term
