@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+from pathlib import Path
 
 import pytest
 
 from assistant.domain import Transcript
+from assistant.drafting.drafter import Drafter
+from assistant.drafting.templates import PROMPTS_DIR, NoteTemplate, load_template
 from assistant.pipeline import run_stages
 from assistant.transcription.files import parse_text
 
@@ -42,12 +46,20 @@ Child: I like my teacher and I have a new friend.
 """
 
 
+def _asking_note_template(root: Path) -> NoteTemplate:
+    prompts = root / "prompts"
+    shutil.copytree(PROMPTS_DIR / "visit_note", prompts / "visit_note")
+    spec = prompts / "visit_note" / "v5" / "template.yaml"
+    spec.write_text(spec.read_text().replace("sort: words", "sort: model"))
+    return load_template("visit_note", "v5", root=prompts)
+
+
 def _leaks(text: str) -> list[str]:
     low = text.lower()
     return [name for name, value in CANARIES.items() if value.lower() in low]
 
 
-def test_canaries_stay_out_of_prompts_logs_and_outputs(engines, monkeypatch, caplog):
+def test_canaries_stay_out_of_prompts_logs_and_outputs(engines, monkeypatch, caplog, tmp_path):
     prompts: list[str] = []
     real = engines.llm.create_chat_completion
 
@@ -62,6 +74,12 @@ def test_canaries_stay_out_of_prompts_logs_and_outputs(engines, monkeypatch, cap
     )
     caplog.set_level(logging.DEBUG)
     result = run_stages(engines, template="visit_note", transcript=transcript)
+    # the released note templates ask the model nothing (sort: words); the note style that
+    # asks it (sort: model) and the v4 classify template draft the same redacted transcript
+    for template in (_asking_note_template(tmp_path), load_template("visit_note", "v4")):
+        Drafter(engines.llm, template, model=engines.models.llm, max_tokens=256).draft(
+            result.redacted
+        )
 
     assert prompts, "the model was called"
     for prompt in prompts:

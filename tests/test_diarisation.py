@@ -347,5 +347,6 @@ def test_caseassist_process_on_audio_writes_speakers(tmp_path, monkeypatch, dial
     run = json.loads((out / "run.json").read_text())
     assert "diarising" in run["timings"] and run["models"]["speaker"]["sha256"].startswith("39373b")
     note_md = (out / "note.md").read_text()
-    assert " — Social worker" in note_md or " — Parent" in note_md, "statements carry roles"
-    assert " — S1" not in note_md and " — S2" not in note_md
+    # the note style writes who said it from the role: "Parent said: “...”"
+    assert "Parent said: “" in note_md or "The social worker" in note_md, "statements carry roles"
+    assert "S1 said" not in note_md and "S2 said" not in note_md and "S1:" not in note_md

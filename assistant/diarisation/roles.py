@@ -118,6 +118,13 @@ _INTERPRETER = _cues(
 _SAYS_INTERPRETER = _cues(r"i'?ll interpret", r"i'?m (?:the|your) interpreter", r"interpreting")
 # fmt: on
 
+# A capitalised name (not the sentence's first word) followed by what they do or are: how an
+# adult speaks of a child; a child says "I", and speaks of adults by role ("my mum").
+_NAMED_THIRD_PERSON = re.compile(
+    r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]{2,} (?:is|gets|goes|has|was|does|doesn'?t|isn'?t|won'?t|"
+    r"can'?t|likes|loves|hates|keeps|sleeps|eats|cries|says)\b"
+)
+
 # Words in the turn just before a speaker's turn (another speaker's) that say who is answering.
 _ADDRESS_CUES: dict[str, re.Pattern[str]] = {
     "child": _cues(
@@ -230,6 +237,8 @@ def _tally(segments: Sequence[Utterance]) -> dict[str, _Tally]:
         t.short += words <= 6 and not text.endswith("?")
         for role, cues in _OWN_CUES.items():
             t.points[role] += sum(weight * len(c.findall(text)) for c, weight in cues)
+        # "Tom is sleeping well", "Tom gets upset": someone telling how a named child is doing
+        t.points["parent"] += 0.5 * len(_NAMED_THIRD_PERSON.findall(text))
         t.interpreting += bool(_INTERPRETER.search(text))
         t.own_child += len(_OWN_CUES["parent"][0][0].findall(text))
         t.points["interpreter"] += 3.0 * bool(_SAYS_INTERPRETER.search(text))
