@@ -277,16 +277,41 @@ def test_the_childs_questions_are_kept_and_an_echo_is_not_a_repeat():
 
 def test_the_workers_summary_of_what_they_were_told_is_kept_as_reported():
     pieces = select(
-        [seg(1, "Social worker", "He told me he's smoked some cannabis when he's out. Okay?")]
+        [
+            seg(1, "Social worker", "He told me he's smoked some cannabis when he's out. Okay?"),
+            seg(2, "Dad", "I didn't know that."),
+        ]
     )
-    assert [(p.text, "reported" in p.cues) for p in pieces] == [
-        ("He told me he's smoked some cannabis when he's out.", True)
-    ]
+    assert [(p.text, "reported" in p.cues) for p in pieces][0] == (
+        "He told me he's smoked some cannabis when he's out.",
+        True,
+    )
 
 
 def test_a_family_members_own_commitment_is_a_row_apart_from_their_account():
-    pieces = select([seg(1, "Mum", "The dentist never rang back. I'll ring them in the morning.")])
-    assert [(p.text, "commitment" in p.cues) for p in pieces] == [
+    pieces = select(
+        [
+            seg(1, "Social worker", "Has the dentist been in touch?"),
+            seg(2, "Mum", "The dentist never rang back. I'll ring them in the morning."),
+        ]
+    )
+    assert [(p.words, "commitment" in p.cues) for p in pieces] == [
         ("The dentist never rang back.", False),
         ("I'll ring them in the morning.", True),
+    ]
+
+
+def test_one_voice_for_the_whole_recording_keeps_what_it_says():
+    """A dictation, or a recording whose speakers were not told apart: one label throughout.
+    Its role cannot say which words are the record, so every sentence that says something is
+    kept (not only the worker's commitments)."""
+    pieces = select(
+        [
+            seg(1, "Social worker", "How are things at home? Better, he is sleeping well."),
+            seg(2, "Social worker", "Sometimes when my dad does not come on Saturday, I miss him."),
+        ]
+    )
+    assert [p.text for p in pieces] == [
+        "Better, he is sleeping well.",
+        "Sometimes when my dad does not come on Saturday, I miss him.",
     ]

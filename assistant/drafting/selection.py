@@ -227,13 +227,19 @@ def select(segments: Sequence[RedactedSegment]) -> list[Piece]:
     """The pieces of ``segments`` a note keeps, in transcript order (see the module)."""
     pieces: list[Piece] = []
     seen: dict[str | None, list[frozenset[str]]] = {}
+    # One voice for the whole recording: a dictation, or speakers the separation could not
+    # tell apart. Either way its role says nothing about which words are the record: keep
+    # every sentence that carries something, sorted by its words.
+    single = len({s.speaker for s in segments}) <= 1
     for i, seg in enumerate(segments):
-        role = role_of(seg.speaker)
+        role = SpeakerRole.UNKNOWN if single else role_of(seg.speaker)
         practitioner = role in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.PROFESSIONAL)
         said = sentences(seg.text)
         if role is SpeakerRole.OTHER:  # a television, a visitor: not the visit's record
             continue
-        if practitioner or role is SpeakerRole.UNKNOWN and _asks_most(seg, segments):
+        if practitioner or (
+            not single and role is SpeakerRole.UNKNOWN and _asks_most(seg, segments)
+        ):
             kept = [s for s in said if _practitioner_keeps(s, i)]
         elif role is SpeakerRole.CHILD:  # the child's voice: all they say, their questions too
             kept = [s for s in said if not is_phatic(s)]
