@@ -109,7 +109,9 @@ def test_visit_recording_to_approved_exported_note(live, visit_wav):
     assert r.status_code == 200, r.text
     assert r.json()["revision"] == 2
     assert [v["author"] for v in r.json()["revisions"]] == ["ai", owner_id]
-    # the header found at drafting (here none: no speaker labels) is carried to the revision
+    # the header found at drafting (who spoke, with evidence) is stored with the AI draft and
+    # carried to the new revision
+    assert note["header"] and note["header"][0]["key"] == "present"
     assert r.json()["header"] == note["header"]
 
     # approve -> locked, correction burden recorded; statements raising a safeguarding

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.domain import JobStatus
 from assistant.errors import CaseAssistError
 from assistant.jobs.retention import RetentionPolicy, run_retention
+from assistant.notes.body import NoteBody
 from assistant.pipeline import Engines, Stage, StageHooks, StageRun, run_chain
 from assistant.storage import repo
 from assistant.storage.db import session_scope
@@ -199,7 +200,7 @@ class _JobStages(StageHooks):
             recording_id=self.recording_id,
             template=run.note.provenance.template,
             template_version=run.note.provenance.template_version,
-            ai_draft={"sections": body["sections"]},
+            ai_draft=NoteBody.from_draft(run.note),  # sections and the header found in code
             provenance={**body["provenance"], "review": body["review"]},
             job_id=self.job_id,
         )
