@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.domain import AgreedAction, HeaderField, RedactedSegment
-from assistant.drafting.selection import is_question, sentences
+from assistant.drafting.selection import NEXT_VISIT, is_question, sentences
 from assistant.speakers import FAMILY, SpeakerRole, attributed, role_of
 
 _DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
@@ -175,15 +175,13 @@ def _found(
 
 
 def _next_visit(segments: Sequence[RedactedSegment]) -> HeaderField | None:
-    from assistant.drafting.selection import _NEXT_VISIT  # one pattern for both uses
-
     found: HeaderField | None = None
     for seg in segments:
         role = role_of(seg.speaker)
         if role in FAMILY or role is SpeakerRole.CHILD:
             continue
         for s in sentences(seg.text):
-            if _NEXT_VISIT.search(s) and not is_question(s):
+            if NEXT_VISIT.search(s) and not is_question(s):
                 due = when(s)
                 value = f"{due} ({s})" if due else s
                 found = HeaderField(

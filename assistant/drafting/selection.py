@@ -80,7 +80,7 @@ _OWN_COMMITMENT = re.compile(
     re.IGNORECASE,
 )
 """A family member says what they will do: an agreed action of theirs."""
-_NEXT_VISIT = re.compile(
+NEXT_VISIT = re.compile(
     r"\b(?:(?:i'll|i will|we'll|i'm going to|going to) come back|come back (?:and see|to see|in"
     r"|on|next)|next visit|visit again|see you (?:on|next|in|again|at)|next time i|"
     r"i'll be back|back (?:in|on|next)|next (?:week|month)|in (?:two|three|four|five|six|eight|"
@@ -182,7 +182,7 @@ def _cues(text: str, *, family: bool = False) -> set[str]:
     found = set()
     if (_OWN_COMMITMENT if family else _COMMITMENT).search(text):
         found.add("commitment")
-    if _NEXT_VISIT.search(text):
+    if NEXT_VISIT.search(text):
         found.add("next_visit")
     if _OBSERVED.search(text):
         found.add("observed")

@@ -194,11 +194,16 @@ def _statement_lines(st: Statement, style: _Style, *, attributed: bool = False) 
     line += _indent(esc(st.text), "  ")
     if st.speaker:
         line += f" — {esc(st.speaker)}"
+    return _with_evidence_and_flags(line, st, style)
+
+
+def _with_evidence_and_flags(line: str, st: Statement, style: _Style) -> list[str]:
+    """A statement's bullet ended with its cited segment ids, and a line for its flags."""
     if st.evidence:
         line += f" [{', '.join(st.evidence)}]"
     lines = [line]
     if st.flags:
-        lines.append(style.flags.format(flags=esc("; ".join(st.flags))))
+        lines.append(style.flags.format(flags=style.escape("; ".join(st.flags))))
     return lines
 
 
@@ -219,13 +224,7 @@ def attributed_text(st: Statement) -> str:
 def _attributed_lines(st: Statement, style: _Style) -> list[str]:
     esc = style.escape
     text = attributed_text(st)
-    line = style.bullet + _indent(esc(text), "  ")
-    if st.evidence:
-        line += f" [{', '.join(st.evidence)}]"
-    lines = [line]
-    if st.flags:
-        lines.append(style.flags.format(flags=esc("; ".join(st.flags))))
-    return lines
+    return _with_evidence_and_flags(style.bullet + _indent(esc(text), "  "), st, style)
 
 
 def _one_line(text: str) -> str:

@@ -91,22 +91,29 @@ class Classify(Style):
             if i > 0 and short_answer(segments[i - 1], segment):
                 asked = [segments[i - 1], segment]
             messages = d.messages(segments, asked=asked)
-            where = f"{label}, segment {segment.id}"
-            answer, unclear = self._peek_label(messages, schema, where=where)
-            attempt = 1
-            if answer is None:  # an unclear start is not a failed attempt; no label at all is
-                answer, attempt, _ = self.ask(
-                    messages,
-                    lambda settings: schema,
-                    lambda data: data,
-                    where=where,
-                    first_attempt=1 if unclear else 2,
-                    reasons=[] if unclear else ["attempt 1: the answer is not a section key"],
-                )
+            answer, attempt = self.label(messages, schema, where=f"{label}, segment {segment.id}")
             if answer is not None and answer != NONE_LABEL:
                 chosen[answer].append(segment.id)
             most = max(most, attempt)
         return self.classified(chosen, segments, started), most
+
+    def label(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], *, where: str
+    ) -> tuple[Any, int]:
+        """One label for ``messages`` (from ``schema``'s enum) and the attempt that gave it:
+        read from the first tokens, asked for whole when they were unclear."""
+        answer, unclear = self._peek_label(messages, schema, where=where)
+        attempt = 1
+        if answer is None:  # an unclear start is not a failed attempt; no label at all is
+            answer, attempt, _ = self.ask(
+                messages,
+                lambda settings: schema,
+                lambda data: data,
+                where=where,
+                first_attempt=1 if unclear else 2,
+                reasons=[] if unclear else ["attempt 1: the answer is not a section key"],
+            )
+        return answer, attempt
 
     def _peek_label(
         self, messages: list[dict[str, str]], schema: dict[str, Any], *, where: str

@@ -121,17 +121,7 @@ class Note(Classify):
         where: str,
     ) -> tuple[str | None, int]:
         messages = self.drafter.messages(shown, asked=[line])
-        answer, unclear = self._peek_label(messages, schema, where=where)
-        attempt = 1
-        if answer is None:
-            answer, attempt, _ = self.ask(
-                messages,
-                lambda settings: schema,
-                lambda data: data,
-                where=where,
-                first_attempt=1 if unclear else 2,
-                reasons=[] if unclear else ["attempt 1: the answer is not a section key"],
-            )
+        answer, attempt = self.label(messages, schema, where=where)
         return (None if answer == NONE_LABEL else answer), attempt
 
     def _statement(
