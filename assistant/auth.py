@@ -108,6 +108,7 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     "recording.erase": (frozenset({P, M}), frozenset({AD})),
     "audit.view": (frozenset(), frozenset({AU, AD})),
     "user.add": (frozenset(), frozenset({AD})),
+    "job.retry": (frozenset(), frozenset({AD})),
 }
 
 

@@ -64,34 +64,45 @@ class Engines:
     _lexicon: Lexicon | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def load(cls, settings: Settings, models: ResolvedModels) -> Engines:
+    def load(
+        cls, settings: Settings, models: ResolvedModels, stages: Sequence[Stage] = STAGES
+    ) -> Engines:
+        """``stages``: load only what those need (a queue worker for speech recognition alone
+        never loads the LLM); a stage not loaded for is never run on these engines."""
         from assistant.drafting.llm import load_llm
         from assistant.redaction.redactor import Redactor, build_analyzer
 
         t0 = time.perf_counter()
-        transcriber = load_transcriber(settings, models)
+        none: Any = None  # what a stage not in ``stages`` would have used
+        transcriber = load_transcriber(settings, models) if "transcribing" in stages else none
         config_dir = settings.redaction_config_dir
-        redactor = Redactor(
-            build_analyzer(spacy_model_path=models.nlp_path, config_dir=config_dir),
-            config_dir=config_dir,
-        )
-        llm = load_llm(
-            models.llm_path,
-            n_ctx=settings.llm_n_ctx,
-            n_threads=settings.llm_threads,
-            seed=settings.seed,
-            n_gpu_layers=settings.llm_gpu_layers,
-            flash_attn=settings.llm_flash_attn,
-        )
+        redactor = none
+        if "redacting" in stages:
+            redactor = Redactor(
+                build_analyzer(spacy_model_path=models.nlp_path, config_dir=config_dir),
+                config_dir=config_dir,
+            )
+        llm = none
+        if "drafting" in stages:
+            llm = load_llm(
+                models.llm_path,
+                n_ctx=settings.llm_n_ctx,
+                n_threads=settings.llm_threads,
+                seed=settings.seed,
+                n_gpu_layers=settings.llm_gpu_layers,
+                flash_attn=settings.llm_flash_attn,
+            )
+        diarises = settings.diarisation_enabled and "diarising" in stages
         engines = cls(
             models=models,
             transcriber=transcriber,
             redactor=redactor,
             llm=llm,
             settings=settings,
-            diariser=load_diariser(settings, models) if settings.diarisation_enabled else None,
+            diariser=load_diariser(settings, models) if diarises else None,
         )
-        engines.lexicon  # noqa: B018 - a broken lexicon stops start-up, not the first draft
+        if "drafting" in stages:
+            engines.lexicon  # noqa: B018 - a broken lexicon stops start-up, not the first draft
         log.info("engines loaded in %.1fs profile=%s", time.perf_counter() - t0, settings.profile)
         return engines
 
@@ -349,19 +360,25 @@ def run_chain(
     language: str | None = None,
     duration_s: float | None = None,
     terms: Sequence[str] = (),
+    only: Stage | None = None,
 ) -> StageRun:
     """Speech recognition (unless a transcript was saved), speaker separation (unless saved,
     switched off or the transcript is text), redaction and its residual check (unless a
     redacted transcript was saved), then drafting and review. Each stage is timed
     against ``duration_s`` of audio (default: the transcript's) and saved before the next
     begins; an error from a stage or a hook stops the chain. ``terms``: the recording's own
-    vocabulary for speech recognition."""
+    vocabulary for speech recognition. ``only``: run that one stage if it is the one due, and
+    stop (a queue worker runs one stage per task, ``assistant.jobs.queue``)."""
     run = hooks.load_saved()
     started: dict[Stage, float] = {}
 
     def begin(stage: Stage) -> None:
         hooks.begin(stage)
         started[stage] = time.perf_counter()
+
+    def stops(stage: Stage) -> bool:
+        """``only`` names another stage: ``stage`` (due now) is not this run's."""
+        return only is not None and only != stage
 
     def done(stage: Stage, transcript: Transcript) -> None:
         audio_s = transcript.duration_s if duration_s is None else duration_s
@@ -371,6 +388,8 @@ def run_chain(
     if run.transcript is None:
         if audio_path is None:
             raise TypeError("run_chain needs audio_path when no transcript was saved")
+        if stops("transcribing"):
+            return run
         begin("transcribing")
         run.transcript = transcribe_audio(
             engines,
@@ -380,15 +399,27 @@ def run_chain(
             terms=terms,
         )
         done("transcribing", run.transcript)
+        if only is not None:
+            return run
     if run.redacted is None and audio_path is not None and needs_diarising(engines, run.transcript):
+        if stops("diarising"):
+            return run
         begin("diarising")
         run.transcript = diarise_transcript(engines, audio_path, run.transcript)
         done("diarising", run.transcript)
+        if only is not None:
+            return run
     transcript = run.transcript
     if run.redacted is None:
+        if stops("redacting"):
+            return run
         begin("redacting")
         run.redacted, run.mapping = redact_transcript(engines, transcript)
         done("redacting", transcript)
+        if only is not None:
+            return run
+    if stops("drafting"):
+        return run
     begin("drafting")
     run.note = draft_note(engines, run.redacted, template=template)
     done("drafting", transcript)

@@ -15,7 +15,7 @@ The fields are grouped by concern, in this order:
 * drafting: ``llm_*``, ``seed``, ``default_template``;
 * limits: ``max_upload_bytes``, ``max_duration_s``, ``job_max_attempts``;
 * retention: ``retention_*`` (how long content is kept; unset keeps it);
-* service: ``host``, ``port``, ``run_worker``, ``encryption_key_*``, ``mapping_key``,
+* service: ``host``, ``port``, ``run_worker``, ``queue``, ``encryption_key_*``, ``mapping_key``,
   ``log_level``;
 * web app sign-in: ``public_url``, ``cookie_secure``, ``session_*``, ``password_link_hours``,
   ``sign_in_attempts``.
@@ -236,6 +236,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     run_worker: bool = Field(default=True, description="Run pipeline jobs in the service process.")
+    queue: Literal["embedded", "procrastinate"] = Field(
+        default="embedded",
+        description="Where jobs wait for a worker. `embedded`: the service's own worker thread "
+        "runs them (`run_worker`; SQLite or PostgreSQL). `procrastinate`: a queue in the "
+        "PostgreSQL database itself; the service only enqueues (in the upload's own transaction) "
+        "and `caseassist worker` processes run the stages, on any machine that reaches the "
+        "database (docs/deployment.md, Several workers). Needs a PostgreSQL `database_url`.",
+    )
     encryption_key_file: Path | None = Field(
         default=None,
         description="The key-encryption key (docs/security.md): wraps each recording's data key, "

@@ -18,7 +18,7 @@ from assistant.auth import FailureThrottle
 from assistant.jobs.retention import RetentionPolicy
 from assistant.jobs.worker import JobRunner
 from assistant.model_store.store import resolve_models
-from assistant.pipeline import Engines
+from assistant.pipeline import STAGES, Engines
 from assistant.review import load_lexicon
 from assistant.settings import Settings, get_settings
 from assistant.storage import repo
@@ -48,19 +48,30 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         # fails closed on a missing or wrong key file
         db, app.state.keyring, app.state.sessions = open_database(settings)
         app.state.engine = db
-        app.state.engines = engines or Engines.load(settings, models)
+        queued = settings.queue == "procrastinate"
+        # with the shared queue the workers load the models; the service needs none of them
+        app.state.engines = engines or Engines.load(settings, models, () if queued else STAGES)
         # what approval checks for safeguarding statements: the drafting review's own lexicon
         app.state.lexicon = getattr(app.state.engines, "lexicon", None) or load_lexicon(
             settings.safeguarding_lexicon_path
         )
+        if queued:  # workers elsewhere run the stages; this service only enqueues
+            from assistant.jobs.queue import check_backend, ensure_schema
+
+            check_backend(settings)
+            ensure_schema(settings)
         with session_scope(app.state.sessions) as s:
-            n = repo.requeue_interrupted_jobs(session=s, max_attempts=settings.job_max_attempts)
+            # with the shared queue a job in progress may be running on another machine: the
+            # workers' sweeper, not this start, decides it was interrupted
+            n = 0
+            if not queued:
+                n = repo.requeue_interrupted_jobs(session=s, max_attempts=settings.job_max_attempts)
             stored = repo.stored_audio_paths(session=s)
         remove_stale_uploads(settings.uploads_dir, stored)
         if n:
             log.info("requeued %d interrupted job(s)", n)
         app.state.runner = None
-        if settings.run_worker:
+        if settings.run_worker and not queued:
             app.state.runner = JobRunner(
                 app.state.engines,
                 app.state.sessions,

@@ -1,6 +1,6 @@
-"""``caseassist``: serve, install/verify models, add or deactivate users, verify or export the
-audit trail, run a retention pass, run the pipeline without a server, transcribe one recording,
-redact a text, run the evaluation harness."""
+"""``caseassist``: serve, run queue workers, install/verify models, add or deactivate users,
+verify or export the audit trail, run a retention pass, run the pipeline without a server,
+transcribe one recording, redact a text, run the evaluation harness."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.bootstrap import configure_logging, set_offline
 from assistant.cli.admin import add_admin_commands
+from assistant.cli.worker import add_queue_commands
 from assistant.errors import CaseAssistError
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
             )
 
     add_admin_commands(sub)
+    add_queue_commands(sub)
 
     pr = sub.add_parser("process", help="run the whole pipeline on one file, no server")
     pr.add_argument(

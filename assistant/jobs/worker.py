@@ -186,14 +186,23 @@ class _JobStages(StageHooks):
                 self._save_transcript(s, "redacted", run.redacted)
             else:
                 self._finish(s, run)
+            self.after_save(s, stage, run)
+
+    def after_save(self, s: Session, stage: Stage, run: StageRun) -> None:
+        """In the save's own transaction (the queue enqueues the next stage here)."""
 
     def _save_transcript(self, s: Session, kind: str, body: Any) -> None:
         repo.save_transcript(session=s, recording_id=self.recording_id, kind=kind, body=body)
         repo.update_job(session=s, job_id=self.job_id, timings=self.timings)
 
     def _finish(self, s: Session, run: StageRun) -> None:
-        """The note, and the job done with it."""
+        """The note, and the job done with it; once, however often drafting ran: the job's row
+        is locked and a note it already has is kept (``notes.job_id`` is unique besides)."""
         assert run.note is not None
+        job = repo.lock_job(session=s, job_id=self.job_id)
+        if job.note_id is not None:
+            log.info("job %s already has its note; this drafting run's is dropped", self.job_id)
+            return
         body = run.note.model_dump(mode="json")
         row = repo.create_note(
             session=s,

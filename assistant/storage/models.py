@@ -259,7 +259,11 @@ class Note(Base):
     ``ai_draft`` and ``provenance`` (whose review quotes removed statements) are encrypted."""
 
     __tablename__ = "notes"
-    __table_args__ = (CheckConstraint(_in("status", NOTE_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_in("status", NOTE_STATUSES), name="status"),
+        # one note per job, however many times a queue runs its drafting stage (0010)
+        Index("uq_notes_job_id", "job_id", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"), index=True)
@@ -274,6 +278,9 @@ class Note(Base):
     edit_distance: Mapped[int | None] = mapped_column(Integer)
     #: Which AI statements were kept, edited or removed (``notes.changes``), set at approval.
     approval_record: Mapped[dict[str, Any] | None] = mapped_column()
+    #: The job that drafted it (null: made otherwise). No foreign key: ``jobs.note_id`` already
+    #: points here, and a key each way would make the two tables a cycle.
+    job_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class StatementConfirmation(Base):

@@ -1,5 +1,5 @@
-"""/v1/users and /v1/audit (the trail, its hash-chain check and export): for admins and
-auditors. No case content here."""
+"""/v1/users, /v1/audit (the trail, its hash-chain check and export) and the retry of a failed
+job: for admins and auditors. No case content here."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from assistant.api import schemas
-from assistant.api.deps import CurrentUser, SessionDep, audit, authorize
+from assistant.api.deps import CurrentUser, SessionDep, SettingsDep, audit, authorize
 from assistant.auth import hash_token, new_token
-from assistant.errors import BadInput
+from assistant.errors import BadInput, NotFound
 from assistant.storage import repo
 from assistant.storage.audit_chain import ChainHead
 
@@ -30,6 +30,37 @@ def add_user(
     )
     audit(session, request, user, "user.add", "user", created.id, role=body.role.value)
     return schemas.UserCreated(user_id=created.id, name=created.name, role=body.role, token=token)
+
+
+@router.post(
+    "/admin/jobs/{job_id}/retry",
+    response_model=schemas.JobView,
+    summary="Queue a failed job again from its last saved stage (admin)",
+)
+def retry_job(
+    job_id: str,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> schemas.JobView:
+    """A failed job (the queue's dead letter: it kept failing, or its workers kept dying) goes
+    back to ``queued`` with its attempts reset; stages it saved are not run again. 409
+    ``job_not_failed`` for a job that has not failed; 404 for an erased recording's job."""
+    from assistant.api.routes.recordings import job_view
+    from assistant.jobs.queue import retry_failed_job
+
+    authorize("job.retry", user, owner_id=None)
+    try:
+        job = repo.get_job(session=session, job_id=job_id)
+        rec = repo.get_recording(session=session, recording_id=job.recording_id)
+        if rec.erased_at is not None:
+            raise NotFound("gone")
+    except NotFound:
+        raise NotFound("No such job.") from None
+    stage = retry_failed_job(session, settings, job_id)
+    audit(session, request, user, "job.retry", "job", job_id, stage=stage)
+    return job_view(session, settings, job, rec)
 
 
 @router.get(

@@ -180,6 +180,10 @@ async def accept_upload(
             vocabulary=meta.vocabulary,
         )
         job = repo.create_job(session=session, recording_id=rec.id)
+        if request.app.state.settings.queue == "procrastinate":
+            from assistant.jobs.queue import enqueue
+
+            enqueue(session, job.id, "transcribing")  # the message commits with the job's row
         audit(
             session,
             request,

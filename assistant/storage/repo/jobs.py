@@ -43,6 +43,19 @@ def get_job(*, session: Session, job_id: str) -> Job:
     return get_row(session, Job, job_id, "job")
 
 
+def lock_job(*, session: Session, job_id: str) -> Job:
+    """The job's row, locked until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite
+    has one writer at a time anyway), read fresh."""
+    stmt = (
+        select(Job)
+        .where(Job.id == job_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    job = session.scalars(stmt).one_or_none()
+    return job if job is not None else get_job(session=session, job_id=job_id)  # NotFound
+
+
 def list_jobs_for_recording(*, session: Session, recording_id: str) -> list[Job]:
     get_recording(session=session, recording_id=recording_id)
     stmt = select(Job).where(Job.recording_id == recording_id).order_by(Job.created_at, Job.id)

@@ -56,6 +56,7 @@ def create_note(
         status="draft",
         ai_draft=draft,
         provenance=stored_provenance,
+        job_id=job_id,
     )
     session.add(note)
     session.flush()
