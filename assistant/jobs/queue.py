@@ -61,6 +61,7 @@ from assistant.storage.repo.recordings import live_recording
 
 if TYPE_CHECKING:
     import procrastinate
+    from procrastinate.worker import Worker as ProcrastinateWorker
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,8 @@ def enqueue(session: Session, job_id: str, stage: Stage, *, delay_s: float = 0.0
     session.execute(
         text(
             "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW("
-            "CAST(:queue AS varchar), CAST(:task AS varchar), 0, CAST(:lock AS text), NULL, "
+            "CAST(:queue AS varchar), CAST(:task AS varchar), CAST(:priority AS integer), "
+            "CAST(:lock AS text), NULL, "
             "CAST(:args AS jsonb), "
             "CASE WHEN :delay > 0 THEN now() + make_interval(secs => :delay) END"
             ")::procrastinate_job_to_defer_v1])"
@@ -148,6 +150,9 @@ def enqueue(session: Session, job_id: str, stage: Stage, *, delay_s: float = 0.0
         {
             "queue": QUEUE_OF[stage],
             "task": TASK_NAME,
+            # later stages first: a worker finishes the visits it has begun before it starts
+            # the next upload's speech recognition, so notes come one by one, not all at the end
+            "priority": STAGES.index(stage),
             "lock": job_id,
             "args": json.dumps({"job_id": job_id, "stage": stage}),
             "delay": float(delay_s),
@@ -419,6 +424,8 @@ class Worker:
         asyncio.run(self.serve(wait=wait, stop=stop))
 
     async def serve(self, *, wait: bool = True, stop: threading.Event | None = None) -> None:
+        from procrastinate.worker import Worker as ProcrastinateWorker
+
         loop = asyncio.get_running_loop()
         current: list[asyncio.Task[Any]] = []
 
@@ -438,22 +445,24 @@ class Worker:
             try:
                 async with self.app.open_async():
                     sweeper = asyncio.create_task(self._sweep_loop()) if wait else None
-                    task = asyncio.create_task(
-                        self.app.run_worker_async(
-                            queues=queues,
-                            name=self.name,
-                            concurrency=1,  # one stage at a time: they share the cores
-                            wait=wait,
-                            delete_jobs="successful",
-                            install_signal_handlers=False,
-                            update_heartbeat_interval=10.0,
-                            stalled_worker_timeout=STALLED_S,
-                        )
+                    worker = ProcrastinateWorker(
+                        app=self.app,
+                        queues=queues,
+                        name=self.name,
+                        concurrency=1,  # one stage at a time: they share the cores
+                        wait=wait,
+                        delete_jobs="successful",
+                        install_signal_handlers=False,
+                        update_heartbeat_interval=10.0,
+                        stalled_worker_timeout=STALLED_S,
                     )
+                    task = asyncio.create_task(worker.run())
+                    beat = asyncio.create_task(self._beat(worker))
                     current[:] = [task]
                     try:
                         await task
                     finally:
+                        beat.cancel()
                         if sweeper:
                             sweeper.cancel()
                 if not wait or self._stopping:
@@ -469,6 +478,18 @@ class Worker:
                     raise
                 log.warning("queue worker lost the database (%s); again in 2 s", type(exc).__name__)
             await asyncio.sleep(2.0)
+
+    async def _beat(self, worker: ProcrastinateWorker) -> None:
+        """Heartbeats until the worker unregisters. Procrastinate's own stop as a stop begins,
+        while the stage running is still being finished: without these, after ``STALLED_S``
+        the other workers would take that stage for a dead worker's and run it again."""
+        while True:
+            await asyncio.sleep(10.0)
+            if worker.worker_id is not None:
+                try:
+                    await self.app.job_manager.update_heartbeat(worker.worker_id)
+                except Exception as exc:  # noqa: BLE001 - procrastinate's own beat reports it
+                    log.debug("heartbeat failed: %s", type(exc).__name__)
 
     async def _sweep_loop(self) -> None:
         while True:
