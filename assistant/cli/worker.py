@@ -52,6 +52,8 @@ def add_queue_commands(sub: argparse._SubParsersAction) -> None:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.bootstrap import open_database, prepare_dirs
     from assistant.jobs.queue import Worker, check_backend, ensure_schema
+    from assistant.jobs.retention import RetentionPolicy
+    from assistant.jobs.worker import JobRunner
     from assistant.model_store.store import resolve_models
     from assistant.pipeline import STAGES, Engines
 
@@ -65,7 +67,18 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         engines = Engines.load(settings, models, stages)
         name = f"{socket.gethostname()}:{os.getpid()}:{'+'.join(stages)}"
         print(f"worker {name} taking: {', '.join(stages)}", flush=True)
-        Worker(settings, engines, sessions, stages=stages, name=name).run()
+        # the retention passes, as the embedded worker runs them (each pass locks what it deletes)
+        retention = JobRunner(
+            engines,
+            sessions,
+            retention=RetentionPolicy.from_settings(settings),
+            retention_interval_s=settings.retention_interval_s,
+        )
+        retention.start(jobs=False)
+        try:
+            Worker(settings, engines, sessions, stages=stages, name=name).run()
+        finally:
+            retention.stop()
     finally:
         engine.dispose()
     return 0

@@ -51,8 +51,9 @@ class JobRunner:
         self._threads: list[threading.Thread] = []
 
     # --- lifecycle -----------------------------------------------------------------------
-    def start(self) -> None:
-        loops = [(self._loop, "caseassist-worker")]
+    def start(self, *, jobs: bool = True) -> None:
+        """``jobs=False``: the retention passes alone (a shared-queue worker runs the jobs)."""
+        loops = [(self._loop, "caseassist-worker")] if jobs else []
         if self.retention.configured:
             loops.append((self._retention_loop, "caseassist-retention"))
         for target, name in loops:

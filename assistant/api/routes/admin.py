@@ -36,6 +36,7 @@ def add_user(
     "/admin/jobs/{job_id}/retry",
     response_model=schemas.JobView,
     summary="Queue a failed job again from its last saved stage (admin)",
+    responses=schemas.error_responses(409),
 )
 def retry_job(
     job_id: str,
