@@ -185,8 +185,8 @@ def signed_in(client: httpx.Client) -> bool:
 
 
 # --- the flow ---------------------------------------------------------------------------------
-def test_first_sign_in_creates_the_user_with_the_mapped_role(service, provider):
-    server, settings = service()
+def test_first_sign_in_creates_the_user_with_the_mapped_role(service, provider, db_url):
+    server, settings = service(database_url=db_url)  # SQLite, and PostgreSQL when reachable
     give_claims(provider, "u-1001", name="Sam Okafor", roles=["cw-staff", "other-app"])
     c = browser(server)
     end = sso_sign_in(c, "u-1001", next_path="/visits/new")
@@ -211,8 +211,8 @@ def test_first_sign_in_creates_the_user_with_the_mapped_role(service, provider):
     assert "caseassist_oidc" not in c.cookies  # the sign-in secret is spent and cleared
 
 
-def test_a_second_sign_in_sets_the_role_from_the_changed_claims(service, provider):
-    server, settings = service()
+def test_a_second_sign_in_sets_the_role_from_the_changed_claims(service, provider, db_url):
+    server, settings = service(database_url=db_url)
     give_claims(provider, "u-1002", name="Lee Grant", roles=["cw-staff"])
     sso_sign_in(browser(server), "u-1002")
     give_claims(provider, "u-1002", name="Lee Grant-Hall", roles=["cw-leads"])
@@ -256,6 +256,26 @@ def test_a_user_whose_role_is_taken_away_is_refused_and_signed_out(service, prov
     assert not signed_in(first)  # their open session ended too
     [refused] = failures(settings, "oidc_no_role")
     assert refused.details["user_id"] == rows(settings, User, User.oidc_subject == "u-2101")[0].id
+
+
+def test_a_deactivated_account_is_refused_though_the_provider_vouches(service, provider):
+    from assistant.storage import repo
+
+    server, settings = service()
+    give_claims(provider, "u-2201", name="Di Gone", roles=["cw-staff"])
+    sso_sign_in(browser(server), "u-2201")
+    [user] = rows(settings, User, User.oidc_subject == "u-2201")
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        repo.set_user_active(session=s, user_id=user.id, active=False)
+    engine.dispose()
+    c = browser(server)
+    end = sso_sign_in(c, "u-2201")
+    assert end.status_code == 403 and "switched off" in end.text and not signed_in(c)
+    [refused] = failures(settings, "deactivated")
+    assert refused.details["user_id"] == user.id
+    [still] = rows(settings, User, User.oidc_subject == "u-2201")
+    assert not still.active  # the provider's word does not switch it back on
 
 
 def test_a_tampered_state_is_refused(service, provider):
@@ -430,21 +450,32 @@ def test_an_sso_user_uses_the_web_app_and_cannot_see_anothers_recording(service,
     assert theirs["note"] in local.get("/").text
 
 
-def test_sign_out_ends_our_session_and_the_providers(service, provider):
+def test_sign_out_ends_our_session_and_offers_the_providers(service, provider):
     server, settings = service()
     give_claims(provider, "u-7001", name="Out Going", roles=["cw-staff"])
     c = browser(server)
     page = sso_sign_in(c, "u-7001")
-    out = c.post("/sign-out", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
-    assert out.status_code == 303
-    end = urlsplit(out.headers["location"])
-    assert f"{end.scheme}://{end.netloc}" == provider and end.path == "/oauth2/end_session"
-    query = dict(parse_qsl(end.query))
-    assert query["client_id"] == CLIENT_ID
-    assert query["post_logout_redirect_uri"].startswith(server.base_url + "/sign-in?done=")
+    out = c.post("/sign-out", data={"csrf_token": csrf_of(page.text)})
+    assert out.status_code == 200 and "You have signed out" in out.text
+    assert 'href="/sign-out/oidc"' in out.text  # sign out of the council account too
     assert not signed_in(c)
     [web_session] = rows(settings, WebSession)
     assert web_session.ended_at is not None
+    # RP-initiated logout: to the provider's end_session_endpoint, and back to us
+    to_provider = c.get("/sign-out/oidc", follow_redirects=False)
+    assert to_provider.status_code == 303
+    end = urlsplit(to_provider.headers["location"])
+    assert f"{end.scheme}://{end.netloc}" == provider and end.path == "/oauth2/end_session"
+    query = dict(parse_qsl(end.query))
+    assert query["client_id"] == CLIENT_ID
+    assert query["post_logout_redirect_uri"] == server.base_url + "/sign-in?done=signed-out"
+    # a local account's sign-out offers nothing of the kind
+    add_web_user(settings, "Ada Local", "practitioner")
+    local = server.client()
+    sign_in(local, "Ada Local")
+    token = csrf_of(local.get("/").text)
+    gone = local.post("/sign-out", data={"csrf_token": token}, follow_redirects=True)
+    assert "You have signed out" in gone.text and "/sign-out/oidc" not in gone.text
 
 
 # --- configuration and the sign-in page -------------------------------------------------------
@@ -566,3 +597,46 @@ def test_role_mapping_takes_the_first_matching_pair_and_reads_nested_claims():
     assert claim_values(claims, "realm_access.roles") == ["staff"]
     assert claim_values(claims, "groups") == ["leads"]
     assert claim_values(claims, "missing.path") == []
+
+
+def test_in_a_browser_the_council_account_button_signs_in(service, provider):
+    """Chromium presses the button and submits the provider's form; axe-core checks our sign-in
+    page with the button, and the refusal page."""
+    from tests.test_web_browser import CHROMIUM, check_accessibility, playwright_api
+
+    if not CHROMIUM.exists():
+        pytest.skip("apt-get install chromium")
+    server, settings = service()
+    give_claims(provider, "u-8001", name="Bea Browser", roles=["cw-staff"])
+    give_claims(provider, "u-8002", name="Nora Norole", roles=["finance"])
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            # bypass_csp: axe-core is injected as an inline script (as in test_web_browser)
+            page = chromium.new_context(bypass_csp=True).new_page()
+            page.goto(server.base_url + "/sign-in")
+            check_accessibility(page)
+            page.get_by_role("button", name="Sign in with your council account").click()
+            page.fill("#subject-input", "u-8001")
+            page.get_by_role("button", name="Authorize", exact=True).click()
+            page.wait_for_url(server.base_url + "/")
+            assert page.get_by_role("heading", name="My visits").is_visible()
+            assert "Bea Browser" in page.content()
+            # sign out (the CSP's form-action is in force here), then at the provider too
+            page.get_by_role("button", name="Sign out").click()
+            page.wait_for_url("**/sign-in?done=signed-out-sso")
+            check_accessibility(page)
+            page.get_by_role("link", name="Sign out of your council account too").click()
+            page.wait_for_url(provider + "/oauth2/end_session**")
+            other = chromium.new_context(bypass_csp=True).new_page()
+            other.goto(server.base_url + "/sign-in")
+            other.get_by_role("button", name="Sign in with your council account").click()
+            other.fill("#subject-input", "u-8002")
+            other.get_by_role("button", name="Authorize", exact=True).click()
+            other.wait_for_url("**/sign-in/oidc/callback**")
+            assert other.get_by_role("heading", name="You cannot sign in").is_visible()
+            check_accessibility(other)
+        finally:
+            chromium.close()
+    assert len(rows(settings, User, User.oidc_subject == "u-8001")) == 1
+    assert rows(settings, User, User.oidc_subject == "u-8002") == []

@@ -40,7 +40,7 @@ def sign_in_page(
     next_path: Annotated[str | None, Query(alias="next")] = None,
     done: str | None = None,
 ) -> Response:
-    """``done``: 'password' (just set) or 'signed-out', for a banner."""
+    """``done``: 'password' (just set), 'signed-out' or 'signed-out-sso', for a banner."""
     if session_user(request, session) is not None:
         return RedirectResponse(safe_next(next_path), status_code=303)
     return sign_in_form(request, {"next": safe_next(next_path), "done": done})
@@ -139,14 +139,9 @@ def sign_out(request: Request, session: SessionDep, csrf_token: FormText = "") -
     check_csrf(request, csrf_token)
     repo.end_web_session(session=session, token_hash=hash_token(request.state.session_secret))
     audit(session, request, user, "auth.sign_out", "user", user.id)
-    provider = sso.provider(request)
-    if provider is not None and user.oidc_subject is not None:
-        # RP-initiated logout: the provider ends its own session too, then sends the browser
-        # back to our signed-out page (only when it advertises an end_session_endpoint)
-        done = request.app.state.settings.base_url + "/sign-in?done=signed-out"
-        url = provider.logout_url(post_logout_redirect_uri=done)
-        if url:
-            response = RedirectResponse(url, status_code=303)
+    if sso.provider(request) is not None and user.oidc_subject is not None:
+        # the page then offers to sign out at the provider too (``sso.provider_sign_out``)
+        response = RedirectResponse("/sign-in?done=signed-out-sso", status_code=303)
     clear_cookie(response, request, SESSION_COOKIE)
     return response
 

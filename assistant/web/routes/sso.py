@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from assistant.api.deps import SESSION_COOKIE, SessionDep, audit
 from assistant.api.errors import request_id
 from assistant.auth import FailureThrottle, hash_token, new_secret, new_token
-from assistant.storage import User, repo
+from assistant.storage import User, repo, session_scope
 from assistant.web.oidc import (
     CALLBACK_PATH,
     LOGIN_COOKIE,
@@ -90,9 +90,14 @@ def callback(request: Request, session: SessionDep) -> Response:
             ),
         )
     secret = request.cookies.get(LOGIN_COOKIE, "")
-    next_path = secret and repo.spend_oidc_login(
-        session=session, token_hash=hash_token(secret), max_age=LOGIN_MAX_AGE
-    )
+    next_path = None
+    if secret:
+        # spent and committed at once, before the provider is asked anything: the request's own
+        # transaction must not hold SQLite's write lock through the token exchange
+        with session_scope(request.app.state.sessions) as own:
+            next_path = repo.spend_oidc_login(
+                session=own, token_hash=hash_token(secret), max_age=LOGIN_MAX_AGE
+            )
     if not next_path:
         return refuse(
             request,
@@ -160,6 +165,18 @@ def callback(request: Request, session: SessionDep) -> Response:
             user.role = who.role.value
         user.name = who.name
     return _signed_in(request, session, user, next_path, client)
+
+
+@router.get("/sign-out/oidc")
+def provider_sign_out(request: Request) -> Response:
+    """RP-initiated logout: to the provider's ``end_session_endpoint``, which ends its own
+    session and sends the browser back to our signed-out page. A link on that page, not a
+    redirect from the sign-out form: the pages' CSP (``form-action 'self'``) rightly stops a
+    form's redirect to another site. Our session has already ended."""
+    sso = provider(request)
+    done = request.app.state.settings.base_url + "/sign-in?done=signed-out"
+    url = sso.logout_url(post_logout_redirect_uri=done) if sso is not None else None
+    return RedirectResponse(url or "/sign-in?done=signed-out", status_code=303)
 
 
 def _signed_in(
