@@ -366,7 +366,10 @@ def council_version(tmp_path: Path, extra: str, files: dict[str, str] | None = N
     shutil.copytree(PROMPTS_DIR / "visit_note" / "v5", root / "visit_note" / "v6")
     yaml_file = root / "visit_note" / "v6" / "template.yaml"
     text = yaml_file.read_text(encoding="utf-8").replace("version: v5", "version: v6")
-    text = text.replace("  - key: worries\n    fill: family\n", "  - key: worries\n    fill: family\n    keep: true\n")
+    text = text.replace(
+        "  - key: worries\n    fill: family\n",
+        "  - key: worries\n    fill: family\n    keep: true\n",
+    )
     yaml_file.write_text(text.replace("sort: words\n", "sort: words\n" + extra), encoding="utf-8")
     for name, body in (files or {}).items():
         (root / "visit_note" / "v6" / name).write_text(body, encoding="utf-8")
@@ -395,8 +398,12 @@ def test_a_budget_ranks_the_familys_turns_and_keeps_what_a_note_must(protect):
     # what a note keeps whatever the budget: the child's words, the worker's action, and the
     # turns that use the words of the template's worries (drinking; worried, scared)
     tiny = " ".join(p.text for p in select(LONG, budget=0.01, protect=protect))
-    for must in ("I like my new bed.", "I'll ring the school by Friday", "I've been drinking",
-                 "He's scared of the dark."):
+    for must in (
+        "I like my new bed.",
+        "I'll ring the school by Friday",
+        "I've been drinking",
+        "He's scared of the dark.",
+    ):
         assert must in said and must in tiny
     # of the family's other turns, the one that says most for its length comes first: the
     # days off school (numbers, rare words), not the weather; tiny keeps neither
@@ -486,8 +493,16 @@ MUM = Statement(
         ),
         ("", "attribution"),
     ],
-    ids=["kept", "attribution", "first-person", "number", "negation", "category", "longer",
-         "empty"],
+    ids=[
+        "kept",
+        "attribution",
+        "first-person",
+        "number",
+        "negation",
+        "category",
+        "longer",
+        "empty",
+    ],
 )
 def test_a_prose_sentence_is_used_only_when_every_check_passes(sentence, reason):
     from assistant.drafting import prose
@@ -540,3 +555,50 @@ def test_prose_with_the_real_test_model_is_checked_and_never_loses_words(engines
         assert not [f for f in st.flags if f.startswith("unsupported:")]
     again = review_note(drafter.draft(transcript), transcript, lexicon=engines.lexicon)
     assert again.sections == note.sections  # same input and settings, same note
+
+
+def test_a_request_is_an_action_for_the_person_asked_and_a_question_is_not():
+    visit = [
+        seg(1, "Social worker", "Are you still in touch with the domestic abuse worker?"),
+        seg(2, "Mum", "Not really, I missed the last two."),
+        seg(3, "Social worker", "Can you tell me about school? Could you ring her by Wednesday?"),
+        seg(4, "Mum", "Yeah, I will."),
+        seg(5, "Social worker", "I'd like you to make a GP appointment for her by Friday."),
+    ]
+    pieces = {p.text: p for p in select(visit)}
+    assert "Could you ring her by Wednesday?" in pieces
+    assert "Can you tell me about school?" not in " ".join(pieces)
+    # her answer is kept with the request it answers: the note shows she agreed
+    assert "Social worker: “Could you ring her by Wednesday?” Mum: “Yeah, I will.”" in pieces
+    row = action_row("Could you ring her by Wednesday?", "Social worker", visit, 2)
+    assert (row.who, row.by) == ("Mum", "by Wednesday")
+    row = action_row(pieces[visit[4].text].text, "Social worker", visit, 4)
+    assert (row.who, row.by) == ("Mum", "by Friday")
+
+
+@pytest.mark.parametrize(
+    "text, by",
+    [
+        (
+            "I'll come back next Thursday, after school, about half three.",
+            "next Thursday, after school, about half three",
+        ),
+        (
+            "I'll come back after the school meeting to see how it's going.",
+            "after the school meeting",
+        ),
+        ("Can you take her on Tuesday at three?", "on Tuesday at three"),
+        ("I'll ring on Monday. Then we'll see in two weeks.", "in two weeks"),
+        ("I'll send the form.", None),
+    ],
+)
+def test_by_when_takes_the_time_said_with_what_was_said_just_before(text, by):
+    assert when(text) == by
+
+
+def test_the_practitioners_next_visit_is_a_visit_again_row():
+    visit = [seg(1, "Social worker", "I'll come back in six weeks, after the annual review.")]
+    row = action_row(visit[0].text, "Social worker", visit, 0)
+    assert row.what == "Visit again" and row.by == "in six weeks, after the annual review"
+    # a parent's "I'll come back" is their own words, not the next visit
+    assert action_row("I'll come back in an hour.", "Mum", visit, 0).what.startswith("I'll come")

@@ -69,7 +69,9 @@ _COMMITMENT = re.compile(
     r"|let's|you'll|you will|you're going to|he'll|she'll|they'll|agreed|going to (?:ring|call"
     r"|email|write|send|refer|book|arrange|chase|speak|talk|visit|come|check|ask|make|get)"
     r"|can you|could you|please (?:ring|call|email|send|let)"
-    r"|i've (?:asked|referred|booked|arranged))\b"
+    r"|i've (?:asked|referred|booked|arranged)|i'd like you to|i want you to|i need you to"
+    r"|i(?:'ll| will) need to (?:share|tell|refer|let|pass|speak|talk|inform|contact|ring|call"
+    r"|send|write|check|visit))\b"
     r"(?! (?:be honest|ask you|tell you|explain|say|need|write (?:that|this|it) down in|record"
     r"|write (?:it|this|that) up))",
     re.IGNORECASE,
@@ -210,9 +212,23 @@ _NOW = re.compile(r"\b(?:now|first|quickly|just)[.!]?$", re.IGNORECASE)
 action agreed for after it."""
 
 
+_REQUEST = re.compile(
+    r"^(?:(?:so|and|okay|ok|right|now|then|also),?\s+)*(?:can|could|would|will) you\s+"
+    r"(?!(?:tell|show|remember|think|describe|explain|say|hear|see|give me|help me|talk me|"
+    r"let me|imagine|read|draw|point)\b)(?:please\s+)?[a-z]+",
+    re.IGNORECASE,
+)
+"""A practitioner's request ("Could you ring her by Wednesday?"): an action for the person
+asked, though it ends in a question mark; not a question about the visit ("Can you tell me
+about school?")."""
+
+
 def _practitioner_keeps(sentence: str, index: int) -> bool:
-    """Of the practitioner's own sentences a note keeps what they will do, what they saw and
-    why they came (early on), not their questions, summaries and small talk."""
+    """Of the practitioner's own sentences a note keeps what they will do or ask someone to do,
+    what they saw and why they came (early on), not their questions, summaries and small
+    talk."""
+    if is_question(sentence) and _REQUEST.search(sentence.strip()) and _keepable(sentence):
+        return True
     if is_question(sentence) or not _keepable(sentence):
         return False
     cues = _cues(sentence)
@@ -284,8 +300,9 @@ def fit(
     keep: set[tuple[str, str]] = set()
     scored: list[tuple[float, int, list[Candidate]]] = []
     for group in turns_of.values():
-        cost = sum(len(c.sentence.split()) + (len(c.question.split()) if c.question else 0)
-                   for c in group)
+        cost = sum(
+            len(c.sentence.split()) + (len(c.question.split()) if c.question else 0) for c in group
+        )
         if any(
             categories_in(c.sentence)
             or _OWN_COMMITMENT.search(c.sentence)
@@ -381,8 +398,9 @@ def _select(
         kept = [s for s in kept if not _repeats(s, mine)]
         ranked = not practitioner and role is not SpeakerRole.CHILD
         if ranked and candidates is not None:
-            candidates += [Candidate(seg.id, s, question if n == 0 else None) for n, s in
-                           enumerate(kept)]
+            candidates += [
+                Candidate(seg.id, s, question if n == 0 else None) for n, s in enumerate(kept)
+            ]
         if ranked and allowed is not None:
             kept = [s for s in kept if (seg.id, s) in allowed]
         if not kept:
