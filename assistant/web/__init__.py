@@ -6,7 +6,8 @@ System (``static/govuk/``, served locally: the service is offline).
 - ``routes``: ``account`` (sign-in, sign-out, set-password), ``visits`` (My visits with its
   filters, New visit, progress, delete), ``review`` (a note beside its transcript and audio;
   confirm safeguarding statements; approve; export), ``edit`` (statement by statement; the
-  changes from the AI draft).
+  changes from the AI draft), ``speakers`` (each speaker's clip, words and role to confirm),
+  ``audit_log`` (the audit trail for auditors and admins).
 
 The pages reuse the API's own logic (``accept_upload``, ``job_view``, ``load_note``, the
 statement, approve, export and erase routes) rather than a second copy of it. Imports: this
@@ -23,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 
 from assistant.auth import FailureThrottle
 from assistant.web.render import install_error_pages
-from assistant.web.routes import account, edit, review, visits
+from assistant.web.routes import account, audit_log, edit, review, speakers, visits
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: Failed sign-ins to one name or from one address are counted over this window.
@@ -38,7 +39,7 @@ def install(app: FastAPI) -> None:
         limit=settings.sign_in_attempts, window_s=SIGN_IN_WINDOW_S
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (account, visits, review, edit):
+    for module in (account, visits, review, edit, speakers, audit_log):
         app.include_router(module.router)
     install_error_pages(app)
 
