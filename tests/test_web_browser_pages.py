@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from tests import test_web_browser
-from tests.speech import espeak_available
 from tests.test_web_browser import CHROMIUM, check_accessibility, fits_320
 from tests.web import PASSWORD, add_web_user, seed_speakers, write_tone
 
@@ -20,7 +19,6 @@ pytestmark = [
     pytest.mark.models,
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install chromium"),
-    pytest.mark.skipif(not espeak_available(), reason="espeak-ng not installed"),
 ]
 
 

@@ -384,3 +384,43 @@ def test_my_visits_searches_ids_templates_and_types_never_content(web):
     # search and the other filters together
     both = c.get("/", params={"q": "cin", "status": "approved"}).text
     assert "No visits match" in both
+
+
+# --- the queries, on SQLite and PostgreSQL --------------------------------------------------
+def test_search_and_audit_page_queries_on_each_database(db_sessions):
+    from assistant.auth import hash_token
+    from tests.conftest import seed_recording
+
+    with session_scope(db_sessions) as s:
+        user = repo.create_user(
+            session=s, name="P", role="practitioner", token_hash=hash_token("t")
+        )
+        first, second = seed_recording(s, user.id), seed_recording(s, user.id)
+        second.template, second.visit_type = "cin_visit", "50% visit"
+        for n in range(7):
+            repo.add_audit(session=s, actor_id=user.id if n % 2 else None, action=f"a.{n % 3}",
+                           object_type="recording", object_id=first.id if n < 3 else second.id,
+                           details={"n": n}, request_id=None)  # fmt: skip
+
+    def found(text: str) -> set[str]:
+        with session_scope(db_sessions) as s:
+            u = repo.get_user(session=s, user_id=user.id)
+            recs, total = repo.page_recordings(
+                session=s, user=u, where=repo.ListFilter(text=text), offset=0, limit=20
+            )
+            assert total == len(recs)
+            return {r.id for r in recs}
+
+    assert found(first.id[:6].upper()) == {first.id}
+    assert found("CIN VISIT") == {second.id}
+    assert found("50%") == {second.id} and found("5_%") == set()  # no wildcards
+    assert found("home") == {first.id}
+    assert found("Amara") == set()  # the transcript's words: never searched
+    with session_scope(db_sessions) as s:
+        rows, total = repo.page_audit(session=s, offset=0, limit=3)
+        assert total == 7 and [r.details["n"] for r in rows] == [6, 5, 4]
+        rows, total = repo.page_audit(session=s, action="a.0", actor_id=None)
+        assert sorted(r.details["n"] for r in rows) == [0, 3, 6]
+        rows, _ = repo.page_audit(session=s, actor_id=user.id, object_ids=[first.id])
+        assert [r.details["n"] for r in rows] == [1]
+        assert repo.audit_actions(session=s) == ["a.0", "a.1", "a.2"]
