@@ -85,6 +85,7 @@ def test_speakers_page_shows_each_speakers_clip_words_and_role_and_saves_like_th
     # the seeded recording has no audio: no clip, no audio element pointing nowhere
     assert "<audio" not in html
     assert len(audit_actions(settings, "speakers.view")) == 1
+    assert [e.details for e in audit_actions(settings, "transcript.view")] == [{"kind": "redacted"}]
 
     # the child (S3) is a carer's foster child: S2 is a carer; S3 stays a child, confirmed
     r = c.post(f"/visits/{ids['rec']}/speakers", data=speakers_form(html, S2="carer"))

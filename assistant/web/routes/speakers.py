@@ -122,6 +122,8 @@ def speakers_page(
     rec = load_recording(session, recording_id, user, "speakers.view")
     context = speakers_context(session, rec, user)
     audit(session, request, user, "speakers.view", "recording", rec.id)
+    if any(sp["words"] for sp in context["speakers"]):  # words quoted from the transcript
+        audit(session, request, user, "transcript.view", "recording", rec.id, kind="redacted")
     return render(request, "speakers.html", context)
 
 
