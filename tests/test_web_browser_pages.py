@@ -80,6 +80,10 @@ def test_speakers_copy_audit_log_and_a_keyboard_only_review(server, browser, tmp
     page.evaluate("document.getElementById('clip-S3').load()")
     page.wait_for_function("document.getElementById('clip-S3').readyState >= 1")
     assert 12.0 <= audio_at(page, "#clip-S3") < 12.5
+    # played, it stops by itself where the turn ends (13.5 s)
+    page.evaluate("document.getElementById('clip-S3').play()")
+    page.wait_for_function("document.getElementById('clip-S3').paused", timeout=15_000)
+    assert 13.3 <= audio_at(page, "#clip-S3") < 14.0
     # S2 is a carer: chosen and saved with the keyboard
     page.focus("#role-S2")
     page.select_option("#role-S2", "carer")
@@ -124,6 +128,9 @@ def test_speakers_copy_audit_log_and_a_keyboard_only_review(server, browser, tmp
     audit = sign_in_as(browser, srv.base_url, "Ada Audit")
     audit.click("a.govuk-service-navigation__link:has-text('Audit log')")
     audit.wait_for_url("**/audit")
+    check_accessibility(audit)
+    audit.click("#check-chain")
+    audit.wait_for_url("**check=1**")
     assert "Chain intact" in audit.locator("#chain-check").inner_text()
     check_accessibility(audit)
     fits_320(audit)

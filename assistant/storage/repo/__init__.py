@@ -23,6 +23,7 @@ from assistant.storage.repo.accounts import (
 from assistant.storage.repo.audit import (
     add_audit,
     audit_actions,
+    audit_head,
     export_audit,
     list_audit,
     page_audit,
@@ -111,6 +112,7 @@ __all__ = [
     "visit_types",
     "add_audit",
     "audit_actions",
+    "audit_head",
     "add_revision",
     "approved_at",
     "approved_before",

@@ -20,6 +20,7 @@ from assistant.storage.audit_chain import (
     ChainReport,
     ExportFormat,
     export_chain,
+    read_head,
     record_hash,
     verify_chain,
 )
@@ -187,6 +188,12 @@ def page_audit(
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(AuditEvent.seq.desc()).offset(offset).limit(limit))
     return list(rows), total
+
+
+def audit_head(*, session: Session) -> ChainHead | None:
+    """The chain's stored head (its last record's seq and hash) without checking the chain;
+    None: the head row is missing."""
+    return read_head(session)
 
 
 def audit_actions(*, session: Session) -> list[str]:
