@@ -401,6 +401,10 @@ def test_search_and_audit_page_queries_on_each_database(db_sessions):
         )
         first, second = seed_recording(s, user.id), seed_recording(s, user.id)
         second.template, second.visit_type = "cin_visit", "50% visit"
+        note_id = repo.create_note(
+            session=s, recording_id=first.id, template="visit_note", template_version="v1",
+            ai_draft=SECTIONS, provenance={},
+        ).id  # fmt: skip
         for n in range(7):
             repo.add_audit(session=s, actor_id=user.id if n % 2 else None, action=f"a.{n % 3}",
                            object_type="recording", object_id=first.id if n < 3 else second.id,
@@ -420,6 +424,14 @@ def test_search_and_audit_page_queries_on_each_database(db_sessions):
     assert found("50%") == {second.id} and found("5_%") == set()  # no wildcards
     assert found("home") == {first.id}
     assert found("Amara") == set()  # the transcript's words: never searched
+    assert found(note_id[-6:]) == {first.id}  # a note's id finds its visit
+    with session_scope(db_sessions) as s:
+        u = repo.get_user(session=s, user_id=user.id)
+        for text, expected in ((note_id[:8], [note_id]), ("cin", []), ("visit note", [note_id])):
+            notes, _ = repo.page_notes(
+                session=s, user=u, where=repo.ListFilter(text=text), offset=0, limit=20
+            )
+            assert [n.id for n, _ in notes] == expected, text
     with session_scope(db_sessions) as s:
         rows, total = repo.page_audit(session=s, offset=0, limit=3)
         assert total == 7 and [r.details["n"] for r in rows] == [6, 5, 4]
@@ -428,3 +440,25 @@ def test_search_and_audit_page_queries_on_each_database(db_sessions):
         rows, _ = repo.page_audit(session=s, actor_id=user.id, object_ids=[first.id])
         assert [r.details["n"] for r in rows] == [1]
         assert repo.audit_actions(session=s) == ["a.0", "a.1", "a.2"]
+
+
+def test_the_list_endpoints_take_the_same_search(web):
+    settings, client = web()
+    owner, token = add_web_user(settings, "Ada", "practitioner")
+    other, _ = add_web_user(settings, "Ben", "practitioner")
+    mine, theirs = seed_note(settings, owner), seed_note(settings, other)
+    api = client()
+    api.headers["Authorization"] = f"Bearer {token}"
+
+    def ids(path: str, key: str) -> list[str]:
+        r = api.get(path)
+        assert r.status_code == 200, r.text
+        return [i[key] for i in r.json()["items"]]
+
+    assert ids(f"/v1/recordings?q={mine['rec'][:8]}", "recording_id") == [mine["rec"]]
+    assert ids(f"/v1/recordings?q={theirs['rec'][:8]}", "recording_id") == []  # not theirs
+    assert ids(f"/v1/notes?q={mine['note'][:8].upper()}", "note_id") == [mine["note"]]
+    assert ids("/v1/notes?q=visit%20note", "note_id") == [mine["note"]]
+    assert ids("/v1/notes?q=Amara", "note_id") == []  # never content
+    r = api.get("/v1/recordings?q=" + "x" * 65)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"

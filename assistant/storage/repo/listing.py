@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from assistant.auth import allowed
 from assistant.domain import Role
@@ -72,8 +72,12 @@ def _text_matches(text: str) -> ColumnElement[bool]:
         "%" + p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         for p in patterns
     ]
+    # an alias: in the notes list the outer query's Note must not be correlated into this
+    other = aliased(Note)
     note_has = [
-        exists().where(Note.recording_id == Recording.id, func.lower(Note.id).like(lk, escape="\\"))
+        exists().where(
+            other.recording_id == Recording.id, func.lower(other.id).like(lk, escape="\\")
+        )
         for lk in likes
     ]
     columns = (Recording.id, Recording.template, Recording.visit_type)
