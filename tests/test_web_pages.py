@@ -462,3 +462,29 @@ def test_the_list_endpoints_take_the_same_search(web):
     assert ids("/v1/notes?q=Amara", "note_id") == []  # never content
     r = api.get("/v1/recordings?q=" + "x" * 65)
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+
+
+def test_a_sections_text_is_the_txt_exports_lines_for_it_note_style_too():
+    from assistant.notes.render import render_section_text, render_text
+
+    body = {
+        "header": [{"key": "present", "title": "Present", "value": "Mum", "evidence": []}],
+        "sections": [
+            {"key": "voice", "title": "Child's voice", "statements": [
+                {"text": "I like football.", "kind": "direct_quote", "speaker": "Child",
+                 "evidence": ["s0006"], "flags": ["low_confidence_words"]},
+            ]},
+            {"key": "empty", "title": "Worries", "statements": []},
+        ],
+    }  # fmt: skip
+    voice = render_section_text(body, "voice")
+    assert voice == (
+        "Child's voice\n-------------\n"
+        "* The child said: “I like football.” [s0006]\n"
+        "  ⚠ Check: low_confidence_words\n"
+    )
+    assert render_section_text(body, "empty") == "Worries\n-------\nNothing recorded.\n"
+    whole = render_text(body, title="Visit record", meta={})
+    assert voice in whole and render_section_text(body, "empty") in whole
+    with pytest.raises(KeyError):
+        render_section_text(body, "nope")
