@@ -24,7 +24,15 @@ from assistant.storage.repo.accounts import (
     users_for_sign_in,
     web_session_user,
 )
-from assistant.storage.repo.audit import add_audit, export_audit, list_audit, verify_audit
+from assistant.storage.repo.audit import (
+    add_audit,
+    audit_actions,
+    audit_head,
+    export_audit,
+    list_audit,
+    page_audit,
+    verify_audit,
+)
 from assistant.storage.repo.jobs import (
     claim_next_job,
     create_job,
@@ -107,6 +115,8 @@ __all__ = [
     "page_recordings",
     "visit_types",
     "add_audit",
+    "audit_actions",
+    "audit_head",
     "add_revision",
     "approved_at",
     "approved_before",
@@ -144,6 +154,7 @@ __all__ = [
     "latest_jobs",
     "latest_revision",
     "list_audit",
+    "page_audit",
     "list_jobs_for_recording",
     "list_recordings_for",
     "list_revisions",

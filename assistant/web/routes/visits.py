@@ -24,6 +24,7 @@ from assistant.settings import Settings
 from assistant.storage import Recording, User, repo
 from assistant.storage.models import Job
 from assistant.web.render import render
+from assistant.web.routes.speakers import has_speakers
 from assistant.web.security import CSRF_FIELD, PageUser, check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -70,7 +71,7 @@ STATUS_CHOICES = [
 def _filters(params: dict[str, str]) -> tuple[repo.ListFilter, dict[str, str], str | None, str]:
     """The list's filter from the query string, the values to show back in the form, and the
     first problem with them (and its field): a bad value is left out of the filter."""
-    values = {k: params.get(k, "").strip() for k in ("status", "visit_type", "from", "to")}
+    values = {k: params.get(k, "").strip() for k in ("q", "status", "visit_type", "from", "to")}
     problem, field = None, ""
     dates: dict[str, date | None] = {}
     for key, words in (("from", "from"), ("to", "to")):
@@ -87,14 +88,16 @@ def _filters(params: dict[str, str]) -> tuple[repo.ListFilter, dict[str, str], s
         visit_type=values["visit_type"][:64] or None,
         visit_from=dates["from"],
         visit_to=dates["to"],
+        text=values["q"][:64] or None,
     )
     return where, values, problem, field
 
 
 @router.get("/")
 def my_visits(request: Request, user: PageUser, session: SessionDep, page: str = "1") -> Response:
-    """The visits the user may see, newest first: their own; a manager's, everyone's;
-    narrowed by status, visit type and visit date."""
+    """The visits the user may see, newest first: their own; a manager's, everyone's (there
+    are no teams in the data model); narrowed by status, visit type, visit date and a search
+    of ids, template and visit type (never of content)."""
     page_no = max(int(page), 1) if page.isdigit() else 1
     where, values, problem, field = _filters(dict(request.query_params))
     recs, total = repo.page_recordings(
@@ -235,6 +238,7 @@ def _progress(
         "percent": int(round(100 * (view.stage_progress or 0.0))),
         "finished": view.status in ("done", "failed"),
         "may_erase": may("recording.erase", user, owner_id=rec.owner_id),
+        "speakers": view.status == "done" and has_speakers(session, rec, user),
     }
 
 
