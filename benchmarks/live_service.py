@@ -102,8 +102,8 @@ class LiveService:
                 self.proc.kill()
                 self.proc.wait()
         if self.schema:
-            self._pg(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            self._pg(  # the schema name is made here, from a uuid
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608
                 f"WHERE application_name = '{self.schema}' AND pid <> pg_backend_pid()"
             )
             self._pg(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')

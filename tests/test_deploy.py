@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from assistant.cli import _parser
 from assistant.settings import Settings
@@ -149,7 +148,7 @@ def test_the_cuda_image_builds_llama_cpp_for_cuda_and_sets_the_gpu_settings():
         for src in re.findall(r"^COPY (?!--from)(\S+)", body, re.M):
             assert (REPO / src).exists(), f"{path.name} copies {src}, which is not here"
         assert re.search(r"^USER 10001$", body, re.M), path.name  # the uid the secrets name
-        assert '/health/ready' in body and 'CMD ["caseassist", "serve"]' in body
+        assert "/health/ready" in body and 'CMD ["caseassist", "serve"]' in body
 
 
 def test_dockerfiles_pass_hadolint(tmp_path):

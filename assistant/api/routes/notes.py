@@ -50,7 +50,7 @@ def list_notes(
     visit_type: str | None = Query(None, max_length=64, description="exact, any case"),
     visit_from: date | None = Query(None, description="visit date on or after"),
     visit_to: date | None = Query(None, description="visit date on or before"),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=schemas.MAX_PAGE),
     per_page: int = Query(20, ge=1, le=100),
 ) -> schemas.NoteList:
     """The notes you may read, newest first: your own; a manager's, everyone's. Metadata only

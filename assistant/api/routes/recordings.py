@@ -259,7 +259,7 @@ def list_recordings(
     visit_type: str | None = Query(None, max_length=64, description="exact, any case"),
     visit_from: date | None = Query(None, description="visit date on or after"),
     visit_to: date | None = Query(None, description="visit date on or before"),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=schemas.MAX_PAGE),
     per_page: int = Query(20, ge=1, le=100),
 ) -> schemas.RecordingList:
     """The recordings you may see, newest upload first: your own; a manager's, everyone's.
