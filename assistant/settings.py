@@ -292,6 +292,14 @@ class Settings(BaseSettings):
         description="Failed sign-ins to one user name (or from one address) within 15 minutes "
         "before further tries are refused until the oldest failure is 15 minutes old.",
     )
+    api_token_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="Failed API token checks from one address within a minute before further "
+        "requests from it are refused (429) until the oldest failure is a minute old. Behind a "
+        "reverse proxy every client has the proxy's address unless uvicorn's "
+        "FORWARDED_ALLOW_IPS names the proxy (docs/deployment.md).",
+    )
 
     local_passwords: bool = Field(
         default=True,

@@ -264,7 +264,7 @@ def list_recordings(
         max_length=64,
         description="part of an id, the template or the visit type (never content)",
     ),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=schemas.MAX_PAGE),
     per_page: int = Query(20, ge=1, le=100),
 ) -> schemas.RecordingList:
     """The recordings you may see, newest upload first: your own; a manager's, everyone's.

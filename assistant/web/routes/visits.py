@@ -18,6 +18,7 @@ from assistant.api.routes.recordings import (
     job_view,
     load_recording,
 )
+from assistant.api.schemas import MAX_PAGE
 from assistant.drafting.templates import available_templates, load_template
 from assistant.errors import BadInput, CaseAssistError, NotFound
 from assistant.settings import Settings
@@ -98,7 +99,8 @@ def my_visits(request: Request, user: PageUser, session: SessionDep, page: str =
     """The visits the user may see, newest first: their own; a manager's, everyone's (there
     are no teams in the data model); narrowed by status, visit type, visit date and a search
     of ids, template and visit type (never of content)."""
-    page_no = max(int(page), 1) if page.isdigit() else 1
+    # a page past any list (or a number too long for int()) is page 1, never an error
+    page_no = min(max(int(page), 1), MAX_PAGE) if page.isdigit() and len(page) <= 9 else 1
     where, values, problem, field = _filters(dict(request.query_params))
     recs, total = repo.page_recordings(
         session=session, user=user, where=where, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE
