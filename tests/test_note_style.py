@@ -602,3 +602,22 @@ def test_the_practitioners_next_visit_is_a_visit_again_row():
     assert row.what == "Visit again" and row.by == "in six weeks, after the annual review"
     # a parent's "I'll come back" is their own words, not the next visit
     assert action_row("I'll come back in an hour.", "Mum", visit, 0).what.startswith("I'll come")
+
+
+def test_a_safety_plan_step_is_an_action_for_the_person_told():
+    visit = [
+        seg(1, "Mum", "He said he might come round at the weekend."),
+        seg(2, "Social worker", "If he turns up, you don't open the door and you ring 999."),
+        seg(3, "Social worker", "If you like, I can sit here while you make the tea?"),
+        seg(
+            4,
+            "Social worker",
+            "If she has a fall that leaves a mark, it's worth letting the school know.",
+        ),
+    ]
+    kept = {p.text: p for p in select(visit)}
+    assert "commitment" in kept[visit[1].text].cues
+    assert "commitment" in kept[visit[3].text].cues
+    assert visit[2].text not in kept  # an offer put as a question, not a step of a plan
+    row = action_row(visit[1].text, "Social worker", visit, 1)
+    assert row.who == "Mum"

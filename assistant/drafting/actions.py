@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.domain import AgreedAction, HeaderField, RedactedSegment
-from assistant.drafting.selection import NEXT_VISIT, is_question, sentences
+from assistant.drafting.selection import INSTRUCTION, NEXT_VISIT, is_question, sentences
 from assistant.speakers import FAMILY, PRACTITIONERS, SpeakerRole, attributed, role_of
 
 _DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
@@ -95,7 +95,7 @@ def action_row(
     who: str
     if _I.search(text):
         who = attributed(speaker)
-    elif _YOU.search(text):
+    elif _YOU.search(text) or INSTRUCTION.search(text):
         who = _addressee(speaker, segments, at)
     elif _WE.search(text):
         other = _addressee(speaker, segments, at)

@@ -77,6 +77,15 @@ _COMMITMENT = re.compile(
     re.IGNORECASE,
 )
 """Someone says what will be done (an agreed action when the practitioner says it)."""
+INSTRUCTION = re.compile(
+    r"(?:^|[.,;]\s+|\b(?:so|and|then|meantime),?\s+)if\b[^.?!]{3,120}?,\s*(?:then\s+)?"
+    r"(?:you\s+(?:can\s+|should\s+|must\s+|need to\s+)?)?(?:ring|call|phone|take|go|keep|tell"
+    r"|let|text|bring|contact|use|don't|do not)\b"
+    r"|\bif\b[^.?!]{3,120}?,\s*(?:it's|it is|it would be|it'd be) worth\s+\w+ing\b",
+    re.IGNORECASE,
+)
+"""What to do if something happens ("If he turns up, you don't open the door and you ring
+999."): a safety plan's step, an action for the person told."""
 _OWN_COMMITMENT = re.compile(
     r"\b(?:i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|i've agreed|"
     r"i agree to|i promise)\b(?! (?:see|be honest|tell you|say))",
@@ -184,6 +193,8 @@ class Piece:
 def _cues(text: str, *, family: bool = False) -> set[str]:
     found = set()
     if (_OWN_COMMITMENT if family else _COMMITMENT).search(text):
+        found.add("commitment")
+    if not family and INSTRUCTION.search(text):
         found.add("commitment")
     if NEXT_VISIT.search(text):
         found.add("next_visit")
