@@ -18,7 +18,8 @@ The fields are grouped by concern, in this order:
 * service: ``host``, ``port``, ``run_worker``, ``queue``, ``encryption_key_*``, ``mapping_key``,
   ``log_level``;
 * web app sign-in: ``public_url``, ``cookie_secure``, ``session_*``, ``password_link_hours``,
-  ``sign_in_attempts``.
+  ``sign_in_attempts``, ``local_passwords``;
+* single sign-on (OpenID Connect): ``oidc_*``.
 
 Why flat and not nested models: each name is a contract. ``CASEASSIST_<FIELD>`` is what a
 council sets, ``Settings(<field>=...)`` and ``model_copy(update={"<field>": ...})`` are what the
@@ -32,9 +33,11 @@ view to make it shorter.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -297,6 +300,73 @@ class Settings(BaseSettings):
         description="Failed sign-ins to one user name (or from one address) within 15 minutes "
         "before further tries are refused until the oldest failure is 15 minutes old.",
     )
+    api_token_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="Failed API token checks from one address within a minute before further "
+        "requests from it are refused (429) until the oldest failure is a minute old. Behind a "
+        "reverse proxy every client has the proxy's address unless uvicorn's "
+        "FORWARDED_ALLOW_IPS names the proxy (docs/deployment.md).",
+    )
+
+    local_passwords: bool = Field(
+        default=True,
+        description="Let users sign in with a name and the password they set from their link. "
+        "Off (only with single sign-on configured): the sign-in page offers the council "
+        "account alone and password sign-in and set-password links are refused.",
+    )
+
+    # --- single sign-on (OpenID Connect): unset issuer, no SSO and no network ---------------
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="The council's OpenID Connect provider (e.g. "
+        "https://login.council.example/realms/staff): its discovery document is read from "
+        "<issuer>/.well-known/openid-configuration at the first SSO sign-in, and ID tokens "
+        "must carry exactly this issuer. https, or http to a loopback address only. Unset: "
+        "no single sign-on, and nothing is fetched.",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="The client id the provider registered for this service."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="The client secret. Unset with no secret file: a public client "
+        "(PKCE alone).",
+    )
+    oidc_client_secret_file: Path | None = Field(
+        default=None,
+        description="A file holding the client secret (instead of oidc_client_secret), "
+        "read at start-up.",
+    )
+    oidc_scopes: str = Field(
+        default="openid profile",
+        description="Scopes asked for, space-separated; must include 'openid'.",
+    )
+    oidc_roles_claim: str = Field(
+        default="roles",
+        description="The ID-token claim holding the user's roles or groups (a string or a "
+        "list); a dotted path reaches into an object (realm_access.roles).",
+    )
+    oidc_role_map: str | None = Field(
+        default=None,
+        description="Which claim values give which role: 'value=role' pairs, comma-separated "
+        "(caseassist-staff=practitioner,caseassist-leads=manager). Roles: practitioner, "
+        "manager, auditor, admin. A user with several mapped values gets the role of the "
+        "first pair that matches; one with none is refused. Required with oidc_issuer.",
+    )
+    oidc_name_claim: str = Field(
+        default="name",
+        description="The claim shown as the user's name (preferred_username, then the "
+        "subject, when it is missing).",
+    )
+    oidc_ca_file: Path | None = Field(
+        default=None,
+        description="A CA bundle (PEM) for the provider's https certificate, for a council's "
+        "own certificate authority. Unset: the system's.",
+    )
+    oidc_timeout_s: float = Field(
+        default=10, gt=0, description="Seconds to wait for the provider on each request."
+    )
 
     @field_validator("llm_chunk_tokens", mode="before")
     @classmethod
@@ -328,6 +398,53 @@ class Settings(BaseSettings):
             raise ValueError("diarisation_min_speakers exceeds diarisation_max_speakers")
         return self
 
+    @field_validator("oidc_issuer", "oidc_client_id", "oidc_role_map", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _single_sign_on(self) -> Settings:
+        """Fail closed at start-up: SSO half-configured, or no way left to sign in."""
+        if self.oidc_issuer is None:
+            if not self.local_passwords:
+                raise ValueError(
+                    "local_passwords is off but oidc_issuer is unset: nobody could sign in"
+                )
+            return self
+        if not _secure_url(self.oidc_issuer):
+            raise ValueError("oidc_issuer must be an https URL (http only to a loopback address)")
+        if not self.oidc_client_id:
+            raise ValueError("oidc_issuer is set: set oidc_client_id too")
+        if self.oidc_client_secret is not None and self.oidc_client_secret_file is not None:
+            raise ValueError("set oidc_client_secret or oidc_client_secret_file, not both")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("oidc_scopes must include 'openid'")
+        if not self.oidc_role_mapping:
+            raise ValueError(
+                "oidc_issuer is set: set oidc_role_map (claim value=role pairs) too, or nobody "
+                "could sign in with it"
+            )
+        return self
+
+    @property
+    def oidc_role_mapping(self) -> tuple[tuple[str, str], ...]:
+        """``oidc_role_map`` as (claim value, role) pairs in the order given; a role that is
+        not one of ours, or a pair without '=', is a configuration error."""
+        pairs: list[tuple[str, str]] = []
+        roles = {"practitioner", "manager", "auditor", "admin"}
+        for item in (self.oidc_role_map or "").split(","):
+            if not item.strip():
+                continue
+            value, sep, role = item.rpartition("=")
+            if not sep or not value.strip() or role.strip() not in roles:
+                raise ValueError(
+                    f"oidc_role_map: {item.strip()!r} is not 'claim value=role' with a role of "
+                    "practitioner, manager, auditor or admin"
+                )
+            pairs.append((value.strip(), role.strip()))
+        return tuple(pairs)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -342,6 +459,23 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """Where staff reach the service: ``public_url``, else this host and port."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def _secure_url(url: str) -> bool:
+    """https, or plain http to this machine (a test provider): never to another host."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache

@@ -28,6 +28,8 @@ class SpeakerRole(StrEnum):
 
 FAMILY = frozenset({SpeakerRole.PARENT, SpeakerRole.CARER, SpeakerRole.RELATIVE})
 """Roles whose words are the family's views (the parents' and carers' section)."""
+PRACTITIONERS = frozenset({SpeakerRole.SOCIAL_WORKER, SpeakerRole.PROFESSIONAL})
+"""Roles whose commitments are the visit's agreed actions and whose next visit is the note's."""
 
 _WORDS: dict[SpeakerRole, tuple[str, ...]] = {
     SpeakerRole.SOCIAL_WORKER: (

@@ -190,7 +190,7 @@ def main() -> None:
         print(
             f"  calls {len(calls)}: prompt tokens {prompt}, read {read}, from the cache "
             f"{prompt - read}, generated {generated}, "
-            f"{sum(c['seconds'] for c in calls) / len(calls):.2f} s a call on average"
+            f"{sum(c['seconds'] for c in calls) / max(len(calls), 1):.2f} s a call on average"
         )
         print(f"  prompt tokens read in all: {read}")
         total = r["seconds"]

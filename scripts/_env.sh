@@ -63,3 +63,23 @@ ensure_llama_without_amx() {
   llama_build_flags
   .venv/bin/python -m pip install -q --force-reinstall --no-deps "llama-cpp-python==$version"
 }
+
+# The OpenID provider the single sign-on tests run (oidc-provider-mock, pinned in pyproject's dev
+# extra) needs Python 3.12: on 3.11 it gets a venv of its own. Tests find it at
+# .venv-oidc-mock/bin/python (or CASEASSIST_TEST_OIDC_PYTHON).
+ensure_oidc_mock_venv() {
+  local pin py
+  pin="$(grep -o 'oidc-provider-mock==[0-9.]*' pyproject.toml)"
+  [ -f ".venv-oidc-mock/.installed-$pin" ] && return 0
+  py=""
+  if python3.12 -c '' 2>/dev/null; then py=python3.12; fi
+  [ -n "$py" ] || py="$(ls -d /root/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 2>/dev/null | head -1 || true)"
+  if [ -z "$py" ]; then
+    echo "!! no Python 3.12 for the OIDC provider the SSO tests run (tests/test_sso.py will fail)" >&2
+    return 0
+  fi
+  echo ">> creating .venv-oidc-mock ($pin, $py)"
+  "$py" -m venv .venv-oidc-mock
+  .venv-oidc-mock/bin/python -m pip install -q "$pin"
+  touch ".venv-oidc-mock/.installed-$pin"
+}

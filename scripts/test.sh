@@ -7,6 +7,7 @@ source "$(dirname "$0")/_env.sh"
 apt_want espeak-ng sox ffmpeg pocketsphinx-testdata chromium
 apt_install
 ensure_venv "[dev,eval]"
+ensure_oidc_mock_venv
 CASEASSIST_PROFILE=test .venv/bin/caseassist models install --profile test
 export CASEASSIST_PROFILE=test
 echo ">> type check (mypy, assistant/)"

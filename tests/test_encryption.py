@@ -14,6 +14,8 @@ import base64
 import hashlib
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,7 @@ from assistant.storage.keys import (
 from assistant.storage.models import Note, NoteRevision, TranscriptRow
 from assistant.storage.repo.keys import rewrap
 from tests.conftest import (
+    REPO,
     LiveServer,
     add_user,
     free_port,
@@ -341,6 +344,33 @@ def test_the_service_refuses_to_start_with_a_wrong_key(site, tmp_path, engines) 
     with pytest.raises(ConfigurationError, match="restore that key file"):
         with TestClient(create_app(settings, engines=engines)):
             pass
+
+
+@pytest.mark.models
+def test_serve_stops_on_a_wrong_key_before_listening_with_what_to_do(site, tmp_path) -> None:
+    """`caseassist serve` in a process of its own, as a container starts it: a key file that
+    is not the one the data was wrapped with ends the start with one clear paragraph."""
+    settings, engine, sessions = site
+    _seed(sessions, tmp_path, "ada")
+    key_file(settings).unlink()
+    write_key_file(key_file(settings), generate_key())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "CASEASSIST_"))}
+    env.update(
+        PYTHONPATH=str(REPO),
+        CASEASSIST_PROFILE="test",
+        CASEASSIST_MODELS_DIR=str(settings.models_dir),
+        CASEASSIST_DATA_DIR=str(settings.data_dir),
+        CASEASSIST_DATABASE_URL=settings.resolved_database_url,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "serve", "--port", str(free_port())],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "\nerror [configuration_error]: data keys are wrapped by key file:" in done.stderr
+    assert "restore that key file" in done.stderr
+    assert "Traceback" not in done.stderr and "Started server" not in done.stderr
+    assert "Amara" not in done.stdout + done.stderr
 
 
 def test_tampered_ciphertext_is_a_clear_error(site, tmp_path) -> None:

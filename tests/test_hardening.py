@@ -323,6 +323,18 @@ def test_failed_sign_ins_are_audited_and_throttled(tmp_path, capfd, caplog):
     assert bad not in out + err + caplog.text
 
 
+def test_the_token_failure_limit_is_a_setting(tmp_path):
+    """CASEASSIST_API_TOKEN_ATTEMPTS (the API fuzz run raises it, or every case after the
+    tenth bad token would be a 429)."""
+    settings = make_settings(tmp_path, run_worker=False, api_token_attempts=3)
+    ids = _seed(settings)
+    _, srv = _server(settings)
+    with srv:
+        client = srv.client("ca_not-a-real-token-" + "x" * 20)
+        codes = [client.get(f"/v1/notes/{ids['note']}").status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
 # --- 9. implausible visit dates and unknown languages are refused before anything is stored --
 @pytest.mark.parametrize(
     ("fields", "code"),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from assistant.errors import ConfigurationError, ModelVerificationError
 from assistant.model_store import install_named, load_manifest, resolve_models, sha256_file
-from tests.conftest import REPO, make_settings
+from tests.conftest import REPO, free_port, make_settings
 
 MODELS = REPO / "var" / "models"
 pytestmark = pytest.mark.models
@@ -110,3 +112,40 @@ def test_council_llm_path_must_be_gguf(tmp_path):
     fake.write_bytes(b"not a gguf file")
     with pytest.raises(ModelVerificationError, match="not a GGUF"):
         resolve_models(make_settings(tmp_path, llm_model_path=fake))
+
+
+def _cli(tmp_path: Path, models_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`caseassist ARGS` in a process of its own, as an operator or a container runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "CASEASSIST_"))}
+    env.update(
+        PYTHONPATH=str(REPO),
+        CASEASSIST_PROFILE="test",
+        CASEASSIST_MODELS_DIR=str(models_dir),
+        CASEASSIST_DATA_DIR=str(tmp_path / "var"),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_a_swapped_model_file_stops_serve_and_verify_with_what_to_do(tmp_path):
+    """Another model's weights in place of the drafting model's: `caseassist serve` ends before
+    it listens and `caseassist models verify` (the worker's health check in
+    deploy/compose.yaml) fails, each with one clear paragraph, not a traceback."""
+    models_dir = _mirror(tmp_path)
+    gguf = models_dir / "smollm2-135m-instruct-q4_1" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    gguf.unlink()
+    os.link(models_dir / "whisper-tiny.en" / "model.bin", gguf)
+    for args in (["models", "verify"], ["serve", "--port", str(free_port())]):
+        done = _cli(tmp_path, models_dir, *args)
+        assert done.returncode == 2, args
+        assert done.stderr.startswith("error [model_verification_failed]: Model verification"), (
+            done.stderr
+        )
+        assert "smollm2-135m-instruct-q4_1: SmolLM2-135M-Instruct.Q4_1.gguf has sha256" in (
+            done.stderr
+        )
+        assert "caseassist models install --profile test" in done.stderr
+        assert "Traceback" not in done.stderr and "Started server" not in done.stderr
+    assert _cli(tmp_path, _mirror(tmp_path / "intact"), "models", "verify").returncode == 0

@@ -3,14 +3,24 @@ the header, and a real draft with the test model that is a note, not the transcr
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from assistant.domain import AgreedAction, RedactedSegment, RedactedTranscript, Statement
+from assistant.domain import (
+    AgreedAction,
+    RedactedSegment,
+    RedactedTranscript,
+    Statement,
+    StatementKind,
+)
 from assistant.drafting.actions import action_row, header, when
 from assistant.drafting.selection import is_phatic, select, sentences
 from assistant.notes.body import NoteBody
 from assistant.notes.render import render_markdown, render_text
 from assistant.speakers import SpeakerRole, attributed, role_of
+from tests.conftest import REPO
 
 
 def seg(i: int, speaker: str | None, text: str) -> RedactedSegment:
@@ -315,3 +325,299 @@ def test_one_voice_for_the_whole_recording_keeps_what_it_says():
         "Better, he is sleeping well.",
         "Sometimes when my dad does not come on Saturday, I miss him.",
     ]
+
+
+# --- a council's options: a length budget, prose statements --------------------------------
+LONG = [
+    seg(1, "Social worker", "How have things been since I last came?"),
+    seg(
+        2,
+        "Mum",
+        "It's been up and down. The weather's been awful, we've hardly been out. "
+        "The telly's broken as well.",
+    ),
+    seg(3, "Social worker", "How's school?"),
+    seg(
+        4,
+        "Mum",
+        "He was off school four days in November with his chest. "
+        "The school nurse has seen him twice.",
+    ),
+    seg(5, "Social worker", "And how are you doing yourself?"),
+    seg(
+        6,
+        "Mum",
+        "I've been drinking more than I should, if I'm honest, mostly at weekends. "
+        "The neighbours are nice enough.",
+    ),
+    seg(7, "Child", "I like my new bed. It's got a rocket on it."),
+    seg(8, "Social worker", "I'll ring the school by Friday about his attendance."),
+    seg(9, "Social worker", "Anything else on your mind?"),
+    seg(10, "Mum", "I'm worried about his sleep. Honestly. He's scared of the dark."),
+]
+
+
+def council_version(tmp_path: Path, extra: str, files: dict[str, str] | None = None) -> Path:
+    """A council's prompts folder: the released visit_note v5 copied as v6 with ``extra``
+    added to its template.yaml (the way docs/configuration.md says to do it)."""
+    from assistant.drafting.templates import PROMPTS_DIR
+
+    root = tmp_path / "prompts"
+    shutil.copytree(PROMPTS_DIR / "visit_note" / "v5", root / "visit_note" / "v6")
+    yaml_file = root / "visit_note" / "v6" / "template.yaml"
+    text = yaml_file.read_text(encoding="utf-8").replace("version: v5", "version: v6")
+    text = text.replace(
+        "  - key: worries\n    fill: family\n",
+        "  - key: worries\n    fill: family\n    keep: true\n",
+    )
+    yaml_file.write_text(text.replace("sort: words\n", "sort: words\n" + extra), encoding="utf-8")
+    for name, body in (files or {}).items():
+        (root / "visit_note" / "v6" / name).write_text(body, encoding="utf-8")
+    return root
+
+
+def _words(pieces) -> int:
+    return sum(len(p.text.split()) for p in pieces)
+
+
+@pytest.fixture
+def protect(tmp_path):
+    from assistant.drafting.styles.note import protected
+    from assistant.drafting.templates import load_template
+
+    template = load_template("visit_note", root=council_version(tmp_path, "budget: 0.3\n"))
+    assert template.version == "v6" and template.budget == 0.3
+    return protected(template)
+
+
+def test_a_budget_ranks_the_familys_turns_and_keeps_what_a_note_must(protect):
+    every = select(LONG)
+    short = select(LONG, budget=0.75, protect=protect)
+    assert _words(short) < _words(every)
+    said = " ".join(p.text for p in short)
+    # what a note keeps whatever the budget: the child's words, the worker's action, and the
+    # turns that use the words of the template's worries (drinking; worried, scared)
+    tiny = " ".join(p.text for p in select(LONG, budget=0.01, protect=protect))
+    for must in (
+        "I like my new bed.",
+        "I'll ring the school by Friday",
+        "I've been drinking",
+        "He's scared of the dark.",
+    ):
+        assert must in said and must in tiny
+    # of the family's other turns, the one that says most for its length comes first: the
+    # days off school (numbers, rare words), not the weather; tiny keeps neither
+    assert "He was off school four days in November with his chest." in said
+    assert "The weather's been awful" not in said
+    assert "off school" not in tiny
+
+
+def test_sentences_left_out_between_kept_ones_are_marked_with_an_ellipsis(protect):
+    short = select(LONG, budget=0.3, protect=protect)
+    assert "I'm worried about his sleep. … He's scared of the dark." in [p.words for p in short]
+    joined = [p for p in short if "…" in p.text]
+    assert joined, [p.text for p in short]
+    for piece in joined:
+        source = next(s for s in LONG if s.id == piece.evidence[-1]).text
+        for part in piece.words.split("…"):
+            assert part.strip() in source  # each part verbatim
+    again = select(LONG, budget=0.3, protect=protect)
+    assert [p.text for p in again] == [p.text for p in short]  # same input, same note
+
+
+def test_an_ellipsis_quote_passes_verification_each_part_found():
+    from assistant.review.verify import check_statement
+
+    st = Statement(
+        text="I'm worried about his sleep. … He's scared of the dark.",
+        kind=StatementKind.DIRECT_QUOTE,
+        speaker="Mum",
+        evidence=("s0010",),
+    )
+    assert check_statement(st, LONG)[1].supported
+    wrong = st.model_copy(update={"text": "I'm worried about his sleep. … He's scared of Dad."})
+    assert not check_statement(wrong, LONG)[1].supported
+
+
+def test_no_budget_keeps_every_sentence_that_carries_something():
+    """The released templates (v5) have no budget: no ellipsis, every kept sentence."""
+    from assistant.drafting.templates import load_template
+
+    assert load_template("visit_note").budget is None
+    assert load_template("visit_note").prose is False
+    assert all("…" not in p.text for p in select(LONG))
+
+
+@pytest.mark.parametrize(
+    "extra, files, message",
+    [
+        ("budget: 0\n", {}, "budget"),
+        ("budget: 1.5\n", {}, "budget"),
+        ("prose: true\n", {}, "prose.md"),
+    ],
+    ids=["budget-zero", "budget-over-one", "prose-without-instruction"],
+)
+def test_a_bad_budget_or_prose_setting_is_refused_at_load(tmp_path, extra, files, message):
+    from assistant.drafting.templates import load_template
+    from assistant.errors import ConfigurationError
+
+    root = council_version(tmp_path, extra, files)
+    with pytest.raises((ConfigurationError, ValueError)) as info:
+        load_template("visit_note", root=root)
+    assert message in str(info.value)
+
+
+# prose: each check, one case
+MUM = Statement(
+    text="He was off school four days in November with his chest. The school nurse has seen "
+    "him twice.",
+    kind=StatementKind.DIRECT_QUOTE,
+    speaker="Mum",
+    evidence=("s0004",),
+)
+
+
+@pytest.mark.parametrize(
+    "sentence, reason",
+    [
+        ("Mum said he was off school four days in November with his chest.", None),
+        ("The child said he was off school four days in November.", "attribution"),
+        ("Mum said I was off school four days in November.", "first_person"),
+        ("Mum said he was off school five days in November.", "verification:number"),
+        ("Mum said he was never off school in November.", "verification:negation"),
+        ("Mum said he was off school because he was hit.", "safeguarding_category"),
+        (
+            "Mum said he was off school four days in November with his chest and the school "
+            "nurse has seen him twice, which she was glad about and relieved.",
+            "not_shorter",
+        ),
+        ("", "attribution"),
+    ],
+    ids=[
+        "kept",
+        "attribution",
+        "first-person",
+        "number",
+        "negation",
+        "category",
+        "longer",
+        "empty",
+    ],
+)
+def test_a_prose_sentence_is_used_only_when_every_check_passes(sentence, reason):
+    from assistant.drafting import prose
+
+    out = prose.checked(sentence, MUM, LONG, MUM.text)
+    assert out.accepted is (reason is None)
+    if reason is None:
+        assert out.statement.text == sentence and out.statement.kind is StatementKind.REPORTED
+        assert prose.FLAG_PROSE_REPLACED not in out.statement.flags
+    else:
+        assert out.reason is not None and out.reason.startswith(reason)
+        # never dropped: the verbatim words take its place, flagged for the practitioner
+        assert out.statement.text == MUM.text
+        assert out.statement.flags == (prose.FLAG_PROSE_REPLACED,)
+
+
+def test_prose_with_the_real_test_model_is_checked_and_never_loses_words(engines, tmp_path):
+    """End to end on the real (tiny) test model with prose on: every family statement is
+    either a sentence that passed every check or the verbatim words, flagged."""
+    from assistant.drafting.drafter import Drafter
+    from assistant.drafting.prose import FLAG_PROSE_REPLACED
+    from assistant.drafting.templates import load_template
+    from assistant.review.run import review_note
+
+    instruction = (REPO / "docs" / "templates" / "prose.md").read_text(encoding="utf-8")
+    root = council_version(tmp_path, "prose: true\n", {"prose.md": instruction})
+    template = load_template("visit_note", root=root)
+    assert template.prose and template.prose_template == instruction
+    drafter = Drafter(
+        engines.llm, template, model=engines.models.llm, max_tokens=512, seed=0, chunk_tokens=None
+    )
+    transcript = RedactedTranscript(
+        segments=tuple(LONG), language="en", duration_s=8.0, entities=(), config_hash="0" * 64
+    )
+    note = review_note(drafter.draft(transcript), transcript, lexicon=engines.lexicon)
+    family = [
+        st
+        for key in ("worries", "working_well", "parent_carer_views")
+        for section in note.sections
+        if section.key == key
+        for st in section.statements
+        if st.speaker  # an exchange (a question and its answer) is kept as said
+    ]
+    assert family
+    for st in family:
+        if FLAG_PROSE_REPLACED in st.flags:
+            assert st.kind is StatementKind.DIRECT_QUOTE  # the verbatim words
+        else:
+            assert st.kind is StatementKind.REPORTED and st.text.startswith("Mum ")
+        assert not [f for f in st.flags if f.startswith("unsupported:")]
+    again = review_note(drafter.draft(transcript), transcript, lexicon=engines.lexicon)
+    assert again.sections == note.sections  # same input and settings, same note
+
+
+def test_a_request_is_an_action_for_the_person_asked_and_a_question_is_not():
+    visit = [
+        seg(1, "Social worker", "Are you still in touch with the domestic abuse worker?"),
+        seg(2, "Mum", "Not really, I missed the last two."),
+        seg(3, "Social worker", "Can you tell me about school? Could you ring her by Wednesday?"),
+        seg(4, "Mum", "Yeah, I will."),
+        seg(5, "Social worker", "I'd like you to make a GP appointment for her by Friday."),
+    ]
+    pieces = {p.text: p for p in select(visit)}
+    assert "Could you ring her by Wednesday?" in pieces
+    assert "Can you tell me about school?" not in " ".join(pieces)
+    # her answer is kept with the request it answers: the note shows she agreed
+    assert "Social worker: “Could you ring her by Wednesday?” Mum: “Yeah, I will.”" in pieces
+    row = action_row("Could you ring her by Wednesday?", "Social worker", visit, 2)
+    assert (row.who, row.by) == ("Mum", "by Wednesday")
+    row = action_row(pieces[visit[4].text].text, "Social worker", visit, 4)
+    assert (row.who, row.by) == ("Mum", "by Friday")
+
+
+@pytest.mark.parametrize(
+    "text, by",
+    [
+        (
+            "I'll come back next Thursday, after school, about half three.",
+            "next Thursday, after school, about half three",
+        ),
+        (
+            "I'll come back after the school meeting to see how it's going.",
+            "after the school meeting",
+        ),
+        ("Can you take her on Tuesday at three?", "on Tuesday at three"),
+        ("I'll ring on Monday. Then we'll see in two weeks.", "in two weeks"),
+        ("I'll send the form.", None),
+    ],
+)
+def test_by_when_takes_the_time_said_with_what_was_said_just_before(text, by):
+    assert when(text) == by
+
+
+def test_the_practitioners_next_visit_is_a_visit_again_row():
+    visit = [seg(1, "Social worker", "I'll come back in six weeks, after the annual review.")]
+    row = action_row(visit[0].text, "Social worker", visit, 0)
+    assert row.what == "Visit again" and row.by == "in six weeks, after the annual review"
+    # a parent's "I'll come back" is their own words, not the next visit
+    assert action_row("I'll come back in an hour.", "Mum", visit, 0).what.startswith("I'll come")
+
+
+def test_a_safety_plan_step_is_an_action_for_the_person_told():
+    visit = [
+        seg(1, "Mum", "He said he might come round at the weekend."),
+        seg(2, "Social worker", "If he turns up, you don't open the door and you ring 999."),
+        seg(3, "Social worker", "If you like, I can sit here while you make the tea?"),
+        seg(
+            4,
+            "Social worker",
+            "If she has a fall that leaves a mark, it's worth letting the school know.",
+        ),
+    ]
+    kept = {p.text: p for p in select(visit)}
+    assert "commitment" in kept[visit[1].text].cues
+    assert "commitment" in kept[visit[3].text].cues
+    assert visit[2].text not in kept  # an offer put as a question, not a step of a plan
+    row = action_row(visit[1].text, "Social worker", visit, 1)
+    assert row.who == "Mum"

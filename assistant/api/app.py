@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
 
     app = FastAPI(title="caseassist", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
-    app.state.auth_throttle = FailureThrottle(limit=10, window_s=60.0)
+    app.state.auth_throttle = FailureThrottle(limit=settings.api_token_attempts, window_s=60.0)
     errors.install(app)
     for module in (recordings, speakers, notes, statements, admin, health):
         app.include_router(module.router)

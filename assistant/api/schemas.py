@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.domain import AgreedAction, HeaderField, NoteSection, Role, StatementKind
 from assistant.notes.changes import ChangeRecord
 
+#: The highest page number a list takes (10 million rows at 100 a page). Past some such bound
+#: the offset (page - 1) * per_page overflows the database's 64-bit integer: a 500, found by
+#: schemathesis (benchmarks/api_fuzz.py).
+MAX_PAGE = 100_000
+
 
 class ErrorDetail(BaseModel):
     code: str = Field(description="a stable code, e.g. not_found, note_approved")

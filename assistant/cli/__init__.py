@@ -167,7 +167,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from assistant.api.app import create_app
+    from assistant.bootstrap import open_database, prepare_dirs
+    from assistant.model_store import resolve_models
 
+    # Fail closed here, before uvicorn: a model that differs from the manifest or a wrong key
+    # file then ends with the one-paragraph error below, not uvicorn's traceback. The app checks
+    # both again as it starts (hashes are cached for unchanged files, so that costs nothing).
+    prepare_dirs(settings)
+    resolve_models(settings)
+    open_database(settings)[0].dispose()
     app = create_app(settings)
     uvicorn.run(
         app,

@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 
 from assistant.domain import AgreedAction, HeaderField, RedactedSegment
-from assistant.drafting.selection import NEXT_VISIT, is_question, sentences
-from assistant.speakers import FAMILY, SpeakerRole, attributed, role_of
+from assistant.drafting.selection import INSTRUCTION, NEXT_VISIT, is_question, sentences
+from assistant.speakers import FAMILY, PRACTITIONERS, SpeakerRole, attributed, role_of
 
 _DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _MONTH = (
@@ -27,6 +27,7 @@ _ORDINAL = (
     r"thirty[- ]first|\d{1,2}(?:st|nd|rd|th))"
 )
 _NUMBER = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a couple of|\d+)"
+_HOUR = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})"
 WHEN = re.compile(
     rf"\b(?:(?:by|on|before|after|until|from|this|next|within|in|at|over)\s+)?(?:"
     rf"(?:the\s+)?{_ORDINAL}(?:\s+of\s+{_MONTH})?|"
@@ -35,11 +36,20 @@ WHEN = re.compile(
     rf"{_NUMBER}\s+(?:days?|weeks?|months?)(?:'? time)?|"
     rf"the end of (?:the|this|next) (?:week|month|term)|end of the (?:week|month|term)|"
     rf"tomorrow|tonight|today|the day after|half[- ]term|christmas|easter|the summer|"
-    rf"(?:half past|quarter past|quarter to)\s+\w+|\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm)"
+    rf"(?:half past|quarter past|quarter to)\s+\w+|\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm)|"
+    rf"{_DAY}s|(?:about |around )?half {_HOUR}|at {_HOUR}(?: o'clock| thirty)?|"
+    rf"after (?:school|work|lunch|tea|dinner|nursery|college|(?:your|his|her|my) shift|"
+    rf"(?:the|your|his|her|our) (?:[a-z]+ ){{0,2}}(?:meeting|review|appointment|conference|"
+    rf"panel|visit|hearing|assessment|holidays?))|before (?:i go|i leave|school|bedtime)|"
+    rf"(?:the|this|tomorrow|that) (?:morning|afternoon|evening)"
     rf")\b",
     re.IGNORECASE,
 )
 """A time expression: when something will happen or by when."""
+
+NEAR_WORDS = 6
+"""Time expressions this close together say one time ("next Thursday, after school, about half
+three"): the row's by when runs from the first to the last."""
 
 _I = re.compile(
     r"\b(?:i'll|i will|i'm going to|i am going to|i can|i need to|i've|i'd like to)\b",
@@ -49,20 +59,33 @@ _WE = re.compile(
     r"\b(?:we'll|we will|we're going to|we need to|let's|we agreed|agreed)\b", re.IGNORECASE
 )
 _YOU = re.compile(
-    r"\b(?:you'll|you will|you're going to|can you|could you|need you to|please)\b", re.IGNORECASE
+    r"\b(?:you'll|you will|you're going to|can you|could you|would you|need you to|"
+    r"like you to|want you to|please)\b",
+    re.IGNORECASE,
 )
 _START = re.compile(
     r"\b(?:i'll|i will|i'm going to|i am going to|i can|i need to|i've|i'd like to|we'll|"
     r"we will|we're going to|we need to|let's|you'll|you will|you're going to|can you|could you|"
-    r"need you to|please|he'll|she'll|they'll)\b",
+    r"would you|need you to|like you to|want you to|please|he'll|she'll|they'll)\b",
     re.IGNORECASE,
 )
 
 
 def when(text: str) -> str | None:
-    """The last time expression in ``text`` (the one a commitment is usually due by), as said."""
-    found = [m.group(0) for m in WHEN.finditer(text)]
-    return found[-1].strip() if found else None
+    """The last time expression in ``text`` (the one a commitment is usually due by), as said,
+    with any said just before it (:data:`NEAR_WORDS`): "next Thursday, after school, about
+    half three"."""
+    found = list(WHEN.finditer(text))
+    if not found:
+        return None
+    start, end = found[-1].start(), found[-1].end()
+    for m in reversed(found[:-1]):
+        if len(text[m.end() : start].split()) > NEAR_WORDS or re.search(
+            r"[.;?!]", text[m.end() : start]
+        ):
+            break
+        start = m.start()
+    return text[start:end].strip()
 
 
 def action_row(
@@ -72,7 +95,7 @@ def action_row(
     who: str
     if _I.search(text):
         who = attributed(speaker)
-    elif _YOU.search(text):
+    elif _YOU.search(text) or INSTRUCTION.search(text):
         who = _addressee(speaker, segments, at)
     elif _WE.search(text):
         other = _addressee(speaker, segments, at)
@@ -81,7 +104,14 @@ def action_row(
         who = attributed(speaker)
     m = _START.search(text)
     what = text[m.start() :].strip() if m else text.strip()
+    if NEXT_VISIT.search(text) and role_of(speaker) in PRACTITIONERS:
+        what = VISIT_AGAIN  # "I'll come back in six weeks." is the next visit, by when it says
     return AgreedAction(who=who, what=what, by=when(text))
+
+
+VISIT_AGAIN = "Visit again"
+"""The ``what`` of the practitioner's next-visit row: the one cell written in code, as a note
+writes it ("Visit again | in six weeks"); the statement keeps the words as said."""
 
 
 def _addressee(speaker: str | None, segments: Sequence[RedactedSegment], at: int) -> str:

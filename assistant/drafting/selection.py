@@ -14,6 +14,7 @@ model, among the sections that can hold them.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,12 +69,23 @@ _COMMITMENT = re.compile(
     r"|let's|you'll|you will|you're going to|he'll|she'll|they'll|agreed|going to (?:ring|call"
     r"|email|write|send|refer|book|arrange|chase|speak|talk|visit|come|check|ask|make|get)"
     r"|can you|could you|please (?:ring|call|email|send|let)"
-    r"|i've (?:asked|referred|booked|arranged))\b"
+    r"|i've (?:asked|referred|booked|arranged)|i'd like you to|i want you to|i need you to"
+    r"|i(?:'ll| will) need to (?:share|tell|refer|let|pass|speak|talk|inform|contact|ring|call"
+    r"|send|write|check|visit))\b"
     r"(?! (?:be honest|ask you|tell you|explain|say|need|write (?:that|this|it) down in|record"
     r"|write (?:it|this|that) up))",
     re.IGNORECASE,
 )
 """Someone says what will be done (an agreed action when the practitioner says it)."""
+INSTRUCTION = re.compile(
+    r"(?:^|[.,;]\s+|\b(?:so|and|then|meantime),?\s+)if\b[^.?!]{3,120}?,\s*(?:then\s+)?"
+    r"(?:you\s+(?:can\s+|should\s+|must\s+|need to\s+)?)?(?:ring|call|phone|take|go|keep|tell"
+    r"|let|text|bring|contact|use|don't|do not)\b"
+    r"|\bif\b[^.?!]{3,120}?,\s*(?:it's|it is|it would be|it'd be) worth\s+\w+ing\b",
+    re.IGNORECASE,
+)
+"""What to do if something happens ("If he turns up, you don't open the door and you ring
+999."): a safety plan's step, an action for the person told."""
 _OWN_COMMITMENT = re.compile(
     r"\b(?:i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|i've agreed|"
     r"i agree to|i promise)\b(?! (?:see|be honest|tell you|say))",
@@ -182,6 +194,8 @@ def _cues(text: str, *, family: bool = False) -> set[str]:
     found = set()
     if (_OWN_COMMITMENT if family else _COMMITMENT).search(text):
         found.add("commitment")
+    if not family and INSTRUCTION.search(text):
+        found.add("commitment")
     if NEXT_VISIT.search(text):
         found.add("next_visit")
     if _OBSERVED.search(text):
@@ -209,9 +223,23 @@ _NOW = re.compile(r"\b(?:now|first|quickly|just)[.!]?$", re.IGNORECASE)
 action agreed for after it."""
 
 
+_REQUEST = re.compile(
+    r"^(?:(?:so|and|okay|ok|right|now|then|also),?\s+)*(?:can|could|would|will) you\s+"
+    r"(?!(?:tell|show|remember|think|describe|explain|say|hear|see|give me|help me|talk me|"
+    r"let me|imagine|read|draw|point)\b)(?:please\s+)?[a-z]+",
+    re.IGNORECASE,
+)
+"""A practitioner's request ("Could you ring her by Wednesday?"): an action for the person
+asked, though it ends in a question mark; not a question about the visit ("Can you tell me
+about school?")."""
+
+
 def _practitioner_keeps(sentence: str, index: int) -> bool:
-    """Of the practitioner's own sentences a note keeps what they will do, what they saw and
-    why they came (early on), not their questions, summaries and small talk."""
+    """Of the practitioner's own sentences a note keeps what they will do or ask someone to do,
+    what they saw and why they came (early on), not their questions, summaries and small
+    talk."""
+    if is_question(sentence) and _REQUEST.search(sentence.strip()) and _keepable(sentence):
+        return True
     if is_question(sentence) or not _keepable(sentence):
         return False
     cues = _cues(sentence)
@@ -223,8 +251,133 @@ def _practitioner_keeps(sentence: str, index: int) -> bool:
     )
 
 
-def select(segments: Sequence[RedactedSegment]) -> list[Piece]:
-    """The pieces of ``segments`` a note keeps, in transcript order (see the module)."""
+@dataclass(frozen=True)
+class Candidate:
+    """A family member's sentence the note could keep, and the question it answers (its first
+    sentence only)."""
+
+    segment: str
+    sentence: str
+    question: str | None = None
+
+
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|half|once|twice|monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday|week|weeks|month|months|year|years|night|nights|morning|yesterday|today|"
+    r"tomorrow)\b",
+    re.IGNORECASE,
+)
+
+
+def fit(
+    candidates: Sequence[Candidate],
+    segments: Sequence[RedactedSegment],
+    budget: float,
+    *,
+    protect: re.Pattern[str] | None = None,
+) -> frozenset[tuple[str, str]]:
+    """Which of the family's ``candidates`` a note of ``budget`` (a share of the transcript's
+    words) keeps.
+
+    The rest of the note (the child's words, the practitioner's actions, observations and
+    summaries) is kept whatever it costs; what the budget leaves goes to the family's
+    sentences, best first. A sentence that uses safeguarding language, or says what someone
+    will do, is always kept: a note that leaves out a worry to be short is worse than a long
+    one. The others are scored by how much they say for their length: words rare in this
+    conversation (tf-idf over its turns), numbers and times, a negation, and the words of the
+    question they answer; they are taken in that order while they fit."""
+    from assistant.review.safeguarding import categories_in  # the review's lexicon
+
+    turns = [content_words(s.text) for s in segments]
+    df: dict[str, int] = {}
+    for words in turns:
+        for w in words:
+            df[w] = df.get(w, 0) + 1
+    n = len(turns) or 1
+
+    def weight(w: str) -> float:
+        return math.log((1 + n) / (1 + df.get(w, 0))) + 1.0
+
+    total = sum(len(s.text.split()) for s in segments)
+    ranked = {(c.segment, c.sentence) for c in candidates}
+    # what the note keeps anyway: every kept sentence but the family's ranked ones
+    fixed = sum(len(p.text.split()) for p in _select(segments, trim=True, allowed=frozenset()))
+    room = budget * total - fixed
+    # a turn is kept or left out whole: a fact is usually told across its sentences
+    turns_of: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        turns_of.setdefault(c.segment, []).append(c)
+    keep: set[tuple[str, str]] = set()
+    scored: list[tuple[float, int, list[Candidate]]] = []
+    for group in turns_of.values():
+        cost = sum(
+            len(c.sentence.split()) + (len(c.question.split()) if c.question else 0) for c in group
+        )
+        if any(
+            categories_in(c.sentence)
+            or _OWN_COMMITMENT.search(c.sentence)
+            or (protect is not None and protect.search(c.sentence))
+            for c in group
+        ):
+            keep |= {(c.segment, c.sentence) for c in group}
+            room -= cost
+            continue
+        words = frozenset().union(*(content_words(c.sentence) for c in group))
+        asked = frozenset().union(*(content_words(c.question) for c in group if c.question))
+        text = " ".join(c.sentence for c in group)
+        value = sum(weight(w) for w in words) + sum(weight(w) for w in asked - words) / 2
+        value += 2.0 * bool(_NUMBER.search(text)) + 1.0 * bool(_NEGATION.search(text))
+        scored.append((value / math.sqrt(cost), cost, group))
+    for _value, cost, group in sorted(scored, key=lambda x: -x[0]):
+        if cost <= room:
+            keep |= {(c.segment, c.sentence) for c in group}
+            room -= cost
+    assert keep <= ranked
+    return frozenset(keep)
+
+
+def _joined(run: Sequence[str], kept: Sequence[str]) -> str:
+    """The kept sentences of ``run`` joined as said, with an ellipsis where sentences between
+    them were left out (each part is found on its own when the quote is checked)."""
+    out: list[str] = []
+    gap = False
+    for sentence in run:
+        if sentence not in kept:
+            gap = True
+            continue
+        if out and gap:
+            out.append("…")
+        out.append(sentence)
+        gap = False
+    return " ".join(out)
+
+
+def select(
+    segments: Sequence[RedactedSegment],
+    *,
+    budget: float | None = None,
+    protect: re.Pattern[str] | None = None,
+) -> list[Piece]:
+    """The pieces of ``segments`` a note keeps, in transcript order (see the module).
+
+    With a ``budget`` (a share of the transcript's words), a turn's kept sentences are quoted
+    on their own, joined by an ellipsis where sentences between them were left out, and the
+    family's sentences are ranked into what the budget leaves (:func:`fit`)."""
+    if budget is None:
+        return _select(segments)
+    found: list[Candidate] = []
+    _select(segments, trim=True, candidates=found)
+    return _select(segments, trim=True, allowed=fit(found, segments, budget, protect=protect))
+
+
+def _select(
+    segments: Sequence[RedactedSegment],
+    *,
+    trim: bool = False,
+    allowed: frozenset[tuple[str, str]] | None = None,
+    candidates: list[Candidate] | None = None,
+) -> list[Piece]:
     pieces: list[Piece] = []
     seen: dict[str | None, list[frozenset[str]]] = {}
     # One voice for the whole recording: a dictation, or speakers the separation could not
@@ -254,6 +407,13 @@ def select(segments: Sequence[RedactedSegment]) -> list[Piece]:
         # "I feel safe.")
         mine = seen.setdefault(seg.speaker, [])
         kept = [s for s in kept if not _repeats(s, mine)]
+        ranked = not practitioner and role is not SpeakerRole.CHILD
+        if ranked and candidates is not None:
+            candidates += [
+                Candidate(seg.id, s, question if n == 0 else None) for n, s in enumerate(kept)
+            ]
+        if ranked and allowed is not None:
+            kept = [s for s in kept if (seg.id, s) in allowed]
         if not kept:
             continue
         mine.extend(content_words(s) for s in kept)
@@ -272,7 +432,7 @@ def select(segments: Sequence[RedactedSegment]) -> list[Piece]:
                 for s in kept
             ]
             continue
-        spans = _spans(said, kept, seg, role)
+        spans = _spans(said, kept, seg, role, trim=trim)
         if (
             question is not None
             and spans
@@ -335,7 +495,7 @@ def _exchange(asked_by: RedactedSegment, question: str, answer: Piece) -> Piece:
 
 
 def _spans(
-    said: list[str], kept: list[str], seg: RedactedSegment, role: SpeakerRole
+    said: list[str], kept: list[str], seg: RedactedSegment, role: SpeakerRole, *, trim: bool
 ) -> list[Piece]:
     """The kept sentences of a turn as contiguous spans, first kept sentence to last (a quote
     is then verbatim as said, and a short sentence between two kept ones, "Like the bus.",
@@ -356,7 +516,7 @@ def _spans(
         while run and run[0] not in kept:
             run.pop(0)
         if run:
-            text = " ".join(run)
+            text = _joined(run, kept) if trim else " ".join(run)
             out.append(
                 Piece(
                     text=text,

@@ -104,6 +104,10 @@ class SectionSpec(BaseModel):
     whole words; a trailing ``*`` matches any ending) that put a family member's kept words in
     this ``family`` section. Sections are tried in template order; the first ``family`` section
     without cues takes what no cue placed."""
+    keep: bool = False
+    """Note templates with a length ``budget``: a family member's sentence that uses this
+    section's cues is kept whatever the budget (a worry is never left out to make a note
+    short)."""
 
 
 class _TemplateFile(BaseModel):
@@ -119,6 +123,8 @@ class _TemplateFile(BaseModel):
     ask: Ask = "line"
     batch: int = Field(1, ge=1, le=MAX_BATCH)
     sort: Sort = "model"
+    budget: float | None = Field(None, gt=0, le=1)
+    prose: bool = False
 
     @model_validator(mode="after")
     def _kinds_for_extractive(self) -> _TemplateFile:
@@ -136,6 +142,12 @@ class _TemplateFile(BaseModel):
             raise ValueError("only a note template's sections have a fill and cues")
         if self.sort == "words" and self.style != "note":
             raise ValueError("only a note template sorts by words (sort: words)")
+        if any(s.keep and not s.cues for s in self.sections):
+            raise ValueError("a section kept whatever the budget (keep) needs cues")
+        if self.prose and self.style != "note":
+            raise ValueError("only a note template writes prose statements (prose)")
+        if self.budget is not None and self.style != "note":
+            raise ValueError("only a note template has a length budget (budget)")
         if self.batch > 1 and self.ask != "id":
             raise ValueError("only a classify template that asks by number (ask: id) can batch")
         return self
@@ -168,6 +180,19 @@ class NoteTemplate(BaseModel):
     the notes suite before any template uses it."""
     sort: Sort = "model"
     """Note templates: how a family member's kept words are placed (:data:`Sort`)."""
+    budget: float | None = None
+    """Note templates: the note's length as a share of the transcript's words that the
+    family's kept sentences are ranked into (:func:`assistant.drafting.selection.fit`). What a
+    note must keep (the child's words, actions, what the practitioner saw, safeguarding
+    language) is kept whatever it costs, so a note can run over. ``None`` keeps every sentence
+    that carries something (v5)."""
+    prose: bool = False
+    """Note templates: a family member's kept words are rewritten by the model as one
+    third-person sentence (``prose.md`` is its instruction), held to the review's checks in
+    code; a sentence that fails any is replaced by the verbatim words and flagged
+    (:mod:`assistant.drafting.prose`). For a council's larger model, measured first: no
+    released template uses it."""
+    prose_template: str | None = Field(None, repr=False)
     system_template: str = Field(repr=False)
     user_template: str = Field(repr=False)
     prompt_sha256: str = Field(description="sha256 over every file of the template folder")
@@ -404,10 +429,20 @@ def _load_folder(folder: Path, *, name: str, version: str) -> NoteTemplate:
         ask=spec.ask,
         batch=spec.batch,
         sort=spec.sort,
+        budget=spec.budget,
+        prose=spec.prose,
+        prose_template=_prose_file(folder, where) if spec.prose else None,
         system_template=system,
         user_template=user,
         prompt_sha256=folder_sha256(folder),
     )
+
+
+def _prose_file(folder: Path, where: str) -> str:
+    path = folder / "prose.md"
+    if not path.is_file():
+        raise ConfigurationError(f"template {where}: prose: true needs prose.md")
+    return path.read_text(encoding="utf-8")
 
 
 def folder_sha256(folder: Path) -> str:

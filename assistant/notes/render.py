@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.domain import Statement, StatementKind
+from assistant.domain import NoteSection, Statement, StatementKind
 from assistant.notes.body import NoteBody
 from assistant.speakers import attributed
 
@@ -168,17 +168,32 @@ def _render(note_body: NoteLike, *, title: str, meta: Mapping[str, Any], style: 
         out += [*head, ""]
     attributed = bool(body.header)  # a note-style body: statements read "Mum said: ..."
     for section in body.sections:
-        out += style.section(esc(_one_line(section.title or section.key)))
-        if not section.statements:
-            out += [style.empty, ""]
-            continue
-        for st in section.statements:
-            out += _statement_lines(st, style, attributed=attributed)
-        out.append("")
+        out += [*_section_lines(section, style, attributed=attributed), ""]
     footer = _meta_lines(meta, style, footer=True)
     if footer:
         out += [*style.section("Provenance"), *footer, ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def render_section_text(note_body: NoteLike, key: str) -> str:
+    """One section as :func:`render_text` writes it (heading, bullets, attribution, cited
+    segments, flags): what "copy this section" puts on the clipboard. KeyError: no such
+    section."""
+    body = note_body if isinstance(note_body, NoteBody) else NoteBody.from_json(note_body)
+    for section in body.sections:
+        if section.key == key:
+            lines = _section_lines(section, TEXT, attributed=bool(body.header))
+            return "\n".join(lines) + "\n"
+    raise KeyError(key)
+
+
+def _section_lines(section: NoteSection, style: _Style, *, attributed: bool) -> list[str]:
+    out = style.section(style.escape(_one_line(section.title or section.key)))
+    if not section.statements:
+        return [*out, style.empty]
+    for st in section.statements:
+        out += _statement_lines(st, style, attributed=attributed)
+    return out
 
 
 def _statement_lines(st: Statement, style: _Style, *, attributed: bool = False) -> list[str]:

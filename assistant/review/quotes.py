@@ -133,11 +133,12 @@ def check_quotes(
         parts = [p for c in candidates for p in c]
         alternatives = [parts]
     else:
-        whole = quote_tokens(st.text)
-        stripped = strip_attribution(whole)
-        alternatives = [[st.text]]
+        # the whole text is the quote; an ellipsis splits it as it splits a quoted span
+        parts = [p for p in _ELLIPSIS_RE.split(st.text) if quote_tokens(p)] or [st.text]
+        stripped = strip_attribution(quote_tokens(parts[0])) if parts else None
+        alternatives = [parts]
         if stripped:
-            alternatives.append([" ".join(stripped)])
+            alternatives.append([" ".join(stripped), *parts[1:]])
     if not any(alternatives):
         return True, None
     for parts in alternatives:

@@ -58,7 +58,7 @@ keys, indexes, reasons and counts only.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -199,7 +199,7 @@ def verify_note(
     to each statement's ``flags`` (and quote evidence corrected) plus a loggable report.
 
     ``nlp``: an optional loaded spaCy pipeline, used only for lemmas in the content check."""
-    ctx = _Context(transcript, nlp=nlp, threshold=threshold)
+    ctx = _Context(transcript.segments, nlp=nlp, threshold=threshold)
     results: list[StatementCheck] = []
     new_sections = []
     for section in note.sections:
@@ -213,12 +213,24 @@ def verify_note(
     return note.model_copy(update={"sections": tuple(new_sections)}), report
 
 
+def check_statement(
+    st: Statement,
+    segments: Sequence[RedactedSegment],
+    *,
+    nlp: Any = None,
+    threshold: float = CONTENT_SUPPORT_THRESHOLD,
+) -> tuple[Statement, StatementCheck]:
+    """One statement checked against ``segments`` by the same rules as :func:`verify_note`
+    (the drafter uses it to test a sentence before it is put in a draft)."""
+    return _check_statement(st, "", 0, _Context(segments, nlp=nlp, threshold=threshold))
+
+
 @dataclass
 class _Context:
     """One transcript, read once: segments by id and position, each segment's view computed
     on first use, and the quote index built only when a statement quotes."""
 
-    transcript: RedactedTranscript
+    transcript: Sequence[RedactedSegment]
     nlp: Any
     threshold: float
     segments: dict[str, RedactedSegment] = field(init=False)
@@ -226,12 +238,12 @@ class _Context:
     _views: dict[str, TextView] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.segments = {s.id: s for s in self.transcript.segments}
-        self.order = {s.id: i for i, s in enumerate(self.transcript.segments)}
+        self.segments = {s.id: s for s in self.transcript}
+        self.order = {s.id: i for i, s in enumerate(self.transcript)}
 
     @cached_property
     def quote_index(self) -> QuoteIndex:
-        return QuoteIndex(self.transcript.segments)
+        return QuoteIndex(self.transcript)
 
     def view(self, sid: str) -> TextView:
         if sid not in self._views:

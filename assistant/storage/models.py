@@ -117,7 +117,12 @@ class User(Base):
     and for the web app an argon2 hash of the password the user set (none until they do)."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", ROLE_VALUES), name="role"),)
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLE_VALUES), name="role"),
+        # One account per person at the provider: found by (issuer, subject), never by name
+        # or e-mail, which change and are reused.
+        Index("ix_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
@@ -130,6 +135,25 @@ class User(Base):
     #: When the user was last deactivated (null while active): starts the retention period
     #: of the recordings they own (``retention_deactivated_users_days``).
     deactivated_at: Mapped[datetime | None] = mapped_column()
+    #: Single sign-on: the OpenID provider and its ``sub`` for this person (both null for a
+    #: local account). Their role is set from the provider's claims at every sign-in.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+
+
+class OidcLogin(Base):
+    """A single sign-on under way: the browser holds a random secret in a cookie, of which
+    only the sha256 is kept here. The flow's ``state``, ``nonce`` and PKCE verifier are derived
+    from that secret (``web.oidc``), so none of them is stored; the row makes the secret
+    single-use (``used_at``) and short-lived (``created_at``)."""
+
+    __tablename__ = "oidc_logins"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    next_path: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column()
 
 
 class PasswordLink(Base):

@@ -60,6 +60,7 @@ def render(
     values = {
         "request": request,
         "user_name": getattr(request.state, "web_user_name", None),
+        "user_role": getattr(request.state, "web_user_role", None),
         "csrf_token": csrf_token(request),
         "request_id": request_id(request),
         **(context or {}),

@@ -101,6 +101,7 @@ def page_user(request: Request, session: SessionDep) -> User:
         if request.url.query:
             path += "?" + request.url.query
         raise SignInRequired(path)
+    request.state.web_user_role = user.role  # the header's menu: the audit log for auditors
     return user
 
 

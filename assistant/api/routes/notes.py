@@ -50,13 +50,18 @@ def list_notes(
     visit_type: str | None = Query(None, max_length=64, description="exact, any case"),
     visit_from: date | None = Query(None, description="visit date on or after"),
     visit_to: date | None = Query(None, description="visit date on or before"),
-    page: int = Query(1, ge=1),
+    q: str | None = Query(
+        None,
+        max_length=64,
+        description="part of an id, the template or the visit type (never content)",
+    ),
+    page: int = Query(1, ge=1, le=schemas.MAX_PAGE),
     per_page: int = Query(20, ge=1, le=100),
 ) -> schemas.NoteList:
     """The notes you may read, newest first: your own; a manager's, everyone's. Metadata only
     (no content, so no audit event)."""
     where = repo.ListFilter(
-        visit_type=visit_type, status=status, visit_from=visit_from, visit_to=visit_to
+        visit_type=visit_type, status=status, visit_from=visit_from, visit_to=visit_to, text=q
     )
     rows, total = repo.page_notes(
         session=session, user=user, where=where, offset=(page - 1) * per_page, limit=per_page

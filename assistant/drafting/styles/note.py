@@ -16,6 +16,7 @@ sort by words; ``sort: model`` is for a council's larger model, measured first.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import time
@@ -28,12 +29,13 @@ from assistant.domain import (
     Statement,
     StatementKind,
 )
+from assistant.drafting import prose
 from assistant.drafting.actions import action_row, header
 from assistant.drafting.selection import Piece, select
 from assistant.drafting.styles.base import Sections
 from assistant.drafting.styles.classify import Classify
-from assistant.drafting.templates import NONE_LABEL, SectionSpec
-from assistant.speakers import SpeakerRole
+from assistant.drafting.templates import NONE_LABEL, NoteTemplate, SectionSpec
+from assistant.speakers import SpeakerRole, attributed
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +53,13 @@ class Note(Classify):
     ) -> tuple[Sections, int]:
         d = self.drafter
         started = time.perf_counter()
-        pieces = select(segments)
+        pieces = select(segments, budget=d.template.budget, protect=protected(d.template))
         shown = [_shown(i, p, segments) for i, p in enumerate(pieces, start=1)]
         index = {s.id: i for i, s in enumerate(segments)}
         sections: Sections = {key: [] for key in d.template.section_keys}
         family = [s.key for s in d.template.filled_by("family")]
         schema = d.template.choice_schema(family)
-        asked = most = 0
+        asked = most = rewritten = 0
         for piece, line in zip(pieces, shown, strict=True):
             spec, kind = self._placed(piece)
             if spec is None and family and _askable(piece) and d.template.sort == "words":
@@ -69,13 +71,19 @@ class Note(Classify):
                 spec = next((s for s in d.template.sections if s.key == key), None)
             if spec is None:
                 continue
-            sections[spec.key].append(self._statement(piece, spec, kind, segments, index))
+            statement = self._statement(piece, spec, kind, segments, index)
+            if d.template.prose and spec.fill == "family" and statement.speaker:
+                statement, written = self._prose(statement, piece, segments, label=label)
+                rewritten += written
+                asked += 1
+            sections[spec.key].append(statement)
         log.info(
             "note drafted",
             extra={
                 "segments": len(segments),
                 "pieces": len(pieces),
                 "asked": asked,
+                "prose_kept": rewritten,
                 "seconds": round(time.perf_counter() - started, 2),
             },
         )
@@ -124,6 +132,28 @@ class Note(Classify):
         answer, attempt = self.label(messages, schema, where=where)
         return (None if answer == NONE_LABEL else answer), attempt
 
+    def _prose(
+        self, verbatim: Statement, piece: Piece, segments: Sequence[RedactedSegment], *, label: str
+    ) -> tuple[Statement, int]:
+        """``verbatim`` rewritten as one sentence by the model when the sentence passes every
+        check (:mod:`assistant.drafting.prose`); otherwise ``verbatim``, flagged."""
+        d = self.drafter
+        assert d.template.prose_template is not None  # checked when the template was loaded
+        messages = prose.messages(d.template.prose_template, attributed(piece.speaker), piece.words)
+        response = self.complete(
+            messages,
+            prose.SCHEMA,
+            self.settings(1),
+            prose.PROSE_MAX_TOKENS,
+            where=f"{label}, prose",
+        )
+        try:
+            sentence = json.loads(response["choices"][0]["message"]["content"])["sentence"]
+        except (KeyError, IndexError, TypeError, ValueError):
+            sentence = ""
+        outcome = prose.checked(str(sentence), verbatim, segments, piece.words)
+        return outcome.statement, int(outcome.accepted)
+
     def _statement(
         self,
         piece: Piece,
@@ -144,6 +174,13 @@ class Note(Classify):
             evidence=piece.evidence,
             action=action,
         )
+
+
+def protected(template: NoteTemplate) -> re.Pattern[str] | None:
+    """The words that keep a family member's sentence whatever the budget: the cues of the
+    sections marked ``keep``."""
+    cues = tuple(c for s in template.filled_by("family") if s.keep for c in s.cues)
+    return _cue_pattern(cues) if cues else None
 
 
 def by_words(text: str, family: Sequence[SectionSpec]) -> SectionSpec | None:

@@ -11,16 +11,28 @@ verify, export), and retention (what is older than a cutoff).
 
 from assistant.storage.models import utcnow
 from assistant.storage.repo.accounts import (
+    create_oidc_login,
+    create_oidc_user,
     create_password_link,
     create_web_session,
     end_user_sessions,
     end_web_session,
     set_password,
+    spend_oidc_login,
+    user_by_oidc_identity,
     user_for_password_link,
     users_for_sign_in,
     web_session_user,
 )
-from assistant.storage.repo.audit import add_audit, export_audit, list_audit, verify_audit
+from assistant.storage.repo.audit import (
+    add_audit,
+    audit_actions,
+    audit_head,
+    export_audit,
+    list_audit,
+    page_audit,
+    verify_audit,
+)
 from assistant.storage.repo.jobs import (
     claim_next_job,
     create_job,
@@ -104,6 +116,8 @@ __all__ = [
     "page_recordings",
     "visit_types",
     "add_audit",
+    "audit_actions",
+    "audit_head",
     "add_revision",
     "approved_at",
     "approved_before",
@@ -118,6 +132,8 @@ __all__ = [
     "claim_note",
     "create_job",
     "create_note",
+    "create_oidc_login",
+    "create_oidc_user",
     "create_password_link",
     "create_recording",
     "create_user",
@@ -140,6 +156,7 @@ __all__ = [
     "latest_jobs",
     "latest_revision",
     "list_audit",
+    "page_audit",
     "list_jobs_for_recording",
     "list_recordings_for",
     "list_revisions",
@@ -157,9 +174,11 @@ __all__ = [
     "save_transcript",
     "set_password",
     "set_user_active",
+    "spend_oidc_login",
     "stored_audio_paths",
     "unapproved_before",
     "update_job",
+    "user_by_oidc_identity",
     "user_by_token_hash",
     "user_for_password_link",
     "users_for_sign_in",

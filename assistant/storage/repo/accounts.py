@@ -1,4 +1,5 @@
-"""Web sign-in: set-password links, password hashes and browser sessions.
+"""Web sign-in: set-password links, password hashes, browser sessions, and single sign-on
+(OpenID Connect) accounts and sign-ins under way.
 
 Secrets arrive already hashed (``auth.hash_token``), passwords already argon2-hashed
 (``auth.hash_password``): nothing here sees a secret in the clear.
@@ -8,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from assistant.storage.models import PasswordLink, User, WebSession, utcnow
-from assistant.storage.repo.users import get_user
+from assistant.domain import Role
+from assistant.storage.models import OidcLogin, PasswordLink, User, WebSession, utcnow
+from assistant.storage.repo.users import create_user, get_user
 
 
 def create_password_link(
@@ -124,3 +126,61 @@ def end_user_sessions(*, session: Session, user_id: str, now: datetime | None = 
         .values(ended_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+# --- single sign-on (OpenID Connect) --------------------------------------------------------
+def create_oidc_login(*, session: Session, token_hash: str, next_path: str) -> OidcLogin:
+    """A sign-in with the provider under way (``token_hash``: the browser secret's sha256).
+    Rows a day old are cleared here: each is only good for minutes."""
+    now = utcnow()
+    session.execute(
+        delete(OidcLogin)
+        .where(OidcLogin.created_at < now - timedelta(days=1))
+        .execution_options(synchronize_session=False)
+    )
+    row = OidcLogin(token_hash=token_hash, next_path=next_path, created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def spend_oidc_login(*, session: Session, token_hash: str, max_age: timedelta) -> str | None:
+    """Spend the sign-in of this secret if it is unspent and younger than ``max_age``; where
+    to go after signing in, or None (unknown, spent or stale: the caller refuses). One
+    conditional UPDATE, so two callbacks racing with one secret cannot both win."""
+    now = utcnow()
+    spent = session.execute(
+        update(OidcLogin)
+        .where(
+            OidcLogin.token_hash == token_hash,
+            OidcLogin.used_at.is_(None),
+            OidcLogin.created_at > now - max_age,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.scalars(
+        select(OidcLogin.next_path).where(OidcLogin.token_hash == token_hash)
+    ).one()
+
+
+def user_by_oidc_identity(*, session: Session, issuer: str, subject: str) -> User | None:
+    """The account of this person at this provider, active or not."""
+    return session.scalars(
+        select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)
+    ).one_or_none()
+
+
+def create_oidc_user(
+    *, session: Session, name: str, role: Role, issuer: str, subject: str, token_hash: str
+) -> User:
+    """An account for a person first signing in with the provider. ``token_hash``: the
+    sha256 of an API token nobody is shown (the column needs one; it opens nothing until an
+    administrator issues a real token). No password: they sign in with the provider only."""
+    user = create_user(session=session, name=name, role=role, token_hash=token_hash)
+    user.oidc_issuer = issuer
+    user.oidc_subject = subject
+    session.flush()
+    return user

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from assistant.storage.audit_chain import (
@@ -20,6 +20,7 @@ from assistant.storage.audit_chain import (
     ChainReport,
     ExportFormat,
     export_chain,
+    read_head,
     record_hash,
     verify_chain,
 )
@@ -165,6 +166,39 @@ def list_audit(
     if since is not None:
         stmt = stmt.where(AuditEvent.at >= since)
     return list(session.scalars(stmt))
+
+
+def page_audit(
+    *,
+    session: Session,
+    action: str | None = None,
+    actor_id: str | None = None,
+    object_ids: Iterable[str] | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[AuditEvent], int]:
+    """One page of the trail, newest first (by ``seq``), and how many records match."""
+    stmt = select(AuditEvent)
+    if action is not None:
+        stmt = stmt.where(AuditEvent.action == action)
+    if actor_id is not None:
+        stmt = stmt.where(AuditEvent.actor_id == actor_id)
+    if object_ids is not None:
+        stmt = stmt.where(AuditEvent.object_id.in_(list(object_ids)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(AuditEvent.seq.desc()).offset(offset).limit(limit))
+    return list(rows), total
+
+
+def audit_head(*, session: Session) -> ChainHead | None:
+    """The chain's stored head (its last record's seq and hash) without checking the chain;
+    None: the head row is missing."""
+    return read_head(session)
+
+
+def audit_actions(*, session: Session) -> list[str]:
+    """The actions the trail holds (a filter's choices)."""
+    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
 
 def verify_audit(*, session: Session, anchors: Iterable[ChainHead] = ()) -> ChainReport:

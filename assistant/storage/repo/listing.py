@@ -2,7 +2,8 @@
 
 Who sees what is the ``auth`` table's rule (``recording.view`` for recordings, ``note.view`` for
 notes): their own; a manager's, everyone's. Erased recordings and their notes are never listed.
-Filters are on metadata only (visit type, visit date, status, template): no search of content.
+Filters are on metadata only (visit type, visit date, status, template, and a text search over
+ids, template and visit type): no search of content.
 
 A recording's status is its note's (``draft`` or ``approved``) once it has one, else
 ``failed`` when its latest job failed, else ``processing``.
@@ -15,7 +16,7 @@ from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from assistant.auth import allowed
 from assistant.domain import Role
@@ -35,6 +36,8 @@ class ListFilter:
     visit_from: date | None = None
     visit_to: date | None = None
     template: str | None = None
+    #: Part of the recording's or a note's id, the template's name or the visit type.
+    text: str | None = None
 
 
 def _owner_scope(user: User, action: str) -> ColumnElement[bool] | None:
@@ -56,7 +59,29 @@ def _metadata(stmt: Select[Any], where: ListFilter) -> Select[Any]:
         stmt = stmt.where(Recording.visit_date <= where.visit_to)
     if where.template:
         stmt = stmt.where(Recording.template == where.template)
+    if where.text and where.text.strip():
+        stmt = stmt.where(_text_matches(where.text))
     return stmt
+
+
+def _text_matches(text: str) -> ColumnElement[bool]:
+    """Metadata containing ``text`` (any case; "visit note" finds the template visit_note)."""
+    words = text.strip().lower()
+    patterns = {words, words.replace(" ", "_")}
+    likes = [
+        "%" + p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        for p in patterns
+    ]
+    # an alias: in the notes list the outer query's Note must not be correlated into this
+    other = aliased(Note)
+    note_has = [
+        exists().where(
+            other.recording_id == Recording.id, func.lower(other.id).like(lk, escape="\\")
+        )
+        for lk in likes
+    ]
+    columns = (Recording.id, Recording.template, Recording.visit_type)
+    return or_(*(func.lower(c).like(lk, escape="\\") for c in columns for lk in likes), *note_has)
 
 
 def _recording_status(status: str) -> ColumnElement[bool]:

@@ -1,5 +1,5 @@
 """Signing in and out, and setting a password from the one-time link ``caseassist users add``
-prints."""
+prints (single sign-on's own routes are in ``sso``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from assistant.auth import (
 )
 from assistant.storage import User, repo
 from assistant.web.render import render
+from assistant.web.routes import sso
 from assistant.web.security import (
     CSRF_COOKIE,
     check_csrf,
@@ -39,10 +40,37 @@ def sign_in_page(
     next_path: Annotated[str | None, Query(alias="next")] = None,
     done: str | None = None,
 ) -> Response:
-    """``done``: 'password' (just set) or 'signed-out', for a banner."""
+    """``done``: 'password' (just set), 'signed-out' or 'signed-out-sso', for a banner."""
     if session_user(request, session) is not None:
         return RedirectResponse(safe_next(next_path), status_code=303)
-    return render(request, "sign_in.html", {"next": safe_next(next_path), "done": done})
+    return sign_in_form(request, {"next": safe_next(next_path), "done": done})
+
+
+def sign_in_form(
+    request: Request, context: dict[str, object], *, status_code: int = 200
+) -> Response:
+    """The sign-in page: the council-account button when single sign-on is set up, the
+    password form unless local passwords are off."""
+    settings = request.app.state.settings
+    flags = {"sso": sso.provider(request) is not None, "local_passwords": settings.local_passwords}
+    return render(request, "sign_in.html", {**context, **flags}, status_code=status_code)
+
+
+PASSWORDS_OFF = (
+    "Signing in with a password is switched off on this service. Use your council account."
+)
+
+
+def passwords_off(request: Request) -> Response | None:
+    """The refusal when local passwords are off (``local_passwords``), else None."""
+    if request.app.state.settings.local_passwords:
+        return None
+    return render(
+        request,
+        "error.html",
+        {"title": "You cannot do that", "message": PASSWORDS_OFF, "status": 403},
+        status_code=403,
+    )
 
 
 @router.post("/sign-in")
@@ -58,6 +86,8 @@ def sign_in(
     before sign-in is reused). Failures count against the address and the name alike, and
     each is audited (address and reason only)."""
     check_csrf(request, csrf_token)
+    if refused := passwords_off(request):
+        return refused
     throttle: FailureThrottle = request.app.state.sign_in_throttle
     client = request.client.host if request.client else "unknown"
     account = "name:" + name.strip().lower()
@@ -66,9 +96,8 @@ def sign_in(
     context = {"next": target, "name": name}
     if wait:
         minutes = -(-wait // 60)
-        return render(
+        return sign_in_form(
             request,
-            "sign_in.html",
             {**context, "error": f"Too many failed attempts. Try again in {minutes} minutes."},
             status_code=429,
         )
@@ -77,9 +106,8 @@ def sign_in(
     if user is None:
         throttle.record_failure(account)
         sign_in_failed(request, client, "bad_password", throttle=throttle)
-        return render(
+        return sign_in_form(
             request,
-            "sign_in.html",
             {**context, "error": "Enter a correct user name and password."},
             status_code=400,
         )
@@ -111,6 +139,9 @@ def sign_out(request: Request, session: SessionDep, csrf_token: FormText = "") -
     check_csrf(request, csrf_token)
     repo.end_web_session(session=session, token_hash=hash_token(request.state.session_secret))
     audit(session, request, user, "auth.sign_out", "user", user.id)
+    if sso.provider(request) is not None and user.oidc_subject is not None:
+        # the page then offers to sign out at the provider too (``sso.provider_sign_out``)
+        response = RedirectResponse("/sign-in?done=signed-out-sso", status_code=303)
     clear_cookie(response, request, SESSION_COOKIE)
     return response
 
@@ -123,6 +154,8 @@ EXPIRED = (
 
 @router.get("/set-password")
 def set_password_page(request: Request, session: SessionDep, token: str = "") -> Response:
+    if refused := passwords_off(request):
+        return refused
     user = repo.user_for_password_link(session=session, token_hash=hash_token(token))
     if user is None:
         return render(request, "link_expired.html", {"message": EXPIRED}, status_code=404)
@@ -139,6 +172,8 @@ def set_password(
     csrf_token: FormText = "",
 ) -> Response:
     check_csrf(request, csrf_token)
+    if refused := passwords_off(request):
+        return refused
     user = repo.user_for_password_link(session=session, token_hash=hash_token(token))
     if user is None:
         return render(request, "link_expired.html", {"message": EXPIRED}, status_code=404)

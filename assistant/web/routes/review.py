@@ -11,19 +11,20 @@ from typing import Any, cast
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from assistant.api.deps import LexiconDep, SessionDep, SettingsDep, audit, may
 from assistant.api.note_access import approval_record, safeguarding
 from assistant.api.routes import notes as notes_api
 from assistant.api.routes import statements as statements_api
 from assistant.domain import RedactedSegment, Segment
-from assistant.errors import BadInput, SafeguardingUnconfirmed
+from assistant.errors import BadInput, NotFound, SafeguardingUnconfirmed
 from assistant.notes import EXPORT_FORMATS, FlaggedStatement, NoteBody
-from assistant.notes.render import attributed_text
+from assistant.notes.render import attributed_text, render_section_text
 from assistant.review import Lexicon
 from assistant.storage import User, repo
 from assistant.web.render import render
+from assistant.web.routes.speakers import has_speakers
 from assistant.web.security import PageUser, check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -72,9 +73,7 @@ def review_page(
     session: SessionDep,
     lexicon: LexiconDep,
 ) -> Response:
-    return render(
-        request, "review.html", review_context(note_id, request, user, session, lexicon)
-    )
+    return render(request, "review.html", review_context(note_id, request, user, session, lexicon))
 
 
 def review_context(
@@ -104,6 +103,7 @@ def review_context(
             {"title": h.title, "value": h.value, "evidence": list(h.evidence)} for h in body.header
         ],
         "sections": _sections(body, {s.id: s.start for s in segments}, flagged),
+        "speakers": has_speakers(session, rec, user),
         "segments": segments,
         "revision": revisions[-1].number,
         "may_approve": draft and may("note.approve", user, owner_id=rec.owner_id),
@@ -142,7 +142,15 @@ def _sections(
                     "confirmed": bool(flag and flag.confirmed),
                 }
             )
-        out.append({"key": section.key, "title": section.title, "statements": statements})
+        out.append(
+            {
+                "key": section.key,
+                "title": section.title,
+                "statements": statements,
+                # what "Copy this section" copies: the txt export's lines for this section
+                "copy_text": render_section_text(body, section.key),
+            }
+        )
     return out
 
 
@@ -213,3 +221,23 @@ def export(
         format=cast(notes_api.ExportFormat, format),
         reidentify=names,
     )
+
+
+@router.get("/notes/{note_id}/sections/{section}/text")
+def section_text(
+    note_id: str, section: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    """One section as plain text, as the review page shows it (the owner: real names): what
+    "Copy this section" copies, for a browser without JavaScript. Audited as an export."""
+    note, rec = notes_api.load_note(session, note_id, user, "note.export")
+    owner = may("note.reidentify", user, owner_id=rec.owner_id)
+    body = notes_api.body_for(session, note, rec, user, owner)
+    try:
+        text = render_section_text(body, section)
+    except KeyError:
+        raise NotFound("This note has no such section.", code="no_such_section") from None
+    audit(
+        session, request, user, "note.export", "note", note.id,
+        format="txt", section=section, reidentified=owner,
+    )  # fmt: skip
+    return PlainTextResponse(text)

@@ -18,12 +18,14 @@ from assistant.api.routes.recordings import (
     job_view,
     load_recording,
 )
+from assistant.api.schemas import MAX_PAGE
 from assistant.drafting.templates import available_templates, load_template
 from assistant.errors import BadInput, CaseAssistError, NotFound
 from assistant.settings import Settings
 from assistant.storage import Recording, User, repo
 from assistant.storage.models import Job
 from assistant.web.render import render
+from assistant.web.routes.speakers import has_speakers
 from assistant.web.security import CSRF_FIELD, PageUser, check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -70,7 +72,7 @@ STATUS_CHOICES = [
 def _filters(params: dict[str, str]) -> tuple[repo.ListFilter, dict[str, str], str | None, str]:
     """The list's filter from the query string, the values to show back in the form, and the
     first problem with them (and its field): a bad value is left out of the filter."""
-    values = {k: params.get(k, "").strip() for k in ("status", "visit_type", "from", "to")}
+    values = {k: params.get(k, "").strip() for k in ("q", "status", "visit_type", "from", "to")}
     problem, field = None, ""
     dates: dict[str, date | None] = {}
     for key, words in (("from", "from"), ("to", "to")):
@@ -87,15 +89,18 @@ def _filters(params: dict[str, str]) -> tuple[repo.ListFilter, dict[str, str], s
         visit_type=values["visit_type"][:64] or None,
         visit_from=dates["from"],
         visit_to=dates["to"],
+        text=values["q"][:64] or None,
     )
     return where, values, problem, field
 
 
 @router.get("/")
 def my_visits(request: Request, user: PageUser, session: SessionDep, page: str = "1") -> Response:
-    """The visits the user may see, newest first: their own; a manager's, everyone's;
-    narrowed by status, visit type and visit date."""
-    page_no = max(int(page), 1) if page.isdigit() else 1
+    """The visits the user may see, newest first: their own; a manager's, everyone's (there
+    are no teams in the data model); narrowed by status, visit type, visit date and a search
+    of ids, template and visit type (never of content)."""
+    # a page past any list (or a number too long for int()) is page 1, never an error
+    page_no = min(max(int(page), 1), MAX_PAGE) if page.isdigit() and len(page) <= 9 else 1
     where, values, problem, field = _filters(dict(request.query_params))
     recs, total = repo.page_recordings(
         session=session, user=user, where=where, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE
@@ -235,6 +240,7 @@ def _progress(
         "percent": int(round(100 * (view.stage_progress or 0.0))),
         "finished": view.status in ("done", "failed"),
         "may_erase": may("recording.erase", user, owner_id=rec.owner_id),
+        "speakers": view.status == "done" and has_speakers(session, rec, user),
     }
 
 

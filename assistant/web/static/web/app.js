@@ -49,3 +49,35 @@ document.querySelectorAll('.app-evidence-link').forEach((link) => {
     }
   })
 })
+
+// Review: "Copy this section" puts the section's plain text (as the txt export writes it) on the
+// clipboard; without JavaScript the button stays hidden and its plain-text link does the job.
+const copyText = async (text) => {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text)
+    return
+  }
+  // plain http on an intranet has no Clipboard API: the older way
+  const area = document.createElement('textarea')
+  area.value = text
+  area.setAttribute('readonly', '')
+  area.style.position = 'fixed'
+  area.style.opacity = '0'
+  document.body.appendChild(area)
+  area.select()
+  const ok = document.execCommand('copy')
+  area.remove()
+  if (!ok) throw new Error('copy refused')
+}
+document.querySelectorAll('.app-copy__button').forEach((button) => {
+  button.hidden = false
+  button.addEventListener('click', async () => {
+    const status = document.getElementById(button.dataset.copyStatus)
+    try {
+      await copyText(button.dataset.copyText || '')
+      if (status) status.textContent = 'Copied'
+    } catch (e) {
+      if (status) status.textContent = 'Could not copy: use the plain text link'
+    }
+  })
+})

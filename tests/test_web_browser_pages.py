@@ -1,0 +1,143 @@
+"""The Speakers page, "copy this section", the audit log and My visits' search in a real browser
+(Debian's Chromium through Playwright against uvicorn on the test profile), on one seeded,
+diarised visit with audio: axe-core on every page, no sideways scrolling at 320 px, and the
+review done with the keyboard alone (play a statement's evidence, confirm it, approve).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import test_web_browser
+from tests.test_web_browser import CHROMIUM, check_accessibility, fits_320
+from tests.web import PASSWORD, add_web_user, seed_speakers, write_tone
+
+# the fixtures: a live server with the job worker, Debian's Chromium
+server, browser = test_web_browser.server, test_web_browser.browser
+
+pytestmark = [
+    pytest.mark.models,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install chromium"),
+]
+
+
+def sign_in_as(browser, base_url: str, name: str, **context):
+    page = browser.new_context(base_url=base_url, bypass_csp=True, **context).new_page()
+    page.goto("/sign-in")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(base_url + "/")
+    return page
+
+
+def tab_to(page, selector: str, *, key: str = "Tab", limit: int = 300) -> None:
+    """Press ``key`` until the focused element matches ``selector`` (the keyboard alone)."""
+    for _ in range(limit):
+        if page.evaluate("(s) => document.activeElement?.matches(s) ?? false", selector):
+            return
+        page.keyboard.press(key)
+    raise AssertionError(f"{selector} is not reachable with {key}")
+
+
+def audio_at(page, selector: str) -> float:
+    return page.evaluate(f"document.querySelector('{selector}').currentTime")
+
+
+def test_speakers_copy_audit_log_and_a_keyboard_only_review(server, browser, tmp_path):
+    srv, settings = server
+    owner, _ = add_web_user(settings, "Priya Shah", "practitioner")
+    add_web_user(settings, "Ada Audit", "auditor")
+    wav = tmp_path / "visit.wav"
+    write_tone(wav, seconds=20.0)
+    ids = seed_speakers(settings, owner, audio_path=wav)
+    page = sign_in_as(
+        browser, srv.base_url, "Priya Shah", permissions=["clipboard-read", "clipboard-write"]
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # My visits: search by the visit's reference
+    page.fill("#q", ids["rec"][:8])
+    page.click("#apply-filter")
+    page.wait_for_url("**q=**")
+    assert "1 visit found" in page.locator("caption").inner_text()
+    check_accessibility(page)
+    fits_320(page)
+
+    # progress links to the speakers
+    page.goto(f"/visits/{ids['rec']}")
+    check_accessibility(page)
+    fits_320(page)
+    page.click("#speakers-link")
+    page.wait_for_url("**/speakers")
+    check_accessibility(page)
+    fits_320(page)
+    # each clip is the recording from the speaker's first substantial turn (a media fragment:
+    # no script needed): loaded, the child's starts at 12 s
+    page.evaluate("document.getElementById('clip-S3').preload = 'metadata'")
+    page.evaluate("document.getElementById('clip-S3').load()")
+    page.wait_for_function("document.getElementById('clip-S3').readyState >= 1")
+    assert 12.0 <= audio_at(page, "#clip-S3") < 12.5
+    # played, it stops by itself where the turn ends (13.5 s)
+    page.evaluate("document.getElementById('clip-S3').play()")
+    page.wait_for_function("document.getElementById('clip-S3').paused", timeout=15_000)
+    assert 13.3 <= audio_at(page, "#clip-S3") < 14.0
+    # S2 is a carer: chosen and saved with the keyboard
+    page.focus("#role-S2")
+    page.select_option("#role-S2", "carer")
+    tab_to(page, "#save-speakers")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/speakers?saved=**")
+    assert "roles saved" in page.locator("#saved-message").inner_text()
+    assert page.locator("#role-S2").input_value() == "carer"
+    check_accessibility(page)
+
+    # review: copy a section to the clipboard, as the txt export writes it, names back
+    page.goto(f"/notes/{ids['note']}")
+    check_accessibility(page)
+    fits_320(page)
+    page.locator(".app-copy__button").nth(1).click()
+    page.wait_for_function("document.getElementById('copy-status-2').textContent === 'Copied'")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == (
+        "Parents' views\n--------------\n* He goes to bed at eight now. — Carer [s0004]\n"
+    )
+    plain = page.request.get(f"/notes/{ids['note']}/sections/parents_views/text")
+    assert plain.text() == copied
+
+    # the keyboard alone: play the safeguarding statement's evidence, confirm it, approve
+    page.goto(f"/notes/{ids['note']}")
+    page.wait_for_function("document.getElementById('visit-audio').readyState >= 1")
+    tab_to(page, "#st-0-1 .app-evidence-link")
+    page.keyboard.press("Enter")
+    assert 16.0 - 0.05 <= audio_at(page, "#visit-audio") < 18.0  # s0008 starts at 16 s
+    assert "app-highlight" in page.locator("#seg-s0008").get_attribute("class")
+    tab_to(page, "#st-0-1 .app-confirm__button", key="Shift+Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**confirmed=1**")
+    assert page.locator(".app-confirmed").count() == 1
+    tab_to(page, "#approve")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**approved=1")
+    assert page.locator("#note-status").inner_text() == "Approved"
+    check_accessibility(page)
+
+    # the auditor's audit log: the chain check, filters
+    audit = sign_in_as(browser, srv.base_url, "Ada Audit")
+    audit.click("a.govuk-service-navigation__link:has-text('Audit log')")
+    audit.wait_for_url("**/audit")
+    check_accessibility(audit)
+    audit.click("#check-chain")
+    audit.wait_for_url("**check=1**")
+    assert "Chain intact" in audit.locator("#chain-check").inner_text()
+    check_accessibility(audit)
+    fits_320(audit)
+    audit.select_option("#action", "note.approve")
+    audit.click("#apply-filter")
+    audit.wait_for_url("**action=note.approve**")
+    assert "1 record found" in audit.locator("caption").inner_text()
+    check_accessibility(audit)
+    fits_320(audit)
+    assert errors == [], errors

@@ -1,0 +1,490 @@
+"""The web app's Speakers page, "copy this section", the auditors' audit log and My visits'
+search, over real HTTP (FastAPI's TestClient on the real app, a SQLite file per test): what
+each page shows, who may open it, and bad input refused with nothing changed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from sqlalchemy import select, update
+
+from assistant.storage import repo, session_scope
+from assistant.storage.models import AuditEvent, Note
+from tests import test_web
+from tests.test_web import audit_actions
+from tests.web import (
+    FLAGGED,
+    SECTIONS,
+    add_web_user,
+    csrf_of,
+    db,
+    seed_note,
+    seed_speakers,
+    sign_in,
+)
+
+pytestmark = pytest.mark.models  # the app loads the test profile's models at start-up
+
+web = test_web.web  # the fixture: a factory of TestClients on one running app
+
+
+def signed_in(client, settings, name: str, role: str = "practitioner"):
+    uid, _ = add_web_user(settings, name, role)
+    c = client()
+    assert sign_in(c, name).status_code == 303
+    return uid, c
+
+
+def stored(settings, ids) -> tuple:
+    """Everything a speakers save may change: both transcripts and the note's revisions."""
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        raw = repo.find_transcript(session=s, recording_id=ids["rec"], kind="raw")
+        red = repo.find_transcript(session=s, recording_id=ids["rec"], kind="redacted")
+        revisions = [
+            (r.number, r.body) for r in repo.list_revisions(session=s, note_id=ids["note"])
+        ]
+        state = (raw.model_dump_json(), red.model_dump_json(), revisions)
+    engine.dispose()
+    return state
+
+
+def speakers_form(page_html: str, **roles: str) -> dict[str, str]:
+    import re
+
+    form = {
+        "csrf_token": csrf_of(page_html),
+        "version": re.search(r'name="version" value="([^"]+)"', page_html).group(1),
+    }
+    for label in re.findall(r'<select class="govuk-select" id="role-(S\d+)"', page_html):
+        selected = re.search(
+            rf'id="role-{label}".*?<option value="(\w+)" selected', page_html, re.S
+        ).group(1)
+        form[f"role-{label}"] = roles.get(label, selected)
+    return form
+
+
+# --- Speakers -------------------------------------------------------------------------------
+def test_speakers_page_shows_each_speakers_clip_words_and_role_and_saves_like_the_api(web):
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_speakers(settings, owner)
+    page = c.get(f"/visits/{ids['rec']}/speakers")
+    assert page.status_code == 200, page.text
+    html = page.text
+    for label, shown in (("S1", "Social worker"), ("S2", "Parent"), ("S3", "Child")):
+        assert f"Role of {shown} ({label})" in html
+    # the suggested role is selected; every role of the vocabulary is offered
+    assert speakers_form(html)["role-S3"] == "child"
+    assert html.count('<option value="interpreter"') == 3
+    # a few words from the redacted transcript (placeholders, never the real name)
+    assert "Hi [PERSON_1]. How&#39;s school?" in html and "Hi Tom" not in html
+    # the seeded recording has no audio: no clip, no audio element pointing nowhere
+    assert "<audio" not in html
+    assert len(audit_actions(settings, "speakers.view")) == 1
+    assert [e.details for e in audit_actions(settings, "transcript.view")] == [{"kind": "redacted"}]
+
+    # the child (S3) is a carer's foster child: S2 is a carer; S3 stays a child, confirmed
+    r = c.post(f"/visits/{ids['rec']}/speakers", data=speakers_form(html, S2="carer"))
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == f"/visits/{ids['rec']}/speakers?saved=1"
+    after = c.get(r.headers["location"]).text
+    assert "Speakers' roles saved. 1 statement in the note now names the new roles" in after
+    assert after.count('govuk-tag--green">Confirmed') == 3
+    assert speakers_form(after)["role-S2"] == "carer"
+    # the same code as PUT /v1/recordings/{id}/speakers: transcripts relabelled, a revision
+    # whose reason says so, one speakers.edit event with counts only
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        raw = repo.find_transcript(session=s, recording_id=ids["rec"], kind="raw")
+        assert raw.segments[1].speaker == "Carer"
+        revisions = repo.list_revisions(session=s, note_id=ids["note"])
+        assert [r.number for r in revisions] == [1, 2]
+        assert revisions[1].reason.startswith("Speakers corrected (not drafted again)")
+    engine.dispose()
+    (event,) = audit_actions(settings, "speakers.edit")
+    assert event.details == {"speakers": 3, "notes": 1, "statements": 1}
+    # linked from the review page
+    review = c.get(f"/notes/{ids['note']}").text
+    assert f'href="/visits/{ids["rec"]}/speakers" id="speakers-link"' in review
+
+
+def test_speakers_clip_starts_at_each_speakers_first_substantial_turn(web, tmp_path):
+    from tests.web import write_tone
+
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    wav = tmp_path / "visit.wav"
+    write_tone(wav, seconds=2.0)
+    ids = seed_speakers(settings, owner, audio_path=wav)
+    html = c.get(f"/visits/{ids['rec']}/speakers").text
+    src = f"/v1/recordings/{ids['rec']}/audio#t="
+    # S1's first turn (2 s), S2's (4 s); S3's first of five words or more: "Good. I like ..."
+    assert f'id="clip-S1" controls preload="none" src="{src}2.00,3.50"' in html
+    assert f'id="clip-S2" controls preload="none" src="{src}4.00,5.50"' in html
+    assert f'id="clip-S3" controls preload="none" src="{src}12.00,13.50"' in html
+    # the clip is the existing audio endpoint: the browser's range requests work as before
+    part = c.get(f"/v1/recordings/{ids['rec']}/audio", headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and len(part.content) == 100
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "message"),
+    [
+        ({"role-S2": "mum"}, 422, "Choose a role from the list for S2."),
+        ({"role-S2": ""}, 422, "Choose a role from the list for S2."),
+        ({"role-S9": "child"}, 422, "no speaker S9 in this recording"),
+        ({"version": "0" * 16}, 409, "were changed since this page was opened"),
+        ({"csrf_token": "forged"}, 403, "did not come from this service"),
+    ],
+    ids=["unknown-role", "empty-role", "unknown-speaker", "stale-page", "no-csrf"],
+)
+def test_a_bad_speakers_save_is_refused_and_changes_nothing(web, change, status, message):
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_speakers(settings, owner)
+    before = stored(settings, ids)
+    form = {**speakers_form(c.get(f"/visits/{ids['rec']}/speakers").text, S3="carer"), **change}
+    r = c.post(f"/visits/{ids['rec']}/speakers", data=form)
+    assert r.status_code == status
+    assert message in r.text.replace("&#39;", "'")
+    assert stored(settings, ids) == before
+    assert audit_actions(settings, "speakers.edit") == []
+
+
+def test_a_stale_speakers_page_is_refused_after_another_tab_saved(web):
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_speakers(settings, owner)
+    first_tab = c.get(f"/visits/{ids['rec']}/speakers").text
+    second_tab = c.get(f"/visits/{ids['rec']}/speakers").text
+    r = c.post(f"/visits/{ids['rec']}/speakers", data=speakers_form(second_tab, S2="carer"))
+    assert r.status_code == 303
+    saved = stored(settings, ids)
+    r = c.post(f"/visits/{ids['rec']}/speakers", data=speakers_form(first_tab, S3="parent"))
+    assert r.status_code == 409 and "Nothing was saved" in r.text
+    assert speakers_form(r.text)["role-S2"] == "carer"  # the page again, as it now stands
+    assert stored(settings, ids) == saved
+
+
+def test_speakers_page_owner_only_locked_once_approved_none_for_typed_transcripts(web):
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    _, other = signed_in(client, settings, "Ben Cole")
+    _, manager = signed_in(client, settings, "Mo Khan", "manager")
+    ids = seed_speakers(settings, owner)
+    form = speakers_form(c.get(f"/visits/{ids['rec']}/speakers").text, S2="carer")
+    before = stored(settings, ids)
+    for who in (other, manager):  # another's recording looks like no recording
+        assert who.get(f"/visits/{ids['rec']}/speakers").status_code == 404
+        form_of = {**form, "csrf_token": csrf_of(who.get("/").text)}
+        assert who.post(f"/visits/{ids['rec']}/speakers", data=form_of).status_code == 404
+        assert f"/visits/{ids['rec']}/speakers" not in who.get(f"/notes/{ids['note']}").text
+    assert c.get("/visits/nope/speakers").status_code == 404
+    assert stored(settings, ids) == before
+
+    # approved: shown, but no longer changeable (409 from the API's own check)
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        s.execute(update(Note).where(Note.id == ids["note"]).values(status="approved"))
+    engine.dispose()
+    page = c.get(f"/visits/{ids['rec']}/speakers").text
+    assert "can no longer be changed" in page and 'id="save-speakers"' not in page
+    r = c.post(f"/visits/{ids['rec']}/speakers", data=form)
+    assert r.status_code == 409 and "approved and locked" in r.text
+    assert stored(settings, ids) == before
+
+    # a typed transcript has no separated speakers: said so, and nothing to save
+    typed = seed_note(settings, owner)
+    page = c.get(f"/visits/{typed['rec']}/speakers")
+    assert page.status_code == 200 and "no speakers to confirm" in page.text
+    assert 'id="speakers-link"' not in c.get(f"/notes/{typed['note']}").text
+    r = c.post(
+        f"/visits/{typed['rec']}/speakers",
+        data={"csrf_token": csrf_of(page.text), "version": "x", "role-S1": "child"},
+    )
+    assert r.status_code == 409
+
+
+# --- Copy this section ----------------------------------------------------------------------
+def test_copy_this_section_copies_the_txt_exports_lines_and_has_a_plain_text_view(web):
+    from assistant.notes.render import render_section_text, render_text
+
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    _, manager = signed_in(client, settings, "Mo Khan", "manager")
+    _, other = signed_in(client, settings, "Ben Cole")
+    ids = seed_note(settings, owner, draft=FLAGGED)
+    expected = (
+        "Purpose of the visit\n--------------------\n"
+        "* (Observed) Visit to see Amara at home. [s0001]\n"
+    )
+    # the same lines the txt export writes for that section (names back for the owner)
+    export = c.get(f"/notes/{ids['note']}/export?format=txt&names=true").text
+    assert expected in export
+    assert render_section_text(FLAGGED, "purpose") in render_text(FLAGGED, title="t", meta={})
+
+    page = c.get(f"/notes/{ids['note']}").text
+    assert page.count('app-copy__button"') == 2  # one a section
+    assert f'data-copy-text="{expected}"' in page
+    r = c.get(f"/notes/{ids['note']}/sections/purpose/text")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert r.text == expected
+    assert c.get(f"/notes/{ids['note']}/sections/worries/text").text.startswith(
+        "Worries\n-------\n* [PERSON_1]".replace("[PERSON_1]", "Amara")
+    )
+    # a manager reads placeholders; another practitioner, nothing; an unknown section, 404
+    assert (
+        "Visit to see [PERSON_1] at home."
+        in manager.get(f"/notes/{ids['note']}/sections/purpose/text").text
+    )
+    assert other.get(f"/notes/{ids['note']}/sections/purpose/text").status_code == 404
+    missing = c.get(f"/notes/{ids['note']}/sections/no_such/text")
+    assert missing.status_code == 404 and "no such section" in missing.text
+    events = [e.details for e in audit_actions(settings, "note.export") if "section" in e.details]
+    assert events == [
+        {"format": "txt", "section": "purpose", "reidentified": True},
+        {"format": "txt", "section": "worries", "reidentified": True},
+        {"format": "txt", "section": "purpose", "reidentified": False},
+    ]
+
+
+def test_copy_this_section_stays_after_approval(web):
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_note(settings, owner)
+    page = c.get(f"/notes/{ids['note']}").text
+    r = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page)})
+    assert r.status_code == 303
+    approved = c.get(f"/notes/{ids['note']}").text
+    assert (
+        "app-copy__button" in approved and f"/notes/{ids['note']}/sections/purpose/text" in approved
+    )
+
+
+# --- The audit log --------------------------------------------------------------------------
+def test_the_audit_log_is_for_auditors_and_admins_only(web):
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    _, manager = signed_in(client, settings, "Mo Khan", "manager")
+    _, auditor = signed_in(client, settings, "Ada Audit", "auditor")
+    _, admin = signed_in(client, settings, "Al Admin", "admin")
+    for who in (c, manager):
+        assert who.get("/audit").status_code == 403
+        assert who.get("/audit/export?format=csv").status_code == 403
+        assert 'href="/audit"' not in who.get("/").text
+    for who in (auditor, admin):
+        page = who.get("/audit")
+        assert page.status_code == 200 and 'href="/audit"' in page.text
+    anonymous = client()
+    r = anonymous.get("/audit")
+    assert r.status_code == 303 and r.headers["location"] == "/sign-in?next=/audit"
+
+
+def test_the_audit_log_newest_first_filtered_paginated_with_the_chain_check(web):
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    auditor_id, auditor = signed_in(client, settings, "Ada Audit", "auditor")
+    ids = seed_note(settings, owner)
+    c.get(
+        f"/notes/{ids['note']}"
+    )  # note.view (the note's id) and transcript.view (the recording's)
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        for n in range(55):
+            repo.add_audit(session=s, actor_id=auditor_id, action="test.event", object_type="x",
+                           object_id=f"obj{n}", details={"n": n}, request_id=None)  # fmt: skip
+    engine.dispose()
+
+    page = auditor.get("/audit").text
+    # the head, always; the whole chain checked on request (it reads every record)
+    assert "Chain intact" not in page and 'id="check-chain"' in page
+    assert f"record {total_rows(settings)}, hash" in page
+    assert "Chain intact" in auditor.get("/audit?check=1").text
+    rows = page.split('class="govuk-table__row app-audit-row"')[1:]
+    assert len(rows) == 50
+    assert "n: 54" in rows[0] and "n: 53" in rows[1]  # newest first
+    assert "page 1 of 2" in page and 'href="/audit?page=2"' in page
+    older = auditor.get("/audit?page=2").text
+    assert len(older.split("app-audit-row")[1:]) == total_rows(settings) - 50
+    # no names: what the rows hold (ids, counts, formats)
+    assert "Priya Shah" not in page + older and "Amara" not in page + older
+
+    # by action, by user, by recording (its notes' records too)
+    only = auditor.get("/audit?action=note.view").text
+    assert "1 record found" in only and ids["note"] in only
+    mine = table(auditor.get(f"/audit?user={owner}").text)
+    assert "test.event" not in mine and "auth.sign_in" in mine
+    rec = table(auditor.get(f"/audit?object={ids['rec']}").text)
+    assert "note.view" in rec and "transcript.view" in rec and "test.event" not in rec
+    assert "No records match" in auditor.get("/audit?object=" + "f" * 32).text
+
+    # bad filters: named, left out, 400
+    bad = auditor.get("/audit?action=no.such.action")
+    assert bad.status_code == 400 and "Choose an action from the list." in bad.text
+    bad = auditor.get("/audit?object=%3Cscript%3E")
+    assert bad.status_code == 400 and "letters and digits" in bad.text
+    assert "<script>" not in bad.text
+
+    # the export links download the API's export, itself audited
+    csv_file = auditor.get("/audit/export?format=csv")
+    assert csv_file.status_code == 200 and "attachment" in csv_file.headers["content-disposition"]
+    assert len(list(csv.reader(io.StringIO(csv_file.text)))) > 50
+    assert json.loads(auditor.get("/audit/export?format=json").content)["head"]
+    assert auditor.get("/audit/export?format=xml").status_code == 400
+    assert len(audit_actions(settings, "audit.export")) == 2
+
+    # a changed record breaks the chain, and the page says so
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        s.execute(update(AuditEvent).where(AuditEvent.object_id == "obj3").values(action="x.y"))
+    engine.dispose()
+    broken = auditor.get("/audit?check=1").text
+    assert "The audit chain is broken" in broken and "Chain intact" not in broken
+
+
+def table(page: str) -> str:
+    """The audit log's rows (not its filter's choices)."""
+    return page.split("<tbody", 1)[1] if "<tbody" in page else ""
+
+
+def total_rows(settings) -> int:
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        n = len(list(s.scalars(select(AuditEvent.id))))
+    engine.dispose()
+    return n
+
+
+# --- My visits: search ----------------------------------------------------------------------
+def test_my_visits_searches_ids_templates_and_types_never_content(web):
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    first = seed_note(settings, owner)
+    second = seed_note(settings, owner, draft=SECTIONS)
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        rec = repo.get_recording(session=s, recording_id=second["rec"])
+        rec.template, rec.visit_type = "cin_visit", "Child in need"
+    engine.dispose()
+
+    def found(query: str) -> str:
+        r = c.get("/", params={"q": query})
+        assert r.status_code == 200
+        return r.text
+
+    assert "1 visit found" in found(first["rec"][:8]) and first["rec"][:8] in found(
+        first["rec"][:8]
+    )
+    assert "1 visit found" in found(first["note"][:10].upper())  # a note's id, any case
+    assert "1 visit found" in found("cin visit")  # the template's name, as words
+    assert "1 visit found" in found("child in")
+    assert "1 visit found" in found("HOME visit")  # the first's type, any case
+    assert "No visits match" in found("Amara")  # the transcript's words are not searched
+    assert "No visits match" in found("vis%t")  # no wildcards: "%" is a character
+    # search and the other filters together
+    both = c.get("/", params={"q": "cin", "status": "approved"}).text
+    assert "No visits match" in both
+
+
+# --- the queries, on SQLite and PostgreSQL --------------------------------------------------
+def test_search_and_audit_page_queries_on_each_database(db_sessions):
+    from assistant.auth import hash_token
+    from tests.conftest import seed_recording
+
+    with session_scope(db_sessions) as s:
+        user = repo.create_user(
+            session=s, name="P", role="practitioner", token_hash=hash_token("t")
+        )
+        first, second = seed_recording(s, user.id), seed_recording(s, user.id)
+        second.template, second.visit_type = "cin_visit", "50% visit"
+        note_id = repo.create_note(
+            session=s, recording_id=first.id, template="visit_note", template_version="v1",
+            ai_draft=SECTIONS, provenance={},
+        ).id  # fmt: skip
+        for n in range(7):
+            repo.add_audit(session=s, actor_id=user.id if n % 2 else None, action=f"a.{n % 3}",
+                           object_type="recording", object_id=first.id if n < 3 else second.id,
+                           details={"n": n}, request_id=None)  # fmt: skip
+
+    def found(text: str) -> set[str]:
+        with session_scope(db_sessions) as s:
+            u = repo.get_user(session=s, user_id=user.id)
+            recs, total = repo.page_recordings(
+                session=s, user=u, where=repo.ListFilter(text=text), offset=0, limit=20
+            )
+            assert total == len(recs)
+            return {r.id for r in recs}
+
+    assert found(first.id[:6].upper()) == {first.id}
+    assert found("CIN VISIT") == {second.id}
+    assert found("50%") == {second.id} and found("5_%") == set()  # no wildcards
+    assert found("home") == {first.id}
+    assert found("Amara") == set()  # the transcript's words: never searched
+    assert found(note_id[-6:]) == {first.id}  # a note's id finds its visit
+    with session_scope(db_sessions) as s:
+        u = repo.get_user(session=s, user_id=user.id)
+        for text, expected in ((note_id[:8], [note_id]), ("cin", []), ("visit note", [note_id])):
+            notes, _ = repo.page_notes(
+                session=s, user=u, where=repo.ListFilter(text=text), offset=0, limit=20
+            )
+            assert [n.id for n, _ in notes] == expected, text
+    with session_scope(db_sessions) as s:
+        rows, total = repo.page_audit(session=s, offset=0, limit=3)
+        assert total == 7 and [r.details["n"] for r in rows] == [6, 5, 4]
+        rows, total = repo.page_audit(session=s, action="a.0", actor_id=None)
+        assert sorted(r.details["n"] for r in rows) == [0, 3, 6]
+        rows, _ = repo.page_audit(session=s, actor_id=user.id, object_ids=[first.id])
+        assert [r.details["n"] for r in rows] == [1]
+        assert repo.audit_actions(session=s) == ["a.0", "a.1", "a.2"]
+
+
+def test_the_list_endpoints_take_the_same_search(web):
+    settings, client = web()
+    owner, token = add_web_user(settings, "Ada", "practitioner")
+    other, _ = add_web_user(settings, "Ben", "practitioner")
+    mine, theirs = seed_note(settings, owner), seed_note(settings, other)
+    api = client()
+    api.headers["Authorization"] = f"Bearer {token}"
+
+    def ids(path: str, key: str) -> list[str]:
+        r = api.get(path)
+        assert r.status_code == 200, r.text
+        return [i[key] for i in r.json()["items"]]
+
+    assert ids(f"/v1/recordings?q={mine['rec'][:8]}", "recording_id") == [mine["rec"]]
+    assert ids(f"/v1/recordings?q={theirs['rec'][:8]}", "recording_id") == []  # not theirs
+    assert ids(f"/v1/notes?q={mine['note'][:8].upper()}", "note_id") == [mine["note"]]
+    assert ids("/v1/notes?q=visit%20note", "note_id") == [mine["note"]]
+    assert ids("/v1/notes?q=Amara", "note_id") == []  # never content
+    r = api.get("/v1/recordings?q=" + "x" * 65)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+
+
+def test_a_sections_text_is_the_txt_exports_lines_for_it_note_style_too():
+    from assistant.notes.render import render_section_text, render_text
+
+    body = {
+        "header": [{"key": "present", "title": "Present", "value": "Mum", "evidence": []}],
+        "sections": [
+            {"key": "voice", "title": "Child's voice", "statements": [
+                {"text": "I like football.", "kind": "direct_quote", "speaker": "Child",
+                 "evidence": ["s0006"], "flags": ["low_confidence_words"]},
+            ]},
+            {"key": "empty", "title": "Worries", "statements": []},
+        ],
+    }  # fmt: skip
+    voice = render_section_text(body, "voice")
+    assert voice == (
+        "Child's voice\n-------------\n"
+        "* The child said: “I like football.” [s0006]\n"
+        "  ⚠ Check: low_confidence_words\n"
+    )
+    assert render_section_text(body, "empty") == "Worries\n-------\nNothing recorded.\n"
+    whole = render_text(body, title="Visit record", meta={})
+    assert voice in whole and render_section_text(body, "empty") in whole
+    with pytest.raises(KeyError):
+        render_section_text(body, "nope")
