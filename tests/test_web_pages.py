@@ -488,3 +488,80 @@ def test_a_sections_text_is_the_txt_exports_lines_for_it_note_style_too():
     assert voice in whole and render_section_text(body, "empty") in whole
     with pytest.raises(KeyError):
         render_section_text(body, "nope")
+
+
+# --- Review: what the checks found, where it belongs ------------------------------------------
+REVIEW = {
+    "verification": {},
+    "gating": {},
+    "removed_claims": [
+        {
+            "section": "worries",
+            "categories": ["sexual_abuse"],
+            "statement": {
+                "text": "[PERSON_1] said someone touched her.",
+                "kind": "reported",
+                "speaker": "[PERSON_1]",
+                "evidence": ["s0001"],
+                "flags": [],
+            },
+        }
+    ],
+    "possible_omissions": [
+        {"category": "neglect", "label": "Neglect", "segment_ids": ["s0001"]},
+    ],
+}
+
+
+def test_review_shows_removed_claims_to_the_owner_and_omissions_to_every_reader(web):
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    _, manager = signed_in(client, settings, "Mo Khan", "manager")
+    ids = seed_note(settings, owner, draft=FLAGGED, review=REVIEW)
+    page = c.get(f"/notes/{ids['note']}").text
+    # a possible omission: the concern, and a link that plays where it is said
+    assert "no statement of this note mentions" in page
+    assert 'class="app-omission">Neglect: <a class="govuk-link app-evidence-link" href="#seg-s0001"' in page
+    # the removed AI statement, in its section, with the category it had no evidence for
+    worries = page[page.index('id="sec-2"') :]
+    assert "1 AI statement removed by the safeguarding check" in worries
+    assert "[PERSON_1] said someone touched her." in worries
+    assert "No evidence for: sexual abuse" in worries
+    # a manager reading someone else's note sees the omission, not the removed words (they
+    # quote the transcript: the owner's to review, as in the API)
+    other = manager.get(f"/notes/{ids['note']}").text
+    assert "Neglect" in other and "someone touched her" not in other
+    # a note with no findings shows neither
+    plain = seed_note(settings, owner)
+    clean = c.get(f"/notes/{plain['note']}").text
+    assert "app-omission" not in clean and "app-removed" not in clean
+
+
+def test_words_the_recogniser_was_unsure_of_are_marked_in_the_transcript():
+    from assistant.domain import RedactedSegment, Segment, Word
+    from assistant.web.routes.review import unsure_parts
+
+    raw = Segment(
+        id="s0001",
+        start=0,
+        end=2,
+        text="He went to Severnbank on Tuesday.",
+        words=(
+            Word(start=0, end=0.2, text=" He", probability=0.99),
+            Word(start=0.2, end=0.4, text=" went", probability=0.98),
+            Word(start=0.4, end=0.5, text=" to", probability=0.97),
+            Word(start=0.5, end=1.0, text=" Severnbank", probability=0.31),
+            Word(start=1.0, end=1.2, text=" on", probability=0.95),
+            Word(start=1.2, end=1.6, text=" Tuesday.", probability=0.44),
+        ),
+    )
+    parts = unsure_parts(raw)
+    assert "".join(p for p, _ in parts) == raw.text  # the words as said, nothing lost
+    assert [p.strip(".") for p, unsure in parts if unsure] == ["Severnbank", "Tuesday"]
+    red = RedactedSegment(
+        id="s0001", start=0, end=2, text="He went to [LOCATION_1] on Tuesday.",
+        low_confidence_words=("Tuesday",),
+    )  # fmt: skip
+    assert [p for p, unsure in unsure_parts(red) if unsure] == ["Tuesday."]
+    sure = Segment(id="s0002", start=2, end=3, text="Fine.", words=())
+    assert unsure_parts(sure) == [("Fine.", False)]

@@ -90,7 +90,9 @@ def sign_in(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.
     )
 
 
-def seed_note(settings, owner_id: str, *, audio_path=None, draft=None) -> dict[str, str]:
+def seed_note(
+    settings, owner_id: str, *, audio_path=None, draft=None, review=None
+) -> dict[str, str]:
     """A recording (tests.conftest.seed_recording: 'Hello Amara.'), its name map and a draft
     note citing its one segment (``draft``: another body, e.g. ``FLAGGED``); ``audio_path`` (a
     copy is encrypted in place) its audio."""
@@ -114,7 +116,10 @@ def seed_note(settings, owner_id: str, *, audio_path=None, draft=None) -> dict[s
             template="visit_note",
             template_version="v1",
             ai_draft=draft or SECTIONS,
-            provenance={"model": {"name": "m", "sha256": "0"}},
+            provenance={
+                "model": {"name": "m", "sha256": "0"},
+                **({"review": review} if review is not None else {}),
+            },
         )
         job = repo.create_job(session=s, recording_id=rec.id)
         repo.update_job(session=s, job_id=job.id, status="done", note_id=note.id, progress=1.0)

@@ -7,6 +7,7 @@ API shows them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from fastapi import APIRouter, Form, Request
@@ -95,6 +96,8 @@ def review_context(
     revisions = repo.list_revisions(session=session, note_id=note.id)
     draft = note.status == "draft"
     flagged = {(f.section, f.index): f for f in safeguarding(session, note, lexicon)}
+    review = repo.note_review(note) or {}
+    starts = {s.id: s.start for s in segments}
     return {
         "note": note,
         "rec": rec,
@@ -102,9 +105,10 @@ def review_context(
         "header": [
             {"title": h.title, "value": h.value, "evidence": list(h.evidence)} for h in body.header
         ],
-        "sections": _sections(body, {s.id: s.start for s in segments}, flagged),
+        "sections": _sections(body, starts, flagged, review.get("removed_claims", ()), owner),
+        "omissions": _omissions(review.get("possible_omissions", ()), starts),
         "speakers": has_speakers(session, rec, user),
-        "segments": segments,
+        "segments": [{"seg": seg, "parts": unsure_parts(seg)} for seg in segments],
         "revision": revisions[-1].number,
         "may_approve": draft and may("note.approve", user, owner_id=rec.owner_id),
         "may_edit": draft and may("note.edit", user, owner_id=rec.owner_id),
@@ -116,11 +120,72 @@ def review_context(
     }
 
 
+def _omissions(found: Any, starts: dict[str, float]) -> list[dict[str, Any]]:
+    """Safeguarding categories the recording raises that no statement of the note mentions
+    (the review's ``possible_omissions``), each with where it is said, to listen to."""
+    out = []
+    for item in found or ():
+        cited = [e for e in item.get("segment_ids", ()) if e in starts]
+        out.append(
+            {
+                "label": item.get("label") or str(item.get("category", "")).replace("_", " "),
+                "segments": cited,
+                "start": min((starts[e] for e in cited), default=None),
+            }
+        )
+    return out
+
+
+LOW_CONFIDENCE = 0.5
+"""A word the recogniser gave less than this probability is marked in the owner's transcript
+(the redactor's threshold for ``low_confidence_words``)."""
+
+
+def unsure_parts(seg: Segment | RedactedSegment) -> list[tuple[str, bool]]:
+    """The segment's text as (piece, unsure) parts: the words Whisper was unsure of marked,
+    the rest as said. From the word probabilities of a raw segment, or the redacted
+    segment's ``low_confidence_words``."""
+    if isinstance(seg, Segment):
+        unsure = {
+            w.text.strip().strip(".,!?;:").casefold()
+            for w in seg.words
+            if w.probability < LOW_CONFIDENCE
+        }
+    else:
+        unsure = {w.casefold() for w in seg.low_confidence_words}
+    unsure.discard("")
+    if not unsure:
+        return [(seg.text, False)]
+    parts: list[tuple[str, bool]] = []
+    for piece in re.split(r"(\s+)", seg.text):
+        word = piece.strip(".,!?;:\"'“”‘’()").casefold()
+        mark = bool(word) and word in unsure
+        if parts and parts[-1][1] == mark and not mark:
+            parts[-1] = (parts[-1][0] + piece, False)
+        else:
+            parts.append((piece, mark))
+    return parts
+
+
 def _sections(
-    body: NoteBody, starts: dict[str, float], flagged: dict[tuple[str, int], FlaggedStatement]
+    body: NoteBody,
+    starts: dict[str, float],
+    flagged: dict[tuple[str, int], FlaggedStatement],
+    removed: Any = (),
+    owner: bool = False,
 ) -> list[dict[str, Any]]:
     """Each statement with where its evidence starts in the recording (the earliest cited
-    segment), for the player to seek to, and its safeguarding categories if it raises any."""
+    segment), for the player to seek to, and its safeguarding categories if it raises any;
+    and, for the owner, the AI statements the safeguarding gate removed from that section."""
+    gone: dict[str, list[dict[str, Any]]] = {}
+    for claim in removed or () if owner else ():
+        st = claim.get("statement") or {}
+        gone.setdefault(claim.get("section", ""), []).append(
+            {
+                "text": st.get("text", ""),
+                "categories": [str(c).replace("_", " ") for c in claim.get("categories", ())],
+            }
+        )
     out = []
     for number, section in enumerate(body.sections):
         statements = []
@@ -149,6 +214,7 @@ def _sections(
                 "statements": statements,
                 # what "Copy this section" copies: the txt export's lines for this section
                 "copy_text": render_section_text(body, section.key),
+                "removed": gone.get(section.key, []),
             }
         )
     return out
