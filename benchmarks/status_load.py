@@ -2,7 +2,7 @@
 service's worker processes a visit (goal: p99 under 50 ms; issue 26).
 
     .venv/bin/python benchmarks/status_load.py [--clients 50] [--interval 1] [--minutes 2]
-        [--database sqlite|postgresql] [--out eval/results/DATE/load]
+        [--database sqlite|postgresql] [--queue] [--out eval/results/DATE/load]
 
 A real ``caseassist serve`` (test profile, its in-process worker) in a subprocess; a generated
 visit (espeak-ng, ``tests/speech.py``) is uploaded and the clients poll its job from the upload
@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -103,6 +106,28 @@ async def load(
         return samples, time.perf_counter() - t0, final
 
 
+@contextlib.contextmanager
+def worker(svc: LiveService, start: bool) -> Iterator[None]:
+    """With ``start``, one `caseassist worker` (every stage) beside the service, stopped after."""
+    if not start:
+        yield
+        return
+    with (svc.dir / "worker.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "worker"],
+            cwd=svc.dir, env=svc.env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clients", type=int, default=50)
@@ -112,7 +137,20 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=2.0, help="length of the generated visit")
     ap.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument(
+        "--queue",
+        action="store_true",
+        help="the council layout: the service answers, a separate `caseassist worker` process "
+        "runs the stages through the shared queue (PostgreSQL)",
+    )
+    ap.add_argument(
         "--out", type=Path, default=ROOT / "eval" / "results" / date.today().isoformat() / "load"
+    )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="CASEASSIST_X=VALUE",
+        help="a setting for the service and worker (repeatable), e.g. CASEASSIST_ASR_THREADS=1",
     )
     args = ap.parse_args()
 
@@ -122,7 +160,12 @@ def main() -> int:
         long_visit_script(args.minutes), ROOT / "var" / "bench" / f"visit-{args.minutes:g}min.wav"
     )
     load_before = [round(x, 2) for x in os.getloadavg()]  # other work on the machine
-    with LiveService(database=args.database) as svc:
+    if args.queue:
+        args.database = "postgresql"
+    env = dict(kv.split("=", 1) for kv in args.set)
+    if args.queue:
+        env["CASEASSIST_QUEUE"] = "procrastinate"
+    with LiveService(database=args.database, env=env) as svc, worker(svc, args.queue):
         with wav.open("rb") as f:
             up = httpx.post(
                 svc.base_url + "/v1/recordings",
@@ -146,6 +189,8 @@ def main() -> int:
         "command": "python benchmarks/status_load.py " + " ".join(sys.argv[1:]),
         "machine": machine(),
         "database": args.database,
+        "layout": "service + separate worker (queue)" if args.queue else "service with its worker",
+        "settings": args.set,
         "clients": args.clients,
         "interval_s": args.interval,
         "load_average_before": load_before,
@@ -160,7 +205,10 @@ def main() -> int:
         "goal": "p99 < 50 ms while a job drafts",
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"status_load-{args.database}-interval{args.interval:g}.json"
+    layout = ("-queue" if args.queue else "") + "".join(
+        "-" + kv.removeprefix("CASEASSIST_").lower().replace("=", "") for kv in args.set
+    )
+    path = args.out / f"status_load-{args.database}{layout}-interval{args.interval:g}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
     print(f"machine: {result['machine']['cpu_model']}, {result['machine']['cores']} cores")
