@@ -327,6 +327,28 @@ def test_one_voice_for_the_whole_recording_keeps_what_it_says():
     ]
 
 
+def test_one_unknown_voice_is_attributed_to_nobody_and_the_header_says_why(engines):
+    """A recording where separation found one voice (role unknown, ``S1``): no statement is
+    the social worker's, no row names the worker, and the header says who said what is not
+    marked, so the reader knows before reading the quotes."""
+    from assistant.pipeline import draft_note
+
+    one = tuple(s.model_copy(update={"speaker": "S1"}) for s in VISIT)
+    transcript = RedactedTranscript(
+        segments=one, language="en", duration_s=12.0, entities=(), config_hash="0" * 64
+    )
+    note = draft_note(engines, transcript, template="visit_note")
+    said = {st.speaker for st in note.all_statements()}
+    assert "Social worker" not in said and said <= {"S1", None}
+    rows = [st.action for st in note.all_statements() if st.action is not None]
+    assert all("social worker" not in a.who.lower() for a in rows)
+    present = {h.key: h.value for h in note.header}["present"]
+    assert present.startswith("One voice heard (S1)") and "not marked" in present
+    assert "child_seen" not in {h.key for h in note.header}  # no role says the child spoke
+    text = render_text(NoteBody.from_draft(note), title="Visit record", meta={})
+    assert "S1 said: “" in text and "social worker said" not in text.lower()
+
+
 # --- a council's options: a length budget, prose statements --------------------------------
 LONG = [
     seg(1, "Social worker", "How have things been since I last came?"),

@@ -190,6 +190,21 @@ def test_with_roles_labels_segments_and_set_roles_corrects_them():
     assert [s.speaker for s in again.segments] == [s.speaker for s in t.segments]
 
 
+def test_one_voice_found_is_nobody_until_the_practitioner_says_who():
+    """Separation found one voice (here the worker's and a parent's and a child's words, as when
+    similar voices merge): calling it the social worker would put the family's words in the
+    worker's mouth, so it stays ``S1``, role unknown, until the practitioner sets it."""
+    merged = [("S1", line.text) for line in HOME_VISIT]
+    t = with_roles(_diarised(merged))
+    assert [(sp.label, sp.role, sp.display, sp.confidence) for sp in t.speakers] == [
+        ("S1", "unknown", "S1", 0.0)
+    ]
+    assert {s.speaker for s in t.segments} == {"S1"}
+    # a dictation really is the worker: one correction says so, and every segment follows
+    confirmed = set_roles(t, {"S1": "social_worker"})
+    assert {s.speaker for s in confirmed.segments} == {"Social worker"}
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -256,6 +271,39 @@ def test_statements_follow_their_evidence_to_the_new_labels():
     assert moved == 3
     # nothing to move: the same body back, nothing counted
     assert reattribute(new, after, after, {}) == (new, 0)
+
+
+def test_a_correction_keeps_the_header_found_again_and_rows_follow_their_speaker():
+    """A note-style body: its header (who spoke, child seen) is found again from the corrected
+    labels, never dropped, and an action row's "who" names the corrected role. Two speakers
+    that swap roles swap in a row too (one pass, not one replacement after another)."""
+    from assistant.domain import AgreedAction, HeaderField
+
+    before = {
+        "s0001": _red("s0001", "Social worker", "I'll ring the school by Friday.", 0),
+        "s0002": _red("s0002", "Mum", "We'll both go to the meeting.", 2),
+    }
+    after = {
+        "s0001": before["s0001"].model_copy(update={"speaker": "Mum"}),
+        "s0002": before["s0002"].model_copy(update={"speaker": "Social worker"}),
+    }
+    body = NoteBody(
+        header=(HeaderField(key="present", title="Who spoke at the visit",
+                            value="The social worker, Mum", evidence=("s0001", "s0002")),),
+        sections=(NoteSection(key="actions", title="Agreed actions", statements=(
+            Statement(text="I'll ring the school by Friday.", speaker="Social worker",
+                      evidence=("s0001",), action=AgreedAction(
+                          who="The social worker", what="ring the school", by="by Friday")),
+            Statement(text="We'll both go to the meeting.", speaker="Mum", evidence=("s0002",),
+                      action=AgreedAction(who="Mum and The social worker", what="go")),
+        )),),
+    )  # fmt: skip
+    new, moved = reattribute(body, before, after, {"Social worker": "Mum", "Mum": "Social worker"})
+    assert moved == 2
+    assert {h.key: h.value for h in new.header}["present"] == "Mum, The social worker"
+    rows = [st.action.who for st in new.statements() if st.action]
+    assert rows == ["Mum", "The social worker and Mum"]
+    assert [st.speaker for st in new.statements()] == ["Mum", "Social worker"]
 
 
 # --- the API: GET and PUT /v1/recordings/{id}/speakers ---
@@ -519,7 +567,10 @@ def test_a_recording_gets_roles_and_a_correction_reaches_its_note(live, tmp_path
     server, settings = live
     _, token = add_user(settings, "P", "practitioner")
     client = server.client(token)
-    wav = synthesize_dialogue(VISIT_SCRIPT[:12], tmp_path / "visit.wav")
+    # espeak's default voices differ in accent only and sound like one speaker to the encoder
+    # (one voice found, role unknown: tested above); these three are told apart
+    voices = {"social_worker": "en-gb-x-rp+m1", "parent": "en-us+f2", "child": "en-gb-scotland+f4"}
+    wav = synthesize_dialogue(VISIT_SCRIPT[:12], tmp_path / "visit.wav", voices=voices)
     with wav.open("rb") as f:
         r = client.post("/v1/recordings", files={"audio": ("visit.wav", f, "audio/wav")},
                         data={"template": "visit_note", "language": "en"})  # fmt: skip
@@ -529,6 +580,7 @@ def test_a_recording_gets_roles_and_a_correction_reaches_its_note(live, tmp_path
     rec = r.json()["recording_id"]
     speakers = client.get(f"/v1/recordings/{rec}/speakers").json()["speakers"]
     roles = {sp["label"]: sp["role"] for sp in speakers}
+    assert len(roles) >= 2, roles
     assert list(roles.values()).count("social_worker") == 1
     assert roles["S1"] == "social_worker"  # the worker speaks first and asks the questions
     raw = client.get(f"/v1/recordings/{rec}/transcript").json()
@@ -555,4 +607,10 @@ def test_a_recording_gets_roles_and_a_correction_reaches_its_note(live, tmp_path
         st["speaker"] for sec in after["sections"] for st in sec["statements"]
     }
     moved = r.json()["notes"][0]["statements_reattributed"]
-    assert (after["revision"] == 2) == (moved > 0)
+    assert (after["revision"] == 2) == (moved > 0 or after["header"] != before["header"])
+    # the header is kept and found again from the new labels; rows name the new role
+    assert [h["key"] for h in after["header"]] == [h["key"] for h in before["header"]]
+    present = {h["key"]: h["value"] for h in after["header"]}["present"]
+    assert "Interpreter" in present and "social worker" not in present.lower()
+    rows = [st["action"] for sec in after["sections"] for st in sec["statements"] if st.get("action")]
+    assert all("social worker" not in row["who"].lower() for row in rows)

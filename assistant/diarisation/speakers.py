@@ -28,7 +28,8 @@ def speakers_of(transcript: Transcript) -> tuple[Speaker, ...]:
 
 def with_roles(transcript: Transcript) -> Transcript:
     """Roles suggested from the words of a just-diarised transcript (segments labelled
-    ``S1`` …), and its segments relabelled with the roles' display labels."""
+    ``S1`` …), and its segments relabelled with the roles' display labels. A recording where
+    one voice was found keeps that voice ``unknown`` (``S1``) until the practitioner sets it."""
     base = speakers_of(transcript)
     if not base:
         return transcript
@@ -40,6 +41,11 @@ def with_roles(transcript: Transcript) -> Transcript:
         for seg in transcript.segments
     ]
     guesses = infer_roles(as_labels)
+    if len(base) == 1:
+        # One voice found: a dictation, or voices the separation could not tell apart (seen on a
+        # visit of three voices). Calling it the social worker would put a parent's or a child's
+        # words in the worker's mouth, so nobody is named until the practitioner says who it is.
+        guesses = {}
     roles = {sp.label: guesses[sp.label].role if sp.label in guesses else "unknown" for sp in base}
     shown = display_labels(roles)
     speakers = tuple(

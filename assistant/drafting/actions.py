@@ -153,11 +153,18 @@ def header(segments: Sequence[RedactedSegment]) -> tuple[HeaderField, ...]:
         ):
             first[seg.speaker] = seg.id
     if first:
+        only = next(iter(first)) if len(first) == 1 else None
+        one_voice = only is not None and role_of(only) is SpeakerRole.UNKNOWN
         fields.append(
             HeaderField(
                 key="present",
                 title="Who spoke at the visit",
-                value=", ".join(attributed(s) for s in first),
+                # one voice of no known role: the words are not attributed to anyone, and the
+                # reader must know why before reading them
+                value=f"One voice heard ({attributed(only)}): who said what is not marked. "
+                "Check the speakers before relying on this note."
+                if one_voice
+                else ", ".join(attributed(s) for s in first),
                 evidence=tuple(first.values()),
             )
         )

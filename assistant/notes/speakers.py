@@ -4,15 +4,20 @@ Every statement cites the transcript segments it rests on (its evidence). When a
 changes, the segments' labels change (``Parent`` becomes ``Child``); each statement follows its
 evidence: its speaker becomes the new label of the speaker who said its cited words, and an
 exchange written out turn by turn ("Social worker: …? Parent: Yes.") is written again with the
-new labels when it is still exactly the cited words. Nothing else of the note changes.
+new labels when it is still exactly the cited words; an action row's "who" follows its
+speaker, and the header (found in code from the labels: who spoke, child seen, next visit) is
+found again. Nothing else of the note changes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from assistant.domain import NoteSection, RedactedSegment, Statement, excerpt
+from assistant.drafting.actions import header
 from assistant.notes.body import NoteBody
+from assistant.speakers import attributed
 
 
 def reattribute(
@@ -34,7 +39,12 @@ def reattribute(
             changed += new != st
             statements.append(new)
         sections.append(NoteSection(key=sec.key, title=sec.title, statements=tuple(statements)))
-    return NoteBody(sections=tuple(sections)), changed
+    # the header (who spoke, child seen, next visit) is found in code from the labelled
+    # transcript, never edited: found again from the corrected labels, as a new draft would
+    head = body.header
+    if head:
+        head = header(sorted(after.values(), key=lambda s: (s.start, s.id)))
+    return NoteBody(sections=tuple(sections), header=head), changed
 
 
 def _statement(
@@ -58,6 +68,22 @@ def _statement(
         text_before, _ = excerpt([old[i] for i in order])
         if st.text == text_before:
             update["text"], _ = excerpt([new[i] for i in order])
-    if not update or all(getattr(st, k) == v for k, v in update.items()):
+    changes: dict[str, object] = dict(update)
+    if st.action is not None:
+        who = _renamed_in(st.action.who, renamed)
+        if who != st.action.who:
+            changes["action"] = st.action.model_copy(update={"who": who})
+    if not changes or all(getattr(st, k) == v for k, v in changes.items()):
         return st
-    return st.model_copy(update=update)
+    return st.model_copy(update=changes)
+
+
+def _renamed_in(who: str, renamed: Mapping[str, str]) -> str:
+    """An action row's "who" ("The social worker", "Mum and The child") with each speaker
+    written as their new label, in one pass so two speakers swapping roles swap here too."""
+    forms = {attributed(old): attributed(new) for old, new in renamed.items() if old != new}
+    if not forms:
+        return who
+    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    return pattern.sub(lambda m: forms[m.group(0)], who)
