@@ -349,6 +349,22 @@ def test_one_unknown_voice_is_attributed_to_nobody_and_the_header_says_why(engin
     assert "S1 said: “" in text and "social worker said" not in text.lower()
 
 
+def test_a_voice_of_unknown_role_gives_the_next_visit_only_in_the_visitors_words():
+    """One voice of unknown role may be a parent's: "go back in the summer" (the dentist) is
+    not the next visit; "I will come back in four weeks" is, even said earlier."""
+    fields = header(
+        [
+            seg(1, "S1", "I will come back in four weeks on the 12th of March."),
+            seg(2, "S1", "He saw the dentist in January, he needs to go back in the summer."),
+        ]
+    )
+    nxt = {h.key: h for h in fields}["next_visit"]
+    assert nxt.value.startswith("in four weeks") and nxt.evidence == ("s0001",)
+    # a known practitioner keeps the wider rule
+    worker = header([seg(1, "Social worker", "See you next week, then.")])
+    assert {h.key for h in worker} >= {"next_visit"}
+
+
 # --- a council's options: a length budget, prose statements --------------------------------
 LONG = [
     seg(1, "Social worker", "How have things been since I last came?"),

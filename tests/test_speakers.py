@@ -612,5 +612,6 @@ def test_a_recording_gets_roles_and_a_correction_reaches_its_note(live, tmp_path
     assert [h["key"] for h in after["header"]] == [h["key"] for h in before["header"]]
     present = {h["key"]: h["value"] for h in after["header"]}["present"]
     assert "Interpreter" in present and "social worker" not in present.lower()
-    rows = [st["action"] for sec in after["sections"] for st in sec["statements"] if st.get("action")]
+    statements = [st for sec in after["sections"] for st in sec["statements"]]
+    rows = [st["action"] for st in statements if st.get("action")]
     assert all("social worker" not in row["who"].lower() for row in rows)

@@ -211,13 +211,26 @@ def _found(
     return []
 
 
+_OWN_VISIT = re.compile(
+    r"\b(?:i'll|i will|i'm going to|i am going to|we'll|we will) (?:come back|be back|visit|"
+    r"see you)\b|\bnext visit\b|\bvisit again\b",
+    re.IGNORECASE,
+)
+"""A next visit as only the visitor says it: what a voice of unknown role must say to count."""
+
+
 def _next_visit(segments: Sequence[RedactedSegment]) -> HeaderField | None:
     found: HeaderField | None = None
     for seg in segments:
         role = role_of(seg.speaker)
         if role in FAMILY or role is SpeakerRole.CHILD:
             continue
+        # a voice of unknown role may be the family's: "he needs to go back in the summer" is
+        # the dentist's appointment, not the practitioner's next visit
+        unsure = role is SpeakerRole.UNKNOWN
         for s in sentences(seg.text):
+            if unsure and not _OWN_VISIT.search(s):
+                continue
             if NEXT_VISIT.search(s) and not is_question(s):
                 due = when(s)
                 value = f"{due} ({s})" if due else s
