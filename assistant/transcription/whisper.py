@@ -101,17 +101,17 @@ class Transcriber:
                 Word(start=w.start, end=w.end, text=w.word.strip(), probability=w.probability)
                 for w in (seg.words or [])
             )
-            segments.append(
-                Segment(
-                    id=segment_id(len(segments) + 1),
-                    start=round(seg.start, 2),
-                    end=round(seg.end, 2),
-                    text=text,
-                    avg_logprob=seg.avg_logprob,
-                    no_speech_prob=seg.no_speech_prob,
-                    words=words,
-                )
+            whole = Segment(
+                id="",
+                start=round(seg.start, 2),
+                end=round(seg.end, 2),
+                text=text,
+                avg_logprob=seg.avg_logprob,
+                no_speech_prob=seg.no_speech_prob,
+                words=words,
             )
+            for piece in split_sentences(whole):
+                segments.append(piece.model_copy(update={"id": segment_id(len(segments) + 1)}))
             if progress and duration:
                 progress(min(seg.end / duration, 1.0))
         log.info(
@@ -157,6 +157,50 @@ class Transcriber:
 
 def segment_id(n: int) -> str:
     return f"s{n:04d}"
+
+
+_SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*$")
+_ABBREVIATIONS = frozenset(
+    "mr. mrs. ms. dr. st. prof. a.m. p.m. e.g. i.e. etc. vs. no. approx. dept. tel.".split()
+)
+
+
+def split_sentences(seg: Segment) -> list[Segment]:
+    """``seg`` cut into its sentences at the word timestamps, so a statement's evidence is the
+    sentence that says it and plays from where it starts. Batched decoding gives one segment
+    per VAD chunk of up to 30 s (five segments for a two-minute visit, seen here), and a
+    statement citing one would point at half a minute of several people's words. Whole when
+    there is one sentence, no word timestamps, or the words no longer spell the text (a
+    repetition was cut)."""
+    words, text = seg.words, seg.text
+    if len(words) < 2 or "".join(w.text for w in words) != "".join(text.split()):
+        return [seg]
+    groups: list[list[Word]] = [[]]
+    cuts: list[int] = []  # where in ``text`` each sentence but the last ends
+    at = 0
+    for i, w in enumerate(words):
+        at = text.index(w.text, at) + len(w.text)  # found: the words spell the text
+        groups[-1].append(w)
+        last = i == len(words) - 1
+        if not last and _SENTENCE_END.search(w.text) and w.text.lower() not in _ABBREVIATIONS:
+            groups.append([])
+            cuts.append(at)
+    if len(groups) == 1:
+        return [seg]
+    # the text is cut, not rebuilt from the words: Whisper writes "0-1-1-3" as the words
+    # "0", "-1", "-1", "-3", and a quote must stay exactly as transcribed
+    bounds = zip([0, *cuts], [*cuts, len(text)], strict=True)
+    return [
+        seg.model_copy(
+            update={
+                "start": round(g[0].start, 2),
+                "end": round(g[-1].end, 2),
+                "text": text[a:b].strip(),
+                "words": tuple(g),
+            }
+        )
+        for g, (a, b) in zip(groups, bounds, strict=True)
+    ]
 
 
 _WORD = re.compile(r"\S+")
