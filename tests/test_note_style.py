@@ -659,3 +659,30 @@ def test_a_safety_plan_step_is_an_action_for_the_person_told():
     assert visit[2].text not in kept  # an offer put as a question, not a step of a plan
     row = action_row(visit[1].text, "Social worker", visit, 1)
     assert row.who == "Mum"
+
+
+def test_telling_the_family_what_to_do_is_their_action_and_a_prompt_is_not():
+    """ "Keep going to stay and play." told to Mum is Mum's row; "I'd also like you to …" is a
+    request like "I'd like you to …"; "Take your time." and "Give me a minute." are the visit
+    talking, not actions."""
+    visit = [
+        seg(1, "Mum", "He's saying more words now."),
+        seg(2, "Practitioner", "Keep going to stay and play, and keep adding to the word list."),
+        seg(3, "Practitioner", "Take your time."),
+        seg(4, "Practitioner", "Give me a minute to write that down."),
+        seg(5, "Practitioner", "I'd also like you to go and see the drug and alcohol service."),
+        seg(6, "Practitioner", "I'm making an urgent referral today."),
+    ]
+    kept = {p.text: p for p in select(visit)}
+    assert "commitment" in kept[visit[1].text].cues
+    assert visit[2].text not in kept and visit[3].text not in kept
+    assert "commitment" in kept[visit[4].text].cues
+    assert "commitment" in kept[visit[5].text].cues
+    assert action_row(visit[1].text, "Practitioner", visit, 1).who == "Mum"
+    assert action_row(visit[4].text, "Practitioner", [visit[0], visit[4]], 1).who == "Mum"
+    row = action_row(visit[5].text, "Practitioner", visit, 5)
+    assert (row.who, row.what, row.by) == (
+        "Practitioner",
+        "I'm making an urgent referral today.",
+        "today",
+    )

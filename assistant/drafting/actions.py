@@ -13,7 +13,13 @@ import re
 from collections.abc import Sequence
 
 from assistant.domain import AgreedAction, HeaderField, RedactedSegment
-from assistant.drafting.selection import INSTRUCTION, NEXT_VISIT, is_question, sentences
+from assistant.drafting.selection import (
+    IMPERATIVE,
+    INSTRUCTION,
+    NEXT_VISIT,
+    is_question,
+    sentences,
+)
 from assistant.speakers import FAMILY, PRACTITIONERS, SpeakerRole, attributed, role_of
 
 _DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
@@ -51,8 +57,13 @@ NEAR_WORDS = 6
 """Time expressions this close together say one time ("next Thursday, after school, about half
 three"): the row's by when runs from the first to the last."""
 
+_PROGRESSIVE = (
+    r"i'm (?:also )?(?:making|ringing|calling|referring|sending|writing|booking|arranging"
+    r"|emailing|applying|asking for)"
+)
 _I = re.compile(
-    r"\b(?:i'll|i will|i'm going to|i am going to|i can|i need to|i've|i'd like to)\b",
+    rf"\b(?:i'll|i will|i'm going to|i am going to|i can|i need to|i've|i'd like to|"
+    rf"{_PROGRESSIVE})\b",
     re.IGNORECASE,
 )
 _WE = re.compile(
@@ -64,7 +75,8 @@ _YOU = re.compile(
     re.IGNORECASE,
 )
 _START = re.compile(
-    r"\b(?:i'll|i will|i'm going to|i am going to|i can|i need to|i've|i'd like to|we'll|"
+    rf"\b(?:{_PROGRESSIVE}|i'll|i will|i'm going to|i am going to|i can|i need to|i've|"
+    r"i'd like to|we'll|"
     r"we will|we're going to|we need to|let's|you'll|you will|you're going to|can you|could you|"
     r"would you|need you to|like you to|want you to|please|he'll|she'll|they'll)\b",
     re.IGNORECASE,
@@ -95,7 +107,7 @@ def action_row(
     who: str
     if _I.search(text):
         who = attributed(speaker)
-    elif _YOU.search(text) or INSTRUCTION.search(text):
+    elif _YOU.search(text) or INSTRUCTION.search(text) or IMPERATIVE.search(text):
         who = _addressee(speaker, segments, at)
     elif _WE.search(text):
         other = _addressee(speaker, segments, at)

@@ -69,7 +69,10 @@ _COMMITMENT = re.compile(
     r"|let's|you'll|you will|you're going to|he'll|she'll|they'll|agreed|going to (?:ring|call"
     r"|email|write|send|refer|book|arrange|chase|speak|talk|visit|come|check|ask|make|get)"
     r"|can you|could you|please (?:ring|call|email|send|let)"
-    r"|i've (?:asked|referred|booked|arranged)|i'd like you to|i want you to|i need you to"
+    r"|i've (?:asked|referred|booked|arranged)|i'd (?:also |really |just )?like you to"
+    r"|i (?:also |really |just )?(?:want|need) you to"
+    r"|i'm (?:also )?(?:making|ringing|calling|referring|sending|writing|booking|arranging"
+    r"|emailing|applying|asking for)"
     r"|i(?:'ll| will) need to (?:share|tell|refer|let|pass|speak|talk|inform|contact|ring|call"
     r"|send|write|check|visit))\b"
     r"(?! (?:be honest|ask you|tell you|explain|say|need|write (?:that|this|it) down in|record"
@@ -86,6 +89,17 @@ INSTRUCTION = re.compile(
 )
 """What to do if something happens ("If he turns up, you don't open the door and you ring
 999."): a safety plan's step, an action for the person told."""
+IMPERATIVE = re.compile(
+    r"(?:^|[.!?]\s+)(?:(?:so|and|also|then|now|okay|ok|right|please|just),?\s+)*"
+    r"(?:keep|take|ring|call|phone|lock|give|bring|drop|use|try|text|book|make sure|remember to"
+    r"|carry on|don't let|do not let)\b"
+    r"(?!\s+(?:me|us|a seat|your time|care|a look|a minute|a moment|it easy|going with this|"
+    r"a breath|on\b|back\b))",
+    re.IGNORECASE,
+)
+"""A practitioner telling the family what to do ("Keep going to stay and play.", "So, ring
+the GP if the rash comes back."): an action for the person told. Not a prompt in the visit
+("Take your time.", "Give me a minute.")."""
 _OWN_COMMITMENT = re.compile(
     r"\b(?:i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|i've agreed|"
     r"i agree to|i promise)\b(?! (?:see|be honest|tell you|say))",
@@ -194,7 +208,7 @@ def _cues(text: str, *, family: bool = False) -> set[str]:
     found = set()
     if (_OWN_COMMITMENT if family else _COMMITMENT).search(text):
         found.add("commitment")
-    if not family and INSTRUCTION.search(text):
+    if not family and (INSTRUCTION.search(text) or IMPERATIVE.search(text)):
         found.add("commitment")
     if NEXT_VISIT.search(text):
         found.add("next_visit")
