@@ -186,6 +186,21 @@ def test_a_bound_below_the_voices_found_is_reported():
     assert len(set(two.labels.tolist())) == 2 and not two.beyond_max
 
 
+def test_too_few_windows_still_honour_the_fewest_speakers():
+    """Five windows of two voices: one speaker by default (too few to tell voices apart), but
+    two, the right ones, when settings say there are at least two."""
+    from assistant.diarisation.clustering import ClusterOptions, cluster
+
+    rng = np.random.default_rng(3)
+    base = np.abs(rng.normal(size=(2, 256)))
+    truth = np.array([0, 0, 1, 1, 0])
+    x = base[truth] + np.abs(rng.normal(scale=0.3, size=(5, 256)))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    assert set(cluster(x, ClusterOptions()).tolist()) == {0}
+    assert (cluster(x, ClusterOptions(min_speakers=2, max_speakers=4)) == truth).all()
+    assert (cluster(x[:1], ClusterOptions(min_speakers=2)) == [0]).all()
+
+
 def test_speaker_levels_are_relative_to_the_loudest():
     from assistant.diarisation.labels import speaker_levels
 

@@ -57,7 +57,11 @@ def clusters(embeddings: np.ndarray, options: ClusterOptions) -> Clusters:
         return _cluster_sample(embeddings, options)
     lo, hi = max(1, options.min_speakers), max(1, options.max_speakers)
     if n < max(2 * options.min_neighbours, 2 * lo, 4):
-        return Clusters(np.zeros(n, dtype=int))  # too few windows to tell voices apart
+        # too few windows for the neighbour graph to tell voices apart: one speaker, unless
+        # settings say there are at least ``lo`` (then the nearest windows are grouped)
+        k = min(lo, n)
+        labels = kmeans(embeddings, k, seed=options.seed) if k > 1 else np.zeros(n, int)
+        return Clusters(_renumber(labels))
     similarity = np.clip(embeddings @ embeddings.T, 0.0, 1.0)
     k, vectors, unbounded = _choose(similarity, lo, min(hi, n - 1), options.min_neighbours)
     labels = kmeans(vectors[:, :k], k, seed=options.seed) if k > 1 else np.zeros(n, int)
