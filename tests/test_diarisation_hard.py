@@ -106,7 +106,8 @@ MEETING = [
 
 def test_eight_speakers_stay_within_the_bound_and_say_when_it_is_reached(engines, tmp_path):
     """A meeting of eight voices, two turns each (the second in another order): found within
-    ``max_speakers``; with a bound of four, four, and the diarisation says it was reached."""
+    ``max_speakers``; with a bound of four, at most four, and the diarisation says that the
+    bound held voices back."""
     voices = {f"p{i}": v for i, v in enumerate(EIGHT)}
     turns = [(f"p{i}", text) for i, text in enumerate(MEETING)]
     turns += [(f"p{i}", "Yes, I agree with that plan for now.") for i in (7, 5, 3, 1, 0, 2, 4, 6)]
