@@ -50,13 +50,25 @@ class Segment(_Frozen):
 
 class Diarisation(_Frozen):
     """How the speaker labels of an audio transcript were found: which speaker encoder, how
-    many speakers, within which bounds, from how many embedded windows of speech."""
+    many speakers, within which bounds (and whether the upper one was reached), from how many
+    embedded windows of speech, and how loud each speaker is beside the others."""
 
     model: ModelRef
     speakers: int
     min_speakers: int
     max_speakers: int
     windows: int
+    at_max_speakers: bool = Field(
+        default=False,
+        description="the voices were split into max_speakers groups, the most allowed: there "
+        "may be more voices than speakers, some sharing a label",
+    )
+    level_db: dict[str, float] = Field(
+        default_factory=dict,
+        description="each speaker's (S1 …) loudness: the median level of its windows of speech, "
+        "in dB below the loudest speaker's (0 for the loudest). A voice far quieter than the "
+        "others (below -10) is likely a television, a radio or someone in another room",
+    )
 
 
 class Speaker(_Frozen):

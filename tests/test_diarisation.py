@@ -167,6 +167,50 @@ def test_clustering_separates_voices_and_bounds_long_recordings():
     assert set(cluster(x[:5], ClusterOptions()).tolist()) == {0}  # too few windows to split
 
 
+def test_a_bound_below_the_voices_found_is_reported():
+    """Eight well-separated voices clustered with at most four speakers: four or fewer labels,
+    and ``beyond_max`` says the eigengap pointed at more; with the default bound of eight, it
+    does not."""
+    from assistant.diarisation.clustering import ClusterOptions, clusters
+
+    rng = np.random.default_rng(2)
+    base = np.abs(rng.normal(size=(8, 256)))
+    truth = np.repeat(np.arange(8), 10)
+    x = base[truth] + np.abs(rng.normal(scale=0.3, size=(80, 256)))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    free = clusters(x, ClusterOptions())
+    assert (free.labels == truth).all() and not free.beyond_max
+    capped = clusters(x, ClusterOptions(max_speakers=4))
+    assert len(set(capped.labels.tolist())) <= 4 and capped.beyond_max
+    two = clusters(x[truth < 2], ClusterOptions(max_speakers=4))
+    assert len(set(two.labels.tolist())) == 2 and not two.beyond_max
+
+
+def test_too_few_windows_still_honour_the_fewest_speakers():
+    """Five windows of two voices: one speaker by default (too few to tell voices apart), but
+    two, the right ones, when settings say there are at least two."""
+    from assistant.diarisation.clustering import ClusterOptions, cluster
+
+    rng = np.random.default_rng(3)
+    base = np.abs(rng.normal(size=(2, 256)))
+    truth = np.array([0, 0, 1, 1, 0])
+    x = base[truth] + np.abs(rng.normal(scale=0.3, size=(5, 256)))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    assert set(cluster(x, ClusterOptions()).tolist()) == {0}
+    assert (cluster(x, ClusterOptions(min_speakers=2, max_speakers=4)) == truth).all()
+    assert (cluster(x[:1], ClusterOptions(min_speakers=2)) == [0]).all()
+
+
+def test_speaker_levels_are_relative_to_the_loudest():
+    from assistant.diarisation.labels import speaker_levels
+
+    labels = np.array([0, 0, 1, 1, 1, 2])
+    levels = np.array([-20.0, -22.0, -35.0, -33.0, -34.0, -60.0])
+    # label 2 took no word: no name, no level
+    assert speaker_levels({0: "S1", 1: "S2"}, labels, levels) == {"S1": 0.0, "S2": -13.0}
+    assert speaker_levels({}, labels, levels) == {}
+
+
 # --- labels -----------------------------------------------------------------------------------
 def _seg(n: int, words: list[tuple[float, float, str]]) -> Segment:
     return Segment(

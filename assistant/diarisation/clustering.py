@@ -30,48 +30,80 @@ class ClusterOptions:
     seed: int = 0
 
 
+#: How far above ``max_speakers`` the eigengap is also read, to tell whether the recording
+#: seems to hold more voices than the bound lets through (settings allow at most 20).
+UNBOUNDED = 20
+
+
+@dataclass(frozen=True)
+class Clusters:
+    labels: np.ndarray
+    #: the eigengap, read without the upper bound, points at more speakers than
+    #: ``max_speakers``: some labels may hold more than one voice
+    beyond_max: bool = False
+
+
 def cluster(embeddings: np.ndarray, options: ClusterOptions) -> np.ndarray:
     """A cluster index (0..k-1) for each row of ``embeddings`` (unit vectors)."""
+    return clusters(embeddings, options).labels
+
+
+def clusters(embeddings: np.ndarray, options: ClusterOptions) -> Clusters:
+    """``cluster``, saying also whether the bound held more voices back."""
     n = len(embeddings)
     if n == 0:
-        return np.zeros(0, dtype=int)
+        return Clusters(np.zeros(0, dtype=int))
     if n > options.max_windows:
         return _cluster_sample(embeddings, options)
     lo, hi = max(1, options.min_speakers), max(1, options.max_speakers)
     if n < max(2 * options.min_neighbours, 2 * lo, 4):
-        labels = np.zeros(n, dtype=int)  # too few windows to tell voices apart
-    else:
-        similarity = np.clip(embeddings @ embeddings.T, 0.0, 1.0)
-        k, vectors = _choose(similarity, lo, min(hi, n - 1), options.min_neighbours)
-        labels = kmeans(vectors[:, :k], k, seed=options.seed) if k > 1 else np.zeros(n, int)
-    return _renumber(labels)
+        # too few windows for the neighbour graph to tell voices apart: one speaker, unless
+        # settings say there are at least ``lo`` (then the nearest windows are grouped)
+        k = min(lo, n)
+        labels = kmeans(embeddings, k, seed=options.seed) if k > 1 else np.zeros(n, int)
+        return Clusters(_renumber(labels))
+    similarity = np.clip(embeddings @ embeddings.T, 0.0, 1.0)
+    k, vectors, unbounded = _choose(similarity, lo, min(hi, n - 1), options.min_neighbours)
+    labels = kmeans(vectors[:, :k], k, seed=options.seed) if k > 1 else np.zeros(n, int)
+    return Clusters(_renumber(labels), beyond_max=unbounded > hi)
 
 
-def _cluster_sample(embeddings: np.ndarray, options: ClusterOptions) -> np.ndarray:
+def _cluster_sample(embeddings: np.ndarray, options: ClusterOptions) -> Clusters:
     sample = np.linspace(0, len(embeddings) - 1, options.max_windows).round().astype(int)
-    sample_labels = cluster(embeddings[sample], options)
+    found = clusters(embeddings[sample], options)
+    sample_labels = found.labels
     ids = sorted(set(sample_labels.tolist()))
     centroids = np.array([embeddings[sample][sample_labels == c].mean(axis=0) for c in ids])
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
     labels = np.array(ids)[np.argmax(embeddings @ centroids.T, axis=1)]
     labels[sample] = sample_labels
-    return _renumber(labels)
+    return Clusters(_renumber(labels), beyond_max=found.beyond_max)
 
 
-def _choose(similarity: np.ndarray, lo: int, hi: int, min_p: int) -> tuple[int, np.ndarray]:
-    """(number of speakers, Laplacian eigenvectors) for the best neighbour count."""
+def _choose(similarity: np.ndarray, lo: int, hi: int, min_p: int) -> tuple[int, np.ndarray, int]:
+    """(number of speakers, Laplacian eigenvectors) for the best neighbour count, and the
+    number the same rule finds when the upper bound is lifted to ``UNBOUNDED`` (read from the
+    same eigenvalues: no extra cost). Only the bounded choice labels anything: unbounded,
+    long recordings were over-counted."""
     n = len(similarity)
     best: tuple[float, int, np.ndarray] | None = None
+    free: tuple[float, int] | None = None
+    top = min(n - 1, max(hi, UNBOUNDED))
     max_p = max(min_p, min(n // 4, 30))
     for p in sorted({min_p, *range(min_p, max_p + 1, max(1, (max_p - min_p) // 6))}):
         values, vectors = np.linalg.eigh(_laplacian(_knn_affinity(similarity, p)))
-        gaps = np.diff(values[: hi + 1])  # gaps[i] = value[i+1] - value[i]: i+1 clusters
+        gaps = np.diff(values[: top + 1])  # gaps[i] = value[i+1] - value[i]: i+1 clusters
+        scale = max(values[-1], 1e-9)
         k = lo + int(np.argmax(gaps[lo - 1 : hi]))
-        ratio = p / max(gaps[k - 1] / max(values[-1], 1e-9), 1e-9)
+        ratio = p / max(gaps[k - 1] / scale, 1e-9)
         if best is None or ratio < best[0]:
             best = (ratio, k, vectors)
-    assert best is not None
-    return best[1], best[2]
+        k_free = lo + int(np.argmax(gaps[lo - 1 : top]))
+        ratio_free = p / max(gaps[k_free - 1] / scale, 1e-9)
+        if free is None or ratio_free < free[0]:
+            free = (ratio_free, k_free)
+    assert best is not None and free is not None
+    return best[1], best[2], free[1]
 
 
 def _knn_affinity(similarity: np.ndarray, p: int) -> np.ndarray:

@@ -8,10 +8,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.diarisation.clustering import ClusterOptions, cluster
+from assistant.diarisation.clustering import ClusterOptions, Clusters, clusters
 from assistant.diarisation.encoder import HOP, SpeakerEncoder, mel_frames
-from assistant.diarisation.labels import label_transcript
-from assistant.diarisation.windows import SAMPLE_RATE, Window, speech_regions, windows_in
+from assistant.diarisation.labels import name_speakers, speaker_levels
+from assistant.diarisation.windows import (
+    SAMPLE_RATE,
+    Window,
+    speech_regions,
+    window_levels,
+    windows_in,
+)
 from assistant.domain import Diarisation, Transcript
 
 log = logging.getLogger(__name__)
@@ -37,19 +43,20 @@ class Diariser:
 
     def windows(self, audio: np.ndarray) -> tuple[list[Window], np.ndarray]:
         """The windows of speech in 16 kHz mono ``audio`` and the speaker index of each."""
+        windows, found = self._separate(audio)
+        return windows, found.labels
+
+    def _separate(self, audio: np.ndarray) -> tuple[list[Window], Clusters]:
         opts = self.options
         regions = speech_regions(audio)
         windows = windows_in(
             regions, length_s=opts.window_s, step_s=opts.step_s, min_s=opts.min_window_s
         )
         if not windows:
-            return [], np.zeros(0, dtype=int)
+            return [], Clusters(np.zeros(0, dtype=int))
         embeddings = self.embed(audio, windows)
-        labels = cluster(
-            embeddings,
-            ClusterOptions(min_speakers=opts.min_speakers, max_speakers=opts.max_speakers),
-        )
-        return windows, labels
+        options = ClusterOptions(min_speakers=opts.min_speakers, max_speakers=opts.max_speakers)
+        return windows, clusters(embeddings, options)
 
     def embed(self, audio: np.ndarray, windows: list[Window]) -> np.ndarray:
         """One unit embedding per window; windows of one length are run as one batch."""
@@ -70,13 +77,16 @@ class Diariser:
     def diarise(self, audio: np.ndarray, transcript: Transcript) -> Transcript:
         """``transcript`` (of ``audio``) with a speaker on every segment, split where the
         speaker changes, and its ``diarisation`` provenance."""
-        windows, labels = self.windows(np.asarray(audio, dtype=np.float32))
-        labelled, speakers = label_transcript(transcript, windows, labels)
+        audio = np.asarray(audio, dtype=np.float32)
+        windows, found = self._separate(audio)
+        labels = found.labels
+        labelled, names = name_speakers(transcript, windows, labels)
+        count = len(set(labels.tolist()))
         log.info(
             "diarised windows=%d clusters=%d speakers=%d segments=%d->%d",
             len(windows),
-            len(set(labels.tolist())),
-            speakers,
+            count,
+            len(names),
             len(transcript.segments),
             len(labelled.segments),
         )
@@ -84,10 +94,12 @@ class Diariser:
             update={
                 "diarisation": Diarisation(
                     model=self.encoder.model_ref,
-                    speakers=speakers,
+                    speakers=len(names),
                     min_speakers=self.options.min_speakers,
                     max_speakers=self.options.max_speakers,
                     windows=len(windows),
+                    at_max_speakers=found.beyond_max or count >= self.options.max_speakers,
+                    level_db=speaker_levels(names, labels, window_levels(audio, windows)),
                 )
             }
         )

@@ -32,6 +32,15 @@ def label_transcript(
 ) -> tuple[Transcript, int]:
     """``transcript`` with every segment's speaker set (split at changes), and the number of
     speakers it names. Without any window (no speech found) everything is ``S1``."""
+    labelled, names = name_speakers(transcript, windows, labels)
+    return labelled, len(names)
+
+
+def name_speakers(
+    transcript: Transcript, windows: Sequence[Window], labels: np.ndarray
+) -> tuple[Transcript, dict[int, str]]:
+    """As ``label_transcript``, with the name (``S1`` …) given to each window label that some
+    word took; a label no word took (a voice heard only between words) is named nothing."""
     pieces: list[tuple[int, Segment]] = []
     for seg in transcript.segments:
         pieces += _split(seg, windows, labels)
@@ -42,7 +51,23 @@ def label_transcript(
         seg.model_copy(update={"id": segment_id(n), "speaker": names[label]})
         for n, (label, seg) in enumerate(pieces, start=1)
     )
-    return transcript.model_copy(update={"segments": segments}), len(names)
+    return transcript.model_copy(update={"segments": segments}), names
+
+
+def speaker_levels(
+    names: dict[int, str], labels: np.ndarray, levels: np.ndarray
+) -> dict[str, float]:
+    """Each named speaker's median window level (``levels``, dB, one per window) in dB below
+    the loudest speaker's: 0 for the loudest."""
+    medians = {
+        name: float(np.median(levels[labels == label]))
+        for label, name in names.items()
+        if (labels == label).any()
+    }
+    if not medians:
+        return {}
+    top = max(medians.values())
+    return {name: round(value - top, 1) + 0.0 for name, value in sorted(medians.items())}
 
 
 def _split(

@@ -55,3 +55,16 @@ def windows_in(
             t += step_s
         out.append(Window(end - length_s, end))
     return out
+
+
+def window_levels(audio: np.ndarray, windows: list[Window]) -> np.ndarray:
+    """The level of each window in dB full scale (RMS of its samples). The speaker embedding is
+    normalised and so deaf to loudness; the level is what tells a television or a voice in
+    another room from the people at the microphone."""
+    out = np.full(len(windows), -120.0)
+    for i, w in enumerate(windows):
+        piece = audio[round(w.start_s * SAMPLE_RATE) : round(w.end_s * SAMPLE_RATE)]
+        if piece.size:
+            rms = float(np.sqrt(np.mean(np.square(piece, dtype=np.float64))))
+            out[i] = 20 * np.log10(max(rms, 1e-6))
+    return out
