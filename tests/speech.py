@@ -31,7 +31,7 @@ import numpy as np
 from eval.datasets.speech import render_speech
 
 SAMPLE_RATE = 16_000
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"  # 2: en-gb+variant rendered as en+variant (espeak_voice)
 """Bump when the rendering below changes, so cached files are not reused."""
 
 CACHE_DIR = Path(__file__).resolve().parents[1] / "var" / "cache" / "test-speech"

@@ -190,6 +190,30 @@ def test_with_roles_labels_segments_and_set_roles_corrects_them():
     assert [s.speaker for s in again.segments] == [s.speaker for s in t.segments]
 
 
+@pytest.mark.parametrize(
+    ("levels", "roles"),
+    [
+        # a television 12 dB under the room: background, its words not the record
+        ({"S1": 0.0, "S2": -1.0, "S3": -12.4}, ["social_worker", "parent", "other"]),
+        # a child a few dB down across the room keeps the role the words give
+        ({"S1": 0.0, "S2": -1.0, "S3": -6.0}, ["social_worker", "parent", "child"]),
+        # a quiet social worker is a quiet recording, never a background
+        ({"S1": -14.0, "S2": 0.0, "S3": -1.0}, ["social_worker", "parent", "child"]),
+        # no levels (a transcript diarised before they were kept): the words alone
+        ({}, ["social_worker", "parent", "child"]),
+    ],
+    ids=["tv-under-the-visit", "child-across-the-room", "quiet-worker", "no-levels"],
+)
+def test_a_voice_far_quieter_than_the_room_is_background(levels, roles):
+    t = _diarised([(line.speaker, line.text) for line in HOME_VISIT])
+    t = t.model_copy(update={"diarisation": t.diarisation.model_copy(update={"level_db": levels})})
+    labelled = with_roles(t)
+    assert [sp.role for sp in labelled.speakers] == roles
+    for sp in labelled.speakers:
+        if sp.role == "other":
+            assert sp.display == sp.label and 0.5 <= sp.confidence <= 0.9
+
+
 def test_one_voice_found_is_nobody_until_the_practitioner_says_who():
     """Separation found one voice (here the worker's and a parent's and a child's words, as when
     similar voices merge): calling it the social worker would put the family's words in the

@@ -47,17 +47,42 @@ def with_roles(transcript: Transcript) -> Transcript:
         # words in the worker's mouth, so nobody is named until the practitioner says who it is.
         guesses = {}
     roles = {sp.label: guesses[sp.label].role if sp.label in guesses else "unknown" for sp in base}
+    confidence = {sp.label: guesses[sp.label].confidence if sp.label in guesses else 0.0
+                  for sp in base}  # fmt: skip
+    for label, gap in _background(transcript, roles).items():
+        roles[label] = "other"
+        confidence[label] = round(min(0.9, 0.5 + (gap - BACKGROUND_DB) / 20), 2)
     shown = display_labels(roles)
     speakers = tuple(
         Speaker(
             label=sp.label,
             role=roles[sp.label],
-            confidence=guesses[sp.label].confidence if sp.label in guesses else 0.0,
+            confidence=confidence[sp.label],
             display=shown[sp.label],
         )
         for sp in base
     )
     return relabel(transcript, speakers)
+
+
+BACKGROUND_DB = 10.0
+"""A voice this many dB or more below the loudest speaker is in the background: a television
+newsreader 12 dB under a visit measured -12.4 dB against 0.0 for both people in the room
+(tests/test_diarisation_hard.py). A child across the room is a few dB down, not ten."""
+
+
+def _background(transcript: Transcript, roles: Mapping[str, str]) -> dict[str, float]:
+    """Speaker label -> dB below the loudest, for voices quiet enough to be a television or a
+    radio (role ``other``: their words are not the visit's record). Never the social worker:
+    the recorder is theirs, so a quiet worker is a quiet recording, not a background."""
+    levels = transcript.diarisation.level_db if transcript.diarisation else {}
+    if len(levels) < 2:
+        return {}
+    return {
+        label: -level
+        for label, level in levels.items()
+        if -level >= BACKGROUND_DB and roles.get(label) not in (None, "social_worker")
+    }
 
 
 def set_roles(transcript: Transcript, changes: Mapping[str, str]) -> Transcript:

@@ -28,7 +28,7 @@ import numpy as np
 from eval.paths import SPEECH_CACHE
 
 SAMPLE_RATE = 16_000
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"  # 2: en-gb+variant rendered as en+variant (espeak_voice)
 """Bump when rendering changes, so cached files are not reused."""
 CACHE_DIR = SPEECH_CACHE
 
@@ -153,6 +153,14 @@ def _cache_dir() -> Path:
         return fallback
 
 
+def espeak_voice(voice: str) -> str:
+    """The name espeak-ng needs for ``voice``: espeak-ng 1.51 ignores a variant on ``en-gb``
+    (``en-gb+f3`` renders sample for sample as ``en-gb``, so a scenario's mum and child were one
+    male voice), and applies it on ``en``, the same voice as ``en-gb``."""
+    base, plus, variant = voice.partition("+")
+    return f"en+{variant}" if base == "en-gb" and plus else voice
+
+
 def render_speech(text: str, voice: str, speed: int, out: Path) -> None:
     """espeak-ng to a 16 kHz mono 16-bit WAV at ``out``, sample-for-sample reproducible."""
     if not espeak_available():
@@ -160,7 +168,7 @@ def render_speech(text: str, voice: str, speed: int, out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "espeak.wav"
         subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), "--stdin"],
+            ["espeak-ng", "-v", espeak_voice(voice), "-s", str(speed), "-w", str(raw), "--stdin"],
             input=text,
             text=True,
             capture_output=True,
