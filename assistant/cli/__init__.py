@@ -154,8 +154,9 @@ def _add_eval_actions(evsub: argparse._SubParsersAction) -> None:
         help="notes suite: also render N scenarios with espeak-ng (visit types mixed, as the "
         "diarisation suite picks them), run each through the whole pipeline as an upload "
         "(Whisper, speaker separation, roles, redaction, drafting) and score it beside the same "
-        "scenario from text (audio_* figures; about 2 minutes a scenario with the default "
-        "profile on 2 cores); renders are cached in var/cache/eval-speech",
+        "scenario from text (audio_* figures; a scenario is about 4.5 minutes of speech and "
+        "took about 75 s with the default profile on 2 cores); renders are cached in "
+        "var/cache/eval-speech",
     )
     er.set_defaults(func=cmd_eval_run)
     ec = evsub.add_parser(
