@@ -82,6 +82,12 @@ def results_section(results: dict[str, Any], *, source: str = "results.json") ->
     elif inv.get("primock_limit") is not None and not inv.get("quick"):
         if inv["primock_limit"] < PRIMOCK57_CONSULTATIONS:  # a limit of all 57 leaves none out
             run_kind += f" with only the first {inv['primock_limit']} PriMock57 consultations"
+    if inv.get("from_audio"):
+        run_kind += (
+            f", {inv['from_audio']} of the scenarios also rendered with espeak-ng and run from "
+            "audio (the `audio_*` figures: from audio, and the gap to the same scenarios from "
+            "text)"
+        )
     models = prov.get("models") or {}
     replaced = [
         f"{role} `{ref['name'].removeprefix(CUSTOM_PREFIX)}`"

@@ -25,7 +25,8 @@ Every run records its own duration per suite (``suites.*.duration_s``) and overa
 
 ``results.json`` (schema ``SCHEMA``) has these top-level keys:
 
-* ``schema``, ``invocation`` (suite, quick, profile, seed, out);
+* ``schema``, ``invocation`` (suite, quick, profile, seed, primock_limit, drafts, from_audio,
+  out);
 * ``provenance``: harness version, each suite's version, dataset hashes (scenario corpus,
   redaction corpus, LibriVox clips and whatever else a suite used), model names and sha256
   (``verified`` says whether the files were checked against the manifest in this run), prompt
@@ -98,13 +99,16 @@ def run(
     engines_factory: Callable[[], Any] | None = None,
     primock_limit: int | None = None,
     drafts: Path | str | None = None,
+    from_audio: int | None = None,
 ) -> dict[str, Any]:
     """Run ``suite`` (or ``all``), write ``out/results.json`` and ``out/report.html``, return
     the results. ``settings`` (default: ``Settings()``) is switched to ``profile``, or to
     ``test`` for a quick run when no profile is given. ``registry`` and ``engines_factory``
     replace the suites and the model loading (tests use them). ``primock_limit`` keeps the
     notes suite to the first N PriMock57 consultations. ``drafts`` keeps drafted notes in that
-    folder and reuses those already there (``eval/draft_store.py``)."""
+    folder and reuses those already there (``eval/draft_store.py``). ``from_audio`` adds N
+    scenarios rendered and run from audio to the notes suite
+    (``eval/suites/notes/from_audio.py``)."""
     from assistant.settings import Settings
 
     registry = dict(registry or SUITES)
@@ -126,7 +130,7 @@ def run(
         settings=settings,
         _engines_factory=_engine_loader(settings, engines_factory, loaded),
     )
-    ctx.cache.update(_cache(primock_limit, drafts))
+    ctx.cache.update(_cache(primock_limit, drafts, from_audio))
 
     started = _now()
     t0 = time.perf_counter()
@@ -156,6 +160,7 @@ def run(
             "seed": seed,
             "primock_limit": primock_limit,
             "drafts": None if drafts is None else str(drafts),
+            "from_audio": from_audio,
             "out": str(out),
         },
         "provenance": provenance,
@@ -218,9 +223,15 @@ def _provenance(
     }
 
 
-def _cache(primock_limit: int | None, drafts: Path | str | None) -> dict[str, Any]:
+def _cache(
+    primock_limit: int | None, drafts: Path | str | None, from_audio: int | None = None
+) -> dict[str, Any]:
     """What the suites read from ``ctx.cache``: the bootstrap resamples and the run's options."""
     cache: dict[str, Any] = {"resamples": RESAMPLES}
+    if from_audio is not None:
+        if from_audio < 1:
+            raise ValueError("from_audio must be 1 or more")
+        cache["from_audio"] = from_audio
     if primock_limit is not None:
         if primock_limit < 0:
             raise ValueError("primock_limit must be 0 or more")

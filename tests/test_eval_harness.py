@@ -313,7 +313,7 @@ def test_harness_writes_results_with_every_provenance_key(run_fake):
     assert prov["profile"] == "test"  # --quick implies the test profile
     assert on_disk["invocation"] == {
         "suite": "all", "quick": True, "profile": "test", "seed": 3, "primock_limit": None,
-        "drafts": None, "out": str(out),
+        "drafts": None, "from_audio": None, "out": str(out),
     }  # fmt: skip
     assert prov["suite_versions"]["fake"] == "7"
     assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?|unknown", prov["git_commit"])

@@ -146,6 +146,18 @@ def _add_eval_actions(evsub: argparse._SubParsersAction) -> None:
         "transcript, model, prompt, settings and code): resumes a stopped run, or scores again "
         "without drafting",
     )
+    er.add_argument(
+        "--from-audio",
+        type=_at_least_one,
+        default=None,
+        metavar="N",
+        help="notes suite: also render N scenarios with espeak-ng (visit types mixed, as the "
+        "diarisation suite picks them), run each through the whole pipeline as an upload "
+        "(Whisper, speaker separation, roles, redaction, drafting) and score it beside the same "
+        "scenario from text (audio_* figures; a scenario is about 4.5 minutes of speech and "
+        "took about 75 s with the default profile on 2 cores); renders are cached in "
+        "var/cache/eval-speech",
+    )
     er.set_defaults(func=cmd_eval_run)
     ec = evsub.add_parser(
         "card", help="rewrite the results section of MODEL_CARD.md from a results file"
@@ -161,6 +173,16 @@ def _add_eval_actions(evsub: argparse._SubParsersAction) -> None:
     )
     ec.add_argument("--card", type=Path, default=None, help="default: the repository's card")
     ec.set_defaults(func=cmd_eval_card)
+
+
+def _at_least_one(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -392,6 +414,7 @@ def cmd_eval_run(args: argparse.Namespace, settings: Settings) -> int:
         settings=settings,
         primock_limit=args.primock,
         drafts=args.drafts,
+        from_audio=args.from_audio,
     )
     failed = False
     for name, suite in results["suites"].items():

@@ -59,6 +59,11 @@ def speak(text: str, *, voice: str = "en-gb", speed: int = 160) -> np.ndarray:
     return read_wav(path)
 
 
+def cache_path(name: str) -> Path:
+    """``name`` inside the speech cache (whole renders kept beside the turns)."""
+    return _cache_dir() / name
+
+
 def read_wav(path: Path) -> np.ndarray:
     """A 16 kHz mono 16-bit WAV as float32 in [-1, 1]."""
     with wave.open(str(path), "rb") as w:

@@ -47,7 +47,9 @@ Rules (``MATCHING`` records them in every result):
   too few of a summary fact's slots: "We had one meltdown last week" for "Osian has had one
   meltdown in the last week"). It can count a moment kept for a different reason (the fact's
   words are a small part of a long segment), so it is reported beside fact recall, never
-  instead of it.
+  instead of it. From a recording (:func:`fact_cited_turns`) a turn may be several segments:
+  the turn is cited when a statement citing any of them carries what the turn's words, read
+  together, say of the fact.
 * **Quote kept** (:func:`quote_kept`): the gold child's words, with names resolved to
   placeholders, normalised (case, punctuation, contractions, fillers "um"/"er", number words),
   split into sentences; kept *as a quote* when every sentence occurs as a contiguous run of
@@ -107,7 +109,8 @@ MATCHING = {
     "is also filled by that person's placeholder",
     "fact_cited": "every turn the gold fact names is cited by a statement not flagged by "
     f"verification that fills >= {FACT_COVERAGE} of the fact's slots found in that turn's "
-    "segment (names resolved as for fact_recalled; no polarity rule)",
+    "segment (names resolved as for fact_recalled; no polarity rule); from audio, a turn is "
+    "the segments whose words were spoken in it, read together",
     "quote_kept": "every sentence of the gold child's words (names resolved, normalised) "
     "occurs as a contiguous token run inside a direct_quote statement; 'anywhere' variant: "
     "inside any statement",
@@ -159,16 +162,44 @@ def fact_cited(
     names), some statement citing it fills at least ``threshold`` of the fact's slots that the
     segment's words (and speaker label) fill (module rules). ``statements`` should hold only
     statements verification did not flag. False when ``segments`` is empty."""
+    return fact_cited_turns(
+        fact,
+        [[seg] for seg in segments],
+        statements,
+        inverse=inverse,
+        aliases=aliases,
+        threshold=threshold,
+    )
+
+
+def fact_cited_turns(
+    fact: str,
+    turns: Sequence[Sequence[RedactedSegment]],
+    statements: Sequence[Statement],
+    *,
+    inverse: Mapping[str, frozenset[str]] | None = None,
+    aliases: Mapping[str, str] | None = None,
+    threshold: float = FACT_COVERAGE,
+) -> bool:
+    """:func:`fact_cited` where a turn may be several segments (a recording's transcript splits
+    one spoken turn where Whisper or the speaker separation did): for each turn, some statement
+    citing any of its segments fills ``threshold`` of the fact's slots that the turn's words
+    (all its segments, and their speaker labels) fill. A turn of one segment is read exactly as
+    :func:`fact_cited` reads it; a turn with no segment (nothing of it transcribed) is not
+    cited. False when ``turns`` is empty."""
     gold = slots(fact, inverse, aliases)
-    for seg in segments:
-        said = set(content_words(seg.text)) | set(content_words(seg.speaker or ""))
+    for segs in turns:
+        said: set[str] = set()
+        for seg in segs:
+            said |= set(content_words(seg.text)) | set(content_words(seg.speaker or ""))
         part = [slot for slot in gold if slot & said]
+        ids = {seg.id for seg in segs}
         if not any(
-            seg.id in st.evidence and coverage(part, statement_keys(st)) >= threshold
+            ids.intersection(st.evidence) and coverage(part, statement_keys(st)) >= threshold
             for st in statements
         ):
             return False
-    return bool(segments)
+    return bool(turns)
 
 
 # --- quotes ----------------------------------------------------------------------------------
@@ -320,6 +351,8 @@ __all__ = [
     "canon",
     "content_words",
     "coverage",
+    "fact_cited",
+    "fact_cited_turns",
     "fact_coverage",
     "inverse_mapping",
     "opinion_as_fact",

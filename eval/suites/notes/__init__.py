@@ -65,6 +65,13 @@ that category's language). The note is then scored against gold with the documen
   recall and quote figures above do not.
 * **draft_failures** (visits with no note: redaction blocked or drafting failed; excluded from
   the figures above) and **seconds_per_draft**.
+* From audio (``--from-audio N``; suite version 8, the typed figures scored as in version 7):
+  N scenarios spoken with espeak-ng and run through the whole chain as an upload is, scored
+  beside the same scenarios from text: **audio_critical_fact_recall**,
+  **audio_child_section_child_words** (goal >= 90%), **audio_child_words_in_child_section**,
+  **audio_note_length_share**,
+  **audio_action_recall**, each with its **_gap** (audio - text; the critical-fact gap's goal is
+  >= -5 points), speakers found and **audio_failures**. Rules in ``from_audio.py``.
 
 Each figure is reported overall and by ``source`` (scenario / primock), ``visit_type`` and
 ``child_age_band`` where it applies (one metric per grouping, ``<name>_by_<grouping>``), with
@@ -72,9 +79,11 @@ bootstrap intervals that resample visits (items of one note are not independent)
 
 ``--quick``: the 2 shortest scenarios with child's words (different visit types) and the first
 PriMock57 consultation cut to 40 utterances. Full: all 34 scenarios and all 57 consultations.
+``--from-audio N`` adds its N scenarios to either.
 
 The package: ``drafting.py`` drafts a visit (shared with the bias suite), ``scoring.py`` scores a
-note against its gold, ``metrics.py`` makes the figures and ``suite.py`` runs the plan.
+note against its gold, ``metrics.py`` makes the figures, ``from_audio.py`` runs and scores the
+scenarios from audio and ``suite.py`` runs the plan.
 """
 
 from eval.suites.notes.drafting import (
@@ -113,6 +122,7 @@ from eval.suites.notes.scoring import (
     note_words,
     score_consultation,
     score_scenario,
+    segments_by_turn,
     speaker_group,
     turn_segments,
 )
@@ -173,6 +183,7 @@ __all__ = [
     "score_consultation",
     "score_scenario",
     "sections_by_speaker",
+    "segments_by_turn",
     "speaker_group",
     "turn_segments",
     "visit_details",

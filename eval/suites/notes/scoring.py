@@ -5,6 +5,7 @@ docstring; matching in ``eval.scoring.matching``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from assistant.domain import DraftNote, RedactedSegment, Statement
@@ -142,9 +143,19 @@ def _score_common(s: Scored) -> list[Statement]:
     return statements
 
 
-def score_scenario(scenario: Scenario, drafted: Drafted, *, first_segment: int = 0) -> Scored:
+def score_scenario(
+    scenario: Scenario,
+    drafted: Drafted,
+    *,
+    first_segment: int = 0,
+    turn_of: Mapping[str, int] | None = None,
+) -> Scored:
     """``drafted`` scored against ``scenario``'s gold; ``first_segment`` is where the scenario's
-    turns start in the transcript (not 0 in the long visit of ``eval/datasets/long_visit.py``)."""
+    turns start in the transcript (not 0 in the long visit of ``eval/datasets/long_visit.py``).
+    ``turn_of`` (segment id -> turn number) is for a transcript made from the scenario spoken
+    aloud, whose segments are not its turns (``eval/suites/notes/from_audio.py``): each
+    segment counts as said by its turn's speaker, and a segment it leaves out as said by no
+    one of the scenario."""
     s = Scored(scenario.id, "scenario", scenario.visit_type, age_band(scenario.child_age), drafted)
     if drafted.note is None:
         return s
@@ -153,30 +164,31 @@ def score_scenario(scenario: Scenario, drafted: Drafted, *, first_segment: int =
     names = aliases(scenario)
     g = scenario.gold
     s.absent_claims = absent_flag_claims(drafted.note, g.red_flags_absent)
-    segments = turn_segments(scenario, drafted, first_segment)
+    by_turn = segments_by_turn(scenario, drafted, first_segment, turn_of)
     verified = [st for st in statements if not is_unsupported(st)]
     for f in g.facts:
         m = matching.fact_coverage(f.text, statements, inverse=inv, aliases=names)
         s.facts.append((f.text, f.critical, m.recalled))
-        said = [segments[t] for t in f.turns]
-        s.cited.append(matching.fact_cited(f.text, said, verified, inverse=inv, aliases=names))
+        said = [by_turn[t] for t in f.turns]
+        s.cited.append(
+            matching.fact_cited_turns(f.text, said, verified, inverse=inv, aliases=names)
+        )
     for w in g.child_words:
         q = matching.quote_kept(w, statements, inverse=inv)
         s.quotes.append((w, q.as_quote, q.anywhere))
-    groups = {
-        seg.id: speaker_group(scenario, turn.speaker)
-        for seg, turn in zip(segments, scenario.turns, strict=True)
+    turn_speaker = {
+        seg.id: turn.speaker
+        for segs, turn in zip(by_turn, scenario.turns, strict=True)
+        for seg in segs
     }
+    groups = {sid: speaker_group(scenario, speaker) for sid, speaker in turn_speaker.items()}
     s.placed = [
         (section.key, frozenset(groups[e] for e in st.evidence if e in groups))
         for section in drafted.note.sections
         for st in section.statements
     ]
     s.actions = [brevity.action_found(a.who, a.what, a.by, statements) for a in g.actions]
-    s.attribution = brevity.attribution(
-        statements,
-        {seg.id: turn.speaker for seg, turn in zip(segments, scenario.turns, strict=True)},
-    )
+    s.attribution = brevity.attribution(statements, turn_speaker)
     speakers = {seg.speaker for seg in drafted.redacted.segments if seg.speaker}
     for o in g.opinions:
         s.opinions.append(
@@ -223,6 +235,26 @@ def turn_segments(
     if len(segments) != len(scenario.turns):
         raise ValueError(f"{scenario.id}: {len(segments)} segments for {len(scenario.turns)} turns")
     return segments
+
+
+def segments_by_turn(
+    scenario: Scenario,
+    drafted: Drafted,
+    first_segment: int = 0,
+    turn_of: Mapping[str, int] | None = None,
+) -> list[list[RedactedSegment]]:
+    """The redacted segments of each of ``scenario``'s turns, by turn number: one each for a
+    typed transcript (:func:`turn_segments`), those ``turn_of`` gives the turn for one made
+    from audio (possibly none, or several)."""
+    if turn_of is None:
+        return [[seg] for seg in turn_segments(scenario, drafted, first_segment)]
+    assert drafted.redacted is not None
+    by_turn: list[list[RedactedSegment]] = [[] for _ in scenario.turns]
+    for seg in drafted.redacted.segments:
+        t = turn_of.get(seg.id)
+        if t is not None:
+            by_turn[t].append(seg)
+    return by_turn
 
 
 def score_consultation(c: Consultation, drafted: Drafted) -> Scored:

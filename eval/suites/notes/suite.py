@@ -27,7 +27,7 @@ from eval.suites.notes.scoring import (
 )
 
 SUITE = "notes"
-SUITE_VERSION = "7"
+SUITE_VERSION = "8"
 
 
 @dataclass(frozen=True)
@@ -209,10 +209,35 @@ def visit_details(
     }
 
 
+def add_from_audio(
+    ctx: EvalContext, result: SuiteResult, scenarios: Sequence[Scenario], n: int
+) -> None:
+    """``n`` scenarios rendered and run from audio, beside the same scenarios from text
+    (``eval/suites/notes/from_audio.py``), added to ``result``."""
+    from eval.suites.diarisation.inputs import sha_of
+    from eval.suites.notes import from_audio
+
+    chosen = from_audio.choose(scenarios, n)
+    metrics, details, notes, _ = from_audio.from_audio(
+        ctx, chosen, seed=ctx.seed, resamples=int(ctx.cache.get("resamples", 1000))
+    )
+    result.metrics += metrics
+    result.details["from_audio"] = details["from_audio"]
+    result.details.setdefault("tables", {}).update(details["tables"])
+    result.dataset["rendered_visits"] = sha_of(list(details["from_audio"]["renders"].values()))
+    result.notes += notes
+    if len(chosen) < n:
+        result.notes.append(
+            f"From audio: {n} scenarios were asked for; only {len(chosen)} can be rendered "
+            "(every turn in English, no television)."
+        )
+
+
 def run(ctx: EvalContext) -> SuiteResult:
     """The plan's visits: ``ctx.cache["primock_dir"]`` overrides where PriMock57 is looked
     for (None leaves it out); ``ctx.cache["primock_limit"]`` keeps the first N consultations
-    (``caseassist eval run --primock N``)."""
+    (``caseassist eval run --primock N``); ``ctx.cache["from_audio"]`` adds N scenarios
+    rendered and run from audio (``--from-audio N``)."""
     plan = QUICK if ctx.quick else FULL
     if ctx.cache.get("primock_limit") is not None:
         plan = replace(plan, primock=ctx.cache["primock_limit"])
@@ -227,6 +252,9 @@ def run(ctx: EvalContext) -> SuiteResult:
         if plan.primock is not None:
             consultations = consultations[: plan.primock]
     result = evaluate(ctx, chosen, consultations, primock_sha256=sha, plan=plan)
+    asked = ctx.cache.get("from_audio")
+    if asked:
+        add_from_audio(ctx, result, scenarios, asked)
     if root is None:
         result.notes.append(
             "PriMock57 not found (var/data/primock57 or shared/data/primock57): skipped."
