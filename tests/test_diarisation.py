@@ -395,3 +395,43 @@ def test_caseassist_process_on_audio_writes_speakers(tmp_path, monkeypatch, dial
     # the note style writes who said it from the role: "Parent said: “...”"
     assert "Parent said: “" in note_md or "The social worker" in note_md, "statements carry roles"
     assert "S1 said" not in note_md and "S2 said" not in note_md and "S1:" not in note_md
+
+
+def test_a_word_or_two_heard_as_another_speaker_inside_a_sentence_is_not_a_turn():
+    """A 1.5 s window straddling a turn change gives the first word of a sentence the speaker
+    before it: inside one sentence, a run under three words and a second joins the longer run
+    beside it. The segment stays whole and its text as transcribed."""
+    seg = _seg(1, [(0.0, 0.3, "So"), (0.3, 0.6, "I'll"), (0.6, 1.0, "ring"), (1.0, 1.4, "0-1"),
+                   (1.4, 1.8, "on"), (1.8, 2.4, "Friday.")])  # fmt: skip
+    transcript = Transcript(segments=(seg,), language="en", duration_s=3, source="audio")
+    windows = [Window(0.0, 0.5), Window(0.5, 2.0), Window(1.0, 2.5)]
+    out, speakers = label_transcript(transcript, windows, np.array([3, 5, 5]))
+    assert speakers == 1
+    assert [(s.speaker, s.text) for s in out.segments] == [("S1", seg.text)]
+
+
+def test_a_speakers_sentences_are_joined_into_their_turn():
+    """Sentences of one speaker (Whisper's segments are sentences) become one segment a turn,
+    as in a typed transcript, so a point made over two sentences is one statement. A long pause
+    starts a new turn; one voice found keeps its sentences apart (its turns are not known)."""
+    segs = [
+        _seg(1, [(0.0, 0.5, "Do"), (0.5, 1.0, "you"), (1.0, 1.5, "feel"), (1.5, 2.0, "safe?")]),
+        _seg(2, [(2.5, 2.9, "Yes.")]),
+        _seg(3, [(3.2, 3.6, "Mum"), (3.6, 4.0, "reads"), (4.0, 4.4, "to"), (4.4, 4.8, "me.")]),
+        _seg(4, [(7.0, 7.4, "I"), (7.4, 7.8, "like"), (7.8, 8.2, "it.")]),
+    ]
+    transcript = Transcript(segments=tuple(segs), language="en", duration_s=9, source="audio")
+    windows = [Window(0.0, 2.0), Window(2.4, 4.9), Window(6.9, 8.3)]
+    out, speakers = label_transcript(transcript, windows, np.array([0, 1, 1]))
+    assert speakers == 2
+    assert [(s.speaker, s.text) for s in out.segments] == [
+        ("S1", "Do you feel safe?"),
+        ("S2", "Yes. Mum reads to me."),
+        ("S2", "I like it."),  # 2.2 s after: a new turn
+    ]
+    assert [s.id for s in out.segments] == ["s0001", "s0002", "s0003"]
+    joined = out.segments[1]
+    assert (joined.start, joined.end, len(joined.words)) == (2.5, 4.8, 5)
+    # one voice: every sentence its own segment
+    alone, _ = label_transcript(transcript, windows, np.array([0, 0, 0]))
+    assert len(alone.segments) == 4

@@ -5,13 +5,14 @@ before redaction and drafting)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from assistant.diarisation.windows import Window
 from assistant.domain import Segment, Transcript, Word
-from assistant.transcription import segment_id
+from assistant.transcription import cut_segment, segment_id
 
 
 def speaker_at(start: float, end: float, windows: Sequence[Window], labels: np.ndarray) -> int:
@@ -47,11 +48,58 @@ def name_speakers(
     names: dict[int, str] = {}
     for label, _ in pieces:
         names.setdefault(label, f"S{len(names) + 1}")
+    if len(names) > 1:
+        pieces = join_turns(pieces)
     segments = tuple(
         seg.model_copy(update={"id": segment_id(n), "speaker": names[label]})
         for n, (label, seg) in enumerate(pieces, start=1)
     )
     return transcript.model_copy(update={"segments": segments}), names
+
+
+#: Sentences of one speaker closer than this, and together no longer than ``MAX_TURN_S``, are
+#: one turn: one segment, as a typed transcript has one a turn.
+MAX_PAUSE_S = 1.5
+MAX_TURN_S = 30.0
+
+
+def join_turns(pieces: list[tuple[int, Segment]]) -> list[tuple[int, Segment]]:
+    """Consecutive sentences of one speaker joined into their turn. The note keeps a span of a
+    turn's sentences as one statement, so a point made over two sentences stays one statement
+    (from audio, one statement a sentence lost facts that span sentences); a turn is what a
+    statement cites in a typed transcript too. Not with one voice found: its turns are not
+    known, and a sentence is the most precise evidence there is."""
+    out: list[tuple[int, list[Segment]]] = []
+    for label, seg in pieces:
+        if out and out[-1][0] == label:
+            run = out[-1][1]
+            if seg.start - run[-1].end <= MAX_PAUSE_S and seg.end - run[0].start <= MAX_TURN_S:
+                run.append(seg)
+                continue
+        out.append((label, [seg]))
+    return [(label, _joined(run)) for label, run in out]
+
+
+def _joined(run: list[Segment]) -> Segment:
+    if len(run) == 1:
+        return run[0]
+    words = tuple(w for seg in run for w in seg.words)
+    logprobs = [
+        (seg.avg_logprob, max(len(seg.words), 1)) for seg in run if seg.avg_logprob is not None
+    ]
+    no_speech = [seg.no_speech_prob for seg in run if seg.no_speech_prob is not None]
+    return run[0].model_copy(
+        update={
+            "end": run[-1].end,
+            "text": " ".join(seg.text for seg in run),
+            "words": words,
+            # the turn's confidence: its sentences' average log-probability, by their words
+            "avg_logprob": sum(p * n for p, n in logprobs) / sum(n for _, n in logprobs)
+            if logprobs
+            else None,
+            "no_speech_prob": max(no_speech) if no_speech else None,
+        }
+    )
 
 
 def speaker_levels(
@@ -70,6 +118,13 @@ def speaker_levels(
     return {name: round(value - top, 1) + 0.0 for name, value in sorted(medians.items())}
 
 
+#: A run of a segment's words heard as another speaker is kept apart only when it is at least
+#: this long: shorter runs inside one sentence are windows straddling a turn change (a window
+#: is 1.5 s), so they take the speaker of the longer run beside them.
+MIN_RUN_WORDS = 3
+MIN_RUN_S = 1.0
+
+
 def _split(
     seg: Segment, windows: Sequence[Window], labels: np.ndarray
 ) -> list[tuple[int, Segment]]:
@@ -78,25 +133,59 @@ def _split(
     if not seg.words:
         return [(speaker_at(seg.start, seg.end, windows, labels), seg)]
     word_labels = [speaker_at(w.start, w.end, windows, labels) for w in seg.words]
+    runs = _smoothed(_runs(seg.words, word_labels))
+    if len(runs) == 1:
+        return [(runs[0][0], seg)]
+    pieces = cut_segment(seg, [words for _, words in runs])
+    return [(label, piece) for (label, _), piece in zip(runs, pieces, strict=True)]
+
+
+def _runs(words: Sequence[Word], labels: Sequence[int]) -> list[tuple[int, list[Word]]]:
     runs: list[tuple[int, list[Word]]] = []
-    for word, label in zip(seg.words, word_labels, strict=True):
+    for word, label in zip(words, labels, strict=True):
         if runs and runs[-1][0] == label:
             runs[-1][1].append(word)
         else:
             runs.append((label, [word]))
-    if len(runs) == 1:
-        return [(runs[0][0], seg)]
-    return [
-        (
-            label,
-            seg.model_copy(
-                update={
-                    "start": round(words[0].start, 2),
-                    "end": round(words[-1].end, 2),
-                    "text": " ".join(w.text for w in words),
-                    "words": tuple(words),
-                }
-            ),
-        )
-        for label, words in runs
-    ]
+    return runs
+
+
+_ENDS_SENTENCE = re.compile(r"[.?!…][\"'”’)\]]*$")
+
+
+def _turn_like(runs: Sequence[tuple[int, Sequence[Word]]], i: int) -> bool:
+    """Run ``i`` starts after a sentence ends, or ends one before another run: a short answer
+    ("How are you? Fine, thanks."), kept as its own turn."""
+    after_end = i > 0 and bool(_ENDS_SENTENCE.search(runs[i - 1][1][-1].text))
+    before_next = i < len(runs) - 1 and bool(_ENDS_SENTENCE.search(runs[i][1][-1].text))
+    return after_end or before_next
+
+
+def _smoothed(runs: list[tuple[int, list[Word]]]) -> list[tuple[int, list[Word]]]:
+    """``runs`` with each short one (under both :data:`MIN_RUN_WORDS` and :data:`MIN_RUN_S`)
+    given to the longer run beside it, shortest first, and neighbours of one speaker joined."""
+    runs = [(label, list(words)) for label, words in runs]
+    while len(runs) > 1:
+        short = [
+            i
+            for i, (_, words) in enumerate(runs)
+            if len(words) < MIN_RUN_WORDS
+            and words[-1].end - words[0].start < MIN_RUN_S
+            and not _turn_like(runs, i)
+        ]
+        if not short:
+            break
+        i = min(short, key=lambda k: len(runs[k][1]))
+        beside = [j for j in (i - 1, i + 1) if 0 <= j < len(runs)]
+        j = max(beside, key=lambda k: len(runs[k][1]))
+        label = runs[j][0]
+        merged = runs[min(i, j)][1] + runs[max(i, j)][1]
+        runs[min(i, j) : max(i, j) + 1] = [(label, merged)]
+        joined: list[tuple[int, list[Word]]] = []
+        for lab, words in runs:
+            if joined and joined[-1][0] == lab:
+                joined[-1][1].extend(words)
+            else:
+                joined.append((lab, words))
+        runs = joined
+    return runs

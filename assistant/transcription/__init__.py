@@ -6,6 +6,7 @@ from assistant.transcription.whisper import (
     TranscribeOptions,
     Transcriber,
     collapse_repetitions,
+    cut_segment,
     load_whisper,
     segment_id,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "TranscribeOptions",
     "Transcriber",
     "collapse_repetitions",
+    "cut_segment",
     "load_whisper",
     "parse_json",
     "parse_text",

@@ -176,30 +176,42 @@ def split_sentences(seg: Segment) -> list[Segment]:
     if len(words) < 2 or "".join(w.text for w in words) != "".join(text.split()):
         return [seg]
     groups: list[list[Word]] = [[]]
-    cuts: list[int] = []  # where in ``text`` each sentence but the last ends
-    at = 0
     for i, w in enumerate(words):
-        at = text.index(w.text, at) + len(w.text)  # found: the words spell the text
         groups[-1].append(w)
         last = i == len(words) - 1
         if not last and _SENTENCE_END.search(w.text) and w.text.lower() not in _ABBREVIATIONS:
             groups.append([])
-            cuts.append(at)
     if len(groups) == 1:
         return [seg]
-    # the text is cut, not rebuilt from the words: Whisper writes "0-1-1-3" as the words
-    # "0", "-1", "-1", "-3", and a quote must stay exactly as transcribed
-    bounds = zip([0, *cuts], [*cuts, len(text)], strict=True)
+    return cut_segment(seg, groups)
+
+
+def cut_segment(seg: Segment, groups: Sequence[Sequence[Word]]) -> list[Segment]:
+    """``seg`` as one segment per group of its words (in order, all of them). The text is cut,
+    not rebuilt from the words, where the words spell it: Whisper writes "0-1-1-3" as the words
+    "0", "-1", "-1", "-3", and a quote must stay exactly as transcribed."""
+    text = seg.text
+    spelled = "".join(w.text for g in groups for w in g) == "".join(text.split())
+    pieces: list[str] = []
+    at = 0
+    for g in groups:
+        if not spelled:
+            pieces.append(" ".join(w.text for w in g))
+            continue
+        start = text.index(g[0].text, at)
+        for w in g:
+            at = text.index(w.text, at) + len(w.text)
+        pieces.append(text[start:at])
     return [
         seg.model_copy(
             update={
                 "start": round(g[0].start, 2),
                 "end": round(g[-1].end, 2),
-                "text": text[a:b].strip(),
+                "text": piece.strip(),
                 "words": tuple(g),
             }
         )
-        for g, (a, b) in zip(groups, bounds, strict=True)
+        for g, piece in zip(groups, pieces, strict=True)
     ]
 
 
