@@ -8,7 +8,9 @@ Rules:
 * the raw (identifying) transcript, the re-identified note and the audio are for the recording's
   owner only;
 * an auditor reads the audit trail and nothing with case content;
-* an admin manages users, reads the audit trail, and may erase any recording (erasure requests).
+* an admin manages users, reads the audit trail, and may erase any recording (erasure requests);
+* a user's enrolled voice is their own: practitioners and managers enrol, anyone sees or erases
+  their own, and an admin may erase anyone's.
 """
 
 from __future__ import annotations
@@ -109,6 +111,11 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     "audit.view": (frozenset(), frozenset({AU, AD})),
     "user.add": (frozenset(), frozenset({AD})),
     "job.retry": (frozenset(), frozenset({AD})),
+    # a user's own enrolled voice ("owner" is the user): those who record visits enrol; anyone
+    # may see or erase their own, and an admin anyone's (an erasure request)
+    "voice.enrol": (frozenset({P, M}), frozenset()),
+    "voice.view": (frozenset(Role), frozenset()),
+    "voice.erase": (frozenset(Role), frozenset({AD})),
 }
 
 

@@ -48,10 +48,22 @@ class Segment(_Frozen):
     words: tuple[Word, ...] = ()
 
 
+class VoiceMatch(_Frozen):
+    """The recording owner's enrolled voice compared with each speaker's: the speaker it was
+    recognised as (own label, ``S2``), or None when no speaker was similar enough and the roles
+    came from the words alone; the best speaker's cosine similarity and the threshold it had
+    to reach. No embedding is kept here."""
+
+    label: str | None
+    similarity: float
+    threshold: float
+
+
 class Diarisation(_Frozen):
     """How the speaker labels of an audio transcript were found: which speaker encoder, how
     many speakers, within which bounds (and whether the upper one was reached), from how many
-    embedded windows of speech, and how loud each speaker is beside the others."""
+    embedded windows of speech, how loud each speaker is beside the others, and (when the
+    recording's owner had enrolled their voice) what the comparison with it found."""
 
     model: ModelRef
     speakers: int
@@ -69,19 +81,25 @@ class Diarisation(_Frozen):
         "in dB below the loudest speaker's (0 for the loudest). A voice far quieter than the "
         "others (below -10) is likely a television, a radio or someone in another room",
     )
+    voice: VoiceMatch | None = Field(
+        default=None, description="null when the recording's owner had no enrolled voice"
+    )
 
 
 class Speaker(_Frozen):
     """One speaker the diarisation found: its own label (``S1`` …), the role suggested from the
     words or set by the practitioner (``assistant.diarisation.roles.ROLES``), how sure the
     suggestion is, whether a practitioner confirmed it, and the label its segments carry
-    (``Social worker``, ``Parent 2``; ``S3`` while the role is unknown). Never a name."""
+    (``Social worker``, ``Parent 2``; ``S3`` while the role is unknown); ``by_voice`` when the
+    role came from the owner's enrolled voice rather than the words. Never a name."""
 
     label: str
     role: str = "unknown"
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     confirmed: bool = False
     display: str
+    #: the social worker because their voice is the recording owner's enrolled voice
+    by_voice: bool = False
 
 
 class Transcript(_Frozen):

@@ -35,7 +35,7 @@ from assistant.review import review_note  # also the pipeline's public name for 
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.diarisation import Diariser
+    from assistant.diarisation import Diariser, EnrolledVoice
     from assistant.drafting.drafter import Drafter
     from assistant.redaction.redactor import Redactor
     from assistant.review import Lexicon
@@ -232,20 +232,33 @@ def transcribe_audio(
 
 
 def diarise_transcript(
-    engines: Engines | SpeechEngines, path: AudioSource, transcript: Transcript
+    engines: Engines | SpeechEngines,
+    path: AudioSource,
+    transcript: Transcript,
+    *,
+    voice: EnrolledVoice | None = None,
 ) -> Transcript:
     """A speaker on every segment of ``transcript`` (of the recording at ``path``), segments
     split where the speaker changes, each speaker's role suggested from the words and the
     segments labelled with it (``Social worker``, ``Child`` …; ``S3`` while unknown). The audio
     is decoded again rather than kept from speech recognition, so that a job resumed after a
-    restart needs nothing but the saved transcript."""
+    restart needs nothing but the saved transcript. ``voice``: the recording owner's enrolled
+    voice; the speaker it recognises is the social worker (``diarisation.voice`` says which, or
+    that none was similar enough and the words decided)."""
     from assistant.diarisation import with_roles
 
     assert engines.diariser is not None
+    model = engines.diariser.encoder.model_ref.sha256
+    if voice is not None and voice.model_sha256 != model:
+        log.info("the enrolled voice was made by another speaker model: not used")
+        voice = None
     pcm = load_pcm16k(path)
     with engines.compute_lock:
-        diarised = engines.diariser.diarise(pcm, transcript)
-    return with_roles(diarised)
+        diarised = engines.diariser.diarise(
+            pcm, transcript, voice=None if voice is None else voice.embedding
+        )
+    match = diarised.diarisation.voice if diarised.diarisation else None
+    return with_roles(diarised, social_worker=match.label if match else None)
 
 
 def needs_diarising(engines: Engines | SpeechEngines, transcript: Transcript) -> bool:
@@ -350,6 +363,11 @@ class StageHooks:
     def save(self, stage: Stage, run: StageRun) -> None:
         """``stage`` finished: ``run`` holds its output and ``run.timings[stage]``."""
 
+    def enrolled_voice(self) -> EnrolledVoice | None:
+        """The recording owner's enrolled voice, read as speaker separation starts (None:
+        they have not enrolled, and the roles come from the words)."""
+        return None
+
 
 def run_chain(
     engines: Engines,
@@ -405,7 +423,9 @@ def run_chain(
         if stops("diarising"):
             return run
         begin("diarising")
-        run.transcript = diarise_transcript(engines, audio_path, run.transcript)
+        run.transcript = diarise_transcript(
+            engines, audio_path, run.transcript, voice=hooks.enrolled_voice()
+        )
         done("diarising", run.transcript)
         if only is not None:
             return run

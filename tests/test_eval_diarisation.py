@@ -8,9 +8,15 @@ import pytest
 
 from eval.datasets.scenarios import load_scenarios
 from eval.harness import SUITES
-from eval.suites.diarisation.inputs import hidden_labels, pick_rendered, renderable, true_roles
+from eval.suites.diarisation.inputs import (
+    ENROLMENT_TEXT,
+    hidden_labels,
+    pick_rendered,
+    renderable,
+    true_roles,
+)
 from eval.suites.diarisation.scoring import best_mapping, der, word_attribution
-from eval.suites.diarisation.suite import role_metrics, typed_roles
+from eval.suites.diarisation.suite import RoleItem, role_metrics, typed_roles
 
 REFERENCE = [("A", 0.0, 4.0), ("B", 4.0, 8.0), ("A", 8.0, 10.0)]
 
@@ -72,6 +78,30 @@ def test_typed_visits_meet_the_social_worker_and_child_goal():
     by_role, visits = role_metrics(items, "typed", seed=0, resamples=50)
     assert by_role.groups["social_worker"].value == 1.0
     assert visits.value is not None and visits.value >= 0.9 and visits.meets_goal
+
+
+def test_the_enrolment_passage_is_not_the_visits_words():
+    """The worker's voice is enrolled from other words than any visit's: the voice is
+    recognised, not the sentence."""
+    passage = {w.strip(".,").lower() for w in ENROLMENT_TEXT.split()}
+    distinctive = {"cloak", "disputing", "stronger", "succeeded", "blew", "wrapped"}
+    assert distinctive <= passage
+    for s in load_scenarios():
+        words = {w.lower() for w in s.words()}
+        assert not distinctive & words, s.id
+
+
+def test_with_enrolment_the_goal_is_every_visit():
+    """The issue's goal with enrolment: social worker and child right on 100% of visits."""
+    right = [RoleItem("v1", "SW", "social_worker", "social_worker", 0.95),
+             RoleItem("v1", "C", "child", "child", 0.5)]  # fmt: skip
+    wrong = [RoleItem("v2", "SW", "social_worker", "parent", 0.4),
+             RoleItem("v2", "C", "child", "child", 0.5)]  # fmt: skip
+    _, visits = role_metrics(right + wrong, "audio_enrolled", seed=0, resamples=20)
+    assert visits.name == "visits_social_worker_and_child_right_audio_enrolled"
+    assert visits.value == 0.5 and visits.goal == 1.0 and not visits.meets_goal
+    _, visits = role_metrics(right, "audio_enrolled", seed=0, resamples=20)
+    assert visits.value == 1.0 and visits.meets_goal
 
 
 def test_the_suite_is_registered():

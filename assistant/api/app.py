@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from assistant import web
 from assistant.api import errors
-from assistant.api.routes import admin, health, notes, recordings, speakers, statements
+from assistant.api.routes import admin, health, notes, recordings, speakers, statements, voice
 from assistant.api.upload import remove_stale_uploads
 from assistant.auth import FailureThrottle
 from assistant.jobs.retention import RetentionPolicy
@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     app.state.settings = settings
     app.state.auth_throttle = FailureThrottle(limit=settings.api_token_attempts, window_s=60.0)
     errors.install(app)
-    for module in (recordings, speakers, notes, statements, admin, health):
+    for module in (recordings, speakers, notes, statements, voice, admin, health):
         app.include_router(module.router)
     web.install(app)  # the pages, after the API's error handlers (they defer to them)
     return app

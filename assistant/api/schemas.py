@@ -310,6 +310,9 @@ class SpeakerView(BaseModel):
     display: str = Field(description="what the transcript and note call them: 'Parent 1', 'S3'")
     confidence: float = Field(description="how sure the suggestion from the words is, 0..1")
     confirmed: bool = Field(description="a practitioner set this role")
+    by_voice: bool = Field(
+        False, description="the social worker because their voice is the owner's enrolled voice"
+    )
     talk_time_s: float
     segments: int
     sample_segment_ids: list[str] = Field(description="a few of their segments, to play")
@@ -320,6 +323,12 @@ class SpeakersView(BaseModel):
     diarised: bool = Field(description="false for a typed transcript: its labels are its own")
     roles: list[SpeakerRoleName] = Field(description="the roles a speaker may be given")
     speakers: list[SpeakerView]
+    voice: Literal["recognised", "not_recognised"] | None = Field(
+        None,
+        description="the owner's enrolled voice: recognised as one speaker (the social worker), "
+        "or not similar enough to any, so the roles came from the words alone; null when the "
+        "owner had not enrolled when the recording was processed",
+    )
 
 
 class SpeakerChange(BaseModel):
@@ -338,4 +347,15 @@ class SpeakersEdit(BaseModel):
 class SpeakersUpdated(SpeakersView):
     notes: list[dict[str, Any]] = Field(
         description="per note: note_id, revision written (or null), statements re-attributed"
+    )
+
+
+class VoiceView(BaseModel):
+    """Whether the signed-in user has enrolled their voice. Never the voice itself."""
+
+    enrolled: bool
+    enrolled_at: datetime | None = Field(None, description="when the sample was given")
+    speech_s: float | None = Field(None, description="seconds of speech in the sample")
+    usable: bool = Field(
+        description="enrolled with the speaker model in use now (false: enrol again)"
     )

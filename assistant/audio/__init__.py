@@ -4,7 +4,7 @@ per-format end checks in ``truncation``), and decode it and look for speech (``s
 from assistant.audio.intake import RecordingWriter, recording_too_large
 from assistant.audio.probing import SUPPORTED_FORMATS, AudioInfo, probe
 from assistant.audio.sealed import AudioSource, SealedFile, open_audio
-from assistant.audio.speech import SAMPLE_RATE, has_speech, load_pcm16k
+from assistant.audio.speech import SAMPLE_RATE, has_speech, load_pcm16k, speech_seconds
 
 __all__ = [
     "SAMPLE_RATE",
@@ -18,4 +18,5 @@ __all__ = [
     "open_audio",
     "probe",
     "recording_too_large",
+    "speech_seconds",
 ]

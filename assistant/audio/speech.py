@@ -29,13 +29,17 @@ def has_speech(audio: np.ndarray, *, min_speech_s: float = 0.5) -> bool:
     Padding is switched off so that ``min_speech_s`` counts speech, not the margins the
     transcriber adds around it.
     """
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
     if audio.ndim != 1:
         raise ValueError("has_speech expects mono audio (a 1-D array)")
     if audio.size < SAMPLE_RATE * min_speech_s:
         return False
+    return speech_seconds(audio) >= min_speech_s
+
+
+def speech_seconds(audio: np.ndarray) -> float:
+    """Seconds of speech the Silero VAD finds in 16 kHz mono ``audio``, without padding."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
     options = VadOptions(min_speech_duration_ms=250, speech_pad_ms=0)
     spans = get_speech_timestamps(np.asarray(audio, dtype=np.float32), options, SAMPLE_RATE)
-    speech_s = sum(span["end"] - span["start"] for span in spans) / SAMPLE_RATE
-    return speech_s >= min_speech_s
+    return sum(span["end"] - span["start"] for span in spans) / SAMPLE_RATE

@@ -32,8 +32,8 @@ def add_admin_commands(sub: argparse._SubParsersAction) -> None:
     pl.set_defaults(func=cmd_users_password_link)
     d = usub.add_parser(
         "deactivate",
-        help="stop a user signing in; their recordings are then kept for "
-        "CASEASSIST_RETENTION_DEACTIVATED_USERS_DAYS (unset: kept)",
+        help="stop a user signing in and erase their enrolled voice; their recordings are then "
+        "kept for CASEASSIST_RETENTION_DEACTIVATED_USERS_DAYS (unset: kept)",
     )
     d.add_argument("user_id")
     d.set_defaults(func=cmd_users_deactivate)
@@ -140,8 +140,9 @@ def cmd_users_deactivate(args: argparse.Namespace, settings: Settings) -> int:
     with _database(settings) as sessions, session_scope(sessions) as s:
         user = repo.get_user(session=s, user_id=args.user_id)  # NotFound -> exit 2
         if user.active:
-            repo.set_user_active(session=s, user_id=user.id, active=False)
-            _audit(s, "user.deactivate", "user", user.id)
+            had_voice = repo.voice_enrolment(session=s, user_id=user.id) is not None
+            repo.set_user_active(session=s, user_id=user.id, active=False)  # erases the voice
+            _audit(s, "user.deactivate", "user", user.id, voice_erased=had_voice)
         since = user.deactivated_at
     when = f" since {since:%Y-%m-%d %H:%M} UTC" if since else ""
     print(f"user {args.user_id} is deactivated{when}")

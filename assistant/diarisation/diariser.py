@@ -11,6 +11,7 @@ import numpy as np
 from assistant.diarisation.clustering import ClusterOptions, Clusters, clusters
 from assistant.diarisation.encoder import HOP, SpeakerEncoder, mel_frames
 from assistant.diarisation.labels import name_speakers, speaker_levels
+from assistant.diarisation.voice import VOICE_THRESHOLD, centroids, recognise
 from assistant.diarisation.windows import (
     SAMPLE_RATE,
     Window,
@@ -32,6 +33,8 @@ class DiarisationOptions:
     window_s: float = 1.5
     step_s: float = 0.6
     min_window_s: float = 0.4
+    #: an enrolled voice's cosine similarity that makes a speaker the social worker
+    voice_threshold: float = VOICE_THRESHOLD
 
 
 class Diariser:
@@ -43,20 +46,21 @@ class Diariser:
 
     def windows(self, audio: np.ndarray) -> tuple[list[Window], np.ndarray]:
         """The windows of speech in 16 kHz mono ``audio`` and the speaker index of each."""
-        windows, found = self._separate(audio)
+        windows, found, _ = self.separate(audio)
         return windows, found.labels
 
-    def _separate(self, audio: np.ndarray) -> tuple[list[Window], Clusters]:
+    def separate(self, audio: np.ndarray) -> tuple[list[Window], Clusters, np.ndarray]:
+        """The windows, their clusters and each window's embedding (N, 256)."""
         opts = self.options
         regions = speech_regions(audio)
         windows = windows_in(
             regions, length_s=opts.window_s, step_s=opts.step_s, min_s=opts.min_window_s
         )
         if not windows:
-            return [], Clusters(np.zeros(0, dtype=int))
+            return [], Clusters(np.zeros(0, dtype=int)), np.zeros((0, 256), dtype=np.float32)
         embeddings = self.embed(audio, windows)
         options = ClusterOptions(min_speakers=opts.min_speakers, max_speakers=opts.max_speakers)
-        return windows, clusters(embeddings, options)
+        return windows, clusters(embeddings, options), embeddings
 
     def embed(self, audio: np.ndarray, windows: list[Window]) -> np.ndarray:
         """One unit embedding per window; windows of one length are run as one batch."""
@@ -74,21 +78,34 @@ class Diariser:
             out[idx] = self.encoder.embed(stack)
         return out
 
-    def diarise(self, audio: np.ndarray, transcript: Transcript) -> Transcript:
+    def diarise(
+        self, audio: np.ndarray, transcript: Transcript, *, voice: np.ndarray | None = None
+    ) -> Transcript:
         """``transcript`` (of ``audio``) with a speaker on every segment, split where the
-        speaker changes, and its ``diarisation`` provenance."""
+        speaker changes, and its ``diarisation`` provenance. ``voice``: the recording owner's
+        enrolled voice (``voice.EnrolledVoice.embedding``), compared with each speaker's
+        centroid; what that found is ``diarisation.voice`` (no embedding is kept)."""
         audio = np.asarray(audio, dtype=np.float32)
-        windows, found = self._separate(audio)
+        windows, found, embeddings = self.separate(audio)
         labels = found.labels
         labelled, names = name_speakers(transcript, windows, labels)
         count = len(set(labels.tolist()))
+        match = None
+        if voice is not None:
+            centres = centroids(embeddings, labels)
+            match = recognise(
+                {name: centres[k] for k, name in names.items() if k in centres},
+                voice,
+                threshold=self.options.voice_threshold,
+            )
         log.info(
-            "diarised windows=%d clusters=%d speakers=%d segments=%d->%d",
+            "diarised windows=%d clusters=%d speakers=%d segments=%d->%d voice=%s",
             len(windows),
             count,
             len(names),
             len(transcript.segments),
             len(labelled.segments),
+            "none" if match is None else ("matched" if match.label else "no match"),
         )
         return labelled.model_copy(
             update={
@@ -100,6 +117,7 @@ class Diariser:
                     windows=len(windows),
                     at_max_speakers=found.beyond_max or count >= self.options.max_speakers,
                     level_db=speaker_levels(names, labels, window_levels(audio, windows)),
+                    voice=match,
                 )
             }
         )

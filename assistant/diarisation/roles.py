@@ -1,5 +1,7 @@
-"""Who each speaker is, from what the words say (no voice enrolment): a role and a confidence for
-every ``S1``, ``S2`` … of a diarised transcript, and the display labels the drafter reads.
+"""Who each speaker is, from what the words say: a role and a confidence for every ``S1``,
+``S2`` … of a diarised transcript, and the display labels the drafter reads. (When the owner's
+enrolled voice recognised the social worker, ``infer_roles`` is told who it is and the rules
+give the other speakers their roles.)
 
 The rules are a score table, deterministic and readable (no model):
 
@@ -198,8 +200,12 @@ class _Tally:
     points: dict[str, float] = field(default_factory=lambda: dict.fromkeys(ROLES[:6], 0.0))
 
 
-def infer_roles(segments: Sequence[Utterance]) -> dict[str, RoleGuess]:
-    """A role for every speaker label in ``segments`` (in order of first appearance)."""
+def infer_roles(
+    segments: Sequence[Utterance], *, social_worker: str | None = None
+) -> dict[str, RoleGuess]:
+    """A role for every speaker label in ``segments`` (in order of first appearance).
+    ``social_worker``: the speaker already known to be the social worker (recognised by the
+    enrolled voice); the others' roles then follow from the words as without it."""
     tallies = _tally(segments)
     if not tallies:
         return {}
@@ -210,7 +216,7 @@ def infer_roles(segments: Sequence[Utterance]) -> dict[str, RoleGuess]:
         short = t.short / t.turns * min(t.turns, 3) / 3 if t.turns else 0.0
         t.points["child"] += 2.0 * short * (t.questions == 0)
         t.points["interpreter"] += 8.0 * max(0.0, t.interpreting / t.turns - 0.2) if t.turns else 0
-    worker = _social_worker(tallies)
+    worker = social_worker if social_worker in tallies else _social_worker(tallies)
     context = sum(len(_CARE_CONTEXT.findall(seg.text)) for seg in segments)
     if context >= 2:  # a looked-after child's visit: the household's adults are carers
         for label, t in tallies.items():

@@ -26,10 +26,18 @@ def speakers_of(transcript: Transcript) -> tuple[Speaker, ...]:
     return tuple(Speaker(label=label, display=label) for label in speakers_in(transcript.segments))
 
 
-def with_roles(transcript: Transcript) -> Transcript:
+#: How sure a social worker recognised by the enrolled voice is: the rules' highest, whatever
+#: the words say (the practitioner still confirms it on the Speakers page).
+VOICE_CONFIDENCE = 0.95
+
+
+def with_roles(transcript: Transcript, *, social_worker: str | None = None) -> Transcript:
     """Roles suggested from the words of a just-diarised transcript (segments labelled
     ``S1`` …), and its segments relabelled with the roles' display labels. A recording where
-    one voice was found keeps that voice ``unknown`` (``S1``) until the practitioner sets it."""
+    one voice was found keeps that voice ``unknown`` (``S1``) until the practitioner sets it.
+    ``social_worker``: the own label of the speaker the enrolled voice recognised; that
+    speaker is the social worker (``by_voice``), one voice or several, and the others' roles
+    follow from the words."""
     base = speakers_of(transcript)
     if not base:
         return transcript
@@ -40,8 +48,8 @@ def with_roles(transcript: Transcript) -> Transcript:
         else seg.model_copy(update={"speaker": own.get(seg.speaker, seg.speaker)})
         for seg in transcript.segments
     ]
-    guesses = infer_roles(as_labels)
-    if len(base) == 1:
+    guesses = infer_roles(as_labels, social_worker=social_worker)
+    if len(base) == 1 and social_worker is None:
         # One voice found: a dictation, or voices the separation could not tell apart (seen on a
         # visit of three voices). Calling it the social worker would put a parent's or a child's
         # words in the worker's mouth, so nobody is named until the practitioner says who it is.
@@ -62,6 +70,13 @@ def with_roles(transcript: Transcript) -> Transcript:
         )
         for sp in base
     )
+    if social_worker is not None:
+        speakers = tuple(
+            sp.model_copy(update={"confidence": max(sp.confidence, VOICE_CONFIDENCE),
+                                  "by_voice": True})
+            if sp.label == social_worker and sp.role == "social_worker" else sp
+            for sp in speakers
+        )  # fmt: skip
     return relabel(transcript, speakers)
 
 
@@ -106,6 +121,8 @@ def set_roles(transcript: Transcript, changes: Mapping[str, str]) -> Transcript:
             update={
                 "role": roles[sp.label],
                 "display": shown[sp.label],
+                # the voice recognised a social worker: not whoever the practitioner says it is
+                "by_voice": sp.by_voice and roles[sp.label] == "social_worker",
                 **({"confirmed": True, "confidence": 1.0} if sp.label in changes else {}),
             }
         )

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.diarisation.voice import EnrolledVoice
 from assistant.domain import JobStatus
 from assistant.errors import CaseAssistError
 from assistant.jobs.retention import RetentionPolicy, run_retention
@@ -148,7 +149,7 @@ class _JobStages(StageHooks):
         with session_scope(sessions) as s:
             job = repo.get_job(session=s, job_id=job_id)
             rec = repo.get_recording(session=s, recording_id=job.recording_id)
-            self.recording_id = rec.id
+            self.recording_id, self.owner_id = rec.id, rec.owner_id
             # the encrypted file and its data key: decrypted as the decoder reads it
             self.audio = repo.audio_source(session=s, recording=rec)
             self.language, self.template = rec.language, rec.template
@@ -163,6 +164,13 @@ class _JobStages(StageHooks):
 
     def load_saved(self) -> StageRun:
         return self._saved
+
+    def enrolled_voice(self) -> EnrolledVoice | None:
+        with session_scope(self.sessions) as s:
+            stored = repo.load_voice(session=s, user_id=self.owner_id)
+        if stored is None:
+            return None
+        return EnrolledVoice(embedding=stored.embedding, model_sha256=stored.model_sha256)
 
     def begin(self, stage: Stage) -> None:
         self._set(status=JobStatus(stage).value, stage=stage, progress=0.0)

@@ -278,6 +278,24 @@ class DataKey(Base):
     rewrapped_at: Mapped[datetime | None] = mapped_column()
 
 
+class VoiceEnrolment(Base):
+    """A user's enrolled voice (``PUT /v1/me/voice``): one speaker embedding, the mean of a
+    short sample's window embeddings, never the sample. Encrypted (AES-256-GCM) under a data
+    key of its own, which is stored only wrapped by the key-encryption key, like a recording's
+    (``storage.repo.voices``). Deleting the row erases the voice, key and all."""
+
+    __tablename__ = "voice_enrolments"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kek_id: Mapped[str] = mapped_column(String(64), index=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    #: the speaker encoder that made it: another one's embedding means nothing
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    speech_s: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Note(Base):
     """A note for one recording: the AI draft as drafted, its provenance and its approval.
     ``ai_draft`` and ``provenance`` (whose review quotes removed statements) are encrypted."""

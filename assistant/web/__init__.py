@@ -10,7 +10,8 @@ System (``static/govuk/``, served locally: the service is offline).
   filters, New visit, progress, delete), ``review`` (a note beside its transcript and audio;
   confirm safeguarding statements; approve; export), ``edit`` (statement by statement; the
   changes from the AI draft), ``speakers`` (each speaker's clip, words and role to confirm),
-  ``audit_log`` (the audit trail for auditors and admins).
+  ``voice`` (enrol, see and delete your own voice), ``audit_log`` (the audit trail for
+  auditors and admins).
 
 The pages reuse the API's own logic (``accept_upload``, ``job_view``, ``load_note``, the
 statement, approve, export and erase routes) rather than a second copy of it. Imports: this
@@ -28,7 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from assistant.auth import FailureThrottle
 from assistant.web.oidc import OidcProvider
 from assistant.web.render import install_error_pages
-from assistant.web.routes import account, audit_log, edit, review, speakers, sso, visits
+from assistant.web.routes import account, audit_log, edit, review, speakers, sso, visits, voice
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: Failed sign-ins to one name or from one address are counted over this window.
@@ -45,7 +46,7 @@ def install(app: FastAPI) -> None:
     # made without contacting the provider: discovery waits for the first SSO sign-in
     app.state.oidc = OidcProvider(settings) if settings.oidc_issuer else None
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (account, sso, visits, review, edit, speakers, audit_log):
+    for module in (account, sso, visits, review, edit, speakers, voice, audit_log):
         app.include_router(module.router)
     install_error_pages(app)
 

@@ -50,16 +50,19 @@ def speakers_view(rec: Recording, transcript: Transcript) -> schemas.SpeakersVie
                 display=sp.display,
                 confidence=sp.confidence,
                 confirmed=sp.confirmed,
+                by_voice=sp.by_voice,
                 talk_time_s=round(sum(s.end - s.start for s in mine), 2),
                 segments=len(mine),
                 sample_segment_ids=[s.id for s in sorted(longest, key=lambda s: s.start)],
             )
         )
+    match = transcript.diarisation.voice if transcript.diarisation else None
     return schemas.SpeakersView(
         recording_id=rec.id,
         diarised=transcript.diarisation is not None,
         roles=list(ROLES),
         speakers=views,
+        voice=None if match is None else ("recognised" if match.label else "not_recognised"),
     )
 
 

@@ -6,7 +6,7 @@ treated as missing. Content goes in and comes out as domain values (``Transcript
 ``PseudonymMap``, ``NoteBody`` ...), so a table row never travels further than this package's
 callers. One module a resource: users, accounts (web sign-in), recordings (and erasure), jobs,
 transcripts (and the pseudonym map), notes (and revisions), audit (a hash chain: append,
-verify, export), and retention (what is older than a cutoff).
+verify, export), retention (what is older than a cutoff) and voices (enrolled, encrypted).
 """
 
 from assistant.storage.models import utcnow
@@ -106,10 +106,22 @@ from assistant.storage.repo.users import (
     set_user_active,
     user_by_token_hash,
 )
+from assistant.storage.repo.voices import (
+    StoredVoice,
+    erase_voice,
+    load_voice,
+    save_voice,
+    voice_enrolment,
+)
 
 __all__ = [
     "RECORDING_STATUSES",
     "ListFilter",
+    "StoredVoice",
+    "erase_voice",
+    "load_voice",
+    "save_voice",
+    "voice_enrolment",
     "confirm_statement",
     "confirmed_statements",
     "page_notes",

@@ -1,8 +1,9 @@
 """Keys: each recording's audio file opened with its data key, audio left in clear by an older
 version sealed, and the key-encryption key rotated (``caseassist keys rotate``).
 
-Rotation re-wraps the data keys, never the data. It survives being interrupted at any point,
-because every key file it has written is read back by the keyring (``keys.KeyFiles``):
+Rotation re-wraps the data keys (the recordings' and the enrolled voices'), never the data. It
+survives being interrupted at any point, because every key file it has written is read back by
+the keyring (``keys.KeyFiles``):
 
 1. the next KEK is written to ``<key file>.new`` (0600, synced); from now on any process
    wraps new data keys with it;
@@ -31,7 +32,8 @@ from assistant.audio.sealed import SealedFile, is_sealed, seal_file
 from assistant.errors import ConfigurationError, DecryptionFailed
 from assistant.storage.db import session_scope
 from assistant.storage.keys import KeyFiles, Keyring, generate_key, key_ad, write_key_file
-from assistant.storage.models import DataKey, Recording, utcnow
+from assistant.storage.models import DataKey, Recording, VoiceEnrolment, utcnow
+from assistant.storage.repo.voices import voice_key_ad
 from assistant.storage.sealing import data_key, keyring_of
 
 
@@ -118,6 +120,13 @@ def rewrap(*, session: Session, keyring: Keyring, to_key_id: str) -> Counter[str
             to_key_id,
             utcnow(),
         )
+    # enrolled voices' data keys too: once the old KEK is gone they could not be opened
+    voices = select(VoiceEnrolment).where(VoiceEnrolment.kek_id != to_key_id).with_for_update()
+    for voice in session.scalars(voices):
+        ad = voice_key_ad(voice.user_id)
+        key = keyring.wrapper(voice.kek_id).unwrap(voice.wrapped, associated_data=ad)
+        done[voice.kek_id] += 1
+        voice.wrapped, voice.kek_id = target.wrap(key, associated_data=ad), to_key_id
     session.flush()
     return done
 

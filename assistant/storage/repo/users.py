@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from assistant.domain import Role
 from assistant.storage.models import User, utcnow
 from assistant.storage.repo._base import get_row
+from assistant.storage.repo.voices import erase_voice
 
 
 def create_user(*, session: Session, name: str, role: Role | str, token_hash: str) -> User:
@@ -38,8 +39,11 @@ def user_by_token_hash(
 
 def set_user_active(*, session: Session, user_id: str, active: bool) -> User:
     """Deactivating stamps ``deactivated_at`` (once: deactivating again keeps the first time,
-    which started the retention period of the user's data); reactivating clears it."""
+    which started the retention period of the user's data) and erases their enrolled voice (kept
+    only while they work here: a voice print is biometric data); reactivating clears the stamp."""
     user = get_user(session=session, user_id=user_id)
+    if not active:
+        erase_voice(session=session, user_id=user_id)
     if not active and user.active:
         user.deactivated_at = utcnow()
     elif active:

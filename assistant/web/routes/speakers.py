@@ -95,6 +95,7 @@ def speakers_context(session: Session, rec: Recording, user: User) -> dict[str, 
                 "display": sp.display,
                 "confidence": int(round(100 * sp.confidence)),
                 "confirmed": sp.confirmed,
+                "by_voice": sp.by_voice,
                 "turns": len(mine),
                 "talk_time": sum(s.end - s.start for s in mine),
                 "clip": clip,
@@ -112,6 +113,8 @@ def speakers_context(session: Session, rec: Recording, user: User) -> dict[str, 
         "note": note,
         "audio": may("recording.audio", user, owner_id=rec.owner_id) and bool(rec.audio_path),
         "diarised": raw.diarisation is not None,
+        # the owner's enrolled voice: None (not enrolled then), recognised or not
+        "voice": raw.diarisation.voice if raw.diarisation else None,
     }
 
 

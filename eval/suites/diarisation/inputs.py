@@ -30,6 +30,23 @@ ROLE_OF = {
 }  # fmt: skip
 GAP_S = 0.4
 
+#: What the social worker "enrols" with in the suite: a passage no scenario uses (Aesop's "The
+#: North Wind and the Sun", the phoneticians' standard text), spoken in the worker's voice, so
+#: the voice is recognised from other words than the visit's. About 25 seconds at 160 words a
+#: minute.
+ENROLMENT_TEXT = (
+    "The North Wind and the Sun were disputing which was the stronger, when a traveller came "
+    "along wrapped in a warm cloak. They agreed that the one who first succeeded in making the "
+    "traveller take his cloak off should be considered stronger than the other. Then the North "
+    "Wind blew as hard as he could, but the more he blew the more closely did the traveller "
+    "fold his cloak around him."
+)
+
+
+def enrolment_sample(voice: str) -> np.ndarray:
+    """``ENROLMENT_TEXT`` spoken by espeak-ng ``voice``, 16 kHz mono float32."""
+    return speech.speak(ENROLMENT_TEXT, voice=voice)
+
 
 def true_roles(scenario: Scenario) -> dict[str, str]:
     """Speaker label in the scenario -> its role; a television is ``other``."""
