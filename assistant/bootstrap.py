@@ -96,10 +96,16 @@ def _provider(settings: Settings) -> KeyWrapper:
 
 
 def _data_key_count(engine: Engine) -> int:
-    if "data_keys" not in inspect(engine).get_table_names():
-        return 0
+    """Data keys wrapped by the key file: the recordings' and the enrolled voices'."""
+    tables = set(inspect(engine).get_table_names())
+    counts = {
+        "data_keys": "SELECT count(*) FROM data_keys",
+        "voice_enrolments": "SELECT count(*) FROM voice_enrolments",
+    }
     with engine.connect() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM data_keys")).scalar_one())
+        return sum(
+            int(conn.execute(text(sql)).scalar_one()) for t, sql in counts.items() if t in tables
+        )
 
 
 def legacy_mapping_key(settings: Settings) -> bytes | None:

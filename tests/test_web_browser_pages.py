@@ -1,7 +1,7 @@
-"""The Speakers page, "copy this section", the audit log and My visits' search in a real browser
-(Debian's Chromium through Playwright against uvicorn on the test profile), on one seeded,
-diarised visit with audio: axe-core on every page, no sideways scrolling at 320 px, and the
-review done with the keyboard alone (play a statement's evidence, confirm it, approve).
+"""The Speakers page, "copy this section", the audit log, My visits' search and Your voice in a
+real browser (Debian's Chromium through Playwright against uvicorn on the test profile), on one
+seeded, diarised visit with audio: axe-core on every page, no sideways scrolling at 320 px, and
+the review done with the keyboard alone (play a statement's evidence, confirm it, approve).
 """
 
 from __future__ import annotations
@@ -63,6 +63,19 @@ def test_speakers_copy_audit_log_and_a_keyboard_only_review(server, browser, tmp
     page.click("#apply-filter")
     page.wait_for_url("**q=**")
     assert "1 visit found" in page.locator("caption").inner_text()
+    check_accessibility(page)
+    fits_320(page)
+
+    # Your voice: the page, and a sample refused (a tone, no speech) shown in its form
+    page.click("a.govuk-service-navigation__link:has-text('Your voice')")
+    page.wait_for_url("**/voice")
+    check_accessibility(page)
+    fits_320(page)
+    tone = tmp_path / "tone.wav"  # (the visit's file is encrypted in place by now)
+    write_tone(tone, seconds=12.0)
+    page.set_input_files("#audio", str(tone))
+    page.click("#enrol")
+    assert "No speech was detected" in page.locator("#audio-error").inner_text()
     check_accessibility(page)
     fits_320(page)
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.diarisation.voice import EnrolledVoice
 from assistant.domain import JobStatus
-from assistant.errors import CaseAssistError
+from assistant.errors import CaseAssistError, DecryptionFailed
 from assistant.jobs.retention import RetentionPolicy, run_retention
 from assistant.notes.body import NoteBody
 from assistant.pipeline import Engines, Stage, StageHooks, StageRun, run_chain
@@ -166,8 +166,12 @@ class _JobStages(StageHooks):
         return self._saved
 
     def enrolled_voice(self) -> EnrolledVoice | None:
-        with session_scope(self.sessions) as s:
-            stored = repo.load_voice(session=s, user_id=self.owner_id)
+        try:
+            with session_scope(self.sessions) as s:
+                stored = repo.load_voice(session=s, user_id=self.owner_id)
+        except DecryptionFailed as exc:  # optional: the words decide, as without one
+            log.error("job %s: the owner's enrolled voice was not used: %s", self.job_id, exc)
+            return None
         if stored is None:
             return None
         return EnrolledVoice(embedding=stored.embedding, model_sha256=stored.model_sha256)
