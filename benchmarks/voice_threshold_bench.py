@@ -8,7 +8,7 @@ the reference speaker most of its windows fall in. Each social worker's voice is
 ``ENROLMENT_TEXT`` (a passage no visit uses). Every (enrolled voice, cluster) pair across all
 visits is then either the same espeak voice ("same") or another ("other"): the threshold must
 sit above every "other" and below every "same". Voices are told apart by the sound they make,
-not their names: espeak-ng 1.51 ignores the variant of ``en-gb`` (``en-gb+f3`` is ``en-gb``).
+not their names (two names may speak alike: espeak-ng 1.51 ignores a variant on ``en-gb``).
 Also: how the enrolled voice moves when the sample is cut to its first few seconds, and a
 check on recorded speech (Debian's pocketsphinx-testdata: one LibriVox reader, and another
 speaker).
@@ -47,7 +47,6 @@ def main() -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
-    # espeak-ng 1.51 ignores a variant on some voices ("en-gb+f3" speaks exactly as "en-gb"):
     # two voice names are one voice when they render a probe phrase to the same samples
     from eval.datasets.speech import pcm_sha256, speak
 
@@ -68,7 +67,8 @@ def main() -> int:
     workers: dict[str, str] = {}  # visit -> the social worker's voice
     for s in scenarios:
         r = render(s, args.turns)
-        windows, labels, embeddings = diariser.separate(r.pcm)
+        windows, clustered, embeddings = diariser.separate(r.pcm)
+        labels = clustered.labels
         if not windows:
             continue
         owner = []

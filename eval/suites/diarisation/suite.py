@@ -218,7 +218,8 @@ def measure(
     diariser = engines.diariser or load_diariser(engines.settings, engines.models)
     transcript = engines.transcriber.transcribe(pcm)
     t0 = time.perf_counter()
-    windows, labels, embeddings = diariser.separate(pcm)
+    windows, clustered, embeddings = diariser.separate(pcm)
+    labels = clustered.labels
     labelled, names = name_speakers(transcript, windows, labels)
     found = len(names)
     base = _provenance(labelled, diariser, found, len(windows))
