@@ -325,6 +325,28 @@ def test_an_absent_or_foreign_voice_leaves_the_roles_to_the_words(engines, audio
 
 
 @pytest.mark.slow
+def test_one_voice_is_named_only_when_it_is_the_enrolled_one(engines, audio, tmp_path):
+    """A dictation: one voice found. Unrecognised it stays unknown (it may be voices merged);
+    recognised as the owner's, it is the social worker."""
+    from assistant.pipeline import diarise_transcript
+
+    wav = synthesize_dialogue(
+        [("worker", text) for who, text in QUIET_WORKER if who == "worker"],
+        tmp_path / "dictation.wav",
+        voices={"worker": WORKER},
+    )
+    heard = engines.transcriber.transcribe(load_pcm16k(wav))
+    plain = diarise_transcript(engines, wav, heard)
+    assert [(sp.label, sp.role) for sp in plain.speakers] == [("S1", "unknown")]
+    mine = diarise_transcript(engines, wav, heard, voice=_enrolled(engines, audio["worker"]))
+    assert [(sp.label, sp.role, sp.by_voice) for sp in mine.speakers] == [
+        ("S1", "social_worker", True)
+    ]
+    other = diarise_transcript(engines, wav, heard, voice=_enrolled(engines, audio["stranger"]))
+    assert [(sp.role, sp.by_voice) for sp in other.speakers] == [("unknown", False)]
+
+
+@pytest.mark.slow
 def test_a_job_uses_its_owners_enrolled_voice(tmp_path, engines, audio):
     settings = make_settings(tmp_path)
     _, token = add_web_user(settings, "Sam Worker", "practitioner")
