@@ -11,7 +11,7 @@ the roles come from the words alone (``VoiceMatch.label`` None says so).
 
 ``VOICE_THRESHOLD`` was measured, not guessed (``benchmarks/voice_threshold_bench.py``; the
 figures are in docs/architecture.md, "Enrolled voice"): an enrolled voice against the centroid
-of the same voice scored at least 0.94 (espeak-ng visits) and 0.87 (a recorded reader, 3 s of
+of the same voice scored at least 0.90 (espeak-ng visits) and 0.87 (a recorded reader, 3 s of
 her held out), another recorded speaker 0.73; within each espeak visit the worker's own
 centroid was always the nearest. The threshold sits below every same-voice score measured and
 above the recorded other speaker. espeak-ng's accents of one synthesiser reach 0.98 against
