@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from assistant.diarisation import infer_roles, recognise, voice_print, with_roles
-from assistant.diarisation.labels import name_speakers
+from assistant.diarisation.labels import name_speakers, speaker_levels
 from assistant.diarisation.voice import centroids
+from assistant.diarisation.windows import window_levels
 from assistant.domain import Diarisation, Transcript
 from eval.core import EvalContext, Metric, SuiteResult
 from eval.datasets.scenarios import Scenario, corpus_sha256, load_scenarios
@@ -222,7 +223,8 @@ def measure(
     labels = clustered.labels
     labelled, names = name_speakers(transcript, windows, labels)
     found = len(names)
-    base = _provenance(labelled, diariser, found, len(windows))
+    levels = speaker_levels(names, labels, window_levels(pcm, windows))
+    base = _provenance(labelled, diariser, found, len(windows), levels)
     labelled = with_roles(base)
     elapsed = time.perf_counter() - t0
     enrolled = None
@@ -286,13 +288,16 @@ def _speech_s(reference: list[Turn]) -> float:
     return sum(end - start for _, start, end in reference)
 
 
-def _provenance(t: Transcript, diariser: Any, found: int, windows: int) -> Transcript:
+def _provenance(
+    t: Transcript, diariser: Any, found: int, windows: int, levels: dict[str, float]
+) -> Transcript:
+    """What ``Diariser.diarise`` records, levels included (a far quieter voice is background)."""
     opts = diariser.options
     return t.model_copy(
         update={
             "diarisation": Diarisation(
                 model=diariser.encoder.model_ref, speakers=found, min_speakers=opts.min_speakers,
-                max_speakers=opts.max_speakers, windows=windows,
+                max_speakers=opts.max_speakers, windows=windows, level_db=levels,
             )
         }
     )  # fmt: skip
