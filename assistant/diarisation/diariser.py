@@ -86,7 +86,19 @@ class Diariser:
         enrolled voice (``voice.EnrolledVoice.embedding``), compared with each speaker's
         centroid; what that found is ``diarisation.voice`` (no embedding is kept)."""
         audio = np.asarray(audio, dtype=np.float32)
-        windows, found, embeddings = self.separate(audio)
+        return self.labelled(audio, transcript, self.separate(audio), voice=voice)
+
+    def labelled(
+        self,
+        audio: np.ndarray,
+        transcript: Transcript,
+        separated: tuple[list[Window], Clusters, np.ndarray],
+        *,
+        voice: np.ndarray | None = None,
+    ) -> Transcript:
+        """``diarise`` from what ``separate`` found in ``audio``: the evaluation labels one
+        separation with and without an enrolled voice."""
+        windows, found, embeddings = separated
         labels = found.labels
         labelled, names = name_speakers(transcript, windows, labels)
         count = len(set(labels.tolist()))

@@ -5,14 +5,13 @@ before redaction and drafting)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from assistant.diarisation.windows import Window
 from assistant.domain import Segment, Transcript, Word
-from assistant.transcription import cut_segment, segment_id
+from assistant.transcription import SENTENCE_END, cut_segment, segment_id
 
 
 def speaker_at(start: float, end: float, windows: Sequence[Window], labels: np.ndarray) -> int:
@@ -141,30 +140,31 @@ def _split(
 
 
 def _runs(words: Sequence[Word], labels: Sequence[int]) -> list[tuple[int, list[Word]]]:
-    runs: list[tuple[int, list[Word]]] = []
-    for word, label in zip(words, labels, strict=True):
-        if runs and runs[-1][0] == label:
-            runs[-1][1].append(word)
+    return _grouped([(label, [word]) for word, label in zip(words, labels, strict=True)])
+
+
+def _grouped(runs: Sequence[tuple[int, list[Word]]]) -> list[tuple[int, list[Word]]]:
+    """Neighbouring runs of one speaker as one run."""
+    out: list[tuple[int, list[Word]]] = []
+    for label, words in runs:
+        if out and out[-1][0] == label:
+            out[-1][1].extend(words)
         else:
-            runs.append((label, [word]))
-    return runs
-
-
-_ENDS_SENTENCE = re.compile(r"[.?!…][\"'”’)\]]*$")
+            out.append((label, list(words)))
+    return out
 
 
 def _turn_like(runs: Sequence[tuple[int, Sequence[Word]]], i: int) -> bool:
     """Run ``i`` starts after a sentence ends, or ends one before another run: a short answer
     ("How are you? Fine, thanks."), kept as its own turn."""
-    after_end = i > 0 and bool(_ENDS_SENTENCE.search(runs[i - 1][1][-1].text))
-    before_next = i < len(runs) - 1 and bool(_ENDS_SENTENCE.search(runs[i][1][-1].text))
+    after_end = i > 0 and bool(SENTENCE_END.search(runs[i - 1][1][-1].text))
+    before_next = i < len(runs) - 1 and bool(SENTENCE_END.search(runs[i][1][-1].text))
     return after_end or before_next
 
 
 def _smoothed(runs: list[tuple[int, list[Word]]]) -> list[tuple[int, list[Word]]]:
     """``runs`` with each short one (under both :data:`MIN_RUN_WORDS` and :data:`MIN_RUN_S`)
     given to the longer run beside it, shortest first, and neighbours of one speaker joined."""
-    runs = [(label, list(words)) for label, words in runs]
     while len(runs) > 1:
         short = [
             i
@@ -178,14 +178,5 @@ def _smoothed(runs: list[tuple[int, list[Word]]]) -> list[tuple[int, list[Word]]
         i = min(short, key=lambda k: len(runs[k][1]))
         beside = [j for j in (i - 1, i + 1) if 0 <= j < len(runs)]
         j = max(beside, key=lambda k: len(runs[k][1]))
-        label = runs[j][0]
-        merged = runs[min(i, j)][1] + runs[max(i, j)][1]
-        runs[min(i, j) : max(i, j) + 1] = [(label, merged)]
-        joined: list[tuple[int, list[Word]]] = []
-        for lab, words in runs:
-            if joined and joined[-1][0] == lab:
-                joined[-1][1].extend(words)
-            else:
-                joined.append((lab, words))
-        runs = joined
+        runs = _grouped([*runs[:i], (runs[j][0], runs[i][1]), *runs[i + 1 :]])
     return runs

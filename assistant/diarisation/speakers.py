@@ -48,12 +48,11 @@ def with_roles(transcript: Transcript, *, social_worker: str | None = None) -> T
         else seg.model_copy(update={"speaker": own.get(seg.speaker, seg.speaker)})
         for seg in transcript.segments
     ]
-    guesses = infer_roles(as_labels, social_worker=social_worker)
-    if len(base) == 1 and social_worker is None:
-        # One voice found: a dictation, or voices the separation could not tell apart (seen on a
-        # visit of three voices). Calling it the social worker would put a parent's or a child's
-        # words in the worker's mouth, so nobody is named until the practitioner says who it is.
-        guesses = {}
+    # One voice found: a dictation, or voices the separation could not tell apart (seen on a
+    # visit of three voices). Calling it the social worker would put a parent's or a child's
+    # words in the worker's mouth, so nobody is named until the practitioner says who it is.
+    one_unknown_voice = len(base) == 1 and social_worker is None
+    guesses = {} if one_unknown_voice else infer_roles(as_labels, social_worker=social_worker)
     roles = {sp.label: guesses[sp.label].role if sp.label in guesses else "unknown" for sp in base}
     confidence = {sp.label: guesses[sp.label].confidence if sp.label in guesses else 0.0
                   for sp in base}  # fmt: skip

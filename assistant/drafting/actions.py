@@ -17,6 +17,7 @@ from assistant.drafting.selection import (
     IMPERATIVE,
     INSTRUCTION,
     NEXT_VISIT,
+    PROGRESSIVE,
     is_question,
     sentences,
 )
@@ -57,13 +58,9 @@ NEAR_WORDS = 6
 """Time expressions this close together say one time ("next Thursday, after school, about half
 three"): the row's by when runs from the first to the last."""
 
-_PROGRESSIVE = (
-    r"i'm (?:also )?(?:making|ringing|calling|referring|sending|writing|booking|arranging"
-    r"|emailing|applying|asking for)"
-)
 _I = re.compile(
     rf"\b(?:i'll|i will|i'm going to|i am going to|i can|i need to|i've|i'd like to|"
-    rf"{_PROGRESSIVE})\b",
+    rf"{PROGRESSIVE})\b",
     re.IGNORECASE,
 )
 _WE = re.compile(
@@ -75,7 +72,7 @@ _YOU = re.compile(
     re.IGNORECASE,
 )
 _START = re.compile(
-    rf"\b(?:{_PROGRESSIVE}|i'll|i will|i'm going to|i am going to|i can|i need to|i've|"
+    rf"\b(?:{PROGRESSIVE}|i'll|i will|i'm going to|i am going to|i can|i need to|i've|"
     r"i'd like to|we'll|"
     r"we will|we're going to|we need to|let's|you'll|you will|you're going to|can you|could you|"
     r"would you|need you to|like you to|want you to|please|he'll|she'll|they'll)\b",

@@ -63,6 +63,11 @@ SHORT_REPLY_WORDS = 6
 REPEAT_SHARE = 0.8
 """A sentence whose content words are this much inside one kept earlier repeats it."""
 
+PROGRESSIVE = (
+    r"i'm (?:also )?(?:making|ringing|calling|referring|sending|writing|booking|arranging"
+    r"|emailing|applying|asking for)"
+)
+""""I'm making a referral today": a commitment said as under way."""
 _COMMITMENT = re.compile(
     r"\b(?:i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|i'd like to|"
     r"i can(?! (?:see|hear|smell|tell|imagine|understand|remember|only|never|always))"
@@ -71,8 +76,7 @@ _COMMITMENT = re.compile(
     r"|can you|could you|please (?:ring|call|email|send|let)"
     r"|i've (?:asked|referred|booked|arranged)|i'd (?:also |really |just )?like you to"
     r"|i (?:also |really |just )?(?:want|need) you to"
-    r"|i'm (?:also )?(?:making|ringing|calling|referring|sending|writing|booking|arranging"
-    r"|emailing|applying|asking for)"
+    rf"|{PROGRESSIVE}"
     r"|i(?:'ll| will) need to (?:share|tell|refer|let|pass|speak|talk|inform|contact|ring|call"
     r"|send|write|check|visit))\b"
     r"(?! (?:be honest|ask you|tell you|explain|say|need|write (?:that|this|it) down in|record"

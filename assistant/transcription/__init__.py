@@ -3,6 +3,7 @@ transcripts supplied as text instead of audio (``files``)."""
 
 from assistant.transcription.files import parse_json, parse_text, read_transcript_file
 from assistant.transcription.whisper import (
+    SENTENCE_END,
     TranscribeOptions,
     Transcriber,
     collapse_repetitions,
@@ -12,6 +13,7 @@ from assistant.transcription.whisper import (
 )
 
 __all__ = [
+    "SENTENCE_END",
     "TranscribeOptions",
     "Transcriber",
     "collapse_repetitions",

@@ -159,7 +159,7 @@ def segment_id(n: int) -> str:
     return f"s{n:04d}"
 
 
-_SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*$")
+SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*$")
 _ABBREVIATIONS = frozenset(
     "mr. mrs. ms. dr. st. prof. a.m. p.m. e.g. i.e. etc. vs. no. approx. dept. tel.".split()
 )
@@ -179,7 +179,7 @@ def split_sentences(seg: Segment) -> list[Segment]:
     for i, w in enumerate(words):
         groups[-1].append(w)
         last = i == len(words) - 1
-        if not last and _SENTENCE_END.search(w.text) and w.text.lower() not in _ABBREVIATIONS:
+        if not last and SENTENCE_END.search(w.text) and w.text.lower() not in _ABBREVIATIONS:
             groups.append([])
     if len(groups) == 1:
         return [seg]

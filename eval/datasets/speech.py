@@ -73,6 +73,16 @@ def read_wav(path: Path) -> np.ndarray:
     return (pcm.astype(np.float32) / 32768.0).copy()
 
 
+def write_wav(path: Path, pcm: np.ndarray) -> None:
+    """float32 ``pcm`` in [-1, 1] as a 16 kHz mono 16-bit WAV (what ``read_wav`` reads)."""
+    data = np.clip(np.round(pcm * 32767), -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(data.tobytes())
+
+
 # --- signals with no speech in them ------------------------------------------------------------
 def silence(seconds: float) -> np.ndarray:
     """Digital silence."""

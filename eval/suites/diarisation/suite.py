@@ -12,11 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.diarisation import infer_roles, recognise, voice_print, with_roles
-from assistant.diarisation.labels import name_speakers, speaker_levels
-from assistant.diarisation.voice import centroids
-from assistant.diarisation.windows import window_levels
-from assistant.domain import Diarisation, Transcript
+from assistant.diarisation import infer_roles, voice_print, with_roles
+from assistant.domain import Transcript
 from eval.core import EvalContext, Metric, SuiteResult
 from eval.datasets.scenarios import Scenario, corpus_sha256, load_scenarios
 from eval.scoring.stats import group_metric
@@ -219,25 +216,21 @@ def measure(
     diariser = engines.diariser or load_diariser(engines.settings, engines.models)
     transcript = engines.transcriber.transcribe(pcm)
     t0 = time.perf_counter()
-    windows, clustered, embeddings = diariser.separate(pcm)
+    separated = diariser.separate(pcm)
+    windows, clustered, _ = separated
     labels = clustered.labels
-    labelled, names = name_speakers(transcript, windows, labels)
-    found = len(names)
-    levels = speaker_levels(names, labels, window_levels(pcm, windows))
-    base = _provenance(labelled, diariser, found, len(windows), levels)
+    base = diariser.labelled(pcm, transcript, separated)  # as Diariser.diarise records it
+    found = base.diarisation.speakers if base.diarisation else 0
     labelled = with_roles(base)
     elapsed = time.perf_counter() - t0
     enrolled = None
     if enrol_voice is not None and roles is not None:
         sample = voice_print(diariser, enrolment_sample(enrol_voice))
         if sample is not None:
-            found_c = centroids(embeddings, labels)
-            match = recognise(
-                {name: found_c[k] for k, name in names.items() if k in found_c},
-                sample.embedding,
-                threshold=diariser.options.voice_threshold,
-            )
-            enrolled = (with_roles(base, social_worker=match.label), match)
+            heard = diariser.labelled(pcm, transcript, separated, voice=sample.embedding)
+            match = heard.diarisation.voice if heard.diarisation else None
+            if match is not None:
+                enrolled = (with_roles(heard, social_worker=match.label), match)
     hyp = hypothesis_turns(windows, labels)
     own = {sp.display: sp.label for sp in labelled.speakers}
     words = [
@@ -286,21 +279,6 @@ def _role_items(
 
 def _speech_s(reference: list[Turn]) -> float:
     return sum(end - start for _, start, end in reference)
-
-
-def _provenance(
-    t: Transcript, diariser: Any, found: int, windows: int, levels: dict[str, float]
-) -> Transcript:
-    """What ``Diariser.diarise`` records, levels included (a far quieter voice is background)."""
-    opts = diariser.options
-    return t.model_copy(
-        update={
-            "diarisation": Diarisation(
-                model=diariser.encoder.model_ref, speakers=found, min_speakers=opts.min_speakers,
-                max_speakers=opts.max_speakers, windows=windows, level_db=levels,
-            )
-        }
-    )  # fmt: skip
 
 
 def recording_metrics(recs: list[Recording], seed: int, resamples: int) -> list[Metric]:

@@ -55,14 +55,11 @@ from __future__ import annotations
 
 import os
 import time
-import wave
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from assistant.domain import Transcript
 from assistant.errors import CaseAssistError
@@ -109,20 +106,11 @@ def spoken_visit(scenario: Scenario) -> Spoken:
     if not path.exists():
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.wav")
         try:
-            write_wav(tmp, r.pcm)
+            speech.write_wav(tmp, r.pcm)
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
     return Spoken(scenario, path, r.reference, len(r.pcm) / speech.SAMPLE_RATE, r.sha256)
-
-
-def write_wav(path: Path, pcm: np.ndarray) -> None:
-    data = np.clip(np.round(pcm * 32767), -32768, 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(speech.SAMPLE_RATE)
-        w.writeframes(data.tobytes())
 
 
 # --- the run -------------------------------------------------------------------------------------
