@@ -72,6 +72,13 @@ class SilentRecording(BadInput):
     http_status = 422
 
 
+class TooLittleSpeech(BadInput):
+    """A voice sample with speech, but not enough of it to know the voice by."""
+
+    code = "too_little_speech"
+    http_status = 422
+
+
 class UnknownTemplate(BadInput):
     code = "unknown_template"
     http_status = 422

@@ -29,7 +29,7 @@ from assistant.domain import (
     RedactedTranscript,
     Transcript,
 )
-from assistant.errors import RedactionBlocked, SilentRecording
+from assistant.errors import RedactionBlocked, SilentRecording, TooLittleSpeech
 from assistant.model_store import ResolvedModels
 from assistant.review import review_note  # also the pipeline's public name for the stage
 from assistant.settings import Settings
@@ -170,6 +170,7 @@ def load_diariser(settings: Settings, models: ResolvedModels) -> Diariser:
         DiarisationOptions(
             min_speakers=settings.diarisation_min_speakers,
             max_speakers=settings.diarisation_max_speakers,
+            voice_threshold=settings.diarisation_voice_threshold,
         ),
     )
 
@@ -261,6 +262,34 @@ def diarise_transcript(
     return with_roles(diarised, social_worker=match.label if match else None)
 
 
+def sample_voice(
+    diariser: Diariser, pcm: Any, *, lock: threading.Lock | None = None
+) -> tuple[Any, float]:
+    """The voice in a practitioner's sample of their own speech (16 kHz mono ``pcm``) and its
+    seconds of speech, after the checks every sample passes (the web page's, the API's and
+    ``caseassist process --voice``): speech found, and at least ``MIN_SPEECH_S`` of it.
+    ``lock``: the engines' compute lock, so that an enrolment never runs the encoder beside a
+    job's stage (one call per model at a time)."""
+    from assistant.audio import SAMPLE_RATE, speech_seconds
+    from assistant.diarisation import MIN_SPEECH_S, voice_print
+
+    # (a fraction of a second of audio is no speech; the VAD is not asked)
+    speech_s = speech_seconds(pcm) if pcm.size >= SAMPLE_RATE // 2 else 0.0
+    if speech_s < 0.5:
+        raise SilentRecording("No speech was detected in the voice sample.")
+    if speech_s < MIN_SPEECH_S:
+        raise TooLittleSpeech(
+            f"The sample holds {speech_s:.1f} seconds of speech; at least "
+            f"{MIN_SPEECH_S:.0f} are needed. Record 10 to 60 seconds of your own voice, "
+            "reading or talking."
+        )
+    with lock or threading.Lock():
+        found = voice_print(diariser, pcm)
+    if found is None:  # the VAD found speech above, so this is a sample of stray sounds
+        raise SilentRecording("No speech was detected in the voice sample.")
+    return found.embedding, speech_s
+
+
 def needs_diarising(engines: Engines | SpeechEngines, transcript: Transcript) -> bool:
     """An audio transcript not yet diarised, with speaker separation switched on."""
     return (
@@ -277,6 +306,7 @@ def transcribe_recording(
     language: str | None = None,
     terms: Sequence[str] = (),
     on_stage: StageCallback | None = None,
+    voice: EnrolledVoice | None = None,
 ) -> tuple[Transcript, dict[str, StageTiming]]:
     """The service's transcription alone, as the chain does it: speech recognition, then
     speaker separation when it is switched on; each stage timed (``caseassist transcribe``)."""
@@ -295,7 +325,7 @@ def transcribe_recording(
     if needs_diarising(engines, transcript):
         on_stage("diarising", 0.0)
         t0 = time.perf_counter()
-        transcript = diarise_transcript(engines, path, transcript)
+        transcript = diarise_transcript(engines, path, transcript, voice=voice)
         timings["diarising"] = stage_timing(t0, transcript.duration_s)
     return transcript, timings
 
@@ -459,9 +489,18 @@ class _InMemory(StageHooks):
     """``caseassist process``: a given transcript stands in for speech recognition; stage
     starts and progress go to ``on_stage``."""
 
-    def __init__(self, transcript: Transcript | None, on_stage: StageCallback | None):
+    def __init__(
+        self,
+        transcript: Transcript | None,
+        on_stage: StageCallback | None,
+        voice: EnrolledVoice | None = None,
+    ):
         self.transcript = transcript
         self.on_stage = on_stage or (lambda stage, p: None)
+        self.voice = voice
+
+    def enrolled_voice(self) -> EnrolledVoice | None:
+        return self.voice
 
     def load_saved(self) -> StageRun:
         return StageRun(transcript=self.transcript)
@@ -481,14 +520,16 @@ def run_stages(
     transcript: Transcript | None = None,
     language: str | None = None,
     on_stage: StageCallback | None = None,
+    voice: EnrolledVoice | None = None,
 ) -> PipelineResult:
-    """Run the whole chain in memory (``caseassist process``). Give audio or a transcript."""
+    """Run the whole chain in memory (``caseassist process``). Give audio or a transcript.
+    ``voice``: the practitioner's voice (``process --voice``), used as an enrolled one."""
     from assistant.drafting.templates import load_template
 
     load_template(template, root=engines.settings.prompts_dir)  # unknown: fail before any work
     run = run_chain(
         engines,
-        _InMemory(transcript, on_stage),
+        _InMemory(transcript, on_stage, voice),
         template=template,
         audio_path=audio_path,
         language=language,

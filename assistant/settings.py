@@ -163,6 +163,15 @@ class Settings(BaseSettings):
         description="Most speakers the separation may find. Unbounded, a 22-minute recording "
         "of five people was split into 10 to 13 (MODELS.md).",
     )
+    diarisation_voice_threshold: float = Field(
+        default=0.85,
+        ge=0.5,
+        le=0.99,
+        description="Cosine similarity a speaker must reach to the practitioner's enrolled "
+        "voice to be taken as the social worker. 0.85 sits below every same-voice score and "
+        "above another recorded speaker (0.73) in benchmarks/voice_threshold_bench.py; raise it "
+        "if your recordings mistake others for the worker, after measuring on your own.",
+    )
 
     # --- drafting --------------------------------------------------------------------------
     llm_threads: int = Field(default=2, ge=1, description="CPU threads for the LLM.")

@@ -20,12 +20,14 @@ from sqlalchemy import select
 from assistant.api.app import create_app
 from assistant.audio import load_pcm16k
 from assistant.bootstrap import key_file
+from assistant.cli import main
 from assistant.diarisation import EnrolledVoice, voice_print
+from assistant.domain import Transcript
 from assistant.storage import repo
 from assistant.storage.db import session_scope
 from assistant.storage.models import AuditEvent, VoiceEnrolment
 from eval.suites.diarisation.inputs import ENROLMENT_TEXT
-from tests.conftest import LiveServer, free_port, make_settings, wait_for_job
+from tests.conftest import REPO, LiveServer, free_port, make_settings, wait_for_job
 from tests.speech import espeak_available, synthesize, synthesize_dialogue
 from tests.web import add_web_user, csrf_of, db, sign_in
 
@@ -479,3 +481,136 @@ def test_no_sample_is_left_on_disk_after_a_refusal_midway(server, audio, monkeyp
     r = _put(srv.client(token), audio["worker"])
     assert r.status_code == 500 and _stored(settings) == ([], [])
     assert os.listdir(settings.uploads_dir) == []
+
+
+# --- the practitioner's voice on the command line (`--voice SAMPLE`) ---------------------------
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASEASSIST_PROFILE", "test")
+    monkeypatch.setenv("CASEASSIST_MODELS_DIR", str(REPO / "var" / "models"))
+    monkeypatch.setenv("CASEASSIST_DATA_DIR", str(tmp_path / "var"))
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_transcribe_with_a_voice_sample_names_that_speaker_the_social_worker(
+    cli_env, audio, capsys
+):
+    """The quiet-worker visit: by the words the parent would be the worker; the sample of the
+    worker's voice says who is (the same as an enrolled voice, nothing stored)."""
+    out = cli_env / "t.json"
+    assert main(["transcribe", str(audio["visit"]), "--voice", str(audio["worker"]),
+                 "--out", str(out)]) == 0  # fmt: skip
+    t = Transcript.model_validate_json(out.read_text())
+    assert t.diarisation is not None and t.diarisation.voice is not None
+    worker = [sp for sp in t.speakers if sp.role == "social_worker"]
+    assert len(worker) == 1 and worker[0].by_voice
+    assert worker[0].label == t.diarisation.voice.label
+    said = " ".join(s.text for s in t.segments if s.speaker == "Social worker").lower()
+    assert "traffic was fine" in said
+    assert not list((cli_env / "var").rglob("*.wav")), "the sample is not kept"
+
+
+@pytest.mark.slow
+def test_process_with_a_voice_sample_attributes_the_note_to_the_worker(cli_env, audio):
+    out = cli_env / "proc"
+    assert main(["process", str(audio["visit"]), "--voice", str(audio["worker"]),
+                 "--out", str(out)]) == 0  # fmt: skip
+    t = Transcript.model_validate_json((out / "transcript.json").read_text())
+    assert any(sp.role == "social_worker" and sp.by_voice for sp in t.speakers)
+    assert "the social worker" in (out / "note.md").read_text().lower()
+
+
+@pytest.mark.parametrize(
+    "sample, expected",
+    [
+        ("missing", "does not exist"),
+        ("long", "longer than 90 seconds"),
+        ("not_audio", "not_audio"),  # the upload's own refusal (unsupported or unreadable audio)
+    ],
+)
+def test_a_bad_voice_sample_is_refused_before_any_model_loads(
+    cli_env, audio, capsys, monkeypatch, sample, expected
+):
+    import assistant.model_store as store
+
+    def no_models(*_a, **_k):
+        raise AssertionError("models loaded before the sample was checked")
+
+    monkeypatch.setattr(store, "resolve_models", no_models)
+    path = audio.get(sample, cli_env / "no-such.wav")
+    out = cli_env / "t.json"
+    rc = main(["transcribe", str(audio["visit"]), "--voice", str(path), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and not out.exists()
+    if expected != "not_audio":
+        assert expected in err
+    else:
+        assert err.startswith("error") and "Traceback" not in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sample, code", [("short", "too_little_speech"),
+                                          ("silence", "no_speech_detected")])  # fmt: skip
+def test_a_voice_sample_without_enough_speech_is_refused_with_the_web_pages_words(
+    cli_env, audio, capsys, sample, code
+):
+    out = cli_env / "t.json"
+    rc = main(["transcribe", str(audio["visit"]), "--voice", str(audio[sample]),
+               "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2 and f"[{code}]" in err and not out.exists()
+
+
+def test_voice_applies_to_a_recording_not_a_typed_transcript(cli_env, audio, capsys):
+    typed = cli_env / "visit.txt"
+    typed.write_text("Social worker: Hello.\nParent: Hello, come in.\n")
+    rc = main(["process", str(typed), "--voice", str(audio["worker"]),
+               "--out", str(cli_env / "o")])  # fmt: skip
+    assert rc == 2 and "--voice applies to a recording" in capsys.readouterr().err
+
+
+def test_voice_needs_speaker_separation_switched_on(cli_env, audio, capsys, monkeypatch):
+    monkeypatch.setenv("CASEASSIST_DIARISATION_ENABLED", "false")
+    rc = main(["transcribe", str(audio["visit"]), "--voice", str(audio["worker"]),
+               "--out", str(cli_env / "t.json")])  # fmt: skip
+    assert rc == 2 and "diarisation_enabled" in capsys.readouterr().err
+
+
+# --- the threshold is a setting -----------------------------------------------------------------
+def test_the_voice_threshold_setting_reaches_the_diariser(tmp_path, engines):
+    from assistant.diarisation import VOICE_THRESHOLD
+    from assistant.pipeline import load_diariser
+
+    assert make_settings(tmp_path).diarisation_voice_threshold == VOICE_THRESHOLD
+    settings = make_settings(tmp_path, diarisation_voice_threshold=0.93)
+    assert load_diariser(settings, engines.models).options.voice_threshold == 0.93
+
+
+@pytest.mark.parametrize("value", [0.2, 1.0, 1.5])
+def test_a_voice_threshold_out_of_range_is_refused(tmp_path, value):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="diarisation_voice_threshold"):
+        make_settings(tmp_path, diarisation_voice_threshold=value)
+
+
+@pytest.mark.slow
+def test_a_stricter_threshold_leaves_the_roles_to_the_words(tmp_path, engines, audio, heard):
+    """The same sample and visit as above: at 0.99 the worker's own voice (0.9x) is not
+    similar enough, so the words decide, as without enrolment."""
+    import dataclasses
+
+    from assistant.diarisation import Diariser
+    from assistant.pipeline import diarise_transcript
+
+    strict = Diariser(
+        engines.diariser.encoder,
+        dataclasses.replace(engines.diariser.options, voice_threshold=0.99),
+    )
+    voice = _enrolled(engines, audio["worker"])
+    result = diarise_transcript(dataclasses.replace(engines, diariser=strict),
+                                audio["visit"], heard, voice=voice)  # fmt: skip
+    match = result.diarisation.voice
+    assert match is not None and match.label is None and match.threshold == 0.99
+    assert not any(sp.by_voice for sp in result.speakers)

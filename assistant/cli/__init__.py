@@ -77,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", type=Path, required=True, help="output folder")
     pr.add_argument("--template", default=None)
     pr.add_argument("--language", default=None)
+    pr.add_argument(
+        "--voice",
+        type=Path,
+        default=None,
+        metavar="SAMPLE",
+        help="10 to 60 seconds of the practitioner's own voice, alone: the speaker it matches "
+        "is the social worker, as with a voice enrolled in the web app (nothing is kept)",
+    )
     pr.add_argument("--profile", choices=["test", "default"])
     pr.set_defaults(func=cmd_process)
 
@@ -99,6 +107,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TERMS",
         help="this recording's own terms (local places, services), separated by commas; "
         "given to Whisper before the council's list",
+    )
+    t.add_argument(
+        "--voice",
+        type=Path,
+        default=None,
+        metavar="SAMPLE",
+        help="10 to 60 seconds of the practitioner's own voice, alone: the speaker it matches "
+        "is the social worker, as with a voice enrolled in the web app (nothing is kept)",
     )
     t.add_argument("--profile", choices=["test", "default"])
     t.set_defaults(func=cmd_transcribe)
@@ -245,8 +261,14 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     transcript = None
     if args.input.suffix.lower() in {".txt", ".json"}:
         transcript = read_transcript_file(args.input)
+        if args.voice is not None:
+            print("error: --voice applies to a recording, not a transcript", file=sys.stderr)
+            return 2
     else:
         probe(args.input, max_duration_s=settings.max_duration_s)
+    if problem := _voice_problem(args.voice, settings):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     engines = Engines.load(settings, resolve_models(settings))
     result = run_stages(
         engines,
@@ -255,6 +277,7 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
         transcript=transcript,
         language=args.language,
         on_stage=_announce_stage,
+        voice=_voice_of(args.voice, engines),
     )
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -307,10 +330,18 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     terms = parse_upload_terms(args.vocabulary)
     probe(args.audio, max_duration_s=settings.max_duration_s)
+    if problem := _voice_problem(args.voice, settings):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     models = resolve_models(settings, roles=("asr", "speaker"))
     engines = SpeechEngines.load(settings, models)
     transcript, timings = transcribe_recording(
-        engines, args.audio, language=language, terms=terms, on_stage=_announce_stage
+        engines,
+        args.audio,
+        language=language,
+        terms=terms,
+        on_stage=_announce_stage,
+        voice=_voice_of(args.voice, engines),
     )
     _write_json_atomic(args.out, transcript.model_dump(mode="json"))
     for stage, t in timings.items():
@@ -323,6 +354,42 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
         f"language {transcript.language}, model {models.asr.name}"
     )
     return 0
+
+
+def _voice_problem(sample: Path | None, settings: Settings) -> str | None:
+    """Why ``--voice SAMPLE`` cannot be used, found before any model loads (its speech is
+    checked once the encoder is loaded, by ``_voice_of``)."""
+    from assistant.audio import probe
+    from assistant.diarisation import MAX_SAMPLE_S
+    from assistant.errors import RecordingTooLong
+
+    if sample is None:
+        return None
+    if not settings.diarisation_enabled:
+        return "--voice needs speaker separation, which is switched off (diarisation_enabled)"
+    if not sample.is_file():
+        return f"the voice sample {sample} does not exist (or is not a file)"
+    try:
+        probe(sample, max_duration_s=MAX_SAMPLE_S)
+    except RecordingTooLong:
+        return (
+            f"the voice sample is longer than {MAX_SAMPLE_S:.0f} seconds: record 10 to 60 "
+            "seconds of your own voice"
+        )
+    return None
+
+
+def _voice_of(sample: Path | None, engines: Any) -> Any:
+    """The practitioner's voice from ``--voice SAMPLE``, as an enrolled one (``EnrolledVoice``);
+    a sample without enough speech stops the command with the web page's message."""
+    from assistant.audio import load_pcm16k
+    from assistant.diarisation import EnrolledVoice
+    from assistant.pipeline import sample_voice
+
+    if sample is None or engines.diariser is None:
+        return None
+    embedding, _ = sample_voice(engines.diariser, load_pcm16k(sample), lock=engines.compute_lock)
+    return EnrolledVoice(embedding, engines.diariser.encoder.model_ref.sha256)
 
 
 def _unwritable(out: Path) -> str | None:

@@ -12,6 +12,8 @@ from assistant.diarisation.labels import label_transcript
 from assistant.diarisation.roles import DISPLAY, ROLES, RoleGuess, display_labels, infer_roles
 from assistant.diarisation.speakers import relabel, set_roles, speakers_of, with_roles
 from assistant.diarisation.voice import (
+    MAX_SAMPLE_S,
+    MIN_SPEECH_S,
     VOICE_THRESHOLD,
     EnrolledVoice,
     VoicePrint,
@@ -21,6 +23,8 @@ from assistant.diarisation.voice import (
 
 __all__ = [
     "DISPLAY",
+    "MAX_SAMPLE_S",
+    "MIN_SPEECH_S",
     "ROLES",
     "VOICE_THRESHOLD",
     "ClusterOptions",

@@ -31,8 +31,15 @@ from assistant.domain import VoiceMatch
 if TYPE_CHECKING:
     from assistant.diarisation.diariser import Diariser
 
-#: Cosine similarity a speaker's centroid must reach to be the enrolled voice (see above).
+#: Cosine similarity a speaker's centroid must reach to be the enrolled voice (see above);
+#: the default of the ``diarisation_voice_threshold`` setting.
 VOICE_THRESHOLD = 0.85
+#: At least this much speech in a sample (the VAD's, without padding): the first 8 seconds of
+#: a 25-second sample gave a voice within 0.02 (cosine) of the whole sample's
+#: (benchmarks/voice_threshold_bench.py; docs/architecture.md, "Enrolled voice").
+MIN_SPEECH_S = 8.0
+#: A sample longer than this is not "a short sample" (10 to 60 seconds is asked for).
+MAX_SAMPLE_S = 90.0
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ Every call is audited with counts only (seconds of speech), never the voice.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -25,8 +26,8 @@ from assistant import audio as audio_mod
 from assistant.api import schemas
 from assistant.api.deps import CurrentUser, SessionDep, SettingsDep, audit, authorize
 from assistant.api.upload import receive_upload
-from assistant.diarisation import Diariser
-from assistant.errors import BadInput, NotFound, RecordingTooLong, SilentRecording
+from assistant.diarisation import MAX_SAMPLE_S, Diariser
+from assistant.errors import NotFound, RecordingTooLong
 from assistant.settings import Settings
 from assistant.storage import User, repo
 from assistant.storage.keys import generate_key
@@ -34,12 +35,6 @@ from assistant.storage.keys import generate_key
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["voice"], responses=schemas.V1_ERRORS)
 
-#: At least this much speech (the VAD's, without padding): the first 8 seconds of a
-#: 25-second sample gave a voice within 0.02 (cosine) of the whole sample's
-#: (benchmarks/voice_threshold_bench.py; docs/architecture.md, "Enrolled voice").
-MIN_SPEECH_S = 8.0
-#: A sample longer than this is not "a short sample" (10 to 60 seconds is asked for).
-MAX_SAMPLE_S = 90.0
 #: The sample's size cap (90 s of 48 kHz stereo 24-bit WAV is 26 MB).
 MAX_SAMPLE_BYTES = 32 * 1024 * 1024
 
@@ -66,9 +61,6 @@ VOICE_FORM = {
 }
 
 
-class TooLittleSpeech(BadInput):
-    code = "too_little_speech"
-    http_status = 422
 
 
 def voice_view(session: Session, request: Request, user_id: str) -> schemas.VoiceView:
@@ -135,20 +127,10 @@ async def enrol_voice(
                 "seconds of your own voice."
             ) from None
         pcm = await run_in_threadpool(audio_mod.load_pcm16k, sealed)
-        # (a fraction of a second of audio is no speech; the VAD is not asked)
-        speech_s = 0.0
-        if pcm.size >= audio_mod.SAMPLE_RATE // 2:
-            speech_s = await run_in_threadpool(audio_mod.speech_seconds, pcm)
-        if speech_s < 0.5:
-            raise SilentRecording("No speech was detected in the voice sample.")
-        if speech_s < MIN_SPEECH_S:
-            raise TooLittleSpeech(
-                f"The sample holds {speech_s:.1f} seconds of speech; at least "
-                f"{MIN_SPEECH_S:.0f} are needed. Record 10 to 60 seconds of your own voice, "
-                "reading or talking."
-            )
         diariser = voice_diariser(request)
-        voice = await run_in_threadpool(_voice_print, diariser, pcm)
+        voice, speech_s = await run_in_threadpool(
+            _voice_print, diariser, pcm, request.app.state.engines.compute_lock
+        )
     finally:
         part.unlink(missing_ok=True)
     replaced = repo.voice_enrolment(session=session, user_id=user.id) is not None
@@ -169,13 +151,10 @@ async def enrol_voice(
     return voice_view(session, request, user.id)
 
 
-def _voice_print(diariser: Diariser, pcm: Any) -> Any:
-    from assistant.diarisation import voice_print
+def _voice_print(diariser: Diariser, pcm: Any, lock: threading.Lock) -> tuple[Any, float]:
+    from assistant.pipeline import sample_voice
 
-    found = voice_print(diariser, pcm)
-    if found is None:  # the VAD found speech above, so this is a sample of stray sounds
-        raise SilentRecording("No speech was detected in the voice sample.")
-    return found.embedding
+    return sample_voice(diariser, pcm, lock=lock)
 
 
 @router.put(
