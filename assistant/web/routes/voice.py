@@ -13,7 +13,8 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from assistant.api.deps import SessionDep, SettingsDep, audit, may
-from assistant.api.routes.voice import MAX_SAMPLE_S, MIN_SPEECH_S, enrol_voice, erase, voice_view
+from assistant.api.routes.voice import enrol_voice, erase, voice_view
+from assistant.diarisation import MAX_SAMPLE_S, MIN_SPEECH_S
 from assistant.errors import CaseAssistError
 from assistant.storage import User
 from assistant.web.render import render
