@@ -81,3 +81,33 @@ document.querySelectorAll('.app-copy__button').forEach((button) => {
     }
   })
 })
+
+// New visit: a recording dropped on the drop zone becomes the file input's choice (the input
+// itself still works alone: with the keyboard, or without this file).
+document.querySelectorAll('[data-drop-zone]').forEach((zone) => {
+  const input = zone.querySelector('input[type=file]')
+  const status = zone.querySelector('[data-drop-status]')
+  if (!input || !status) return
+  const over = (on) => zone.classList.toggle('app-drop-zone--over', on)
+  const show = () => {
+    status.textContent = input.files && input.files.length ? `Chosen: ${input.files[0].name}` : ''
+  }
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault()
+    over(true)
+  })
+  zone.addEventListener('dragleave', () => over(false))
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault()
+    over(false)
+    const files = event.dataTransfer ? event.dataTransfer.files : null
+    if (!files || files.length === 0) return
+    if (files.length > 1) {
+      status.textContent = 'Drop one recording at a time.'
+      return
+    }
+    input.files = files
+    show()
+  })
+  input.addEventListener('change', show)
+})
