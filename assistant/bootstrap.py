@@ -33,6 +33,8 @@ OFFLINE_ENV = {
     "DO_NOT_TRACK": "1",
 }
 
+log = logging.getLogger(__name__)
+
 
 def set_offline() -> None:
     for key, value in OFFLINE_ENV.items():
@@ -43,6 +45,32 @@ def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+
+
+def lower_priority(by: int) -> None:
+    """Run this process ``by`` nice steps lower (``caseassist worker``), so that on a machine
+    that also runs the service a status request is not kept waiting by speech recognition.
+    Linux keeps a nice value per thread: every thread there is now is lowered (numpy's
+    OpenBLAS starts its pool on import), and threads started later (CTranslate2's, OpenMP's)
+    inherit it. (Not for the service's own worker thread: Whisper computes in threads that
+    CTranslate2 starts as the model loads, in the service's main thread; measured.)"""
+    if by <= 0:
+        return
+    tasks = Path("/proc/self/task")
+    try:
+        if not tasks.is_dir():  # not Linux: the process's one value
+            os.nice(by)
+            return
+        for task in tasks.iterdir():
+            tid = int(task.name)
+            try:
+                os.setpriority(
+                    os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by)
+                )
+            except ProcessLookupError:  # a thread that ended meanwhile
+                pass
+    except (OSError, AttributeError) as exc:  # not allowed: run as it is
+        log.info("worker priority unchanged: %s", type(exc).__name__)
 
 
 def prepare_dirs(settings: Settings) -> None:

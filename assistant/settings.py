@@ -256,6 +256,15 @@ class Settings(BaseSettings):
         "and `caseassist worker` processes run the stages, on any machine that reaches the "
         "database (docs/deployment.md, Several workers). Needs a PostgreSQL `database_url`.",
     )
+    worker_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How far below the service's answers `caseassist worker` runs (Unix nice "
+        "steps). On a machine that also runs the service, a status or review page is not kept "
+        "waiting by speech recognition; the stages slow only while requests need the CPU. 0: "
+        "equal. (The service's own worker thread cannot be lowered this way.)",
+    )
     encryption_key_file: Path | None = Field(
         default=None,
         description="The key-encryption key (docs/security.md): wraps each recording's data key, "

@@ -71,7 +71,12 @@ async def poll(
     await asyncio.sleep(random.uniform(0, interval))  # noqa: S311 - clients out of step
     while not stop.is_set():
         t0 = time.perf_counter()
-        r = await client.get(url)
+        try:
+            r = await client.get(url)
+        except httpx.TransportError:  # a refused or dropped connection is an answer that failed
+            out.append(((time.perf_counter() - t0) * 1000, "connection error", 0))
+            await asyncio.sleep(interval)
+            continue
         elapsed = (time.perf_counter() - t0) * 1000
         label = "-"
         if r.status_code == 200:  # queued, transcribing, ..., drafting, done
@@ -96,9 +101,17 @@ async def load(
         ]
         t0 = time.perf_counter()
         final: dict = {}
+        failures = 0
         while True:  # a watcher on its own connection: stop when the job has ended
             await asyncio.sleep(0.5)
-            final = (await client.get(url)).json()
+            try:
+                final = (await client.get(url)).json()
+                failures = 0
+            except httpx.TransportError:
+                failures += 1
+                if failures > 60:  # half a minute without an answer: the service is gone
+                    break
+                continue
             if final.get("status") in ("done", "failed"):
                 break
         stop.set()
@@ -177,6 +190,9 @@ def main() -> int:
         up.raise_for_status()
         job_id = up.json()["job_id"]
         samples, wall, final = asyncio.run(load(svc, job_id, args.clients, args.interval))
+        if svc.proc is not None and svc.proc.poll() is not None:
+            print(svc.log.read_text()[-3000:], file=sys.stderr)
+            raise SystemExit("the service exited during the run")
 
     errors = sum(1 for _, _, code in samples if code != 200)
     by_stage: dict[str, list[float]] = {}

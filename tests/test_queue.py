@@ -131,6 +131,37 @@ def test_a_transcribe_worker_and_a_worker_for_the_rest_make_one_note(qsettings, 
     assert _notes(qsettings, job_id) == 1
 
 
+def _thread_nices(pid: int) -> list[int]:
+    """The nice value of every thread of process ``pid`` (Linux: field 19 of its stat)."""
+    nices = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        nices.append(int(stat.rsplit(")", 1)[1].split()[16]))
+    return nices
+
+
+def test_lower_priority_lowers_this_process_and_zero_leaves_it():
+    code = (
+        "import os; from assistant.bootstrap import lower_priority; "
+        "before = os.nice(0); lower_priority(0); same = os.nice(0); lower_priority(3); "
+        "print(same - before, os.nice(0) - before)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", str(min(3, 19 - os.nice(0)))]
+
+
+@pytest.mark.parametrize("value", ["-1", "20", "x"])
+def test_a_worker_nice_out_of_range_is_refused(monkeypatch, value):
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
+    monkeypatch.setenv("CASEASSIST_WORKER_NICE", value)
+    with pytest.raises(ValidationError, match="worker_nice"):
+        Settings()
+
+
 def _worker_process(settings, *stages: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -167,6 +198,10 @@ def test_a_worker_killed_mid_job_is_finished_by_another_with_one_note(qsettings,
             assert victim.poll() is None, "the worker exited by itself"
             assert time.monotonic() < deadline, _job(qsettings, job_id)
             time.sleep(0.05)
+        # it runs below the service (worker_nice, 10 by default), speech recognition's threads
+        # included: they start after the process lowered itself
+        expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
+        assert set(_thread_nices(victim.pid)) == {expected}
         victim.send_signal(signal.SIGKILL)
         victim.wait(30)
     finally:

@@ -50,7 +50,7 @@ def add_queue_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.bootstrap import open_database, prepare_dirs
+    from assistant.bootstrap import lower_priority, open_database, prepare_dirs
     from assistant.jobs.queue import Worker, check_backend, ensure_schema
     from assistant.jobs.retention import RetentionPolicy
     from assistant.jobs.worker import JobRunner
@@ -58,6 +58,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.pipeline import STAGES, Engines
 
     check_backend(settings)  # before loading any model: a wrong setting is said at once
+    lower_priority(settings.worker_nice)  # before the models' threads start, so they inherit it
     stages = args.stages or STAGES
     prepare_dirs(settings)
     models = resolve_models(settings)  # fails closed on a missing or changed model file
