@@ -40,7 +40,8 @@ _ERROR_TEXT = {
     400: "Bad input (a specific code says which)",
     401: "No token, or a token that is not valid",
     403: "Your role may not do this",
-    404: "No such id, or another user's (not_found)",
+    404: "No such id, or one out of your reach: another user's, or for a manager another team's "
+    "(not_found, the same answer)",
     409: "The note is approved and locked (note_approved), safeguarding statements are not "
     "all confirmed (safeguarding_unconfirmed), the note has a newer revision "
     "(stale_revision), or the recording has no separated speakers (no_speakers)",
