@@ -2,15 +2,25 @@
 the role/ownership rules, as one table.
 
 Rules:
-* anyone sees the recordings they uploaded; a manager sees every recording (``recording.view``);
+* anyone sees the recordings they uploaded; a manager sees their team's (``recording.view``);
 * a practitioner sees and acts on only their own recordings and notes;
-* a manager may also read (not edit) every note and redacted transcript, e.g. for supervision;
+* a manager may also read (not edit) their team's notes, jobs and redacted transcripts, e.g.
+  for supervision;
 * the raw (identifying) transcript, the re-identified note and the audio are for the recording's
   owner only;
 * an auditor reads the audit trail and nothing with case content;
 * an admin manages users, reads the audit trail, and may erase any recording (erasure requests);
 * a user's enrolled voice is their own: practitioners and managers enrol, anyone sees or erases
   their own, and an admin may erase anyone's.
+
+Teams (the scope rule): a user belongs to at most one team (``users.team``, a label such as
+"North CIN"). A manager's reach over other people's things (the "anyone" column below, for
+the roles in ``TEAM_SCOPED``) is the things owned by users in the manager's own team, plus
+their own; never edits, which stay the owner's. A manager with **no team** reaches every
+user's, as before teams existed: a small site with one team needs no set-up. The team is read
+at every request, so moving a user (or the manager) to another team changes what managers
+see at once. Out of reach looks exactly like not there (404), as another practitioner's
+recording does. An admin's reach (erasure) is not limited by teams.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -110,6 +121,8 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     "recording.erase": (frozenset({P, M}), frozenset({AD})),
     "audit.view": (frozenset(), frozenset({AU, AD})),
     "user.add": (frozenset(), frozenset({AD})),
+    "user.list": (frozenset(), frozenset({AD})),
+    "user.team": (frozenset(), frozenset({AD})),
     "job.retry": (frozenset(), frozenset({AD})),
     # a user's own enrolled voice ("owner" is the user): those who record visits enrol; anyone
     # may see or erase their own, and an admin anyone's (an erasure request)
@@ -119,9 +132,38 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
 }
 
 
-def allowed(action: str, *, role: Role, is_owner: bool) -> bool:
+#: Roles whose reach over anyone's things is their own team's when they have a team.
+TEAM_SCOPED: frozenset[Role] = frozenset({M})
+
+
+class Reach(StrEnum):
+    """Whose things a user may do an action on: none, their own, their team's (and their
+    own), or everyone's."""
+
+    NONE = "none"
+    OWN = "own"
+    TEAM = "team"
+    ALL = "all"
+
+
+def reach(action: str, *, role: Role, team: str | None) -> Reach:
+    """How far ``action`` reaches for a user of ``role`` in ``team`` (None: no team)."""
     own, anyone = PERMISSIONS[action]
-    return role in anyone or (is_owner and role in own)
+    if role in anyone:
+        return Reach.TEAM if role in TEAM_SCOPED and team is not None else Reach.ALL
+    return Reach.OWN if role in own else Reach.NONE
+
+
+def allowed(
+    action: str, *, role: Role, is_owner: bool, team: str | None, owner_team: str | None
+) -> bool:
+    """Whether a user of ``role`` in ``team`` may do ``action`` on something owned by a user
+    in ``owner_team`` (``is_owner``: by themselves). Both teams are asked for, so no caller
+    can forget the team rule."""
+    if is_owner and role in PERMISSIONS[action][0]:
+        return True
+    scope = reach(action, role=role, team=team)
+    return scope is Reach.ALL or (scope is Reach.TEAM and owner_team == team)
 
 
 class FailureThrottle:

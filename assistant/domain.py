@@ -293,6 +293,25 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+#: The longest team label (``users.team``).
+TEAM_MAX = 64
+
+
+def team_label(value: str) -> str:
+    """A team's label as stored: ``value`` with its spaces trimmed and runs of them made one
+    ("North  CIN " is "North CIN"), so two spellings cannot split a team. ValueError for an
+    empty label, one over ``TEAM_MAX`` characters, or one with control characters. A team
+    is organisational ("North CIN"), never a person's name."""
+    label = " ".join(value.split())
+    if not label:
+        raise ValueError("a team label cannot be empty")
+    if len(label) > TEAM_MAX:
+        raise ValueError(f"a team label is at most {TEAM_MAX} characters")
+    if not label.isprintable():
+        raise ValueError("a team label cannot hold control characters")
+    return label
+
+
 def excerpt(segments: Sequence[RedactedSegment]) -> tuple[str, str | None]:
     """The words and speaker of an extractive statement citing ``segments`` (in transcript
     order): one speaker's segments joined as they are, with that speaker; an exchange between

@@ -377,6 +377,15 @@ class Settings(BaseSettings):
         description="The claim shown as the user's name (preferred_username, then the "
         "subject, when it is missing).",
     )
+    oidc_team_claim: str | None = Field(
+        default=None,
+        description="The ID-token claim holding the user's team (a string, or a list whose "
+        "first value counts; a dotted path reaches into an object), set on every sign-in as "
+        "the role is. A manager reads the visits of their own team's users and their own; "
+        "with no team (the claim missing or empty), every visit. A value that is not a team "
+        "label (over 64 characters) refuses the sign-in. Unset: teams are set with "
+        "`caseassist users set-team` and single sign-on leaves them alone.",
+    )
     oidc_ca_file: Path | None = Field(
         default=None,
         description="A CA bundle (PEM) for the provider's https certificate, for a council's "
@@ -416,7 +425,9 @@ class Settings(BaseSettings):
             raise ValueError("diarisation_min_speakers exceeds diarisation_max_speakers")
         return self
 
-    @field_validator("oidc_issuer", "oidc_client_id", "oidc_role_map", mode="before")
+    @field_validator(
+        "oidc_issuer", "oidc_client_id", "oidc_role_map", "oidc_team_claim", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if value == "" else value

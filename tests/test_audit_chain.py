@@ -415,17 +415,20 @@ def test_concurrent_requests_through_the_api_make_one_unbroken_chain(tmp_path, d
         doc = export.json()
         assert export.headers["x-audit-chain-head"] == f"{doc['head']['seq']}:{doc['head']['hash']}"
         check_as_an_auditor(doc["records"], doc["head"])
+        # each reading is itself on the record, after it: the check is in the export
+        assert [r["action"] for r in doc["records"][len(calls) :]] == ["audit.verify"]
         listed = client.get("/v1/audit", params={"limit": 5000}).json()
-        assert [r["id"] for r in listed][: len(calls)] == [r["id"] for r in doc["records"]]
+        assert [r["id"] for r in listed][: len(calls) + 1] == [r["id"] for r in doc["records"]]
         assert listed[-1]["action"] == "audit.export"
 
         csv_export = client.get("/v1/audit/export", params={"format": "csv"})
         assert csv_export.headers["content-type"].startswith("text/csv")
-        assert len(list(csv.DictReader(io.StringIO(csv_export.text)))) == len(calls) + 1
+        # + verify, export, the listing
+        assert len(list(csv.DictReader(io.StringIO(csv_export.text)))) == len(calls) + 3
 
         earlier = f"{doc['head']['seq']}:{doc['head']['hash']}"
         again = client.get("/v1/audit/verify", params={"anchor": earlier}).json()
-        assert again["intact"] is True and again["records"] == len(calls) + 2
+        assert again["intact"] is True and again["records"] == len(calls) + 4
         assert client.get("/v1/audit/verify", params={"anchor": "x"}).status_code == 422
         for path in ("/v1/audit/verify", "/v1/audit/export"):
             assert srv.client(token).get(path).status_code == 403
@@ -509,3 +512,87 @@ def test_migration_chains_existing_rows_in_their_listed_order(db_url: str) -> No
         assert verify(sessions).intact
     finally:
         engine.dispose()
+
+
+# --- reading the trail is on the record --------------------------------------------------------
+def test_reading_the_trail_is_itself_audited_and_chained(tmp_path, db_url, cli_env) -> None:
+    """Every reading through the API (the list, the check, the export) appends a record naming
+    the reader, the filters as ids and action names and counts, never a record's contents; it
+    comes after the reading, so the next one shows it, and the chain still verifies."""
+    from assistant.api.app import create_app
+
+    settings = make_settings(tmp_path, database_url=db_url, run_worker=False)
+    owner, token = add_user(settings, "Sam", "practitioner")
+    auditor_id, auditor = add_user(settings, "Ade", "auditor")
+    admin_id, admin = add_user(settings, "Ali", "admin")
+    from assistant.bootstrap import open_database
+
+    engine, _, sessions = open_database(settings)
+    with session_scope(sessions) as s:
+        rec = seed_recording(s, owner)
+        repo.add_audit(session=s, actor_id=owner, action="transcript.view", object_type="recording",
+                       object_id=rec.id, request_id=None, details={"kind": "raw"})  # fmt: skip
+    engine.dispose()
+    with LiveServer(create_app(settings, engines=STUB_ENGINES), free_port()) as srv:
+        reader = srv.client(auditor)
+        first = reader.get(
+            "/v1/audit", params={"object_id": rec.id, "action": "transcript.view", "limit": 10}
+        ).json()
+        assert [r["action"] for r in first] == ["transcript.view"]
+        trail = reader.get("/v1/audit").json()
+        viewed = trail[-1]
+        assert viewed["action"] == "audit.view" and viewed["actor_id"] == auditor_id
+        assert viewed["object_type"] == "audit" and viewed["object_id"] is None
+        assert viewed["details"] == {
+            "filters": {"object": rec.id, "action": "transcript.view"},
+            "limit": 10,
+            "records": 1,
+            "via": "api",
+        }
+
+        report = reader.get("/v1/audit/verify").json()
+        assert report["intact"] is True
+        export = srv.client(admin).get("/v1/audit/export", params={"format": "json"}).json()
+        checked, listed = export["records"][-1], export["records"][-2]
+        assert checked["action"] == "audit.verify" and checked["actor_id"] == auditor_id
+        assert checked["details"] == {
+            "intact": True,
+            "records": report["records"],
+            "problem": None,
+            "anchors": 0,
+            "via": "api",
+        }
+        assert listed["action"] == "audit.view" and listed["details"]["filters"] == {}
+        last = reader.get("/v1/audit").json()[-1]
+        assert last["action"] == "audit.export" and last["actor_id"] == admin_id
+        assert last["details"] == {"format": "json", "records": len(export["records"])}
+        check_as_an_auditor(export["records"], export["head"])
+
+        # a refusal (403) is not audited, as no 403 is (only failed sign-ins are); a filter
+        # that is not an id or an action name is refused (422) before anything is read
+        before = len(reader.get("/v1/audit", params={"limit": 5000}).json())
+        assert srv.client(token).get("/v1/audit").status_code == 403
+        assert srv.client(token).get("/v1/audit/verify").status_code == 403
+        assert reader.get("/v1/audit", params={"action": "a b"}).status_code == 422
+        assert reader.get("/v1/audit", params={"object_id": "<x>"}).status_code == 422
+        after = reader.get("/v1/audit", params={"limit": 5000}).json()
+        assert len(after) == before + 1  # the one listing between the two counts
+        assert SECRET not in repr(after)
+
+        # with the head row gone, the reading goes ahead (it is how the damage is seen)
+        engine = make_engine(db_url)
+        sql(engine, "DELETE FROM audit_chain_head")
+        broken = reader.get("/v1/audit/verify").json()
+        assert broken["intact"] is False and broken["problem"]["kind"] == "head"
+        assert reader.get("/v1/audit").status_code == 200
+        engine.dispose()
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:  # put the head back where the last record left it
+        last_row = conn.execute(
+            text("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        ).one()
+    sql(engine, "INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, :s, :h)",
+        s=last_row.seq, h=last_row.hash)  # fmt: skip
+    engine.dispose()
+    assert main(["audit", "verify"]) == 0

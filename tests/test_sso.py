@@ -278,6 +278,65 @@ def test_a_deactivated_account_is_refused_though_the_provider_vouches(service, p
     assert not still.active  # the provider's word does not switch it back on
 
 
+def test_the_team_claim_sets_the_team_at_every_sign_in(service, provider, db_url):
+    """With ``oidc_team_claim`` set, the team follows the provider's claim at each sign-in (and
+    with it what a manager reads); a value that is no team label refuses the sign-in rather
+    than leave the manager with no team, which reads every visit."""
+    from tests.web import seed_note
+
+    server, settings = service(database_url=db_url, oidc_team_claim="org.team")
+    give_claims(provider, "u-3001", name="Kim Lead", roles=["cw-leads"],
+                org={"team": ["North  CIN", "ignored"]})  # fmt: skip
+    give_claims(provider, "u-3002", name="Pat North", roles=["cw-staff"], org={"team": "North CIN"})
+    give_claims(provider, "u-3003", name="Sol South", roles=["cw-staff"], org={"team": "South CIN"})
+    for sub in ("u-3001", "u-3002", "u-3003"):
+        assert sso_sign_in(browser(server), sub).status_code == 200
+    team = {u.oidc_subject: u.team for u in rows(settings, User)}
+    assert team == {"u-3001": "North CIN", "u-3002": "North CIN", "u-3003": "South CIN"}
+    [pat] = rows(settings, User, User.oidc_subject == "u-3002")
+    [sol] = rows(settings, User, User.oidc_subject == "u-3003")
+    north, south = seed_note(settings, pat.id), seed_note(settings, sol.id)
+    kim = browser(server)
+    sso_sign_in(kim, "u-3001")
+    page = kim.get("/").text
+    assert "Team visits" in page and north["note"] in page and south["note"] not in page
+
+    # moved at the provider: moved here at the next sign-in, and audited
+    give_claims(provider, "u-3001", name="Kim Lead", roles=["cw-leads"], org={"team": "South CIN"})
+    kim = browser(server)
+    sso_sign_in(kim, "u-3001")
+    page = kim.get("/").text
+    assert south["note"] in page and north["note"] not in page
+    [moved] = rows(settings, AuditEvent, AuditEvent.action == "user.team_set")
+    assert moved.details == {"had_team": True, "in_team": True, "changed": True, "via": "oidc"}
+    # no team claim: no team (a manager with none reads every visit, as locally)
+    give_claims(provider, "u-3001", name="Kim Lead", roles=["cw-leads"])
+    sso_sign_in(browser(server), "u-3001")
+    assert rows(settings, User, User.oidc_subject == "u-3001")[0].team is None
+    # a claim that is not a team label: refused, the team left as it was
+    give_claims(provider, "u-3002", name="Pat North", roles=["cw-staff"], org={"team": "x" * 65})
+    c = browser(server)
+    assert sso_sign_in(c, "u-3002").status_code == 403 and not signed_in(c)
+    assert len(failures(settings, "oidc_team")) == 1
+    assert rows(settings, User, User.oidc_subject == "u-3002")[0].team == "North CIN"
+
+
+def test_without_a_team_claim_single_sign_on_leaves_teams_alone(service, provider):
+    from assistant.storage import repo
+
+    server, settings = service()
+    give_claims(provider, "u-3101", name="Lou Lead", roles=["cw-leads"], team="Ignored")
+    sso_sign_in(browser(server), "u-3101")
+    [user] = rows(settings, User, User.oidc_subject == "u-3101")
+    assert user.team is None
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        repo.set_team(session=s, user_id=user.id, team="East CIN")  # as users set-team does
+    engine.dispose()
+    sso_sign_in(browser(server), "u-3101")
+    assert rows(settings, User, User.oidc_subject == "u-3101")[0].team == "East CIN"
+
+
 def test_a_tampered_state_is_refused(service, provider):
     server, settings = service()
     give_claims(provider, "u-3001", name="Ana Forge", roles=["cw-staff"])

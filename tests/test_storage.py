@@ -143,7 +143,7 @@ def count(s: Session, model: type[Base], **where: str) -> int:
 # --- migrations ---------------------------------------------------------------------------
 def test_migrations_reach_head_and_match_the_models(db_engine: Engine) -> None:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head == "0012_voice_enrolment"
+    assert head == "0013_user_team"
     upgrade(db_engine)  # idempotent at head
     with db_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -157,7 +157,7 @@ def test_upgrade_accepts_a_url(db_url: str) -> None:
     try:
         with engine.connect() as conn:
             revision = MigrationContext.configure(conn).get_current_revision()
-            assert revision == "0012_voice_enrolment"
+            assert revision == "0013_user_team"
     finally:
         engine.dispose()
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.storage import repo, session_scope
 from tests import test_web_browser
 from tests.test_web_browser import CHROMIUM, check_accessibility, fits_320
-from tests.web import PASSWORD, add_web_user, seed_speakers, write_tone
+from tests.web import PASSWORD, add_web_user, db, seed_speakers, write_tone
 
 # the fixtures: a live server with the job worker, Debian's Chromium
 server, browser = test_web_browser.server, test_web_browser.browser
@@ -153,4 +154,18 @@ def test_speakers_copy_audit_log_and_a_keyboard_only_review(server, browser, tmp
     assert "1 record found" in audit.locator("caption").inner_text()
     check_accessibility(audit)
     fits_320(audit)
+
+    # a manager in Priya's team: Team visits, naming the team and whose each visit is
+    lead, _ = add_web_user(settings, "Lee Lead", "manager")
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        for uid in (owner, lead):
+            repo.set_team(session=s, user_id=uid, team="North CIN")
+    engine.dispose()
+    team = sign_in_as(browser, srv.base_url, "Lee Lead")
+    assert team.locator("h1").inner_text() == "Team visits"
+    assert "North CIN" in team.locator("#team-scope").inner_text()
+    assert "Priya Shah" in team.locator("table").inner_text()
+    check_accessibility(team)
+    fits_320(team)
     assert errors == [], errors

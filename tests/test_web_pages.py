@@ -300,16 +300,17 @@ def test_the_audit_log_newest_first_filtered_paginated_with_the_chain_check(web)
     engine.dispose()
 
     page = auditor.get("/audit").text
-    # the head, always; the whole chain checked on request (it reads every record)
+    # the head, always; the whole chain checked on request (it reads every record); the
+    # viewing's own record (audit.view) comes after the head the page shows
     assert "Chain intact" not in page and 'id="check-chain"' in page
-    assert f"record {total_rows(settings)}, hash" in page
+    assert f"record {total_rows(settings) - 1}, hash" in page
     assert "Chain intact" in auditor.get("/audit?check=1").text
     rows = page.split('class="govuk-table__row app-audit-row"')[1:]
     assert len(rows) == 50
     assert "n: 54" in rows[0] and "n: 53" in rows[1]  # newest first
     assert "page 1 of 2" in page and 'href="/audit?page=2"' in page
     older = auditor.get("/audit?page=2").text
-    assert len(older.split("app-audit-row")[1:]) == total_rows(settings) - 50
+    assert len(older.split("app-audit-row")[1:]) == total_rows(settings) - 1 - 50
     # no names: what the rows hold (ids, counts, formats)
     assert "Priya Shah" not in page + older and "Amara" not in page + older
 
@@ -344,6 +345,53 @@ def test_the_audit_log_newest_first_filtered_paginated_with_the_chain_check(web)
     engine.dispose()
     broken = auditor.get("/audit?check=1").text
     assert "The audit chain is broken" in broken and "Chain intact" not in broken
+
+
+def test_viewing_the_audit_log_is_on_the_record(web, db_url):
+    """Each page shown, chain check and export adds a record naming the viewer, with the
+    filters as ids and action names (never a record's contents), chained like any other: the
+    next view shows it, and the chain still verifies. A refused reader (403) leaves none, as
+    no 403 does."""
+    settings, client = web(database_url=db_url)
+    owner, c = signed_in(client, settings, "Priya Shah")
+    auditor_id, auditor = signed_in(client, settings, "Ada Audit", "auditor")
+    admin_id, admin = signed_in(client, settings, "Al Admin", "admin")
+    ids = seed_note(settings, owner)
+    c.get(f"/notes/{ids['note']}")
+
+    page = auditor.get(f"/audit?action=note.view&object={ids['rec']}&page=1")
+    assert page.status_code == 200 and "audit.view" not in table(page.text)  # not yet
+    [viewed] = audit_actions(settings, "audit.view")
+    assert viewed.actor_id == auditor_id and viewed.object_type == "audit"
+    assert viewed.details == {
+        "filters": {"action": "note.view", "object": ids["rec"]},
+        "page": 1,
+        "records": 1,
+        "via": "web",
+    }
+    again = table(auditor.get("/audit").text)
+    assert "audit.view" in again and "note.view" in again  # the earlier viewing, listed
+
+    assert "Chain intact" in admin.get("/audit?check=1&page=2").text
+    [checked] = audit_actions(settings, "audit.verify")
+    assert checked.actor_id == admin_id and checked.details["intact"] is True
+    assert checked.details["via"] == "web" and checked.details["problem"] is None
+    assert admin.get("/audit/export?format=csv").status_code == 200
+    [exported] = audit_actions(settings, "audit.export")
+    assert exported.actor_id == admin_id and exported.details["format"] == "csv"
+    views = sorted(audit_actions(settings, "audit.view"), key=lambda e: e.seq)
+    assert len(views) == 3 and views[-1].details["page"] == 2
+
+    assert c.get("/audit").status_code == 403
+    assert c.get("/audit/export?format=json").status_code == 403
+    assert len(audit_actions(settings, "audit.view")) == 3
+    assert len(audit_actions(settings, "audit.export")) == 1
+    # nothing of the case in any of them, and the chain holds
+    assert "Amara" not in repr([v.details for v in views])
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        assert repo.verify_audit(session=s).intact
+    engine.dispose()
 
 
 def table(page: str) -> str:

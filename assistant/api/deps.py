@@ -15,10 +15,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from assistant.api.errors import request_id
-from assistant.auth import FailureThrottle, allowed, hash_token
+from assistant.auth import FailureThrottle, Reach, hash_token, reach
 from assistant.domain import Role
 from assistant.errors import Forbidden, NotFound, TooManyAttempts, Unauthenticated
 from assistant.review import Lexicon
@@ -149,8 +149,15 @@ LexiconDep = Annotated[Lexicon, Depends(get_lexicon)]
 
 
 def may(action: str, user: User, *, owner_id: str | None) -> bool:
-    """Whether ``user`` may do ``action`` on something owned by ``owner_id`` (None: no owner)."""
-    return allowed(action, role=Role(user.role), is_owner=owner_id == user.id)
+    """Whether ``user`` may do ``action`` on something owned by ``owner_id`` (None: no owner):
+    the role table and, for a manager in a team, whether the owner is in it (looked up in the
+    session ``user`` was loaded in: every request's user is)."""
+    return repo.may_reach(session=object_session(user), user=user, action=action, owner_id=owner_id)
+
+
+def reach_of(action: str, user: User) -> Reach:
+    """Whose things ``user`` may do ``action`` on: none, own, team or all."""
+    return reach(action, role=Role(user.role), team=user.team)
 
 
 def authorize(action: str, user: User, *, owner_id: str | None) -> None:

@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.domain import AgreedAction, HeaderField, NoteSection, Role, StatementKind
+from assistant.domain import (
+    TEAM_MAX,
+    AgreedAction,
+    HeaderField,
+    NoteSection,
+    Role,
+    StatementKind,
+    team_label,
+)
 from assistant.notes.changes import ChangeRecord
 
 #: The highest page number a list takes (10 million rows at 100 a page). Past some such bound
@@ -32,7 +40,8 @@ _ERROR_TEXT = {
     400: "Bad input (a specific code says which)",
     401: "No token, or a token that is not valid",
     403: "Your role may not do this",
-    404: "No such id, or another user's (not_found)",
+    404: "No such id, or one out of your reach: another user's, or for a manager another team's "
+    "(not_found, the same answer)",
     409: "The note is approved and locked (note_approved), safeguarding statements are not "
     "all confirmed (safeguarding_unconfirmed), the note has a newer revision "
     "(stale_revision), or the recording has no separated speakers (no_speakers)",
@@ -242,16 +251,48 @@ class NoteList(Page):
     items: list[NoteSummary]
 
 
+_TEAM_TEXT = (
+    "the user's team, an organisational label such as 'North CIN' (spaces tidied, at most "
+    f"{TEAM_MAX} characters); null: no team. A manager reads the visits of their own team's "
+    "users and their own; a manager with no team reads every user's"
+)
+
+
+def _team(value: str | None) -> str | None:
+    return None if value is None else team_label(value)  # ValueError -> 422
+
+
 class UserCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     role: Role
+    team: str | None = Field(None, description=_TEAM_TEXT)
+
+    _check_team = field_validator("team")(_team)
 
 
 class UserCreated(BaseModel):
     user_id: str
     name: str
     role: Role
+    team: str | None = Field(None, description=_TEAM_TEXT)
     token: str = Field(description="shown once; only its hash is stored")
+
+
+class UserTeam(BaseModel):
+    """``PUT /v1/users/{id}/team``'s body."""
+
+    team: str | None = Field(description=_TEAM_TEXT)
+
+    _check_team = field_validator("team")(_team)
+
+
+class UserView(BaseModel):
+    user_id: str
+    name: str
+    role: Role
+    team: str | None = Field(description=_TEAM_TEXT)
+    active: bool
+    single_sign_on: bool = Field(description="signs in with the council account")
 
 
 class AuditEventView(BaseModel):

@@ -24,7 +24,25 @@ def add_admin_commands(sub: argparse._SubParsersAction) -> None:
     )
     a.add_argument("--name", required=True, help="also the name they sign in to the web app with")
     a.add_argument("--role", required=True, choices=["practitioner", "manager", "auditor", "admin"])
+    a.add_argument(
+        "--team",
+        help="their team, a label such as 'North CIN' (a manager reads their team's visits; "
+        "a manager with no team reads every visit)",
+    )
     a.set_defaults(func=cmd_users_add)
+    t = usub.add_parser(
+        "set-team",
+        help="put a user in a team, or in none; what managers read changes at once",
+    )
+    t.add_argument("user_id")
+    which = t.add_mutually_exclusive_group(required=True)
+    which.add_argument("--team", help="the team's label, e.g. 'North CIN'")
+    which.add_argument(
+        "--no-team", action="store_true", help="no team (a manager then reads every visit)"
+    )
+    t.set_defaults(func=cmd_users_set_team)
+    ls = usub.add_parser("list", help="every user: id, role, team, whether active, sign-in")
+    ls.set_defaults(func=cmd_users_list)
     pl = usub.add_parser(
         "password-link", help="print a new one-time set-password link (first sign-in or reset)"
     )
@@ -110,26 +128,101 @@ def _audit(
     )
 
 
+def _team_arg(value: str | None) -> str | None:
+    """``--team``'s label tidied (``domain.team_label``), or None without one; a bad label
+    exits 2 with the reason before anything is opened or changed."""
+    from assistant.domain import team_label
+
+    if value is None:
+        return None
+    try:
+        return team_label(value)
+    except ValueError as exc:
+        raise _BadArgument(f"--team: {exc}") from None
+
+
+class _BadArgument(Exception):
+    """A command-line value refused before the database is touched (exit 2)."""
+
+
+def _refuse(exc: _BadArgument) -> int:
+    print(f"error: {exc}", file=sys.stderr)
+    return 2
+
+
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.auth import hash_token, new_token
     from assistant.storage import repo
     from assistant.storage.db import session_scope
 
+    try:
+        team = _team_arg(args.team)
+    except _BadArgument as exc:
+        return _refuse(exc)
     token = new_token()
     with _database(settings) as sessions, session_scope(sessions) as s:
         user = repo.create_user(
-            session=s, name=args.name, role=args.role, token_hash=hash_token(token)
+            session=s, name=args.name, role=args.role, token_hash=hash_token(token), team=team
         )
-        _audit(s, "user.add", "user", user.id, role=args.role)
+        _audit(s, "user.add", "user", user.id, role=args.role, in_team=team is not None)
         link = _password_link(s, settings, user.id)
         user_id = user.id
     print(
-        f"user_id: {user_id}\nrole: {args.role}\ntoken: {token}\n"
+        f"user_id: {user_id}\nrole: {args.role}\nteam: {team or '(none)'}\ntoken: {token}\n"
         "(the token is shown once; only its hash is stored)\n"
         f"set-password link: {link}\n"
         f"(for the web app: works once, for {settings.password_link_hours:g} hours; "
         f"they then sign in with the name {args.name!r})"
     )
+    return 0
+
+
+def cmd_users_set_team(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.db import session_scope
+
+    try:
+        team = None if args.no_team else _team_arg(args.team)
+    except _BadArgument as exc:
+        return _refuse(exc)
+    with _database(settings) as sessions, session_scope(sessions) as s:
+        user = repo.get_user(session=s, user_id=args.user_id)  # NotFound -> exit 2
+        before = user.team
+        repo.set_team(session=s, user_id=user.id, team=team)
+        if before != team:
+            _audit(
+                s, "user.team_set", "user", user.id,
+                had_team=before is not None, in_team=team is not None, changed=True,
+            )  # fmt: skip
+        role = user.role
+    print(f"user {args.user_id} ({role}) team: {team or '(none)'}")
+    if role == "manager":
+        print(
+            f"(they now read the visits of the {team} team and their own)"
+            if team
+            else "(with no team, they read every visit)"
+        )
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.storage import repo
+    from assistant.storage.db import session_scope
+
+    with _database(settings) as sessions, session_scope(sessions) as s:
+        users = [
+            (u.id, u.role, u.team, u.active, u.oidc_subject is not None, u.name)
+            for u in repo.list_users(session=s)
+        ]
+    print("user_id\trole\tteam\tactive\tsign-in\tname\treads")
+    for uid, role, team, active, sso, name in users:
+        reads = ""
+        if role == "manager":  # the scope rule (assistant.auth), said where it is set
+            reads = f"team {team} and own" if team else "every visit (no team)"
+        print(
+            f"{uid}\t{role}\t{team or '-'}\t{'yes' if active else 'no'}\t"
+            f"{'sso' if sso else 'password'}\t{name}\t{reads}"
+        )
     return 0
 
 
@@ -205,6 +298,8 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         print(f"error: --anchor: {exc}", file=sys.stderr)
         return 2
+    # not audited, unlike the API's check: run on the server (by cron, too) with no one to
+    # name, and with database access anyway; it prints no record's contents
     with _database(settings) as sessions, session_scope(sessions) as s:
         report = repo.verify_audit(session=s, anchors=anchors)
     if report.problem is not None:

@@ -139,6 +139,9 @@ class User(Base):
     #: local account). Their role is set from the provider's claims at every sign-in.
     oidc_issuer: Mapped[str | None] = mapped_column(String(255))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    #: The team they belong to (a label such as "North CIN"; null: none). A manager reads
+    #: their team's visits; a manager with no team, every visit (``auth``'s scope rule).
+    team: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class OidcLogin(Base):

@@ -33,7 +33,7 @@ from authlib.integrations.base_client.sync_openid import OpenIDMixin
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc.errors import JoseError
 
-from assistant.domain import Role
+from assistant.domain import Role, team_label
 from assistant.errors import ConfigurationError
 from assistant.settings import Settings
 
@@ -64,12 +64,15 @@ class SsoRefused(Exception):
 @dataclass(frozen=True)
 class Identity:
     """Who the provider says signed in: the account key (issuer, subject), a name to show,
-    and the role their claims map to (None: no mapped value, so no access)."""
+    the role their claims map to (None: no mapped value, so no access) and their team."""
 
     issuer: str
     subject: str
     name: str
     role: Role | None
+    #: Their team from ``oidc_team_claim`` (None: the claim is missing or empty); only
+    #: meaningful when that setting names a claim (``OidcProvider.team_claim``).
+    team: str | None = None
 
 
 def derive(secret: str, purpose: str) -> str:
@@ -89,6 +92,13 @@ def claim_values(claims: dict[str, Any], path: str) -> list[str]:
     if isinstance(value, list):
         return [v for v in value if isinstance(v, str)]
     return []
+
+
+def claimed_team(values: list[str]) -> str | None:
+    """The team in the claim's first non-blank value (``domain.team_label``), None if there is
+    none; ValueError if that value is not a team label (over ``TEAM_MAX`` characters...)."""
+    first = next((v for v in values if v.strip()), None)
+    return team_label(first) if first is not None else None
 
 
 def map_role(values: list[str], mapping: tuple[tuple[str, str], ...]) -> Role | None:
@@ -114,6 +124,7 @@ class OidcProvider:
         self.mapping = settings.oidc_role_mapping
         self.roles_claim = settings.oidc_roles_claim
         self.name_claim = settings.oidc_name_claim
+        self.team_claim = settings.oidc_team_claim
         secret = _client_secret(settings)
         client_kwargs: dict[str, Any] = {
             "scope": settings.oidc_scopes,
@@ -220,11 +231,25 @@ class OidcProvider:
             ),
             subject,
         )
+        team = None
+        if self.team_claim:
+            try:
+                team = claimed_team(claim_values(claims, self.team_claim))
+            except ValueError:
+                # not widened to "no team" (a manager with none reads every visit): refused
+                log.info("OIDC team claim is not a team label")
+                raise SsoRefused(
+                    "oidc_team",
+                    "Your council account's team could not be read by this service. Tell "
+                    "your IT service desk.",
+                    status=403,
+                ) from None
         return Identity(
             issuer=self.issuer,
             subject=subject,
             name=name[:NAME_MAX],
             role=map_role(claim_values(claims, self.roles_claim), self.mapping),
+            team=team,
         )
 
     def logout_url(self, *, post_logout_redirect_uri: str) -> str | None:
@@ -267,6 +292,7 @@ __all__ = [
     "OidcProvider",
     "SsoRefused",
     "claim_values",
+    "claimed_team",
     "derive",
     "map_role",
 ]

@@ -58,8 +58,8 @@ def list_notes(
     page: int = Query(1, ge=1, le=schemas.MAX_PAGE),
     per_page: int = Query(20, ge=1, le=100),
 ) -> schemas.NoteList:
-    """The notes you may read, newest first: your own; a manager's, everyone's. Metadata only
-    (no content, so no audit event)."""
+    """The notes you may read, newest first: your own; a manager's, also their team's (every
+    user's for a manager with no team). Metadata only (no content, so no audit event)."""
     where = repo.ListFilter(
         visit_type=visit_type, status=status, visit_from=visit_from, visit_to=visit_to, text=q
     )

@@ -271,8 +271,9 @@ def list_recordings(
     page: int = Query(1, ge=1, le=schemas.MAX_PAGE),
     per_page: int = Query(20, ge=1, le=100),
 ) -> schemas.RecordingList:
-    """The recordings you may see, newest upload first: your own; a manager's, everyone's.
-    Metadata only (no content, so no audit event)."""
+    """The recordings you may see, newest upload first: your own; a manager's, also their
+    team's (every user's for a manager with no team). Metadata only (no content, so no audit
+    event)."""
     where = repo.ListFilter(
         visit_type=visit_type, status=status, visit_from=visit_from, visit_to=visit_to, text=q
     )

@@ -75,6 +75,7 @@ from assistant.storage.repo.notes import (
     note_review,
     notes_for_recording,
 )
+from assistant.storage.repo.reach import may_reach, owner_condition
 from assistant.storage.repo.recordings import (
     create_recording,
     erase_audio,
@@ -103,7 +104,10 @@ from assistant.storage.repo.transcripts import (
 from assistant.storage.repo.users import (
     create_user,
     get_user,
+    list_users,
+    set_team,
     set_user_active,
+    team_of,
     user_by_token_hash,
 )
 from assistant.storage.repo.voices import (
@@ -124,6 +128,8 @@ __all__ = [
     "voice_enrolment",
     "confirm_statement",
     "confirmed_statements",
+    "may_reach",
+    "owner_condition",
     "page_notes",
     "page_recordings",
     "visit_types",
@@ -164,6 +170,9 @@ __all__ = [
     "get_recording_for",
     "get_transcript",
     "get_user",
+    "list_users",
+    "set_team",
+    "team_of",
     "latest_body",
     "latest_jobs",
     "latest_revision",

@@ -1,7 +1,8 @@
 """Lists of recordings and notes for one user: filtered, newest first, one page at a time.
 
 Who sees what is the ``auth`` table's rule (``recording.view`` for recordings, ``note.view`` for
-notes): their own; a manager's, everyone's. Erased recordings and their notes are never listed.
+notes): their own; a manager's, their team's and their own (everyone's for a manager with no
+team; ``repo.reach``). Erased recordings and their notes are never listed.
 Filters are on metadata only (visit type, visit date, status, template, and a text search over
 ids, template and visit type): no search of content.
 
@@ -18,9 +19,8 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from assistant.auth import allowed
-from assistant.domain import Role
 from assistant.storage.models import Job, Note, Recording, User
+from assistant.storage.repo.reach import owner_condition
 
 RecordingStatus = Literal["processing", "failed", "draft", "approved"]
 RECORDING_STATUSES: tuple[str, ...] = ("processing", "failed", "draft", "approved")
@@ -42,12 +42,10 @@ class ListFilter:
 
 def _owner_scope(user: User, action: str) -> ColumnElement[bool] | None:
     """The rows' condition for ``user`` under ``action``; None: they may see none."""
-    role = Role(user.role)
-    if allowed(action, role=role, is_owner=False):
-        return Recording.erased_at.is_(None)
-    if allowed(action, role=role, is_owner=True):
-        return and_(Recording.erased_at.is_(None), Recording.owner_id == user.id)
-    return None
+    owners = owner_condition(user, action)
+    if owners is None:
+        return None
+    return and_(Recording.erased_at.is_(None), owners)
 
 
 def _metadata(stmt: Select[Any], where: ListFilter) -> Select[Any]:

@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from assistant.auth import allowed
-from assistant.domain import JobStatus, Role
+from assistant.domain import JobStatus
 from assistant.errors import NotFound
 from assistant.storage.models import (
     DataKey,
@@ -26,6 +25,7 @@ from assistant.storage.models import (
     utcnow,
 )
 from assistant.storage.repo._base import FINISHED, get_row
+from assistant.storage.repo.reach import may_reach, owner_condition
 from assistant.storage.repo.users import get_user
 
 #: The rule (in ``auth.PERMISSIONS``) for seeing a recording at all.
@@ -92,7 +92,7 @@ def live_recording(session: Session, recording_id: str) -> Recording:
 def get_recording_for(*, session: Session, recording_id: str, user: User) -> Recording:
     """The recording if ``user`` may see it; NotFound otherwise, so existence is not disclosed."""
     rec = get_recording(session=session, recording_id=recording_id)
-    if not allowed(VIEW, role=Role(user.role), is_owner=rec.owner_id == user.id):
+    if not may_reach(session=session, user=user, action=VIEW, owner_id=rec.owner_id):
         raise NotFound(f"recording {recording_id} not found")
     return rec
 
@@ -100,7 +100,8 @@ def get_recording_for(*, session: Session, recording_id: str, user: User) -> Rec
 def list_recordings_for(
     *, session: Session, user: User, include_erased: bool = False
 ) -> list[Recording]:
-    """Newest first: the recordings ``user`` may see (their own; every one for a manager)."""
+    """Newest first: the recordings ``user`` may see (their own; a manager's, also their
+    team's, or every one with no team)."""
     stmt = _visible_to(user, include_erased)
     if stmt is None:
         return []
@@ -121,12 +122,10 @@ def page_recordings_for(
 
 
 def _visible_to(user: User, include_erased: bool) -> Select[Recording] | None:
-    role = Role(user.role)
-    stmt = select(Recording)
-    if not allowed(VIEW, role=role, is_owner=False):
-        if not allowed(VIEW, role=role, is_owner=True):
-            return None
-        stmt = stmt.where(Recording.owner_id == user.id)
+    owners = owner_condition(user, VIEW)
+    if owners is None:
+        return None
+    stmt = select(Recording).where(owners)
     if not include_erased:
         stmt = stmt.where(Recording.erased_at.is_(None))
     return stmt

@@ -2,7 +2,13 @@
 recording, with the hash chain's check (on request: it reads every record) and the CSV/JSON
 export. It shows what the audit rows
 hold (ids, counts and formats), nothing more: no names, no case content. Everyone else is
-refused (403), as ``GET /v1/audit`` refuses them."""
+refused (403), as ``GET /v1/audit`` refuses them (a refusal is not audited, like every other
+403: only failed sign-ins are).
+
+Reading the log is itself on the record: each page shown adds ``audit.view`` (the filters as
+ids and action names, and the page number), a chain check ``audit.verify``, an export
+``audit.export``, all naming the viewer and chained like any record. Each is appended after
+the reading, so it shows in the next one."""
 
 from __future__ import annotations
 
@@ -61,6 +67,17 @@ def audit_log(request: Request, user: PageUser, session: SessionDep, page: str =
         limit=PAGE_SIZE,
     )
     query = urlencode({k: v for k, v in values.items() if v})
+    # the check reads the whole chain (about 0.1 ms a record): on request only
+    chain = repo.verify_audit(session=session) if params.get("check") else None
+    head = repo.audit_head(session=session)
+    # only the filters that were used, and those only once checked above (ids, action names)
+    filters = {k: v for k, v in values.items() if v}
+    admin.audit_reading(
+        session, request, user, "audit.view",
+        filters=filters, page=page_no, records=len(rows), via="web",
+    )  # fmt: skip
+    if chain is not None:
+        admin.audit_verified(session, request, user, chain, via="web")
     return render(
         request,
         "audit.html",
@@ -73,9 +90,8 @@ def audit_log(request: Request, user: PageUser, session: SessionDep, page: str =
             "filtered": any(values.values()),
             "actions": actions,
             "query": ("&" + query) if query else "",
-            # the check reads the whole chain (about 0.1 ms a record): on request only
-            "chain": repo.verify_audit(session=session) if params.get("check") else None,
-            "head": repo.audit_head(session=session),
+            "chain": chain,
+            "head": head,
             "error": problem,
             "field": field,
         },

@@ -148,8 +148,18 @@ def callback(request: Request, session: SessionDep) -> Response:
             subject=who.subject,
             token_hash=hash_token(new_token()),  # never shown: see create_oidc_user
         )
+        if sso.team_claim:
+            repo.set_team(session=session, user_id=user.id, team=who.team)
         audit(session, request, user, "user.add", "user", user.id, role=who.role.value, via="oidc")
     else:
+        if sso.team_claim and user.team != who.team:
+            before = user.team
+            repo.set_team(session=session, user_id=user.id, team=who.team)
+            audit(
+                session, request, user, "user.team_set", "user", user.id,
+                had_team=before is not None, in_team=who.team is not None, changed=True,
+                via="oidc",
+            )  # fmt: skip
         if user.role != who.role.value:
             audit(
                 session,

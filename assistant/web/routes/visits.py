@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from assistant.api.deps import SessionDep, SettingsDep, may
+from assistant.api.deps import SessionDep, SettingsDep, may, reach_of
 from assistant.api.routes.recordings import (
     accept_upload,
     erase_recording,
@@ -96,9 +96,10 @@ def _filters(params: dict[str, str]) -> tuple[repo.ListFilter, dict[str, str], s
 
 @router.get("/")
 def my_visits(request: Request, user: PageUser, session: SessionDep, page: str = "1") -> Response:
-    """The visits the user may see, newest first: their own; a manager's, everyone's (there
-    are no teams in the data model); narrowed by status, visit type, visit date and a search
-    of ids, template and visit type (never of content)."""
+    """The visits the user may see, newest first: their own; a manager's, their team's and
+    their own (everyone's for a manager with no team: ``auth``'s scope rule); narrowed by
+    status, visit type, visit date and a search of ids, template and visit type (never of
+    content)."""
     # a page past any list (or a number too long for int()) is page 1, never an error
     page_no = min(max(int(page), 1), MAX_PAGE) if page.isdigit() and len(page) <= 9 else 1
     where, values, problem, field = _filters(dict(request.query_params))
@@ -117,7 +118,9 @@ def my_visits(request: Request, user: PageUser, session: SessionDep, page: str =
             "page": page_no,
             "total_pages": total_pages,
             "total": total,
-            "sees_all": may("recording.view", user, owner_id=None),
+            # whose visits the list holds: "all" and "team" show whose each one is
+            "reach": reach_of("recording.view", user).value,
+            "team": user.team,
             "may_upload": may("recording.upload", user, owner_id=user.id),
             "values": values,
             "filtered": any(values.values()),
