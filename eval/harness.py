@@ -12,7 +12,8 @@ and the run carries on; the command then exits non-zero.
 ``--quick`` runs a small slice of each suite on the ``test`` profile (unless ``--profile`` says
 otherwise): what CI runs. Measured on the 2 shared cores of the development machine: the quick
 ASR suite takes about 30 s on tiny.en once its espeak-ng renders are cached (about 1 min with
-``--profile default``), the quick redaction suite about 5 s; the notes and bias suites draft
+``--profile default``), the quick redaction suite about 8 s before suite version 3 and 19 s
+since (8 spoken sentences through tiny.en, renders cached); the notes and bias suites draft
 notes with the LLM and dominate ``all``.
 
 The full run uses the default profile (Whisper base, Qwen2.5-Coder-1.5B). Its ASR suite

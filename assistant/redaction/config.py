@@ -104,12 +104,51 @@ class DigitRunRecognizerConfig(_RecognizerBase):
     min_digits: int = Field(default=6, ge=4)
 
 
+class SpeltLettersRecognizerConfig(_RecognizerBase):
+    """A word spelt out letter by letter ("S-I-A-N", Whisper's "S .I.", "D A R I U S Z"),
+    which people do on a visit only for names and other identifiers
+    (``assistant/redaction/recognizers.py`` ``SpeltLettersRecognizer``). Letters that spell a
+    word the note needs (keep.yaml: ``words``, ``not_names``, ``acronyms``) are left alone."""
+
+    kind: Literal["spelt_letters"]
+    entity: str
+    cues: tuple[str, ...] = Field(
+        min_length=1,
+        description='words that announce a spelling ("spelt", "that\'s", "name") among the '
+        "cue_window words before the letters",
+    )
+    cue_window: int = Field(default=5, ge=1)
+    min_letters: int = Field(
+        default=2, ge=2, description='letters joined by hyphens or dots ("S .I.") a cue needs'
+    )
+    min_letters_cue_spaced: int = Field(
+        default=3, ge=2, description='letters joined by spaces or commas ("S, I, A") a cue needs'
+    )
+    min_letters_alone: int = Field(
+        default=3,
+        ge=2,
+        description='letters a run joined by hyphens or dots ("T-O-M") needs without a cue',
+    )
+    min_letters_spaced: int = Field(
+        default=4,
+        ge=2,
+        description='letters a run joined by spaces or commas ("F, I, O, N") needs without a cue',
+    )
+    name_window: int = Field(
+        default=6,
+        ge=0,
+        description='words either side searched for the word the letters spell ("Sian, '
+        'S .I."): the letters are then a name with no cue needed, and so is that word',
+    )
+
+
 RecognizerConfig = Annotated[
     PatternRecognizerConfig
     | DenyListRecognizerConfig
     | SpacyNerRecognizerConfig
     | ProperNounRecognizerConfig
-    | DigitRunRecognizerConfig,
+    | DigitRunRecognizerConfig
+    | SpeltLettersRecognizerConfig,
     Field(discriminator="kind"),
 ]
 
@@ -140,6 +179,11 @@ class KeepConfig(_Strict):
     generic_speaker_patterns: tuple[str, ...] = ()
     not_names: tuple[str, ...] = ()
     institution_words: tuple[str, ...] = ()
+    acronyms: tuple[str, ...] = Field(
+        default=(),
+        description="letters people say one by one that are words a note needs (GP, CAMHS, "
+        "A and E), never a spelt name: the spelt_letters recogniser leaves them alone",
+    )
 
 
 class SpokenConfig(_Strict):
@@ -314,7 +358,7 @@ def _check_and_expand(cfg: RedactionConfig) -> RedactionConfig:
     if stray:
         raise ConfigurationError(f"names.naming_titles {stray} are not in names.titles")
     _check_unique(cfg.names.particles, "names.particles")
-    for field in ("words", "generic_speakers", "not_names", "institution_words"):
+    for field in ("words", "generic_speakers", "not_names", "institution_words", "acronyms"):
         _check_unique(getattr(cfg.keep, field), f"keep.{field}")
     for i, pattern in enumerate(cfg.keep.generic_speaker_patterns):
         _compile(pattern, regex.IGNORECASE, f"keep.generic_speaker_patterns[{i}]")

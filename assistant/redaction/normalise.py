@@ -11,7 +11,9 @@ spaces: "0113, 496, 0427", "LS6, 2QT", "L S 6, 2 Q T", "0 7 7 0 0 9 0 0 1 2 3". 
 digits, letters and codes is rewritten the same way ("0113 496 0427", "LS6 2QT", "07700900123")
 when it holds a digit, has a pause or a single spelt character to tidy, gives at least five
 characters, and has no hyphen (a reference such as "CS-2024-00123" keeps its form); a pause
-becomes one space, a space next to a spelt character goes, a space between two groups stays. A
+becomes one space, a space next to a spelt character goes, a space between two groups stays.
+A code spelt a character or two at a time with a pause or a hyphen after every one ("B, S, 1,
+4, D, J", "LS-6-2-QT") loses them all ("BS14DJ", "LS62QT"): there they mark nothing. A
 run of digits only must hold six or more and not read as an everyday number (money, a date, a
 list of ages: ``digits.is_everyday_number``), so "flat 3, 45 ...", "12, 14, 15" and
 "3, 3, 2015" are left as written.
@@ -221,6 +223,8 @@ class SpokenNormaliser:
         changed = False
         for run in runs:
             units = self._units(text, run)
+            if not any(c.isdigit() for u in units for c in u.value):
+                continue  # letters alone ("double F, I, O, N") are a spelt word: spelt_name's
             spoken = any(u.spoken for u in units)
             if any(u.number for u in units):
                 if not _rewrite_numbers(text, units):
@@ -230,11 +234,12 @@ class SpokenNormaliser:
                     continue
             elif not _rewrite_written(text, units):
                 continue
+            one_by_one = not spoken and _spelt_one_by_one(text, units)
             changed = True
             if cursor < units[0].start:
                 pieces.append((text[cursor : units[0].start], -1, -1))
             for k, unit in enumerate(units):
-                if k:
+                if k and not one_by_one:
                     gap_start, gap_end = units[k - 1].end, unit.start
                     if not text[gap_start:gap_end].isspace() or (
                         not spoken and _both_grouped(units[k - 1], unit)
@@ -273,7 +278,7 @@ def _rewrite_written(text: str, units: list[_Unit]) -> bool:
     if len(units) < 2 or not any(c.isdigit() for u in units for c in u.value):
         return False
     gaps = [text[a.end : b.start] for a, b in zip(units, units[1:], strict=False)]
-    if any(_HYPHENS.intersection(g) for g in gaps):
+    if any(_HYPHENS.intersection(g) for g in gaps) and not _spelt_one_by_one(text, units):
         return False
     pause = any(_PAUSE.intersection(g) for g in gaps)
     spelt = any(u.end - u.start == 1 for u in units)
@@ -304,6 +309,19 @@ def _rewrite_numbers(text: str, units: list[_Unit]) -> bool:
             groups.append(b.value)
             gaps.append(gap)
     return sum(len(g) for g in groups) >= MIN_DIGITS and not is_everyday_number(groups, gaps)
+
+
+def _spelt_one_by_one(text: str, units: list[_Unit]) -> bool:
+    """A code spelt a character (or two letters) at a time with a pause or hyphen after each,
+    as Whisper writes a postcode read out: "B, S, 1, 4, D, J", "LS-6-2-QT". Its pauses mark
+    nothing, so they are dropped ("BS14DJ", "LS62QT"); a reference ("CS-2024-00123") and an
+    NI number read in pairs ("JK, 12, 34, 56, C") have longer groups."""
+    gaps = [text[a.end : b.start] for a, b in zip(units, units[1:], strict=False)]
+    return (
+        len(units) >= 2
+        and all(u.end - u.start == 1 or (u.end - u.start == 2 and u.value.isalpha()) for u in units)
+        and all(not g.isspace() for g in gaps)
+    )
 
 
 def _both_grouped(a: _Unit, b: _Unit) -> bool:

@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import regex
+
 from assistant.redaction.config import PERSON_ENTITY, RedactionConfig
 from assistant.redaction.normalise import SpokenNormaliser
 from assistant.redaction.spans import ALNUM_RE, name_tokens
+
+ALPHA_RE = regex.compile(r"\p{L}+")
 
 
 @dataclass(slots=True)
@@ -56,6 +60,13 @@ class Placeholders:
         tokens = name_tokens(surface)
         if not tokens:
             tokens = {surface.casefold()}
+        spelt = self._spelt(surface)
+        if spelt:
+            # "Sian, that's S-I-A-N" (or Whisper's "S .I."): the letters are the name's
+            tokens = {spelt}
+            known = next((p for p in self.people if any(_spells(spelt, t) for t in p.tokens)), None)
+            if known is not None:
+                return self.values[(PERSON_ENTITY, str(known.index))]
         match = next((p for p in self.people if p.tokens == tokens), None)
         match = match or next((p for p in self.people if tokens <= p.tokens), None)
         match = match or next((p for p in self.people if p.tokens <= tokens), None)
@@ -73,6 +84,27 @@ class Placeholders:
             match.surface, match.surface_words = surface, words
             self.entries[placeholder] = surface
         return placeholder
+
+    def _spelt(self, surface: str) -> str | None:
+        """The letters of a name spelt out ("S-I-A-N", "double F, I, O, N" -> "sian",
+        "ffion"), or None when ``surface`` is not letters alone."""
+        letters, times = "", 1
+        for word in ALPHA_RE.findall(surface):
+            low = word.casefold()
+            if low in self.config.spoken.repeats:
+                times = self.config.spoken.repeats[low]
+            elif len(word) == 1:
+                letters += low * times
+                times = 1
+            else:
+                return None
+        return letters if len(letters) >= 2 else None
+
+
+def _spells(letters: str, token: str) -> bool:
+    """Whether spelt ``letters`` are (part of) the name word ``token``: its start ("S .I." of
+    Sian), or three or more of its letters ("F-I-O-N" of Ffion, "double" left outside)."""
+    return token.startswith(letters) or (len(letters) >= 3 and letters in token)
 
 
 def _canonical(entity: str, normalised: str) -> str:

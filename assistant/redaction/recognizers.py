@@ -5,6 +5,8 @@
 * ``ProperNounRecognizer``: proper-noun runs from the spaCy tagger, and words in no English
   dictionary, a fallback for names.
 * ``DigitRunRecognizer``: long numbers however Whisper punctuates them (``digits.py``).
+* ``SpeltLettersRecognizer``: a word spelt out letter by letter ("S-I-A-N", Whisper's "S .I."),
+  which needs the words around it to tell a spelt name from "the G P".
 * ``WholeWordContextEnhancer``: Presidio's context boost without logging the surrounding words
   (Presidio's lemma enhancer logs them at DEBUG, which would put personal data in logs).
 * ``OfflineSpacyNlpEngine``: Presidio's spaCy engine around a model already loaded from disk,
@@ -39,6 +41,7 @@ from assistant.redaction.config import (
     ProperNounRecognizerConfig,
     RedactionConfig,
     SpacyNerRecognizerConfig,
+    SpeltLettersRecognizerConfig,
 )
 from assistant.redaction.digits import digit_runs
 from assistant.redaction.lexicon import EnglishLexicon
@@ -257,6 +260,148 @@ class DigitRunRecognizer(_RuleRecognizer):
         return [self._result(run.start, run.end) for run in digit_runs(text, self._min_digits)]
 
 
+#: A word as the spelt-letters rule reads it: "that's" is one word, so its "s" is no letter.
+_SPELT_WORD_RE = regex.compile(r"[\p{L}\p{M}\d]+(?:['’][\p{L}\p{M}]+)*")
+#: Between two spelt letters: spaces, or one hyphen, dot or comma ("S-I", "S .I.", "S, I").
+_SPELT_GAP_RE = regex.compile(r"\s*[.,\-–]?\s*")
+#: One-letter English words: letters made only of these and joined by spaces or commas are
+#: speech ("I, I think"), not spelling.
+_LETTER_WORDS = frozenset("ia")
+
+
+class SpeltLettersRecognizer(_RuleRecognizer):
+    """A word spelt out: two or more single letters in a row, joined by spaces, hyphens, dots or
+    commas, as Whisper writes them ("S-I-A-N", "S .I.", "D A R I U S Z", "O, K, A, F"), "double
+    F" counting as two. Spelling aloud is what people do for names, emails and postcodes, so the
+    run is an identifier when
+
+    * a cue word (``cues``: "spelt", "that's", "name" ...) is among the ``cue_window`` words
+      before it and it has ``min_letters`` letters joined by hyphens or dots ("S .I.") or
+      ``min_letters_cue_spaced`` joined otherwise ("S, I, A"; "it's A, B or C" is a choice), or
+    * it has ``min_letters_alone`` letters joined by hyphens or dots alone ("T-O-M"), or
+      ``min_letters_spaced`` joined otherwise ("F, I, O, N"), or
+    * a word within ``name_window`` words either side begins with its letters: the word being
+      spelt ("Sian, S .I."), which is then reported too.
+
+    Never when the letters spell a word the note needs (``skip``: "G P", "C A M H S", "O K")
+    and no nearby word begins with them,
+    and never for letters made only of the one-letter words "I" and "a" joined by spaces or
+    commas. Lowercase letters count only when joined by hyphens or dots ("s-i-a-n"): a lowercase
+    "a" or "i" between spaces is a word."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        entity: str,
+        score: float,
+        language: str,
+        cues: Iterable[str],
+        cue_window: int,
+        min_letters: int,
+        min_letters_cue_spaced: int,
+        min_letters_alone: int,
+        min_letters_spaced: int,
+        name_window: int,
+        repeats: dict[str, int],
+        skip: frozenset[str],
+        skip_words: frozenset[str],
+    ):
+        super().__init__(name=name, entity=entity, score=score, language=language)
+        self._cues = frozenset(_fold(c) for c in cues)
+        self._cue_window = cue_window
+        self._min_letters = min_letters
+        self._min_cue_spaced = min_letters_cue_spaced
+        self._min_alone = min_letters_alone
+        self._min_spaced = min_letters_spaced
+        self._name_window = name_window
+        self._repeats = {k.casefold(): v for k, v in repeats.items()}
+        self._skip = skip
+        self._skip_words = skip_words
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        if self._entity not in entities:
+            return []
+        words = list(_SPELT_WORD_RE.finditer(text))
+        results: list[RecognizerResult] = []
+        for first, last, letters, explicit in self._runs(text, words):
+            if len(letters) < self._min_letters:
+                continue
+            if not explicit and not set(letters.casefold()) - _LETTER_WORDS:
+                continue
+            spelt = self._spelt_word(words, first, last, letters.casefold())
+            if spelt is None and letters.casefold() in self._skip:
+                continue  # "the G P", "C A M H S"; but "Danielle, D A" is her name
+            cue = len(letters) >= (self._min_letters if explicit else self._min_cue_spaced) and any(
+                _fold(w.group()) in self._cues
+                for w in words[max(0, first - self._cue_window) : first]
+            )
+            alone = len(letters) >= (self._min_alone if explicit else self._min_spaced)
+            if not (cue or alone or spelt is not None):
+                continue
+            results.append(self._result(words[first].start(), words[last].end()))
+            if spelt is not None:
+                results.append(self._result(spelt.start(), spelt.end()))
+        return results
+
+    def _runs(self, text: str, words: list) -> list[tuple[int, int, str, bool]]:
+        """(first word, last word, letters, joined only by hyphens or dots) for each run of
+        letters; lowercase letters only in a run so joined."""
+        runs = []
+        i = 0
+        while i < len(words):
+            j, letters, gaps = i, "", []
+            while j < len(words):
+                step, more = self._letters_at(text, words, j)
+                if not step:
+                    break
+                if j > i:
+                    gap = text[words[j - 1].end() : words[j].start()]
+                    if not _SPELT_GAP_RE.fullmatch(gap):
+                        break
+                    gaps.append(gap)
+                letters += more
+                j += step
+            if len(letters) >= 2:
+                explicit = bool(gaps) and all(g.strip() in ("-", "–", ".") for g in gaps)
+                if explicit or letters.isupper():
+                    runs.append((i, j - 1, letters, explicit))
+            i = max(j, i + 1)
+        return runs
+
+    def _letters_at(self, text: str, words: list, j: int) -> tuple[int, str]:
+        """(words taken, letters) at word ``j``: one letter, or "double F" as two words."""
+        w = words[j].group()
+        if len(w) == 1 and w.isalpha():
+            return 1, w
+        times = self._repeats.get(w.casefold())
+        if times and j + 1 < len(words):
+            nxt = words[j + 1].group()
+            if (
+                len(nxt) == 1
+                and nxt.isalpha()
+                and text[words[j].end() : words[j + 1].start()].isspace()
+            ):
+                return 2, nxt * times
+        return 0, ""
+
+    def _spelt_word(self, words: list, first: int, last: int, letters: str):
+        """The word within ``name_window`` words of the run that begins with its letters."""
+        near = words[max(0, first - self._name_window) : first]
+        near += words[last + 1 : last + 1 + self._name_window]
+        for w in near:
+            word = w.group().casefold()
+            if len(word) >= 3 and word.startswith(letters) and word not in self._skip_words:
+                return w
+        return None
+
+
+def _fold(word: str) -> str:
+    return word.casefold().replace("’", "'")
+
+
 class WholeWordContextEnhancer(ContextAwareEnhancer):
     """Raise a result's score when one of its recogniser's context words is among the few words
     before it. Whole words, case-insensitive; logs nothing about the text.
@@ -377,6 +522,8 @@ def build_recognizers(
             )
         elif isinstance(rec, ProperNounRecognizerConfig):
             recognizers.append(_proper_noun_recognizer(rec, config, stop_words, lexicon))
+        elif isinstance(rec, SpeltLettersRecognizerConfig):
+            recognizers.append(_spelt_letters_recognizer(rec, config, stop_words))
     if ner_config is None:
         raise ConfigurationError("a spacy_ner recogniser must be configured")
     return recognizers, ner_config
@@ -426,4 +573,34 @@ def _proper_noun_recognizer(
         institution_words=frozenset(w.casefold() for w in keep.institution_words),
         lexicon=lexicon,
         unknown_words=rec.unknown_words,
+    )
+
+
+def _spelt_letters_recognizer(
+    rec: SpeltLettersRecognizerConfig, config: RedactionConfig, stop_words: frozenset[str]
+) -> SpeltLettersRecognizer:
+    """Told which letter strings are words a note needs (keep words, known non-names and
+    acronyms, punctuation dropped: "A&E" is "ae") and which words are never the word spelt."""
+    keep = config.keep
+    skip = frozenset(
+        "".join(c for c in w.casefold() if c.isalnum())
+        for w in keep.words + keep.not_names + keep.acronyms
+    )
+    titles = {t.casefold() for t in config.names.titles}
+    single = {w.casefold() for w in keep.words + keep.not_names + keep.acronyms if " " not in w}
+    return SpeltLettersRecognizer(
+        name=rec.name,
+        entity=rec.entity,
+        score=rec.score,
+        language=config.settings.language,
+        cues=rec.cues,
+        cue_window=rec.cue_window,
+        min_letters=rec.min_letters,
+        min_letters_cue_spaced=rec.min_letters_cue_spaced,
+        min_letters_alone=rec.min_letters_alone,
+        min_letters_spaced=rec.min_letters_spaced,
+        name_window=rec.name_window,
+        repeats=dict(config.spoken.repeats),
+        skip=skip,
+        skip_words=frozenset(single | titles | stop_words),
     )

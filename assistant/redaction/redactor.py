@@ -86,6 +86,7 @@ __all__ = [
     "build_analyzer",
     "config_hash",
     "residual_identifiers",
+    "written_digits",
 ]
 
 logger = logging.getLogger(__name__)
@@ -383,6 +384,12 @@ class Redactor:
 
 
 # --- safety net ---------------------------------------------------------------------------
+def written_digits(text: str) -> str:
+    """``text`` with spoken digit runs written as digits by the residual check's fixed
+    vocabulary ("oh one one three" -> "0113"), as that check reads a redacted text."""
+    return SpokenNormaliser(_RESIDUAL_SPOKEN).normalise(text).text
+
+
 def residual_identifiers(redacted: RedactedTranscript, mapping: PseudonymMap) -> list[str]:
     """What in a redacted transcript still looks like an identifier, as finding types only:
     ``DIGIT_RUN`` (six or more digits in groups split by spaces, commas, hyphens or dots, digits

@@ -26,8 +26,23 @@ Two measurements with the profile's own redactor (``Engines.redactor``):
    and the model reads different words for different families; measured here in seconds, where
    the bias suite needs a draft per differing pair.
 
+4. **Identifiers said aloud, typed and from audio** (``spoken.py``, suite version 3). The
+   sentences of ``eval/datasets/spoken_identifiers`` (spelt names, emails said aloud, phone
+   numbers with "double" and "oh", postcodes read out, NHS numbers in groups, dates of birth,
+   house numbers, and ordinary speech with "A and E", "GP", "CAMHS") are redacted as typed
+   verbatim and as the profile's Whisper transcribes them spoken by espeak-ng.
+   ``spoken_identifier_recall`` (from audio: identifiers Whisper wrote recognisably that leave
+   no recognisable token after redaction, by type), ``spoken_identifier_recall_typed`` (the
+   same sentences typed) and ``spoken_keep_words_lost`` (typed and audio). Residue is any token
+   of the identifier surviving in a recognisable form: the word or number, two or more of its
+   letters spelt out in a row, three or more of its digits in a row, a code inside a run of
+   short words, or a word sharing its first four letters ("pritchon" for "Pritchard").
+
 ``--quick`` scores every ``QUICK_STRIDE``-th corpus utterance (all name-origin groups stay
-represented) and three scenarios.
+represented), three scenarios, and the first spoken sentence of each kind (8 clips).
+
+Versions: 2, the corpus, prompts and names swaps; 3 adds measurement 4 (the figures of
+versions 2 and 3 are otherwise scored alike).
 
 The package: ``scorer.py`` measures redaction on the corpus (``evaluate``, the matching rules)
 and ``cli.py`` runs it on its own (``python -m eval.suites.redaction --out DIR``); ``corpus.py``

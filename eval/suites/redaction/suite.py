@@ -17,10 +17,17 @@ from eval.suites.redaction.scorer import (
     evaluate,
     load_corpus,
 )
+from eval.suites.redaction.spoken import (
+    chosen,
+    outcomes,
+    redact_sentences,
+    spoken_metrics,
+    spoken_table,
+)
 from eval.suites.redaction.swaps import names_swap_metric, names_swaps
 
 SUITE = "redaction"
-SUITE_VERSION = "2"
+SUITE_VERSION = "3"  # 3: identifiers said aloud, typed and from audio (spoken.py)
 QUICK_STRIDE = 7
 """Odd, so the quick slice has both forms (the corpus alternates written and Whisper-style)."""
 QUICK_SCENARIOS = 3
@@ -79,6 +86,7 @@ def run(ctx: EvalContext) -> SuiteResult:
             "columns": ["scenario", "copy's names"],
             "rows": [[x.scenario, x.target] for x in swaps if not x.same],
         }
+    metrics += _spoken(ctx, dataset, details, notes, resamples)
     details["scenarios"] = [s.id for s in scenarios]
     details["prompt_template"] = sorted({s.template for s in scenarios})
     notes.append(
@@ -93,3 +101,42 @@ def run(ctx: EvalContext) -> SuiteResult:
         details=details,
         notes=notes,
     )
+
+
+def _spoken(
+    ctx: EvalContext,
+    dataset: dict[str, str],
+    details: dict[str, Any],
+    notes: list[str],
+    resamples: int,
+) -> list[Metric]:
+    """Measurement 4 (``spoken.py``): identifiers said aloud, typed and from audio."""
+    from eval.datasets import speech
+    from eval.datasets.spoken_identifiers import load as load_spoken
+
+    data = load_spoken()
+    dataset["spoken_identifiers"] = data.sha256
+    picked = chosen(data, quick=ctx.quick)
+    transcriber = getattr(ctx.engines, "transcriber", None) if speech.espeak_available() else None
+    if transcriber is None:
+        notes.append("espeak-ng or sox missing: spoken identifiers measured typed only.")
+    results = redact_sentences(ctx.engines.redactor, transcriber, data, picked, seed=ctx.seed)
+    ids, keeps = outcomes(results)
+    details["tables"]["spoken_identifiers"] = spoken_table(results, ids)
+    heard = [o for o in ids if o.form == "audio"]
+    details["spoken_identifiers"] = {
+        "sentences": [s.id for _, s in picked],
+        "voices": list(data.voices),
+        "identifiers_heard": sum(o.heard for o in heard),
+        "identifiers_spoken": len(heard),
+        "espeak_ng": speech.espeak_version() if transcriber is not None else None,
+    }
+    if transcriber is not None:
+        notes.append(
+            f"Spoken identifiers: {len(picked)} sentences spoken by espeak-ng and transcribed "
+            f"by the profile's Whisper; {sum(o.heard for o in heard)} of {len(heard)} "
+            "identifiers were written recognisably and are the denominator of "
+            "spoken_identifier_recall. espeak-ng spells and reads numbers more evenly than "
+            "people do: read it as a floor on what real speech does."
+        )
+    return spoken_metrics(ids, keeps, seed=ctx.seed, resamples=resamples)
