@@ -4,10 +4,12 @@ One process, one run, configurations interleaved file by file (as in ``asr_vs_pl
 the service's transcription with ``asr_vocabulary_mode`` off, ``hotwords`` and
 ``initial_prompt`` (and any option of ``asr_vs_plain.VARIANTS`` added with ``+``, e.g.
 ``hotwords+batched8``). Files: the term sentences and the scenario turns that use a term
-(``eval/datasets/vocabulary_speech.py``, espeak-ng), and the LibriVox clips (real speech with no
-term in it: the vocabulary must not make ordinary speech worse). Prints term recall (hits /
-occurrences of the council list's terms in the references), WER on the term speech and on
-LibriVox, and real-time factor.
+(``eval/datasets/vocabulary_speech.py``, espeak-ng), the LibriVox clips (real speech with no
+term in it: the vocabulary must not make ordinary speech worse) and, with ``--identifiers``,
+the spoken-identifier sentences (``eval/datasets/spoken_identifiers``: names spelt, dates of
+birth, numbers; no term said). Prints term recall (hits / occurrences of the council list's
+terms in the references), terms written that were not said (``invented``, over every file),
+WER on the term speech and on LibriVox, and real-time factor.
 
     PYTHONPATH=. .venv/bin/python benchmarks/asr_vocabulary.py --profile default \\
         [--configs off,hotwords,initial_prompt]
@@ -46,6 +48,9 @@ def main() -> None:
     ap.add_argument("--configs", default="off,hotwords,initial_prompt")
     ap.add_argument("--scenarios", type=int, default=6, help="scenario items (0: none)")
     ap.add_argument("--label", default="")
+    ap.add_argument(
+        "--identifiers", action="store_true", help="add the spoken-identifier sentences"
+    )
     args = ap.parse_args()
 
     from assistant.model_store import resolve_models
@@ -76,6 +81,14 @@ def main() -> None:
     if args.scenarios:
         term_items += scenario_items(vocabulary, max_items=args.scenarios)
     plain_items = [TermItem(cid, speech.read_wav(wav), ref) for cid, wav, ref in librivox_clips()]
+    if args.identifiers:
+        from eval.datasets import spoken_identifiers
+
+        said = spoken_identifiers.load()
+        plain_items += [
+            TermItem(s.id, speech.speak(s.spoken, voice=said.voice(i)), s.text)
+            for i, s in enumerate(said.sentences)
+        ]
     rows = run(term_items, plain_items, runners)
     summary = summarise(rows, list(runners), vocabulary)
     print_summary(summary, term_items, plain_items, resolved, settings)
@@ -88,7 +101,8 @@ def run(term_items, plain_items, runners) -> list[dict[str, Any]]:
         runners[name].transcribe(term_items[0].pcm[: 5 * speech.SAMPLE_RATE], language="en")
     rows = []
     for k, (kind, item) in enumerate(
-        [("terms", i) for i in term_items] + [("librivox", i) for i in plain_items]
+        [("terms", i) for i in term_items]
+        + [("librivox" if i.id.startswith("sense_") else "identifiers", i) for i in plain_items]
     ):
         for name in names[k % len(names) :] + names[: k % len(names)]:
             t0 = time.perf_counter()
@@ -122,11 +136,16 @@ def summarise(rows, configs, vocabulary) -> dict[str, Any]:
         hits, total, per_term = term_scoring.recall(
             [(r["reference"], r["hypothesis"]) for r in terms], vocabulary
         )
+        made_up, made_up_terms = term_scoring.invented(
+            [(r["reference"], r["hypothesis"]) for r in mine], vocabulary
+        )
         out[c] = {
             "term_recall": hits / total if total else None,
             "term_hits": hits,
             "term_occurrences": total,
             "per_term": per_term,
+            "invented": made_up,
+            "invented_per_term": made_up_terms,
             "wer_term_speech": _wer(terms),
             "wer_librivox": _wer(libri),
             "wer_all": _wer(mine),
@@ -148,16 +167,20 @@ def print_summary(summary, term_items, plain_items, resolved, settings) -> None:
         f"({secs[1]:.0f} s); model {resolved.asr.name}, {settings.asr_threads} threads; "
         f"{m['cpu_model']}; interleaved, one run"
     )
-    print(f"{'configuration':<24}{'recall':>14}{'WER terms':>11}{'WER LibriVox':>14}{'RTF':>8}")
+    print(
+        f"{'configuration':<24}{'recall':>14}{'invented':>10}{'WER terms':>11}"
+        f"{'WER LibriVox':>14}{'RTF':>8}"
+    )
     for c, s in summary.items():
         rec = f"{s['term_hits']}/{s['term_occurrences']} {s['term_recall']:.3f}"
         print(
-            f"{c:<24}{rec:>14}{s['wer_term_speech']:>11.3f}"
+            f"{c:<24}{rec:>14}{s['invented']:>10}{s['wer_term_speech']:>11.3f}"
             f"{(s['wer_librivox'] or 0):>14.3f}{s['rtf']:>8.3f}"
         )
     for c, s in summary.items():
         missed = {t: v for t, v in s["per_term"].items() if v[0] < v[1]}
         print(f"missed with {c}: {missed}")
+        print(f"invented with {c}: {s['invented_per_term']}")
 
 
 def write(args, summary, rows, resolved, settings, term_items, plain_items) -> None:
@@ -180,7 +203,7 @@ def write(args, summary, rows, resolved, settings, term_items, plain_items) -> N
         "vocabulary": {"version": vocab.version, "sha256": vocab.sha256, "terms": len(vocab.terms)},
         "wer_normalisation_version": NORMALISATION_VERSION,
         "higher_is_better": ["term_recall"],
-        "lower_is_better": ["wer_term_speech", "wer_librivox", "wer_all", "rtf"],
+        "lower_is_better": ["invented", "wer_term_speech", "wer_librivox", "wer_all", "rtf"],
         "files": [
             {"id": i.id, "audio_s": round(i.seconds, 2)} for i in [*term_items, *plain_items]
         ],

@@ -142,6 +142,21 @@ def test_term_recall_counts_each_occurrence_once():
     assert (hits, total) == (1, 2) and per_term == {"CAMHS": [1, 2]}
 
 
+def test_invented_terms_are_those_written_beyond_what_was_said():
+    vocab = ["LADO", "PEP", "CSE", "child in need"]
+    pairs = [
+        ("date of birth, the 14th of June 2018", "Detonberg, LADO, June, 2018"),
+        ("his PEP is on Friday", "his PEP is on Friday"),  # said: not invented
+        ("the PEP meeting", "the PEP PEP meeting"),  # once beyond what was said
+        ("a child in need plan", "a child in need plan, CSE"),
+        ("nothing here", "nothing here"),
+    ]
+    total, per_term = term_scoring.invented(pairs, vocab)
+    assert per_term == {"LADO": 1, "PEP": 1, "CSE": 1}
+    assert total == 3
+    assert term_scoring.invented([], vocab) == (0, {})
+
+
 # --- through the service ------------------------------------------------------------------
 class _RecordingTranscriber:
     """The real transcriber; records the terms each call was given."""

@@ -65,3 +65,18 @@ def recall(items: Sequence[tuple[str, str]], vocabulary: Iterable[str]) -> tuple
     hits = sum(r[0] for r in per_term.values())
     total = sum(r[1] for r in per_term.values())
     return hits, total, per_term
+
+
+def invented(items: Sequence[tuple[str, str]], vocabulary: Iterable[str]) -> tuple[int, dict]:
+    """Terms the hypothesis has that the reference does not: for each (reference, hypothesis)
+    pair and term, the hypothesis's occurrences beyond the reference's. A vocabulary primes
+    Whisper to hear its terms; written where nobody said them ("LADO" for "date of birth"),
+    a term puts a safeguarding process into a record that never came up. (total, per term)"""
+    vocab = list(vocabulary)
+    per_term: dict[str, int] = {}
+    for reference, hypothesis in items:
+        for term, n in terms_in(hypothesis, vocab).items():
+            extra = n - count(term, reference)
+            if extra > 0:
+                per_term[term] = per_term.get(term, 0) + extra
+    return sum(per_term.values()), per_term
