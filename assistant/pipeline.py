@@ -354,12 +354,14 @@ def draft_note(
     *,
     template: str,
     lexicon: Lexicon | None = None,
+    on_progress: Callable[[float], None] | None = None,
 ) -> DraftNote:
     """Draft from the redacted transcript only, then review the draft (``review_note``)
-    against ``lexicon`` (default: the one ``safeguarding_lexicon_path`` names)."""
+    against ``lexicon`` (default: the one ``safeguarding_lexicon_path`` names).
+    ``on_progress``: the share drafted (0..1), as the model answers."""
     drafter = engines.drafter(template)
     with engines.compute_lock:
-        note = drafter.draft(redacted)
+        note = drafter.draft(redacted, on_progress=on_progress)
     return review_note(note, redacted, lexicon=lexicon or engines.lexicon)
 
 
@@ -471,7 +473,12 @@ def run_chain(
     if stops("drafting"):
         return run
     begin("drafting")
-    run.note = draft_note(engines, run.redacted, template=template)
+    run.note = draft_note(
+        engines,
+        run.redacted,
+        template=template,
+        on_progress=lambda p: hooks.progress("drafting", p),
+    )
     done("drafting", transcript)
     return run
 

@@ -604,3 +604,27 @@ def test_no_released_template_batches_and_the_benchmarked_experiment_loads():
     assert [s.key for s in tried.sections] == list(load_template("visit_note", "v4").section_keys)
     # the experiment's "v5" is not the released v5 (the note style)
     assert load_template("visit_note", "v5").style == "note"
+
+
+# --- drafting progress (the web app's progress page follows it) --------------------------------
+def test_drafting_reports_its_progress_segment_by_segment(template):
+    seen: list[float] = []
+    Drafter(LabelLLM(LABELS), template, model=MODEL).draft(_transcript(), on_progress=seen.append)
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+    assert seen == sorted(seen), "never backwards"
+    assert len(set(seen)) >= len(LINES), "a step per segment asked about"
+
+
+@pytest.mark.models
+def test_the_real_model_drafting_a_released_classify_template_reports_progress(engines):
+    """The test profile's real model and the released v4 template (a model call a segment): the
+    fraction moves with the calls, as a council's own model template would on the progress
+    page."""
+    released = load_template("visit_note", "v4")
+    seen: list[float] = []
+    note = Drafter(engines.llm, released, model=engines.models.llm, max_tokens=256).draft(
+        _transcript(), on_progress=seen.append
+    )
+    assert note.sections
+    assert seen[-1] == 1.0 and seen == sorted(seen)
+    assert len({p for p in seen if 0.0 < p < 1.0}) >= len(LINES) - 2

@@ -26,7 +26,7 @@ block), :mod:`.chunking` (long transcripts), :mod:`.response` (checking answers)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from assistant.domain import (
     DraftNote,
@@ -119,9 +119,16 @@ class Drafter:
         """The model the styles ask."""
         return self._llm
 
-    def draft(self, transcript: RedactedTranscript) -> DraftNote:
+    def draft(
+        self,
+        transcript: RedactedTranscript,
+        *,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> DraftNote:
         """Draft a note from a redacted transcript; raises :class:`DraftingFailed` when no
-        attempt gives a usable note (the message names attempts and reasons, never text)."""
+        attempt gives a usable note (the message names attempts and reasons, never text).
+        ``on_progress``: the share drafted so far (0..1), as the model's answers come in (per
+        segment, run of segments, section or piece, by style; a free-text chunk at its end)."""
         if not isinstance(transcript, RedactedTranscript):
             raise TypeError(
                 f"Drafter.draft accepts only a RedactedTranscript, not {type(transcript).__name__}"
@@ -132,9 +139,14 @@ class Drafter:
         chunks = self.chunks(transcript)
         results: list[dict[str, list[Statement]]] = []
         attempts_used = 0
+        report = on_progress or (lambda fraction: None)
         for index, chunk in enumerate(chunks, start=1):
             label = f"chunk {index} of {len(chunks)}" if len(chunks) > 1 else "transcript"
-            sections, attempts = self._style.draft_chunk(chunk, label=label)
+
+            def within(fraction: float, done: int = index - 1) -> None:
+                report((done + min(max(fraction, 0.0), 1.0)) / len(chunks))
+
+            sections, attempts = self._style.draft_chunk(chunk, label=label, progress=within)
             if self._style.numbered:  # back from the numbers shown to the segments' ids
                 real = transcript.segments
                 sections = {
@@ -148,6 +160,7 @@ class Drafter:
                 }
             results.append(sections)
             attempts_used = max(attempts_used, attempts)
+            within(1.0)
         merged = merge_chunks(results, self.template.section_keys, order)
         words = sum(len(s.text.split()) for s in transcript.segments)
         if self._style.numbered and words >= MIN_WORDS_FOR_CONTENT and not any(merged.values()):

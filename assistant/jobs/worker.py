@@ -177,6 +177,7 @@ class _JobStages(StageHooks):
         return EnrolledVoice(embedding=stored.embedding, model_sha256=stored.model_sha256)
 
     def begin(self, stage: Stage) -> None:
+        self._reported = 0.0  # each stage reports from its own start
         self._set(status=JobStatus(stage).value, stage=stage, progress=0.0)
 
     def progress(self, stage: Stage, fraction: float) -> None:

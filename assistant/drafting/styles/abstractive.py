@@ -20,9 +20,11 @@ from assistant.drafting.prompt import clean
 from assistant.drafting.response import InvalidAnswer
 from assistant.drafting.styles.base import (
     MIN_WORDS_FOR_CONTENT,
+    Progress,
     Sections,
     Style,
     default_max_statements,
+    no_progress,
 )
 from assistant.errors import DraftingFailed
 
@@ -40,7 +42,7 @@ class Abstractive(Style):
         )
 
     def draft_chunk(
-        self, segments: Sequence[RedactedSegment], *, label: str
+        self, segments: Sequence[RedactedSegment], *, label: str, progress: Progress = no_progress
     ) -> tuple[Sections, int]:
         d = self.drafter
         ids = [s.id for s in segments]

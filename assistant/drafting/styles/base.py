@@ -29,6 +29,14 @@ _T = TypeVar("_T")
 Sections = dict[str, list[Statement]]
 """A chunk's statements by section key."""
 
+#: Told the share of a chunk drafted so far (0..1), as the model's answers come in.
+Progress = Callable[[float], None]
+
+
+def no_progress(fraction: float) -> None:
+    """Progress nobody follows."""
+
+
 TOKENS_PER_STATEMENT = 50
 """About what one short statement costs as JSON (text, kind, speaker, one or two ids)."""
 MIN_WORDS_FOR_CONTENT = 40
@@ -115,9 +123,10 @@ class Style:
         )
 
     def draft_chunk(
-        self, segments: Sequence[RedactedSegment], *, label: str
+        self, segments: Sequence[RedactedSegment], *, label: str, progress: Progress = no_progress
     ) -> tuple[Sections, int]:
-        """The sections drafted from one chunk and the most attempts any question took."""
+        """The sections drafted from one chunk and the most attempts any question took;
+        ``progress`` is told the share of the chunk done (0..1) as its questions are answered."""
         raise NotImplementedError
 
     def header(self, transcript: RedactedTranscript) -> tuple[HeaderField, ...]:

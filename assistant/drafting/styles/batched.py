@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from assistant.domain import RedactedSegment
 from assistant.drafting.chunking import balanced_runs
-from assistant.drafting.styles.base import Sections
+from assistant.drafting.styles.base import Progress, Sections, no_progress
 from assistant.drafting.styles.classify import Classify
 from assistant.drafting.templates import NONE_LABEL
 from assistant.errors import DraftingFailed
@@ -38,7 +38,7 @@ class Batched(Classify):
         return super().query(shown)
 
     def draft_chunk(
-        self, segments: Sequence[RedactedSegment], *, label: str
+        self, segments: Sequence[RedactedSegment], *, label: str, progress: Progress = no_progress
     ) -> tuple[Sections, int]:
         """Each call asks about a run of consecutive segments by their numbers ("[12] to
         [19]") and is answered with a list of exactly that many labels, the grammar allowing
@@ -52,7 +52,10 @@ class Batched(Classify):
         calls = 0
         started = time.perf_counter()
         runs = balanced_runs(segments, d.template.batch)
+        done = 0
         for run in runs:
+            progress(done / len(segments))
+            done += len(run)
             try:
                 labels, attempt = self._ask_run(segments, run, label=label)
                 calls += 1

@@ -13,7 +13,7 @@ from assistant.drafting.llm import TokenCountingLLM
 from assistant.drafting.prompt import line
 from assistant.drafting.response import label_from_start
 from assistant.drafting.statements import excerpts, short_answer
-from assistant.drafting.styles.base import Sections, Style
+from assistant.drafting.styles.base import Progress, Sections, Style, no_progress
 from assistant.drafting.styles.extractive import EXTRACTIVE_MAX_STATEMENTS
 from assistant.drafting.templates import NONE_LABEL
 
@@ -72,7 +72,7 @@ class Classify(Style):
         return messages_tokens(llm, messages) + CHAT_OVERHEAD_TOKENS
 
     def draft_chunk(
-        self, segments: Sequence[RedactedSegment], *, label: str
+        self, segments: Sequence[RedactedSegment], *, label: str, progress: Progress = no_progress
     ) -> tuple[Sections, int]:
         """One call per segment, each answered with one section key (or ``none``), over the
         same transcript block. Every call's prompt is the system prompt and the block followed
@@ -87,6 +87,7 @@ class Classify(Style):
         most = 0
         started = time.perf_counter()
         for i, segment in enumerate(segments):
+            progress(i / len(segments))
             asked = [segment]
             if i > 0 and short_answer(segments[i - 1], segment):
                 asked = [segments[i - 1], segment]

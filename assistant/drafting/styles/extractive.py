@@ -8,7 +8,7 @@ from typing import Any
 
 from assistant.domain import RedactedSegment, Statement
 from assistant.drafting.statements import excerpts
-from assistant.drafting.styles.base import Sections, Style
+from assistant.drafting.styles.base import Progress, Sections, Style, no_progress
 from assistant.drafting.templates import SectionSpec
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Extractive(Style):
         return self.drafter.template.section_keys
 
     def draft_chunk(
-        self, segments: Sequence[RedactedSegment], *, label: str
+        self, segments: Sequence[RedactedSegment], *, label: str, progress: Progress = no_progress
     ) -> tuple[Sections, int]:
         """One call per section over the same transcript block. The block comes first in every
         section's prompt and the section last, so the model reads the system prompt and the
@@ -59,7 +59,8 @@ class Extractive(Style):
         in_chunk = {s.id for s in segments}
         sections: Sections = {}
         most = 0
-        for spec in d.template.sections:
+        for k, spec in enumerate(d.template.sections):
+            progress(k / len(d.template.sections))
 
             def accept(data: Any, spec: SectionSpec = spec) -> list[Statement]:
                 chosen = [str(n) for n in data["segments"]]

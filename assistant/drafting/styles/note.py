@@ -32,7 +32,7 @@ from assistant.domain import (
 from assistant.drafting import prose
 from assistant.drafting.actions import action_row, header
 from assistant.drafting.selection import Piece, select
-from assistant.drafting.styles.base import Sections
+from assistant.drafting.styles.base import Progress, Sections, no_progress
 from assistant.drafting.styles.classify import Classify
 from assistant.drafting.templates import NONE_LABEL, NoteTemplate, SectionSpec
 from assistant.speakers import SpeakerRole, attributed
@@ -49,7 +49,7 @@ class Note(Classify):
         return header(transcript.segments)
 
     def draft_chunk(
-        self, segments: Sequence[RedactedSegment], *, label: str
+        self, segments: Sequence[RedactedSegment], *, label: str, progress: Progress = no_progress
     ) -> tuple[Sections, int]:
         d = self.drafter
         started = time.perf_counter()
@@ -60,7 +60,8 @@ class Note(Classify):
         family = [s.key for s in d.template.filled_by("family")]
         schema = d.template.choice_schema(family)
         asked = most = rewritten = 0
-        for piece, line in zip(pieces, shown, strict=True):
+        for n, (piece, line) in enumerate(zip(pieces, shown, strict=True)):
+            progress(n / len(pieces))
             spec, kind = self._placed(piece)
             if spec is None and family and _askable(piece) and d.template.sort == "words":
                 spec = by_words(piece.words, d.template.filled_by("family"))
