@@ -100,7 +100,7 @@ class Diariser:
         separation with and without an enrolled voice."""
         windows, found, embeddings = separated
         labels = found.labels
-        labelled, names = name_speakers(transcript, windows, labels)
+        labelled, names = name_speakers(transcript, windows, labels, embeddings)
         count = len(set(labels.tolist()))
         match = None
         if voice is not None:
