@@ -479,6 +479,7 @@ def test_a_speaker_answering_its_own_questions_is_split_and_the_answers_are_the_
     answer that speaker's own questions are a second speaker, and the words make it the
     child."""
     from assistant.diarisation import with_roles
+    from assistant.diarisation.labels import name_speakers
     from assistant.domain import Diarisation, ModelRef
 
     transcript, windows, labels, embeddings = _conversation(CHILD_VISIT)
@@ -495,6 +496,9 @@ def test_a_speaker_answering_its_own_questions_is_split_and_the_answers_are_the_
         windows=len(windows))})  # fmt: skip
     roles = {sp.label: sp.role for sp in with_roles(diarised).speakers}
     assert roles == {"S1": "social_worker", "S2": "child", "S3": "parent"}
+    # never beyond the bound settings give (two found, two at most: no third)
+    bounded, _ = name_speakers(transcript, windows, labels, embeddings, max_speakers=2)
+    assert len({s.speaker for s in bounded.segments}) == 2
 
 
 def test_a_practitioner_explaining_a_question_now_and_then_stays_one_speaker():

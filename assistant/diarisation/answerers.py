@@ -59,20 +59,27 @@ def split_answerers(
     pieces: list[tuple[int, Segment]],
     windows: Sequence[Window],
     embeddings: np.ndarray | None,
+    *,
+    max_speakers: int | None = None,
 ) -> list[tuple[int, Segment]]:
     """``pieces`` (label, segment), in time order, with each speaker that answers its own
-    questions in a second voice split in two: the answers take a new label."""
+    questions in a second voice split in two: the answers take a new label. Never beyond
+    ``max_speakers`` speakers (the bound settings give: a phone call set to two stays two)."""
     if embeddings is None or not len(windows) or len(embeddings) != len(windows):
         return pieces
+    room = (max_speakers or 10**6) - len({label for label, _ in pieces})
     sentences = _sentences(pieces, windows, embeddings)
     next_label = max((label for label, _ in pieces), default=-1) + 1
     changed = False
     for label in sorted({s.label for s in sentences}):
+        if room <= 0:
+            break
         answers = _answers(sentences, label)
         if answers:
             for i in answers:
                 sentences[i].label = next_label
             next_label += 1
+            room -= 1
             changed = True
     return [(s.label, s.seg) for s in sentences] if changed else pieces
 

@@ -45,15 +45,18 @@ def name_speakers(
     windows: Sequence[Window],
     labels: np.ndarray,
     embeddings: np.ndarray | None = None,
+    *,
+    max_speakers: int | None = None,
 ) -> tuple[Transcript, dict[int, str]]:
     """As ``label_transcript``, with the name (``S1`` …) given to each window label that some
     word took; a label no word took (a voice heard only between words) is named nothing.
     ``embeddings`` (one a window): a speaker answering its own questions in a second voice is
-    split in two (``answerers``); the answers' label is one no window has."""
+    split in two (``answerers``), within ``max_speakers``; the answers' label is one no
+    window has."""
     pieces: list[tuple[int, Segment]] = []
     for seg in transcript.segments:
         pieces += _split(seg, windows, labels)
-    pieces = split_answerers(pieces, windows, embeddings)
+    pieces = split_answerers(pieces, windows, embeddings, max_speakers=max_speakers)
     names: dict[int, str] = {}
     for label, _ in pieces:
         names.setdefault(label, f"S{len(names) + 1}")
