@@ -11,10 +11,11 @@ sentence that is not a question has mostly been answered by someone else.
 So a speaker is split when at least ``MIN_SELF_ANSWERS`` of its questions, and at least
 ``MIN_SELF_ANSWER_SHARE`` of them, are followed at once by its own statement. The voice then
 says where each answer ends: the mean embedding of the speaker's questions and that of the
-statements just after them are the two voices, and every stretch of the speaker's sentences up
-to its next question is cut once, where the sentences before lean most to the answering voice:
-answer first, then the practitioner's own sentences up to and including the question (a turn
-ends with the asker's question; the next begins with the answer to it). On the rendered
+statements just after them are the two voices, and every stretch of the speaker's sentences
+that begins right after one of its questions and ends with the next is cut once, where the
+sentences before lean most to the answering voice: answer first, then the practitioner's own
+sentences up to and including the question (a turn ends with the asker's question; the next
+begins with the answer to it). On the rendered
 voices the two means are hardly apart (each seed sentence, left out, went to its own side no
 more often than chance but in one visit), so there the split rests on the turn structure; a
 real child's voice, higher and from a shorter vocal tract, stands further apart. Words, not
@@ -140,7 +141,8 @@ def _answers(sentences: list[_Sentence], label: int) -> list[int]:
 
 def _blocks(sentences: list[_Sentence], label: int) -> list[list[int]]:
     """``label``'s sentences in stretches that end with each of its questions, a stretch
-    also ending where another speaker is heard."""
+    also ending where another speaker is heard; only the stretches that begin right after
+    one of its questions (where an answer can be)."""
     blocks: list[list[int]] = []
     current: list[int] = []
     for i, s in enumerate(sentences):
@@ -155,4 +157,11 @@ def _blocks(sentences: list[_Sentence], label: int) -> list[list[int]]:
             current = []
     if current:
         blocks.append(current)
-    return blocks
+    # after another speaker, the merged speaker's next words are the practitioner's reply far
+    # more often than the child's: cutting there too gave fewer words the right speaker
+    # (rendered visits, 86.7% against 88.4%)
+    return [b for b in blocks if b[0] > 0 and _asked(sentences[b[0] - 1], label)]
+
+
+def _asked(sentence: _Sentence, label: int) -> bool:
+    return sentence.label == label and sentence.question
