@@ -516,3 +516,16 @@ def test_a_practitioner_explaining_a_question_now_and_then_stays_one_speaker():
     lines.insert(2, ("child", "We can stop whenever you like."))
     transcript, windows, labels, embeddings = _conversation(lines)
     assert label_transcript(transcript, windows, labels, embeddings)[1] == 2
+
+
+def test_after_another_speaker_the_merged_speaker_is_still_the_practitioner():
+    """The split's answers come only right after the merged speaker's own questions: what it
+    says after the parent is the practitioner's reply, even where its voice leans to the
+    child's (the voices were hardly apart on the rendered visits)."""
+    lines = list(CHILD_VISIT)
+    lines.insert(5, ("child", "Thank you for telling me that."))  # the worker's reply
+    transcript, windows, labels, embeddings = _conversation(lines)
+    out, found = label_transcript(transcript, windows, labels, embeddings)
+    said = [(s.speaker, s.text) for s in out.segments]
+    assert found == 3 and ("S2", "My nan.") in said
+    assert any(label == "S1" and "Thank you for telling me that." in text for label, text in said)
