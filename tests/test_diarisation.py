@@ -435,3 +435,97 @@ def test_a_speakers_sentences_are_joined_into_their_turn():
     # one voice: every sentence its own segment
     alone, _ = label_transcript(transcript, windows, np.array([0, 0, 0]))
     assert len(alone.segments) == 4
+
+
+# --- a speaker answering its own questions: two voices heard as one ---------------------------
+def _conversation(lines: list[tuple[str, str]]):
+    """(who, sentence) in order, each a Whisper segment of 0.4 s words with 0.5 s between
+    sentences, one window a sentence, and the window's embedding: the worker's and the
+    child's voices 0.97 apart (as close as the rendered visits' were), the parent's far."""
+    voices = {"worker": np.array([1.0, 0.0, 0.0]), "child": np.array([0.97, 0.243, 0.0]),
+              "parent": np.array([0.0, 0.0, 1.0])}  # fmt: skip
+    label = {"worker": 0, "child": 0, "parent": 1}  # the separation merged worker and child
+    segs, windows, embeddings, labels, t = [], [], [], [], 0.0
+    for n, (who, text) in enumerate(lines, start=1):
+        words = []
+        for w in text.split():
+            words.append((round(t, 2), round(t + 0.4, 2), w))
+            t += 0.4
+        segs.append(_seg(n, words))
+        windows.append(Window(words[0][0], words[-1][1]))
+        embeddings.append(voices[who] / np.linalg.norm(voices[who]))
+        labels.append(label[who])
+        t += 0.5
+    transcript = Transcript(segments=tuple(segs), language="en", duration_s=t, source="audio")
+    return transcript, windows, np.array(labels), np.array(embeddings)
+
+
+CHILD_VISIT = [
+    ("worker", "Hello, I'm from children's services. How's school?"),
+    ("child", "Good. My teacher is nice."),
+    ("worker", "What do you like doing?"),
+    ("child", "Football with my friends."),
+    ("parent", "My son has been sleeping better since the summer."),
+    ("worker", "That's good. Do you feel safe at home?"),
+    ("child", "Yes. My mum looks after me."),
+    ("worker", "Who do you talk to if you're sad?"),
+    ("child", "My nan."),
+    ("worker", "Thank you. I'll come back next week."),
+]
+
+
+def test_a_speaker_answering_its_own_questions_is_split_and_the_answers_are_the_child():
+    """Worker and child heard as one voice (as on the rendered visits): the sentences that
+    answer that speaker's own questions are a second speaker, and the words make it the
+    child."""
+    from assistant.diarisation import with_roles
+    from assistant.diarisation.labels import name_speakers
+    from assistant.domain import Diarisation, ModelRef
+
+    transcript, windows, labels, embeddings = _conversation(CHILD_VISIT)
+    merged, found = label_transcript(transcript, windows, labels)
+    assert found == 2  # without the embeddings: the worker's speaker says "My nan."
+    out, found = label_transcript(transcript, windows, labels, embeddings)
+    assert found == 3
+    said = [(s.speaker, s.text) for s in out.segments]
+    assert ("S2", "Good. My teacher is nice.") in said and ("S2", "My nan.") in said
+    assert all(label == "S1" for label, text in said if text.endswith("?"))
+    assert ("S1", "Thank you. I'll come back next week.") in said
+    diarised = out.model_copy(update={"diarisation": Diarisation(
+        model=ModelRef(name="m", sha256="0"), speakers=3, min_speakers=1, max_speakers=8,
+        windows=len(windows))})  # fmt: skip
+    roles = {sp.label: sp.role for sp in with_roles(diarised).speakers}
+    assert roles == {"S1": "social_worker", "S2": "child", "S3": "parent"}
+    # never beyond the bound settings give (two found, two at most: no third)
+    bounded, _ = name_speakers(transcript, windows, labels, embeddings, max_speakers=2)
+    assert len({s.speaker for s in bounded.segments}) == 2
+
+
+def test_a_practitioner_explaining_a_question_now_and_then_stays_one_speaker():
+    """One voice asking many questions and following a few with an explanation of its own
+    ("Is it okay to record? It helps me remember."): not a second speaker, even with the
+    explanations' windows leaning elsewhere."""
+    asks = [("worker", f"Question number {n}?") for n in range(1, 15)]
+    lines = [*asks[:4], ("child", "It helps me remember what you said."), *asks[4:8],
+             ("child", "I write it up later today."), *asks[8:12],
+             ("child", "That is what the plan says."), *asks[12:]]  # fmt: skip
+    transcript, windows, labels, embeddings = _conversation(lines)
+    out, found = label_transcript(transcript, windows, labels, embeddings)
+    assert found == 1  # three of fourteen questions explained: under a quarter
+    # a fourth explanation (a quarter of the questions) would be read as answers
+    lines.insert(2, ("child", "We can stop whenever you like."))
+    transcript, windows, labels, embeddings = _conversation(lines)
+    assert label_transcript(transcript, windows, labels, embeddings)[1] == 2
+
+
+def test_after_another_speaker_the_merged_speaker_is_still_the_practitioner():
+    """The split's answers come only right after the merged speaker's own questions: what it
+    says after the parent is the practitioner's reply, even where its voice leans to the
+    child's (the voices were hardly apart on the rendered visits)."""
+    lines = list(CHILD_VISIT)
+    lines.insert(5, ("child", "Thank you for telling me that."))  # the worker's reply
+    transcript, windows, labels, embeddings = _conversation(lines)
+    out, found = label_transcript(transcript, windows, labels, embeddings)
+    said = [(s.speaker, s.text) for s in out.segments]
+    assert found == 3 and ("S2", "My nan.") in said
+    assert any(label == "S1" and "Thank you for telling me that." in text for label, text in said)

@@ -109,6 +109,22 @@ def test_exactly_one_speaker_is_the_social_worker():
     assert list(roles.values()).count("social_worker") == 1 and roles["S1"] == "social_worker"
 
 
+def test_a_phrase_looped_by_the_recogniser_counts_once_a_turn():
+    """Whisper looping in a child's turn ("and I will not stare" nine times, heard on a
+    rendered visit) made the child the social worker on "I will" alone: a phrase looped
+    over and over in one turn (three words or more, three times or more) counts once."""
+    lines = _lines(
+        ("S1", "Hi, I'm Kiran from children's services. Can I sit here for a few minutes?"),
+        ("S2", "I suppose."),
+        ("S1", "How are you doing? What's it like at meal times at the moment?"),
+        ("S2", "Horrible. Everyone keeps watching me eat" + ", and I will not stare" * 9 + "."),
+        ("S1", "That sounds hard. I'll talk to school about it."),
+        ("S2", "My friends eat in the canteen and it's so loud."),
+    )
+    roles = {k: g.role for k, g in infer_roles(lines).items()}
+    assert roles == {"S1": "social_worker", "S2": "child"}
+
+
 @pytest.mark.parametrize(
     ("lines", "expected"),
     [

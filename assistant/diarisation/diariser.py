@@ -100,7 +100,9 @@ class Diariser:
         separation with and without an enrolled voice."""
         windows, found, embeddings = separated
         labels = found.labels
-        labelled, names = name_speakers(transcript, windows, labels)
+        labelled, names = name_speakers(
+            transcript, windows, labels, embeddings, max_speakers=self.options.max_speakers
+        )
         count = len(set(labels.tolist()))
         match = None
         if voice is not None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from assistant.diarisation.answerers import split_answerers
 from assistant.diarisation.windows import Window
 from assistant.domain import Segment, Transcript, Word
 from assistant.transcription import SENTENCE_END, cut_segment, segment_id
@@ -28,22 +29,34 @@ def speaker_at(start: float, end: float, windows: Sequence[Window], labels: np.n
 
 
 def label_transcript(
-    transcript: Transcript, windows: Sequence[Window], labels: np.ndarray
+    transcript: Transcript,
+    windows: Sequence[Window],
+    labels: np.ndarray,
+    embeddings: np.ndarray | None = None,
 ) -> tuple[Transcript, int]:
     """``transcript`` with every segment's speaker set (split at changes), and the number of
     speakers it names. Without any window (no speech found) everything is ``S1``."""
-    labelled, names = name_speakers(transcript, windows, labels)
+    labelled, names = name_speakers(transcript, windows, labels, embeddings)
     return labelled, len(names)
 
 
 def name_speakers(
-    transcript: Transcript, windows: Sequence[Window], labels: np.ndarray
+    transcript: Transcript,
+    windows: Sequence[Window],
+    labels: np.ndarray,
+    embeddings: np.ndarray | None = None,
+    *,
+    max_speakers: int | None = None,
 ) -> tuple[Transcript, dict[int, str]]:
     """As ``label_transcript``, with the name (``S1`` …) given to each window label that some
-    word took; a label no word took (a voice heard only between words) is named nothing."""
+    word took; a label no word took (a voice heard only between words) is named nothing.
+    ``embeddings`` (one a window): a speaker answering its own questions in a second voice is
+    split in two (``answerers``), within ``max_speakers``; the answers' label is one no
+    window has."""
     pieces: list[tuple[int, Segment]] = []
     for seg in transcript.segments:
         pieces += _split(seg, windows, labels)
+    pieces = split_answerers(pieces, windows, embeddings, max_speakers=max_speakers)
     names: dict[int, str] = {}
     for label, _ in pieces:
         names.setdefault(label, f"S{len(names) + 1}")

@@ -237,12 +237,13 @@ def _tally(segments: Sequence[Utterance]) -> dict[str, _Tally]:
         t = tallies.setdefault(seg.speaker, _Tally())
         text = seg.text.strip()
         words = len(text.split())
+        unlooped_text = unlooped(text)
         t.words += words
         t.turns += 1
         t.questions += text.endswith("?")
         t.short += words <= 6 and not text.endswith("?")
         for role, cues in _OWN_CUES.items():
-            t.points[role] += sum(weight * len(c.findall(text)) for c, weight in cues)
+            t.points[role] += sum(weight * len(c.findall(unlooped_text)) for c, weight in cues)
         # "Tom is sleeping well", "Tom gets upset": someone telling how a named child is doing
         t.points["parent"] += 0.5 * len(_NAMED_THIRD_PERSON.findall(text))
         t.interpreting += bool(_INTERPRETER.search(text))
@@ -254,6 +255,17 @@ def _tally(segments: Sequence[Utterance]) -> dict[str, _Tally]:
                     t.points[role] += 1.5
         previous = seg
     return tallies
+
+
+#: Three or more words said three or more times running: a recogniser's loop ("and I will not
+#: stare, and I will not stare …", heard in a child's turn on a rendered visit), not speech.
+_LOOP = re.compile(r"(\b(?:\w+\W+){3,12}?)\1{2,}", re.IGNORECASE)
+
+
+def unlooped(text: str) -> str:
+    """``text`` with each loop said once, so a looped "I will" does not outweigh a
+    practitioner's whole visit."""
+    return _LOOP.sub(r"\1", text)
 
 
 def _social_worker(tallies: Mapping[str, _Tally]) -> str | None:
