@@ -157,6 +157,7 @@ def transcribe_options(settings: Settings) -> TranscribeOptions:
         batch_size=settings.asr_batch_size,
         vocabulary_mode=settings.asr_vocabulary_mode,
         no_speech_threshold=settings.asr_no_speech_threshold,
+        vocabulary_recheck_logprob=settings.asr_vocabulary_recheck_logprob,
         council_terms=load_vocabulary(path).terms if path is not None else (),
     )
 

@@ -140,6 +140,14 @@ class Settings(BaseSettings):
         description="The council's vocabulary for speech recognition (social-care terms, local "
         "names): a versioned YAML list given to Whisper with every recording. Unset: none.",
     )
+    asr_vocabulary_recheck_logprob: float | None = Field(
+        default=-0.5,
+        le=0.0,
+        description="A transcript segment that has a vocabulary term and an average "
+        "log-probability under this is decoded again without the vocabulary, and that kept: "
+        "primed with the list, Whisper wrote lists of terms over numbers and spelt letters "
+        "('CSE, PEP, PEP' for a postcode). Unset: never (docs/performance.md).",
+    )
     asr_vocabulary_mode: Literal["hotwords", "initial_prompt", "off"] = Field(
         default="hotwords",
         description="How the vocabulary (the council's and an upload's own) reaches Whisper: "
@@ -348,8 +356,7 @@ class Settings(BaseSettings):
     )
     oidc_client_secret: SecretStr | None = Field(
         default=None,
-        description="The client secret. Unset with no secret file: a public client "
-        "(PKCE alone).",
+        description="The client secret. Unset with no secret file: a public client (PKCE alone).",
     )
     oidc_client_secret_file: Path | None = Field(
         default=None,

@@ -63,6 +63,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "batched8-beam1": {"batch_size": 8, "beam_size": 1},
     "batched16": {"batch_size": 16},
     "nst45": {"no_speech_threshold": 0.45},
+    # the vocabulary's terms kept however unsure Whisper was (before 2026-12-07)
+    "norecheck": {"vocabulary_recheck_logprob": None},
     "batched8-novocab": {"batch_size": 8, "vocabulary_mode": "off"},
     "batched8-prompt": {"batch_size": 8, "vocabulary_mode": "initial_prompt",
                         "no_speech_threshold": 0.45},

@@ -95,3 +95,75 @@ def test_a_recording_gives_one_segment_a_sentence(engines, tmp_path):
         assert s.start <= s.words[0].start + 0.01 and s.end >= s.words[-1].end - 0.01
     starts = [s.start for s in t.segments]
     assert starts == sorted(starts)
+
+
+# --- the vocabulary's terms checked where Whisper was unsure ------------------------------------
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("The core group met on Monday.", True),
+        ("CORE GROUP.", True),
+        ("She has an E.H.C.P. now", True),
+        ("She has an E H C P now", True),
+        ("The core of the group", False),
+        ("groupcore", False),
+        ("", False),
+    ],
+)
+def test_a_vocabulary_term_is_found_however_whisper_wrote_it(text, found):
+    from assistant.transcription.vocabulary import mentions
+
+    assert mentions(text, ["core group", "EHCP"]) is found
+
+
+def _spied(engines, **change):
+    """The test model with the vocabulary ``core group`` as hotwords, its decodings recorded."""
+    import dataclasses
+
+    from assistant.transcription.whisper import Transcriber
+
+    options = dataclasses.replace(
+        engines.transcriber.options,
+        vocabulary_mode="hotwords",
+        council_terms=("core group",),
+        **change,
+    )
+    t = Transcriber(engines.transcriber._model, model_ref=engines.transcriber.model_ref,
+                    options=options)  # fmt: skip
+    calls: list[bool] = []
+    decode = t._decode
+
+    def spy(audio, lang, terms, *, vocabulary=True):
+        calls.append(vocabulary)
+        return decode(audio, lang, terms, vocabulary=vocabulary)
+
+    t._decode = spy  # type: ignore[method-assign]
+    return t, calls
+
+
+@pytest.mark.models
+def test_an_unsure_segment_with_a_term_is_decoded_again_without_the_vocabulary(engines, tmp_path):
+    """Real decoding both times; the spy only counts. At a limit of 0 every segment naming a
+    term is unsure enough: each is decoded again with no vocabulary, and that text kept, its
+    word times in the whole recording's time."""
+    from assistant.audio.speech import load_pcm16k
+    from tests.speech import espeak_available, synthesize
+
+    if not espeak_available():
+        pytest.skip("espeak-ng not installed")
+    wav = synthesize("The core group met on Monday to agree the plan.", tmp_path / "t.wav")
+    pcm = load_pcm16k(wav)
+    never, calls = _spied(engines, vocabulary_recheck_logprob=None)
+    first = never.transcribe(pcm)
+    assert calls == [True]
+    always, calls = _spied(engines, vocabulary_recheck_logprob=0.0)
+    again = always.transcribe(pcm)
+    said = [s for s in first.segments if "core group" in s.text.lower()]
+    assert said, first.segments  # the primed decoding wrote the term
+    assert calls[0] is True and calls.count(False) >= 1
+    assert again.segments and all(s.words for s in again.segments)
+    for s in again.segments:
+        assert all(first.segments[0].start - 0.01 <= w.start <= s.end + 0.3 for w in s.words)
+    # a segment Whisper was sure of, or with no term, is left as it was
+    sure, calls = _spied(engines, vocabulary_recheck_logprob=-50.0)
+    assert sure.transcribe(pcm).segments == first.segments and calls == [True]

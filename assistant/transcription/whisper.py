@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from assistant.domain import ModelRef, Segment, Transcript, Word
-from assistant.transcription.vocabulary import hint_text
+from assistant.transcription.vocabulary import hint_text, mentions
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,12 @@ class TranscribeOptions:
     # "initial_prompt" only the first one (conditioning on previous text is off), "off" not at all.
     vocabulary_mode: VocabularyMode = "hotwords"
     council_terms: tuple[str, ...] = ()
+    # A segment that has a vocabulary term and an average log-probability under this is decoded
+    # again without the vocabulary, and that decoding kept: primed, Whisper wrote lists of
+    # terms over numbers and spelt letters ("LADO, IDO, 113, 496" for a phone number, "CSE,
+    # PEP, PEP" for a postcode), never over clear speech (benchmarks/asr_vocabulary.py).
+    # None: never.
+    vocabulary_recheck_logprob: float | None = -0.5
 
 
 class Transcriber:
@@ -91,22 +97,28 @@ class Transcriber:
         duration = len(audio) / SAMPLE_RATE
         segments_iter, info = self._decode(audio, language or opts.language, terms)
         segments: list[Segment] = []
-        dropped = 0
+        dropped = rechecked = 0
+        vocabulary = () if opts.vocabulary_mode == "off" else (*terms, *opts.council_terms)
+        lang = language or opts.language
         for seg in segments_iter:  # decoding happens here, inside the caller's lock
             text = collapse_repetitions(seg.text.strip(), opts.max_repeats)
-            if not text:
-                dropped += 1
-                continue
             words = tuple(
                 Word(start=w.start, end=w.end, text=w.word.strip(), probability=w.probability)
                 for w in (seg.words or [])
             )
+            logprob = seg.avg_logprob
+            if self._doubtful(text, logprob, vocabulary):
+                text, words, logprob = self._without_vocabulary(audio, seg.start, seg.end, lang)
+                rechecked += 1
+            if not text:
+                dropped += 1
+                continue
             whole = Segment(
                 id="",
                 start=round(seg.start, 2),
                 end=round(seg.end, 2),
                 text=text,
-                avg_logprob=seg.avg_logprob,
+                avg_logprob=logprob,
                 no_speech_prob=seg.no_speech_prob,
                 words=words,
             )
@@ -115,12 +127,14 @@ class Transcriber:
             if progress and duration:
                 progress(min(seg.end / duration, 1.0))
         log.info(
-            "transcribed duration_s=%.1f segments=%d dropped=%d language=%s terms=%d",
+            "transcribed duration_s=%.1f segments=%d dropped=%d language=%s terms=%d "
+            "rechecked_without_vocabulary=%d",
             duration,
             len(segments),
             dropped,
             info.language,
             len(terms),
+            rechecked,
         )
         return Transcript(
             segments=tuple(segments),
@@ -130,10 +144,48 @@ class Transcriber:
             model=self.model_ref,
         )
 
-    def _decode(self, audio: np.ndarray, lang: str, terms: Sequence[str]):
-        """faster-whisper's (lazy segments, info), sequential or batched."""
+    def _doubtful(self, text: str, logprob: float | None, vocabulary: Sequence[str]) -> bool:
+        """A segment with a vocabulary term, decoded with less confidence than
+        ``vocabulary_recheck_logprob``: the term may be the priming's, not the speaker's."""
+        limit = self.options.vocabulary_recheck_logprob
+        return (
+            limit is not None
+            and logprob is not None
+            and logprob < limit
+            and mentions(text, vocabulary)
+        )
+
+    def _without_vocabulary(
+        self, audio: np.ndarray, start: float, end: float, lang: str
+    ) -> tuple[str, tuple[Word, ...], float | None]:
+        """The stretch ``start``..``end`` (and a quarter second after) decoded again with no
+        vocabulary: its text, words (times in the whole recording) and log-probability."""
+        first = int(start * SAMPLE_RATE)
+        clip = audio[first : int(end * SAMPLE_RATE) + SAMPLE_RATE // 4]
+        pieces, _ = self._decode(clip, lang, (), vocabulary=False)
+        texts, words, logprobs = [], [], []
+        for piece in pieces:
+            texts.append(piece.text.strip())
+            logprobs.append(piece.avg_logprob)
+            words += [
+                Word(
+                    start=round(w.start + start, 2),
+                    end=round(w.end + start, 2),
+                    text=w.word.strip(),
+                    probability=w.probability,
+                )
+                for w in (piece.words or [])
+            ]
+        text = collapse_repetitions(" ".join(t for t in texts if t), self.options.max_repeats)
+        return text, tuple(words), (sum(logprobs) / len(logprobs) if logprobs else None)
+
+    def _decode(self, audio: np.ndarray, lang: str, terms: Sequence[str], *, vocabulary=True):
+        """faster-whisper's (lazy segments, info), sequential or batched; ``vocabulary``
+        False: no hint at all (the council's list included)."""
         opts = self.options
-        hint = None if opts.vocabulary_mode == "off" else hint_text(terms, opts.council_terms)
+        hint = None
+        if vocabulary and opts.vocabulary_mode != "off":
+            hint = hint_text(terms, opts.council_terms)
         kwargs = dict(
             language=None if lang == "auto" else lang,
             beam_size=opts.beam_size,

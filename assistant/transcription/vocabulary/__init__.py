@@ -121,3 +121,32 @@ def hint_text(upload: Sequence[str] = (), council: Sequence[str] = ()) -> str | 
     seen = {t.lower() for t in upload}
     terms = [*upload, *(t for t in council if t.lower() not in seen)]
     return ", ".join(terms) + "." if terms else None
+
+
+def _words(text: str) -> list[str]:
+    """Lowercase words with single letters run together ("E H C P" -> "ehcp"), so a term is
+    found however Whisper spaced or dotted it."""
+    out: list[str] = []
+    run = ""
+    for word in re.findall(r"[a-z0-9']+", text.lower().replace(".", " ")):
+        if len(word) == 1 and word.isalpha():
+            run += word
+            continue
+        if run:
+            out.append(run)
+            run = ""
+        out.append(word.strip("'"))
+    if run:
+        out.append(run)
+    return out
+
+
+def mentions(text: str, terms: Sequence[str]) -> bool:
+    """Whether ``text`` has any of ``terms`` (whole words, in order, case and dots ignored)."""
+    hay = _words(text)
+    for term in terms:
+        needle = _words(term)
+        n = len(needle)
+        if n and any(hay[i : i + n] == needle for i in range(len(hay) - n + 1)):
+            return True
+    return False
