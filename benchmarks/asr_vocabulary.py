@@ -162,9 +162,11 @@ def _wer(rows) -> float | None:
 def print_summary(summary, term_items, plain_items, resolved, settings) -> None:
     m = machine()
     secs = sum(i.seconds for i in term_items), sum(i.seconds for i in plain_items)
+    clips = sum(1 for i in plain_items if i.id.startswith("sense_"))
     print(
-        f"\n{len(term_items)} term items ({secs[0]:.0f} s), {len(plain_items)} LibriVox clips "
-        f"({secs[1]:.0f} s); model {resolved.asr.name}, {settings.asr_threads} threads; "
+        f"\n{len(term_items)} term items ({secs[0]:.0f} s), {clips} LibriVox clips and "
+        f"{len(plain_items) - clips} identifier sentences ({secs[1]:.0f} s); "
+        f"model {resolved.asr.name}, {settings.asr_threads} threads; "
         f"{m['cpu_model']}; interleaved, one run"
     )
     print(
