@@ -610,9 +610,9 @@ def test_no_released_template_batches_and_the_benchmarked_experiment_loads():
 def test_drafting_reports_its_progress_segment_by_segment(template):
     seen: list[float] = []
     Drafter(LabelLLM(LABELS), template, model=MODEL).draft(_transcript(), on_progress=seen.append)
-    assert seen[0] == 0.0 and seen[-1] == 1.0
+    assert 0.0 < seen[0] and seen[-1] == 1.0  # the start is the stage's own to announce
     assert seen == sorted(seen), "never backwards"
-    assert len(set(seen)) >= len(LINES), "a step per segment asked about"
+    assert len(set(seen)) >= len(LINES) - 1, "a step per segment asked about"
 
 
 @pytest.mark.models

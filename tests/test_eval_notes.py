@@ -169,7 +169,7 @@ class ScriptedDrafter:
     script: Callable[[RedactedTranscript], DraftNote]
     calls: int = 0
 
-    def draft(self, transcript: RedactedTranscript) -> DraftNote:
+    def draft(self, transcript: RedactedTranscript, *, on_progress=None) -> DraftNote:
         assert isinstance(transcript, RedactedTranscript)  # the drafter never sees raw text
         self.calls += 1
         return self.script(transcript)

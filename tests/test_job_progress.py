@@ -57,4 +57,5 @@ def test_the_chain_passes_drafting_progress_to_its_hooks(engines, tmp_path):
     )
     drafting = [p for stage, p in seen if stage == "drafting"]
     assert drafting[0] == 0.0 and drafting[-1] == 1.0 and drafting == sorted(drafting)
+    assert drafting.count(0.0) == 1, "the stage's start is said once"
     assert len({p for p in drafting if 0.0 < p < 1.0}) >= 3

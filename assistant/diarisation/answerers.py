@@ -65,8 +65,14 @@ def split_answerers(
 ) -> list[tuple[int, Segment]]:
     """``pieces`` (label, segment), in time order, with each speaker that answers its own
     questions in a second voice split in two: the answers take a new label. Never beyond
-    ``max_speakers`` speakers (the bound settings give: a phone call set to two stays two)."""
+    ``max_speakers`` speakers (the bound settings give: a phone call set to two stays two),
+    and never when only one voice was found."""
     if embeddings is None or not len(windows) or len(embeddings) != len(windows):
+        return pieces
+    if len({label for label, _ in pieces}) < 2:
+        # One voice found is nobody's until the practitioner says (``speakers.with_roles``):
+        # a dictation read through a checklist ("Was the child seen? Yes.") answers itself
+        # the same way, and must not become two people.
         return pieces
     room = (max_speakers or 10**6) - len({label for label, _ in pieces})
     sentences = _sentences(pieces, windows, embeddings)

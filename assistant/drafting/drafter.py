@@ -144,7 +144,9 @@ class Drafter:
             label = f"chunk {index} of {len(chunks)}" if len(chunks) > 1 else "transcript"
 
             def within(fraction: float, done: int = index - 1) -> None:
-                report((done + min(max(fraction, 0.0), 1.0)) / len(chunks))
+                share = (done + min(max(fraction, 0.0), 1.0)) / len(chunks)
+                if share > 0.0:  # the stage's start is its caller's to say (once)
+                    report(share)
 
             sections, attempts = self._style.draft_chunk(chunk, label=label, progress=within)
             if self._style.numbered:  # back from the numbers shown to the segments' ids
