@@ -17,9 +17,9 @@ sentences before lean most to the answering voice: answer first, then the practi
 sentences up to and including the question (a turn ends with the asker's question; the next
 begins with the answer to it). On the rendered
 voices the two means are hardly apart (each seed sentence, left out, went to its own side no
-more often than chance but in one visit), so there the split rests on the turn structure; a
-real child's voice, higher and from a shorter vocal tract, stands further apart. Words, not
-voices, then name the new speaker (``roles.infer_roles``).
+more often than chance but in one visit), so there the split rests on the turn structure (a
+real child's voice may stand further apart; not measured here). Words, not voices, then name
+the new speaker (``roles.infer_roles``).
 """
 
 from __future__ import annotations
