@@ -77,14 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", type=Path, required=True, help="output folder")
     pr.add_argument("--template", default=None)
     pr.add_argument("--language", default=None)
-    pr.add_argument(
-        "--voice",
-        type=Path,
-        default=None,
-        metavar="SAMPLE",
-        help="10 to 60 seconds of the practitioner's own voice, alone: the speaker it matches "
-        "is the social worker, as with a voice enrolled in the web app (nothing is kept)",
-    )
+    _add_voice_option(pr)
     pr.add_argument("--profile", choices=["test", "default"])
     pr.set_defaults(func=cmd_process)
 
@@ -108,14 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         help="this recording's own terms (local places, services), separated by commas; "
         "given to Whisper before the council's list",
     )
-    t.add_argument(
-        "--voice",
-        type=Path,
-        default=None,
-        metavar="SAMPLE",
-        help="10 to 60 seconds of the practitioner's own voice, alone: the speaker it matches "
-        "is the social worker, as with a voice enrolled in the web app (nothing is kept)",
-    )
+    _add_voice_option(t)
     t.add_argument("--profile", choices=["test", "default"])
     t.set_defaults(func=cmd_transcribe)
 
@@ -354,6 +340,17 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
         f"language {transcript.language}, model {models.asr.name}"
     )
     return 0
+
+
+def _add_voice_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--voice",
+        type=Path,
+        default=None,
+        metavar="SAMPLE",
+        help="10 to 60 seconds of the practitioner's own voice, alone: the speaker it matches "
+        "is the social worker, as with a voice enrolled in the web app (nothing is kept)",
+    )
 
 
 def _voice_problem(sample: Path | None, settings: Settings) -> str | None:
