@@ -263,9 +263,7 @@ def diarise_transcript(
     return with_roles(diarised, social_worker=match.label if match else None)
 
 
-def sample_voice(
-    diariser: Diariser, pcm: Any, *, lock: threading.Lock | None = None
-) -> tuple[Any, float]:
+def sample_voice(diariser: Diariser, pcm: Any, *, lock: threading.Lock) -> tuple[Any, float]:
     """The voice in a practitioner's sample of their own speech (16 kHz mono ``pcm``) and its
     seconds of speech, after the checks every sample passes (the web page's, the API's and
     ``caseassist process --voice``): speech found, and at least ``MIN_SPEECH_S`` of it.
@@ -284,7 +282,7 @@ def sample_voice(
             f"{MIN_SPEECH_S:.0f} are needed. Record 10 to 60 seconds of your own voice, "
             "reading or talking."
         )
-    with lock or threading.Lock():
+    with lock:
         found = voice_print(diariser, pcm)
     if found is None:  # the VAD found speech above, so this is a sample of stray sounds
         raise SilentRecording("No speech was detected in the voice sample.")

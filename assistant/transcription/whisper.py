@@ -95,17 +95,14 @@ class Transcriber:
         given to Whisper before the council's list."""
         opts = self.options
         duration = len(audio) / SAMPLE_RATE
-        segments_iter, info = self._decode(audio, language or opts.language, terms)
+        lang = language or opts.language
+        segments_iter, info = self._decode(audio, lang, terms)
         segments: list[Segment] = []
         dropped = rechecked = 0
         vocabulary = () if opts.vocabulary_mode == "off" else (*terms, *opts.council_terms)
-        lang = language or opts.language
         for seg in segments_iter:  # decoding happens here, inside the caller's lock
             text = collapse_repetitions(seg.text.strip(), opts.max_repeats)
-            words = tuple(
-                Word(start=w.start, end=w.end, text=w.word.strip(), probability=w.probability)
-                for w in (seg.words or [])
-            )
+            words = _words(seg)
             logprob = seg.avg_logprob
             if self._doubtful(text, logprob, vocabulary):
                 text, words, logprob = self._without_vocabulary(audio, seg.start, seg.end, lang)
@@ -163,19 +160,13 @@ class Transcriber:
         first = int(start * SAMPLE_RATE)
         clip = audio[first : int(end * SAMPLE_RATE) + SAMPLE_RATE // 4]
         pieces, _ = self._decode(clip, lang, (), vocabulary=False)
-        texts, words, logprobs = [], [], []
+        texts: list[str] = []
+        words: list[Word] = []
+        logprobs: list[float] = []
         for piece in pieces:
             texts.append(piece.text.strip())
             logprobs.append(piece.avg_logprob)
-            words += [
-                Word(
-                    start=round(w.start + start, 2),
-                    end=round(w.end + start, 2),
-                    text=w.word.strip(),
-                    probability=w.probability,
-                )
-                for w in (piece.words or [])
-            ]
+            words += _words(piece, offset=start)
         text = collapse_repetitions(" ".join(t for t in texts if t), self.options.max_repeats)
         return text, tuple(words), (sum(logprobs) / len(logprobs) if logprobs else None)
 
@@ -205,6 +196,20 @@ class Transcriber:
             kwargs["vad_filter"] = True
             return self._batched.transcribe(audio, batch_size=opts.batch_size, **kwargs)
         return self._model.transcribe(audio, **kwargs)
+
+
+def _words(seg, offset: float = 0.0) -> tuple[Word, ...]:
+    """A faster-whisper segment's words; ``offset``: seconds added to their times (a clip's
+    words in the whole recording's time)."""
+    return tuple(
+        Word(
+            start=round(w.start + offset, 2) if offset else w.start,
+            end=round(w.end + offset, 2) if offset else w.end,
+            text=w.word.strip(),
+            probability=w.probability,
+        )
+        for w in (seg.words or [])
+    )
 
 
 def segment_id(n: int) -> str:
