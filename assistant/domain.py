@@ -52,11 +52,14 @@ class VoiceMatch(_Frozen):
     """The recording owner's enrolled voice compared with each speaker's: the speaker it was
     recognised as (own label, ``S2``), or None when no speaker was similar enough and the roles
     came from the words alone; the best speaker's cosine similarity and the threshold it had
-    to reach. No embedding is kept here."""
+    to reach. No embedding is kept here. ``merged``: the voice was recognised, but it was the
+    only voice found and its words read as a conversation (questions answered at once), so
+    other people's words are in it and nobody was named the social worker."""
 
     label: str | None
     similarity: float
     threshold: float
+    merged: bool = False
 
 
 class Diarisation(_Frozen):

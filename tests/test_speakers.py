@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from assistant.diarisation import display_labels, infer_roles, set_roles, with_roles
+from assistant.diarisation.speakers import reads_as_conversation
 from assistant.diarisation.roles import ROLES
 from assistant.domain import (
     Diarisation,
@@ -24,6 +25,7 @@ from assistant.domain import (
     Statement,
     StatementKind,
     Transcript,
+    VoiceMatch,
     excerpt,
 )
 from assistant.notes import NoteBody
@@ -245,6 +247,56 @@ def test_one_voice_found_is_nobody_until_the_practitioner_says_who():
     assert {s.speaker for s in confirmed.segments} == {"Social worker"}
 
 
+def _recognised(t: Transcript) -> Transcript:
+    """``t`` as the diariser leaves it when the enrolled voice matched ``S1``."""
+    match = VoiceMatch(label="S1", similarity=0.98, threshold=0.85)
+    return t.model_copy(update={"diarisation": t.diarisation.model_copy(update={"voice": match})})
+
+
+def test_one_voice_recognised_by_the_enrolled_voice_is_the_worker_only_when_it_dictates():
+    """The enrolled voice matched the only voice found. A dictation (statements, no questions
+    answered) is the social worker's. Words that read as a conversation are voices merged (a
+    rendered visit's worker, mum and child were one voice at 0.98 to the enrolled one): naming
+    it the worker would write the family's words as the worker's, so nobody is named and
+    ``voice.merged`` says why. Before this, both were the social worker."""
+    merged = [("S1", line.text) for line in HOME_VISIT]
+    t = with_roles(_recognised(_diarised(merged)), social_worker="S1")
+    assert [(sp.role, sp.by_voice, sp.display) for sp in t.speakers] == [("unknown", False, "S1")]
+    assert t.diarisation.voice.merged and t.diarisation.voice.label == "S1"
+    dictation = [
+        ("S1", "I visited the family at home this afternoon."),
+        ("S1", "Tom was seen alone in his bedroom and said he feels safe."),
+        ("S1", "Mum said the rent has gone up. I will refer her to the food bank."),
+        ("S1", "Is the house warm enough? It was, and it was tidy."),
+    ]
+    d = with_roles(_recognised(_diarised(dictation)), social_worker="S1")
+    assert [(sp.role, sp.by_voice) for sp in d.speakers] == [("social_worker", True)]
+    assert not d.diarisation.voice.merged
+    # several voices found: the recognised one is the worker whatever the words
+    several = with_roles(
+        _recognised(_diarised([(line.speaker, line.text) for line in HOME_VISIT])),
+        social_worker="S1",
+    )
+    assert [sp.role for sp in several.speakers][0] == "social_worker"
+    assert not several.diarisation.voice.merged
+
+
+@pytest.mark.parametrize(
+    ("lines", "conversation"),
+    [
+        (["How was school? Good.", "Do you feel safe? Yes.", "Who cooks? Mum does."], True),
+        (["Was he seen? Yes.", "Alone? Yes.", "Where? In his room.", "Any worries?"], True),
+        (["A? B? C? D? E? Good.", "F? G? H? I? J? Yes.", "K? L? M? Fine."], False),
+        (["I visited today. He was well.", "Mum said the rent went up."], False),
+        (["How was school? Good.", "Do you feel safe? Yes."], False),
+    ],
+    ids=["answers", "checklist", "few-answers", "statements", "two-answers"],
+)
+def test_reads_as_conversation(lines, conversation):
+    """At least three questions answered at once, and a quarter of the questions."""
+    assert reads_as_conversation([Line("S1", text) for text in lines]) is conversation
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -441,6 +493,21 @@ def test_get_speakers_gives_roles_confidence_talk_time_and_segments_to_play(api)
     assert 1 <= len(s1["sample_segment_ids"]) <= 3 and s1["confirmed"] is False
     assert set(s1["sample_segment_ids"]) <= {"s0001", "s0003", "s0005", "s0007", "s0009"}
     assert 0 < s1["confidence"] <= 1
+
+
+@pytest.mark.models
+def test_get_speakers_says_when_the_enrolled_voice_was_heard_merged_with_others(api):
+    """``voice``: ``merged`` when the only voice found matched the owner's enrolled voice but
+    its words are a conversation, so nobody was named (``recognised`` before)."""
+    from tests.web import seed_speakers
+
+    srv, settings, owner_id, token, _ = api
+    ids = seed_speakers(settings, owner_id, one_voice_enrolled=True)
+    body = srv.client(token).get(f"/v1/recordings/{ids['rec']}/speakers").json()
+    assert body["voice"] == "merged"
+    assert [(sp["label"], sp["role"], sp["by_voice"]) for sp in body["speakers"]] == [
+        ("S1", "unknown", False)
+    ]
 
 
 @pytest.mark.models

@@ -4,6 +4,8 @@ each page shows, who may open it, and bad input refused with nothing changed."""
 
 from __future__ import annotations
 
+import re
+
 import csv
 import io
 import json
@@ -68,6 +70,19 @@ def speakers_form(page_html: str, **roles: str) -> dict[str, str]:
 
 
 # --- Speakers -------------------------------------------------------------------------------
+def test_one_voice_merged_with_the_enrolled_one_is_shown_as_nobody_and_why(web):
+    """The only voice found matched the owner's enrolled voice, but its words are a
+    conversation: the page says the voice was heard and nobody was named (before, the whole
+    visit was the social worker's; the API: tests/test_speakers.py)."""
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_speakers(settings, owner, one_voice_enrolled=True)
+    html = c.get(f"/visits/{ids['rec']}/speakers").text
+    assert "Your enrolled voice was heard, but only one voice was found" in html
+    assert "Recognised by your voice" not in html and "Role of S1 (S1)" in html
+    assert re.search(r'id="role-S1".*?<option value="unknown" selected', html, re.S)
+
+
 def test_speakers_page_shows_each_speakers_clip_words_and_role_and_saves_like_the_api(web):
     settings, client = web()
     owner, c = signed_in(client, settings, "Priya Shah")

@@ -160,11 +160,14 @@ def write_tone(path, seconds: float = 20.0) -> None:
         w.writeframes(frames)
 
 
-def seed_speakers(settings, owner_id: str, *, audio_path=None) -> dict[str, str]:
+def seed_speakers(
+    settings, owner_id: str, *, audio_path=None, one_voice_enrolled: bool = False
+) -> dict[str, str]:
     """A recording whose transcripts (raw and redacted) are ``VISIT_LINES``, diarised with roles
     suggested (S1 social worker, S2 parent, S3 child; segment i from 2i s to 2i + 1.5 s), its
     name map, and a draft note citing them: the child's words, a safeguarding statement and the
-    parent's view. ``audio_path``: its audio (encrypted in place)."""
+    parent's view. ``audio_path``: its audio (encrypted in place). ``one_voice_enrolled``: every
+    line heard as one voice (``S1``) that the owner's enrolled voice matched."""
     from assistant.diarisation import with_roles
     from assistant.domain import (
         Diarisation,
@@ -174,24 +177,28 @@ def seed_speakers(settings, owner_id: str, *, audio_path=None) -> dict[str, str]
         RedactedTranscript,
         Segment,
         Transcript,
+        VoiceMatch,
     )
     from tests.conftest import seed_recording
 
+    match = VoiceMatch(label="S1", similarity=0.98, threshold=0.85)
     raw = with_roles(
         Transcript(
             segments=tuple(
                 Segment(id=f"s{i:04d}", start=2.0 * i, end=2.0 * i + 1.5, text=text.replace(
-                    "[PERSON_1]", "Tom"), speaker=label)
+                    "[PERSON_1]", "Tom"), speaker="S1" if one_voice_enrolled else label)
                 for i, (label, text) in enumerate(VISIT_LINES, start=1)
             ),
             language="en",
             duration_s=2.0 * len(VISIT_LINES) + 2,
             source="audio",
             diarisation=Diarisation(
-                model=ModelRef(name="m", sha256="0"), speakers=3, min_speakers=1,
-                max_speakers=8, windows=10,
+                model=ModelRef(name="m", sha256="0"), speakers=1 if one_voice_enrolled else 3,
+                min_speakers=1, max_speakers=8, windows=10,
+                voice=match if one_voice_enrolled else None,
             ),
-        )
+        ),
+        social_worker="S1" if one_voice_enrolled else None,
     )  # fmt: skip
     red = RedactedTranscript(
         segments=tuple(

@@ -364,11 +364,13 @@ class SpeakersView(BaseModel):
     diarised: bool = Field(description="false for a typed transcript: its labels are its own")
     roles: list[SpeakerRoleName] = Field(description="the roles a speaker may be given")
     speakers: list[SpeakerView]
-    voice: Literal["recognised", "not_recognised"] | None = Field(
+    voice: Literal["recognised", "not_recognised", "merged"] | None = Field(
         None,
         description="the owner's enrolled voice: recognised as one speaker (the social worker), "
-        "or not similar enough to any, so the roles came from the words alone; null when the "
-        "owner had not enrolled when the recording was processed",
+        "or not similar enough to any, so the roles came from the words alone; merged when it "
+        "was recognised in the only voice found but the words read as a conversation (other "
+        "people heard as the same voice), so nobody was named; null when the owner had not "
+        "enrolled when the recording was processed",
     )
 
 

@@ -7,6 +7,8 @@ changed gets a revision whose reason says so. Refused while any of its notes is 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
@@ -14,7 +16,7 @@ from assistant.api import schemas
 from assistant.api.deps import CurrentUser, SessionDep, audit
 from assistant.api.routes.recordings import load_recording
 from assistant.diarisation import ROLES, set_roles, speakers_of
-from assistant.domain import RedactedTranscript, Transcript
+from assistant.domain import RedactedTranscript, Transcript, VoiceMatch
 from assistant.errors import BadInput, NoteLocked, NotFound
 from assistant.notes.speakers import reattribute
 from assistant.storage import Note, Recording, repo
@@ -62,7 +64,7 @@ def speakers_view(rec: Recording, transcript: Transcript) -> schemas.SpeakersVie
         diarised=transcript.diarisation is not None,
         roles=list(ROLES),
         speakers=views,
-        voice=None if match is None else ("recognised" if match.label else "not_recognised"),
+        voice=_voice_state(match),
     )
 
 
@@ -189,3 +191,13 @@ def _relabel_redacted(
         for s in redacted.segments
     )
     return redacted.model_copy(update={"segments": segments})
+
+
+def _voice_state(
+    match: VoiceMatch | None,
+) -> Literal["recognised", "not_recognised", "merged"] | None:
+    if match is None:
+        return None
+    if match.merged:
+        return "merged"
+    return "recognised" if match.label else "not_recognised"
