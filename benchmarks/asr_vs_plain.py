@@ -58,6 +58,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "service-novocab": {"vocabulary_mode": "off"},
     "beam1": {"beam_size": 1},
     "beam2": {"beam_size": 2},
+    "beam3": {"beam_size": 3},
+    "beam4": {"beam_size": 4},
     "batched4": {"batch_size": 4},
     "batched8": {"batch_size": 8},
     "batched8-beam1": {"batch_size": 8, "beam_size": 1},
