@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.domain import RedactedSegment
-from assistant.drafting.actions import action_row, visits
+from assistant.drafting.actions import action_row, header, visits
 from assistant.drafting.agreeing import clauses, when
 from assistant.drafting.selection import select
 from assistant.drafting.styles.note import Note
@@ -260,3 +260,17 @@ def test_a_voice_of_no_known_role_saying_what_it_will_do_is_a_row():
     assert piece.role is SpeakerRole.UNKNOWN
     spec, _kind = note._placed(piece)
     assert spec is not None and spec.fill == "actions"
+
+
+def test_the_next_visit_header_is_the_visitors_time_and_not_any_time_said():
+    """The header gives the time alone (the sentence is the "Visit again" row); a time that is
+    not the visitor coming again is not the next visit, and an offered visit is."""
+    fields = header([seg(1, "Social worker", "I'll come back in three weeks, after school.")])
+    assert {h.key: h.value for h in fields}["next_visit"] == "in three weeks, after school"
+    said = [
+        seg(1, "Social worker", "He said the man told him to come again next week."),
+        seg(2, "Social worker", "I'll ring the nursery to see if they have space next month."),
+    ]
+    assert "next_visit" not in {h.key for h in header(said)}
+    said.append(seg(3, "Practitioner", "Shall I come back in four weeks?"))
+    assert {h.key: h.value for h in header(said)}["next_visit"] == "in four weeks"

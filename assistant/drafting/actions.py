@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.domain import AgreedAction, HeaderField, RedactedSegment
-from assistant.drafting.agreeing import when
+from assistant.drafting.agreeing import offers_visit, when
 from assistant.drafting.selection import (
     IMPERATIVE,
     INSTRUCTION,
@@ -220,9 +220,13 @@ def _next_visit(segments: Sequence[RedactedSegment]) -> HeaderField | None:
         for s in sentences(seg.text):
             if unsure and not _OWN_VISIT.search(s):
                 continue
-            if NEXT_VISIT.search(s) and not is_question(s):
+            # the visitor's own words about coming again, or offering to ("Shall I come back
+            # in four weeks?"): not a time that a next visit could be ("I'll ring the nursery
+            # about next month.", "He told him to come again next week.")
+            if visits(s) and (not is_question(s) or offers_visit(s)):
                 due = when(s)
-                value = f"{due} ({s})" if due else s
+                # the time alone: the sentence is the note's "Visit again" row
+                value = due or s
                 found = HeaderField(
                     key="next_visit", title="Next visit", value=value, evidence=(seg.id,)
                 )

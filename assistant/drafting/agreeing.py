@@ -237,6 +237,11 @@ _OFFER_VISIT = re.compile(
 """The practitioner offering the next visit as a question ("Shall I come back in four weeks?")."""
 
 
+def offers_visit(sentence: str) -> bool:
+    """The practitioner offers the next visit ("Shall I come back in four weeks?")."""
+    return bool(_OFFER_VISIT.search(sentence.strip()))
+
+
 def asks_for_action(sentence: str) -> bool:
     """A question that asks for something to be done: a request ("Could you ring her by
     Wednesday?"), an instruction said as a question ("And ring the out of hours team if you're
