@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.domain import AgreedAction, HeaderField, RedactedSegment
+from assistant.drafting.agreeing import offers_visit, when
 from assistant.drafting.selection import (
     IMPERATIVE,
     INSTRUCTION,
@@ -23,45 +24,13 @@ from assistant.drafting.selection import (
 )
 from assistant.speakers import FAMILY, PRACTITIONERS, SpeakerRole, attributed, role_of
 
-_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-_MONTH = (
-    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
-)
-_ORDINAL = (
-    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
-    r"thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|"
-    r"twenty[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirtieth|"
-    r"thirty[- ]first|\d{1,2}(?:st|nd|rd|th))"
-)
-_NUMBER = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a couple of|\d+)"
-_HOUR = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})"
-WHEN = re.compile(
-    rf"\b(?:(?:by|on|before|after|until|from|this|next|within|in|at|over)\s+)?(?:"
-    rf"(?:the\s+)?{_ORDINAL}(?:\s+of\s+{_MONTH})?|"
-    rf"(?:this|next|on|by)\s+{_DAY}|{_DAY}|"
-    rf"(?:this|next)\s+(?:week|month|term|weekend|time)|"
-    rf"{_NUMBER}\s+(?:days?|weeks?|months?)(?:'? time)?|"
-    rf"the end of (?:the|this|next) (?:week|month|term)|end of the (?:week|month|term)|"
-    rf"tomorrow|tonight|today|the day after|half[- ]term|christmas|easter|the summer|"
-    rf"(?:half past|quarter past|quarter to)\s+\w+|\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm)|"
-    rf"{_DAY}s|(?:about |around )?half {_HOUR}|at {_HOUR}(?: o'clock| thirty)?|"
-    rf"after (?:school|work|lunch|tea|dinner|nursery|college|(?:your|his|her|my) shift|"
-    rf"(?:the|your|his|her|our) (?:[a-z]+ ){{0,2}}(?:meeting|review|appointment|conference|"
-    rf"panel|visit|hearing|assessment|holidays?))|before (?:i go|i leave|school|bedtime)|"
-    rf"(?:the|this|tomorrow|that) (?:morning|afternoon|evening)"
-    rf")\b",
-    re.IGNORECASE,
-)
-"""A time expression: when something will happen or by when."""
-
-NEAR_WORDS = 6
-"""Time expressions this close together say one time ("next Thursday, after school, about half
-three"): the row's by when runs from the first to the last."""
-
 _I = re.compile(
     rf"\b(?:i'll|i will|i'm going to|i am going to|i can|i need to|i've|i'd like to|"
     rf"{PROGRESSIVE})\b",
     re.IGNORECASE,
+)
+_BOOKED = re.compile(
+    r"\bi've (?:booked|signed|registered|enrolled|put) you\b(?! (?:a|an)\b)", re.IGNORECASE
 )
 _WE = re.compile(
     r"\b(?:we'll|we will|we're going to|we need to|let's|we agreed|agreed)\b", re.IGNORECASE
@@ -80,42 +49,53 @@ _START = re.compile(
 )
 
 
-def when(text: str) -> str | None:
-    """The last time expression in ``text`` (the one a commitment is usually due by), as said,
-    with any said just before it (:data:`NEAR_WORDS`): "next Thursday, after school, about
-    half three"."""
-    found = list(WHEN.finditer(text))
-    if not found:
-        return None
-    start, end = found[-1].start(), found[-1].end()
-    for m in reversed(found[:-1]):
-        if len(text[m.end() : start].split()) > NEAR_WORDS or re.search(
-            r"[.;?!]", text[m.end() : start]
-        ):
-            break
-        start = m.start()
-    return text[start:end].strip()
-
-
 def action_row(
-    text: str, speaker: str | None, segments: Sequence[RedactedSegment], at: int
+    text: str,
+    speaker: str | None,
+    segments: Sequence[RedactedSegment],
+    at: int,
+    *,
+    told: bool = False,
 ) -> AgreedAction:
-    """The who/what/by of a commitment ``text`` said by ``speaker`` at segment index ``at``."""
+    """The who/what/by of a commitment ``text`` said by ``speaker`` at segment index ``at``;
+    ``told``: an item of a list of what is agreed, whose words name no one ("First, the alcohol
+    service appointment on Tuesday at ten."): the action of the person told."""
     who: str
-    if _I.search(text):
+    if _BOOKED.search(text):  # "I've booked you onto the group on Thursday.": theirs to go
+        who = _addressee(speaker, segments, at)
+    elif _I.search(text):
         who = attributed(speaker)
     elif _YOU.search(text) or INSTRUCTION.search(text) or IMPERATIVE.search(text):
         who = _addressee(speaker, segments, at)
     elif _WE.search(text):
         other = _addressee(speaker, segments, at)
         who = f"{attributed(speaker)} and {other}" if other != "Someone" else attributed(speaker)
+    elif told:
+        who = _addressee(speaker, segments, at)
     else:
         who = attributed(speaker)
     m = _START.search(text)
     what = text[m.start() :].strip() if m else text.strip()
-    if NEXT_VISIT.search(text) and role_of(speaker) in PRACTITIONERS:
+    if visits(text) and role_of(speaker) in PRACTITIONERS:
         what = VISIT_AGAIN  # "I'll come back in six weeks." is the next visit, by when it says
     return AgreedAction(who=who, what=what, by=when(text))
+
+
+_VISITS = re.compile(
+    r"\b(?:(?:come|coming|be|pop|call) (?:back|round|in)|visit (?:again|you|him|her|them)|"
+    r"(?:i'll|i will|we'll|i'm going to) (?:visit|see you)|see you (?:on|next|in|again|at)|"
+    r"(?:(?:my|our|the) )?next (?:home )?visit(?:'s| is| will be)|"
+    r"(?:do|make|have) (?:my|our|the) next (?:home )?visit|next time i (?:come|visit|see)|"
+    r"follow[- ]up visit)\b",
+    re.IGNORECASE,
+)
+
+
+def visits(text: str) -> bool:
+    """``text`` says when the visitor comes again ("I'll come back in six weeks."), not only a
+    time that a next visit could be ("I'll ring the nursery about a space from next month.",
+    "I'll help with the form at the next visit.")."""
+    return bool(NEXT_VISIT.search(text) and _VISITS.search(text))
 
 
 VISIT_AGAIN = "Visit again"
@@ -240,9 +220,13 @@ def _next_visit(segments: Sequence[RedactedSegment]) -> HeaderField | None:
         for s in sentences(seg.text):
             if unsure and not _OWN_VISIT.search(s):
                 continue
-            if NEXT_VISIT.search(s) and not is_question(s):
+            # the visitor's own words about coming again, or offering to ("Shall I come back
+            # in four weeks?"): not a time that a next visit could be ("I'll ring the nursery
+            # about next month.", "He told him to come again next week.")
+            if visits(s) and (not is_question(s) or offers_visit(s)):
                 due = when(s)
-                value = f"{due} ({s})" if due else s
+                # the time alone: the sentence is the note's "Visit again" row
+                value = due or s
                 found = HeaderField(
                     key="next_visit", title="Next visit", value=value, evidence=(seg.id,)
                 )

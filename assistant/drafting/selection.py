@@ -20,6 +20,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.domain import RedactedSegment
+from assistant.drafting.agreeing import (
+    FRAME,
+    IMPERATIVE,
+    INSTRUCTION,
+    ITEM,
+    PROGRESSIVE,
+    asks_for_action,
+    clauses,
+    continued,
+    reminder,
+    when,
+)
 from assistant.speakers import FAMILY, SpeakerRole, role_of
 
 # A sentence ends at . ! ? (or …) followed by space; not after a title ("Mr. Hopkins").
@@ -63,11 +75,6 @@ SHORT_REPLY_WORDS = 6
 REPEAT_SHARE = 0.8
 """A sentence whose content words are this much inside one kept earlier repeats it."""
 
-PROGRESSIVE = (
-    r"i'm (?:also )?(?:making|ringing|calling|referring|sending|writing|booking|arranging"
-    r"|emailing|applying|asking for)"
-)
-""""I'm making a referral today": a commitment said as under way."""
 _COMMITMENT = re.compile(
     r"\b(?:i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|i'd like to|"
     r"i can(?! (?:see|hear|smell|tell|imagine|understand|remember|only|never|always))"
@@ -84,37 +91,21 @@ _COMMITMENT = re.compile(
     re.IGNORECASE,
 )
 """Someone says what will be done (an agreed action when the practitioner says it)."""
-INSTRUCTION = re.compile(
-    r"(?:^|[.,;]\s+|\b(?:so|and|then|meantime),?\s+)if\b[^.?!]{3,120}?,\s*(?:then\s+)?"
-    r"(?:you\s+(?:can\s+|should\s+|must\s+|need to\s+)?)?(?:ring|call|phone|take|go|keep|tell"
-    r"|let|text|bring|contact|use|don't|do not)\b"
-    r"|\bif\b[^.?!]{3,120}?,\s*(?:it's|it is|it would be|it'd be) worth\s+\w+ing\b",
-    re.IGNORECASE,
-)
-"""What to do if something happens ("If he turns up, you don't open the door and you ring
-999."): a safety plan's step, an action for the person told."""
-IMPERATIVE = re.compile(
-    r"(?:^|[.!?]\s+)(?:(?:so|and|also|then|now|okay|ok|right|please|just),?\s+)*"
-    r"(?:keep|take|ring|call|phone|lock|give|bring|drop|use|try|text|book|make sure|remember to"
-    r"|carry on|don't let|do not let)\b"
-    r"(?!\s+(?:me|us|a seat|your time|care|a look|a minute|a moment|it easy|going with this|"
-    r"a breath|on\b|back\b))",
-    re.IGNORECASE,
-)
-"""A practitioner telling the family what to do ("Keep going to stay and play.", "So, ring
-the GP if the rash comes back."): an action for the person told. Not a prompt in the visit
-("Take your time.", "Give me a minute.")."""
 _OWN_COMMITMENT = re.compile(
     r"\b(?:i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|i've agreed|"
-    r"i agree to|i promise)\b(?! (?:see|be honest|tell you|say))",
+    r"i agree to|i promise|(?:maybe |then |so )?i can (?:ring|call|ask|take|drop|pick|bring|book"
+    r"|speak|talk|email|text|try|keep|change|write|send|give|put)|maybe i (?:take|ring|call|ask"
+    r"|bring|try|book|speak|talk|pick|drop|go))\b(?! (?:see|be honest|tell you|say))",
     re.IGNORECASE,
 )
-"""A family member says what they will do: an agreed action of theirs."""
+"""A family member says what they will do: an agreed action of theirs ("I'll ring her.", "I can
+ask the factory for day shifts.", "Maybe I take him fishing this Sunday.")."""
 NEXT_VISIT = re.compile(
     r"\b(?:(?:i'll|i will|we'll|i'm going to|going to) come back|come back (?:and see|to see|in"
-    r"|on|next)|next visit|visit again|see you (?:on|next|in|again|at)|next time i|"
-    r"i'll be back|back (?:in|on|next)|next (?:week|month)|in (?:two|three|four|five|six|eight|"
-    r"\d+) weeks|follow[- ]up visit|next (?:home )?visit)\b",
+    r"|on|next)|visit again|see you (?:on|next|in|again|at)|next time i|"
+    r"i'll be back|(?:be|pop|coming) back (?:in|on|next)|next (?:week|month)|in (?:two|three|"
+    r"four|five|six|eight|\d+) weeks|follow[- ]up visit|"
+    r"(?<!at the )(?<!by the )(?<!before the )(?<!until the )next (?:home )?visit)\b",
     re.IGNORECASE,
 )
 _OBSERVED = re.compile(
@@ -214,6 +205,8 @@ def _cues(text: str, *, family: bool = False) -> set[str]:
         found.add("commitment")
     if not family and (INSTRUCTION.search(text) or IMPERATIVE.search(text)):
         found.add("commitment")
+    if not family and reminder(text):
+        found |= {"commitment", "listed"}
     if NEXT_VISIT.search(text):
         found.add("next_visit")
     if _OBSERVED.search(text):
@@ -226,6 +219,11 @@ def _cues(text: str, *, family: bool = False) -> set[str]:
 
 
 _NEGATION = re.compile(r"\b(?:no|not|never|nobody|nothing|none|no one)\b|n't\b", re.IGNORECASE)
+
+
+def own_commitment(text: str) -> bool:
+    """``text`` says what its speaker will do ("I'll ring them in the morning.")."""
+    return bool(_OWN_COMMITMENT.search(text))
 
 
 def _keepable(sentence: str) -> bool:
@@ -241,22 +239,11 @@ _NOW = re.compile(r"\b(?:now|first|quickly|just)[.!]?$", re.IGNORECASE)
 action agreed for after it."""
 
 
-_REQUEST = re.compile(
-    r"^(?:(?:so|and|okay|ok|right|now|then|also),?\s+)*(?:can|could|would|will) you\s+"
-    r"(?!(?:tell|show|remember|think|describe|explain|say|hear|see|give me|help me|talk me|"
-    r"let me|imagine|read|draw|point)\b)(?:please\s+)?[a-z]+",
-    re.IGNORECASE,
-)
-"""A practitioner's request ("Could you ring her by Wednesday?"): an action for the person
-asked, though it ends in a question mark; not a question about the visit ("Can you tell me
-about school?")."""
-
-
 def _practitioner_keeps(sentence: str, index: int) -> bool:
     """Of the practitioner's own sentences a note keeps what they will do or ask someone to do,
     what they saw and why they came (early on), not their questions, summaries and small
     talk."""
-    if is_question(sentence) and _REQUEST.search(sentence.strip()) and _keepable(sentence):
+    if is_question(sentence) and _keepable(sentence) and asks_for_action(sentence.strip()):
         return True
     if is_question(sentence) or not _keepable(sentence):
         return False
@@ -267,6 +254,47 @@ def _practitioner_keeps(sentence: str, index: int) -> bool:
         cues & {"commitment", "next_visit", "observed", "reported"}
         or ("purpose" in cues and index < 8)
     )
+
+
+def _rows(
+    seg: RedactedSegment, role: SpeakerRole, kept: Sequence[str], listed: set[str]
+) -> list[Piece]:
+    """The practitioner's kept sentences as pieces, a commitment cut into a piece for each
+    action it names (:func:`clauses`): each part is a commitment, with or without a verb."""
+    out = []
+    for s in kept:
+        cues = _cues(s) | ({"commitment", "listed"} if s in listed else set())
+        parts = clauses(s) if "commitment" in cues else [s]
+        for part in parts:
+            out.append(
+                Piece(
+                    text=part,
+                    speaker=seg.speaker,
+                    role=role,
+                    evidence=(seg.id,),
+                    cues=frozenset(_cues(part) | (cues & {"commitment", "listed"})),
+                )
+            )
+    return out
+
+
+def _listed(said: Sequence[str], kept: Sequence[str]) -> set[str]:
+    """The sentences of a turn after one that opens a list of what is agreed (:data:`FRAME`)
+    that commit, name a time or number an item: each is an action, with or without a verb
+    ("First, the alcohol service appointment on Tuesday at ten."); not a question unless it
+    asks for an action, nor small talk ("Eid Mubarak in advance, if I don't see you.")."""
+    out: set[str] = set()
+    opened = False
+    for s in said:
+        if (
+            opened
+            and _keepable(s)
+            and (not is_question(s) or asks_for_action(s.strip()))
+            and ("commitment" in _cues(s) or when(s) or ITEM.match(s))
+        ):
+            out.add(s)
+        opened = opened or bool(FRAME.search(s))
+    return out
 
 
 @dataclass(frozen=True)
@@ -408,10 +436,13 @@ def _select(
         said = sentences(seg.text)
         if role is SpeakerRole.OTHER:  # a television, a visitor: not the visit's record
             continue
+        listed: set[str] = set()
         if practitioner or (
             not single and role is SpeakerRole.UNKNOWN and _asks_most(seg, segments)
         ):
             kept = [s for s in said if _practitioner_keeps(s, i)]
+            listed = _listed(said, kept)
+            kept = [s for s in said if s in kept or s in listed]
         elif role is SpeakerRole.CHILD:  # the child's voice: all they say, their questions too
             kept = [s for s in said if not is_phatic(s)]
         else:
@@ -439,16 +470,7 @@ def _select(
         if role is SpeakerRole.CHILD and question is not None and all(map(is_phatic, lead)):
             kept = lead + kept  # the child's "Yes. Honestly. I feel safe." starts at "Yes."
         if practitioner:  # each commitment or observation of the worker's is a row of its own
-            pieces += [
-                Piece(
-                    text=s,
-                    speaker=seg.speaker,
-                    role=role,
-                    evidence=(seg.id,),
-                    cues=frozenset(_cues(s)),
-                )
-                for s in kept
-            ]
+            pieces += _rows(seg, role, continued(seg.text, said, kept), listed)
             continue
         spans = _spans(said, kept, seg, role, trim=trim)
         if (
@@ -522,11 +544,13 @@ def _spans(
     family = role in FAMILY
     first, last = said.index(kept[0]), len(said) - 1 - said[::-1].index(kept[-1])
     runs: list[list[str]] = [[]]
-    for sentence in said[first : last + 1]:
-        if family and _OWN_COMMITMENT.search(sentence):
-            runs += [[sentence], []]
-        else:
-            runs[-1].append(sentence)
+    before = False  # the sentence before was a commitment: "… there is a list. Thursday, I
+    for sentence in said[first : last + 1]:  # will ask my manager to swap." is one row
+        commits = family and bool(_OWN_COMMITMENT.search(sentence))
+        if commits != before:
+            runs.append([])
+        runs[-1].append(sentence)
+        before = commits
     out = []
     for run in runs:
         while run and run[-1] not in kept:  # a run ends on a kept sentence

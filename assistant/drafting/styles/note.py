@@ -30,8 +30,8 @@ from assistant.domain import (
     StatementKind,
 )
 from assistant.drafting import prose
-from assistant.drafting.actions import action_row, header
-from assistant.drafting.selection import Piece, select
+from assistant.drafting.actions import action_row, header, visits
+from assistant.drafting.selection import Piece, own_commitment, select
 from assistant.drafting.styles.base import Progress, Sections, no_progress
 from assistant.drafting.styles.classify import Classify
 from assistant.drafting.templates import NONE_LABEL, NoteTemplate, SectionSpec
@@ -102,13 +102,19 @@ class Note(Classify):
         if piece.role is SpeakerRole.CHILD:
             return first("child"), StatementKind.DIRECT_QUOTE
         practitioner = piece.role in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.PROFESSIONAL)
-        if "next_visit" in piece.cues and practitioner:
+        if "next_visit" in piece.cues and practitioner and visits(piece.text):
             return first("next_visit") or first("actions"), None
         if (
             "commitment" in piece.cues
             and (practitioner or piece.family)
             and ("exchange" not in piece.cues)
         ):
+            return first("actions"), None
+        if (
+            piece.role is SpeakerRole.UNKNOWN
+            and "exchange" not in piece.cues
+            and own_commitment(piece.text)
+        ):  # "I'll put him on higher observations." by a voice of no known role: still a row
             return first("actions"), None
         if practitioner and "observed" in piece.cues:
             return first("observations"), None
@@ -166,7 +172,13 @@ class Note(Classify):
         assert spec.kind is not None  # checked when the template was loaded
         action = None
         if spec.fill in ("actions", "next_visit") and "exchange" not in piece.cues:
-            action = action_row(piece.text, piece.speaker, segments, index[piece.evidence[-1]])
+            action = action_row(
+                piece.text,
+                piece.speaker,
+                segments,
+                index[piece.evidence[-1]],
+                told="listed" in piece.cues,
+            )
             kind = StatementKind.AGREED_ACTION
         return Statement(
             text=piece.text,

@@ -1,0 +1,283 @@
+"""How agreed actions are said, beyond one "I'll …" a sentence, and by when: the cues
+:mod:`assistant.drafting.selection` and :mod:`assistant.drafting.actions` share to make rows.
+
+* By when is the time expression said with the action (:func:`when`): "on Thursday morning",
+  "tomorrow afternoon", "at the next visit".
+* A sentence that commits to two things for different people or by different times ("I'll
+  refer him today, and I'll bring the leaflet next Wednesday.") is a row for each
+  (:func:`clauses`).
+* A sentence that opens a list of what is agreed ("Can we agree some things?", "So, the plan
+  for now.", "So, actions.") makes the sentences after it in the same turn rows (:data:`FRAME`):
+  "First, the alcohol service appointment on Tuesday at ten." is an action with no verb.
+* A request or instruction after the name of the person told, or a short lead-in ("Mirela, can
+  you …", "And at home, try to …"): :data:`LEAD`.
+* "And keep any sharp knives out of her room." after "Could you lock them away tonight?" goes
+  on with the same request (:data:`CONTINUES`): one row.
+
+Every piece is a verbatim span of what was said, so verification finds it word for word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+)
+_ORDINAL = (
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+    r"thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|"
+    r"twenty[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirtieth|"
+    r"thirty[- ]first|\d{1,2}(?:st|nd|rd|th))"
+)
+_NUMBER = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a couple of|\d+)"
+_PART = r"(?:morning|afternoon|evening|night)"
+"""Said after a day ("Thursday morning", "tomorrow afternoon"): part of the same time."""
+_HOUR = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})"
+WHEN = re.compile(
+    rf"\b(?:(?:by|on|before|after|until|from|this|next|within|in|at|over)\s+)?(?:"
+    rf"the\s+{_ORDINAL}(?:\s+of\s+{_MONTH})?|{_ORDINAL}\s+of\s+{_MONTH}|"
+    rf"(?:(?:this|next|on|by)\s+)?{_DAY}(?:\s+{_PART})?|"
+    rf"(?:this|next)\s+(?:week|month|term|weekend|time)|"
+    rf"{_NUMBER}\s+(?:days?|weeks?|months?)(?:'? time)?|"
+    rf"the end of (?:the|this|next) (?:week|month|term)|end of the (?:week|month|term)|"
+    rf"tomorrow(?:\s+{_PART})?|tonight|today|the day after|half[- ]term|christmas|easter|"
+    rf"the summer|(?:at|by|before|until) (?:the|my|our) next (?:home )?visit|"
+    rf"(?:half past|quarter past|quarter to)\s+\w+|\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm)|"
+    rf"{_DAY}s|(?:about |around )?half {_HOUR}|at {_HOUR}(?: o'clock| thirty)?|"
+    rf"after (?:school|work|lunch|tea|dinner|nursery|college|(?:your|his|her|my) shift|"
+    rf"(?:the|your|his|her|our) (?:[a-z]+ ){{0,2}}(?:meeting|review|appointment|conference|"
+    rf"panel|visit|hearing|assessment|holidays?))|before (?:i go|i leave|school|bedtime)|"
+    rf"(?:the|this|tomorrow|that) (?:morning|afternoon|evening)"
+    rf")\b",
+    re.IGNORECASE,
+)
+"""A time expression: when something will happen or by when."""
+
+NEAR_WORDS = 6
+"""Time expressions this close together say one time ("next Thursday, after school, about half
+three"): the row's by when runs from the first to the last."""
+
+
+_RELATIVE = re.compile(r"(?:the day after|the day before)", re.IGNORECASE)
+"""A time that counts from another one."""
+
+
+def when(text: str) -> str | None:
+    """The last time expression in ``text`` (the one a commitment is usually due by), as said,
+    with any said just before it (:data:`NEAR_WORDS`): "next Thursday, after school, about
+    half three"."""
+    found = list(WHEN.finditer(text))
+    if not found:
+        return None
+    start, end = found[-1].start(), found[-1].end()
+    if _RELATIVE.fullmatch(found[-1].group(0)) and len(found) > 1:
+        # "the day after" says nothing alone: after the time said before it in the sentence
+        before = found[-2]
+        if not re.search(r"[.;?!]", text[before.end() : start]):
+            return f"{before.group(0).strip()} … {text[start:end].strip()}"
+    for m in reversed(found[:-1]):
+        if len(text[m.end() : start].split()) > NEAR_WORDS or re.search(
+            r"[.;?!]", text[m.end() : start]
+        ):
+            break
+        start = m.start()
+    return text[start:end].strip()
+
+
+_NAME = r"(?-i:\[[A-Z][A-Z0-9_]*_\d+\]|[A-Z][a-z]+)"  # a name, in patterns that ignore case
+LEAD = (
+    rf"(?:(?:(?-i:Mr|Mrs|Ms|Miss|Dr)\.?\s+)?{_NAME}(?:\s+{_NAME})?,\s+"
+    r"|(?:(?:and|so|also)\s+)?(?:at home|in the meantime|meanwhile|for now|tonight|today|this "
+    r"week|until then|after school|in the mornings?|at bedtime),\s+)?"
+)
+"""Said before a request or an instruction without changing whose it is: the name of the person
+told ("[PERSON_1], can you …") or when or where it applies ("And at home, try …")."""
+
+FRAME = re.compile(
+    r"\b(?:(?:can|could|shall) we agree|(?:let's|we need to|i'd like to|i want to) agree|"
+    r"(?:some |a few )?things (?:i'd like (?:us )?to agree|we need to agree|to do|we agreed)|"
+    r"the plan (?:for now|from here|from now on)|so,? actions|actions from me|"
+    r"(?:here's|this is) what (?:i'll|we'll|i will|we will|i'm going to|we're going to) do)\b",
+    re.IGNORECASE,
+)
+"""A sentence that opens a list of what is agreed: the sentences after it in the turn are rows,
+whoever they name ("First, …", "Second, …")."""
+
+PROGRESSIVE = (
+    r"i'm (?:also )?(?:making|ringing|calling|referring|sending|writing|booking|arranging"
+    r"|emailing|applying|asking for)"
+)
+""""I'm making a referral today": a commitment said as under way."""
+_SUBJECT = (
+    rf"(?:i'll|i will|i'm going to|i am going to|i've|i can(?!')|{PROGRESSIVE}|we'll|we will|"
+    r"we're going to|you'll|you will|you're going to|he'll|she'll|they'll)"
+)
+_JOIN = re.compile(
+    rf",?\s+(?:and|then|but)\s+(?:also\s+)?(?={_SUBJECT}\b)|,\s+(?={_SUBJECT}\b)|,\s+and\s+(?=[a-z])",
+    re.IGNORECASE,
+)
+"""Where a sentence's second commitment may start: ", and I'll …", ", you'll …", ", and help …"."""
+_COMMITS = re.compile(rf"\b{_SUBJECT}\b", re.IGNORECASE)
+
+_REMINDER = re.compile(
+    r"^(?:(?:so|and|also|then|now|okay|ok|right|first|second|third|finally|remember|"
+    r"don't forget),?\s+)*(?:the|your|his|her|their)\s+(?:[\w'-]+\s+){0,5}?"
+    r"(?:appointment|meeting|review|session|group|assessment|clinic)\b",
+    re.IGNORECASE,
+)
+
+
+def reminder(sentence: str) -> bool:
+    """The practitioner naming an appointment and its time, not asking ("So, the speech and
+    language appointment on the fifteenth."): an action of the person told, to go to it."""
+    return bool(
+        _REMINDER.match(sentence.strip())
+        and when(sentence)
+        and not sentence.rstrip().endswith("?")
+        and not _PAST.search(sentence)
+    )
+
+
+_PAST = re.compile(r"\b(?:was|were|had|went|did|happened)\b", re.IGNORECASE)
+"""An appointment that has been ("The last core group was on the twelfth.") is not an action."""
+
+
+CONTINUES = re.compile(
+    r"^(?:and|also|plus)\s+(?:(?:please|just|then|maybe)\s+)?(?:keep|take|ring|call|phone|lock|"
+    r"give|bring|drop|use|try|text|book|make sure|remember|check|put|hide|don't|do not|not)\b",
+    re.IGNORECASE,
+)
+"""A sentence that goes on with the request or instruction before it ("And keep any sharp
+knives out of her room.")."""
+
+
+def clauses(sentence: str) -> list[str]:
+    """``sentence`` cut into a part a row where it commits to things for different people or
+    by different times: "You'll give the code to nursery, and I'll put you down for the group
+    on Saturday."; "I'll send the form off by Friday, and help with the claim at the next
+    visit." Each part is verbatim, the joining word left out. "I'll recommend no further
+    action, and I'll write to you to confirm." is one action told in two verbs, and "There'll
+    be a meeting tomorrow, and I'll ring you after it." needs its first part: one row each."""
+    parts: list[str] = []
+    start = 0
+    for m in _JOIN.finditer(sentence):
+        head = sentence[start : m.start()].strip()
+        tail = sentence[m.end() :]
+        subject = _COMMITS.match(tail)
+        if (subject and _COMMITS.search(head)) or (
+            not subject and _COMMITS.search(sentence[: m.start()]) and when(head) and when(tail)
+        ):
+            parts.append(head)
+            start = m.end()
+    rest = sentence[start:].strip()
+    if not parts or not rest:
+        return [sentence]
+    parts.append(rest)
+    # "I" and "you" in one sentence are two people's actions; otherwise each part needs its own
+    # by when, or the part without one loses the time it was said with ("I'll bring the
+    # leaflet, and I'll come back next Monday.": the leaflet comes with the visit)
+    whose = {_first_person(p) for p in parts}
+    times = [when(p) for p in parts]
+    if len(whose) > 1 or (all(times) and len(set(times)) == len(times)):
+        return parts
+    return [sentence]
+
+
+def _first_person(part: str) -> bool:
+    m = _COMMITS.search(part)
+    return m is None or m.group(0).casefold().startswith(("i", "we"))
+
+
+# --- requests and instructions: an action for the person told --------------------------------
+INSTRUCTION = re.compile(
+    r"(?:^|[.,;]\s+|\b(?:so|and|then|meantime),?\s+)if\b[^.?!]{3,120}?,\s*(?:then\s+)?"
+    r"(?:you\s+(?:can\s+|should\s+|must\s+|need to\s+)?)?(?:ring|call|phone|take|go|keep|tell"
+    r"|let|text|bring|contact|use|don't|do not)\b"
+    r"|\bif\b[^.?!]{3,120}?,\s*(?:it's|it is|it would be|it'd be) worth\s+\w+ing\b"
+    r"|\bif\b[^.?!]{3,120}?,[^.?!]{0,80}\byou (?:can|could|should) (?:ring|call|phone|text"
+    r"|contact|speak to|talk to|go to)\b",
+    re.IGNORECASE,
+)
+"""What to do if something happens ("If he turns up, you don't open the door and you ring
+999."; "If you get worried before then, the GP, or you can ring me."): a safety plan's step, an
+action for the person told."""
+IMPERATIVE = re.compile(
+    r"(?:^|[.!?]\s+)(?:(?:so|and|also|then|now|okay|ok|right|please|just),?\s+)*"
+    + LEAD
+    + r"(?:(?:please|just|also),?\s+)*(?:keep|take|ring|call|phone|lock|give|bring|drop|use|try"
+    r"|text|book|make sure|remember to|carry on|don't let|do not let)\b"
+    r"(?!\s+(?:me|us|a seat|your time|care|a look|a minute|a moment|it easy|going with this|"
+    r"a breath|on\b|back\b))",
+    re.IGNORECASE,
+)
+"""A practitioner telling the family what to do ("Keep going to stay and play.", "So, ring
+the GP if the rash comes back."): an action for the person told. Not a prompt in the visit
+("Take your time.", "Give me a minute.")."""
+
+
+REQUEST = re.compile(
+    r"^(?:(?:so|and|okay|ok|right|now|then|also),?\s+)*" + LEAD + r"(?:can|could|would|will) you\s+"
+    r"(?!(?:tell|show|remember|think|describe|explain|say|hear|see|give me|help me|talk me|"
+    r"let me|imagine|read|draw|point)\b)(?:please\s+)?[a-z]+",
+    re.IGNORECASE,
+)
+"""A practitioner's request ("Could you ring her by Wednesday?"): an action for the person
+asked, though it ends in a question mark; not a question about the visit ("Can you tell me
+about school?")."""
+
+
+_OFFER_VISIT = re.compile(
+    r"^(?:(?:so|and|okay|ok|right|then),?\s+)*(?:shall|should|can|could) i (?:come back|visit|"
+    r"pop (?:back|in|round)|come and see)\b",
+    re.IGNORECASE,
+)
+"""The practitioner offering the next visit as a question ("Shall I come back in four weeks?")."""
+
+
+def offers_visit(sentence: str) -> bool:
+    """The practitioner offers the next visit ("Shall I come back in four weeks?")."""
+    return bool(_OFFER_VISIT.search(sentence.strip()))
+
+
+def asks_for_action(sentence: str) -> bool:
+    """A question that asks for something to be done: a request ("Could you ring her by
+    Wednesday?"), an instruction said as a question ("And ring the out of hours team if you're
+    worried?") or the next visit offered ("Shall I come back in four weeks?")."""
+    return bool(
+        REQUEST.search(sentence) or IMPERATIVE.match(sentence) or _OFFER_VISIT.search(sentence)
+    )
+
+
+ITEM = re.compile(
+    r"(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|fourth(?:ly)?|fifth(?:ly)?|finally|last(?:ly)?"
+    r"|one|two|three|four|five)\b[,:]",
+    re.IGNORECASE,
+)
+"""A numbered item of a list ("Second, no drinking when you're on your own.")."""
+
+
+def continued(text: str, said: Sequence[str], kept: Sequence[str]) -> list[str]:
+    """The kept sentences of a turn, a sentence that goes on with the request or instruction
+    just before it ("Could you lock them away tonight? And keep any sharp knives out of her
+    room.", :data:`CONTINUES`) joined to it as said: one row."""
+    out: list[str] = []
+    last = -2  # the index in ``said`` of the sentence ``out[-1]`` ends with
+    for n, s in enumerate(said):
+        if s not in kept:
+            continue
+        before = said[n - 1] if n else ""
+        if (
+            last == n - 1
+            and CONTINUES.search(s)
+            and (REQUEST.search(before) or IMPERATIVE.match(before))
+            and out[-1] in text
+        ):
+            start = text.index(out[-1])
+            out[-1] = text[start : text.index(s, start) + len(s)]
+        else:
+            out.append(s)
+        last = n
+    return out
