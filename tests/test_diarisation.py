@@ -543,3 +543,31 @@ def test_after_another_speaker_the_merged_speaker_is_still_the_practitioner():
     said = [(s.speaker, s.text) for s in out.segments]
     assert found == 3 and ("S2", "My nan.") in said
     assert any(label == "S1" and "Thank you for telling me that." in text for label, text in said)
+
+
+def test_speakers_at_is_speaker_at_for_every_span():
+    """The word labels are found for a whole segment at once (``speakers_at``; a word at a
+    time over lists took 24 s of a 60-minute visit, now 0.4 s): the same window wins as the
+    rule says, among overlapping windows the nearest centre, else the nearest window."""
+    from assistant.diarisation.labels import _Times, speaker_at, speakers_at
+
+    rng = np.random.default_rng(0)
+    windows = []
+    for start in np.sort(rng.uniform(0, 60, 40)):
+        windows.append(Window(float(start), float(start + rng.choice([0.5, 1.5]))))
+    labels = rng.integers(0, 3, len(windows))
+    starts = rng.uniform(-1, 62, 300)
+    ends = starts + rng.uniform(0.01, 0.8, 300)
+
+    def reference(start: float, end: float) -> int:
+        best, best_d, overlapping = 0, np.inf, False
+        for i, w in enumerate(windows):
+            over = min(end, w.end_s) - max(start, w.start_s) > 0
+            d = abs(w.centre_s - (start + end) / 2)
+            if (over and not overlapping) or (over == overlapping and d < best_d):
+                best, best_d, overlapping = i, d, overlapping or over
+        return int(labels[best])
+
+    want = [reference(a, b) for a, b in zip(starts, ends, strict=True)]
+    assert speakers_at(starts, ends, _Times.of(windows), labels).tolist() == want
+    assert [speaker_at(a, b, windows, labels) for a, b in zip(starts, ends, strict=True)] == want
