@@ -11,10 +11,13 @@ The rules are a score table, deterministic and readable (no model):
   daughter", "he" and "she"; a carer about the placement or "living with us"; an interpreter
   says "she says"; another professional speaks of the school, attendance or the GP);
 * the share of their turns that are questions counts towards the social worker, and short
-  answers towards the child; a turn that answers a question about school, friends or "your mum"
+  replies towards the child (a "Thank you." only when it answers a question: between turns
+  it is an adult's); a turn that answers a question about school, friends or "your mum"
   counts towards the child, one that answers "how is he" towards a parent;
 * exactly one speaker, the best-scoring, is the social worker; every other speaker takes the
-  role it scores best, or ``unknown`` when it said too little or nothing points anywhere.
+  role it scores best, or ``unknown`` when it said too little or nothing points anywhere;
+* of two or more children, all but the one with the most child points are looked at again: one
+  whose parent points are at least half its child points is a parent (or a carer).
 
 The confidence is the best role's share of the speaker's points (the social worker's also
 weighed by its margin over the runner-up), so it is low where the words say little. These rules
@@ -225,7 +228,7 @@ def infer_roles(
     guesses = {}
     for label, t in tallies.items():
         guesses[label] = _guess(label, t, worker)
-    return guesses
+    return _second_children(guesses, tallies)
 
 
 def _tally(segments: Sequence[Utterance]) -> dict[str, _Tally]:
@@ -241,7 +244,13 @@ def _tally(segments: Sequence[Utterance]) -> dict[str, _Tally]:
         t.words += words
         t.turns += 1
         t.questions += text.endswith("?")
-        t.short += words <= 6 and not text.endswith("?")
+        # an adult's "Thank you." between turns (split off by the voices) is no child's short
+        # reply; a thank-you answering a question may be ("Do you like it? Yes, thanks.")
+        t.short += (
+            words <= 6
+            and not text.endswith("?")
+            and (not _ACKNOWLEDGES.match(text) or _answers_another(previous, seg))
+        )
         for role, cues in _OWN_CUES.items():
             t.points[role] += sum(weight * len(c.findall(unlooped_text)) for c, weight in cues)
         # "Tom is sleeping well", "Tom gets upset": someone telling how a named child is doing
@@ -255,6 +264,53 @@ def _tally(segments: Sequence[Utterance]) -> dict[str, _Tally]:
                     t.points[role] += 1.5
         previous = seg
     return tallies
+
+
+# What an adult says to close a turn: thanks and acknowledgements, not a child's reply.
+_ACKNOWLEDGES = re.compile(
+    r"^(?:thank you|thanks|thank god|cheers|ok(?:ay)?|lovely|great|brilliant|perfect|"
+    r"no problem|no worries|that'?s (?:fine|right|great|lovely|brilliant))\b",
+    re.IGNORECASE,
+)
+
+
+def _answers_another(previous: Utterance | None, seg: Utterance) -> bool:
+    return (
+        previous is not None
+        and previous.speaker != seg.speaker
+        and previous.text.strip().endswith("?")
+    )
+
+
+#: A child beside a more certain child whose parent points are at least this share of its
+#: child points talks like a parent: the mother named a second child on a rendered visit had
+#: 0.71, the rendered children 0 to 0.5 ("he", "she" about a friend). A child alone is never
+#: changed.
+PARENT_LIKE_SHARE = 0.5
+
+
+def _second_children(
+    guesses: dict[str, RoleGuess], tallies: Mapping[str, _Tally]
+) -> dict[str, RoleGuess]:
+    """``guesses`` with each child but the one with the most child points made a parent (or
+    a carer, in a placement) when it talks like one: a parent speaks of the child as "he"
+    or "she" and of "his school", which the child cues alone miss when the parent also says
+    "school" or "my sister" (a mother named a second child on a rendered visit). Two
+    children are kept when the second says little a parent would."""
+    children = [k for k, g in guesses.items() if g.role == "child"]
+    if len(children) < 2:
+        return guesses
+    first = max(children, key=lambda k: tallies[k].points["child"])
+    out = dict(guesses)
+    for label in children:
+        points = tallies[label].points
+        if label == first or points["parent"] < PARENT_LIKE_SHARE * points["child"]:
+            continue
+        role = max(("parent", "carer"), key=lambda k: (points[k], -ROLES.index(k)))
+        total = sum(v for k, v in points.items() if k != "social_worker")
+        confidence = round(min(0.95, points[role] / (total + 1.0)), 2)
+        out[label] = RoleGuess(label, role, confidence, guesses[label].scores)
+    return out
 
 
 #: Three or more words said three or more times running: a recogniser's loop ("and I will not
