@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pytest
 
 from assistant.diarisation import display_labels, infer_roles, set_roles, with_roles
-from assistant.diarisation.speakers import reads_as_conversation
 from assistant.diarisation.roles import ROLES
+from assistant.diarisation.speakers import reads_as_conversation
 from assistant.domain import (
     Diarisation,
     ModelRef,
@@ -418,9 +418,9 @@ def api(tmp_path, engines):
 def _seed(settings, owner_id: str, *, diarised: bool = True) -> dict[str, str]:
     """A recording whose transcript (raw and redacted) is ``VISIT`` with roles suggested, and a
     draft note citing it: a child's quote wrongly attributed, a parent's view and an exchange."""
+    from assistant.bootstrap import open_database
     from assistant.domain import RedactedTranscript
     from assistant.storage import repo
-    from assistant.bootstrap import open_database
     from assistant.storage.db import session_scope
     from tests.conftest import seed_recording
 
@@ -512,8 +512,8 @@ def test_get_speakers_says_when_the_enrolled_voice_was_heard_merged_with_others(
 
 @pytest.mark.models
 def test_a_correction_reattributes_the_note_without_drafting_again(api):
-    from assistant.storage import repo
     from assistant.bootstrap import open_database
+    from assistant.storage import repo
     from assistant.storage.db import session_scope
 
     srv, settings, owner_id, token, _ = api

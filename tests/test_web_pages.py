@@ -4,11 +4,10 @@ each page shows, who may open it, and bad input refused with nothing changed."""
 
 from __future__ import annotations
 
-import re
-
 import csv
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import select, update
