@@ -48,6 +48,13 @@ MIN_SELF_ANSWER_SHARE = 0.25
 MIN_ANSWER_WORDS = 12
 
 
+def answers_itself(questions: int, answered: int) -> bool:
+    """A speaker with ``questions`` questions, ``answered`` of them followed at once by its own
+    statement, sounds like two people: at least ``MIN_SELF_ANSWERS`` and
+    ``MIN_SELF_ANSWER_SHARE`` of them."""
+    return answered >= MIN_SELF_ANSWERS and answered >= MIN_SELF_ANSWER_SHARE * questions
+
+
 @dataclass
 class _Sentence:
     label: int
@@ -131,7 +138,7 @@ def _answers(sentences: list[_Sentence], label: int) -> list[int]:
         if i > 0 and not sentences[i].question
         and sentences[i - 1].label == label and sentences[i - 1].question
     ]  # fmt: skip
-    if len(answers) < MIN_SELF_ANSWERS or len(answers) < MIN_SELF_ANSWER_SHARE * len(asks):
+    if not answers_itself(len(asks), len(answers)):
         return []
     emb = {i: sentences[i].embedding for i in mine}
     ask_sum = np.sum([emb[i] for i in asks], axis=0)

@@ -20,7 +20,7 @@ def speaker_at(start: float, end: float, windows: Sequence[Window], labels: np.n
     """The label of the window that best represents [start, end]: among those overlapping it
     the one whose centre is nearest its middle (a window hears its centre best), else the
     nearest window."""
-    return int(speakers_at(np.array([start]), np.array([end]), _Times.of(windows), labels)[0])
+    return _speaker_at(start, end, _Times.of(windows), labels)
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class _Times:
         start = np.array([w.start_s for w in windows], dtype=np.float64)
         end = np.array([w.end_s for w in windows], dtype=np.float64)
         return cls(start, end, (start + end) / 2)
+
+
+def _speaker_at(start: float, end: float, times: _Times, labels: np.ndarray) -> int:
+    return int(speakers_at(np.array([start]), np.array([end]), times, labels)[0])
 
 
 def speakers_at(
@@ -169,9 +173,7 @@ def _split(
     if not windows:
         return [(0, seg)]
     if not seg.words:
-        return [
-            (int(speakers_at(np.array([seg.start]), np.array([seg.end]), times, labels)[0]), seg)
-        ]
+        return [(_speaker_at(seg.start, seg.end, times, labels), seg)]
     word_labels = speakers_at(
         np.array([w.start for w in seg.words]), np.array([w.end for w in seg.words]), times, labels
     ).tolist()

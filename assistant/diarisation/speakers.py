@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from assistant.diarisation.answerers import MIN_SELF_ANSWER_SHARE, MIN_SELF_ANSWERS
+from assistant.diarisation.answerers import answers_itself
 from assistant.diarisation.roles import (
     Utterance,
     check_role,
@@ -103,13 +103,12 @@ _SENTENCE = re.compile(r"(?<=[.?!…])\s+")
 
 
 def reads_as_conversation(segments: Sequence[Utterance]) -> bool:
-    """Whether the words, read in order, are questions answered at once: at least
-    ``MIN_SELF_ANSWERS`` sentences, and ``MIN_SELF_ANSWER_SHARE`` of the questions, are a
-    statement right after a question (the rule ``answerers`` splits a speaker by). The voice
-    could not tell: per window, a merged visit's windows matched the enrolled voice about as
-    closely as a dictation's (half of them above 0.87 against 0.90; espeak-ng voices). A
-    dictation read through a checklist reads so too, and is left for the practitioner to name
-    rather than risk the other way round."""
+    """Whether the words, read in order, are questions answered at once, by the rule
+    ``answerers`` splits a speaker by (``answers_itself``). The voice could not tell: per
+    window, a merged visit's windows matched the enrolled voice about as closely as a
+    dictation's (half of them above 0.87 against 0.90; espeak-ng voices). A dictation read
+    through a checklist reads so too, and is left for the practitioner to name rather than
+    risk the other way round."""
     sentences = [
         part.strip() for seg in segments for part in _SENTENCE.split(seg.text) if part.strip()
     ]
@@ -119,7 +118,7 @@ def reads_as_conversation(segments: Sequence[Utterance]) -> bool:
         for before, s in zip(sentences, sentences[1:], strict=False)
         if before.endswith("?") and not s.endswith("?")
     )
-    return answers >= MIN_SELF_ANSWERS and answers >= MIN_SELF_ANSWER_SHARE * asks
+    return answers_itself(asks, answers)
 
 
 BACKGROUND_DB = 10.0
