@@ -169,3 +169,20 @@ def test_speakers_copy_audit_log_and_a_keyboard_only_review(server, browser, tmp
     check_accessibility(team)
     fits_320(team)
     assert errors == [], errors
+
+
+def test_speakers_page_for_one_voice_merged_with_the_enrolled_one(server, browser):
+    """The one voice found matched the owner's enrolled voice but reads as a conversation:
+    in the browser the page says why nobody was named, leaves the role unknown, and passes
+    axe and 320 px."""
+    srv, settings = server
+    owner, _ = add_web_user(settings, "Mo Merged", "practitioner")
+    ids = seed_speakers(settings, owner, one_voice_enrolled=True)
+    page = sign_in_as(browser, srv.base_url, "Mo Merged")
+    page.goto(f"/visits/{ids['rec']}/speakers")
+    body = page.locator("main").inner_text()
+    assert "Your enrolled voice was heard, but only one voice was found" in body
+    assert "Recognised by your voice" not in body
+    assert page.locator("#role-S1").input_value() == "unknown"
+    check_accessibility(page)
+    fits_320(page)
