@@ -56,7 +56,7 @@ class Engines:
     models: ResolvedModels
     transcriber: Transcriber
     redactor: Redactor
-    llm: Any  # llama_cpp.Llama
+    llm: Any  # drafting.llm.LazyLLM over llama_cpp.Llama (a fake in tests)
     settings: Settings
     diariser: Diariser | None = None  # None: speakers are not separated
     compute_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,7 +69,8 @@ class Engines:
     ) -> Engines:
         """``stages``: load only what those need (a queue worker for speech recognition alone
         never loads the LLM); a stage not loaded for is never run on these engines."""
-        from assistant.drafting.llm import load_llm
+        from assistant.drafting.llm import LazyLLM, load_llm, load_vocab
+        from assistant.drafting.templates import latest_ask_model
         from assistant.redaction.redactor import Redactor, build_analyzer
 
         t0 = time.perf_counter()
@@ -84,14 +85,27 @@ class Engines:
             )
         llm = none
         if "drafting" in stages:
-            llm = load_llm(
-                models.llm_path,
+            path = models.llm_path
+            llm = LazyLLM(
+                lambda: load_llm(
+                    path,
+                    n_ctx=settings.llm_n_ctx,
+                    n_threads=settings.llm_threads,
+                    seed=settings.seed,
+                    n_gpu_layers=settings.llm_gpu_layers,
+                    flash_attn=settings.llm_flash_attn,
+                ),
                 n_ctx=settings.llm_n_ctx,
-                n_threads=settings.llm_threads,
-                seed=settings.seed,
-                n_gpu_layers=settings.llm_gpu_layers,
-                flash_attn=settings.llm_flash_attn,
+                vocab=lambda: load_vocab(path),
             )
+            # The weights wait for the first draft that asks the model something; a template
+            # that will (a council's own) has them loaded now, so start-up fails, not a job.
+            asking = latest_ask_model(settings.prompts_dir)
+            if asking:
+                llm.load()
+            else:
+                llm.check()
+            log.info("llm weights %s", "loaded" if asking else "deferred: no template asks")
         diarises = settings.diarisation_enabled and "diarising" in stages
         engines = cls(
             models=models,

@@ -31,9 +31,9 @@ from assistant.drafting.drafter import (
     attempt_settings,
     default_max_statements,
 )
-from assistant.errors import DraftingFailed, ModelVerificationError
 from assistant.drafting.llm import TokenCountingLLM, load_llm
 from assistant.drafting.templates import load_template
+from assistant.errors import DraftingFailed, ModelVerificationError
 
 MODEL = ModelRef(name="fake", sha256="0" * 64)
 TEMPLATE = load_template("visit_note", "v1")
@@ -591,6 +591,7 @@ def test_the_flash_attention_setting_reaches_the_model_loader(tmp_path, monkeypa
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(assistant.drafting.llm, "load_llm", lambda path, **kw: seen.update(kw))
+    monkeypatch.setattr(assistant.drafting.llm, "load_vocab", lambda path: None)
     monkeypatch.setattr(assistant.transcription.whisper, "load_whisper", lambda *a, **kw: None)
     monkeypatch.setattr(assistant.redaction.redactor, "build_analyzer", lambda **kw: None)
     monkeypatch.setattr(assistant.redaction.redactor, "Redactor", lambda analyzer, **kw: None)
@@ -599,5 +600,6 @@ def test_the_flash_attention_setting_reaches_the_model_loader(tmp_path, monkeypa
     models.asr = models.llm = MODEL
     for value in (False, True):
         settings = make_settings(tmp_path).model_copy(update={"llm_flash_attn": value})
-        Engines.load(settings, models)
+        seen.clear()
+        Engines.load(settings, models).llm.load()  # the weights load when first asked for
         assert seen["flash_attn"] is value

@@ -201,6 +201,12 @@ class NoteTemplate(BaseModel):
     def section_keys(self) -> tuple[str, ...]:
         return tuple(s.key for s in self.sections)
 
+    @property
+    def asks_model(self) -> bool:
+        """Whether drafting with it calls the model: every style does but a note sorted by
+        words without prose (the released templates), which only counts tokens."""
+        return self.style != "note" or self.sort == "model" or self.prose
+
     def system_prompt(self) -> str:
         """The system message: the instructions with this template's section list filled in
         (a note template's: only the sections the model chooses among, those of the family's
@@ -359,6 +365,17 @@ def available_versions(name: str, root: Path | None = None) -> list[str]:
 def _versions(folder: Path) -> list[str]:
     found = [p.name for p in folder.iterdir() if p.is_dir() and _VERSION.match(p.name)]
     return sorted(found, key=_version_number)
+
+
+def latest_ask_model(root: Path | None = None) -> list[str]:
+    """The templates (``name/version``) whose latest version, the one a job drafts with,
+    calls the model."""
+    found = []
+    for name in available_templates(root):
+        template = load_template(name, root=root)
+        if template.asks_model:
+            found.append(f"{name}/{template.version}")
+    return found
 
 
 def load_template(
