@@ -641,6 +641,9 @@ RESIDUAL_MAP_ENTRIES = {
         # spoken tens and teens, and a title before a word left in the text
         ("Yes, 9 Wardle Street. M twelve, five P L.", ["UK_POSTCODE_SHAPE"]),
         ("it's m twelve five p l", ["UK_POSTCODE_SHAPE"]),
+        ("Post code in M, 12, 5, P, L.", ["UK_POSTCODE_SHAPE"]),
+        ("postcode M-12-5-P-L", ["UK_POSTCODE_SHAPE"]),
+        ("Room 12, 5 P.M., and I was 12, 5 of us went.", []),
         ("it's oh one one three, four nine six, oh four twenty seven", ["DIGIT_RUN"]),
         ("I know Mrs Ward from school rang you.", ["TITLE_NAME"]),
         ("Dr. Church said so.", ["TITLE_NAME"]),
