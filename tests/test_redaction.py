@@ -494,6 +494,16 @@ GENERIC_SPEAKERS = [
     "Dad",
     "Young person",
     "sw",
+    # roles of professionals and carers (lac-003's "Key worker" became "[PERSON_4] worker")
+    "Key worker",
+    "Family support worker",
+    "Foster carer",
+    "Residential worker",
+    "Personal adviser",
+    "Youth worker",
+    "Keyworker",
+    "Key worker 2",
+    "Special guardian",
 ]
 
 
@@ -521,6 +531,30 @@ def test_named_speaker_labels_are_redacted_with_offsets_into_the_label(redactor)
         ("s0003", 0, 5, "speaker_label"),
     ]
     assert mapping.entries == {"[PERSON_1]": "Kasia Nowak", "[PERSON_2]": "Bogusia"}
+
+
+@models
+def test_a_role_in_a_label_is_no_name_and_the_name_beside_it_is(redactor):
+    tx = _transcript(
+        ("Key worker", "The key thing is he came back."),
+        ("Key worker Shaun", "Hi."),
+        ("Kasia's key worker", "Hello."),
+        ("Tyler's mum Kasia", "Is the key worker in?"),
+    )
+    redacted, mapping = redactor.redact(tx)
+    assert [s.speaker for s in redacted.segments] == [
+        "Key worker",
+        "Key worker [PERSON_1]",
+        "[PERSON_2]'s key worker",
+        "[PERSON_3] mum [PERSON_2]",
+    ]
+    assert redacted.segments[0].text == "The key thing is he came back."
+    assert redacted.segments[3].text == "Is the key worker in?"
+    assert mapping.entries == {
+        "[PERSON_1]": "Shaun",
+        "[PERSON_2]": "Kasia",
+        "[PERSON_3]": "Tyler's",
+    }
 
 
 # --- offsets -------------------------------------------------------------------------------
@@ -641,6 +675,9 @@ RESIDUAL_MAP_ENTRIES = {
         # spoken tens and teens, and a title before a word left in the text
         ("Yes, 9 Wardle Street. M twelve, five P L.", ["UK_POSTCODE_SHAPE"]),
         ("it's m twelve five p l", ["UK_POSTCODE_SHAPE"]),
+        ("Post code in M, 12, 5, P, L.", ["UK_POSTCODE_SHAPE"]),
+        ("postcode M-12-5-P-L", ["UK_POSTCODE_SHAPE"]),
+        ("Room 12, 5 P.M., and I was 12, 5 of us went.", []),
         ("it's oh one one three, four nine six, oh four twenty seven", ["DIGIT_RUN"]),
         ("I know Mrs Ward from school rang you.", ["TITLE_NAME"]),
         ("Dr. Church said so.", ["TITLE_NAME"]),

@@ -158,6 +158,13 @@ POSTCODES = [
     ("The postcode is B, S, 1, 4, D, J.", "B, S, 1, 4, D, J", "uk_postcode"),
     ("And I moved to LS6 to QT.", "LS6", "uk_postcode_district"),
     ("The post code is CF10, I think.", "CF10", "uk_postcode_district"),
+    # tiny.en's writing of postcode-03 ("M, twelve, five, P, L"), and its other splits
+    ("Post code in M, 12, 5, P, L.", "M, 12, 5, P, L", "uk_postcode"),
+    ("It's M 12 5 P L.", "M 12 5 P L", "uk_postcode"),
+    ("It's M1, 2, 5PL.", "M1, 2, 5PL", "uk_postcode"),
+    ("We moved to M-12-5-P-L last year.", "M-12-5-P-L", "uk_postcode"),
+    ("The postcode is M12, 5, P, L.", "M12, 5, P, L", "uk_postcode"),
+    ("Postcode, C, F, 10, 1, A, A.", "C, F, 10, 1, A, A", "uk_postcode"),
 ]
 
 
@@ -173,6 +180,14 @@ NOT_POSTCODES = [
     "The doctor said vitamin B12 would help.",
     "She is 3, 4 and 5 on the chart.",
     "Her case number is CS-2024-00123.",
+    # numbers beside letters that are not a postcode: no outward code, or "P.M." as the inward
+    # code (a postcode's last two letters are never C, I, K, M, O or V)
+    "I was 12, 5 of us went.",
+    "Room 12, 5 P.M.",
+    "Flat B, 12, 5 P.M. was the time.",
+    "She turned 12, 5 days ago.",
+    "On 12, 5, 2019 at 3 P.M.",
+    "He is in year 12, 5 A levels.",
 ]
 
 
@@ -197,6 +212,25 @@ def test_postcode_shapes_in_ordinary_speech_stay(redactor, text):
     ],
 )
 def test_codes_spelt_one_by_one_lose_their_pauses(written, normalised):
+    assert SpokenNormaliser(load_config().spoken).normalise(written).text == normalised
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("M, 12, 5, P, L", "M12 5PL"),
+        ("M 12 5 P L", "M12 5PL"),
+        ("M1, 2, 5PL", "M12 5PL"),
+        ("M-12-5-P-L", "M12 5PL"),
+        ("M12, 5, P, L", "M12 5PL"),
+        ("C, F, 10, 1, A, A", "CF10 1AA"),
+        # not one postcode: halves not between two pieces, an inward code no postcode has
+        ("B, 125, PL", "B 125 PL"),
+        ("B, 12, 5 P.M.", "B 12 5P M."),
+        ("I was 12, 5 of us", "I was 12, 5 of us"),
+    ],
+)
+def test_a_postcode_split_any_way_is_written_whole(written, normalised):
     assert SpokenNormaliser(load_config().spoken).normalise(written).text == normalised
 
 
@@ -246,7 +280,7 @@ def test_keep_words_count_spelt_out():
 # --- from audio ----------------------------------------------------------------------------------
 @models
 @pytest.mark.slow
-@pytest.mark.parametrize("sentence_id", ["name-02", "postcode-02"])
+@pytest.mark.parametrize("sentence_id", ["name-02", "postcode-02", "postcode-03"])
 def test_identifier_said_aloud_does_not_survive_from_audio(engines, sentence_id):
     """espeak-ng says the sentence, the test profile's Whisper transcribes it, the redactor
     redacts the transcript as the pipeline does: none of the identifier's tokens is left."""

@@ -16,7 +16,11 @@ A code spelt a character or two at a time with a pause or a hyphen after every o
 4, D, J", "LS-6-2-QT") loses them all ("BS14DJ", "LS62QT"): there they mark nothing. A
 run of digits only must hold six or more and not read as an everyday number (money, a date, a
 list of ages: ``digits.is_everyday_number``), so "flat 3, 45 ...", "12, 14, 15" and
-"3, 3, 2015" are left as written.
+"3, 3, 2015" are left as written. A run of letters and digits that together read as one UK
+postcode is rewritten as one however Whisper split it ("M, 12, 5, P, L", "M 12 5 P L",
+"M1, 2, 5PL", "M-12-5-P-L" -> "M12 5PL"), when the split between its halves falls between two
+pieces and the inward code is one a postcode can have (``_postcode_split``), so "Room 12, 5
+P.M." and "Flat B, 12, 5 P.M." stay as written.
 
 Numbers are also read out in pairs, with tens and teens: "M twelve, five P L", "oh four twenty
 seven", "nineteen ninety nine". A tens or teens word (``numbers`` in spoken.yaml) is its two
@@ -47,6 +51,12 @@ _PAUSE = frozenset(",.;:")
 _HYPHENS = frozenset("-–")
 #: A written run (no spoken word) is rewritten only if it gives at least this many characters.
 _MIN_WRITTEN_CHARS = 5
+# A whole UK postcode with nothing between its characters: outward code (1-2 letters, a digit, an
+# optional letter or digit), inward code (a digit, two letters). The last two letters are never
+# C, I, K, M, O or V (Royal Mail's rule), which keeps "5 P.M." from reading as an inward code.
+_POSTCODE_RE = regex.compile(r"[A-Z]{1,2}\d[A-Z\d]?\d[ABD-HJLNP-UW-Z]{2}")
+#: A piece of a postcode split up by Whisper is at most this long ("CF10", "5PL").
+_MAX_POSTCODE_PIECE = 4
 
 
 class _Kind(Enum):
@@ -226,7 +236,10 @@ class SpokenNormaliser:
             if not any(c.isdigit() for u in units for c in u.value):
                 continue  # letters alone ("double F, I, O, N") are a spelt word: spelt_name's
             spoken = any(u.spoken for u in units)
-            if any(u.number for u in units):
+            postcode = None if spoken else _postcode_split(units)
+            if postcode is not None:
+                pass  # a postcode however it was split: rewritten whole
+            elif any(u.number for u in units):
                 if not _rewrite_numbers(text, units):
                     continue
             elif spoken:
@@ -241,7 +254,10 @@ class SpokenNormaliser:
             for k, unit in enumerate(units):
                 if k and not one_by_one:
                     gap_start, gap_end = units[k - 1].end, unit.start
-                    if not text[gap_start:gap_end].isspace() or (
+                    if postcode is not None:
+                        if k == postcode:  # one space between the halves: "M12 5PL"
+                            pieces.append((" ", gap_start, gap_end))
+                    elif not text[gap_start:gap_end].isspace() or (
                         not spoken and _both_grouped(units[k - 1], unit)
                     ):
                         pieces.append((" ", gap_start, gap_end))
@@ -322,6 +338,24 @@ def _spelt_one_by_one(text: str, units: list[_Unit]) -> bool:
         and all(u.end - u.start == 1 or (u.end - u.start == 2 and u.value.isalpha()) for u in units)
         and all(not g.isspace() for g in gaps)
     )
+
+
+def _postcode_split(units: list[_Unit]) -> int | None:
+    """The index of the unit the inward code starts with, when a written run of two or more
+    short pieces is one UK postcode split by Whisper's spaces, pauses or hyphens ("M, 12, 5, P,
+    L", "M1, 2, 5PL", "M-12-5-P-L"); None otherwise. The halves must meet between two pieces,
+    as they do when a postcode is read out, not inside one ("B, 125, PL" is not one)."""
+    if len(units) < 2 or any(len(u.value) > _MAX_POSTCODE_PIECE for u in units):
+        return None
+    value = "".join(u.value for u in units).upper()
+    if _POSTCODE_RE.fullmatch(value) is None:
+        return None
+    length = 0
+    for k, unit in enumerate(units):
+        if length == len(value) - 3:
+            return k
+        length += len(unit.value)
+    return None
 
 
 def _both_grouped(a: _Unit, b: _Unit) -> bool:

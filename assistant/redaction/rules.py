@@ -109,11 +109,29 @@ class SpanRules:
             pos = start + len(piece)
             if not piece.strip() or self.is_generic_speaker(piece):
                 continue
-            found = Span(f.order, start, pos, PERSON_ENTITY, 1.0, SPEAKER_LABEL_RECOGNIZER)
+            s, e = self._without_roles(f.text, start, pos)
+            found = Span(f.order, s, e, PERSON_ENTITY, 1.0, SPEAKER_LABEL_RECOGNIZER)
             tidied = self.tidy(f.text, found)
             if tidied is not None:
                 spans.append(tidied)
         return spans
+
+    def _without_roles(self, text: str, start: int, end: int) -> tuple[int, int]:
+        """A label piece less the longest role before and after the name: "Key worker Shaun"
+        and "Kasia's key worker" name Shaun and Kasia, and "Key" is not a name to propagate."""
+        words = list(_WORD_RE.finditer(text, start, end))
+        first, last = 0, len(words)
+        for i in range(last - 1, 0, -1):
+            if self.is_generic_speaker(text[words[0].start() : words[i - 1].end()]):
+                first = i
+                break
+        for i in range(first + 1, last):
+            if self.is_generic_speaker(text[words[i].start() : words[-1].end()]):
+                last = i
+                break
+        if first == 0 and last == len(words):
+            return start, end
+        return words[first].start(), words[last - 1].end()
 
     def is_generic_speaker(self, label: str) -> bool:
         """A label naming a role ("Social worker", "Speaker 1"), not a person."""
