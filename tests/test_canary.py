@@ -49,9 +49,9 @@ Child: I like my teacher and I have a new friend.
 def _asking_note_template(root: Path) -> NoteTemplate:
     prompts = root / "prompts"
     shutil.copytree(PROMPTS_DIR / "visit_note", prompts / "visit_note")
-    spec = prompts / "visit_note" / "v5" / "template.yaml"
+    spec = prompts / "visit_note" / "v6" / "template.yaml"
     spec.write_text(spec.read_text().replace("sort: words", "sort: model"))
-    return load_template("visit_note", "v5", root=prompts)
+    return load_template("visit_note", "v6", root=prompts)
 
 
 def _leaks(text: str) -> list[str]:

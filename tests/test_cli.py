@@ -73,7 +73,7 @@ def test_spoken_instructions_stay_inside_the_data(env, monkeypatch):
 
     prompts = env / "prompts"
     shutil.copytree(PROMPTS_DIR, prompts)
-    spec = prompts / "visit_note" / "v5" / "template.yaml"
+    spec = prompts / "visit_note" / "v6" / "template.yaml"  # the latest, the one used
     spec.write_text(spec.read_text().replace("sort: words", "sort: model"))
     monkeypatch.setenv("CASEASSIST_PROMPTS_DIR", str(prompts))
 

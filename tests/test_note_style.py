@@ -256,14 +256,14 @@ def test_old_bodies_without_header_or_action_read_back_unchanged():
 
 
 def test_a_draft_with_the_test_model_is_a_note_not_the_transcript(engines):
-    """End to end on the real test model: redaction, the v5 note style, review."""
+    """End to end on the real test model: redaction, the note style (v6), review."""
     from assistant.pipeline import draft_note
 
     transcript = RedactedTranscript(
         segments=tuple(VISIT), language="en", duration_s=12.0, entities=(), config_hash="0" * 64
     )
     note = draft_note(engines, transcript, template="visit_note")
-    assert note.provenance.template_version == "v5"
+    assert note.provenance.template_version == "v6"
     sections = {s.key: s for s in note.sections}
     child = sections["child_voice"].statements
     assert child and all(st.speaker == "Child" or st.speaker is None for st in child)
