@@ -63,6 +63,10 @@ that category's language). The note is then scored against gold with the documen
   words (child, family, professional, other). Verbatim statements keep their speaker, so a
   misplaced statement is still attributed; these say how well the model sorted, which the
   recall and quote figures above do not.
+* **action_row_precision** (no goal; suite version 9, every other figure scored as in version
+  8): of the note's agreed-action rows, the share whose ``what`` carries at least half the words
+  of a gold action's ``what``. A lower bound: a real action the gold list lacks counts against
+  it. Recall alone rewarded turning every request into a row.
 * **draft_failures** (visits with no note: redaction blocked or drafting failed; excluded from
   the figures above) and **seconds_per_draft**.
 * From audio (``--from-audio N``; suite version 8, the typed figures scored as in version 7):

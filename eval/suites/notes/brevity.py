@@ -108,6 +108,25 @@ def action_found(
     return whole, what_only
 
 
+def action_rows(
+    gold: Sequence[tuple[str, str | None]], statements: Sequence[Statement]
+) -> tuple[int, int]:
+    """(rows that are a gold action, rows): statements written as an action row whose ``what``
+    (or words) carries at least :data:`ACTION_WORDS` of some gold action's ``what`` (``gold``:
+    (what, by) pairs). A lower bound on precision: a real action the gold list lacks counts
+    against it, so read the rows it misses before changing a rule for it."""
+    rows = [st for st in statements if st.action is not None]
+    hits = sum(
+        any(
+            _share(what, st.action.what) >= ACTION_WORDS or _share(what, st.text) >= ACTION_WORDS
+            for what, _ in gold
+        )
+        for st in rows
+        if st.action is not None
+    )
+    return hits, len(rows)
+
+
 def attribution(statements: Sequence[Statement], said_by: dict[str, str]) -> tuple[int, int]:
     """(correct, counted): statements with a speaker whose cited turns' gold speaker is theirs
     (``said_by``: segment id -> the speaker label the scenario gives that turn)."""

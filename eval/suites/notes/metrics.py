@@ -467,6 +467,18 @@ def brevity_metrics(
             higher_is_better=True,
             **common,
         )
+    rows = [Row(v, *map(float, v.action_rows)) for v in scen if v.action_rows[1]]
+    if rows:
+        out += grouped(
+            rows,
+            name="action_row_precision",
+            groupings=SCENARIO_GROUPS,
+            description="The note's agreed-action rows whose what carries >= half the words "
+            "of a gold action's what (a lower bound: a real action the gold lacks counts "
+            "against it).",
+            higher_is_better=True,
+            **common,
+        )
     attributed = [Row(v, *v.attribution) for v in scen if v.attribution[1]]
     if attributed:
         out += grouped(

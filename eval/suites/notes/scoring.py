@@ -98,6 +98,8 @@ class Scored:
     rouge_l: float | None = None
     actions: list[tuple[bool, bool]] = field(default_factory=list)
     """Per gold action: (found as a row with who, what and by when; what found)."""
+    action_rows: tuple[int, int] = (0, 0)
+    """(the note's action rows that are a gold action, its action rows)."""
     attribution: tuple[int, int] = (0, 0)
     """(statements whose speaker is their cited turn's speaker, statements counted)."""
     placed: list[tuple[str, frozenset[str]]] = field(default_factory=list)
@@ -188,6 +190,7 @@ def score_scenario(
         for st in section.statements
     ]
     s.actions = [brevity.action_found(a.who, a.what, a.by, statements) for a in g.actions]
+    s.action_rows = brevity.action_rows([(a.what, a.by) for a in g.actions], statements)
     s.attribution = brevity.attribution(statements, turn_speaker)
     speakers = {seg.speaker for seg in drafted.redacted.segments if seg.speaker}
     for o in g.opinions:

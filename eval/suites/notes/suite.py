@@ -27,7 +27,7 @@ from eval.suites.notes.scoring import (
 )
 
 SUITE = "notes"
-SUITE_VERSION = "8"
+SUITE_VERSION = "9"
 
 
 @dataclass(frozen=True)
