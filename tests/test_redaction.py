@@ -504,6 +504,11 @@ GENERIC_SPEAKERS = [
     "Keyworker",
     "Key worker 2",
     "Special guardian",
+    # a television in the room (lac-002's "TV" was redacted as a name)
+    "TV",
+    "Television",
+    "Nana",
+    "Gran",
 ]
 
 
