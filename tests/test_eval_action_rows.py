@@ -39,3 +39,18 @@ def test_statements_that_are_not_rows_are_not_counted():
     )
     assert action_rows(GOLD, [quote, verbatim_action]) == (0, 0)
     assert action_rows([], [_row("ring the school")]) == (0, 1)
+
+
+def test_the_suite_pools_rows_over_the_scenarios():
+    """3 of 4 rows and 0 of 1: 3/5 pooled (not the mean of per-note counts)."""
+    from eval.suites.notes.metrics import brevity_metrics
+    from eval.suites.notes.scoring import Scored
+
+    def visit(i: int, rows: tuple[int, int]) -> Scored:
+        v = Scored(id=f"v{i}", source="scenario", visit_type="cin", age_band="5-10", drafted=None)
+        v.action_rows = rows
+        return v
+
+    out = brevity_metrics([visit(1, (3, 4)), visit(2, (0, 1))], [], {"seed": 0, "resamples": 50})
+    found = next(m for m in out if m.name == "action_row_precision")
+    assert found.value == 0.6 and found.n == 2

@@ -473,9 +473,10 @@ def brevity_metrics(
             rows,
             name="action_row_precision",
             groupings=SCENARIO_GROUPS,
+            ratio=True,
             description="The note's agreed-action rows whose what carries >= half the words "
             "of a gold action's what (a lower bound: a real action the gold lacks counts "
-            "against it).",
+            "against it), pooled.",
             higher_is_better=True,
             **common,
         )
