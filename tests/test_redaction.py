@@ -1163,3 +1163,32 @@ def test_nhs_mod11(number, valid):
 )
 def test_uk_phone(number, valid):
     assert uk_phone(number) is valid
+
+
+@models
+def test_a_named_home_is_a_place_and_the_house_stays_a_house(redactor):
+    """lac-003: "Elmfield House" read as a person's name made every "the house" of the visit
+    a person ("I don't like the [PERSON_1]")."""
+    tx = _transcript(
+        ("Social worker", "How are things at Elmfield House?"),
+        ("Key worker", "He went missing from Elmfield House on Tuesday."),
+        ("Young person", "I don't like the house. It's not my home."),
+    )
+    redacted, mapping = redactor.redact(tx)
+    assert list(mapping.entries.values()) == ["Elmfield House"]
+    assert all(e.entity_type == "LOCATION" for e in redacted.entities)
+    assert redacted.segments[2].text == "I don't like the house. It's not my home."
+
+
+@models
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've made a referral to the National Referral Mechanism.",
+        "Knock. Knock. Who's there?",
+    ],
+)
+def test_words_the_tagger_took_for_names_stay(redactor, text):
+    redacted, _ = redactor.redact(_transcript(("Social worker", text)))
+    assert redacted.segments[0].text == text
+    assert redacted.entities == ()

@@ -179,6 +179,11 @@ class KeepConfig(_Strict):
     generic_speaker_patterns: tuple[str, ...] = ()
     not_names: tuple[str, ...] = ()
     institution_words: tuple[str, ...] = ()
+    residence_words: tuple[str, ...] = Field(
+        default=(),
+        description="last words of a named home or building (House, Lodge): a name ending in "
+        "one is a place, and the word alone is never a person's name",
+    )
     acronyms: tuple[str, ...] = Field(
         default=(),
         description="letters people say one by one that are words a note needs (GP, CAMHS, "
@@ -358,7 +363,14 @@ def _check_and_expand(cfg: RedactionConfig) -> RedactionConfig:
     if stray:
         raise ConfigurationError(f"names.naming_titles {stray} are not in names.titles")
     _check_unique(cfg.names.particles, "names.particles")
-    for field in ("words", "generic_speakers", "not_names", "institution_words", "acronyms"):
+    for field in (
+        "words",
+        "generic_speakers",
+        "not_names",
+        "institution_words",
+        "residence_words",
+        "acronyms",
+    ):
         _check_unique(getattr(cfg.keep, field), f"keep.{field}")
     for i, pattern in enumerate(cfg.keep.generic_speaker_patterns):
         _compile(pattern, regex.IGNORECASE, f"keep.generic_speaker_patterns[{i}]")

@@ -127,6 +127,10 @@ class ProperNounRecognizer(_RuleRecognizer):
         self._max_acronym = max_acronym_length
         self._skip_words = skip_words
         self._skip_phrases = skip_phrases
+        self._phrases_from: dict[str, list[list[str]]] = {}  # first word -> kept phrases
+        for p in skip_phrases:
+            if " " in p:
+                self._phrases_from.setdefault(p.split()[0], []).append(p.split())
         self._institution_words = institution_words
         self._lexicon = lexicon or EnglishLexicon()
         self._unknown_words = unknown_words and bool(self._lexicon)
@@ -206,8 +210,21 @@ class ProperNounRecognizer(_RuleRecognizer):
                 known.update(
                     t.i for t in ent if t.text.casefold() in self._lexicon or not t.is_alpha
                 )
+        suppressed.update(self._in_skip_phrases(doc))
         unknown_words = self._unknown_words and not self._mostly_unknown(doc)
         return self._results(text, self._runs(doc, suppressed, known, unknown_words))
+
+    def _in_skip_phrases(self, doc) -> set[int]:
+        """Tokens inside a kept phrase of several words ("National Referral Mechanism"): a kept
+        word in the middle ("referral") would otherwise end the run and leave its neighbours
+        as two names."""
+        words = [t.text.casefold() for t in doc]
+        inside: set[int] = set()
+        for i, word in enumerate(words):
+            for parts in self._phrases_from.get(word, ()):
+                if words[i : i + len(parts)] == parts:
+                    inside.update(range(i, i + len(parts)))
+        return inside
 
     def _runs(self, doc, suppressed: set[int], known: set[int], unknown_words: bool) -> list[list]:
         runs: list[list] = []

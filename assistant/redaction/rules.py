@@ -96,7 +96,8 @@ class SpanRules:
         )
         # What a found name may still propagate: tidy() leaves a keep word in a name only after a
         # naming title ("Miss Head"), and then it is that person's name like any other.
-        self.never_person_parts = self._titles | STOP_WORDS | self._places
+        self._residence_words = frozenset(w.casefold() for w in keep.residence_words)
+        self.never_person_parts = self._titles | STOP_WORDS | self._places | self._residence_words
 
     def speaker_spans(self, f: Field) -> list[Span]:
         """A speaker label that is not a role is a name; "Mum (Kasia)" names only Kasia."""
@@ -132,6 +133,15 @@ class SpanRules:
         if first == 0 and last == len(words):
             return start, end
         return words[first].start(), words[last - 1].end()
+
+    def _names_a_residence(self, surface: str) -> bool:
+        """Two or more words, the last a capitalised residence word ("Elmfield House")."""
+        words = _WORD_RE.findall(surface)
+        return (
+            len(words) >= 2
+            and words[-1][:1].isupper()
+            and words[-1].casefold() in self._residence_words
+        )
 
     def is_generic_speaker(self, label: str) -> bool:
         """A label naming a role ("Social worker", "Speaker 1"), not a person."""
@@ -191,6 +201,8 @@ class SpanRules:
             return None
         if span.entity == PERSON_ENTITY and phrase(surface) in self._places:
             span = replace(span, entity=LOCATION_ENTITY)  # "Leeds" is a place, whoever says not
+        if span.entity == PERSON_ENTITY and self._names_a_residence(surface):
+            span = replace(span, entity=LOCATION_ENTITY)  # "Elmfield House": a home, not a person
         if titled is not None and start <= titled[0] < end:
             return replace(span, start=start, end=end)  # "Mrs Ward", "Dr Church", "Mrs May"
         if phrase(surface) in self._keep_all:
