@@ -31,7 +31,7 @@ from assistant.domain import (
 )
 from assistant.drafting import prose
 from assistant.drafting.actions import action_row, header, visits
-from assistant.drafting.selection import Piece, own_commitment, select
+from assistant.drafting.selection import Piece, authors, own_commitment, select
 from assistant.drafting.styles.base import Progress, Sections, no_progress
 from assistant.drafting.styles.classify import Classify
 from assistant.drafting.templates import NONE_LABEL, NoteTemplate, SectionSpec
@@ -44,6 +44,7 @@ class Note(Classify):
     """``style: note``."""
 
     numbered = False  # statements cite the real segment ids; pieces are numbered for the model
+    _authors: frozenset[str] = frozenset()  # the chunk's author labels (``authors``)
 
     def header(self, transcript: RedactedTranscript) -> tuple[HeaderField, ...]:
         return header(transcript.segments)
@@ -54,6 +55,7 @@ class Note(Classify):
         d = self.drafter
         started = time.perf_counter()
         pieces = select(segments, budget=d.template.budget, protect=protected(d.template))
+        self._authors = authors(segments)
         shown = [_shown(i, p, segments) for i, p in enumerate(pieces, start=1)]
         index = {s.id: i for i, s in enumerate(segments)}
         sections: Sections = {key: [] for key in d.template.section_keys}
@@ -123,6 +125,13 @@ class Note(Classify):
         if practitioner and "reported" in piece.cues:  # "He told me he has smoked cannabis."
             cued = [s for s in t.filled_by("family") if s.cues]
             return by_words(piece.text, cued) or first("observations"), StatementKind.REPORTED
+        if practitioner and piece.speaker not in self._authors:
+            # another practitioner at the visit (a residential key worker beside the social
+            # worker, a teacher): their account is information the note needs, kept where a
+            # section's cues place it ("He went missing ... police found him" is a worry)
+            cued = [s for s in t.filled_by("family") if s.cues]
+            found = by_words(piece.text, cued)
+            return (found, StatementKind.REPORTED) if found else (None, None)
         if practitioner:
             return None, None  # kept only for what it is (above); not the family's words
         return None, StatementKind.DIRECT_QUOTE
