@@ -11,6 +11,7 @@ said: ..." without asking the model who said it. A label this module does not kn
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -134,6 +135,24 @@ def role_of(label: str | None) -> SpeakerRole:
     if m and m.group(1) in _LOOKUP:
         return _LOOKUP[m.group(1)]
     return SpeakerRole.UNKNOWN
+
+
+#: Labels that name the note's author when a visit has several practitioners.
+_AUTHOR_LABELS = frozenset({"social worker", "practitioner", "sw"})
+
+
+def authors(labels: Iterable[str | None]) -> frozenset[str]:
+    """Of a visit's speaker ``labels``, those whose words are the note author's: the social
+    worker's ("Social worker", "Practitioner", "Social worker 2") when the visit has one,
+    otherwise every label of that role ("Key worker" on an early-help visit is its lead
+    practitioner). Another practitioner's words are an account the note needs."""
+    found = {label for label in labels if label and role_of(label) is SpeakerRole.SOCIAL_WORKER}
+    plain = {
+        label
+        for label in found
+        if _NUMBERED.sub(r"\1", " ".join(label.lower().split())) in _AUTHOR_LABELS
+    }
+    return frozenset(plain or found)
 
 
 _THE = {

@@ -32,7 +32,7 @@ from assistant.drafting.agreeing import (
     reminder,
     when,
 )
-from assistant.speakers import FAMILY, SpeakerRole, role_of
+from assistant.speakers import FAMILY, SpeakerRole, authors, role_of
 
 # A sentence ends at . ! ? (or …) followed by space; not after a title ("Mr. Hopkins").
 _SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?…]+[\"'”’)]?\s+")
@@ -417,25 +417,6 @@ def select(
     return _select(segments, trim=True, allowed=fit(found, segments, budget, protect=protect))
 
 
-#: Labels that name the note's author when a visit has several practitioners.
-_AUTHOR_LABELS = frozenset({"social worker", "practitioner", "sw"})
-
-
-def authors(segments: Sequence[RedactedSegment]) -> frozenset[str]:
-    """The speaker labels whose words are the note author's: the social worker's
-    ("Social worker", "Practitioner", "Social worker 2") when the visit has one, otherwise
-    every label of that role ("Key worker" on an early-help visit is its lead practitioner)."""
-    labels = {
-        s.speaker for s in segments if s.speaker and role_of(s.speaker) is SpeakerRole.SOCIAL_WORKER
-    }
-    plain = {
-        label
-        for label in labels
-        if re.sub(r"\s*\d{1,2}$", "", " ".join(label.lower().split())) in _AUTHOR_LABELS
-    }
-    return frozenset(plain or labels)
-
-
 def _select(
     segments: Sequence[RedactedSegment],
     *,
@@ -449,7 +430,7 @@ def _select(
     # tell apart. Either way its role says nothing about which words are the record: keep
     # every sentence that carries something, sorted by its words.
     single = len({s.speaker for s in segments}) <= 1
-    author = authors(segments)
+    author = authors(s.speaker for s in segments)
     for i, seg in enumerate(segments):
         role = SpeakerRole.UNKNOWN if single else role_of(seg.speaker)
         # Another practitioner's account (a residential key worker beside the social worker, a

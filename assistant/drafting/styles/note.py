@@ -31,11 +31,11 @@ from assistant.domain import (
 )
 from assistant.drafting import prose
 from assistant.drafting.actions import action_row, header, visits
-from assistant.drafting.selection import Piece, authors, own_commitment, select
+from assistant.drafting.selection import Piece, own_commitment, select
 from assistant.drafting.styles.base import Progress, Sections, no_progress
 from assistant.drafting.styles.classify import Classify
 from assistant.drafting.templates import NONE_LABEL, NoteTemplate, SectionSpec
-from assistant.speakers import SpeakerRole, attributed
+from assistant.speakers import SpeakerRole, attributed, authors
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Note(Classify):
         d = self.drafter
         started = time.perf_counter()
         pieces = select(segments, budget=d.template.budget, protect=protected(d.template))
-        self._authors = authors(segments)
+        self._authors = authors(s.speaker for s in segments)
         shown = [_shown(i, p, segments) for i, p in enumerate(pieces, start=1)]
         index = {s.id: i for i, s in enumerate(segments)}
         sections: Sections = {key: [] for key in d.template.section_keys}
