@@ -11,7 +11,17 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.review import load_lexicon
+from assistant.domain import (
+    DraftNote,
+    DraftProvenance,
+    ModelRef,
+    NoteSection,
+    RedactedSegment,
+    RedactedTranscript,
+    Statement,
+    StatementKind,
+)
+from assistant.review import gate_red_flags, load_lexicon, possible_omissions
 from eval.datasets.scenarios.load import SCENARIO_DIR, load_scenario
 
 HARM = {"physical_abuse", "domestic_abuse"}
@@ -121,3 +131,60 @@ KNOWN_FALSE_POSITIVES = [
 @pytest.mark.parametrize(("text", "category"), KNOWN_FALSE_POSITIVES)
 def test_known_false_positives_are_a_documented_trade_off(lexicon, text, category):
     assert category in lexicon.categories_in(text)
+
+
+# --- what the new language does in review ---------------------------------------------------
+def seg(sid: str, text: str) -> RedactedSegment:
+    return RedactedSegment(id=sid, start=0.0, end=1.0, text=text, speaker="[PERSON_1]")
+
+
+TRANSCRIPT = RedactedTranscript(
+    segments=(
+        seg("s0001", "How have things been at home?"),
+        seg("s0002", "He grabbed my arm when I wouldn't give him money."),
+        seg("s0003", "And he won't let me see my friends."),
+    ),
+    language="en",
+    duration_s=3.0,
+    entities=(),
+    config_hash="c" * 64,
+)
+
+
+def note_of(*statements: Statement) -> DraftNote:
+    return DraftNote(
+        sections=(NoteSection(key="worries", title="Worries", statements=statements),),
+        provenance=DraftProvenance(
+            template="visit_note",
+            template_version="v6",
+            prompt_sha256="p" * 64,
+            model=ModelRef(name="fake", sha256="0" * 64),
+            redaction_config_hash="c" * 64,
+            attempts=1,
+            seed=0,
+        ),
+    )
+
+
+def st(text: str, *evidence: str) -> Statement:
+    return Statement(
+        text=text, kind=StatementKind.REPORTED, speaker="[PERSON_1]", evidence=evidence
+    )
+
+
+def test_a_note_that_leaves_the_disclosure_out_shows_a_possible_omission(lexicon):
+    note = note_of(st("[PERSON_1] said things have been up and down.", "s0001"))
+    omissions = {o.category: o for o in possible_omissions(note, TRANSCRIPT, lexicon)}
+    assert set(omissions) == {"physical_abuse", "domestic_abuse"}
+    assert omissions["physical_abuse"].segment_ids == ("s0002",)
+    assert omissions["domestic_abuse"].segment_ids == ("s0002", "s0003")
+
+
+def test_a_harm_claim_stands_on_the_disclosure_and_falls_without_it(lexicon):
+    # 1.0.0 removed both: "grabbed her arm" was physical abuse, "grabbed my arm" nothing
+    invented = st("[PERSON_1] said he grabbed her arm.", "s0001")
+    supported = st("[PERSON_1] said he grabbed her arm.", "s0002")
+    gated, report = gate_red_flags(note_of(invented, supported), TRANSCRIPT, lexicon)
+    assert gated.sections[0].statements == (supported,)
+    (removal,) = report.removed
+    assert removal.unsupported == ("physical_abuse", "domestic_abuse")
