@@ -56,7 +56,7 @@ def lexicon():
 
 # --- the lexicon as data --------------------------------------------------------------------
 def test_lexicon_loads_with_version_and_hash(lexicon):
-    assert lexicon.version == "1.0.0"
+    assert lexicon.version == "2.0.0"
     assert lexicon.sha256 == hashlib.sha256(DEFAULT_LEXICON_PATH.read_bytes()).hexdigest()
     assert REQUIRED <= set(lexicon.categories)
 
