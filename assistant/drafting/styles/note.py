@@ -44,7 +44,6 @@ class Note(Classify):
     """``style: note``."""
 
     numbered = False  # statements cite the real segment ids; pieces are numbered for the model
-    _authors: frozenset[str] = frozenset()  # the chunk's author labels (``authors``)
 
     def header(self, transcript: RedactedTranscript) -> tuple[HeaderField, ...]:
         return header(transcript.segments)
@@ -55,7 +54,7 @@ class Note(Classify):
         d = self.drafter
         started = time.perf_counter()
         pieces = select(segments, budget=d.template.budget, protect=protected(d.template))
-        self._authors = authors(s.speaker for s in segments)
+        author = authors(s.speaker for s in segments)  # a local: drafters are shared
         shown = [_shown(i, p, segments) for i, p in enumerate(pieces, start=1)]
         index = {s.id: i for i, s in enumerate(segments)}
         sections: Sections = {key: [] for key in d.template.section_keys}
@@ -64,7 +63,7 @@ class Note(Classify):
         asked = most = rewritten = 0
         for n, (piece, line) in enumerate(zip(pieces, shown, strict=True)):
             progress(n / len(pieces))
-            spec, kind = self._placed(piece)
+            spec, kind = self._placed(piece, author)
             if spec is None and family and _askable(piece) and d.template.sort == "words":
                 spec = by_words(piece.words, d.template.filled_by("family"))
             elif spec is None and family and _askable(piece):
@@ -92,7 +91,9 @@ class Note(Classify):
         )
         return sections, max(most, 1)
 
-    def _placed(self, piece: Piece) -> tuple[SectionSpec | None, StatementKind | None]:
+    def _placed(
+        self, piece: Piece, author: frozenset[str] = frozenset()
+    ) -> tuple[SectionSpec | None, StatementKind | None]:
         """The section code places ``piece`` in, or ``None`` (the model is asked, or it is
         left out); and a kind that overrides the section's."""
         t = self.drafter.template
@@ -125,7 +126,7 @@ class Note(Classify):
         if practitioner and "reported" in piece.cues:  # "He told me he has smoked cannabis."
             cued = [s for s in t.filled_by("family") if s.cues]
             return by_words(piece.text, cued) or first("observations"), StatementKind.REPORTED
-        if practitioner and piece.speaker not in self._authors:
+        if practitioner and piece.speaker not in author:
             # another practitioner at the visit (a residential key worker beside the social
             # worker, a teacher): their account is information the note needs, kept where a
             # section's cues place it ("He went missing ... police found him" is a worry)
