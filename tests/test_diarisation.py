@@ -201,6 +201,45 @@ def test_too_few_windows_still_honour_the_fewest_speakers():
     assert (cluster(x[:1], ClusterOptions(min_speakers=2)) == [0]).all()
 
 
+def _repeated_passages(
+    seed: int, passages: int, repeats: int, spread: float, apart: float
+) -> np.ndarray:
+    """Three voices, each saying ``passages`` passages ``repeats`` times word for word (as the
+    60-minute benchmark visit does): windows of one passage are near-identical, so each one's
+    nearest neighbours are its own copies and the neighbour graph breaks into pieces."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=64) + apart * rng.normal(size=(3, 64))
+    rows = [
+        passage + 1e-6 * rng.normal(size=64)
+        for centre in centres
+        for passage in centre + spread * rng.normal(size=(passages, 64))
+        for _ in range(repeats)
+    ]
+    x = np.array(rows)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    ("seed", "passages", "repeats", "spread", "apart"),
+    [(3, 4, 20, 0.6, 0.5), (2, 4, 20, 0.3, 0.5)],
+)
+def test_the_speaker_count_does_not_move_with_rounding(seed, passages, repeats, spread, apart):
+    """The same windows with a relative 1e-7 of noise, as another machine's arithmetic would
+    give them, in float32 or float64: one speaker count. Before, the 60-minute benchmark visit
+    gave 2 speakers on one machine and 6 on another; the first case here moved between 7 and 8
+    (and the second did too, before near-equal similarities were ranked as equal)."""
+    from assistant.diarisation.clustering import ClusterOptions, cluster
+
+    x = _repeated_passages(seed, passages, repeats, spread, apart)
+    found = set()
+    for s in range(4):
+        y = x + np.random.default_rng(100 + s).normal(0.0, 1e-7, x.shape)
+        y /= np.linalg.norm(y, axis=1, keepdims=True)
+        for dtype in (np.float32, np.float64):
+            found.add(len(set(cluster(y.astype(dtype), ClusterOptions()).tolist())))
+    assert len(found) == 1, found
+
+
 def test_speaker_levels_are_relative_to_the_loudest():
     from assistant.diarisation.labels import speaker_levels
 

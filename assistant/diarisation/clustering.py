@@ -62,9 +62,13 @@ def clusters(embeddings: np.ndarray, options: ClusterOptions) -> Clusters:
         k = min(lo, n)
         labels = kmeans(embeddings, k, seed=options.seed) if k > 1 else np.zeros(n, int)
         return Clusters(_renumber(labels))
-    similarity = np.clip(embeddings @ embeddings.T, 0.0, 1.0)
+    # float64 throughout: in float32 the eigengaps of near-identical graphs differed by
+    # machine and the speaker count with them
+    unit = np.asarray(embeddings, dtype=np.float64)
+    similarity = np.clip(unit @ unit.T, 0.0, 1.0)
     k, vectors, unbounded = _choose(similarity, lo, min(hi, n - 1), options.min_neighbours)
-    labels = kmeans(vectors[:, :k], k, seed=options.seed) if k > 1 else np.zeros(n, int)
+    points = unit if vectors is None else vectors[:, :k]
+    labels = kmeans(points, k, seed=options.seed) if k > 1 else np.zeros(n, int)
     return Clusters(_renumber(labels), beyond_max=unbounded > hi)
 
 
@@ -80,40 +84,111 @@ def _cluster_sample(embeddings: np.ndarray, options: ClusterOptions) -> Clusters
     return Clusters(_renumber(labels), beyond_max=found.beyond_max)
 
 
-def _choose(similarity: np.ndarray, lo: int, hi: int, min_p: int) -> tuple[int, np.ndarray, int]:
+#: Two scores closer than this (relative) are a tie, settled towards fewer speakers. Without
+#: it, the count followed the last bits of rounding: the same 60-minute file gave 2 speakers on
+#: one machine and 6 on another (benchmarks/diarisation_rounding.py).
+TIE = 1e-6
+
+
+def _choose(
+    similarity: np.ndarray, lo: int, hi: int, min_p: int
+) -> tuple[int, np.ndarray | None, int]:
     """(number of speakers, Laplacian eigenvectors) for the best neighbour count, and the
     number the same rule finds when the upper bound is lifted to ``UNBOUNDED`` (read from the
     same eigenvalues: no extra cost). Only the bounded choice labels anything: unbounded,
-    long recordings were over-counted."""
+    long recordings were over-counted.
+
+    A neighbour graph that falls into more pieces than ``hi`` is skipped: its Laplacian has
+    that many zero eigenvalues, and the gaps between them are rounding noise, so the count it
+    gives is chosen by the machine's arithmetic, not by the voices. A graph in fewer pieces
+    gives at least as many speakers as it has pieces (no voice spans two pieces). When every
+    usual neighbour count breaks the graph apart (passages repeated word for word give
+    near-identical windows that are each other's only neighbours), larger counts are tried, up
+    to a quarter of the windows; if none holds together, ``lo`` speakers and no eigenvectors:
+    the caller groups the embeddings themselves."""
     n = len(similarity)
-    best: tuple[float, int, np.ndarray] | None = None
-    free: tuple[float, int] | None = None
     top = min(n - 1, max(hi, UNBOUNDED))
     max_p = max(min_p, min(n // 4, 30))
-    for p in sorted({min_p, *range(min_p, max_p + 1, max(1, (max_p - min_p) // 6))}):
-        values, vectors = np.linalg.eigh(_laplacian(_knn_affinity(similarity, p)))
-        gaps = np.diff(values[: top + 1])  # gaps[i] = value[i+1] - value[i]: i+1 clusters
-        scale = max(values[-1], 1e-9)
-        k = lo + int(np.argmax(gaps[lo - 1 : hi]))
-        ratio = p / max(gaps[k - 1] / scale, 1e-9)
-        if best is None or ratio < best[0]:
-            best = (ratio, k, vectors)
-        k_free = lo + int(np.argmax(gaps[lo - 1 : top]))
-        ratio_free = p / max(gaps[k_free - 1] / scale, 1e-9)
-        if free is None or ratio_free < free[0]:
-            free = (ratio_free, k_free)
-    assert best is not None and free is not None
-    return best[1], best[2], free[1]
+    usual = sorted({min_p, *range(min_p, max_p + 1, max(1, (max_p - min_p) // 6))})
+    wider = sorted({int(max_p * 1.5**i) for i in range(1, 12)} & set(range(max_p + 1, n // 4 + 1)))
+    order = _neighbour_order(similarity, min(max(usual + wider), n - 1))
+    tried: list[Scored] = []
+    free: list[Scored] = []
+    for grid in (usual, wider):
+        for p in grid:
+            affinity = _knn_affinity(order, p)
+            pieces = _pieces(affinity)
+            if pieces > hi:
+                continue
+            values, vectors = np.linalg.eigh(_laplacian(affinity))
+            # gaps[i]: value[i+1] - value[i], i+1 clusters, relative to the largest value
+            gaps = np.diff(values[: top + 1]) / max(float(values[-1]), 1e-9)
+            first = max(lo, pieces)
+            k = first + _first_largest(gaps[first - 1 : hi])
+            tried.append((p / max(float(gaps[k - 1]), 1e-9), k, p, vectors))
+            k_free = first + _first_largest(gaps[first - 1 : top])
+            free.append((p / max(float(gaps[k_free - 1]), 1e-9), k_free, p, None))
+        if tried:
+            break
+    if not tried:
+        return lo, None, lo
+    best = _least(tried)
+    return best[1], best[3], _least(free)[1]
 
 
-def _knn_affinity(similarity: np.ndarray, p: int) -> np.ndarray:
-    """Keep each row's ``p`` largest similarities (binarised), then symmetrise."""
-    n = len(similarity)
-    p = min(p, n - 1)
-    keep = np.argpartition(-similarity, p, axis=1)[:, : p + 1]  # itself included
-    affinity = np.zeros_like(similarity)
-    np.put_along_axis(affinity, keep, 1.0, axis=1)
+Scored = tuple[float, int, int, "np.ndarray | None"]
+
+
+def _least(scored: list[Scored]) -> Scored:
+    """The lowest score; within ``TIE`` of it, the fewest speakers, then the fewest neighbours."""
+    low = min(s[0] for s in scored)
+    near = [s for s in scored if s[0] <= low * (1.0 + TIE)]
+    return min(near, key=lambda s: (s[1], s[2]))
+
+
+def _first_largest(values: np.ndarray) -> int:
+    """Index of the largest value; the first of any within ``TIE`` of it (fewer speakers)."""
+    top = float(values.max())
+    return int(np.flatnonzero(values >= top - TIE * max(abs(top), 1e-12))[0])
+
+
+def _neighbour_order(similarity: np.ndarray, p: int) -> np.ndarray:
+    """Each row's ``p + 1`` nearest windows, itself first, equal similarities in window order:
+    argpartition broke ties however the platform's sort did, and tied similarities are common
+    (cosines clipped at 0 and 1, repeated windows of one steady sound)."""
+    # similarities equal to within ``TIE`` are equal: near-identical windows (a passage said
+    # twice) were otherwise ranked by the last bits of rounding
+    ranked = np.round(similarity / TIE) * TIE
+    np.fill_diagonal(ranked, np.inf)
+    return np.argsort(-ranked, axis=1, kind="stable")[:, : p + 1]
+
+
+def _knn_affinity(order: np.ndarray, p: int) -> np.ndarray:
+    """Keep each row's ``p`` nearest windows (binarised), then symmetrise."""
+    n = len(order)
+    affinity = np.zeros((n, n), dtype=np.float64)
+    np.put_along_axis(affinity, order[:, : min(p, n - 1) + 1], 1.0, axis=1)
     return (affinity + affinity.T) / 2.0
+
+
+def _pieces(affinity: np.ndarray) -> int:
+    """How many disconnected pieces the neighbour graph has (counted, not read off
+    eigenvalues, whose zeros are only zero to rounding)."""
+    n = len(affinity)
+    seen = np.zeros(n, dtype=bool)
+    pieces = 0
+    for start in range(n):
+        if seen[start]:
+            continue
+        pieces += 1
+        frontier = np.zeros(n, dtype=bool)
+        frontier[start] = True
+        seen[start] = True
+        while frontier.any():
+            reached = (affinity[frontier] > 0).any(axis=0) & ~seen
+            seen |= reached
+            frontier = reached
+    return pieces
 
 
 def _laplacian(affinity: np.ndarray) -> np.ndarray:
