@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.domain import AgreedAction, HeaderField, RedactedSegment
-from assistant.drafting.agreeing import offers_visit, when
+from assistant.drafting.agreeing import farewell, offers_visit, when
 from assistant.drafting.selection import (
     IMPERATIVE,
     INSTRUCTION,
@@ -94,8 +94,8 @@ _VISITS = re.compile(
 def visits(text: str) -> bool:
     """``text`` says when the visitor comes again ("I'll come back in six weeks."), not only a
     time that a next visit could be ("I'll ring the nursery about a space from next month.",
-    "I'll help with the form at the next visit.")."""
-    return bool(NEXT_VISIT.search(text) and _VISITS.search(text))
+    "I'll help with the form at the next visit."), nor goodbye ("I'll see you next time.")."""
+    return bool(NEXT_VISIT.search(text) and _VISITS.search(text)) and not farewell(text)
 
 
 VISIT_AGAIN = "Visit again"

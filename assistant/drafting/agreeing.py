@@ -281,3 +281,129 @@ def continued(text: str, said: Sequence[str], kept: Sequence[str]) -> list[str]:
             out.append(s)
         last = n
     return out
+
+
+# --- what is said about the visit itself: not an action for after it ---------------------------
+_RECORD = re.compile(
+    r"\b(?:record(?:ing)?\s+(?:it|this|that|the (?:visit|conversation))|"
+    r"(?:i'm|i am|i'll be|i will be) recording|"
+    # not the family's writing: "I can help you write it down at the next visit."
+    r"(?<!help you )(?<!help him )(?<!help her )(?<!help them )"
+    r"(?:write|writing)\s+(?:it|that|this|them)\s+(?:all\s+)?down|written down|"
+    r"(?:write|writing)\s+down\s+(?:that|what|how|everything)|"
+    r"write\s+(?:that|what)\s+(?:you|he|she|they|i|we)\b|"
+    r"(?:write|writing)\s+(?:up\s+)?(?:my|the|an?(?:\s+accurate|\s+proper)|your)\s+"
+    r"(?:\w+\s+)?notes?\b(?!\s+(?:to|for)\b)|(?:with|for|in) my (?:notes|diary)|"
+    r"update (?:that|it|this|your (?:details|number|address))[.!]?$)",
+    re.IGNORECASE,
+)
+"""The practitioner's own record of the visit ("I'll record it so I can write my note.", "I'm
+going to write that down in your words."): how the note is made, not an action agreed."""
+WRITES_DOWN = re.compile(
+    r"\b(?:write|writing)\s+(?:down\s+)?(?:that|what)\s+(?!down\b)\w+", re.IGNORECASE
+)
+"""What the practitioner says they will write down ("I'm going to write down that I smelled
+cannabis in the house"): their summary of the visit, kept as what they report."""
+_IN_VISIT = re.compile(
+    r"\b(?:be (?:honest|straight|clear|open|quick)|"
+    r"ask (?:you|her|him|them) (?:some |a few |a couple of |lots of |more |any )?(?:\w+ )?"
+    r"questions|(?:i'd like to|let's|i'll|i will|can we|shall we) (?:start|begin) "
+    r"(?:with|by|there|here)|"
+    r"while (?:we|i)(?:'re| are|'m| am)? (?:talk|chat|here)\w*|(?:put|pop) the kettle on|"
+    r"cup of tea|cuppa|(?:want|need) you to (?:hear|know|understand|listen)|"
+    r"(?:i'll|i will|you'll|you will|we'll|he'll|she'll|they'll) be (?:able|fine|okay|ok|"
+    r"alright|all right|safe|right)|(?:i'll|i will|we'll|we will) always)\b",
+    re.IGNORECASE,
+)
+"""Words about the conversation or the moment ("I'm going to be straight with you.", "I'd like
+to start with how things have been.", "I'll put the kettle on.", "You'll be right next door."),
+a state ("I'll be able to do more hours.") or a standing promise ("I'll always tell you"): not
+an action with a who, a what and a by when."""
+_ALONE = re.compile(
+    r"\b(?:see|talk to|talk with|speak to|speak with|chat with|spend (?:\w+ ){0,3}with)\b"
+    r"[^.?!]{0,40}\b(?:on (?:his|her|their|your) own|alone|just with (?:him|her|them)|"
+    r"by (?:himself|herself|themselves))",
+    re.IGNORECASE,
+)
+"""Seeing the child alone, asked for during the visit ("I'd like to talk to him on his own, if
+that's okay."): the header's "Child seen alone", not an action; with a time it is one ("I'll
+see her on her own at school on Friday.")."""
+_NOW_WORD = re.compile(
+    r"(?<!for )(?<!from )(?<!until )(?<!till )(?<!by )(?<!^)(?<![.!?] )\bnow\b(?!\s+(?:on|that)\b)",
+    re.IGNORECASE,
+)
+"""Done now, in the visit ("I'll do it now, he needs changing anyway."); not "for now", "from
+now on", "now that …", nor "Now," opening a sentence."""
+_FAREWELL = re.compile(
+    r"^(?:(?:ok|okay|right|so|and|bye|lovely|thanks|thank you|great)[,!.]?\s+)*"
+    r"(?:i'll |we'll )?see you (?:next time|soon|later)[.!]?$",
+    re.IGNORECASE,
+)
+"""Goodbye ("I'll see you next time."): no time is said, so neither an action nor the next
+visit."""
+PAST_AGREED = re.compile(
+    r"\b(?:what|as|like) (?:we|you|i|they)(?:'ve| have| had)? agreed\b|"
+    r"\b(?:we|you|he|she|they|i) agreed\b|\bthe last (?:\w+ ){0,2}"
+    r"(?:core group|meeting|visit|conference|review|time)\b|\b(?:might|may|could|would)\b",
+    re.IGNORECASE,
+)
+"""An agreement referred back to ("that's exactly what we agreed", "At the last core group we
+agreed some things.", "you agreed to an early help assessment") or supposed ("He might listen
+more if it's something he's agreed to."): not one made now."""
+ASKED_IF = re.compile(
+    r"\basked (?:me |us |you |him |her |them )?(?:if|whether|when)\b", re.IGNORECASE
+)
+"""A question reported ("He has asked if you or I can go with him."): what follows is asked,
+not agreed."""
+
+
+def seen_alone(sentence: str) -> bool:
+    """The practitioner asks to see or speak to someone alone ("I'd like to talk to him on his
+    own, if that's okay."): how the child was seen, which the note keeps."""
+    return bool(_ALONE.search(sentence))
+
+
+def farewell(sentence: str) -> bool:
+    """Goodbye with no time said ("I'll see you next time.")."""
+    return bool(_FAREWELL.match(sentence.strip()))
+
+
+def aside(clause: str) -> bool:
+    """``clause`` is said about the visit itself, not an action agreed for after it: the
+    practitioner's own record (:data:`_RECORD`), the conversation or the moment
+    (:data:`_IN_VISIT`), seeing the child alone or doing something now with no other time
+    said, or goodbye."""
+    text = clause.strip()
+    if _RECORD.search(text) or _IN_VISIT.search(text) or _FAREWELL.match(text):
+        return True
+    return when(text) is None and bool(_ALONE.search(text) or _NOW_WORD.search(text))
+
+
+_CUT = re.compile(rf"{_JOIN.pattern}|;\s+|,\s+but\s+", re.IGNORECASE)
+
+
+def parts(sentence: str) -> list[tuple[int, int]]:
+    """The (start, end) spans of ``sentence``'s clauses, cut where a second commitment may
+    start (:data:`_JOIN`), at a semicolon and at ", but"."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _CUT.finditer(sentence):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(sentence):
+        spans.append((start, len(sentence)))
+    return spans
+
+
+def without_asides(sentence: str) -> str:
+    """``sentence`` without the clauses at its start and end that are asides (:func:`aside`):
+    "I'll write that down and I'll take it to the meeting." is the row "I'll take it to the
+    meeting."; "" when every clause is one. Verbatim: a contiguous piece of ``sentence``."""
+    spans = [(a, b) for a, b in parts(sentence) if sentence[a:b].strip()]
+    keep = [i for i, (a, b) in enumerate(spans) if not aside(sentence[a:b])]
+    if not keep:
+        return ""
+    if len(keep) == len(spans):
+        return sentence
+    return sentence[spans[keep[0]][0] : spans[keep[-1]][1]].strip()

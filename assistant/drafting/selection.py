@@ -21,16 +21,23 @@ from dataclasses import dataclass
 
 from assistant.domain import RedactedSegment
 from assistant.drafting.agreeing import (
+    ASKED_IF,
     FRAME,
     IMPERATIVE,
     INSTRUCTION,
     ITEM,
+    PAST_AGREED,
     PROGRESSIVE,
+    WRITES_DOWN,
+    aside,
     asks_for_action,
     clauses,
     continued,
+    parts,
     reminder,
+    seen_alone,
     when,
+    without_asides,
 )
 from assistant.speakers import FAMILY, SpeakerRole, authors, role_of
 
@@ -77,7 +84,9 @@ REPEAT_SHARE = 0.8
 
 _COMMITMENT = re.compile(
     r"\b(?:i'll|i will|i'm going to|i am going to|we'll|we will|we're going to|i'd like to|"
-    r"i can(?! (?:see|hear|smell|tell|imagine|understand|remember|only|never|always))"
+    # "I can't say more than that yet." is not a commitment
+    r"i can(?!'t|not\b| not\b)(?! (?:see|hear|smell|tell|imagine|understand|remember|only"
+    r"|never|always))"
     r"|let's|you'll|you will|you're going to|he'll|she'll|they'll|agreed|going to (?:ring|call"
     r"|email|write|send|refer|book|arrange|chase|speak|talk|visit|come|check|ask|make|get)"
     r"|can you|could you|please (?:ring|call|email|send|let)"
@@ -201,10 +210,12 @@ class Piece:
 
 def _cues(text: str, *, family: bool = False) -> set[str]:
     found = set()
-    if (_OWN_COMMITMENT if family else _COMMITMENT).search(text):
+    if commits(text, family=family):
         found.add("commitment")
-    if not family and (INSTRUCTION.search(text) or IMPERATIVE.search(text)):
-        found.add("commitment")
+    if WRITES_DOWN.search(text):  # "I'm going to write down that I smelled cannabis …"
+        found.add("reported")
+    if not family and seen_alone(text):  # how the child was seen: kept, not as an action
+        found.add("observed")
     if not family and reminder(text):
         found |= {"commitment", "listed"}
     if NEXT_VISIT.search(text):
@@ -218,12 +229,38 @@ def _cues(text: str, *, family: bool = False) -> set[str]:
     return found
 
 
+def commits(text: str, *, family: bool = False) -> bool:
+    """Some clause of ``text`` says what will be done after the visit: a commitment (a family
+    member's own, with ``family``), a request or an instruction; not a clause said about the
+    visit itself (:func:`assistant.drafting.agreeing.aside`: "I'll record it so I can write my
+    note.", "I'd like to see her on her own, if that's okay."), an agreement referred back to
+    ("that's what we agreed") or a question reported ("He asked if I can go with him.")."""
+    pattern = _OWN_COMMITMENT if family else _COMMITMENT
+    for sentence in sentences(text):
+        # an instruction reads from the start of its sentence ("If he turns up, you ring 999.")
+        told = not family and bool(INSTRUCTION.search(sentence) or IMPERATIVE.search(sentence))
+        for a, b in parts(sentence):
+            clause = sentence[a:b]
+            asked = ASKED_IF.search(clause)
+            found = [
+                m.group(0).casefold()
+                for m in pattern.finditer(clause)
+                if asked is None or m.start() < asked.start()
+            ]
+            if found and set(found) == {"agreed"} and PAST_AGREED.search(clause):
+                found = []
+            if (found or told) and not aside(clause):
+                return True
+    return False
+
+
 _NEGATION = re.compile(r"\b(?:no|not|never|nobody|nothing|none|no one)\b|n't\b", re.IGNORECASE)
 
 
 def own_commitment(text: str) -> bool:
-    """``text`` says what its speaker will do ("I'll ring them in the morning.")."""
-    return bool(_OWN_COMMITMENT.search(text))
+    """``text`` says what its speaker will do ("I'll ring them in the morning."), not what they
+    do in the visit ("I'll put the kettle on.")."""
+    return commits(text, family=True)
 
 
 def _keepable(sentence: str) -> bool:
@@ -264,8 +301,10 @@ def _rows(
     out = []
     for s in kept:
         cues = _cues(s) | ({"commitment", "listed"} if s in listed else set())
-        parts = clauses(s) if "commitment" in cues else [s]
-        for part in parts:
+        pieces = clauses(s) if "commitment" in cues else [s]
+        if "commitment" in cues:  # "I'll write that down and I'll take it to the meeting."
+            pieces = [t for t in map(without_asides, pieces) if t]
+        for part in pieces:
             out.append(
                 Piece(
                     text=part,
@@ -548,15 +587,21 @@ def _spans(
     keeps its place); a family member's own commitment ("I'll ring them in the morning.") is
     a span of its own, an action row apart from their account."""
     family = role in FAMILY
+    # another practitioner's commitments are a row each, as the author's are ("I'll put him on
+    # higher observations. I'll take him shopping on Saturday."): two actions, two by whens
+    other = role in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.PROFESSIONAL)
     first, last = said.index(kept[0]), len(said) - 1 - said[::-1].index(kept[-1])
     runs: list[list[str]] = [[]]
     before = False  # the sentence before was a commitment: "… there is a list. Thursday, I
     for sentence in said[first : last + 1]:  # will ask my manager to swap." is one row
-        commits = family and bool(_OWN_COMMITMENT.search(sentence))
-        if commits != before:
+        if family:
+            promise = bool(_OWN_COMMITMENT.search(sentence))
+        else:
+            promise = other and sentence in kept and commits(sentence)
+        if promise != before or (promise and other):
             runs.append([])
         runs[-1].append(sentence)
-        before = commits
+        before = promise
     out = []
     for run in runs:
         while run and run[-1] not in kept:  # a run ends on a kept sentence
