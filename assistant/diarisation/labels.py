@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.diarisation.answerers import split_answerers
+from assistant.diarisation.boundaries import snapped
 from assistant.diarisation.windows import Window
 from assistant.domain import Segment, Transcript, Word
 from assistant.transcription import SENTENCE_END, cut_segment, segment_id
@@ -84,8 +85,10 @@ def name_speakers(
     window has."""
     pieces: list[tuple[int, Segment]] = []
     times = _Times.of(windows)
+    heard = _word_labels(transcript, windows, labels, times)
     for seg in transcript.segments:
-        pieces += _split(seg, windows, labels, times)
+        pieces += _split(seg, windows, labels, times, heard[: len(seg.words)])
+        heard = heard[len(seg.words) :]
     pieces = split_answerers(pieces, windows, embeddings, max_speakers=max_speakers)
     names: dict[int, str] = {}
     for label, _ in pieces:
@@ -167,16 +170,32 @@ MIN_RUN_WORDS = 3
 MIN_RUN_S = 1.0
 
 
+def _word_labels(
+    transcript: Transcript, windows: Sequence[Window], labels: np.ndarray, times: _Times
+) -> list[int]:
+    """Every word's label (in transcript order): its best window's, with each change of
+    speaker moved to the longest pause near it (``boundaries.snapped``), across segments: a
+    window straddling a turn change gives a sentence's first words to the speaker before."""
+    words = [w for seg in transcript.segments for w in seg.words]
+    if not windows or not words:
+        return [0] * len(words)
+    heard = speakers_at(
+        np.array([w.start for w in words]), np.array([w.end for w in words]), times, labels
+    ).tolist()
+    return snapped(words, heard)
+
+
 def _split(
-    seg: Segment, windows: Sequence[Window], labels: np.ndarray, times: _Times
+    seg: Segment,
+    windows: Sequence[Window],
+    labels: np.ndarray,
+    times: _Times,
+    word_labels: list[int],
 ) -> list[tuple[int, Segment]]:
     if not windows:
         return [(0, seg)]
     if not seg.words:
         return [(_speaker_at(seg.start, seg.end, times, labels), seg)]
-    word_labels = speakers_at(
-        np.array([w.start for w in seg.words]), np.array([w.end for w in seg.words]), times, labels
-    ).tolist()
     runs = _smoothed(_runs(seg.words, word_labels))
     if len(runs) == 1:
         return [(runs[0][0], seg)]

@@ -5,9 +5,10 @@ DER = (missed speech + false alarm + speaker confusion) / reference speech, scor
 with the best one-to-one mapping of speakers, without a collar and with a 0.25 s collar
 (reference boundaries +/- 0.25 s not scored), overlapping reference speech included: the
 quantities pyannote.metrics reports, written here without its dependencies (the same code as
-``benchmarks/diarisation_bench.py``). The hypothesis is what the stage computes before it meets
-the words: every 10 ms inside a speech window gets the speaker of its nearest window (the rule
-``label_transcript`` applies to each word).
+``benchmarks/diarisation_bench.py``). The hypothesis is the stage's timeline: every 10 ms inside
+a speech window gets the speaker of its nearest window, and each change of speaker among the
+words (as the stage labelled them) moves to where the new speaker's first word starts
+(``assistant/diarisation/boundaries.py``; suite version 3; before it, the windows alone).
 """
 
 from __future__ import annotations
@@ -91,25 +92,16 @@ def der(reference: Sequence[Turn], hypothesis: Sequence[Turn], *, collar: float 
     }
 
 
-def hypothesis_turns(windows, labels) -> list[Turn]:
-    """Every 10 ms inside a window, labelled with its nearest window's speaker."""
-    from assistant.diarisation.labels import speaker_at
+def hypothesis_turns(windows, labels, words: Sequence[tuple[float, int]] = ()) -> list[Turn]:
+    """Every 10 ms inside a window, labelled with its nearest window's speaker; with ``words``
+    ((start, cluster label) of each word, as the stage labelled them) each change of the words'
+    speaker moves the timeline's change to the new speaker's first word
+    (``assistant.diarisation.boundaries.speaker_track``)."""
+    from assistant.diarisation.boundaries import speaker_track
 
-    if not windows:
-        return []
-    stop = max(w.end_s for w in windows)
-    covered = np.zeros(int(np.ceil(stop / STEP)) + 1, dtype=bool)
-    for w in windows:
-        covered[round(w.start_s / STEP) : round(w.end_s / STEP)] = True
-    turns: list[Turn] = []
-    for i in np.flatnonzero(covered):
-        t = i * STEP
-        speaker = f"C{speaker_at(t, t + STEP, windows, labels)}"
-        if turns and turns[-1][0] == speaker and abs(turns[-1][2] - t) < STEP / 2:
-            turns[-1] = (speaker, turns[-1][1], t + STEP)
-        else:
-            turns.append((speaker, t, t + STEP))
-    return turns
+    return [
+        (f"C{label}", start, end) for label, start, end in speaker_track(windows, labels, words)
+    ]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from assistant.diarisation import infer_roles, voice_print, with_roles
+from assistant.diarisation.labels import name_speakers
 from assistant.domain import Transcript
 from eval.core import EvalContext, Metric, SuiteResult
 from eval.datasets.scenarios import Scenario, corpus_sha256, load_scenarios
@@ -29,7 +30,7 @@ from eval.suites.diarisation.inputs import (
 from eval.suites.diarisation.scoring import COLLAR_S, Turn, der, hypothesis_turns, word_attribution
 
 SUITE = "diarisation"
-SUITE_VERSION = "2"  # 2: roles with the social worker's voice enrolled
+SUITE_VERSION = "3"  # 2: roles with the enrolled voice; 3: DER timeline follows the words
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ def run(ctx: EvalContext) -> SuiteResult:
         "Scenario grandparents, aunts, uncles, foster carers and key workers count as 'carer'; "
         "mothers, fathers, step-parents and partners as 'parent'.",
         f"DER is scored every 10 ms, without a collar and with a {COLLAR_S} s collar, against "
-        "the hypothesis before words (eval/suites/diarisation/scoring.py).",
+        "the stage's timeline: the nearest window's speaker, each change of speaker moved to "
+        "the first word of the new speaker (eval/suites/diarisation/scoring.py).",
     ]
     dataset = {"scenarios": corpus_sha256()}
     typed = typed_roles(scenarios)
@@ -217,7 +219,7 @@ def measure(
     transcript = engines.transcriber.transcribe(pcm)
     t0 = time.perf_counter()
     separated = diariser.separate(pcm)
-    windows, clustered, _ = separated
+    windows, clustered, embeddings = separated
     labels = clustered.labels
     base = diariser.labelled(pcm, transcript, separated)  # as Diariser.diarise records it
     found = base.diarisation.speakers if base.diarisation else 0
@@ -231,7 +233,17 @@ def measure(
             match = heard.diarisation.voice if heard.diarisation else None
             if match is not None:
                 enrolled = (with_roles(heard, social_worker=match.label), match)
-    hyp = hypothesis_turns(windows, labels)
+    # the words' cluster labels, for the timeline DER is scored on (name_speakers is what
+    # labelled ran; the stage keeps only the names)
+    named, names = name_speakers(
+        transcript, windows, labels, embeddings, max_speakers=diariser.options.max_speakers
+    )
+    label_of = {name: label for label, name in names.items()}
+    hyp = hypothesis_turns(
+        windows,
+        labels,
+        [(w.start, label_of[s.speaker or ""]) for s in named.segments for w in s.words],
+    )
     own = {sp.display: sp.label for sp in labelled.speakers}
     words = [
         ((w.start + w.end) / 2, own.get(seg.speaker or "", seg.speaker or ""))
