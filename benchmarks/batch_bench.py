@@ -42,10 +42,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, help="segments a v5 question asks about")
     args = parser.parse_args()
 
+    from assistant.drafting.templates import load_template
     from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines
     from assistant.settings import Settings
-    from assistant.drafting.templates import load_template
 
     settings = Settings()
     engines = Engines.load(settings, resolve_models(settings))

@@ -8,7 +8,8 @@ the service does) twice on the configured profile's model, each time from an emp
 
 - reference: every answer generated whole (``Drafter(label_peek_tokens=None)``: the opening
   quote, the key's tokens, the closing quote and the end token);
-- ours: every answer read from its first tokens (:data:`assistant.drafting.drafter.LABEL_PEEK_TOKENS`),
+- ours: every answer read from its first tokens
+  (:data:`assistant.drafting.drafter.LABEL_PEEK_TOKENS`),
   asking for the whole answer only when they fit more than one key.
 
 It prints, from that one run, each run's draft time, and per call after the first (the first

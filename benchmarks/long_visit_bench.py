@@ -86,8 +86,8 @@ def _run(
     engines: Any, reuse: bool, redacted: Any, visit: Any, version: str | None
 ) -> dict[str, Any]:
     from assistant.drafting.drafter import Drafter
-    from assistant.pipeline import review_note
     from assistant.drafting.templates import load_template
+    from assistant.pipeline import review_note
     from eval.suites import notes as N
 
     llm = _Meter(engines.llm, reuse=reuse)

@@ -131,10 +131,10 @@ def main() -> None:
     from assistant.domain import DraftNote, NoteSection
     from assistant.model_store.store import resolve_models
     from assistant.pipeline import Engines, redact_transcript, review_note
-    from assistant.settings import Settings
     from assistant.review.verify import FLAG_UNSUPPORTED_PREFIX
-    from eval.harness import machine
+    from assistant.settings import Settings
     from eval.datasets.scenarios import load_scenarios
+    from eval.harness import machine
     from eval.suites import notes as N
 
     settings = Settings()

@@ -10,6 +10,8 @@ ensure_venv "[dev,eval]"
 ensure_oidc_mock_venv
 CASEASSIST_PROFILE=test .venv/bin/caseassist models install --profile test
 export CASEASSIST_PROFILE=test
+echo ">> lint (ruff: the code, its tests, evaluation and benchmarks)"
+.venv/bin/ruff check assistant eval tests benchmarks
 echo ">> type check (mypy, assistant/)"
 .venv/bin/python -m mypy
 set +e

@@ -17,10 +17,10 @@ import pytest
 
 from assistant.domain import ModelRef, RedactedSegment, RedactedTranscript, StatementKind
 from assistant.drafting.drafter import TRANSCRIPT_END, Drafter
-from assistant.errors import ConfigurationError, DraftingFailed
 from assistant.drafting.llm import load_llm
-from assistant.pipeline import review_note
 from assistant.drafting.templates import PROMPTS_DIR, load_template
+from assistant.errors import ConfigurationError, DraftingFailed
+from assistant.pipeline import review_note
 from assistant.review.verify import FLAG_QUOTE_NOT_FOUND, FLAG_UNSUPPORTED_PREFIX
 
 MODEL = ModelRef(name="fake", sha256="0" * 64)

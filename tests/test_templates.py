@@ -13,7 +13,6 @@ from jsonschema import Draft202012Validator
 
 from assistant.domain import StatementKind
 from assistant.drafting.drafter import TRANSCRIPT_END, TRANSCRIPT_START
-from assistant.errors import ConfigurationError, UnknownTemplate
 from assistant.drafting.templates import (
     PROMPTS_DIR,
     REQUIRED_FILES,
@@ -22,6 +21,7 @@ from assistant.drafting.templates import (
     folder_sha256,
     load_template,
 )
+from assistant.errors import ConfigurationError, UnknownTemplate
 
 VISIT_NOTE_KEYS = (
     "purpose",

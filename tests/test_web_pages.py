@@ -583,7 +583,10 @@ def test_review_shows_removed_claims_to_the_owner_and_omissions_to_every_reader(
     page = c.get(f"/notes/{ids['note']}").text
     # a possible omission: the concern, and a link that plays where it is said
     assert "no statement of this note mentions" in page
-    assert 'class="app-omission">Neglect: <a class="govuk-link app-evidence-link" href="#seg-s0001"' in page
+    assert (
+        'class="app-omission">Neglect: <a class="govuk-link app-evidence-link" href="#seg-s0001"'
+        in page
+    )
     # the removed AI statement, in its section, with the category it had no evidence for
     worries = page[page.index('id="sec-2"') :]
     assert "1 AI statement removed by the safeguarding check" in worries

@@ -5,14 +5,17 @@ replay answers from the kept ones and notes any request it has not seen (then ca
 Used to show that two versions of the code send the model the same requests and turn the same
 answers into the same notes, with one real (slow) pass.
 """
-import hashlib, json, os
+import hashlib
+import json
+import os
 from pathlib import Path
 
 _mode = os.environ.get("LLMTAP_MODE")
 if _mode in ("record", "replay"):
     import llama_cpp
 
-    _dir = Path(os.environ["LLMTAP_DIR"]); _dir.mkdir(parents=True, exist_ok=True)
+    _dir = Path(os.environ["LLMTAP_DIR"])
+    _dir.mkdir(parents=True, exist_ok=True)
     _real = llama_cpp.Llama.create_chat_completion
 
     def _key(self, args, kwargs):
