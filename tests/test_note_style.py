@@ -686,3 +686,47 @@ def test_telling_the_family_what_to_do_is_their_action_and_a_prompt_is_not():
         "I'm making an urgent referral today.",
         "today",
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I talk to Matas on his own?",
+        "I'll see Esi on her own for a bit as usual.",
+        "Shall we go to your room for a chat, just you and me?",
+        "Could I have a chat with Hamza on his own for a few minutes?",
+        "I spoke to Kyle alone in his room.",
+        "Can I talk to him on my own for a bit?",
+    ],
+)
+def test_the_practitioner_seeing_the_child_alone_is_the_seen_alone_field(text):
+    segs = [seg(1, "Social worker", text)]
+    fields = {h.key: h for h in header(segs)}
+    assert fields["seen_alone"].value == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How are you doing, in yourself? It's a lot on your own.",  # to a single parent
+        "How often is Matas on his own overnight?",  # a child left alone
+        "Has he talked to you on your own, outside the server?",  # someone else's contact
+        "You can be seen on your own at your age.",
+        "No drinking when you're on your own with the children.",
+        "The plan is that Musa is not left alone with either of you.",
+    ],
+)
+def test_other_talk_of_being_alone_is_not_the_child_seen_alone(text):
+    fields = {h.key: h for h in header([seg(1, "Social worker", text)])}
+    assert "seen_alone" not in fields
+
+
+def test_no_worries_is_a_welcome_not_a_worry():
+    from assistant.drafting.styles.note import by_words
+    from assistant.drafting.templates import load_template
+
+    family = load_template("visit_note").filled_by("family")
+    welcome = by_words("Yeah, no worries, come in, excuse the state of it.", family)
+    assert welcome is not None and welcome.key != "worries"
+    worry = by_words("I'm worried about his sleep, no worries otherwise.", family)
+    assert worry is not None and worry.key == "worries"

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.domain import AgreedAction, HeaderField, RedactedSegment
-from assistant.drafting.agreeing import farewell, offers_visit, when
+from assistant.drafting.agreeing import offers_visit, when
 from assistant.drafting.selection import (
     IMPERATIVE,
     INSTRUCTION,
@@ -94,8 +94,8 @@ _VISITS = re.compile(
 def visits(text: str) -> bool:
     """``text`` says when the visitor comes again ("I'll come back in six weeks."), not only a
     time that a next visit could be ("I'll ring the nursery about a space from next month.",
-    "I'll help with the form at the next visit."), nor goodbye ("I'll see you next time.")."""
-    return bool(NEXT_VISIT.search(text) and _VISITS.search(text)) and not farewell(text)
+    "I'll help with the form at the next visit.")."""
+    return bool(NEXT_VISIT.search(text) and _VISITS.search(text))
 
 
 VISIT_AGAIN = "Visit again"
@@ -114,11 +114,16 @@ def _addressee(speaker: str | None, segments: Sequence[RedactedSegment], at: int
 
 # --- the header ---------------------------------------------------------------------------------
 _ALONE = re.compile(
-    r"\b(?:on (?:your|his|her|their|my) own|by (?:your|him|her|them|my)sel(?:f|ves)|"
-    r"just (?:you and me|the two of us|us two)|(?:see|speak to|talk to|chat with) (?:him|her|"
-    r"them|you) (?:alone|on (?:his|her|their|your) own)|alone with|in private|privately)\b",
+    r"\b(?:i|we|me|us)\b[^.?!]{0,50}?\b(?:see|saw|seen|speak|spoke|talk|talked|chat|chatted|"
+    r"have a (?:word|chat)|had a (?:word|chat)|spend|spent|play|go|went|meet|met)\b[^.?!]{0,50}?"
+    r"(?:\bon (?:his|her|their|your|my) own\b|\balone\b|\bby (?:him|her|them|your)sel(?:f|ves)\b|"
+    r"\bjust (?:you and me|the two of us|us two)\b|\bin private\b|\bprivately\b)",
     re.IGNORECASE,
 )
+"""The practitioner seeing or talking with someone alone: "I" or "we" and a verb of meeting.
+Alone words by themselves said other things in the scenarios: "It's a lot on your own" (to a
+single parent), "How often is Matas on his own overnight?" (a child left alone), "Has he
+talked to you on your own?" (an adult who contacted the child)."""
 _WHERE = re.compile(
     r"\b(?:saw|seen|see|spoke|speak|talked|talk|chatted|chat|met|meet)\b[^.?!]{0,60}\b"
     r"(?:in (?:his|her|their|your|the) (?:bedroom|room|kitchen|living room|lounge|garden|den|"

@@ -209,10 +209,16 @@ def protected(template: NoteTemplate) -> re.Pattern[str] | None:
 def by_words(text: str, family: Sequence[SectionSpec]) -> SectionSpec | None:
     """The first of the ``family`` sections whose cues ``text`` uses; else the first one with
     no cues (it takes the rest); ``None`` when there is neither."""
+    text = _IDIOMS.sub(" ", text)
     for spec in family:
         if spec.cues and _cue_pattern(spec.cues).search(text):
             return spec
     return next((s for s in family if not s.cues), None)
+
+
+_IDIOMS = re.compile(r"\bno worries\b", re.IGNORECASE)
+"""Set phrases that use a cue word without its meaning: "Yeah, no worries, come in" is a
+welcome, and filed the greeting under the family's worries."""
 
 
 @functools.cache
