@@ -117,7 +117,7 @@ _ALONE = re.compile(
     r"\b(?:i|we|me|us)\b[^.?!]{0,50}?\b(?:see|saw|seen|speak|spoke|talk|talked|chat|chatted|"
     r"have a (?:word|chat)|had a (?:word|chat)|spend|spent|play|go|went|meet|met)\b[^.?!]{0,50}?"
     r"(?:\bon (?:his|her|their|your|my) own\b|\balone\b|\bby (?:him|her|them|your)sel(?:f|ves)\b|"
-    r"\bjust (?:you and me|the two of us|us two)\b|\bin private\b|\bprivately\b)",
+    r"\bjust (?:you and me|the two of us|us two|us)\b|\bin private\b|\bprivately\b)",
     re.IGNORECASE,
 )
 """The practitioner seeing or talking with someone alone: "I" or "we" and a verb of meeting.

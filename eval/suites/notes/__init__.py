@@ -67,6 +67,10 @@ that category's language). The note is then scored against gold with the documen
   8): of the note's agreed-action rows, the share whose ``what`` carries at least half the words
   of a gold action's ``what``. A lower bound: a real action the gold list lacks counts against
   it. Recall alone rewarded turning every request into a row.
+* **seen_alone_field_right** (no goal; suite version 10, every other figure scored as in
+  version 9): the notes whose header says the child was seen alone exactly when the scenario
+  has them seen alone (the ``child_seen_alone`` feature, 27 of 34 scenarios). The header's
+  other fields are not scored yet.
 * **draft_failures** (visits with no note: redaction blocked or drafting failed; excluded from
   the figures above) and **seconds_per_draft**.
 * From audio (``--from-audio N``; suite version 8, the typed figures scored as in version 7):

@@ -480,6 +480,17 @@ def brevity_metrics(
             higher_is_better=True,
             **common,
         )
+    alone = [Row(v, float(v.seen_alone[0] == v.seen_alone[1])) for v in scen if v.seen_alone]
+    if alone:
+        out += grouped(
+            alone,
+            name="seen_alone_field_right",
+            groupings=SCENARIO_GROUPS,
+            description="Notes whose header says the child was seen alone exactly when the "
+            "scenario has them seen alone (its child_seen_alone feature); suite version 10.",
+            higher_is_better=True,
+            **common,
+        )
     attributed = [Row(v, *v.attribution) for v in scen if v.attribution[1]]
     if attributed:
         out += grouped(

@@ -102,6 +102,9 @@ class Scored:
     """(the note's action rows that are a gold action, its action rows)."""
     attribution: tuple[int, int] = (0, 0)
     """(statements whose speaker is their cited turn's speaker, statements counted)."""
+    seen_alone: tuple[bool, bool] | None = None
+    """Scenarios whose note has a header: (the header says the child was seen alone, the
+    scenario has the ``child_seen_alone`` feature) (suite version 10)."""
     placed: list[tuple[str, frozenset[str]]] = field(default_factory=list)
     """Scenarios: per statement, its section and the speaker groups of its cited segments
     (:func:`speaker_group`)."""
@@ -192,6 +195,11 @@ def score_scenario(
     s.actions = [brevity.action_found(a.who, a.what, a.by, statements) for a in g.actions]
     s.action_rows = brevity.action_rows([(a.what, a.by) for a in g.actions], statements)
     s.attribution = brevity.attribution(statements, turn_speaker)
+    if drafted.note.header:
+        s.seen_alone = (
+            any(h.key == "seen_alone" for h in drafted.note.header),
+            "child_seen_alone" in scenario.features,
+        )
     speakers = {seg.speaker for seg in drafted.redacted.segments if seg.speaker}
     for o in g.opinions:
         s.opinions.append(

@@ -27,7 +27,7 @@ from eval.suites.notes.scoring import (
 )
 
 SUITE = "notes"
-SUITE_VERSION = "9"
+SUITE_VERSION = "10"
 
 
 @dataclass(frozen=True)
