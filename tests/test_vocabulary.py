@@ -127,13 +127,35 @@ def test_the_uploads_terms_come_first_and_repeats_are_dropped():
         ("section 47", "a section forty-seven enquiry", 1),
         ("CAMHS", "cams and CAMHS", 1),
         ("core group", "the core group, then the core group again", 2),
-        ("PEP", "a pep talk", 1),
+        ("EHCP", "He has an e-h-c-p now", 1),
         ("PEP", "pepper", 0),
         ("Clare's Law", "Clares law", 1),
     ],
 )
 def test_term_counting(term, text, n):
     assert term_scoring.count(term, text) == n
+
+
+@pytest.mark.parametrize(
+    "term,text,n",
+    [
+        ("PEP", "a pep talk", 0),  # an everyday word in lower case: not the term
+        ("PEP", "her PEP, then a pep talk", 1),
+        ("SEND", "I'll send it today. Send it now", 0),
+        ("SEND", "his SEND support and the S.E.N.D. team", 2),
+        ("MASH", "the MASH, not the mash", 1),
+        ("Prevent", "a prevent referral", 1),  # not an everyday word's acronym: any case
+        ("MARAC", "her case went to Marac", 1),
+    ],
+)
+def test_an_everyday_word_is_the_term_only_in_capitals(term, text, n):
+    assert term_scoring.count(term, text) == n
+
+
+def test_an_everyday_word_said_is_not_a_term_said():
+    # "send" the verb in a reference was counted as SEND said, and found: an easy hit
+    items = [("Can they send the same bus? His SEND support", "Can they send the same bus? insane")]
+    assert term_scoring.recall(items, ["SEND"]) == (0, 1, {"SEND": [0, 1]})
 
 
 def test_term_recall_counts_each_occurrence_once():
@@ -143,17 +165,19 @@ def test_term_recall_counts_each_occurrence_once():
 
 
 def test_invented_terms_are_those_written_beyond_what_was_said():
-    vocab = ["LADO", "PEP", "CSE", "child in need"]
+    vocab = ["LADO", "PEP", "CSE", "child in need", "SEND"]
     pairs = [
         ("date of birth, the 14th of June 2018", "Detonberg, LADO, June, 2018"),
         ("his PEP is on Friday", "his PEP is on Friday"),  # said: not invented
         ("the PEP meeting", "the PEP PEP meeting"),  # once beyond what was said
         ("a child in need plan", "a child in need plan, CSE"),
         ("nothing here", "nothing here"),
+        ("The MASH sent it", "The must send it"),  # the verb, not the term SEND
+        ("they sent a letter", "SEND, SEND, LADO"),  # the term in capitals: invented
     ]
     total, per_term = term_scoring.invented(pairs, vocab)
-    assert per_term == {"LADO": 1, "PEP": 1, "CSE": 1}
-    assert total == 3
+    assert per_term == {"LADO": 2, "PEP": 1, "CSE": 1, "SEND": 2}
+    assert total == 6
     assert term_scoring.invented([], vocab) == (0, {})
 
 

@@ -5,13 +5,25 @@ hypothesis, both sides normalised as ``eval.scoring.wer.normalise`` does (so "se
 forty-seven" matches "section 47"), and with runs of single letters joined on both sides (so
 "E.H.C.P." and "E H C P" match "EHCP"). One occurrence in the reference needs one in the
 hypothesis: a term said twice and written once is one hit of two.
+
+Case is ignored, except for the acronyms that are also everyday words (``EVERYDAY_WORDS``:
+SEND, PEP, MASH): those count only written in capitals or spelt out, on both sides, since
+"send the letter" is the verb, not SEND, and a record that writes "his send support" does
+not spell the term as the council's list does.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from eval.scoring.wer import normalise
+
+#: Council acronyms that are also everyday words. In lower case they are the word ("I'll
+#: send it today", "a pep talk"), not the term: the scenarios said "send" 20 times, never
+#: SEND, and each counted as a term said (and written: an easy hit), or as a term invented
+#: where Whisper wrote "send" for "sent" (eval/results/2026-12-07/asr-vocabulary-terms27).
+EVERYDAY_WORDS = frozenset({"SEND", "PEP", "MASH"})
 
 
 def tokens(text: str) -> list[str]:
@@ -32,7 +44,13 @@ def tokens(text: str) -> list[str]:
 
 
 def count(term: str, text: str) -> int:
-    """How many times ``term`` occurs in ``text`` (non-overlapping, normalised)."""
+    """How many times ``term`` occurs in ``text`` (non-overlapping, normalised); an
+    ``EVERYDAY_WORDS`` term only in capitals or spelt out, not the everyday word."""
+    if term in EVERYDAY_WORDS:
+        # the word in any other case is the everyday word: blanked, not counted
+        text = re.sub(
+            rf"\b{term}\b", lambda m: m[0] if m[0] == term else " ", text, flags=re.IGNORECASE
+        )
     needle, hay = tokens(term), tokens(text)
     if not needle:
         return 0
