@@ -78,7 +78,7 @@ def test_one_voice_merged_with_the_enrolled_one_is_shown_as_nobody_and_why(web):
     ids = seed_speakers(settings, owner, one_voice_enrolled=True)
     html = c.get(f"/visits/{ids['rec']}/speakers").text
     assert "Your enrolled voice was heard, but only one voice was found" in html
-    assert "Recognised by your voice" not in html and "Role of S1 (S1)" in html
+    assert "Recognised by your voice" not in html and "Role of S1</label>" in html
     assert re.search(r'id="role-S1".*?<option value="unknown" selected', html, re.S)
 
 
@@ -630,3 +630,97 @@ def test_words_the_recogniser_was_unsure_of_are_marked_in_the_transcript():
     assert [p for p, unsure in unsure_parts(red) if unsure] == ["Tuesday."]
     sure = Segment(id="s0002", start=2, end=3, text="Fine.", words=())
     assert unsure_parts(sure) == [("Fine.", False)]
+
+
+# --- found walking through the app as a new practitioner ------------------------------------
+def test_header_evidence_plays_from_a_time_never_shows_segment_ids(web):
+    """The note's header lines (who spoke, the next visit) cited their evidence as raw segment
+    ids ("[s0001]"); they now play it from a time, as each statement does."""
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    header = {"key": "next_visit", "title": "Next visit", "value": "In four weeks."}
+    ids = seed_note(
+        settings, owner, draft={**SECTIONS, "header": [{**header, "evidence": ["s0001"]}]}
+    )
+    page = c.get(f"/notes/{ids['note']}").text
+    row = re.search(
+        r'<dt class="govuk-summary-list__key">Next visit</dt>\s*<dd[^>]*>(.*?)</dd>', page, re.S
+    )
+    assert row, page
+    assert "s0001]" not in row.group(1) and "In four weeks." in row.group(1)
+    assert (
+        'class="govuk-link govuk-body-s app-evidence-link" href="#seg-s0001" data-start="0.00"'
+        in row.group(1)
+    )
+    assert "Play evidence from 0:00" in row.group(1)
+
+
+def test_the_download_with_real_names_is_named_so(web):
+    """Both downloads of a note had one file name: the copy with real names could be filed or
+    sent as the one with placeholders."""
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_note(settings, owner)
+    for fmt in ("docx", "md", "txt", "json"):
+        plain = c.get(f"/notes/{ids['note']}/export?format={fmt}")
+        named = c.get(f"/notes/{ids['note']}/export?format={fmt}&names=true")
+        assert plain.status_code == named.status_code == 200
+        assert f'filename="note-{ids["note"]}.{fmt}"' in plain.headers["content-disposition"]
+        assert (
+            f'filename="note-{ids["note"]}-real-names.{fmt}"'
+            in named.headers["content-disposition"]
+        )
+
+
+def test_new_visit_with_no_file_chosen_says_to_choose_one(web):
+    """A browser sends an empty file input as a nameless, empty part: the page said "The
+    uploaded recording is empty (0 bytes)", as if a file had been chosen."""
+    settings, client = web()
+    _, c = signed_in(client, settings, "Priya Shah")
+    # the body as Chromium sends it (httpx leaves out an empty filename)
+    body = (
+        f'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        f"{csrf_of(c.get('/visits/new').text)}\r\n"
+        '--b\r\nContent-Disposition: form-data; name="audio"; filename=""\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n\r\n"
+        '--b\r\nContent-Disposition: form-data; name="consent"\r\n\r\nyes\r\n--b--\r\n'
+    )
+    r = c.post(
+        "/visits/new",
+        content=body.encode(),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert r.status_code == 400, r.text
+    assert "Choose the recording of the visit" in r.text and 'href="#audio"' in r.text
+    assert "0 bytes" not in r.text
+    assert not list(settings.uploads_dir.glob("*"))
+
+
+def test_an_approved_notes_edit_page_goes_to_the_locked_note(web):
+    """After approving, Back (or a bookmark) opened the edit page with every form still there,
+    each save only refused; it now shows the approved note."""
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_note(settings, owner)
+    assert c.get(f"/notes/{ids['note']}/edit").status_code == 200  # a draft: the forms
+    review = c.get(f"/notes/{ids['note']}").text
+    r = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(review)})
+    assert r.status_code == 303
+    r = c.get(f"/notes/{ids['note']}/edit")
+    assert r.status_code == 303 and r.headers["location"] == f"/notes/{ids['note']}"
+    assert c.get(f"/notes/{ids['note']}/edit", follow_redirects=True).status_code == 200
+
+
+def test_a_speaker_without_a_role_is_named_once(web):
+    """A speaker with no role shows their own label: the page said "S3 speaker S3" and
+    "Role of S3 (S3)"."""
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_speakers(settings, owner)
+    html = c.get(f"/visits/{ids['rec']}/speakers").text
+    r = c.post(f"/visits/{ids['rec']}/speakers", data=speakers_form(html, S3="unknown"))
+    assert r.status_code == 303, r.text
+    after = c.get(r.headers["location"]).text
+    assert "Role of S3</label>" in after and "Role of S3 (S3)" not in after
+    assert re.search(r'id="speaker-S3">S3</h2>', after), after
+    assert "Role of Parent (S2)" in after  # a role's name still says which speaker it is

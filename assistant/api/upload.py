@@ -23,7 +23,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from assistant.audio import RecordingWriter, recording_too_large
-from assistant.errors import BadInput, CaseAssistError, NoAudioFile, RecordingTooLarge
+from assistant.errors import (
+    BadInput,
+    CaseAssistError,
+    EmptyRecording,
+    NoAudioFile,
+    RecordingTooLarge,
+)
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -72,7 +78,14 @@ async def receive_upload(
         form.raise_error()
         if form.writer is None:
             raise NoAudioFile("No file was sent: attach the recording in a field named 'audio'.")
-        size, sha256 = await run_in_threadpool(form.writer.finish)
+        try:
+            size, sha256 = await run_in_threadpool(form.writer.finish)
+        except EmptyRecording:
+            if not form.file_name:
+                # a browser's file input left empty still sends the part, with an empty
+                # filename and no bytes: no file was chosen, rather than an empty recording
+                raise NoAudioFile("No file was chosen: attach the recording as 'audio'.") from None
+            raise
     except BaseException:
         if form.writer is not None:
             form.writer.discard()
@@ -114,6 +127,7 @@ class _Form:
         self.max_bytes = max_bytes
         self.seal = seal
         self.writer: RecordingWriter | None = None
+        self.file_name: str | None = None  # the audio part's filename, as sent
         self.fields: dict[str, str] = {}
         self.error: CaseAssistError | None = None
         self._name = ""
@@ -161,6 +175,8 @@ class _Form:
                     "Send exactly one 'audio' file per request.", code="multiple_files"
                 )
                 return
+            filename = opts.get(b"filename")
+            self.file_name = None if filename is None else filename.decode("utf-8", "replace")
             self.writer = RecordingWriter(self.dest, max_bytes=self.max_bytes, seal=self.seal)
             self.writer.open()
 

@@ -237,10 +237,13 @@ def export_note(
         format=format,
         reidentified=reidentify,
     )
+    # both versions are downloaded from one page: the one with real names says so in its
+    # name, so it is not filed or sent as the one without
+    stem = f"note-{note.id}-real-names" if reidentify else f"note-{note.id}"
     return Response(
         content,
         media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="note-{note.id}.{format}"'},
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"'},
     )
 
 

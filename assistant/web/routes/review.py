@@ -18,7 +18,7 @@ from assistant.api.deps import LexiconDep, SessionDep, SettingsDep, audit, may
 from assistant.api.note_access import approval_record, safeguarding
 from assistant.api.routes import notes as notes_api
 from assistant.api.routes import statements as statements_api
-from assistant.domain import RedactedSegment, Segment
+from assistant.domain import HeaderField, RedactedSegment, Segment
 from assistant.errors import BadInput, NotFound, SafeguardingUnconfirmed
 from assistant.notes import EXPORT_FORMATS, FlaggedStatement, NoteBody
 from assistant.notes.render import attributed_text, render_section_text
@@ -102,9 +102,7 @@ def review_context(
         "note": note,
         "rec": rec,
         "owner": owner,
-        "header": [
-            {"title": h.title, "value": h.value, "evidence": list(h.evidence)} for h in body.header
-        ],
+        "header": [_header_row(h, starts) for h in body.header],
         "sections": _sections(body, starts, flagged, review.get("removed_claims", ()), owner),
         "omissions": _omissions(review.get("possible_omissions", ()), starts),
         "speakers": has_speakers(session, rec, user),
@@ -117,6 +115,18 @@ def review_context(
         "approval": approval_record(note),
         "audio": may("recording.audio", user, owner_id=rec.owner_id) and bool(rec.audio_path),
         "formats": EXPORT_FORMATS,
+    }
+
+
+def _header_row(field: HeaderField, starts: dict[str, float]) -> dict[str, Any]:
+    """A header line with where its evidence starts, played like a statement's: segment ids
+    ("[s0001]") mean nothing to a practitioner reading the page."""
+    cited = [e for e in field.evidence if e in starts]
+    return {
+        "title": field.title,
+        "value": field.value,
+        "evidence": cited,
+        "start": min((starts[e] for e in cited), default=None),
     }
 
 

@@ -195,9 +195,14 @@ async def new_visit(
     except CaseAssistError as exc:
         if exc.code == "csrf_rejected":
             raise
-        context = {**_form_context(settings, seen), "error": exc.message, "field": _field(exc)}
+        # the API's words name the form field; the page's say what to do on the page
+        message = NO_FILE if exc.code == "no_audio_file" else exc.message
+        context = {**_form_context(settings, seen), "error": message, "field": _field(exc)}
         return render(request, "new_visit.html", context, status_code=exc.http_status)
     return RedirectResponse(f"/visits/{rec.id}", status_code=303)
+
+
+NO_FILE = "Choose the recording of the visit: a WAV, FLAC, MP3, OGG, M4A or WebM file."
 
 
 def _visit_date(fields: dict[str, str]) -> str:
