@@ -13,12 +13,15 @@ import re
 from collections.abc import Sequence
 
 from assistant.domain import AgreedAction, HeaderField, RedactedSegment
-from assistant.drafting.agreeing import offers_visit, when
+from assistant.drafting.agreeing import farewell, offers_visit, parts, when
 from assistant.drafting.selection import (
     IMPERATIVE,
     INSTRUCTION,
+    MIN_CONTENT_WORDS,
     NEXT_VISIT,
+    OWN_SEE,
     PROGRESSIVE,
+    content_words,
     is_question,
     sentences,
 )
@@ -76,26 +79,73 @@ def action_row(
         who = attributed(speaker)
     m = _START.search(text)
     what = text[m.start() :].strip() if m else text.strip()
+    by = when(text)
     if visits(text) and role_of(speaker) in PRACTITIONERS:
         what = VISIT_AGAIN  # "I'll come back in six weeks." is the next visit, by when it says
-    return AgreedAction(who=who, what=what, by=when(text))
+        by = visit_when(text)
+    return AgreedAction(who=who, what=what, by=by)
 
 
 _VISITS = re.compile(
     r"\b(?:(?:come|coming|be|pop|call) (?:back|round|in)|visit (?:again|you|him|her|them)|"
-    r"(?:i'll|i will|we'll|i'm going to) (?:visit|see you)|see you (?:on|next|in|again|at)|"
-    r"(?:(?:my|our|the) )?next (?:home )?visit(?:'s| is| will be)|"
+    r"(?:i'll|i will|we'll|i'm going to) (?:visit|see you)|see you (?:all |both |two )?(?:on|"
+    r"next|in|again|at)|(?:(?:my|our|the) )?next (?:home )?visit(?:'s| is| will be)|"
     r"(?:do|make|have) (?:my|our|the) next (?:home )?visit|next time i (?:come|visit|see)|"
-    r"follow[- ]up visit)\b",
+    r"follow[- ]up visit|(?:i'll|i will|we'll|we will) (?:pop|come) (?:round|over))\b|"
+    rf"\b{OWN_SEE}",
     re.IGNORECASE,
 )
+_OTHERS = re.compile(
+    r"\b(?:he|she|they|you|(?:the|his|her|your|their) [a-z]+(?: [a-z]+)?|"
+    r"(?-i:\[[A-Z][A-Z0-9_]*_\d+\]|(?!We\b)[A-Z][a-z]+))(?:'ll| will|'s going to| is going to|"
+    r"'re going to| are going to|'s| is|'re| are) (?:also |then |just )?(?:come|coming|be back|"
+    r"pop|popping|call|calling|visit|visiting|see|seeing)\b",
+    re.IGNORECASE,
+)
+"""Someone else coming or seeing the family ("The health visitor will come back next week.",
+"The nurse will see him on Friday."): their appointment, not the visitor's next visit."""
+_MEETING = re.compile(
+    r"\bsee you (?:all |both )?at (?:the|your|his|her|their) (?:[\w'-]+ ){0,2}(?:pep|meeting|"
+    r"review|core group|conference|panel|hearing|court|appointment|group|clinic)\b",
+    re.IGNORECASE,
+)
+"""Seeing the family at a meeting ("I'll see you at the PEP on the tenth."): not a visit."""
+
+
+def _visiting(text: str) -> list[str]:
+    """The clauses of ``text`` that say when the visitor comes again, in order."""
+    out = []
+    for sentence in sentences(text):
+        for a, b in parts(sentence):
+            clause = sentence[a:b]
+            if (
+                NEXT_VISIT.search(clause)
+                and _VISITS.search(clause)
+                and not _OTHERS.search(clause)
+                and not _MEETING.search(clause)
+                and not farewell(clause)  # "I'll see you next time.": goodbye
+            ):
+                out.append(clause)
+    return out
 
 
 def visits(text: str) -> bool:
     """``text`` says when the visitor comes again ("I'll come back in six weeks."), not only a
     time that a next visit could be ("I'll ring the nursery about a space from next month.",
-    "I'll help with the form at the next visit.")."""
-    return bool(NEXT_VISIT.search(text) and _VISITS.search(text))
+    "I'll help with the form at the next visit."), someone else's visit or appointment ("The
+    nurse will see him on Friday.") or goodbye ("I'll see you next time.")."""
+    return bool(_visiting(text))
+
+
+def visit_when(text: str) -> str | None:
+    """When the visitor comes again, from the clause that says so: "The next core group is on
+    the fourteenth, and I'll visit again in three weeks." is "in three weeks", not the two times
+    run together; the sentence's time where that clause names none."""
+    for clause in reversed(_visiting(text)):
+        due = when(clause)
+        if due:
+            return due
+    return when(text)
 
 
 VISIT_AGAIN = "Visit again"
@@ -110,6 +160,74 @@ def _addressee(speaker: str | None, segments: Sequence[RedactedSegment], at: int
         if seg.speaker and seg.speaker != speaker:
             return attributed(seg.speaker)
     return "Someone"
+
+
+# --- what "it" and "that" stand for --------------------------------------------------------------
+_VAGUE = re.compile(
+    rf"^(?:(?:so|and|also|then|okay|ok|right),?\s+)*(?:{_START.pattern})\s+(?:also\s+|just\s+)?"
+    r"(?:have to\s+|need to\s+|try (?:and|to)\s+)?[a-z]+(?:\s+(?:up|on|off|back|over|through|"
+    r"in|out))?\s+(?:it|this|that)(?=\s*(?:[.,;!?]|$)|\s+(?:to|for|up|on|off|with|at|in|by|over|"
+    r"through|back|out|round|across|today|tomorrow|tonight|this|next|now|later|first|straight|"
+    r"as soon)\b)",
+    re.IGNORECASE,
+)
+"""A commitment whose only object is "it", "this" or "that" ("I'll send that today.", "I'll
+chase that up."): the pronoun followed by the end, a preposition or a time; not "I'll check
+that he's back" nor "Let's agree that before Thursday …"."""
+_THANKS = frozenset(
+    "thank thanks helpful brilliant lovely great good fine sorry hear understand".split()
+)
+"""Words of acknowledgement ("That's helpful, thank you.", "I hear you."): no context."""
+REFERENT_WORDS = 40
+"""A turn before a vague row this short is its context whole ("My National Insurance is … And
+he was born on …"); a longer one gives its last sentence that says something."""
+
+
+def vague(what: str) -> bool:
+    """``what`` names what is to be done only as "it", "this" or "that"."""
+    return bool(_VAGUE.search(what.strip()))
+
+
+def _says_something(text: str) -> bool:
+    return len(content_words(text) - _THANKS) >= MIN_CONTENT_WORDS and not vague(text)
+
+
+def referent(text: str, segments: Sequence[RedactedSegment], at: int) -> tuple[str, str] | None:
+    """For a row ``text`` (a verbatim piece of segment ``at``) whose what is only "it" or
+    "that" (:func:`vague`), the words said just before it that it stands for, verbatim, and
+    the segment they are in: the start of the same sentence ("… offering cannabis to a
+    fifteen-year-old is a real worry, and I'll have to share it at the core group."), else an
+    earlier sentence of the turn that says something (not "Thank you."), else the turn before
+    (whole when short: "The registration is …" before "Thank you. I'll pass that to the
+    police."). ``None`` when the row can be read alone or nothing before it says anything."""
+    m = _START.search(text)
+    if not vague(text[m.start() :] if m else text):
+        return None
+    seg = segments[at]
+    start = seg.text.find(text)
+    if start < 0:
+        return None
+    before = seg.text[: start + (m.start() if m else 0)]  # the row's what starts at m
+    said = sentences(before)
+    if said and not re.search(r"[.!?…][\"'”’)]?$", before.rstrip()):
+        # the row is a clause: the start of its sentence is its first context, the joining
+        # word left out
+        head = re.sub(r"(?:[,;]\s*|\s+)(?:and|but|so|then)?\s*$", "", said[-1]).strip()
+        if _says_something(head):
+            return head, seg.id
+        said = said[:-1]
+    for sentence in reversed(said):
+        if _says_something(sentence):
+            return sentence, seg.id
+    if at == 0:
+        return None
+    prev = segments[at - 1]
+    if len(prev.text.split()) <= REFERENT_WORDS and _says_something(prev.text):
+        return prev.text.strip(), prev.id
+    for sentence in reversed(sentences(prev.text)):
+        if _says_something(sentence):
+            return sentence, prev.id
+    return None
 
 
 # --- the header ---------------------------------------------------------------------------------
@@ -207,7 +325,8 @@ def _found(
 
 _OWN_VISIT = re.compile(
     r"\b(?:i'll|i will|i'm going to|i am going to|we'll|we will) (?:come back|be back|visit|"
-    r"see you)\b|\bnext visit\b|\bvisit again\b",
+    rf"see you|pop (?:in|round|back|over)|come (?:round|over))\b|\bnext visit\b|\bvisit again\b|"
+    rf"{OWN_SEE}",
     re.IGNORECASE,
 )
 """A next visit as only the visitor says it: what a voice of unknown role must say to count."""
@@ -229,7 +348,7 @@ def _next_visit(segments: Sequence[RedactedSegment]) -> HeaderField | None:
             # in four weeks?"): not a time that a next visit could be ("I'll ring the nursery
             # about next month.", "He told him to come again next week.")
             if visits(s) and (not is_question(s) or offers_visit(s)):
-                due = when(s)
+                due = visit_when(s)
                 # the time alone: the sentence is the note's "Visit again" row
                 value = due or s
                 found = HeaderField(

@@ -28,6 +28,7 @@ from assistant.drafting.agreeing import (
     ITEM,
     PAST_AGREED,
     PROGRESSIVE,
+    WHEN,
     WRITES_DOWN,
     aside,
     asks_for_action,
@@ -109,12 +110,26 @@ _OWN_COMMITMENT = re.compile(
 )
 """A family member says what they will do: an agreed action of theirs ("I'll ring her.", "I can
 ask the factory for day shifts.", "Maybe I take him fishing this Sunday.")."""
+_NAMED = r"(?-i:\[[A-Z][A-Z0-9_]*_\d+\]|[A-Z][a-z]+)"
+OWN_SEE = (
+    r"(?:i'll|i will|we'll|we will|i'm going to|i am going to|i'd like to|i want to) "
+    r"(?:(?:come|pop) (?:back |round |over |in )?and )?(?:see|visit) "
+    r"(?:(?:you|him|her|them)(?: all| both| two)?|everyone|the (?:children|kids|family|boys|"
+    rf"girls)|{_NAMED}(?= again))(?=[^.?!;]{{0,40}}?(?:\bagain\b|{WHEN.pattern}))"
+)
+"""The visitor seeing or visiting the family again, in their own words ("I'll see him again
+on Friday"): a person seen, not "I'll see if …", and "again" or a time soon after it: "I'd
+like to see her on her own" is how the child is seen in this visit."""
 NEXT_VISIT = re.compile(
     r"\b(?:(?:i'll|i will|we'll|i'm going to|going to) come back|come back (?:and see|to see|in"
-    r"|on|next)|visit again|see you (?:on|next|in|again|at)|next time i|"
+    r"|on|next)|visit again|see you (?:all |both |two )?(?:on|next|in|again|at)|next time i|"
     r"i'll be back|(?:be|pop|coming) back (?:in|on|next)|next (?:week|month)|in (?:two|three|"
     r"four|five|six|eight|\d+) weeks|follow[- ]up visit|"
-    r"(?<!at the )(?<!by the )(?<!before the )(?<!until the )next (?:home )?visit)\b",
+    r"(?<!at the )(?<!by the )(?<!before the )(?<!until the )next (?:home )?visit|"
+    # the visitor seeing or visiting the family again, the visitor the subject ("I'll see him
+    # again on Friday"): "the nurse will see him on Friday" is someone else's appointment
+    r"(?:i'll|i will|we'll|we will) (?:pop|come) (?:round|over|in) (?:on|next|this|tomorrow|"
+    rf"after))\b|\b{OWN_SEE}",
     re.IGNORECASE,
 )
 _OBSERVED = re.compile(

@@ -30,7 +30,7 @@ from assistant.domain import (
     StatementKind,
 )
 from assistant.drafting import prose
-from assistant.drafting.actions import action_row, header, visits
+from assistant.drafting.actions import VISIT_AGAIN, action_row, header, referent, visits
 from assistant.drafting.selection import Piece, own_commitment, select
 from assistant.drafting.styles.base import Progress, Sections, no_progress
 from assistant.drafting.styles.classify import Classify
@@ -181,20 +181,28 @@ class Note(Classify):
     ) -> Statement:
         assert spec.kind is not None  # checked when the template was loaded
         action = None
+        text, evidence = piece.text, piece.evidence
         if spec.fill in ("actions", "next_visit") and "exchange" not in piece.cues:
+            at = index[piece.evidence[-1]]
             action = action_row(
-                piece.text,
-                piece.speaker,
-                segments,
-                index[piece.evidence[-1]],
-                told="listed" in piece.cues,
+                piece.text, piece.speaker, segments, at, told="listed" in piece.cues
             )
             kind = StatementKind.AGREED_ACTION
+            found = referent(piece.text, segments, at) if action.what != VISIT_AGAIN else None
+            if found is not None:
+                # "I'll send that today." cannot be read alone: the row carries the words "that"
+                # stands for, and the statement holds and cites them so verification finds them
+                context, sid = found
+                action = action.model_copy(update={"what": f"{action.what} (re: “{context}”)"})
+                if context not in piece.text:
+                    text = f"{context} {piece.text}"
+                if sid not in evidence:
+                    evidence = (sid, *evidence)
         return Statement(
-            text=piece.text,
+            text=text,
             kind=kind or spec.kind,
             speaker=piece.speaker,
-            evidence=piece.evidence,
+            evidence=evidence,
             action=action,
         )
 
