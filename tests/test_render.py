@@ -179,3 +179,22 @@ def test_an_edited_note_with_missing_optional_fields_still_renders():
     }
     assert render_markdown(body, title="T", meta={}) == "# T\n\n## Worries\n\n- A worry. [s0002]\n"
     assert render_text(body, title="T", meta={}) == "T\n=\n\nWorries\n-------\n* A worry. [s0002]\n"
+
+
+def test_the_head_reads_as_a_person_writes_it_the_template_goes_to_provenance():
+    """Found walking through the app: the Markdown export's head showed the internal template
+    name ("Template: visit_note") and an ISO timestamp for when the note was approved."""
+    from assistant.notes.render import render_markdown
+
+    meta = {
+        "visit_date": "2026-12-07",
+        "status": "approved",
+        "approved_at": "2026-12-07T14:51:03.120000+00:00",
+        "template": "visit_note",
+        "template_version": "v6",
+    }
+    out = render_markdown(BODY, title="Home visit note", meta=meta)
+    head, _, footer = out.partition("## Provenance")
+    assert "- **Approved:** 7 December 2026, 14:51 UTC" in head
+    assert "Template" not in head and "2026-12-07T14:51" not in out
+    assert "- **Template:** visit_note" in footer and "- **Template version:** v6" in footer

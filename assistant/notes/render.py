@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from assistant.domain import NoteSection, Statement, StatementKind
@@ -93,7 +94,15 @@ def render_text(note_body: NoteLike, *, title: str, meta: Mapping[str, Any]) -> 
 
 
 PROVENANCE_KEYS = frozenset(
-    {"note_id", "model", "prompt_sha256", "template_version", "redaction_config_hash", "seed"}
+    {
+        "note_id",
+        "model",
+        "prompt_sha256",
+        "template",
+        "template_version",
+        "redaction_config_hash",
+        "seed",
+    }
 )
 """Meta that an auditor traces a note by: written in a footer, never in the note's head."""
 META_LABELS = {
@@ -126,6 +135,20 @@ _WORDED = frozenset({"visit_type", "status"})
 """Meta whose values are ids a person reads as words: child_in_need -> Child in need."""
 
 
+_TIMES = frozenset({"approved_at"})
+"""Meta that are moments: "7 December 2026, 14:51 UTC", not an ISO timestamp."""
+
+
+def _when(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%B %Y, %H:%M}" + (" UTC" if moment.tzinfo else "")
+
+
 def meta_items(meta: Mapping[str, Any], *, footer: bool) -> list[tuple[str, str]]:
     """(label, value) of the ``meta`` a person reads at the note's head (``footer=False``) or
     the provenance an auditor traces it by (``footer=True``), in the order given: labels for
@@ -137,6 +160,8 @@ def meta_items(meta: Mapping[str, Any], *, footer: bool) -> list[tuple[str, str]
         shown = _meta_value(value)
         if shown is not None and key in _WORDED and "_" in shown and " " not in shown:
             shown = shown.replace("_", " ").capitalize()
+        if shown is not None and key in _TIMES:
+            shown = _when(shown)
         if shown is not None:
             out.append((META_LABELS.get(str(key), str(key)), _one_line(shown)))
     return out
