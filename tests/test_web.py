@@ -553,6 +553,18 @@ def test_pages_carry_a_strict_content_policy_and_static_files_are_served(web):
     assert missing.status_code == 404 and "Page not found" in missing.text
 
 
+def test_every_page_names_its_icon_and_the_service_serves_it(web):
+    """Found walking through the app: every page asked for /favicon.ico and got a 404 in the
+    browser's console. The icon is the service's own file (no CDN, allowed by img-src 'self')."""
+    settings, client = web()
+    c = client()
+    page = c.get("/sign-in")
+    assert '<link rel="icon" href="/static/web/favicon.svg" type="image/svg+xml">' in page.text
+    icon = c.get("/static/web/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert "img-src 'self'" in page.headers["content-security-policy"]
+
+
 def test_every_verification_finding_has_words_on_the_review_page():
     from assistant.review import repair, safeguarding, verify
     from assistant.web.routes.review import FLAG_LABELS, FLAG_PREFIXES
