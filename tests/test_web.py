@@ -391,6 +391,10 @@ def test_new_visit_uses_the_api_intake_and_records_consent(web, tmp_path):
     engine.dispose()
     progress = c.get(f"/visits/{rec_id}")
     assert progress.status_code == 200 and "Waiting to start" in progress.text
+    # found walking through the app: "0% of this stage done" while nothing had started
+    assert "% of this stage done" not in progress.text
+    assert "Processing starts when the recordings uploaded before it are done" in progress.text
+    assert 'data-status="queued"' in progress.text
     state = c.get(f"/visits/{rec_id}/progress").json()
     assert state["status"] == "queued" and state["finished"] is False
     listing = c.get("/").text

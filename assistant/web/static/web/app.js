@@ -11,7 +11,8 @@ if (progress && progress.dataset.finished === 'no') {
       const response = await fetch(progress.dataset.progressUrl, { headers: { Accept: 'application/json' } })
       if (!response.ok) return
       const state = await response.json()
-      if (state.finished) {
+      // a queued page has no percentage to update: show the running page once it starts
+      if (state.finished || (progress.dataset.status === 'queued' && state.status !== 'queued')) {
         window.location.reload()
         return
       }
