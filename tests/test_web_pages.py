@@ -724,3 +724,15 @@ def test_a_speaker_without_a_role_is_named_once(web):
     assert "Role of S3</label>" in after and "Role of S3 (S3)" not in after
     assert re.search(r'id="speaker-S3">S3</h2>', after), after
     assert "Role of Parent (S2)" in after  # a role's name still says which speaker it is
+
+
+def test_a_transcript_line_has_a_space_after_its_speaker(web):
+    """Found walking through the app: the transcript read "S1:Hello" (the template's block
+    tags ate the space)."""
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_speakers(settings, owner)
+    page = c.get(f"/notes/{ids['note']}").text
+    lines = re.findall(r'class="app-speaker">([^<]+):</strong>(.)', page)
+    assert len(lines) >= 3, page
+    assert all(after == " " for _, after in lines), lines
