@@ -300,7 +300,9 @@ def test_a_reworded_statement_loses_the_flags_of_the_ai_wording():
     same = change_statement(flagged, section="purpose", index=0, changes={"kind": "reported"})
     assert same[0]["statements"][0]["flags"] == ["unsupported:no_overlap"]
     reworded = change_statement(flagged, section="purpose", index=0, changes={"text": "New."})
-    assert reworded[0]["statements"][0]["flags"] == []
+    kept = reworded[0]["statements"][0]
+    # the AI wording's findings go; a statement someone said is marked as reworded
+    assert kept["flags"] == (["reworded_by_practitioner"] if kept.get("speaker") else [])
 
 
 # --- Word ------------------------------------------------------------------------------------
@@ -336,3 +338,38 @@ def test_word_export_has_the_header_sections_statements_and_a_provenance_footer(
         footer=["Drafted by AI (m).", "Draft: not approved."],
     )
     assert again == content  # same note, same bytes
+
+
+def test_a_reworded_statement_someone_said_is_never_printed_as_their_quote():
+    """Found walking through the app: a practitioner's rewording of a parent's words was still
+    exported as 'Mum said: “…”', their words in quotation marks as the parent's. Reworded, it
+    is marked and printed without them; a statement nobody said is not marked."""
+    from assistant.domain import NoteSection, Statement, StatementKind
+    from assistant.notes import change_statement
+    from assistant.notes.body import NoteBody
+    from assistant.notes.render import attributed_text, render_markdown
+    from assistant.notes.statements import REWORDED
+
+    said = Statement(text="I'm struggling with the rent.", kind=StatementKind.DIRECT_QUOTE,
+                     speaker="Mum", evidence=("s0002",), flags=("low_confidence_words",))
+    plain = Statement(text="The kitchen was untidy.", evidence=("s0003",))
+    body = NoteBody(sections=(NoteSection(key="worries", title="Worries",
+                                          statements=(said, plain)),))  # fmt: skip
+    assert attributed_text(said) == "Mum said: “I'm struggling with the rent.”"
+    out = change_statement(body, section="worries", index=0,
+                           changes={"text": "Mum is two months behind with the rent."})  # fmt: skip
+    reworded = out[0]["statements"][0]
+    assert reworded["flags"] == [REWORDED]
+    edited = Statement.model_validate(reworded)
+    assert attributed_text(edited) == (
+        "Mum said (in the practitioner's words): Mum is two months behind with the rent."
+    )
+    assert "“" not in render_markdown({"sections": out}, title="Note", meta={}).split("Worries")[1]
+    # moving it keeps the mark; only changing the speaker or kind adds none
+    moved = change_statement(NoteBody.from_json({"sections": out}), section="worries", index=0,
+                             changes={"evidence": ["s0002", "s0004"]})  # fmt: skip
+    assert moved[0]["statements"][0]["flags"] == [REWORDED]
+    kind_only = change_statement(body, section="worries", index=0, changes={"kind": "reported"})
+    assert kind_only[0]["statements"][0]["flags"] == ["low_confidence_words"]
+    nobody = change_statement(body, section="worries", index=1, changes={"text": "Untidy."})
+    assert nobody[0]["statements"][1]["flags"] == []

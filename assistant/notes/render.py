@@ -18,6 +18,7 @@ from typing import Any
 
 from assistant.domain import NoteSection, Statement, StatementKind
 from assistant.notes.body import NoteBody
+from assistant.notes.statements import REWORDED
 from assistant.speakers import attributed
 
 KIND_LABELS = {
@@ -257,6 +258,8 @@ def attributed_text(st: Statement) -> str:
         return " — ".join(parts)
     if st.speaker:
         verb = "observed" if st.kind is StatementKind.OBSERVED else "said"
+        if REWORDED in st.flags:  # the practitioner's words: no quotation marks
+            return f"{attributed(st.speaker)} {verb} (in the practitioner's words): {st.text}"
         return f"{attributed(st.speaker)} {verb}: “{st.text}”"
     return st.text
 

@@ -21,6 +21,9 @@ Sections = list[dict[str, Any]]
 
 #: Fields of a statement an edit may set.
 EDITABLE = ("text", "kind", "speaker", "evidence")
+#: A statement someone said whose words the practitioner changed: the exports print it as what
+#: they said in the practitioner's words, never inside quotation marks as theirs.
+REWORDED = "reworded_by_practitioner"
 
 
 def _sections(body: NoteBody) -> Sections:
@@ -72,9 +75,13 @@ def change_statement(
     if unknown:
         raise InvalidEdit(f"Cannot set {sorted(unknown)}; a statement has {list(EDITABLE)}.")
     reworded = any(k in changes and changes[k] != statement.get(k) for k in ("text", "evidence"))
+    new_words = "text" in changes and changes["text"] != statement.get("text")
+    was_reworded = REWORDED in statement.get("flags", ())
     statement.update(changes)
     if reworded:
-        statement["flags"] = []
+        statement["flags"] = [REWORDED] if statement.get("speaker") and (
+            new_words or was_reworded
+        ) else []
     target = _section(sections, to_section) if to_section else sec
     if target is sec and position is None:
         sec["statements"][index] = statement

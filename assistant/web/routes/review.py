@@ -39,6 +39,7 @@ FLAG_LABELS = {
     "kind_corrected": ("Kind corrected", "grey"),
     "speaker_corrected": ("Speaker corrected", "grey"),
     "section_corrected": ("Moved to this section", "grey"),
+    "reworded_by_practitioner": ("Reworded by the practitioner", "grey"),
 }
 #: Prefixed findings: ``unsupported:<reason>``, ``red_flag_not_affirmed:<category>``.
 FLAG_PREFIXES = {
