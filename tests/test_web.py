@@ -1089,3 +1089,17 @@ def test_delete_a_visit_after_confirming(web, tmp_path):
         assert s.get(Recording, ids["rec"]).erased_at is not None
         assert s.get(Note, ids["note"]) is None
     engine.dispose()
+
+
+def test_pages_show_uk_time_not_utc():
+    """Found walking through the app: times read "14:49 UTC", an hour from the clock on the
+    wall in summer. Stored in UTC, shown as GMT or BST."""
+    from datetime import UTC, datetime
+
+    from assistant.web.render import env
+
+    when = env.filters["when"]
+    assert when(datetime(2026, 7, 1, 12, 30, tzinfo=UTC)) == "1 July 2026 13:30 BST"
+    assert when(datetime(2026, 12, 7, 14, 51, tzinfo=UTC)) == "7 December 2026 14:51 GMT"
+    assert when(datetime(2026, 7, 1, 12, 30)) == "1 July 2026 13:30 BST"  # naive: stored UTC
+    assert when(None) == ""

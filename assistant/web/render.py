@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import FastAPI, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -42,8 +43,19 @@ def _day(value: date | datetime | None) -> str:
     return value.strftime("%-d %B %Y") if value else ""
 
 
+try:
+    #: Pages show UK time, as practitioners read a clock (GMT in winter, BST in summer); times
+    #: are stored in UTC. Without the system's time zone data, UTC as stored.
+    LOCAL: tzinfo = ZoneInfo("Europe/London")
+except ZoneInfoNotFoundError:  # pragma: no cover - a system without tzdata
+    LOCAL = UTC
+
+
 def _when(value: datetime | None) -> str:
-    return value.strftime("%-d %B %Y %H:%M") + " UTC" if value else ""
+    if not value:
+        return ""
+    moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(LOCAL)
+    return moment.strftime("%-d %B %Y %H:%M ") + (moment.tzname() or "UTC")
 
 
 env.filters.update(clock=_clock, day=_day, when=_when)
