@@ -74,14 +74,14 @@ def change_statement(
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidEdit(f"Cannot set {sorted(unknown)}; a statement has {list(EDITABLE)}.")
-    reworded = any(k in changes and changes[k] != statement.get(k) for k in ("text", "evidence"))
     new_words = "text" in changes and changes["text"] != statement.get("text")
-    was_reworded = REWORDED in statement.get("flags", ())
+    new_evidence = "evidence" in changes and changes["evidence"] != statement.get("evidence")
+    # the AI wording's findings describe words or evidence that are gone; the practitioner's
+    # wording of what someone said stays marked as theirs
+    theirs = new_words or REWORDED in statement.get("flags", ())
     statement.update(changes)
-    if reworded:
-        statement["flags"] = [REWORDED] if statement.get("speaker") and (
-            new_words or was_reworded
-        ) else []
+    if new_words or new_evidence:
+        statement["flags"] = [REWORDED] if theirs and statement.get("speaker") else []
     target = _section(sections, to_section) if to_section else sec
     if target is sec and position is None:
         sec["statements"][index] = statement

@@ -22,6 +22,7 @@ from assistant.domain import HeaderField, RedactedSegment, Segment
 from assistant.errors import BadInput, NotFound, SafeguardingUnconfirmed
 from assistant.notes import EXPORT_FORMATS, FlaggedStatement, NoteBody
 from assistant.notes.render import attributed_text, render_section_text
+from assistant.notes.statements import REWORDED
 from assistant.review import Lexicon
 from assistant.storage import User, repo
 from assistant.web.render import render
@@ -39,7 +40,7 @@ FLAG_LABELS = {
     "kind_corrected": ("Kind corrected", "grey"),
     "speaker_corrected": ("Speaker corrected", "grey"),
     "section_corrected": ("Moved to this section", "grey"),
-    "reworded_by_practitioner": ("Reworded by the practitioner", "grey"),
+    REWORDED: ("Reworded by the practitioner", "grey"),
 }
 #: Prefixed findings: ``unsupported:<reason>``, ``red_flag_not_affirmed:<category>``.
 FLAG_PREFIXES = {
