@@ -41,6 +41,19 @@ class BadInput(CaseAssistError):
 class NoAudioFile(BadInput):
     code = "no_audio_file"
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        fields: dict[str, str] | None = None,
+    ):
+        super().__init__(message, code=code, http_status=http_status)
+        #: the form's other fields as sent, when the request was parsed (the web form shows
+        #: them back, with any problems they have, beside "choose the recording")
+        self.fields = dict(fields or {})
+
 
 class UnsupportedMediaType(BadInput):
     code = "unsupported_media_type"

@@ -436,11 +436,15 @@ def test_review_approve_export(web):
     assert 'id="seg-s0001"' in page and "Hello Amara." in page
     assert 'data-start="0.00" data-segments="s0001"' in page
     assert f'src="/v1/recordings/{ids["rec"]}/audio"' not in page  # no audio stored
-    r = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page)})
+    r = c.post(
+        f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page), "declaration": "yes"}
+    )
     assert r.status_code == 303
     approved = c.get(r.headers["location"]).text
     assert "approved and locked" in approved and 'id="approve"' not in approved
-    again = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page)})
+    again = c.post(
+        f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page), "declaration": "yes"}
+    )
     assert again.status_code == 409 and "already approved" in again.text
     md = c.get(f"/notes/{ids['note']}/export?format=md")
     assert md.status_code == 200 and "[PERSON_1]" in md.text
@@ -539,7 +543,9 @@ def test_another_practitioner_cannot_open_the_first_ones_pages(web):
     page = mo.get(f"/notes/{ids['note']}").text
     assert "Visit to see [PERSON_1] at home." in page and "Amara" not in page
     assert "<audio" not in page and 'id="approve"' not in page
-    r = mo.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page)})
+    r = mo.post(
+        f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page), "declaration": "yes"}
+    )
     assert r.status_code == 404  # approving is the owner's: as if there were no such note
 
 
@@ -637,7 +643,9 @@ def test_safeguarding_statements_must_each_be_confirmed_before_approval(web):
     sign_in(c, "Ada")
     page = c.get(f"/notes/{ids['note']}").text
     assert "Safeguarding: suicidal ideation" in page and "1 statement raising" in page
-    r = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page)})
+    r = c.post(
+        f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page), "declaration": "yes"}
+    )
     assert r.status_code == 409 and "1 of 1 statement(s)" in r.text
     assert 'href="#safeguarding-pending"' in r.text
     action = f"/notes/{ids['note']}/confirm/worries/0"

@@ -169,6 +169,7 @@ def test_practitioner_journey(server, browser, tmp_path):
     while page.locator(".app-confirm__button").count():
         page.locator(".app-confirm__button").first.click()
         page.wait_for_load_state()
+    page.check("#declaration")
     page.click("#approve")
     page.wait_for_url("**/notes/*?approved=1")
     assert page.locator("#note-status").inner_text() == "Approved"
@@ -211,7 +212,6 @@ def test_confirm_edit_approve_download_word_and_delete(server, browser, tmp_path
     import io
 
     from docx import Document
-
 
     srv, settings = server
     owner, _ = add_web_user(settings, "Priya Shah", "practitioner")
@@ -261,6 +261,7 @@ def test_confirm_edit_approve_download_word_and_delete(server, browser, tmp_path
 
     # approve, then download the Word file and read it back
     page.goto(f"/notes/{ids['note']}")
+    page.check("#declaration")
     page.click("#approve")
     page.wait_for_url("**/notes/*?approved=1")
     assert "1 edited" in page.locator("#approval-record").inner_text()

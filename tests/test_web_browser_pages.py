@@ -11,7 +11,7 @@ import pytest
 from assistant.storage import repo, session_scope
 from tests import test_web_browser
 from tests.test_web_browser import CHROMIUM, check_accessibility, fits_320
-from tests.web import PASSWORD, add_web_user, db, seed_speakers, write_tone
+from tests.web import PASSWORD, add_web_user, db, seed_note, seed_speakers, write_tone
 
 # the fixtures: a live server with the job worker, Debian's Chromium
 server, browser = test_web_browser.server, test_web_browser.browser
@@ -132,6 +132,9 @@ def test_speakers_copy_audit_log_and_a_keyboard_only_review(server, browser, tmp
     page.keyboard.press("Enter")
     page.wait_for_url("**confirmed=1**")
     assert page.locator(".app-confirmed").count() == 1
+    tab_to(page, "#declaration")
+    page.keyboard.press("Space")
+    assert page.locator("#declaration").is_checked()
     tab_to(page, "#approve")
     page.keyboard.press("Enter")
     page.wait_for_url("**approved=1")
@@ -186,3 +189,77 @@ def test_speakers_page_for_one_voice_merged_with_the_enrolled_one(server, browse
     assert page.locator("#role-S1").input_value() == "unknown"
     check_accessibility(page)
     fits_320(page)
+
+
+def test_new_visit_errors_at_once_the_date_boxes_and_the_approval_declaration(
+    server, browser, tmp_path
+):
+    """New visit names every problem at once, each summary link going to its field, and asks
+    for the recording again; My visits' dates are the same three boxes; approving needs the
+    declaration ticked."""
+    srv, settings = server
+    owner, _ = add_web_user(settings, "Priya Shah", "practitioner")
+    ids = seed_note(settings, owner)
+    page = sign_in_as(browser, srv.base_url, "Priya Shah")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # My visits: the date filter is three boxes, read back as typed
+    assert page.locator('input[type="date"]').count() == 0
+    page.fill("#from_day", "1")
+    page.fill("#from_month", "1")
+    page.fill("#from_year", "2020")
+    page.click("#apply-filter")
+    page.wait_for_url("**from_day=1**")
+    assert page.locator("#from_year").input_value() == "2020"
+    check_accessibility(page)
+    fits_320(page)
+
+    # New visit: no recording, an impossible date, consent unticked: all three at once
+    page.goto("/visits/new")
+    page.fill("#day", "31")
+    page.fill("#month", "2")
+    page.fill("#year", "2026")
+    page.fill("#visit_type", "home visit")
+    page.click("button:has-text('Upload and start')")
+    summary = page.locator(".govuk-error-summary__list a")
+    assert summary.count() == 3
+    assert [summary.nth(i).get_attribute("href") for i in range(3)] == [
+        "#audio",
+        "#day",
+        "#consent",
+    ]
+    assert "Choose the recording of the visit" in page.locator("#audio-error").inner_text()
+    assert "real date" in page.locator("#visit-date-error").inner_text()
+    assert "agreed to it" in page.locator("#consent-error").inner_text()
+    assert page.locator("#visit_type").input_value() == "home visit"
+    assert page.locator("#day").input_value() == "31"
+    check_accessibility(page)
+    fits_320(page)
+    for i, target in enumerate(("audio", "day", "consent")):
+        summary.nth(i).click()
+        page.wait_for_function(f"document.activeElement?.id === '{target}'")
+    # a recording chosen, consent still unticked: choose the recording again
+    tone = tmp_path / "tone.wav"
+    write_tone(tone, seconds=3.0)
+    page.set_input_files("#audio", str(tone))
+    page.click("button:has-text('Upload and start')")
+    page.wait_for_load_state()
+    assert "Choose the recording again" in page.locator("#audio-again").inner_text()
+    assert page.locator("#audio").input_value() == ""
+    check_accessibility(page)
+
+    # approving without the declaration: refused, the note still a draft
+    page.goto(f"/notes/{ids['note']}")
+    page.click("#approve")
+    assert "Tick the box" in page.locator(".govuk-error-summary").inner_text()
+    assert page.locator("#note-status").inner_text() == "Draft"
+    check_accessibility(page)
+    fits_320(page)
+    page.locator(".govuk-error-summary__list a").first.click()
+    page.wait_for_function("document.activeElement?.id === 'declaration'")
+    page.check("#declaration")
+    page.click("#approve")
+    page.wait_for_url("**approved=1")
+    assert page.locator("#note-status").inner_text() == "Approved"
+    assert errors == [], errors

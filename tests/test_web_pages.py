@@ -271,7 +271,9 @@ def test_copy_this_section_stays_after_approval(web):
     owner, c = signed_in(client, settings, "Priya Shah")
     ids = seed_note(settings, owner)
     page = c.get(f"/notes/{ids['note']}").text
-    r = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page)})
+    r = c.post(
+        f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page), "declaration": "yes"}
+    )
     assert r.status_code == 303
     approved = c.get(f"/notes/{ids['note']}").text
     assert (
@@ -704,7 +706,9 @@ def test_an_approved_notes_edit_page_goes_to_the_locked_note(web):
     ids = seed_note(settings, owner)
     assert c.get(f"/notes/{ids['note']}/edit").status_code == 200  # a draft: the forms
     review = c.get(f"/notes/{ids['note']}").text
-    r = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(review)})
+    r = c.post(
+        f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(review), "declaration": "yes"}
+    )
     assert r.status_code == 303
     r = c.get(f"/notes/{ids['note']}/edit")
     assert r.status_code == 303 and r.headers["location"] == f"/notes/{ids['note']}"
@@ -736,3 +740,190 @@ def test_a_transcript_line_has_a_space_after_its_speaker(web):
     lines = re.findall(r'class="app-speaker">([^<]+):</strong>(.)', page)
     assert len(lines) >= 3, page
     assert all(after == " " for _, after in lines), lines
+
+
+# --- every problem at once, the file to choose again, one date pattern, the declaration ----
+def _multipart(parts: list[tuple[str, str]], audio: tuple[str, bytes] | None = None) -> bytes:
+    """A form body as Chromium sends it: the file input is always there, empty (a nameless,
+    empty part) when no file was chosen."""
+    name, data = audio or ("", b"")
+    body = b"".join(
+        f'--b\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in parts
+    )
+    body += (
+        (
+            f'--b\r\nContent-Disposition: form-data; name="audio"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + b"\r\n--b--\r\n"
+    )
+    return body
+
+
+def _post_new_visit(c, parts, audio=None):
+    return c.post(
+        "/visits/new",
+        content=_multipart(parts, audio),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+
+
+def _summary_links(html: str) -> list[str]:
+    summary = re.search(r'<div class="govuk-error-summary".*?</ul>', html, re.S).group(0)
+    return re.findall(r'<a href="#([\w-]+)">', summary)
+
+
+def test_new_visit_shows_every_problem_at_once(web):
+    """No recording chosen, an impossible date and consent unticked: the page named only the
+    first (the recording), so each was found one submit at a time."""
+    settings, client = web()
+    _, c = signed_in(client, settings, "Priya Shah")
+    token = csrf_of(c.get("/visits/new").text)
+    form = [
+        ("csrf_token", token),
+        ("day", "31"),
+        ("month", "2"),
+        ("year", "2026"),
+        ("visit_type", "home visit"),
+        ("vocabulary", "Oakwood, <b>"),
+    ]
+    r = _post_new_visit(c, form)
+    assert r.status_code == 400, r.text
+    # the summary: each problem, in the page's order, linking to its field
+    assert _summary_links(r.text) == ["audio", "day", "vocabulary", "consent"]
+    for field_id in ("audio", "day", "vocabulary", "consent"):
+        assert f'id="{field_id}"' in r.text
+    # and each beside its field, with the words it had before
+    assert re.search(r'id="audio-error".*Choose the recording of the visit', r.text)
+    assert re.search(r'id="visit-date-error".*real date', r.text)
+    assert re.search(r'id="vocabulary-error".*term 2 may hold only', r.text)
+    assert re.search(r'id="consent-error".*agreed to it', r.text)
+    assert r.text.count("govuk-form-group--error") == 4
+    # what was typed is kept, with no recording sent as well
+    assert 'value="home visit"' in r.text and 'value="31"' in r.text
+    assert 'value="Oakwood, &lt;b&gt;"' in r.text
+    assert "Choose the recording again" not in r.text  # none was chosen
+    assert not list(settings.uploads_dir.glob("*"))
+    # one problem alone is still shown alone
+    r = _post_new_visit(c, [("csrf_token", token), ("consent", "yes")])
+    assert _summary_links(r.text) == ["audio"]
+
+
+def test_new_visit_says_to_choose_the_recording_again(web):
+    """A file sent with another field wrong comes back as an empty file input (a browser
+    never keeps it), and nothing said so."""
+    settings, client = web()
+    _, c = signed_in(client, settings, "Priya Shah")
+    token = csrf_of(c.get("/visits/new").text)
+    wav = ("visit.wav", b"RIFF" + b"\0" * 100)
+    form = [("csrf_token", token), ("day", "40"), ("month", "1"), ("year", "2026")]
+    r = _post_new_visit(c, [*form, ("consent", "yes")], wav)
+    assert r.status_code == 400 and _summary_links(r.text) == ["day"]
+    again = re.search(r'<p id="audio-again"[^>]*>([^<]+)</p>', r.text)
+    assert again and "Choose the recording again" in again.group(1)
+    assert 'aria-describedby="audio-hint audio-again"' in r.text
+    assert not list(settings.uploads_dir.glob("*"))
+    # not when the recording itself was refused (its own error says what to do)
+    refused = _post_new_visit(c, [("csrf_token", token), ("consent", "yes")], wav)
+    assert refused.status_code in (415, 422) and _summary_links(refused.text) == ["audio"]
+    assert "Choose the recording again" not in refused.text
+
+
+def test_every_date_is_the_govuk_three_box_pattern(web):
+    """My visits' filter was two browser date pickers (``type="date"``), New visit three
+    boxes: one pattern now, from one macro, and the filter reads the boxes."""
+    from pathlib import Path
+
+    import assistant.web
+
+    templates = Path(assistant.web.__file__).parent / "templates"
+    for page in templates.glob("*.html"):
+        assert 'type="date"' not in page.read_text(), page.name
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Ada")
+    other, _ = add_web_user(settings, "Ben", "practitioner")
+    v = test_web._seed_visits(settings, owner, other)
+    pages = {"/visits/new": ("", "visit-date"), "/": ("from_", "from-date")}
+    for path, (prefix, group) in pages.items():
+        html = c.get(path).text
+        assert f'<div id="{group}-hint" class="govuk-hint">For example, 27 3 2026</div>' in html
+        for part, width in (("day", 2), ("month", 2), ("year", 4)):
+            box = re.search(rf'<input [^>]*id="{prefix}{part}"[^>]*>', html).group(0)
+            assert f'name="{prefix}{part}"' in box and 'type="text"' in box, box
+            assert 'inputmode="numeric"' in box and f"govuk-input--width-{width}" in box
+    # the filter by the boxes, as by a link's from=YYYY-MM-DD
+    boxes = c.get("/?visit_type=school+visit&from_day=1&from_month=3&from_year=2026")
+    link = c.get("/?visit_type=school+visit&from=2026-03-01")
+    for r in (boxes, link):
+        assert "1 visit found" in r.text and f'href="/visits/{v["failed"]}"' in r.text
+        assert 'id="from_month" name="from_month" type="text" inputmode="numeric" value="3"' in (
+            r.text
+        )
+    r = c.get("/?from_day=1&from_month=2&from_year=2026&to_day=28&to_month=2&to_year=2026")
+    assert "1 visit found" in r.text and f'href="/notes/{v["draft_note"]}"' in r.text
+    # a bad date: named, linked to its first box, what was typed kept, left out of the filter
+    r = c.get("/?to_day=31&to_month=2&to_year=2026")
+    assert r.status_code == 400 and "visit date to as a real date" in r.text
+    assert _summary_links(r.text) == ["to_day"] and 'id="to-date-error"' in r.text
+    assert 'value="31"' in r.text and "4 visits found" in r.text
+    assert c.get("/?from_day=1&from_month=x&from_year=2026").status_code == 400
+
+
+def test_approving_needs_the_declaration(web):
+    """Approve was one click: the web form now needs "I have checked this note against the
+    recording"; without it nothing is approved. The API's approval is unchanged."""
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_note(settings, owner)
+    page = c.get(f"/notes/{ids['note']}").text
+    box = re.search(r'<input [^>]*id="declaration"[^>]*>', page).group(0)
+    assert 'name="declaration"' in box and 'type="checkbox"' in box and 'value="yes"' in box
+    assert "it is an accurate record</label>" in page
+    before = stored_note(settings, ids)
+    r = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page)})
+    assert r.status_code == 400
+    assert _summary_links(r.text) == ["declaration"]
+    assert re.search(r'id="declaration-error".*Tick the box to confirm', r.text)
+    assert 'id="note-status">Draft<' in r.text and 'id="approve"' in r.text
+    assert stored_note(settings, ids) == before  # nothing changed
+    assert test_web.audit_actions(settings, "note.approve") == []
+    r = c.post(
+        f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page), "declaration": "yes"}
+    )
+    assert r.status_code == 303 and stored_note(settings, ids)[0] == "approved"
+    assert len(test_web.audit_actions(settings, "note.approve")) == 1
+
+
+def test_the_declaration_and_unconfirmed_statements_are_named_together(web):
+    settings, client = web()
+    owner, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_note(settings, owner, draft=FLAGGED)
+    page = c.get(f"/notes/{ids['note']}").text
+    r = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page)})
+    assert r.status_code == 400
+    assert _summary_links(r.text) == ["safeguarding-pending", "declaration"]
+    assert stored_note(settings, ids)[0] == "draft"
+
+
+def test_the_api_approves_without_a_declaration(web):
+    settings, client = web()
+    owner, token = add_web_user(settings, "Priya Shah", "practitioner")
+    ids = seed_note(settings, owner)
+    api = test_web._api(client(), token)
+    r = api.post(f"/v1/notes/{ids['note']}/approve")
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+
+
+def stored_note(settings, ids) -> tuple:
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        note = s.get(Note, ids["note"])
+        state = (
+            note.status,
+            note.approved_at,
+            len(repo.list_revisions(session=s, note_id=note.id)),
+        )
+    engine.dispose()
+    return state

@@ -77,14 +77,19 @@ async def receive_upload(
             raise BadInput("The multipart body is malformed.", code="malformed_multipart") from exc
         form.raise_error()
         if form.writer is None:
-            raise NoAudioFile("No file was sent: attach the recording in a field named 'audio'.")
+            raise NoAudioFile(
+                "No file was sent: attach the recording in a field named 'audio'.",
+                fields=form.fields,
+            )
         try:
             size, sha256 = await run_in_threadpool(form.writer.finish)
         except EmptyRecording:
             if not form.file_name:
                 # a browser's file input left empty still sends the part, with an empty
                 # filename and no bytes: no file was chosen, rather than an empty recording
-                raise NoAudioFile("No file was chosen: attach the recording as 'audio'.") from None
+                raise NoAudioFile(
+                    "No file was chosen: attach the recording as 'audio'.", fields=form.fields
+                ) from None
             raise
     except BaseException:
         if form.writer is not None:

@@ -32,7 +32,7 @@ from assistant.api.expiry import expiry_view, transcripts_expired
 from assistant.api.upload import receive_upload
 from assistant.domain import JobStatus
 from assistant.drafting.templates import load_template
-from assistant.errors import BadInput, NotFound, SilentRecording
+from assistant.errors import BadInput, CaseAssistError, NotFound, SilentRecording
 from assistant.jobs import estimate_remaining_s
 from assistant.settings import Settings
 from assistant.storage import Recording, User, repo
@@ -219,9 +219,40 @@ def whisper_languages() -> frozenset[str]:
 
 
 def _form_meta(fields: dict[str, str], settings: Settings) -> schemas.RecordingMeta:
+    """The upload's metadata from its form fields; the first problem raised (``BadInput``),
+    checked in this order: template, language, visit date, vocabulary."""
+    template = _meta_template(fields, settings)
+    language = _meta_language(fields, settings)
+    visit_date = _meta_visit_date(fields, settings)
+    return schemas.RecordingMeta(
+        visit_type=fields.get("visit_type") or None,
+        visit_date=visit_date,
+        template=template,
+        language=language,
+        vocabulary=_meta_vocabulary(fields, settings),
+    )
+
+
+def form_problems(fields: dict[str, str], settings: Settings) -> list[CaseAssistError]:
+    """Every problem with an upload's form fields, not only the first: the web form shows
+    them all at once. Checked as ``_form_meta`` checks them."""
+    problems: list[CaseAssistError] = []
+    for check in (_meta_template, _meta_language, _meta_visit_date, _meta_vocabulary):
+        try:
+            check(fields, settings)
+        except CaseAssistError as exc:
+            problems.append(exc)
+    return problems
+
+
+def _meta_template(fields: dict[str, str], settings: Settings) -> str:
     template = fields.get("template") or settings.default_template
     # UnknownTemplate -> 422 before anything is stored
     load_template(template, root=settings.prompts_dir)
+    return template
+
+
+def _meta_language(fields: dict[str, str], settings: Settings) -> str:
     language = fields.get("language") or settings.language
     if language != "auto" and not (2 <= len(language) <= 3 and language.isalpha()):
         raise BadInput(
@@ -232,25 +263,27 @@ def _form_meta(fields: dict[str, str], settings: Settings) -> schemas.RecordingM
             "language is not one Whisper transcribes: use a code such as 'en', or 'auto'.",
             code="unsupported_language",
         )
-    visit_date = None
-    if fields.get("visit_date"):
-        try:
-            visit_date = date.fromisoformat(fields["visit_date"])
-        except ValueError:
-            raise BadInput("visit_date must be YYYY-MM-DD.", code="invalid_date") from None
-        latest = datetime.now(UTC).date() + timedelta(days=1)
-        if not (EARLIEST_VISIT_DATE <= visit_date <= latest):
-            raise BadInput(
-                f"visit_date must be between {EARLIEST_VISIT_DATE.isoformat()} and tomorrow.",
-                code="invalid_visit_date",
-            )
-    return schemas.RecordingMeta(
-        visit_type=fields.get("visit_type") or None,
-        visit_date=visit_date,
-        template=template,
-        language=language,
-        vocabulary=parse_upload_terms(fields.get("vocabulary")),  # BadInput -> 400
-    )
+    return language
+
+
+def _meta_visit_date(fields: dict[str, str], settings: Settings) -> date | None:
+    if not fields.get("visit_date"):
+        return None
+    try:
+        visit_date = date.fromisoformat(fields["visit_date"])
+    except ValueError:
+        raise BadInput("visit_date must be YYYY-MM-DD.", code="invalid_date") from None
+    latest = datetime.now(UTC).date() + timedelta(days=1)
+    if not (EARLIEST_VISIT_DATE <= visit_date <= latest):
+        raise BadInput(
+            f"visit_date must be between {EARLIEST_VISIT_DATE.isoformat()} and tomorrow.",
+            code="invalid_visit_date",
+        )
+    return visit_date
+
+
+def _meta_vocabulary(fields: dict[str, str], settings: Settings) -> tuple[str, ...]:
+    return parse_upload_terms(fields.get("vocabulary"))  # BadInput -> 400
 
 
 @router.get("/recordings", response_model=schemas.RecordingList, summary="List recordings")

@@ -19,7 +19,7 @@ from assistant.api.note_access import approval_record, safeguarding
 from assistant.api.routes import notes as notes_api
 from assistant.api.routes import statements as statements_api
 from assistant.domain import HeaderField, RedactedSegment, Segment
-from assistant.errors import BadInput, NotFound, SafeguardingUnconfirmed
+from assistant.errors import BadInput, NoteLocked, NotFound, SafeguardingUnconfirmed
 from assistant.notes import EXPORT_FORMATS, FlaggedStatement, NoteBody
 from assistant.notes.render import attributed_text, render_section_text
 from assistant.notes.statements import REWORDED
@@ -255,6 +255,12 @@ def confirm(
     return RedirectResponse(f"/notes/{note_id}?confirmed=1{target}", status_code=303)
 
 
+DECLARATION_MISSING = (
+    "Tick the box to confirm that you have checked this note against the recording and it "
+    "is an accurate record."
+)
+
+
 @router.post("/notes/{note_id}/approve")
 def approve(
     note_id: str,
@@ -264,11 +270,33 @@ def approve(
     settings: SettingsDep,
     lexicon: LexiconDep,
     csrf_token: str = Form(""),
+    declaration: str = Form(""),
 ) -> Response:
     """The API's approval (the note's write lock, the safeguarding confirmations, the approval
-    record, the audit event). Refused while a safeguarding statement is unconfirmed: the page
-    again, saying how many remain."""
+    record, the audit event), once the practitioner ticks the declaration that they checked
+    the note against the recording. Refused without it, or while a safeguarding statement is
+    unconfirmed: the page again, the note still a draft, saying what to do (both at once)."""
     check_csrf(request, csrf_token)
+    if declaration != "yes":
+        # not theirs to approve (404), or approved already (409): as the API answers
+        note, _rec = notes_api.load_note(session, note_id, user, "note.approve")
+        if note.status != "draft":
+            raise NoteLocked("This note is already approved.")
+        context = review_context(note_id, request, user, session, lexicon)
+        errors = [("declaration", DECLARATION_MISSING)]
+        if context["pending"]:
+            pending = context["pending"]
+            errors.insert(
+                0,
+                (
+                    "safeguarding-pending",
+                    f"{pending} statement{'s' if pending != 1 else ''} raising a safeguarding "
+                    f"concern {'is' if pending == 1 else 'are'} not confirmed yet: confirm "
+                    "each one before approving.",
+                ),
+            )
+        context.update(errors=errors)
+        return render(request, "review.html", context, status_code=400)
     try:
         notes_api.approve_note(note_id, request, user, session, settings, lexicon)
     except SafeguardingUnconfirmed as exc:

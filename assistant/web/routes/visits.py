@@ -15,12 +15,13 @@ from assistant.api.deps import SessionDep, SettingsDep, may, reach_of
 from assistant.api.routes.recordings import (
     accept_upload,
     erase_recording,
+    form_problems,
     job_view,
     load_recording,
 )
 from assistant.api.schemas import MAX_PAGE
 from assistant.drafting.templates import available_templates, load_template
-from assistant.errors import BadInput, CaseAssistError, NotFound
+from assistant.errors import BadInput, CaseAssistError, NoAudioFile, NotFound
 from assistant.settings import Settings
 from assistant.storage import Recording, User, repo
 from assistant.storage.models import Job
@@ -69,21 +70,50 @@ STATUS_CHOICES = [
 ]
 
 
-def _filters(params: dict[str, str]) -> tuple[repo.ListFilter, dict[str, str], str | None, str]:
-    """The list's filter from the query string, the values to show back in the form, and the
-    first problem with them (and its field): a bad value is left out of the filter."""
+DATE_PARTS = ("day", "month", "year")
+
+
+def _filters(
+    params: dict[str, str],
+) -> tuple[repo.ListFilter, dict[str, str], dict[str, str], str | None, str]:
+    """The list's filter from the query string, the values to show back in the form (the
+    dates as YYYY-MM-DD, for the page links; each date's three boxes apart), and the first
+    problem with them (and its field): a bad value is left out of the filter.
+
+    A date comes as GOV.UK's three boxes (``from_day``, ``from_month``, ``from_year``) or,
+    from a link or a bookmark, as one ``from=YYYY-MM-DD``."""
     values = {k: params.get(k, "").strip() for k in ("q", "status", "visit_type", "from", "to")}
+    boxes: dict[str, str] = {}
     problem, field = None, ""
     dates: dict[str, date | None] = {}
-    for key, words in (("from", "from"), ("to", "to")):
+    for key in ("from", "to"):
+        parts = {p: params.get(f"{key}_{p}", "").strip()[:8] for p in DATE_PARTS}
+        typed = any(parts.values())
+        if not typed and values[key]:  # YYYY-MM-DD, shown back in the boxes
+            year, _, rest = values[key].partition("-")
+            month, _, day = rest.partition("-")
+            parts = {"day": day[:8], "month": month[:8], "year": year[:8]}
+        boxes.update({f"{key}_{p}": v for p, v in parts.items()})
         try:
-            dates[key] = date.fromisoformat(values[key]) if values[key] else None
+            if typed:
+                if not all(v.isdigit() for v in parts.values()):
+                    raise ValueError(key)
+                dates[key] = date(*(int(parts[p]) for p in ("year", "month", "day")))
+            else:
+                dates[key] = date.fromisoformat(values[key]) if values[key] else None
         except ValueError:
-            dates[key], problem, field = None, f"Enter the visit date {words} as a real date.", key
+            dates[key], problem, field = None, f"Enter the visit date {key} as a real date.", key
+        found = dates[key]
+        if found and not typed:  # from a link: the boxes as a person types them
+            boxes.update({f"{key}_day": str(found.day), f"{key}_month": str(found.month)})
+            boxes[f"{key}_year"] = str(found.year)
+        values[key] = found.isoformat() if found else ""
     if values["status"] and values["status"] not in dict(STATUS_CHOICES):
         values["status"], problem, field = "", "Choose a status from the list.", "status"
     if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
         problem, field = "The visit date from must be on or before the visit date to.", "from"
+    if field in ("from", "to"):
+        field = f"{field}_day"  # the error summary links to the date's first box
     where = repo.ListFilter(
         status=values["status"] or None,
         visit_type=values["visit_type"][:64] or None,
@@ -91,7 +121,7 @@ def _filters(params: dict[str, str]) -> tuple[repo.ListFilter, dict[str, str], s
         visit_to=dates["to"],
         text=values["q"][:64] or None,
     )
-    return where, values, problem, field
+    return where, values, boxes, problem, field
 
 
 @router.get("/")
@@ -102,7 +132,7 @@ def my_visits(request: Request, user: PageUser, session: SessionDep, page: str =
     content)."""
     # a page past any list (or a number too long for int()) is page 1, never an error
     page_no = min(max(int(page), 1), MAX_PAGE) if page.isdigit() and len(page) <= 9 else 1
-    where, values, problem, field = _filters(dict(request.query_params))
+    where, values, boxes, problem, field = _filters(dict(request.query_params))
     recs, total = repo.page_recordings(
         session=session, user=user, where=where, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
@@ -123,7 +153,8 @@ def my_visits(request: Request, user: PageUser, session: SessionDep, page: str =
             "team": user.team,
             "may_upload": may("recording.upload", user, owner_id=user.id),
             "values": values,
-            "filtered": any(values.values()),
+            "dates": boxes,
+            "filtered": any(values.values()) or any(boxes.values()),
             "statuses": STATUS_CHOICES,
             "visit_types": repo.visit_types(session=session, user=user),
             "query": ("&" + query) if query else "",
@@ -176,18 +207,20 @@ async def new_visit(
     request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The form posts to the same intake as ``POST /v1/recordings`` (streamed, probed, checked
-    for speech); the consent confirmation is recorded in the upload's audit event."""
+    for speech); the consent confirmation is recorded in the upload's audit event. Every
+    problem with the form's fields is shown at once (with "no recording chosen", if none
+    was), each in the error summary and beside its field."""
     seen: dict[str, str] = {}
+    chosen = False  # a recording came with the form (the browser forgets it on the way back)
 
     def check(fields: dict[str, str]) -> dict[str, Any]:
+        nonlocal chosen
         seen.update(fields)
+        chosen = True
         check_csrf(request, fields.get(CSRF_FIELD))
-        fields["visit_date"] = _visit_date(fields)
-        if fields.get("consent") != "yes":
-            raise BadInput(
-                "Confirm that the family were told about the recording and agreed to it.",
-                code="consent_missing",
-            )
+        problems = _field_problems(fields, settings)
+        if problems:
+            raise FormProblems(problems)
         return {"consent": "confirmed", "via": "web"}
 
     try:
@@ -195,14 +228,62 @@ async def new_visit(
     except CaseAssistError as exc:
         if exc.code == "csrf_rejected":
             raise
-        # the API's words name the form field; the page's say what to do on the page
-        message = NO_FILE if exc.code == "no_audio_file" else exc.message
-        context = {**_form_context(settings, seen), "error": message, "field": _field(exc)}
-        return render(request, "new_visit.html", context, status_code=exc.http_status)
+        if isinstance(exc, FormProblems):
+            problems = exc.problems
+        elif isinstance(exc, NoAudioFile):
+            # no recording chosen: the other fields' problems too, so all are fixed at once
+            seen.update(exc.fields)
+            problems = [exc, *_field_problems(dict(exc.fields), settings)]
+        else:
+            problems = [exc]
+        problems.sort(key=lambda p: FIELD_ORDER.index(_field(p)))
+        context = {
+            **_form_context(settings, seen),
+            "errors": [(_field(p), _page_words(p)) for p in problems],
+            # a file was chosen but another field was wrong: the file input is empty now
+            "choose_again": chosen and all(_field(p) != "audio" for p in problems),
+        }
+        return render(request, "new_visit.html", context, status_code=problems[0].http_status)
     return RedirectResponse(f"/visits/{rec.id}", status_code=303)
 
 
 NO_FILE = "Choose the recording of the visit: a WAV, FLAC, MP3, OGG, M4A or WebM file."
+#: The form's fields, in the page's order (the error summary lists problems in this order).
+FIELD_ORDER = ["audio", "day", "template", "language", "vocabulary", "consent"]
+
+
+class FormProblems(BadInput):
+    """Every problem with the New visit form's fields (not its recording), raised together."""
+
+    def __init__(self, problems: list[CaseAssistError]):
+        super().__init__(problems[0].message, code=problems[0].code)
+        self.http_status = problems[0].http_status
+        self.problems = problems
+
+
+def _field_problems(fields: dict[str, str], settings: Settings) -> list[CaseAssistError]:
+    """Each problem of the form's fields: the date's boxes, the API intake's own checks of
+    the template, language, visit date and vocabulary, and the consent box."""
+    problems: list[CaseAssistError] = []
+    try:
+        fields["visit_date"] = _visit_date(fields)
+    except BadInput as exc:
+        fields["visit_date"] = ""  # reported here, not again by the intake's check
+        problems.append(exc)
+    problems += form_problems(fields, settings)
+    if fields.get("consent") != "yes":
+        problems.append(
+            BadInput(
+                "Confirm that the family were told about the recording and agreed to it.",
+                code="consent_missing",
+            )
+        )
+    return problems
+
+
+def _page_words(exc: CaseAssistError) -> str:
+    """The API's words name the form field; the page's say what to do on the page."""
+    return NO_FILE if exc.code == "no_audio_file" else exc.message
 
 
 def _visit_date(fields: dict[str, str]) -> str:
