@@ -7,6 +7,8 @@ import base64
 import importlib
 import logging
 import os
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
@@ -52,25 +54,49 @@ def lower_priority(by: int) -> None:
     that also runs the service a status request is not kept waiting by speech recognition.
     Linux keeps a nice value per thread: every thread there is now is lowered (numpy's
     OpenBLAS starts its pool on import), and threads started later (CTranslate2's, OpenMP's)
-    inherit it. (Not for the service's own worker thread: Whisper computes in threads that
-    CTranslate2 starts as the model loads, in the service's main thread; measured.)"""
+    inherit it."""
     if by <= 0:
         return
-    tasks = Path("/proc/self/task")
-    try:
-        if not tasks.is_dir():  # not Linux: the process's one value
+    if not _TASKS.is_dir():  # not Linux: the process's one value
+        try:
             os.nice(by)
+        except OSError as exc:
+            log.info("worker priority unchanged: %s", type(exc).__name__)
+        return
+    lower_threads(thread_ids(), by)
+
+
+_TASKS = Path("/proc/self/task")
+
+
+def thread_ids() -> set[int]:
+    """The kernel ids of this process's threads (empty where /proc is not Linux's)."""
+    try:
+        return {int(task.name) for task in _TASKS.iterdir()}
+    except OSError:
+        return set()
+
+
+def native_threads() -> set[int]:
+    """This process's threads that Python did not start: compute pools (OpenBLAS's,
+    CTranslate2's, OpenMP's). The threads that answer requests are Python's."""
+    return thread_ids() - {t.native_id for t in threading.enumerate() if t.native_id}
+
+
+def lower_threads(tids: Iterable[int], by: int) -> None:
+    """Lower each of these threads ``by`` nice steps (Linux keeps a nice value per thread, and
+    a thread starts with its creator's). The service's own worker uses it on the native compute
+    threads and on the job's thread, so the threads that answer requests keep theirs."""
+    if by <= 0:
+        return
+    for tid in tids:
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
+        except ProcessLookupError:  # a thread that ended meanwhile
+            pass
+        except (OSError, AttributeError) as exc:  # not allowed: run as it is
+            log.info("worker priority unchanged: %s", type(exc).__name__)
             return
-        for task in tasks.iterdir():
-            tid = int(task.name)
-            try:
-                os.setpriority(
-                    os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by)
-                )
-            except ProcessLookupError:  # a thread that ended meanwhile
-                pass
-    except (OSError, AttributeError) as exc:  # not allowed: run as it is
-        log.info("worker priority unchanged: %s", type(exc).__name__)
 
 
 def prepare_dirs(settings: Settings) -> None:

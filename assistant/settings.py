@@ -268,10 +268,11 @@ class Settings(BaseSettings):
         default=10,
         ge=0,
         le=19,
-        description="How far below the service's answers `caseassist worker` runs (Unix nice "
-        "steps). On a machine that also runs the service, a status or review page is not kept "
-        "waiting by speech recognition; the stages slow only while requests need the CPU. 0: "
-        "equal. (The service's own worker thread cannot be lowered this way.)",
+        description="How far below the service's answers the stages run (Unix nice steps): "
+        "`caseassist worker`, and the service's own worker (its job thread and the threads the "
+        "models started). On a machine that also runs the service, a status or review page is "
+        "not kept waiting by speech recognition; the stages slow only while requests need the "
+        "CPU. 0: equal.",
     )
     encryption_key_file: Path | None = Field(
         default=None,

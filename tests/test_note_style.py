@@ -702,7 +702,8 @@ def test_telling_the_family_what_to_do_is_their_action_and_a_prompt_is_not():
 def test_the_practitioner_seeing_the_child_alone_is_the_seen_alone_field(text):
     segs = [seg(1, "Social worker", text)]
     fields = {h.key: h for h in header(segs)}
-    assert fields["seen_alone"].value == text
+    verb = "asked" if text.endswith("?") else "said"
+    assert fields["seen_alone"].value == f"The social worker {verb}: “{text}”"
 
 
 @pytest.mark.parametrize(

@@ -112,6 +112,42 @@ def test_council_acronyms_are_never_spelt_names():
     assert not missing, f"add to keep.yaml acronyms: {missing}"
 
 
+VOCABULARY_CARRIERS = [
+    "Next thing, it's {t}, it's social services.",
+    "I'll pass the details to the police {t} team.",
+    "{t} are involved now.",
+    "We talked about {t} with his dad.",
+    "Has anyone mentioned {t} to you?",
+]
+
+
+@models
+def test_council_vocabulary_terms_are_never_redacted(redactor):
+    """A term of the council vocabulary is what the note is about, not who: "it's Prevent, it's
+    social services" became "it's [PERSON_3]", and Clare's Law "[PERSON_1]'s [PERSON_2]"."""
+    terms = [t["term"] for t in yaml.safe_load(VOCABULARY.read_text())["terms"]]
+    changed = [
+        (term, out)
+        for term in terms
+        for carrier in VOCABULARY_CARRIERS
+        if term not in (out := _redacted(redactor, carrier.format(t=term)))
+    ]
+    assert not changed
+
+
+@models
+def test_a_name_inside_a_kept_phrase_is_still_a_name_elsewhere(redactor):
+    out = _redacted(redactor, "Clare Hughes asked about Clare's Law. Clare said she would ring.")
+    assert "Clare's Law" in out
+    assert "Clare said" not in out and "Hughes" not in out
+
+
+@models
+def test_messaging_apps_are_not_names(redactor):
+    out = _redacted(redactor, "He talks to a man on Telegram and on Discord most nights.")
+    assert "Telegram" in out and "Discord" in out
+
+
 # --- email ---------------------------------------------------------------------------------------
 EMAILS = [
     # (text, what must be one EMAIL span)

@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from assistant.bootstrap import open_database, prepare_dirs
+        from assistant.bootstrap import lower_threads, native_threads, open_database, prepare_dirs
 
         prepare_dirs(settings)
         models = engines.models if engines else resolve_models(settings)  # fails closed
@@ -51,6 +51,11 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         queued = settings.queue == "procrastinate"
         # with the shared queue the workers load the models; the service needs none of them
         app.state.engines = engines or Engines.load(settings, models, () if queued else STAGES)
+        if settings.run_worker and not queued and not engines:
+            # the stages compute in native threads (CTranslate2's, started as Whisper loaded;
+            # OpenBLAS's, on numpy's import), not in the job's: run those below the threads
+            # that answer requests, as `caseassist worker` runs
+            lower_threads(native_threads(), settings.worker_nice)
         # what approval checks for safeguarding statements: the drafting review's own lexicon
         app.state.lexicon = getattr(app.state.engines, "lexicon", None) or load_lexicon(
             settings.safeguarding_lexicon_path
@@ -77,6 +82,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
                 app.state.sessions,
                 retention=RetentionPolicy.from_settings(settings),
                 retention_interval_s=settings.retention_interval_s,
+                nice=settings.worker_nice,
             )
             app.state.runner.start()
         try:

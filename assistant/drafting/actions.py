@@ -311,7 +311,9 @@ def _found(
     *,
     questions: bool,
 ) -> list[HeaderField]:
-    """The first sentence of the practitioner's that ``pattern`` finds, as a header field."""
+    """The first sentence of the practitioner's that ``pattern`` finds, as a header field,
+    attributed as the note's statements are ("The social worker asked: “Can I talk to him on
+    his own?”"): a question there is what was asked, not a "Yes"."""
     for seg in segments:
         role = role_of(seg.speaker)
         if role not in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.UNKNOWN):
@@ -319,7 +321,9 @@ def _found(
         for s in sentences(seg.text):
             m = pattern.search(s)
             if m and (questions or not is_question(s)):
-                return [HeaderField(key=key, title=title, value=s, evidence=(seg.id,))]
+                verb = "asked" if is_question(s) else "said"
+                value = f"{attributed(seg.speaker)} {verb}: “{s}”"
+                return [HeaderField(key=key, title=title, value=value, evidence=(seg.id,))]
     return []
 
 

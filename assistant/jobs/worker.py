@@ -46,6 +46,9 @@ class JobRunner:
     poll_interval_s: float = 0.5
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     retention_interval_s: float = 3600.0
+    # nice steps the job thread runs below the service's (embedded worker; threads it starts,
+    # llama.cpp's and torch's, inherit it)
+    nice: int = 0
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -68,6 +71,10 @@ class JobRunner:
             thread.join(timeout)
 
     def _loop(self) -> None:
+        if self.nice > 0:
+            from assistant.bootstrap import lower_threads
+
+            lower_threads([threading.get_native_id()], self.nice)
         while not self._stop.is_set():
             if not self.run_once():
                 self._stop.wait(self.poll_interval_s)

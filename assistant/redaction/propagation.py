@@ -40,6 +40,8 @@ class SpanResolver(Protocol):
 
     def is_generic_speaker(self, label: str) -> bool: ...
 
+    def in_not_name_phrase(self, text: str, start: int, end: int) -> bool: ...
+
     def resolve(self, fields: list[Field], spans: list[Span]) -> dict[int, list[Span]]: ...
 
 
@@ -116,6 +118,10 @@ def _redact_known(
             hit = known.get(phrase(m.group()))
             if hit is not None:
                 entity, score = hit
+                if entity == PERSON_ENTITY and rules.in_not_name_phrase(
+                    f.text, m.start(), m.end()
+                ):
+                    continue  # "Clare" in "Clare's Law" is the scheme, whoever Clare is
                 extra.append(
                     Span(f.order, m.start(), m.end(), entity, score, PROPAGATION_RECOGNIZER)
                 )

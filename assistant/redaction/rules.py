@@ -87,6 +87,15 @@ class SpanRules:
             regex.compile(rf"(?<!\w)(?:{address}),?\s+$", regex.IGNORECASE) if address else None
         )
         self._not_names = frozenset(phrase(w) for w in keep.not_names)
+        # where the text says a not-name phrase, none of its words is a name: "Clare" in
+        # "Clare's Law", the disclosure scheme
+        multiword = "|".join(
+            regex.escape(w).replace(r"\ ", r"\s+").replace("'", "['’]")
+            for w in sorted((w for w in keep.not_names if " " in w), key=len, reverse=True)
+        )
+        self._not_name_phrase = (
+            regex.compile(rf"(?<!\w)(?:{multiword})(?!\w)", regex.IGNORECASE) if multiword else None
+        )
         # Places a word list names (places.yaml): never a person, never part of a person's name.
         self._places = frozenset(
             phrase(w)
@@ -209,6 +218,7 @@ class SpanRules:
             return None
         if span.entity in _NAME_LIKE and (
             phrase(surface) in self._not_names
+            or self.in_not_name_phrase(text, start, end)
             or all(
                 w.casefold() in self._not_names or w.casefold() in self.not_a_name_part
                 for w in _WORD_RE.findall(surface)
@@ -216,6 +226,16 @@ class SpanRules:
         ):
             return None
         return replace(span, start=start, end=end)
+
+    def in_not_name_phrase(self, text: str, start: int, end: int) -> bool:
+        """Whether text[start:end] lies inside a not-name phrase said there ("Clare's Law")."""
+        if self._not_name_phrase is None:
+            return False
+        lo = max(0, start - 40)
+        return any(
+            m.start() <= start and end <= m.end()
+            for m in self._not_name_phrase.finditer(text, lo, min(len(text), end + 40))
+        )
 
     def _titled_word(self, text: str, start: int, end: int) -> tuple[int, int] | None:
         """The capitalised word straight after a naming title (names.naming_titles: "Mrs Ward",
