@@ -223,6 +223,7 @@ def test_new_visit_errors_at_once_the_date_boxes_and_the_approval_declaration(
     page.fill("#visit_type", "home visit")
     page.click("button:has-text('Upload and start')")
     summary = page.locator(".govuk-error-summary__list a")
+    summary.first.wait_for()  # the answer page, not the form still on screen
     assert summary.count() == 3
     assert [summary.nth(i).get_attribute("href") for i in range(3)] == [
         "#audio",
