@@ -155,6 +155,11 @@ def authors(labels: Iterable[str | None]) -> frozenset[str]:
     return frozenset(plain or found)
 
 
+#: A statement whose words an interpreter said for the person it is attributed to (their own
+#: words, in another language, are the first segment it cites): the note writes "Mum said
+#: (through the interpreter): “…”".
+THROUGH_INTERPRETER = "through_interpreter"
+
 _THE = {
     SpeakerRole.SOCIAL_WORKER: "The social worker",
     SpeakerRole.CHILD: "The child",

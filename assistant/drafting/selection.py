@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.domain import RedactedSegment
 from assistant.drafting.agreeing import (
@@ -485,8 +485,16 @@ def _select(
     # every sentence that carries something, sorted by its words.
     single = len({s.speaker for s in segments}) <= 1
     author = authors(s.speaker for s in segments)
+    # A family member's or the child's words in another language, then the interpreter's
+    # English: the English is theirs, said through the interpreter (their own turn is the
+    # evidence beside it, not a statement the note's reader cannot read)
+    through = {} if single else interpreted(segments)
+    rendered = set(through.values())
     for i, seg in enumerate(segments):
-        role = SpeakerRole.UNKNOWN if single else role_of(seg.speaker)
+        if i in rendered:
+            continue
+        said_for = segments[through[i]] if i in through else None
+        role = SpeakerRole.UNKNOWN if single else role_of((said_for or seg).speaker)
         # Another practitioner's account (a residential key worker beside the social worker, a
         # teacher) is information the note needs, read like the family's; only the author's own
         # words are cut to their commitments and observations.
@@ -507,14 +515,15 @@ def _select(
             kept = [s for s in said if not is_phatic(s)]
         else:
             kept = [s for s in said if _keepable(s) and not is_question(s)]
-        question = None if practitioner else _question_answered(segments, i)
+        answering = through.get(i, i)  # an interpreted answer answers what its speaker was asked
+        question = None if practitioner else _question_answered(segments, answering)
         if question is not None and len(seg.text.split()) <= SHORT_REPLY_WORDS:
             # "Yes." / "No, never." say something with the question they answer (an answer of
             # identifiers only, an email or a date of birth, is a form being filled in)
             kept = [s for s in said if any(not w.startswith("[") for w in _WORD.findall(s))]
         # a speaker repeating themselves, not someone echoing another ("Do you feel safe?"
         # "I feel safe.")
-        mine = seen.setdefault(seg.speaker, [])
+        mine = seen.setdefault((said_for or seg).speaker, [])
         kept = [s for s in kept if not _repeats(s, mine)]
         ranked = not practitioner and role is not SpeakerRole.CHILD
         if ranked and candidates is not None:
@@ -533,13 +542,23 @@ def _select(
             pieces += _rows(seg, role, continued(seg.text, said, kept), listed)
             continue
         spans = _spans(said, kept, seg, role, trim=trim)
+        if said_for is not None:
+            spans = [
+                replace(
+                    p,
+                    speaker=said_for.speaker,
+                    evidence=(said_for.id, *p.evidence),
+                    cues=p.cues | {"interpreted"},
+                )
+                for p in spans
+            ]
         if (
             question is not None
             and spans
             and spans[0].text.startswith(said[0])
             and len(spans[0].text.split()) <= ANSWER_WITH_QUESTION_WORDS
         ):
-            spans[0] = _exchange(segments[i - 1], question, spans[0])
+            spans[0] = _exchange(segments[answering - 1], question, spans[0])
         pieces += spans
     return pieces
 
@@ -583,7 +602,8 @@ def _exchange(asked_by: RedactedSegment, question: str, answer: Piece) -> Piece:
     ('Social worker: “Do you feel safe at home?” Child: “Yes.”'): both verbatim, each found
     in its own segment by verification; the answer's words are what it is sorted by."""
     asker, answerer = asked_by.speaker or "Someone", answer.speaker or "Someone"
-    text = f"{asker}: “{question}” {answerer}: “{answer.text}”"
+    how = "(through the interpreter) " if "interpreted" in answer.cues else ""
+    text = f"{asker}: “{question}” {answerer}: {how}“{answer.text}”"
     return Piece(
         text=text,
         speaker=None,
@@ -634,6 +654,36 @@ def _spans(
                     cues=frozenset(_cues(text, family=family)),
                 )
             )
+    return out
+
+
+def foreign(text: str) -> bool:
+    """Words that are not English: under a quarter of them are English's commonest words
+    (an English turn has about half; "Nu am bani pentru dentist." has one, "am")."""
+    words = [w.casefold() for w in _WORD.findall(text)]
+    if not any(not w.startswith("[") for w in words):
+        return False
+    # placeholders count as words that are not English: redaction takes many words of
+    # another language for names ("Nu, de la Crăciun nu a mai venit." keeps "de la … a")
+    return sum(w in STOPWORDS for w in words) / len(words) < FOREIGN_SHARE
+
+
+FOREIGN_SHARE = 0.25
+
+
+def interpreted(segments: Sequence[RedactedSegment]) -> dict[int, int]:
+    """{index of an interpreter's turn: index of the turn it puts into English}: the turn
+    straight before it, a family member's or the child's, in another language. An
+    interpreter's turn after English words ("I'll interpret in the first person.") is their
+    own."""
+    out = {}
+    for i in range(1, len(segments)):
+        if role_of(segments[i].speaker) is not SpeakerRole.INTERPRETER:
+            continue
+        before = segments[i - 1]
+        role = role_of(before.speaker)
+        if (role in FAMILY or role is SpeakerRole.CHILD) and foreign(before.text):
+            out[i] = i - 1
     return out
 
 

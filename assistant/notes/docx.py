@@ -20,6 +20,7 @@ from assistant.notes.render import (
     EMPTY_SECTION,
     KIND_LABELS,
     attributed_text,
+    checks,
     header_items,
     meta_items,
 )
@@ -58,8 +59,8 @@ def render_docx(
                 para.add_run(" ".join(attributed_text(st).split()))
                 if st.evidence:
                     para.add_run(f" [{', '.join(st.evidence)}]")
-                if st.flags:
-                    para.add_run(f" (check: {'; '.join(st.flags)})").italic = True
+                if checks(st):
+                    para.add_run(f" (check: {'; '.join(checks(st))})").italic = True
                 continue
             if st.kind != DEFAULT_KIND:
                 para.add_run(f"{KIND_LABELS[st.kind]}: ").italic = True
@@ -68,8 +69,8 @@ def render_docx(
                 para.add_run(f" — {st.speaker}").bold = True
             if st.evidence:
                 para.add_run(f" [{', '.join(st.evidence)}]")
-            if st.flags:
-                para.add_run(f" (check: {'; '.join(st.flags)})").italic = True
+            if checks(st):
+                para.add_run(f" (check: {'; '.join(checks(st))})").italic = True
     paragraphs = doc.sections[0].footer.paragraphs
     paragraphs[0].text = footer[0] if footer else ""
     for line in footer[1:]:

@@ -19,7 +19,7 @@ from typing import Any
 from assistant.domain import NoteSection, Statement, StatementKind
 from assistant.notes.body import NoteBody
 from assistant.notes.statements import REWORDED
-from assistant.speakers import attributed
+from assistant.speakers import THROUGH_INTERPRETER, attributed
 
 KIND_LABELS = {
     StatementKind.OBSERVED: "Observed",
@@ -243,9 +243,15 @@ def _with_evidence_and_flags(line: str, st: Statement, style: _Style) -> list[st
     if st.evidence:
         line += f" [{', '.join(st.evidence)}]"
     lines = [line]
-    if st.flags:
-        lines.append(style.flags.format(flags=style.escape("; ".join(st.flags))))
+    if checks(st):
+        lines.append(style.flags.format(flags=style.escape("; ".join(checks(st)))))
     return lines
+
+
+def checks(st: Statement) -> tuple[str, ...]:
+    """The flags a reader is asked to check: not how it was said, which the attribution
+    already writes ("through the interpreter")."""
+    return tuple(f for f in st.flags if f != THROUGH_INTERPRETER)
 
 
 def attributed_text(st: Statement) -> str:
@@ -260,6 +266,8 @@ def attributed_text(st: Statement) -> str:
         verb = "observed" if st.kind is StatementKind.OBSERVED else "said"
         if REWORDED in st.flags:  # the practitioner's words: no quotation marks
             return f"{attributed(st.speaker)} {verb} (in the practitioner's words): {st.text}"
+        if THROUGH_INTERPRETER in st.flags:
+            return f"{attributed(st.speaker)} {verb} (through the interpreter): “{st.text}”"
         return f"{attributed(st.speaker)} {verb}: “{st.text}”"
     return st.text
 

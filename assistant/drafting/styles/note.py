@@ -35,7 +35,7 @@ from assistant.drafting.selection import Piece, own_commitment, select
 from assistant.drafting.styles.base import Progress, Sections, no_progress
 from assistant.drafting.styles.classify import Classify
 from assistant.drafting.templates import NONE_LABEL, NoteTemplate, SectionSpec
-from assistant.speakers import SpeakerRole, attributed, authors
+from assistant.speakers import THROUGH_INTERPRETER, SpeakerRole, attributed, authors
 
 log = logging.getLogger(__name__)
 
@@ -198,11 +198,14 @@ class Note(Classify):
                     text = f"{context} {piece.text}"
                 if sid not in evidence:
                     evidence = (sid, *evidence)
+        # an exchange says it in its text ("Mum: (through the interpreter) “…”")
+        through = "interpreted" in piece.cues and "exchange" not in piece.cues
         return Statement(
             text=text,
             kind=kind or spec.kind,
             speaker=piece.speaker,
             evidence=evidence,
+            flags=(THROUGH_INTERPRETER,) if through else (),
             action=action,
         )
 

@@ -24,6 +24,7 @@ from assistant.notes import EXPORT_FORMATS, FlaggedStatement, NoteBody
 from assistant.notes.render import attributed_text, render_section_text
 from assistant.notes.statements import REWORDED
 from assistant.review import Lexicon
+from assistant.speakers import THROUGH_INTERPRETER
 from assistant.storage import User, repo
 from assistant.web.render import render
 from assistant.web.routes.speakers import has_speakers
@@ -41,6 +42,7 @@ FLAG_LABELS = {
     "speaker_corrected": ("Speaker corrected", "grey"),
     "section_corrected": ("Moved to this section", "grey"),
     REWORDED: ("Reworded by the practitioner", "grey"),
+    THROUGH_INTERPRETER: ("Said through the interpreter", "grey"),
 }
 #: Prefixed findings: ``unsupported:<reason>``, ``red_flag_not_affirmed:<category>``.
 FLAG_PREFIXES = {
