@@ -76,6 +76,7 @@ def test_the_practitioners_own_record_of_the_visit_is_not_an_action(text):
         "I'll write down a safety plan with you before I go.",
         "I can help you write it down at the next visit.",
         "I'll write to the housing officer on Monday.",
+        "I'll book an interpreter for the conference on Friday.",
     ],
 )
 def test_writing_that_is_an_action_stays_a_row(text):
@@ -112,6 +113,8 @@ def test_what_the_worker_writes_down_that_was_seen_is_kept_as_what_they_report()
         "I want you to know none of this is your fault.",
         "You'll be fine, it's only a chat.",
         "If nothing changes it may go back to panel, and I'll always tell you what I think.",
+        "This is Andreea, the interpreter, she'll interpret everything we both say.",
+        "I'll interpret for Mum, so when I say I, that's her speaking.",
     ],
 )
 def test_words_about_the_conversation_are_not_actions(text):

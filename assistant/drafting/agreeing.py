@@ -314,7 +314,11 @@ _IN_VISIT = re.compile(
     r"while (?:we|i)(?:'re| are|'m| am)? (?:talk|chat|here)\w*|(?:put|pop) the kettle on|"
     r"cup of tea|cuppa|(?:want|need) you to (?:hear|know|understand|listen)|"
     r"(?:i'll|i will|you'll|you will|we'll|he'll|she'll|they'll) be (?:able|fine|okay|ok|"
-    r"alright|all right|safe|right)|(?:i'll|i will|we'll|we will) always)\b",
+    r"alright|all right|safe|right)|(?:i'll|i will|we'll|we will) always|"
+    # the interpreting in the visit itself ("she'll interpret everything we both say"), not
+    # booking an interpreter for a meeting
+    r"interpret(?:s|ing)? (?:everything|for (?:you|us|me|mum|dad|her|him|them)|what|"
+    r"in the first person))\b",
     re.IGNORECASE,
 )
 """Words about the conversation or the moment ("I'm going to be straight with you.", "I'd like
