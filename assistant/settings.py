@@ -34,6 +34,8 @@ view to make it shorter.
 from __future__ import annotations
 
 import ipaddress
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -529,3 +531,29 @@ def _secure_url(url: str) -> bool:
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+#: ``CASEASSIST_`` names that are not settings: read by the scripts, the tests or the compose
+#: file (docs/configuration.md lists them; tests/test_docs.py holds the two lists together).
+NOT_SETTINGS = frozenset(
+    {
+        "CASEASSIST_LLAMA_AMX",
+        "CASEASSIST_TEST_OIDC_PYTHON",
+        "CASEASSIST_UPDATE_SCREENSHOT",
+        "CASEASSIST_BIND",
+        "CASEASSIST_MODELS_HOST_DIR",
+        "CASEASSIST_WORKER_STAGES",
+        "CASEASSIST_GPU_WORKER_STAGES",
+    }
+)
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The ``CASEASSIST_`` environment variables that name no setting (a misspelt one, such as
+    ``CASEASSIST_RETENTION_AUDIO_DAYS``, would otherwise be ignored without a word)."""
+    known = {f"CASEASSIST_{name.upper()}" for name in Settings.model_fields} | NOT_SETTINGS
+    return sorted(
+        name
+        for name in (os.environ if environ is None else environ)
+        if name.upper().startswith("CASEASSIST_") and name.upper() not in known
+    )
