@@ -34,6 +34,8 @@ view to make it shorter.
 from __future__ import annotations
 
 import ipaddress
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -114,7 +116,7 @@ class Settings(BaseSettings):
     compute_type: str = Field(
         default="int8", description="CTranslate2 compute type (int8, float16 …)."
     )
-    beam_size: int = Field(default=5, ge=1, le=10)
+    beam_size: int = Field(default=5, ge=1, le=10, description="Whisper's beam search width.")
     asr_threads: int = Field(default=2, ge=1, description="CPU threads for Whisper.")
     asr_batch_size: int = Field(
         default=8,
@@ -196,18 +198,25 @@ class Settings(BaseSettings):
         "when that is smaller). 0: no cap, the context window. Smaller chunks make each "
         "per-segment call of a classify template cheaper on a CPU, at the cost of reading the "
         "system prompt once more per chunk: 4096 drafted the 60-minute visit in 0.83 of the time "
-        "the whole 8192-token window took, with the same critical facts (README, Measured "
-        "performance). A transcript that fits one chunk drafts the same note either way.",
+        "the whole 8192-token window took, with the same critical facts (docs/performance.md, "
+        "a 60-minute visit). A transcript that fits one chunk drafts the same note either way.",
     )
     llm_flash_attn: bool = Field(
         default=False,
         description="llama.cpp's fused attention kernel (flash attention), for a council "
         "running the LLM on a GPU. Off by default: on a 2-core CPU it drafted 1.29 times slower "
-        "(benchmarks/attention_bench.py, README) and, changing the arithmetic of attention, "
-        "placed some segments in other sections; the same setting always gives the same note.",
+        "(benchmarks/attention_bench.py, docs/performance.md) and, changing the arithmetic of "
+        "attention, placed some segments in other sections; the same setting always gives the "
+        "same note.",
     )
-    seed: int = 0
-    default_template: str = "visit_note"
+    seed: int = Field(
+        default=0,
+        description="Decoder seed for drafting (temperature 0: same input and seed, same note).",
+    )
+    default_template: str = Field(
+        default="visit_note",
+        description="Note template used when an upload or `process` names none.",
+    )
 
     # --- limits ----------------------------------------------------------------------------
     max_upload_bytes: int = Field(default=500 * 1024 * 1024, description="Largest accepted upload.")
@@ -253,8 +262,8 @@ class Settings(BaseSettings):
     )
 
     # --- service ---------------------------------------------------------------------------
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field(default="127.0.0.1", description="Address `caseassist serve` listens on.")
+    port: int = Field(default=8000, description="Port `caseassist serve` listens on.")
     run_worker: bool = Field(default=True, description="Run pipeline jobs in the service process.")
     queue: Literal["embedded", "procrastinate"] = Field(
         default="embedded",
@@ -291,9 +300,13 @@ class Settings(BaseSettings):
         default=None,
         description="Only for upgrading a database from before encryption at rest: the key "
         "(urlsafe base64, 32 bytes) that encrypted name maps then. Unset: "
-        "<data_dir>/mapping.key if it exists. Not used once migration 0006 has run.",
+        "<data_dir>/mapping.key if it exists. Not used once migration 0008_encrypt_at_rest has "
+        "run.",
     )
-    log_level: str = "INFO"
+    log_level: str = Field(
+        default="INFO",
+        description="Python logging level of the service and the command line.",
+    )
 
     # --- web app sign-in -------------------------------------------------------------------
     public_url: str | None = Field(
@@ -518,3 +531,29 @@ def _secure_url(url: str) -> bool:
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+#: ``CASEASSIST_`` names that are not settings: read by the scripts, the tests or the compose
+#: file (docs/configuration.md lists them; tests/test_docs.py holds the two lists together).
+NOT_SETTINGS = frozenset(
+    {
+        "CASEASSIST_LLAMA_AMX",
+        "CASEASSIST_TEST_OIDC_PYTHON",
+        "CASEASSIST_UPDATE_SCREENSHOT",
+        "CASEASSIST_BIND",
+        "CASEASSIST_MODELS_HOST_DIR",
+        "CASEASSIST_WORKER_STAGES",
+        "CASEASSIST_GPU_WORKER_STAGES",
+    }
+)
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The ``CASEASSIST_`` environment variables that name no setting (a misspelt one, such as
+    ``CASEASSIST_RETENTION_AUDIO_DAYS``, would otherwise be ignored without a word)."""
+    known = {f"CASEASSIST_{name.upper()}" for name in Settings.model_fields} | NOT_SETTINGS
+    return sorted(
+        name
+        for name in (os.environ if environ is None else environ)
+        if name.upper().startswith("CASEASSIST_") and name.upper() not in known
+    )

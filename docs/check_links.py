@@ -1,4 +1,5 @@
-"""Check that every relative link in the README, the model card and docs/ resolves.
+"""Check that every relative link and image in the README, the model card, the evaluation
+results' README and docs/ resolves (tests/test_docs.py runs it).
 
     python docs/check_links.py    # prints each broken link; exit 1 if there is one
 
@@ -13,7 +14,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
+# links and images alike: ``[text](target)`` and ``![alt](target)``
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.M)
 
@@ -45,7 +47,12 @@ def broken(md: Path) -> list[str]:
 
 
 def main() -> int:
-    files = [ROOT / "README.md", ROOT / "MODEL_CARD.md", *sorted((ROOT / "docs").glob("*.md"))]
+    files = [
+        ROOT / "README.md",
+        ROOT / "MODEL_CARD.md",
+        ROOT / "eval" / "results" / "README.md",
+        *sorted((ROOT / "docs").rglob("*.md")),
+    ]
     problems = [p for md in files for p in broken(md)]
     for p in problems:
         print(p)

@@ -28,14 +28,7 @@ START = "<!-- settings:start -->"
 END = "<!-- settings:end -->"
 
 # Fields settings.py leaves without a description (say so in the table, and fix them there).
-MISSING = {
-    "beam_size": "Whisper's beam search width.",
-    "seed": "Decoder seed for drafting (temperature 0: same input and seed, same note).",
-    "default_template": "Note template used when an upload or `process` names none.",
-    "host": "Address `caseassist serve` listens on.",
-    "port": "Port `caseassist serve` listens on.",
-    "log_level": "Python logging level of the service and the command line.",
-}
+MISSING: dict[str, str] = {}
 
 
 def show_default(value: object) -> str:

@@ -169,3 +169,13 @@ def test_eval_run_without_the_eval_extra_says_what_to_install(tmp_path, monkeypa
     err = capsys.readouterr().err
     assert "eval_extra_missing" in err and "pip install '.[eval]'" in err and "scipy" in err
     assert not out.exists()
+
+
+def test_a_misspelt_variable_is_named_not_silently_ignored(env, monkeypatch, capsys, caplog):
+    """An IT team's typo (no such setting) would otherwise leave retention off without a word."""
+    monkeypatch.setenv("CASEASSIST_RETENTION_AUDIO_DAYS", "30")
+    monkeypatch.setenv("CASEASSIST_LLAMA_AMX", "on")  # read by the install script: no warning
+    assert main(["users", "list"]) == 0
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(m.startswith("CASEASSIST_RETENTION_AUDIO_DAYS is not a setting") for m in warned)
+    assert not any("CASEASSIST_LLAMA_AMX" in m for m in warned)

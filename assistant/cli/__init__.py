@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -31,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         overrides["profile"] = args.profile
     settings = Settings(**overrides)
     configure_logging(settings.log_level)
+    from assistant.settings import unknown_variables
+
+    for name in unknown_variables():
+        logging.getLogger(__name__).warning(
+            "%s is not a setting and is ignored (docs/configuration.md lists every one)", name
+        )
     try:
         return args.func(args, settings) or 0
     except CaseAssistError as exc:

@@ -134,7 +134,7 @@ def load_mapping(*, session: Session, recording_id: str) -> PseudonymMap:
         raise MappingKeyMismatch(
             f"pseudonym map of recording {recording_id} is still under the old mapping key "
             f"{row.key_id}: start the service with that key (CASEASSIST_MAPPING_KEY) once so "
-            "migration 0006 re-encrypts it"
+            "migration 0008_encrypt_at_rest re-encrypts it"
         )
     key = data_key(session.connection(), keyring_of(session), recording_id, create=False)
     plain = open_bytes(key, row.ciphertext, object_id=_MAP_ID + recording_id)
