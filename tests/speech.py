@@ -181,6 +181,51 @@ def long_visit_script(minutes: float) -> list[tuple[str, str]]:
     return turns
 
 
+DISTINCT_VOICES = {"social_worker": "en-gb", "parent": "en-us", "child": "en-gb-x-rp"}
+"""The voices ``long_visit_script``'s speakers get (``DEFAULT_VOICES`` in order of first
+appearance), so the two long visits differ in their words, not their voices. These three are
+one voice with three accents (espeak-ng's default formants, no variant): to the speaker
+encoder two windows of one of them are as alike as windows of two of them (cosine 0.79 within,
+0.77 to 0.79 across; ``benchmarks/diarisation_long.py --similarity``). A female variant
+(``en-gb+f3``, ``en-gb-x-rp+f5``) is another voice (0.58 to 0.60 across from these three)."""
+
+
+def distinct_visit_script(minutes: float) -> list[tuple[str, str]]:
+    """About ``minutes`` of visit in which no passage is said twice (``long_visit_script``
+    repeats its later passages word for word; a real visit does not): the evaluation scenarios'
+    turns, scenario after scenario in id order, until the visit would last ``minutes``.
+
+    Three speakers, the voices of ``DISTINCT_VOICES``: ``social_worker`` (the scenarios' social
+    workers and practitioners), ``parent`` (parents and carers: mother, father, foster carer,
+    grandparent …) and ``child`` (every child). The roles are the diarisation suite's
+    (``eval.suites.diarisation.inputs.ROLE_OF``). Other people (a professional, an interpreter,
+    a television) and turns in another language are left out. Each turn's speaker is its
+    reference speaker; ``dialogue_timeline(turns, voices=DISTINCT_VOICES)`` says where it is.
+
+    ``minutes`` is estimated at ``SECONDS_PER_WORD``, as ``long_visit_script`` does; the
+    scenarios' words take longer to say: ``distinct_visit_script(55.5)`` (480 turns, 9,828
+    words) lasts 59.9 minutes rendered."""
+    from eval.datasets.scenarios import load_scenarios
+    from eval.suites.diarisation.inputs import ROLE_OF
+
+    speaker_of = {"social_worker": "social_worker", "parent": "parent", "carer": "parent",
+                  "child": "child"}  # fmt: skip
+    target_s = minutes * 60
+    turns: list[tuple[str, str]] = []
+    words = 0
+    for scenario in sorted(load_scenarios(), key=lambda s: s.id):
+        roles = {p.speaker: ROLE_OF.get(p.role, "other") for p in scenario.people if p.speaker}
+        for turn in scenario.turns:
+            speaker = speaker_of.get(roles.get(turn.speaker, "other"))
+            if speaker is None or turn.language != "en" or not turn.text.strip():
+                continue
+            turns.append((speaker, turn.text))
+            words += len(turn.text.split())
+            if words * SECONDS_PER_WORD + 0.4 * (len(turns) - 1) >= target_s:
+                return turns
+    raise ValueError(f"the scenarios hold about {_estimate_seconds(turns) / 60:.0f} minutes")
+
+
 def real_speech_clips() -> list[tuple[Path, str]]:
     """Recorded read speech with reference transcripts, or [] when the package is missing."""
     transcription = LIBRIVOX_DIR / "transcription"

@@ -16,8 +16,11 @@ import pytest
 from assistant.audio import probe
 from eval.scoring.wer import cer, error_counts, normalise, wer
 from tests.speech import (
+    DISTINCT_VOICES,
+    SECONDS_PER_WORD,
     VISIT_SCRIPT,
     dialogue_timeline,
+    distinct_visit_script,
     espeak_available,
     long_visit_script,
     real_speech_clips,
@@ -175,6 +178,20 @@ def test_long_visit_script_lasts_about_as_long_as_asked(tmp_path: Path) -> None:
     assert turns[: len(VISIT_SCRIPT)] == VISIT_SCRIPT
     info = probe(synthesize_dialogue(turns, tmp_path / "long.wav"), max_duration_s=600)
     assert 105 <= info.duration_s <= 140
+
+
+def test_the_distinct_long_visit_repeats_no_passage() -> None:
+    """``long_visit_script`` says its later passages again word for word; the distinct visit
+    (scenario turns, three speakers by role) says each passage once, the same every call."""
+    turns = distinct_visit_script(60)
+    assert distinct_visit_script(60) == turns
+    assert {speaker for speaker, _ in turns} == set(DISTINCT_VOICES)
+    passages = [text for _, text in turns if len(text.split()) >= 8]
+    assert len(passages) > 300 and len(set(passages)) == len(passages)
+    repeated = [text for _, text in long_visit_script(60) if len(text.split()) >= 8]
+    assert len(set(repeated)) < len(repeated) / 10
+    words = sum(len(text.split()) for _, text in turns)
+    assert 55 * 60 <= words * SECONDS_PER_WORD + 0.4 * (len(turns) - 1) <= 61 * 60
 
 
 def test_visit_script_has_identifiers_for_redaction_to_find() -> None:
