@@ -26,6 +26,27 @@ from assistant.storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
+
+class NoQueryStrings(logging.Filter):
+    """Drops the query string from uvicorn's access log lines: it carries one-time secrets (a
+    set-password link's token, a sign-in's authorisation code) and what a practitioner
+    searched for, none of which belongs in a log. The path stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn's access record: (client, method, path with query, http version, status)
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            path, sep, _ = args[2].partition("?")
+            if sep:
+                record.args = (args[0], args[1], f"{path}?…", *args[3:])
+        return True
+
+
+def hide_query_strings() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, NoQueryStrings) for f in access.filters):
+        access.addFilter(NoQueryStrings())
+
 DESCRIPTION = """On-premise case-recording assistant for children's social care.
 
 Upload a visit recording, follow its job, read the transcript and the redacted transcript, and
@@ -38,6 +59,7 @@ Errors always have the shape `{"error": {"code", "message", "request_id"}}`.
 
 def create_app(settings: Settings | None = None, *, engines: Engines | None = None) -> FastAPI:
     settings = settings or get_settings()
+    hide_query_strings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
