@@ -15,7 +15,7 @@ COPY pyproject.toml README.md ./
 COPY assistant ./assistant
 COPY eval ./eval
 # llama.cpp without its AMX kernels, which crash on the first model call on some Intel virtual
-# machines (README, "AMX"); on arm64 build with --build-arg CMAKE_ARGS= (the flags are x86-only).
+# machines (docs/deployment.md, "AMX"); on arm64 build with --build-arg CMAKE_ARGS= (the flags are x86-only).
 ARG CMAKE_ARGS="-DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' -DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'"
 RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
     && /opt/venv/bin/pip install --no-cache-dir .

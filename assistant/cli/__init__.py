@@ -50,8 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 
     s = sub.add_parser("serve", help="run the HTTP service (and its job worker)")
-    s.add_argument("--host")
-    s.add_argument("--port", type=int)
+    s.add_argument("--host", help="address to listen on (default: the host setting)")
+    s.add_argument("--port", type=int, help="port to listen on (default: the port setting)")
     s.add_argument("--profile", choices=["test", "default"])
     s.set_defaults(func=cmd_serve)
 
@@ -82,7 +82,9 @@ def _parser() -> argparse.ArgumentParser:
         help="audio file, or a transcript (.txt 'Speaker: words' lines, or .json)",
     )
     pr.add_argument("--out", type=Path, required=True, help="output folder")
-    pr.add_argument("--template", default=None)
+    pr.add_argument(
+        "--template", default=None, help="note template (default: the default_template setting)"
+    )
     pr.add_argument("--language", default=None)
     _add_voice_option(pr)
     pr.add_argument("--profile", choices=["test", "default"])
