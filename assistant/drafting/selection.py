@@ -134,9 +134,13 @@ NEXT_VISIT = re.compile(
 )
 _OBSERVED = re.compile(
     r"\b(?:i can see|i saw|i've seen|i noticed|i can smell|i could see|i've noticed|"
+    # what the worker smelt, heard or examined themself ("When I came in, I could smell
+    # cannabis in the hallway", "I looked at his cheek at school")
+    r"i (?:could|can) (?:smell|hear)|i (?:smelled|smelt|looked at|checked|examined)|"
     r"looks? (?:clean|tidy|warm|cold|messy|dirty|well|tired|happy|settled|upset|thin|poorly)|"
-    r"the (?:house|flat|home|kitchen|bedroom|room|fridge|garden|bathroom|cot|bed)\b[^.?!]*\b"
-    r"(?:is|was|looks|has|had|smells))",
+    r"the (?:house|flat|home|kitchen|bedroom|room|fridge|garden|bathroom|cot|bed|bedding|"
+    r"mattress|sheets|nappy|carpet|floor|walls?|window|toilet|cupboards?|hallway|stairs)\b"
+    r"[^.?!]*\b(?:is|was|are|were|looks|has|had|smells))",
     re.IGNORECASE,
 )
 _REPORTED = re.compile(
@@ -230,13 +234,14 @@ def _cues(text: str, *, family: bool = False) -> set[str]:
     if WRITES_DOWN.search(text):  # "I'm going to write down that I smelled cannabis …"
         found.add("reported")
     if not family and seen_alone(text):  # how the child was seen: kept, not as an action
-        found.add("observed")
+        found |= {"observed", "alone"}
     if not family and reminder(text):
         found |= {"commitment", "listed"}
     if NEXT_VISIT.search(text):
         found.add("next_visit")
     if _OBSERVED.search(text):
         found.add("observed")
+        found.discard("alone")  # "I saw him on his own in his room." is what they saw
     if _PURPOSE.search(text):
         found.add("purpose")
     if _REPORTED.search(text):
@@ -309,13 +314,20 @@ def _practitioner_keeps(sentence: str, index: int) -> bool:
 
 
 def _rows(
-    seg: RedactedSegment, role: SpeakerRole, kept: Sequence[str], listed: set[str]
+    seg: RedactedSegment,
+    role: SpeakerRole,
+    kept: Sequence[str],
+    listed: set[str],
+    described: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[Piece]:
     """The practitioner's kept sentences as pieces, a commitment cut into a piece for each
-    action it names (:func:`clauses`): each part is a commitment, with or without a verb."""
+    action it names (:func:`clauses`): each part is a commitment, with or without a verb;
+    a sentence that goes on describing what they saw (``described``) is what they observed."""
     out = []
     for s in kept:
         cues = _cues(s) | ({"commitment", "listed"} if s in listed else set())
+        if s in described:
+            cues |= {"observed"}
         pieces = clauses(s) if "commitment" in cues else [s]
         if "commitment" in cues:  # "I'll write that down and I'll take it to the meeting."
             pieces = [t for t in map(without_asides, pieces) if t]
@@ -326,9 +338,37 @@ def _rows(
                     speaker=seg.speaker,
                     role=role,
                     evidence=(seg.id,),
-                    cues=frozenset(_cues(part) | (cues & {"commitment", "listed"})),
+                    cues=frozenset(_cues(part) | (cues & {"commitment", "listed", "observed"})),
                 )
             )
+    return out
+
+
+_DESCRIBES = re.compile(
+    r"(?:and |but )?(?:there(?:'s| is| are| was| were)|he|she|they|it|his|her|their|the|both)\b"
+    # a description in the third person: not what the worker thinks, feels or will do ("The
+    # worry for me is …", "I'll ring the school.")
+    r"(?![^.?!]*\b(?:i|i'm|i'd|i'll|i've|me|my|we|we'll|us|our|you|your|worr\w*|concern\w*|"
+    r"think|feel)\b)",
+    re.IGNORECASE,
+)
+"""A sentence that describes in the third person what is there to be seen."""
+
+
+def _described(said: Sequence[str], kept: Sequence[str]) -> set[str]:
+    """The sentences that go on describing what the worker saw, straight after a sentence that
+    says so ("I can see his face, his arms, tummy, back and legs. There are no marks or
+    bruises. His nappy area is clean, no soreness."): what was observed too, up to the first
+    question, commitment or sentence that says nothing."""
+    out: set[str] = set()
+    seeing = False
+    for s in said:
+        if s in kept:
+            seeing = "observed" in _cues(s)
+        elif seeing and _DESCRIBES.match(s) and _keepable(s) and not is_question(s):
+            out.add(s)
+        else:
+            seeing = False
     return out
 
 
@@ -510,7 +550,8 @@ def _select(
         ):
             kept = [s for s in said if _practitioner_keeps(s, i)]
             listed = _listed(said, kept)
-            kept = [s for s in said if s in kept or s in listed]
+            described = _described(said, kept)
+            kept = [s for s in said if s in kept or s in listed or s in described]
         elif role is SpeakerRole.CHILD:  # the child's voice: all they say, their questions too
             kept = [s for s in said if not is_phatic(s)]
         else:
@@ -539,7 +580,7 @@ def _select(
         if role is SpeakerRole.CHILD and question is not None and all(map(is_phatic, lead)):
             kept = lead + kept  # the child's "Yes. Honestly. I feel safe." starts at "Yes."
         if practitioner:  # each commitment or observation of the worker's is a row of its own
-            pieces += _rows(seg, role, continued(seg.text, said, kept), listed)
+            pieces += _rows(seg, role, continued(seg.text, said, kept), listed, described)
             continue
         spans = _spans(said, kept, seg, role, trim=trim)
         if said_for is not None:

@@ -120,7 +120,9 @@ class Note(Classify):
         ):  # "I'll put him on higher observations." by a voice of no known role: still a row
             return first("actions"), None
         if practitioner and "observed" in piece.cues:
-            return first("observations"), None
+            # asking to see the child alone is kept with what was seen, as what was said
+            said = StatementKind.REPORTED if "alone" in piece.cues else None
+            return first("observations"), said
         if practitioner and "purpose" in piece.cues:
             return first("purpose"), None
         if practitioner and "reported" in piece.cues:  # "He told me he has smoked cannabis."
