@@ -6,14 +6,19 @@ replaces the text between ``<!-- results:start -->`` and ``<!-- results:end -->`
 else) with a dated table of every metric (suite, metric, value, 95% interval, n, goal, met),
 the profile, models and commit the figures came from, and how long the run took. The date is
 the run's, not today's, so writing the same results twice gives the same card. A card without
-both markers, in that order, is refused: the section is not guessed at.
+both markers, in that order, is refused: the section is not guessed at. Each block ends with the
+``caseassist eval run`` command of the run (its ``invocation``, ``--out`` the folder the results
+live in now). ``check_card`` (``caseassist eval card --check``) writes nothing and returns the
+difference, empty when the card is up to date.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import shlex
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from eval.datasets.primock57 import CONSULTATIONS as PRIMOCK57_CONSULTATIONS
@@ -35,11 +40,51 @@ def write_card(
     """Rewrite the results section of ``card_path`` from one results file, or from several
     (one block each, in the order given, e.g. separate full runs of two suites); return the
     card."""
+    card_path = Path(card_path)
+    text, new = _render(results_path, card_path)
+    if new != text:
+        card_path.write_text(new, encoding="utf-8")
+    return card_path
+
+
+def check_card(
+    results_path: Path | str | Sequence[Path | str],
+    card_path: Path | str = CARD_PATH,
+    *,
+    max_lines: int = 60,
+) -> str:
+    """What ``write_card`` would change in the results section of ``card_path``, as a unified
+    diff of the section (at most ``max_lines`` lines); empty when the card is up to date.
+    Writes nothing."""
+    card_path = Path(card_path)
+    text, new = _render(results_path, card_path)
+    if new == text:
+        return ""
+    diff = list(
+        difflib.unified_diff(
+            _section(text).splitlines(),
+            _section(new).splitlines(),
+            f"{card_path.name} (results section, now)",
+            f"{card_path.name} (results section, from the results files)",
+            lineterm="",
+        )
+    )
+    if len(diff) > max_lines:
+        diff = [*diff[:max_lines], f"… {len(diff) - max_lines} more lines of difference"]
+    return "\n".join(diff)
+
+
+def _render(results_path: Path | str | Sequence[Path | str], card_path: Path) -> tuple[str, str]:
+    """The card's text now, and with its results section written from ``results_path``."""
     paths = [results_path] if isinstance(results_path, str | Path) else list(results_path)
     if not paths:
         raise CardError("give at least one results file")
-    blocks = [results_section(_load(Path(p)), source=_display(Path(p))) for p in paths]
-    card_path = Path(card_path)
+    blocks = [
+        results_section(
+            _load(Path(p)), source=_display(Path(p)), folder=_display_folder(Path(p).parent)
+        )
+        for p in paths
+    ]
     if not card_path.is_file():
         raise CardError(f"{card_path} does not exist")
     text = card_path.read_text(encoding="utf-8")
@@ -50,10 +95,11 @@ def write_card(
             "the results section"
         )
     body = "\n\n".join(blocks)
-    new = text[: start + len(START)] + "\n" + body + "\n" + text[end:]
-    if new != text:
-        card_path.write_text(new, encoding="utf-8")
-    return card_path
+    return text, text[: start + len(START)] + "\n" + body + "\n" + text[end:]
+
+
+def _section(text: str) -> str:
+    return text[text.index(START) + len(START) : text.index(END)]
 
 
 def _load(results_path: Path) -> dict[str, Any]:
@@ -72,7 +118,16 @@ CUSTOM_PREFIX = "custom:"
 """How a model set by configuration (``CASEASSIST_LLM_MODEL_PATH``, ...) is named in provenance."""
 
 
-def results_section(results: dict[str, Any], *, source: str = "results.json") -> str:
+#: The setting that replaces a profile's model, by the role provenance names it under.
+MODEL_PATH_VARIABLES = {"llm": "CASEASSIST_LLM_MODEL_PATH", "asr": "CASEASSIST_WHISPER_MODEL_PATH"}
+
+
+def results_section(
+    results: dict[str, Any], *, source: str = "results.json", folder: str | None = None
+) -> str:
+    """One block of the card. ``source`` names the results file; ``folder`` is where it lives
+    (the ``--out`` of the command printed under the block; default: ``source``'s folder, or
+    the recorded ``out`` when ``source`` has none)."""
     prov = results.get("provenance", {})
     inv = results.get("invocation", {})
     date = str(prov.get("finished_at") or prov.get("started_at") or "")[:10] or "unknown date"
@@ -89,11 +144,7 @@ def results_section(results: dict[str, Any], *, source: str = "results.json") ->
             "text)"
         )
     models = prov.get("models") or {}
-    replaced = [
-        f"{role} `{ref['name'].removeprefix(CUSTOM_PREFIX)}`"
-        for role, ref in models.items()
-        if isinstance(ref, dict) and str(ref.get("name", "")).startswith(CUSTOM_PREFIX)
-    ]
+    replaced = [f"{role} `{name}`" for role, name in replaced_roles(models).items()]
     profile = f"profile `{prov.get('profile')}`"
     if replaced:
         profile += " with its " + " and ".join(replaced) + " set by configuration instead"
@@ -168,7 +219,68 @@ def results_section(results: dict[str, Any], *, source: str = "results.json") ->
             f"code; {drafts.get('written', 0)} were drafted in this run. The time above and "
             "`seconds_per_draft` cover only those drafted in this run."
         )
+    lines.append(_command_line(inv, folder or _folder_of(source, inv), replaced_roles(models)))
     return "\n".join(lines)
+
+
+def replaced_roles(models: dict[str, Any]) -> dict[str, str]:
+    """Role -> model file name, for each model set by configuration instead of the profile's."""
+    return {
+        role: str(ref["name"]).removeprefix(CUSTOM_PREFIX)
+        for role, ref in models.items()
+        if isinstance(ref, dict) and str(ref.get("name", "")).startswith(CUSTOM_PREFIX)
+    }
+
+
+def run_command(inv: dict[str, Any], out: str) -> str:
+    """The ``caseassist eval run`` command line of a results file's ``invocation``, writing to
+    ``out``. Options left at their defaults (seed 0, no ``--primock``) are left out, as
+    given."""
+    args = ["caseassist", "eval", "run", "--suite", str(inv.get("suite"))]
+    if inv.get("quick"):
+        args.append("--quick")
+    if inv.get("profile"):
+        args += ["--profile", str(inv["profile"])]
+    if inv.get("seed") not in (None, 0):
+        args += ["--seed", str(inv["seed"])]
+    if inv.get("primock_limit") is not None:
+        args += ["--primock", str(inv["primock_limit"])]
+    if inv.get("from_audio"):
+        args += ["--from-audio", str(inv["from_audio"])]
+    if inv.get("drafts"):
+        args += ["--drafts", str(inv["drafts"])]
+    args += ["--out", out]
+    return shlex.join(args)
+
+
+def _command_line(inv: dict[str, Any], folder: str, replaced: dict[str, str]) -> str:
+    line = f"- Command: `{run_command(inv, folder)}`"
+    notes = [
+        f"with `{MODEL_PATH_VARIABLES[role]}` set to the path of `{name}`"
+        for role, name in replaced.items()
+        if role in MODEL_PATH_VARIABLES
+    ]
+    recorded = inv.get("out")
+    if recorded is not None and not _same_folder(str(recorded), folder):
+        notes.append(f"the run wrote to `{recorded}` and its results were copied here")
+    return line + (f" ({'; '.join(notes)})." if notes else ".")
+
+
+def _same_folder(recorded: str, folder: str) -> bool:
+    """Whether the recorded ``out`` is ``folder``: the same path, or an absolute path ending
+    in ``folder``'s parts (another checkout of the repository), so the card reads the same
+    from any checkout."""
+    a, b = PurePosixPath(recorded), PurePosixPath(folder)
+    if a == b:
+        return True
+    return a.is_absolute() and not b.is_absolute() and a.parts[-len(b.parts) :] == b.parts
+
+
+def _folder_of(source: str, inv: dict[str, Any]) -> str:
+    parent = PurePosixPath(source).parent
+    if str(parent) != ".":
+        return str(parent)
+    return str(inv.get("out") or ".")
 
 
 def _duration(seconds: Any) -> str:
@@ -182,6 +294,14 @@ def _duration(seconds: Any) -> str:
     if minutes:
         return f"{minutes} min {secs} s"
     return f"{secs} s"
+
+
+def _display_folder(folder: Path) -> str:
+    """A results folder as the card names it: from the repository's root, or in full."""
+    try:
+        return str(folder.resolve().relative_to(CARD_PATH.parent))
+    except ValueError:
+        return str(folder.resolve())
 
 
 def _display(path: Path) -> str:

@@ -179,3 +179,26 @@ def test_a_misspelt_variable_is_named_not_silently_ignored(env, monkeypatch, cap
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any(m.startswith("CASEASSIST_RETENTION_AUDIO_DAYS is not a setting") for m in warned)
     assert not any("CASEASSIST_LLAMA_AMX" in m for m in warned)
+
+
+def test_admin_commands_log_a_migration_once_and_not_alembics_context(env, capsys, caplog):
+    """IT staff running ``users list`` saw Alembic's "Context impl SQLiteImpl." and "Will assume
+    non-transactional DDL." every time; now one line says when the schema moved, and to what."""
+    import logging
+
+    from alembic.script import ScriptDirectory
+
+    from assistant.storage.db import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    head, steps = script.get_current_head(), len(list(script.walk_revisions()))
+    caplog.set_level(logging.INFO)
+    assert main(["users", "list"]) == 0  # a new database: migrated to head
+    first = [r.getMessage() for r in caplog.records]
+    assert not any(m.startswith(("Context impl", "Will assume")) for m in first)
+    migrated = [m for m in first if m.startswith("database migrated")]
+    assert migrated == [f"database migrated from an empty database to {head} ({steps} migrations)"]
+    caplog.clear()
+    assert main(["users", "list"]) == 0  # at head already: nothing to say
+    again = [r.getMessage() for r in caplog.records if r.levelno < logging.WARNING]
+    assert again == []

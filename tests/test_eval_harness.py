@@ -539,6 +539,113 @@ def test_cli_eval_card(run_fake, tmp_path, capsys):
     assert "results:start" in capsys.readouterr().err
 
 
+def _card_folders(card_text: str) -> list[str]:
+    """The results folders the card's results section names, in order (each block says
+    "written by `caseassist eval card` from `<folder>/results.json`")."""
+    section = card_text.split(START)[1].split(END)[0]
+    return re.findall(r"written by `caseassist eval card` from `([^`]+)/results\.json`", section)
+
+
+def test_committed_card_is_what_its_results_files_give(tmp_path, capsys):
+    """``eval card --check`` with the folders the committed card names: up to date, nothing
+    written; one character changed in the section: exit 1, the difference and how to update."""
+    from assistant.cli import main
+    from eval.card import CARD_PATH
+
+    committed = CARD_PATH.read_text(encoding="utf-8")
+    folders = _card_folders(committed)
+    assert len(folders) >= 2 and all(
+        (CARD_PATH.parent / f / "results.json").is_file() for f in folders
+    )
+    args = [str(CARD_PATH.parent / f) for f in folders]
+    assert main(["eval", "card", "--check", *args]) == 0, capsys.readouterr().out
+    assert "up to date" in capsys.readouterr().out
+    assert CARD_PATH.read_text(encoding="utf-8") == committed
+
+    edited = committed.replace(
+        "| notes | `unsupported_share` ↓ | 0.", "| notes | `unsupported_share` ↓ | 9.", 1
+    )
+    assert edited != committed and len(edited) == len(committed)
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text(edited, encoding="utf-8")
+    assert main(["eval", "card", "--check", *args, "--card", str(card)]) == 1
+    out = capsys.readouterr().out
+    assert "-| notes | `unsupported_share` ↓ | 9." in out
+    assert "+| notes | `unsupported_share` ↓ | 0." in out
+    assert f"to update it, run: caseassist eval card {args[0]}" in out and str(card) in out
+    assert card.read_text(encoding="utf-8") == edited  # --check writes nothing
+
+
+def test_card_check_on_a_card_written_from_other_results(run_fake, tmp_path, capsys):
+    from assistant.cli import main
+
+    out, _ = run_fake
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text(CARD)
+    assert main(["eval", "card", "--check", str(out), "--card", str(card)]) == 1
+    assert "-Nothing yet." in capsys.readouterr().out
+    assert card.read_text() == CARD
+    assert main(["eval", "card", str(out), "--card", str(card)]) == 0
+    assert main(["eval", "card", "--check", str(out), "--card", str(card)]) == 0
+    card.write_text("no markers\n")
+    assert main(["eval", "card", "--check", str(out), "--card", str(card)]) == 2
+
+
+def test_card_prints_the_command_of_each_run_with_the_folder_it_lives_in(run_fake, tmp_path):
+    """An auditor runs the command under the block: its ``--out`` is where the results are now,
+    and a run that wrote elsewhere (to /tmp, then copied) says so."""
+    out, _ = run_fake
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text(CARD)
+    write_card(out / "results.json", card)
+    inside = card.read_text().split(START)[1].split(END)[0]
+    assert (
+        f"- Command: `caseassist eval run --suite all --quick --profile test --seed 3 --out {out}`."
+        in inside
+    )
+
+    data = json.loads((out / "results.json").read_text())
+    data["invocation"].update(
+        suite="notes",
+        quick=False,
+        profile="default",
+        seed=3,
+        primock_limit=10,
+        from_audio=6,
+        drafts="/tmp/drafts x",
+        out="/tmp/run-1",
+    )
+    data["provenance"]["models"]["llm"] = {"name": "custom:small.gguf", "sha256": "ab" * 32}
+    copied = tmp_path / "eval" / "results" / "run-1"
+    copied.mkdir(parents=True)
+    (copied / "results.json").write_text(json.dumps(data))
+    write_card(copied / "results.json", card)
+    command = card.read_text().split(START)[1].split(END)[0].strip().splitlines()[-1]
+    assert command == (
+        "- Command: `caseassist eval run --suite notes --profile default --seed 3 --primock 10 "
+        f"--from-audio 6 --drafts '/tmp/drafts x' --out {copied}` (with "
+        "`CASEASSIST_LLM_MODEL_PATH` set to the path of `small.gguf`; the run wrote to "
+        "`/tmp/run-1` and its results were copied here)."
+    )
+
+
+def test_card_command_names_a_folder_in_the_repository_from_its_root():
+    from eval.card import results_section
+
+    inv = {"suite": "asr", "quick": True, "profile": "test", "seed": 0, "out": "/tmp/x"}
+    base = {"invocation": inv, "provenance": {}, "summary": []}
+    text = results_section(base, source="eval/results/d/asr/results.json")
+    assert text.endswith(
+        "- Command: `caseassist eval run --suite asr --quick --profile test "
+        "--out eval/results/d/asr` (the run wrote to `/tmp/x` and its results were copied here)."
+    )
+    # the same folder, recorded from another checkout of the repository: not a copy
+    inv["out"] = "/work/elsewhere/eval/results/d/asr"
+    assert results_section(base, source="eval/results/d/asr/results.json").endswith(
+        "--out eval/results/d/asr`."
+    )
+
+
 # --- the redaction suite on the real redactor ----------------------------------------------------
 
 

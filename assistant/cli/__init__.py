@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         overrides["profile"] = args.profile
     settings = Settings(**overrides)
     configure_logging(settings.log_level)
+    # Alembic says at INFO which context it chose, on every command that opens the database;
+    # that is noise to whoever runs ``users list``. A migration actually applied is logged by
+    # ``storage.db.upgrade`` (the revision reached), and Alembic's warnings still show.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     from assistant.settings import unknown_variables
 
     for name in unknown_variables():
@@ -183,6 +187,12 @@ def _add_eval_actions(evsub: argparse._SubParsersAction) -> None:
         "--results", dest="results_opt", metavar="RESULTS", type=Path, help="same as the positional"
     )
     ec.add_argument("--card", type=Path, default=None, help="default: the repository's card")
+    ec.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 0 when the results section is what these results files give, "
+        "else 1 with the difference and the command that updates it",
+    )
     ec.set_defaults(func=cmd_eval_card)
 
 
@@ -505,20 +515,37 @@ def cmd_eval_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval_card(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.card import CardError, write_card
+    import shlex
 
-    sources = [*args.results, *([args.results_opt] if args.results_opt else [])]
-    if not sources:
+    from eval.card import CARD_PATH, CardError, check_card, write_card
+
+    given = [*args.results, *([args.results_opt] if args.results_opt else [])]
+    if not given:
         print("error: give the results file (or its folder)", file=sys.stderr)
         return 2
-    sources = [s / "results.json" if s.is_dir() else s for s in sources]
+    sources = [s / "results.json" if s.is_dir() else s for s in given]
+    card_path = args.card or CARD_PATH
     try:
-        card = write_card(sources, args.card) if args.card else write_card(sources)
+        if args.check:
+            diff = check_card(sources, card_path)
+        else:
+            card = write_card(sources, card_path)
     except CardError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"updated the results section of {card}")
-    return 0
+    if not args.check:
+        print(f"updated the results section of {card}")
+        return 0
+    if not diff:
+        print(f"the results section of {card_path} is up to date")
+        return 0
+    update = ["caseassist", "eval", "card", *map(str, given)]
+    if args.card:
+        update += ["--card", str(args.card)]
+    print(f"the results section of {card_path} differs from what these results files give:")
+    print(diff)
+    print(f"to update it, run: {shlex.join(update)}")
+    return 1
 
 
 def _announce_stage(stage: str, progress: float) -> None:

@@ -19,6 +19,7 @@ a scratch database already upgraded to head::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,12 +27,16 @@ from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from assistant.storage.keys import Keyring
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -112,9 +117,32 @@ class MigrationKeys:
 def _upgrade(engine: Engine, revision: str, keys: MigrationKeys | None) -> None:
     cfg = alembic_config()
     with engine.begin() as connection:
+        before = _heads(connection)
         cfg.attributes["connection"] = connection
         cfg.attributes["keys"] = keys
         command.upgrade(cfg, revision)
+        after = _heads(connection)
+    if after != before:
+        # The one line that says the schema changed: the command line keeps Alembic's own INFO
+        # lines (its context on every start, each step) at WARNING (``assistant.cli``).
+        steps = sum(
+            1
+            for _ in ScriptDirectory.from_config(cfg).iterate_revisions(
+                ",".join(after), ",".join(before) or "base"
+            )
+        )
+        log.info(
+            "database migrated from %s to %s (%d migration%s)",
+            ", ".join(before) or "an empty database",
+            ", ".join(after),
+            steps,
+            "" if steps == 1 else "s",
+        )
+
+
+def _heads(connection: Any) -> tuple[str, ...]:
+    """The revision(s) the database is at; none for an empty one."""
+    return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
 
 
 def session_factory(engine: Engine, keyring: Keyring | None = None) -> sessionmaker[Session]:
