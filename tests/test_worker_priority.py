@@ -60,6 +60,7 @@ with LiveServer(create_app(settings), free_port()) as srv:
     server_tid = srv.thread.native_id
 print(json.dumps({
     "status": status,
+    "switch_ms": sys.getswitchinterval() * 1000,
     "server": after.get(server_tid, before.get(server_tid, (0, None)))[1],
     "threads": [[after[t][0] - before.get(t, (0, 0))[0], after[t][1]] for t in after],
 }))
@@ -102,6 +103,8 @@ def test_the_embedded_worker_computes_below_the_threads_that_answer(tmp_path, vi
     # speech recognition, redaction and drafting: nearly all the job's CPU time ran lowered
     # (before, CTranslate2's threads ran at the service's value: most of it did not)
     assert below / used >= 0.8, got
+    # and a request thread waits 1 ms, not Python's 5, for the lock the job's Python work holds
+    assert got["switch_ms"] == pytest.approx(1.0)
 
 
 def test_worker_nice_zero_leaves_every_thread_as_it_was(tmp_path, visit_wav):

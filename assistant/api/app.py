@@ -6,6 +6,7 @@ also runs the retention passes); it serves the API under ``/v1`` and the web app
 from __future__ import annotations
 
 import logging
+import sys
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -78,6 +79,9 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
             # OpenBLAS's, on numpy's import), not in the job's: run those below the threads
             # that answer requests, as `caseassist worker` runs
             lower_threads(native_threads(), settings.worker_nice)
+            # the job's Python work holds the interpreter lock; a request thread should not
+            # wait Python's default 5 ms for it at every turn
+            sys.setswitchinterval(settings.gil_switch_ms / 1000)
         # what approval checks for safeguarding statements: the drafting review's own lexicon
         app.state.lexicon = getattr(app.state.engines, "lexicon", None) or load_lexicon(
             settings.safeguarding_lexicon_path
