@@ -284,15 +284,15 @@ class Settings(BaseSettings):
         "CPU. 0: equal.",
     )
     gil_switch_ms: float = Field(
-        default=1.0,
+        default=0.5,
         gt=0,
         le=100,
         description="With the service's own worker (queue embedded): how often, in milliseconds, "
         "Python hands its interpreter lock to another thread (Python's default is 5). Redaction, "
         "drafting and speaker separation compute in Python in the job's thread, and every "
-        "request thread waits up to this long each time it needs the lock: at 1 the 99th "
-        "percentile of a status answer while a job drafted fell from about 620 ms to 90 ms, for "
-        "no measurable cost to the job (docs/performance.md).",
+        "request thread waits up to this long each time it needs the lock: at 0.5 the 99th "
+        "percentile of a status answer while a job drafted fell from about 620 ms to 40-50 ms, "
+        "with no measurable cost to the job (docs/performance.md).",
     )
     encryption_key_file: Path | None = Field(
         default=None,
