@@ -351,7 +351,7 @@ def redact_transcript(
     from assistant.redaction.redactor import residual_identifiers
 
     redacted, mapping = engines.redactor.redact(transcript)
-    findings = residual_identifiers(redacted, mapping)
+    findings = residual_identifiers(redacted, mapping, getattr(engines.redactor, "rules", None))
     if findings:
         raise RedactionBlocked(
             "Drafting was blocked: after redaction the transcript still contains text that "

@@ -225,6 +225,12 @@ class Redactor:
         self._entities = sorted(analyzer.get_supported_entities(self._language))
 
     # -- public API ------------------------------------------------------------------------
+    @property
+    def rules(self) -> SpanRules:
+        """The span rules this redactor resolves and propagates with (the residual check
+        reads them so it counts what redaction leaves by design as no leak)."""
+        return self._rules
+
     def redact(self, transcript: Transcript) -> tuple[RedactedTranscript, PseudonymMap]:
         fields: list[Field] = []
         for seg in transcript.segments:
@@ -390,7 +396,9 @@ def written_digits(text: str) -> str:
     return SpokenNormaliser(_RESIDUAL_SPOKEN).normalise(text).text
 
 
-def residual_identifiers(redacted: RedactedTranscript, mapping: PseudonymMap) -> list[str]:
+def residual_identifiers(
+    redacted: RedactedTranscript, mapping: PseudonymMap, rules: SpanRules | None = None
+) -> list[str]:
     """What in a redacted transcript still looks like an identifier, as finding types only:
     ``DIGIT_RUN`` (six or more digits in groups split by spaces, commas, hyphens or dots, digits
     spoken as words included, unless money, a date or a short list of ages: the rule in
@@ -399,17 +407,22 @@ def residual_identifiers(redacted: RedactedTranscript, mapping: PseudonymMap) ->
     Ms, Miss, Mx or Dr, as written, then a capitalised word: "Mrs Ward"), ``KNOWN_NAME`` (a name
     from the map, or a word of it of three or more letters that is not a stop word) and
     ``KNOWN_VALUE`` (any other original value from the map), case-insensitive on word boundaries.
-    The pipeline refuses to draft when this is not empty."""
+    The pipeline refuses to draft when this is not empty. With the redactor's ``rules``, a name's
+    word that redaction never carries to other mentions (a place, a home's word such as "house",
+    a title) or a mention inside a phrase that is no name ("disability living allowance") is not
+    counted: redaction leaves those by design, and an hour's recording whose Whisper wrote
+    "House" as a name once was refused for every "the house" after it."""
     phrases: dict[str, str] = {}
     for placeholder, value in mapping.entries.items():
         is_name = placeholder.startswith(f"[{PERSON_PLACEHOLDER}_")
         kind = "KNOWN_NAME" if is_name else "KNOWN_VALUE"
         whole = phrase(value)
-        if whole and whole not in STOP_WORDS:  # "US" the place is not "us" the word
+        never = rules.never_person_parts if (rules is not None and is_name) else frozenset()
+        if whole and whole not in STOP_WORDS and whole not in never:  # "US" is not "us"
             phrases.setdefault(whole, kind)
         if is_name:
             for part in standalone_parts(value, capitalised_tokens(value)):
-                if len(part) >= 3 and part not in STOP_WORDS:
+                if len(part) >= 3 and part not in STOP_WORDS and part not in never:
                     phrases.setdefault(part, kind)
     checks: list[tuple[regex.Pattern[str], str]] = []
     for kind in ("KNOWN_NAME", "KNOWN_VALUE"):
@@ -435,6 +448,11 @@ def residual_identifiers(redacted: RedactedTranscript, mapping: PseudonymMap) ->
             ):
                 findings.add("TITLE_NAME")
             for pattern, kind in checks:
-                if kind not in findings and pattern.search(cleaned):
+                if kind not in findings and any(
+                    kind != "KNOWN_NAME"
+                    or rules is None
+                    or not rules.in_not_name_phrase(cleaned, m.start(), m.end())
+                    for m in pattern.finditer(cleaned)
+                ):
                     findings.add(kind)
     return sorted(findings)
