@@ -71,7 +71,9 @@ def prompt_leaks(engines, scenarios: Sequence[Scenario]) -> tuple[list[PromptLea
         drafter = engines.drafter(s.template)
         prompt = prompt_text(drafter.messages(redacted.segments))
         empty = prompt_text(drafter.messages([]))
-        blocked = bool(residual_identifiers(redacted, mapping))
+        blocked = bool(
+            residual_identifiers(redacted, mapping, getattr(engines.redactor, "rules", None))
+        )
         seen: set[tuple[str, str]] = set()
         for ident in s.gold.identifiers:
             if ident.type not in PROMPT_TYPES or (ident.text.lower(), ident.type) in seen:

@@ -146,7 +146,7 @@ def _score(utt: Utterance, predicted: Sequence[EntitySpan], blocked: bool) -> _S
     return _Scored(utt, gold, pred, keep, blocked, len(text.split()))
 
 
-def _residual_blocked(redacted_text: str, mapping: PseudonymMap) -> bool:
+def _residual_blocked(redacted_text: str, mapping: PseudonymMap, rules: Any = None) -> bool:
     from assistant.redaction.redactor import residual_identifiers
 
     redacted = RedactedTranscript(
@@ -156,7 +156,7 @@ def _residual_blocked(redacted_text: str, mapping: PseudonymMap) -> bool:
         entities=(),
         config_hash="eval",
     )
-    return bool(residual_identifiers(redacted, mapping))
+    return bool(residual_identifiers(redacted, mapping, rules))
 
 
 def evaluate(
@@ -177,7 +177,9 @@ def evaluate(
         started = time.perf_counter()
         redacted_text, predicted, mapping = redactor.redact_text(utt.text)
         elapsed += time.perf_counter() - started
-        scored.append(_score(utt, predicted, _residual_blocked(redacted_text, mapping)))
+        # the check as the pipeline runs it, with the redactor's rules
+        blocked = _residual_blocked(redacted_text, mapping, getattr(redactor, "rules", None))
+        scored.append(_score(utt, predicted, blocked))
 
     if slices is None:
         slices = {"all": lambda u: True}
