@@ -94,5 +94,7 @@ def test_the_header_says_seen_alone_as_the_scenarios_do():
 
     assert seen_alone("cp-003") is None and "child_seen_alone" not in by_id["cp-003"].features
     assert seen_alone("eh-001") is None and "child_seen_alone" not in by_id["eh-001"].features
-    assert seen_alone("s47-004") == "Can I talk to Matas on his own?"
-    assert seen_alone("lac-004") == "Shall we talk in the garden, just us?"
+    assert seen_alone("s47-004") == "The social worker asked: “Can I talk to Matas on his own?”"
+    assert seen_alone("lac-004") == (
+        "The social worker asked: “Shall we talk in the garden, just us?”"
+    )
