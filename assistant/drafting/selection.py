@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from assistant.domain import RedactedSegment
@@ -317,8 +318,8 @@ def _rows(
     seg: RedactedSegment,
     role: SpeakerRole,
     kept: Sequence[str],
-    listed: set[str],
-    described: set[str] = frozenset(),  # type: ignore[assignment]
+    listed: AbstractSet[str],
+    described: AbstractSet[str] = frozenset(),
 ) -> list[Piece]:
     """The practitioner's kept sentences as pieces, a commitment cut into a piece for each
     action it names (:func:`clauses`): each part is a commitment, with or without a verb;

@@ -59,8 +59,8 @@ def render_docx(
                 para.add_run(" ".join(attributed_text(st).split()))
                 if st.evidence:
                     para.add_run(f" [{', '.join(st.evidence)}]")
-                if checks(st):
-                    para.add_run(f" (check: {'; '.join(checks(st))})").italic = True
+                if flagged := checks(st):
+                    para.add_run(f" (check: {'; '.join(flagged)})").italic = True
                 continue
             if st.kind != DEFAULT_KIND:
                 para.add_run(f"{KIND_LABELS[st.kind]}: ").italic = True
@@ -69,8 +69,8 @@ def render_docx(
                 para.add_run(f" — {st.speaker}").bold = True
             if st.evidence:
                 para.add_run(f" [{', '.join(st.evidence)}]")
-            if checks(st):
-                para.add_run(f" (check: {'; '.join(checks(st))})").italic = True
+            if flagged := checks(st):
+                para.add_run(f" (check: {'; '.join(flagged)})").italic = True
     paragraphs = doc.sections[0].footer.paragraphs
     paragraphs[0].text = footer[0] if footer else ""
     for line in footer[1:]:

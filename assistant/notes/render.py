@@ -243,8 +243,8 @@ def _with_evidence_and_flags(line: str, st: Statement, style: _Style) -> list[st
     if st.evidence:
         line += f" [{', '.join(st.evidence)}]"
     lines = [line]
-    if checks(st):
-        lines.append(style.flags.format(flags=style.escape("; ".join(checks(st)))))
+    if flagged := checks(st):
+        lines.append(style.flags.format(flags=style.escape("; ".join(flagged))))
     return lines
 
 

@@ -10,6 +10,7 @@ the configuration (``config/*.yaml``). Nothing here logs or puts text in an exce
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 import regex
@@ -36,6 +37,15 @@ _NAME_LIKE = frozenset({PERSON_ENTITY, "LOCATION"})
 #: Entity types that are "<proper name> <generic word>": need a real name part left after trimming.
 _INSTITUTIONS = frozenset({"SCHOOL", "GP_SURGERY", "HOSPITAL", "STREET_ADDRESS"})
 _STREET_ADDRESS = "STREET_ADDRESS"
+def _alternatives(phrases: Iterable[str]) -> str:
+    """A regex alternation of ``phrases`` as said: longest first, any run of spaces between
+    words, either apostrophe."""
+    return "|".join(
+        regex.escape(w).replace(r"\ ", r"\s+").replace("'", "['’]")
+        for w in sorted(phrases, key=len, reverse=True)
+    )
+
+
 _WORD_RE = regex.compile(r"[\p{L}\p{M}\d][\p{L}\p{M}\d'’\-]*")
 _SPEAKER_SPLIT_RE = regex.compile(r"\s[-–—]\s|[()\[\],/:;|]")
 _DIGIT_RE = regex.compile(r"\d")
@@ -79,20 +89,14 @@ class SpanRules:
         self._spacy_recognizers = frozenset(
             rec.name for rec in config.recognizers if rec.kind == "spacy_ner"
         )
-        address = "|".join(
-            regex.escape(w).replace(r"\ ", r"\s+").replace("'", "['’]")
-            for w in sorted(config.names.address_words, key=len, reverse=True)
-        )
+        address = _alternatives(config.names.address_words)
         self._address_before = (
             regex.compile(rf"(?<!\w)(?:{address}),?\s+$", regex.IGNORECASE) if address else None
         )
         self._not_names = frozenset(phrase(w) for w in keep.not_names)
         # where the text says a not-name phrase, none of its words is a name: "Clare" in
         # "Clare's Law", the disclosure scheme
-        multiword = "|".join(
-            regex.escape(w).replace(r"\ ", r"\s+").replace("'", "['’]")
-            for w in sorted((w for w in keep.not_names if " " in w), key=len, reverse=True)
-        )
+        multiword = _alternatives(w for w in keep.not_names if " " in w)
         self._not_name_phrase = (
             regex.compile(rf"(?<!\w)(?:{multiword})(?!\w)", regex.IGNORECASE) if multiword else None
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -96,9 +97,7 @@ def _filters(
         boxes.update({f"{key}_{p}": v for p, v in parts.items()})
         try:
             if typed:
-                if not all(v.isdigit() for v in parts.values()):
-                    raise ValueError(key)
-                dates[key] = date(*(int(parts[p]) for p in ("year", "month", "day")))
+                dates[key] = _boxes_date(parts)
             else:
                 dates[key] = date.fromisoformat(values[key]) if values[key] else None
         except ValueError:
@@ -286,13 +285,22 @@ def _page_words(exc: CaseAssistError) -> str:
     return NO_FILE if exc.code == "no_audio_file" else exc.message
 
 
+def _boxes_date(parts: Mapping[str, str]) -> date | None:
+    """The GOV.UK date pattern's three boxes (``day``, ``month``, ``year``) as a date; None
+    when all are empty, ValueError when they are not a real date."""
+    values = [parts.get(k, "").strip() for k in ("year", "month", "day")]
+    if not any(values):
+        return None
+    if not all(v.isdigit() for v in values):
+        raise ValueError("not a date")
+    return date(*(int(v) for v in values))
+
+
 def _visit_date(fields: dict[str, str]) -> str:
     """The GOV.UK date pattern's three fields as YYYY-MM-DD ('' when all are empty)."""
-    parts = [fields.get(k, "").strip() for k in ("year", "month", "day")]
-    if not any(parts):
-        return ""
     try:
-        return date(*(int(p) for p in parts)).isoformat()
+        found = _boxes_date(fields)
+        return found.isoformat() if found else ""
     except ValueError:
         raise BadInput(
             "Enter the visit date as a real date, for example 27 3 2026.", code="invalid_date"
