@@ -731,3 +731,33 @@ def test_no_worries_is_a_welcome_not_a_worry():
     assert welcome is not None and welcome.key != "worries"
     worry = by_words("I'm worried about his sleep, no worries otherwise.", family)
     assert worry is not None and worry.key == "worries"
+
+
+def test_the_child_saying_it_again_is_kept_and_so_is_their_last_word():
+    """A child's repetition is emphasis, and "Ever." ends what they said (cin-003, s47-003:
+    "Nobody listens to lads like me." was dropped as a repeat, "Ever." as small talk)."""
+    pieces = select(
+        [
+            seg(1, "Young person", "He says lads like me get ignored and nobody listens."),
+            seg(2, "Social worker", "Do you feel like nobody listens to you?"),
+            seg(3, "Young person", "Nobody listens to lads like me. Teachers don't."),
+            seg(4, "Social worker", "How does that sound?"),
+            seg(5, "Young person", "Good. I just want him gone. I don't want him back. Ever."),
+        ]
+    )
+    said = " ".join(p.text for p in pieces)
+    assert "Nobody listens to lads like me. Teachers don't." in said
+    assert "I just want him gone. I don't want him back. Ever." in said
+
+
+def test_a_yes_to_where_the_worker_sits_and_an_arrival_are_not_the_record():
+    pieces = select(
+        [
+            seg(1, "Mum", "The social worker's coming up."),
+            seg(2, "Social worker", "Can I sit on the end of the bed?"),
+            seg(3, "Young person", "Yeah."),
+            seg(4, "Social worker", "Who do you sit with at lunch?"),
+            seg(5, "Young person", "Nobody."),
+        ]
+    )
+    assert [p.evidence for p in pieces] == [("s0004", "s0005")]

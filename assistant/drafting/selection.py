@@ -77,6 +77,14 @@ _PHATIC_PART = re.compile(
 _PART_SPLIT = re.compile(r"[\s]*[,;:.!?…\-–—]+[\s]*|\s+(?=\[)")
 """A whole sentence that is a greeting, thanks, acknowledgement or filler."""
 
+_ARRIVAL = re.compile(
+    r"(?:\[[A-Z_0-9]+\],? )?(?:the |your )?social worker(?:'s| is) (?:here|coming(?: up| in| down)?|"
+    r"at the door)(?: (?:now|for you))?[.!]?$",
+    re.IGNORECASE,
+)
+"""Someone announcing the visitor to the house ("The social worker's coming up."): said to
+another member of the household, not the record."""
+
 MIN_CONTENT_WORDS = 2
 """A sentence with fewer content words (not stop words) carries nothing on its own."""
 SHORT_REPLY_WORDS = 6
@@ -190,6 +198,8 @@ def is_phatic(sentence: str) -> bool:
     [PERSON_2]."), or a sentence with no content word."""
     parts = [p for p in _PART_SPLIT.split(sentence.strip()) if p]
     if all(_PHATIC_PART.match(p) or _address(p) for p in parts):
+        return True
+    if _ARRIVAL.match(sentence.strip()):
         return True
     return not any(not w.startswith("[") for w in content_words(sentence))
 
@@ -566,7 +576,8 @@ def _select(
         # a speaker repeating themselves, not someone echoing another ("Do you feel safe?"
         # "I feel safe.")
         mine = seen.setdefault((said_for or seg).speaker, [])
-        kept = [s for s in kept if not _repeats(s, mine)]
+        if role is not SpeakerRole.CHILD:  # a child saying it again is saying it: all is theirs
+            kept = [s for s in kept if not _repeats(s, mine)]
         ranked = not practitioner and role is not SpeakerRole.CHILD
         if ranked and candidates is not None:
             candidates += [
@@ -580,6 +591,8 @@ def _select(
         lead = said[: said.index(kept[0])]
         if role is SpeakerRole.CHILD and question is not None and all(map(is_phatic, lead)):
             kept = lead + kept  # the child's "Yes. Honestly. I feel safe." starts at "Yes."
+        if role is SpeakerRole.CHILD:  # "I don't want him coming back here. Ever." ends at "Ever."
+            kept = kept + said[len(said) - said[::-1].index(kept[-1]) :]
         if practitioner:  # each commitment or observation of the worker's is a row of its own
             pieces += _rows(seg, role, continued(seg.text, said, kept), listed, described)
             continue
@@ -634,7 +647,9 @@ def _question_answered(segments: Sequence[RedactedSegment], i: int) -> str | Non
 
 
 _ABOUT_THE_VISIT = re.compile(
-    r"\b(?:record|recording|sit down|come in|cup of tea|coffee|get you anything)\b", re.IGNORECASE
+    r"\b(?:record|recording|sit down|(?:can|could|may|shall) (?:i|we) sit|come in|cup of tea|"
+    r"coffee|get you anything)\b",
+    re.IGNORECASE,
 )
 """A question about the visit itself ("Is it okay to record?"): its answer is not the record."""
 
