@@ -761,3 +761,20 @@ def test_a_yes_to_where_the_worker_sits_and_an_arrival_are_not_the_record():
         ]
     )
     assert [p.evidence for p in pieces] == [("s0004", "s0005")]
+
+
+def test_a_short_yes_to_a_second_question_is_an_answer_not_a_repeat():
+    """eh-003: Mum's "Yes, please." to "Would you like me to come with you?" was dropped as a
+    repeat of her "Please, sit." at the door, leaving a bare "Thank you." in her views."""
+    pieces = select(
+        [
+            seg(1, "Mum", "Please, sit. He works nights."),
+            seg(2, "Practitioner", "Would you like me to set that up and come with you?"),
+            seg(3, "Mum", "Yes, please. Thank you."),
+        ]
+    )
+    texts = [p.text for p in pieces]
+    assert (
+        "Practitioner: “Would you like me to set that up and come with you?” "
+        "Mum: “Yes, please. Thank you.”"
+    ) in texts

@@ -746,7 +746,9 @@ def interpreted(segments: Sequence[RedactedSegment]) -> dict[int, int]:
 
 def _repeats(sentence: str, seen: Sequence[frozenset[str]]) -> bool:
     words = content_words(sentence)
-    return bool(words) and any(len(words & s) / len(words) >= REPEAT_SHARE for s in seen)
+    if len(words) < MIN_CONTENT_WORDS:  # "Yes, please." to a second question is a new answer
+        return False
+    return any(len(words & s) / len(words) >= REPEAT_SHARE for s in seen)
 
 
 def _asks_most(seg: RedactedSegment, segments: Sequence[RedactedSegment]) -> bool:
