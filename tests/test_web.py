@@ -455,6 +455,31 @@ def test_review_approve_export(web):
     assert [e.actor_id for e in audit_actions(settings, "note.approve")] == [owner]
 
 
+def test_the_approval_audit_event_records_the_declaration_or_its_absence(web):
+    """The web form asks for the declaration "I have checked this note against the recording
+    and it is an accurate record"; its audit event did not record it, so an auditor could not
+    tell a declared approval from the API's, which asks for none. Each now says which."""
+    from assistant.web.routes.review import DECLARATION
+
+    settings, client = web()
+    owner, token = add_web_user(settings, "Ada", "practitioner")
+    by_page, by_api = seed_note(settings, owner), seed_note(settings, owner)
+    c = client()
+    sign_in(c, "Ada")
+    page = c.get(f"/notes/{by_page['note']}").text
+    r = c.post(
+        f"/notes/{by_page['note']}/approve",
+        data={"csrf_token": csrf_of(page), "declaration": "yes"},
+    )
+    assert r.status_code == 303
+    assert _api(client(), token).post(f"/v1/notes/{by_api['note']}/approve").status_code == 200
+    events = {e.object_id: e.details for e in audit_actions(settings, "note.approve")}
+    assert set(events) == {by_page["note"], by_api["note"]}
+    web_event, api_event = events[by_page["note"]], events[by_api["note"]]
+    assert (web_event["via"], web_event["declaration"]) == ("web", DECLARATION)
+    assert (api_event["via"], api_event["declaration"]) == ("api", None)
+
+
 def test_a_note_style_draft_shows_its_header_and_who_said_each_thing(web):
     """A v5 note on the review page: the header found in code, with its evidence; statements
     written as a practitioner reads them ("Mum said: “...”"), an agreed action as its row."""
