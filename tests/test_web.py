@@ -968,6 +968,55 @@ def test_word_download_reads_back_with_python_docx(web):
     assert api.get(f"/v1/notes/{ids['note']}/export?format=pdf").status_code == 422
 
 
+def test_a_reworded_statement_is_exported_in_words_not_as_its_flag(web):
+    """Exports printed "Check: reworded_by_practitioner", an internal flag name, to whoever
+    reads the note. The statement's line says it in words, as it does "through the
+    interpreter", in every format, a note-style body or not; other findings stay checks."""
+    import io
+
+    from docx import Document
+
+    from assistant.notes.statements import REWORDED
+
+    settings, client = web()
+    owner, token = add_web_user(settings, "Ada", "practitioner")
+    note_style = {
+        "header": [{"key": "present", "title": "Who spoke at the visit", "value": "Mum",
+                    "evidence": ["s0001"]}],
+        "sections": [{"key": "worries", "title": "Worries", "statements": [
+            {"text": "He has not been sleeping.", "kind": "direct_quote", "speaker": "Mum",
+             "evidence": ["s0001"], "flags": []},
+            {"text": "The flat was cold.", "kind": "observed", "speaker": None,
+             "evidence": ["s0001"], "flags": ["low_confidence_words"]}]}],
+    }  # fmt: skip
+    api = _api(client(), token)
+    for draft in (FLAGGED, note_style):
+        note = seed_note(settings, owner, draft=draft)["note"]
+        worries = f"/v1/notes/{note}/statements/worries/0"
+        r = api.patch(worries, json={"text": "Mum told me [PERSON_1] sleeps badly."})
+        assert r.status_code == 200, r.text
+        stored = next(s for s in r.json()["sections"] if s["key"] == "worries")
+        assert stored["statements"][0]["flags"] == [REWORDED]  # still marked in the data
+        exports = {
+            fmt: api.get(f"/v1/notes/{note}/export", params={"format": fmt}) for fmt in
+            ("md", "txt", "docx")
+        }  # fmt: skip
+        doc = Document(io.BytesIO(exports["docx"].content))
+        texts = {
+            "md": exports["md"].text,
+            "txt": exports["txt"].text,
+            "docx": "\n".join(p.text for p in doc.paragraphs),
+        }
+        for fmt, text in texts.items():
+            assert REWORDED not in text, (fmt, draft is note_style)
+            line = next(ln for ln in text.splitlines() if "sleeps badly" in ln)
+            assert "in the practitioner's words" in line, (fmt, line)
+            assert "“" not in line  # not printed as Mum's quote
+        if draft is note_style:  # a finding to check is still listed as one
+            assert "Check: low_confidence_words" in texts["txt"]
+            assert "**Check:** low_confidence_words" in texts["md"]
+
+
 # --- lists: the API's and My visits' filters ------------------------------------------------
 def _seed_visits(settings, owner: str, other: str) -> dict[str, str]:
     """Four of the owner's visits in four states and one of someone else's."""
