@@ -1,7 +1,8 @@
 """The container recipes: `deploy/compose.yaml` is valid to Docker Compose's own loader (the
 compose-spec JSON schema and its checks), each long-running container has a health check that
 names a command that exists, the models are mounted read-only, the key file is a secret, and
-both Dockerfiles pass hadolint.
+both Dockerfiles pass hadolint; the systemd units start commands that exist, are hardened, and
+pass `systemd-analyze verify` where it is installed.
 
 No container is built or started here: no container engine runs on this project's machines
 (docs/deployment.md says what was not run). That `caseassist serve` from a non-editable install
@@ -10,9 +11,13 @@ passes the compose health check is in tests/test_package_install.py."""
 from __future__ import annotations
 
 import argparse
+import configparser
+import contextlib
+import io
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -25,6 +30,8 @@ from assistant.settings import Settings
 from tests.conftest import REPO
 
 COMPOSE = REPO / "deploy" / "compose.yaml"
+SYSTEMD = REPO / "deploy" / "systemd"
+UNITS = {"caseassist.service": ["serve"], "caseassist-worker@.service": ["worker"]}
 DOCKERFILES = [REPO / "Dockerfile", REPO / "deploy" / "Dockerfile.cuda"]
 LONG_RUNNING = {"caseassist", "worker", "worker-gpu", "db"}
 
@@ -187,3 +194,90 @@ def test_make_secrets_writes_private_files_once(tmp_path):
     again = subprocess.run(["sh", str(deploy / "make-secrets.sh")], capture_output=True, text=True)
     assert again.returncode != 0 and "exists" in again.stderr
     assert key.read_bytes() == before
+
+
+# --- systemd (docs/deployment.md#systemd) ----------------------------------------------------
+def _unit(path: Path) -> configparser.ConfigParser:
+    unit = configparser.ConfigParser(strict=False, interpolation=None, comment_prefixes=("#", ";"))
+    unit.optionxform = str  # systemd's keys are case-sensitive
+    unit.read_string(path.read_text(encoding="utf-8"))
+    return unit
+
+
+def _env_example() -> dict[str, str]:
+    """deploy/systemd/env.example's settings, the commented-out ones too."""
+    pairs = re.findall(
+        r"^#?(CASEASSIST_[A-Z0-9_]+)=(.*)$", (SYSTEMD / "env.example").read_text(), re.M
+    )
+    return dict(pairs)
+
+
+def test_the_systemd_units_start_commands_and_flags_that_exist():
+    """docs/deployment.md said to run workers under systemd and shipped no unit. Each unit's
+    ExecStart is a `caseassist` command the command line takes, with flags it has (the
+    worker's `--stages` from its instance name, as `systemd-escape` writes one)."""
+    assert sorted(p.name for p in SYSTEMD.glob("*.service")) == sorted(UNITS)
+    for name, command in UNITS.items():
+        [exec_start] = _unit(SYSTEMD / name).get("Service", "ExecStart").splitlines()
+        argv = shlex.split(exec_start)
+        assert Path(argv[0]).name == "caseassist" and argv[0].startswith("/"), exec_start
+        assert argv[1 : 1 + len(command)] == command, exec_start
+        instances = ["transcribe,diarise", "redact,draft"] if "%I" in argv else [""]
+        assert ("@" in name) == ("%I" in argv), "a templated unit takes its instance"
+        for instance in instances:
+            args = [instance if a == "%I" else a for a in argv[1:]]
+            _parser().parse_args(args)  # exits (fails the test) on a bad command, flag or value
+        # and `caseassist <command> --help` lists each flag the unit gives
+        help_out = io.StringIO()
+        with contextlib.redirect_stdout(help_out), pytest.raises(SystemExit) as done:
+            _parser().parse_args([*command, "--help"])
+        assert done.value.code == 0
+        for flag in (a for a in argv if a.startswith("--")):
+            assert flag in help_out.getvalue(), f"{name}: {flag} is not a flag of {command}"
+
+
+def test_the_systemd_units_are_hardened_and_restart():
+    data_dir = _env_example()["CASEASSIST_DATA_DIR"]
+    for name in UNITS:
+        service = dict(_unit(SYSTEMD / name)["Service"])
+        assert service["User"] not in ("", "root", "0"), name
+        assert service["Restart"] == "always", name
+        assert service["EnvironmentFile"] == "/etc/caseassist/env", name
+        assert service["NoNewPrivileges"] == "yes" and service["PrivateTmp"] == "yes", name
+        assert service["ProtectSystem"] == "strict" and service["ProtectHome"] == "yes", name
+        # under ProtectSystem=strict the data directory is the one place it may write
+        assert service["ReadWritePaths"].split() == [data_dir], name
+        assert service["CapabilityBoundingSet"] == "", name
+    # the environment file's example names settings only, with values they accept
+    example = _env_example()
+    unknown = {k.removeprefix("CASEASSIST_").lower() for k in example} - set(Settings.model_fields)
+    assert unknown == set()
+    Settings(**{k.removeprefix("CASEASSIST_").lower(): v for k, v in example.items()})
+
+
+def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
+    """systemd's own check of each unit (unknown keys, bad values, a missing command), with
+    ExecStart pointed at this environment's `caseassist` (the units name the installed one)."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed (apt-get install systemd)")
+    here = shutil.which("caseassist", path=str(Path(sys.executable).parent))
+    assert here, "the caseassist entry point is installed beside this Python"
+
+    def verify(*names: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [analyze, "verify", "--man=no", *(str(tmp_path / n) for n in names)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    for name in UNITS:
+        text = (SYSTEMD / name).read_text()
+        (tmp_path / name).write_text(re.sub(r"^(ExecStart=)\S+", rf"\g<1>{here}", text, flags=re.M))
+    instance = "caseassist-worker@" + r"transcribe\x2cdiarise" + ".service"
+    done = verify("caseassist.service", instance)
+    assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
+    # and the check can fail: a misspelt key is named
+    bad = tmp_path / "bad.service"
+    bad.write_text((tmp_path / "caseassist.service").read_text().replace("Restart=", "Restrat="))
+    done = verify("bad.service")
+    assert "Restrat" in done.stderr

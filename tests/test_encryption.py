@@ -535,6 +535,30 @@ def test_migration_0008_encrypts_existing_content_and_downgrades(tmp_path) -> No
     engine.dispose()
 
 
+def test_the_migrations_missing_key_error_names_commands_that_exist(tmp_path) -> None:
+    """Run without the keys (Alembic by hand), migration 0008 said to run `caseassist db
+    upgrade`, a command there is not. Every command its message names is one the command
+    line takes, and the message names the migration it comes from."""
+    from assistant.cli import _parser
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0005_job_status_diarising")
+    _legacy_content(engine, MappingCipher(MappingCipher.generate_key()), tmp_path)
+    with pytest.raises(ConfigurationError) as refused:
+        upgrade(engine)
+    engine.dispose()
+    message = refused.value.message
+    assert "0008_encrypt_at_rest" in message
+    named = re.findall(r"`caseassist ([^`]+)`", message)
+    assert named, message
+    parser = _parser()
+    for command in named:
+        try:
+            parser.parse_args(command.split())
+        except SystemExit:
+            pytest.fail(f"the message names `caseassist {command}`, which is not a command")
+
+
 def _legacy_content(engine: Engine, legacy: MappingCipher, tmp_path: Path) -> dict[str, str]:
     """What a 0005 database held: plain JSON content and a map under the mapping key."""
     from assistant.domain import RedactedTranscript, Segment, Transcript

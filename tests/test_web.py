@@ -455,6 +455,31 @@ def test_review_approve_export(web):
     assert [e.actor_id for e in audit_actions(settings, "note.approve")] == [owner]
 
 
+def test_the_approval_audit_event_records_the_declaration_or_its_absence(web):
+    """The web form asks for the declaration "I have checked this note against the recording
+    and it is an accurate record"; its audit event did not record it, so an auditor could not
+    tell a declared approval from the API's, which asks for none. Each now says which."""
+    from assistant.web.routes.review import DECLARATION
+
+    settings, client = web()
+    owner, token = add_web_user(settings, "Ada", "practitioner")
+    by_page, by_api = seed_note(settings, owner), seed_note(settings, owner)
+    c = client()
+    sign_in(c, "Ada")
+    page = c.get(f"/notes/{by_page['note']}").text
+    r = c.post(
+        f"/notes/{by_page['note']}/approve",
+        data={"csrf_token": csrf_of(page), "declaration": "yes"},
+    )
+    assert r.status_code == 303
+    assert _api(client(), token).post(f"/v1/notes/{by_api['note']}/approve").status_code == 200
+    events = {e.object_id: e.details for e in audit_actions(settings, "note.approve")}
+    assert set(events) == {by_page["note"], by_api["note"]}
+    web_event, api_event = events[by_page["note"]], events[by_api["note"]]
+    assert (web_event["via"], web_event["declaration"]) == ("web", DECLARATION)
+    assert (api_event["via"], api_event["declaration"]) == ("api", None)
+
+
 def test_a_note_style_draft_shows_its_header_and_who_said_each_thing(web):
     """A v5 note on the review page: the header found in code, with its evidence; statements
     written as a practitioner reads them ("Mum said: “...”"), an agreed action as its row."""
@@ -941,6 +966,55 @@ def test_word_download_reads_back_with_python_docx(web):
     assert "Approved by Ada" in footer and "2 kept, 0 edited, 0 removed; 0 added" in footer
     assert [e.details["format"] for e in audit_actions(settings, "note.export")] == ["docx"] * 3
     assert api.get(f"/v1/notes/{ids['note']}/export?format=pdf").status_code == 422
+
+
+def test_a_reworded_statement_is_exported_in_words_not_as_its_flag(web):
+    """Exports printed "Check: reworded_by_practitioner", an internal flag name, to whoever
+    reads the note. The statement's line says it in words, as it does "through the
+    interpreter", in every format, a note-style body or not; other findings stay checks."""
+    import io
+
+    from docx import Document
+
+    from assistant.notes.statements import REWORDED
+
+    settings, client = web()
+    owner, token = add_web_user(settings, "Ada", "practitioner")
+    note_style = {
+        "header": [{"key": "present", "title": "Who spoke at the visit", "value": "Mum",
+                    "evidence": ["s0001"]}],
+        "sections": [{"key": "worries", "title": "Worries", "statements": [
+            {"text": "He has not been sleeping.", "kind": "direct_quote", "speaker": "Mum",
+             "evidence": ["s0001"], "flags": []},
+            {"text": "The flat was cold.", "kind": "observed", "speaker": None,
+             "evidence": ["s0001"], "flags": ["low_confidence_words"]}]}],
+    }  # fmt: skip
+    api = _api(client(), token)
+    for draft in (FLAGGED, note_style):
+        note = seed_note(settings, owner, draft=draft)["note"]
+        worries = f"/v1/notes/{note}/statements/worries/0"
+        r = api.patch(worries, json={"text": "Mum told me [PERSON_1] sleeps badly."})
+        assert r.status_code == 200, r.text
+        stored = next(s for s in r.json()["sections"] if s["key"] == "worries")
+        assert stored["statements"][0]["flags"] == [REWORDED]  # still marked in the data
+        exports = {
+            fmt: api.get(f"/v1/notes/{note}/export", params={"format": fmt}) for fmt in
+            ("md", "txt", "docx")
+        }  # fmt: skip
+        doc = Document(io.BytesIO(exports["docx"].content))
+        texts = {
+            "md": exports["md"].text,
+            "txt": exports["txt"].text,
+            "docx": "\n".join(p.text for p in doc.paragraphs),
+        }
+        for fmt, text in texts.items():
+            assert REWORDED not in text, (fmt, draft is note_style)
+            line = next(ln for ln in text.splitlines() if "sleeps badly" in ln)
+            assert "in the practitioner's words" in line, (fmt, line)
+            assert "“" not in line  # not printed as Mum's quote
+        if draft is note_style:  # a finding to check is still listed as one
+            assert "Check: low_confidence_words" in texts["txt"]
+            assert "**Check:** low_confidence_words" in texts["md"]
 
 
 # --- lists: the API's and My visits' filters ------------------------------------------------

@@ -23,6 +23,7 @@ from assistant.notes.render import (
     checks,
     header_items,
     meta_items,
+    reworded_note,
 )
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -67,6 +68,8 @@ def render_docx(
             para.add_run(" ".join(st.text.split()))
             if st.speaker:
                 para.add_run(f" — {st.speaker}").bold = True
+                if note := reworded_note(st):
+                    para.add_run(note)
             if st.evidence:
                 para.add_run(f" [{', '.join(st.evidence)}]")
             if flagged := checks(st):

@@ -234,7 +234,7 @@ def _statement_lines(st: Statement, style: _Style, *, attributed: bool = False) 
         line += style.label.format(label=KIND_LABELS[st.kind])
     line += _indent(esc(st.text), "  ")
     if st.speaker:
-        line += f" — {esc(st.speaker)}"
+        line += f" — {esc(st.speaker)}{reworded_note(st)}"
     return _with_evidence_and_flags(line, st, style)
 
 
@@ -248,10 +248,22 @@ def _with_evidence_and_flags(line: str, st: Statement, style: _Style) -> list[st
     return lines
 
 
+#: Flags that say how something was said or whose words these are: the statement's line writes
+#: them in words ("through the interpreter", "in the practitioner's words"), so they are never
+#: listed as something to check, and their internal names never reach a reader.
+WRITTEN_IN_WORDS = frozenset({THROUGH_INTERPRETER, REWORDED})
+
+
 def checks(st: Statement) -> tuple[str, ...]:
-    """The flags a reader is asked to check: not how it was said, which the attribution
-    already writes ("through the interpreter")."""
-    return tuple(f for f in st.flags if f != THROUGH_INTERPRETER)
+    """The flags a reader is asked to check: not how it was said or whose words these are,
+    which the statement's line already writes (``WRITTEN_IN_WORDS``)."""
+    return tuple(f for f in st.flags if f not in WRITTEN_IN_WORDS)
+
+
+def reworded_note(st: Statement) -> str:
+    """After the speaker of a statement the practitioner reworded (a body without a note-style
+    header writes "text — Mum"): that these are the practitioner's words, not Mum's."""
+    return " (in the practitioner's words)" if REWORDED in st.flags else ""
 
 
 def attributed_text(st: Statement) -> str:

@@ -86,7 +86,7 @@ def upgrade(
 ) -> None:
     """Run the migrations up to ``revision`` (start-up and tests). Idempotent at head.
 
-    ``keys``: what a migration that encrypts stored content needs (0006); an empty database
+    ``keys``: what a migration that encrypts stored content needs (0008); an empty database
     needs none."""
     if isinstance(engine_or_url, str):
         engine = make_engine(engine_or_url)
@@ -107,7 +107,7 @@ def downgrade(engine: Engine, revision: str, *, keys: MigrationKeys | None = Non
 
 
 class MigrationKeys:
-    """The keyring, and the key that encrypted name maps before envelope encryption (0006)."""
+    """The keyring, and the key that encrypted name maps before envelope encryption (0008)."""
 
     def __init__(self, keyring: Keyring, legacy_mapping_key: bytes | None = None) -> None:
         self.keyring = keyring

@@ -39,7 +39,7 @@ NoteStatus = Literal["draft", "approved"]
 
 router = APIRouter(prefix="/v1/notes", tags=["notes"], responses=schemas.V1_ERRORS)
 
-__all__ = ["approve_note", "body_for", "export_note", "load_note", "router"]
+__all__ = ["approve", "approve_note", "body_for", "export_note", "load_note", "router"]
 
 
 @router.get("", response_model=schemas.NoteList, summary="List notes")
@@ -150,15 +150,27 @@ def approve_note(
 ) -> schemas.NoteView:
     """Lock the note. Refused (409 ``safeguarding_unconfirmed``) while a statement that
     raises a safeguarding category is not confirmed. The approval records which AI statements
-    were kept unchanged, edited or removed (``approval``)."""
+    were kept unchanged, edited or removed (``approval``). The API asks for no declaration
+    (the web form's "I have checked this note against the recording"): its audit event says
+    so (``via: api``, ``declaration: null``)."""
     note, rec = load_note(session, note_id, user, "note.approve")
-    final, _record = approve(session, request, user, note, lexicon)
+    final, _record = approve(session, request, user, note, lexicon, via="api", declaration=None)
     return note_view(session, settings, note, rec, final, lexicon, reidentified=False)
 
 
 def approve(
-    session: Session, request: Request, user: User, note: Note, lexicon: Lexicon
+    session: Session,
+    request: Request,
+    user: User,
+    note: Note,
+    lexicon: Lexicon,
+    *,
+    via: Literal["api", "web"],
+    declaration: str | None,
 ) -> tuple[NoteBody, ChangeRecord]:
+    """Approve ``note``; its ``note.approve`` audit event records where the approval came
+    from (``via``) and what the approver declared (``declaration``: an id naming the words
+    they ticked, or None where they were asked for none)."""
     # The note's write lock first: concurrent approvals and edits queue here, and whoever comes
     # second finds the note approved (409 note_approved) instead of approving or editing it.
     try:
@@ -195,6 +207,8 @@ def approve(
         edit_distance=distance,
         revision=latest.number,
         safeguarding_confirmed=len(flagged),
+        via=via,
+        declaration=declaration,
         **record.counts(),
     )
     session.flush()

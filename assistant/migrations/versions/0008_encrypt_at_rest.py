@@ -64,8 +64,10 @@ def _keys(direction: str) -> Any:
     keys = context.config.attributes.get("keys")
     if keys is None:
         raise ConfigurationError(
-            f"migration 0006 must {direction} stored transcripts and notes and was given no "
-            "key: run it through the service or `caseassist db upgrade`, which load the key file"
+            f"migration 0008_encrypt_at_rest must {direction} stored transcripts and notes and "
+            "was given no key: run it through the service, `caseassist serve`, or any command "
+            "that opens the database, such as `caseassist keys status`; they load the key file "
+            "and migrate the database first"
         )
     return keys
 

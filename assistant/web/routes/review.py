@@ -257,6 +257,9 @@ def confirm(
     return RedirectResponse(f"/notes/{note_id}?confirmed=1{target}", status_code=303)
 
 
+#: What ticking the approval form's box declares, as its ``note.approve`` audit event records it:
+#: "I have checked this note against the recording and it is an accurate record".
+DECLARATION = "checked_against_recording_and_accurate"
 DECLARATION_MISSING = (
     "Tick the box to confirm that you have checked this note against the recording and it "
     "is an accurate record."
@@ -269,7 +272,6 @@ def approve(
     request: Request,
     user: PageUser,
     session: SessionDep,
-    settings: SettingsDep,
     lexicon: LexiconDep,
     csrf_token: str = Form(""),
     declaration: str = Form(""),
@@ -300,7 +302,8 @@ def approve(
         context.update(errors=errors)
         return render(request, "review.html", context, status_code=400)
     try:
-        notes_api.approve_note(note_id, request, user, session, settings, lexicon)
+        note, _rec = notes_api.load_note(session, note_id, user, "note.approve")
+        notes_api.approve(session, request, user, note, lexicon, via="web", declaration=DECLARATION)
     except SafeguardingUnconfirmed as exc:
         session.rollback()
         context = review_context(note_id, request, user, session, lexicon)
