@@ -90,7 +90,7 @@ _Nothing recorded._
 
 - *Direct quote:* I like my new school. — [PERSON_1] [s0003, s0004]
 - *Opinion:* Wants the dog at the meeting. — [PERSON_1] [s0010]
-  - ⚠ **Check:** not_in_evidence; check_speaker
+  - ⚠ **Check:** not in evidence; check speaker
 
 ## Agreed actions
 
@@ -118,7 +118,7 @@ The child's wishes and feelings
 -------------------------------
 * (Direct quote) I like my new school. — [PERSON_1] [s0003, s0004]
 * (Opinion) Wants the dog at the meeting. — [PERSON_1] [s0010]
-  ⚠ Check: not_in_evidence; check_speaker
+  ⚠ Check: not in evidence; check speaker
 
 Agreed actions
 --------------

@@ -507,7 +507,7 @@ def test_a_note_style_draft_shows_its_header_and_who_said_each_thing(web):
     page = html.unescape(c.get(f"/notes/{ids['note']}").text)
     assert "Who spoke at the visit" in page and "The social worker, Mum" in page
     assert "Mum said: “He has not been sleeping.”" in page
-    assert "The social worker: I'll ring the school by Friday. — by: by Friday" in page
+    assert "The social worker: I'll ring the school by Friday. — when: by Friday" in page
 
 
 def test_audio_endpoint_serves_ranges_to_the_owner_only(web, tmp_path):
@@ -602,7 +602,7 @@ def test_every_page_names_its_icon_and_the_service_serves_it(web):
 
 def test_every_verification_finding_has_words_on_the_review_page():
     from assistant.review import repair, safeguarding, verify
-    from assistant.web.routes.review import FLAG_LABELS, FLAG_PREFIXES
+    from assistant.notes.flags import FLAG_LABELS, FLAG_PREFIXES
 
     flags = {
         value
@@ -1013,8 +1013,9 @@ def test_a_reworded_statement_is_exported_in_words_not_as_its_flag(web):
             assert "in the practitioner's words" in line, (fmt, line)
             assert "“" not in line  # not printed as Mum's quote
         if draft is note_style:  # a finding to check is still listed as one
-            assert "Check: low_confidence_words" in texts["txt"]
-            assert "**Check:** low_confidence_words" in texts["md"]
+            assert "Check: Words the recogniser was unsure of" in texts["txt"]
+            assert "**Check:** Words the recogniser was unsure of" in texts["md"]
+            assert "low_confidence_words" not in texts["txt"] + texts["md"] + texts["docx"]
 
 
 # --- lists: the API's and My visits' filters ------------------------------------------------

@@ -545,7 +545,7 @@ def test_a_sections_text_is_the_txt_exports_lines_for_it_note_style_too():
     assert voice == (
         "Child's voice\n-------------\n"
         "* The child said: “I like football.” [s0006]\n"
-        "  ⚠ Check: low_confidence_words\n"
+        "  ⚠ Check: Words the recogniser was unsure of\n"
     )
     assert render_section_text(body, "empty") == "Worries\n-------\nNothing recorded.\n"
     whole = render_text(body, title="Visit record", meta={})

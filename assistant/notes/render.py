@@ -18,6 +18,7 @@ from typing import Any
 
 from assistant.domain import NoteSection, Statement, StatementKind
 from assistant.notes.body import NoteBody
+from assistant.notes.flags import flag_label
 from assistant.notes.statements import REWORDED
 from assistant.speakers import THROUGH_INTERPRETER, attributed
 
@@ -255,9 +256,10 @@ WRITTEN_IN_WORDS = frozenset({THROUGH_INTERPRETER, REWORDED})
 
 
 def checks(st: Statement) -> tuple[str, ...]:
-    """The flags a reader is asked to check: not how it was said or whose words these are,
-    which the statement's line already writes (``WRITTEN_IN_WORDS``)."""
-    return tuple(f for f in st.flags if f not in WRITTEN_IN_WORDS)
+    """What a reader is asked to check, in words (:func:`assistant.notes.flags.flag_label`: "Words
+    the recogniser was unsure of", not ``low_confidence_words``): not how it was said or whose
+    words these are, which the statement's line already writes (``WRITTEN_IN_WORDS``)."""
+    return tuple(flag_label(f)[0] for f in st.flags if f not in WRITTEN_IN_WORDS)
 
 
 def reworded_note(st: Statement) -> str:
@@ -268,11 +270,12 @@ def reworded_note(st: Statement) -> str:
 
 def attributed_text(st: Statement) -> str:
     """A note-style statement as a person writes it: "Mum said: “...”", an action as its row
-    ("The social worker: I'll ring school — by: Friday"), an exchange as it is."""
+    ("The social worker: I'll ring school — when: by Friday"), an exchange as it is."""
     if st.action is not None:
         parts = [f"{st.action.who}: {st.action.what}"]
         if st.action.by:
-            parts.append(f"by: {st.action.by}")
+            # "when", not "by": "by: by Friday" says it twice, and "on Fridays" is no deadline
+            parts.append(f"when: {st.action.by}")
         return " — ".join(parts)
     if st.speaker:
         verb = "observed" if st.kind is StatementKind.OBSERVED else "said"

@@ -21,45 +21,15 @@ from assistant.api.routes import statements as statements_api
 from assistant.domain import HeaderField, RedactedSegment, Segment
 from assistant.errors import BadInput, NoteLocked, NotFound, SafeguardingUnconfirmed
 from assistant.notes import EXPORT_FORMATS, FlaggedStatement, NoteBody
+from assistant.notes.flags import flag_label
 from assistant.notes.render import attributed_text, render_section_text
-from assistant.notes.statements import REWORDED
 from assistant.review import Lexicon
-from assistant.speakers import THROUGH_INTERPRETER
 from assistant.storage import User, repo
 from assistant.web.render import render
 from assistant.web.routes.speakers import has_speakers
 from assistant.web.security import PageUser, check_csrf
 
 router = APIRouter(include_in_schema=False)
-
-#: A verification finding (``Statement.flags``) -> (what the reviewer reads, tag colour).
-FLAG_LABELS = {
-    "low_confidence_words": ("Words the recogniser was unsure of", "yellow"),
-    "quote_restored": ("Quote restored to the exact words", "grey"),
-    "quote_not_found": ("Quote not found in the transcript", "red"),
-    "evidence_corrected": ("Evidence corrected", "grey"),
-    "kind_corrected": ("Kind corrected", "grey"),
-    "speaker_corrected": ("Speaker corrected", "grey"),
-    "section_corrected": ("Moved to this section", "grey"),
-    REWORDED: ("Reworded by the practitioner", "grey"),
-    THROUGH_INTERPRETER: ("Said through the interpreter", "grey"),
-}
-#: Prefixed findings: ``unsupported:<reason>``, ``red_flag_not_affirmed:<category>``.
-FLAG_PREFIXES = {
-    "unsupported:": ("Not supported by its evidence", "red"),
-    "red_flag_not_affirmed:": ("Safeguarding concern not affirmed in the evidence", "orange"),
-}
-
-
-def flag_label(flag: str) -> tuple[str, str]:
-    if flag in FLAG_LABELS:
-        return FLAG_LABELS[flag]
-    for prefix, (label, colour) in FLAG_PREFIXES.items():
-        if flag.startswith(prefix):
-            detail = flag.removeprefix(prefix).replace("_", " ")
-            return f"{label}: {detail}", colour
-    return flag.replace("_", " "), "grey"
-
 
 KIND_LABELS = {
     "observed": "Observed",
