@@ -225,7 +225,7 @@ def test_a_note_body_renders_its_header_attribution_and_rows_not_reprs():
     assert "- **Visit type:** Child in need" in md
     assert "- **Who spoke at the visit:** The social worker, Mum [s0001, s0002]" in md
     assert "- Mum said: “He wets the bed.” [s0004]" in md
-    assert "- The social worker: I'll ring the school by Friday. — by: by Friday [s0011]" in md
+    assert "- The social worker: I'll ring the school by Friday. — when: by Friday [s0011]" in md
     head, footer = md.split("## Provenance")
     assert "sha256" not in head and "{" not in md and "None" not in md
     assert "qwen (sha256 " in footer
@@ -778,3 +778,108 @@ def test_a_short_yes_to_a_second_question_is_an_answer_not_a_repeat():
         "Practitioner: “Would you like me to set that up and come with you?” "
         "Mum: “Yes, please. Thank you.”"
     ) in texts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[PERSON_3], say hello to Auntie [PERSON_2].",
+        "[PERSON_3], beta, come and talk to [PERSON_2].",
+        "[PERSON_3], go with [PERSON_2] to the kitchen.",
+        "[PERSON_4], bring the lady some water.",
+        "Sit down there, I'll put the kettle on.",
+        "Mind how you go in that rain.",
+        "Thank you, Auntie [PERSON_2].",
+        "Yeah, that's grand, go ahead.",
+        "[PERSON_2], for God's sake.",
+        "Born on the [DATE_OF_BIRTH_1].",
+        "My mobile is [PHONE_2].",
+        "And the postcode is [UK_POSTCODE_1]?",
+    ],
+)
+def test_what_the_household_says_as_hosts_and_details_for_the_record_are_not_kept(text):
+    """Read in the drafts as a user would (notes suite, 2026-12-07): each of these sat in
+    "Parents' and carers' views"."""
+    assert is_phatic(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Talk to his teacher, she'll tell you.",
+        "Bring him back by six or I ring the police.",
+        "He doesn't have the address.",
+        "My mobile was taken by him.",
+        "Mind the trampoline, he's had it moved indoors for the winter.",
+    ],
+)
+def test_a_family_members_account_that_names_such_things_is_kept(text):
+    assert not is_phatic(text)
+
+
+def test_a_confirmed_address_is_not_an_exchange_in_the_note():
+    pieces = select(
+        [
+            seg(1, "Social worker", "And the postcode is [UK_POSTCODE_1]?"),
+            seg(2, "Grandma", "Yes."),
+            seg(3, "Social worker", "It's [ADDRESS_1], isn't it?"),
+            seg(4, "Mum", "Yes, [ADDRESS_1]."),
+        ]
+    )
+    assert pieces == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm glad you've told me.",
+        "I'll write that down as what you've told me.",
+        "[PERSON_1], [PERSON_3]'s told me some things.",
+        "I can hear how worried and frustrated you are.",
+    ],
+)
+def test_the_workers_empathy_and_empty_reports_are_not_the_record(text):
+    assert select([seg(1, "Social worker", text), seg(2, "Mum", "Okay.")]) == []
+
+
+def test_the_workers_report_of_what_was_said_and_what_they_heard_are_kept():
+    pieces = select(
+        [
+            seg(1, "Social worker", "She told me she's worried about you."),
+            seg(2, "Social worker", "I could hear shouting upstairs."),
+        ]
+    )
+    assert [sorted(p.cues & {"observed", "reported"}) for p in pieces] == [
+        ["reported"],
+        ["observed"],
+    ]
+
+
+def test_what_another_professional_said_is_kept_as_reported():
+    """cp-003: the paediatrician's view of the bruise, told to the parents by the worker, was
+    left out of the note (a critical fact)."""
+    pieces = select(
+        [
+            seg(
+                1,
+                "Social worker",
+                "I understand. The paediatrician at [LOCATION_2] said a bruise like that, on a "
+                "baby who can't move about yet, isn't usually caused by a bouncer.",
+            ),
+            seg(2, "Mum", "We would never hurt him."),
+        ]
+    )
+    assert "reported" in pieces[0].cues
+    assert pieces[0].text.startswith("The paediatrician at [LOCATION_2] said a bruise")
+
+
+def test_a_date_asked_for_or_a_school_confirmed_is_still_the_record():
+    pieces = select(
+        [
+            seg(1, "Social worker", "Have you got a date for that?"),
+            seg(2, "Mum", "It's next Tuesday at ten o'clock."),
+            seg(3, "Social worker", "Is he still at [SCHOOL_1]?"),
+            seg(4, "Auntie", "He is."),
+        ]
+    )
+    assert [p.evidence for p in pieces] == [("s0001", "s0002"), ("s0003", "s0004")]

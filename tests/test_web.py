@@ -601,8 +601,8 @@ def test_every_page_names_its_icon_and_the_service_serves_it(web):
 
 
 def test_every_verification_finding_has_words_on_the_review_page():
-    from assistant.review import repair, safeguarding, verify
     from assistant.notes.flags import FLAG_LABELS, FLAG_PREFIXES
+    from assistant.review import repair, safeguarding, verify
 
     flags = {
         value

@@ -71,19 +71,37 @@ _PHATIC_PART = re.compile(
     r"(?:good|great|lovely|nice)|that would help|i see|got it|fair enough|absolutely|definitely|"
     r"exactly|indeed|sorry|pardon|bless you|well done|nice to meet you|how are you|i'm fine|"
     r"not bad|honestly|really|so|well|anyway|then|please|yes please|love|darling|sweetheart|"
-    r"mate|pet|hun|again|too|so much|very much|\[[A-Z][A-Z0-9_]*_\d+\])$",
+    r"mate|pet|hun|again|too|so much|very much|thank goodness|thank god|oh my god|for god's sake|"
+    r"that's grand|go ahead|come through|come on in|bless (?:him|her|them)|beta|habibi|"
+    r"\[[A-Z][A-Z0-9_]*_\d+\])$",
     re.IGNORECASE,
 )
 _PART_SPLIT = re.compile(r"[\s]*[,;:.!?…\-–—]+[\s]*|\s+(?=\[)")
 """A whole sentence that is a greeting, thanks, acknowledgement or filler."""
 
 _ARRIVAL = re.compile(
-    r"(?:\[[A-Z_0-9]+\],? )?(?:the |your )?social worker(?:'s| is) (?:here|coming(?: up| in| down)?|"
-    r"at the door)(?: (?:now|for you))?[.!]?$",
+    r"(?:\[[A-Z_0-9]+\],? )?(?:the |your )?social worker(?:'s| is) "
+    r"(?:here|coming(?: up| in| down)?|at the door)(?: (?:now|for you))?"
+    r"(?:,? (?:love|darling|sweetheart|pet|beta|habibi))?[.!]?$",
     re.IGNORECASE,
 )
 """Someone announcing the visitor to the house ("The social worker's coming up."): said to
-another member of the household, not the record."""
+another member of the household, not the record. Not a name: "[PERSON_4]'s here." may be the
+man the plan keeps away."""
+_HOUSEHOLD = re.compile(
+    r"(?:(?:\[[A-Z_]+_\d+\]|beta|habibi|love|darling|sweetheart|please|and|now),?\s+)*"
+    r"(?:say (?:hello|hi|bye(?: bye)?|goodbye|thank you)\b.*|"
+    r"come(?: here| on| down| in| through| and (?:say|talk|sit|see)\b.*)?|"
+    r"(?:go|come) (?:with|to) (?:\[PERSON_\d+\]|the lady|the man|the kitchen)(?:\s.*)?|"
+    r"talk to (?:(?:auntie|aunty|uncle|miss|mrs|mr|ms) )?(?:\[PERSON_\d+\]|the lady|the man)|"
+    r"make (?:some )?(?:tea|coffee)\b.*|bring (?:the lady|the man|\[PERSON_\d+\]) .*|"
+    r"sit(?: down)?(?: there| here)?(?:, i'll put the kettle on)?|i'll put the kettle on|"
+    r"i(?:'ve)? made (?:some )?(?:tea|coffee)|mind how you go\b.*)"
+    r"(?:,?\s+(?:\[[A-Z_]+_\d+\]|beta|habibi|love|please))*[.!]?",
+    re.IGNORECASE,
+)
+"""What the household say to each other or to the visitor as hosts ("[PERSON_3], say hello to
+Auntie [PERSON_2].", "Sit down there, I'll put the kettle on."): not the record."""
 
 MIN_CONTENT_WORDS = 2
 """A sentence with fewer content words (not stop words) carries nothing on its own."""
@@ -145,7 +163,9 @@ _OBSERVED = re.compile(
     r"\b(?:i can see|i saw|i've seen|i noticed|i can smell|i could see|i've noticed|"
     # what the worker smelt, heard or examined themself ("When I came in, I could smell
     # cannabis in the hallway", "I looked at his cheek at school")
-    r"i (?:could|can) (?:smell|hear)|i (?:smelled|smelt|looked at|checked|examined)|"
+    # "I can hear how worried you are." is said to someone, not heard in the home
+    r"i (?:could|can) smell|i (?:could|can) hear(?! (?:how|that|what|you|it in))|"
+    r"i (?:smelled|smelt|looked at|checked|examined)|"
     r"looks? (?:clean|tidy|warm|cold|messy|dirty|well|tired|happy|settled|upset|thin|poorly)|"
     r"the (?:house|flat|home|kitchen|bedroom|room|fridge|garden|bathroom|cot|bed|bedding|"
     r"mattress|sheets|nappy|carpet|floor|walls?|window|toilet|cupboards?|hallway|stairs)\b"
@@ -154,7 +174,13 @@ _OBSERVED = re.compile(
 )
 _REPORTED = re.compile(
     r"\b(?:told me|tells me|told us|said (?:that|he|she|they|it|his|her)|says (?:that|he|she|"
-    r"they|it)|mentioned|explained|described|disclosed|confirmed|agreed that|denied|admitted)\b",
+    r"they|it)|mentioned|explained|described|disclosed|confirmed|agreed that|denied|admitted)\b|"
+    # what another professional said ("The paediatrician at [LOCATION_1] said a bruise like
+    # that … isn't usually caused by a bouncer.")
+    r"\b(?:the|his|her|their|your) (?:paediatrician|doctor|gp|consultant|health visitor|midwife|"
+    r"nurse|school|teacher|head(?:teacher)?|senco|nursery|police|officer|hospital|camhs|"
+    r"therapist|dentist|landlord|housing officer|probation officer)\b"
+    r"[^.?!]{0,40}?\b(?:said|says|told|reported|found|thinks|is worried|are worried)\b",
     re.IGNORECASE,
 )
 """The practitioner says what someone told them: the summary a case note is written from."""
@@ -199,14 +225,50 @@ def is_phatic(sentence: str) -> bool:
     parts = [p for p in _PART_SPLIT.split(sentence.strip()) if p]
     if all(_PHATIC_PART.match(p) or _address(p) for p in parts):
         return True
-    if _ARRIVAL.match(sentence.strip()):
+    if _ARRIVAL.match(sentence.strip()) or _HOUSEHOLD.fullmatch(sentence.strip()):
+        return True
+    if is_form(sentence):
         return True
     return not any(not w.startswith("[") for w in content_words(sentence))
 
 
 def _address(part: str) -> bool:
-    """A single capitalised word on its own between commas: a name said to someone."""
-    return bool(re.fullmatch(r"[A-Z][a-z]+", part))
+    """A single capitalised word on its own between commas, or a title and a name ("Auntie
+    [PERSON_2]"): a name said to someone."""
+    return bool(
+        re.fullmatch(r"[A-Z][a-z]+", part)
+        or re.fullmatch(
+            r"(?:Auntie|Aunty|Uncle|Miss|Mrs|Mr|Ms)\s+(?:\[[A-Z][A-Z0-9_]*_\d+\]|[A-Z][a-z]+)", part
+        )
+    )
+
+
+def is_form(sentence: str) -> bool:
+    """Details confirmed for the case record ("Born on the [DATE_OF_BIRTH_1].", "And the
+    postcode is [UK_POSTCODE_1]?", "My mobile is [PHONE_2]."): the case system holds them, the
+    note does not. Every content word is an identifier or names one ("Is he still at
+    [SCHOOL_1]?" is not: a school says where the child is)."""
+    text = _FORM_PHRASES.sub(" ", sentence)
+    words = content_words(text)
+    marks = {w for w in words if w.startswith("[")}
+    if any(not _IDENTIFIER.fullmatch(w) for w in marks):
+        return False
+    named = bool(_FORM_PHRASES.search(sentence)) or bool(words & _FORM_WORDS) or bool(marks)
+    return named and not (words - marks - _FORM_WORDS)
+
+
+_FORM_PHRASES = re.compile(
+    r"\b(?:date of birth|national insurance(?: number)?|nhs number|red book)\b", re.IGNORECASE
+)
+_FORM_WORDS = frozenset(
+    "address postcode born email e-mail phone mobile number landline correct right still "
+    "spelt spelled details isn't it's that's".split()
+)
+_IDENTIFIER = re.compile(
+    r"\[(?:ADDRESS|UK_POSTCODE|DATE_OF_BIRTH|EMAIL|EMAIL_ADDRESS|PHONE|PHONE_NUMBER|"
+    r"UK_NHS|NHS_NUMBER|UK_NINO|NI_NUMBER)(?:_\d+)?\]",
+    re.IGNORECASE,
+)
 
 
 def is_question(sentence: str) -> bool:
@@ -242,7 +304,7 @@ def _cues(text: str, *, family: bool = False) -> set[str]:
     found = set()
     if commits(text, family=family):
         found.add("commitment")
-    if WRITES_DOWN.search(text):  # "I'm going to write down that I smelled cannabis …"
+    if WRITES_DOWN.search(text) and _says_what(text):  # "… write down that I smelled cannabis"
         found.add("reported")
     if not family and seen_alone(text):  # how the child was seen: kept, not as an action
         found |= {"observed", "alone"}
@@ -255,9 +317,24 @@ def _cues(text: str, *, family: bool = False) -> set[str]:
         found.discard("alone")  # "I saw him on his own in his room." is what they saw
     if _PURPOSE.search(text):
         found.add("purpose")
-    if _REPORTED.search(text):
+    if _REPORTED.search(text) and _says_what(text):
         found.add("reported")
     return found
+
+
+_ONLY_REPORTING = frozenset(
+    "told tell telling tells said say says mentioned glad thank thanks things something some "
+    "write writing written down note notes record told me that's what you've you're he's "
+    "she's they've they're i've i'm we've it's he'd she'd".split()
+)
+
+
+def _says_what(text: str) -> bool:
+    """A report with what was told ("He told me he has smoked cannabis."), not only that
+    something was ("I'm glad you've told me.", "I'll write that down as what you've told
+    me.")."""
+    words = {w for w in content_words(text) if not w.startswith("[")}
+    return len(words - _ONLY_REPORTING) >= MIN_CONTENT_WORDS - 1
 
 
 def commits(text: str, *, family: bool = False) -> bool:
@@ -577,7 +654,7 @@ def _select(
         # "I feel safe.")
         mine = seen.setdefault((said_for or seg).speaker, [])
         if role is not SpeakerRole.CHILD:  # a child saying it again is saying it: all is theirs
-            kept = [s for s in kept if not _repeats(s, mine)]
+            kept = [s for s in kept if not _repeats(s, mine, answer=question is not None)]
         ranked = not practitioner and role is not SpeakerRole.CHILD
         if ranked and candidates is not None:
             candidates += [
@@ -744,9 +821,9 @@ def interpreted(segments: Sequence[RedactedSegment]) -> dict[int, int]:
     return out
 
 
-def _repeats(sentence: str, seen: Sequence[frozenset[str]]) -> bool:
+def _repeats(sentence: str, seen: Sequence[frozenset[str]], *, answer: bool = False) -> bool:
     words = content_words(sentence)
-    if len(words) < MIN_CONTENT_WORDS:  # "Yes, please." to a second question is a new answer
+    if answer and len(words) < MIN_CONTENT_WORDS:  # "Yes, please." to a new question: an answer
         return False
     return any(len(words & s) / len(words) >= REPEAT_SHARE for s in seen)
 
