@@ -883,3 +883,16 @@ def test_a_date_asked_for_or_a_school_confirmed_is_still_the_record():
         ]
     )
     assert [p.evidence for p in pieces] == [("s0001", "s0002"), ("s0003", "s0004")]
+
+
+@pytest.mark.parametrize("name", ["visit_note", "cin_visit", "cp_statutory_visit", "lac_visit"])
+def test_safeguarding_language_is_sorted_into_worries_not_what_is_working_well(name):
+    """cin-004 from audio: the worker's "She's told me she has thought … everyone would be
+    better off without her." was filed under "What is working well" for its "better"."""
+    from assistant.drafting.styles.note import by_words
+    from assistant.drafting.templates import load_template
+
+    family = load_template(name, "v6").filled_by("family")
+    text = "She's told me she has thought everyone would be better off without her."
+    assert by_words(text, family).key == "worries"
+    assert by_words("He's settled, he's happy with us.", family).key != "worries"

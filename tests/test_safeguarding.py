@@ -56,7 +56,7 @@ def lexicon():
 
 # --- the lexicon as data --------------------------------------------------------------------
 def test_lexicon_loads_with_version_and_hash(lexicon):
-    assert lexicon.version == "2.0.0"
+    assert lexicon.version == "2.1.0"
     assert lexicon.sha256 == hashlib.sha256(DEFAULT_LEXICON_PATH.read_bytes()).hexdigest()
     assert REQUIRED <= set(lexicon.categories)
 
@@ -165,6 +165,8 @@ POSITIVE = [
     ("sometimes I want to die", "suicidal_ideation"),
     ("I just want to end it all", "suicidal_ideation"),
     ("she said she'd be better off dead", "suicidal_ideation"),
+    # 2.1.0: a worker's report of a child's words, in the third person
+    ("she thinks everyone would be better off without her", "suicidal_ideation"),
     ("I don't want to be here anymore", "suicidal_ideation"),
     ("he's been having suicidal thoughts", "suicidal_ideation"),
     ("she's been cutting again", "self_harm"),
@@ -319,6 +321,7 @@ KNOWN_FALSE_POSITIVES = [
     ("my older boys help with the shopping", "exploitation"),
     ("the washing was dirty", "neglect"),
     ("mum is losing weight for her wedding", "eating_disorder"),
+    ("the kids are better off without [PERSON_4]", "suicidal_ideation"),
 ]
 
 

@@ -221,7 +221,14 @@ def protected(template: NoteTemplate) -> re.Pattern[str] | None:
 
 def by_words(text: str, family: Sequence[SectionSpec]) -> SectionSpec | None:
     """The first of the ``family`` sections whose cues ``text`` uses; else the first one with
-    no cues (it takes the rest); ``None`` when there is neither."""
+    no cues (it takes the rest); ``None`` when there is neither. Words in the safeguarding
+    lexicon go to the worries, whatever else they say."""
+    from assistant.review.safeguarding import categories_in  # the review's lexicon
+
+    if categories_in(text):  # "better off without her" is not what is working well
+        worries = next((s for s in family if s.key == "worries"), None)
+        if worries is not None:
+            return worries
     text = _IDIOMS.sub(" ", text)
     for spec in family:
         if spec.cues and _cue_pattern(spec.cues).search(text):
