@@ -226,3 +226,23 @@ def test_a_voice_of_no_known_role_doing_something_in_the_visit_is_not_a_row():
     rows_by = [st.action.what for st in note.all_statements() if st.action is not None]
     assert not [w for w in rows_by if "kettle" in w]
     assert any("dentist" in w for w in rows_by)
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        (
+            "I'd also like you to go and see the drug and alcohol service.",
+            "I'd also like you to go and see the drug and alcohol service.",
+        ),
+        (
+            "So, I'd like you to make a GP appointment for her by Friday.",
+            "I'd like you to make a GP appointment for her by Friday.",
+        ),
+    ],
+)
+def test_a_request_row_keeps_who_asks(text, what):
+    """cp-002, cp-005: the rows read "like you to make a GP appointment …"."""
+    visit = [seg(1, "Social worker", text), seg(2, "Mum", "Okay.")]
+    row = action_row(text, "Social worker", visit, 0)
+    assert (row.who, row.what) == ("Mum", what)

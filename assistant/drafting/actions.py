@@ -47,7 +47,9 @@ _START = re.compile(
     rf"\b(?:{PROGRESSIVE}|i'll|i will|i'm going to|i am going to|i can|i need to|i've|"
     r"i'd like to|we'll|"
     r"we will|we're going to|we need to|let's|you'll|you will|you're going to|can you|could you|"
-    r"would you|need you to|like you to|want you to|please|he'll|she'll|they'll)\b",
+    # "I'd also like you to …" whole, not "like you to …" (a row read as a sentence)
+    r"would you|i(?:'d| would)?(?: also| really)? (?:like|need|want) you to|need you to|"
+    r"like you to|want you to|please|he'll|she'll|they'll)\b",
     re.IGNORECASE,
 )
 
