@@ -1,0 +1,58 @@
+"""What a new practitioner tripped over walking the web app (sign in, New visit, progress,
+speakers, review, edit, approve, export), each over real HTTP (FastAPI's TestClient on the real
+app, a SQLite file per test): the page as it was, then as it should read."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from assistant.diarisation import with_roles
+from assistant.storage import repo, session_scope
+from tests import test_web
+from tests.conftest import seed_recording
+from tests.test_web import audit_actions
+from tests.web import FLAGGED, add_web_user, csrf_of, db, seed_note, seed_speakers, sign_in
+
+pytestmark = pytest.mark.models  # the app loads the test profile's models at start-up
+
+web = test_web.web  # the fixture: a factory of TestClients on one running app
+
+
+def signed_in(client, settings, name: str = "Priya Shah"):
+    uid, _ = add_web_user(settings, name, "practitioner")
+    c = client()
+    assert sign_in(c, name).status_code == 303
+    return uid, c
+
+
+def title_of(page: str) -> str:
+    return html.unescape(re.search(r"<title>(.*?)</title>", page, re.S).group(1))
+
+
+def test_a_page_with_several_problems_is_titled_error_too(web):
+    """New visit and approval name every problem at once (``errors``); the title said
+    "Error:" only for pages with one problem, so a screen reader heard no error on these."""
+    settings, client = web()
+    owner, c = signed_in(client, settings)
+    # no recording chosen, no consent: as Chromium sends the form
+    body = (
+        f'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        f"{csrf_of(c.get('/visits/new').text)}\r\n"
+        '--b\r\nContent-Disposition: form-data; name="audio"; filename=""\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n\r\n--b--\r\n"
+    )
+    r = c.post(
+        "/visits/new",
+        content=body.encode(),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert r.status_code == 400 and "Confirm that the family were told" in r.text
+    assert title_of(r.text).startswith("Error: New visit")
+    ids = seed_note(settings, owner)
+    page = c.get(f"/notes/{ids['note']}").text
+    assert not title_of(page).startswith("Error:")
+    r = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page)})
+    assert r.status_code == 400 and title_of(r.text).startswith("Error: Review the note")
