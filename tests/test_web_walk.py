@@ -56,3 +56,25 @@ def test_a_page_with_several_problems_is_titled_error_too(web):
     assert not title_of(page).startswith("Error:")
     r = c.post(f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page)})
     assert r.status_code == 400 and title_of(r.text).startswith("Error: Review the note")
+
+
+def test_an_empty_sign_in_says_what_to_enter_and_counts_no_failure(web):
+    """Sign in with nothing typed said "Enter a correct user name and password" and counted a
+    failed attempt (five lock the name); each empty box now says what to enter."""
+    settings, client = web(sign_in_attempts=2)
+    add_web_user(settings, "Ada", "practitioner")
+    c = client()
+    for name, password in (("", ""), ("Ada", ""), ("", "x")):
+        page = c.get("/sign-in").text
+        r = c.post(
+            "/sign-in", data={"name": name, "password": password, "csrf_token": csrf_of(page)}
+        )
+        assert r.status_code == 400 and title_of(r.text).startswith("Error: Sign in")
+        words = html.unescape(r.text)
+        assert ("Enter your name." in words) == (not name)
+        assert ("Enter your password." in words) == (not password)
+        assert "Enter a correct user name and password" not in words
+        if not password:
+            assert 'id="password-error"' in r.text and 'aria-describedby="password-error"' in r.text
+    assert audit_actions(settings, "auth.failed") == []
+    assert sign_in(c, "Ada").status_code == 303  # not locked out
