@@ -78,3 +78,27 @@ def test_an_empty_sign_in_says_what_to_enter_and_counts_no_failure(web):
             assert 'id="password-error"' in r.text and 'aria-describedby="password-error"' in r.text
     assert audit_actions(settings, "auth.failed") == []
     assert sign_in(c, "Ada").status_code == 303  # not locked out
+
+
+def test_progress_says_minute_for_one_minute_left(web):
+    """The page said "about 1 minutes left in all": now words that agree."""
+    from assistant.web.routes.visits import eta_words
+
+    assert eta_words(None) == "" and eta_words(0) == ""
+    assert eta_words(12) == "about 1 minute left in all"
+    assert eta_words(61) == "about 2 minutes left in all"
+    settings, client = web()
+    owner, c = signed_in(client, settings)
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        rec = seed_recording(s, owner)  # three seconds: well under a minute left
+        job = repo.create_job(session=s, recording_id=rec.id)
+        repo.update_job(session=s, job_id=job.id, status="transcribing", progress=0.5)
+        rec_id = rec.id
+    engine.dispose()
+    page = c.get(f"/visits/{rec_id}").text
+    said = " ".join(re.sub(r"<[^>]+>", "", re.search(r'id="progress-text">.*?</p>', page, re.S)
+                           .group(0)).split())  # fmt: skip
+    assert said.endswith("% of this stage done, about 1 minute left in all."), said
+    polled = c.get(f"/visits/{rec_id}/progress").json()
+    assert polled["eta"] == "about 1 minute left in all"

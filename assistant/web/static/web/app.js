@@ -22,7 +22,7 @@ if (progress && progress.dataset.finished === 'no') {
       }
       set('stage-label', state.label)
       set('progress-percent', String(state.percent))
-      if (state.eta_s) set('progress-eta', String(Math.ceil(state.eta_s / 60)))
+      if (state.eta) set('progress-eta', state.eta)
       const bar = document.getElementById('progress-bar')
       if (bar) bar.value = state.percent
     } catch (e) {
