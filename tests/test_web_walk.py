@@ -102,3 +102,25 @@ def test_progress_says_minute_for_one_minute_left(web):
     assert said.endswith("% of this stage done, about 1 minute left in all."), said
     polled = c.get(f"/visits/{rec_id}/progress").json()
     assert polled["eta"] == "about 1 minute left in all"
+
+
+def test_refused_approval_keeps_the_declaration_and_says_statements_in_words(web):
+    """Declaration ticked, a safeguarding statement unconfirmed: the page said "1 of 1
+    statement(s) ..." (the API's words) and came back with the declaration unticked."""
+    settings, client = web()
+    owner, c = signed_in(client, settings)
+    ids = seed_note(settings, owner, draft=FLAGGED)
+    page = c.get(f"/notes/{ids['note']}").text
+    r = c.post(
+        f"/notes/{ids['note']}/approve",
+        data={"csrf_token": csrf_of(page), "declaration": "yes"},
+    )
+    assert r.status_code == 409
+    words = html.unescape(r.text)
+    assert "statement(s)" not in words
+    assert "1 statement raising a safeguarding concern is not confirmed yet" in words
+    box = re.search(r'<input [^>]*id="declaration"[^>]*>', r.text).group(0)
+    assert "checked" in box
+    # drawn afresh, the box is not ticked for them
+    fresh = c.get(f"/notes/{ids['note']}").text
+    assert "checked" not in re.search(r'<input [^>]*id="declaration"[^>]*>', fresh).group(0)
