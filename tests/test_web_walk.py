@@ -124,3 +124,63 @@ def test_refused_approval_keeps_the_declaration_and_says_statements_in_words(web
     # drawn afresh, the box is not ticked for them
     fresh = c.get(f"/notes/{ids['note']}").text
     assert "checked" not in re.search(r'<input [^>]*id="declaration"[^>]*>', fresh).group(0)
+
+
+NOTE_STYLE = {
+    "header": [
+        {"key": "present", "title": "Who spoke at the visit",
+         "value": "The social worker", "evidence": ["s0001"]},
+    ],
+    "sections": [
+        {"key": "actions", "title": "Agreed actions", "statements": [
+            {"text": "I'll ring the school by Friday.", "kind": "agreed_action",
+             "speaker": "Social worker", "evidence": ["s0001"], "flags": [],
+             "action": {"who": "The social worker",
+                        "what": "I'll ring the school by Friday.", "by": "by Friday"}}]},
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("The social worker will ring the school on Monday.", "agreed_action"),
+        ("I'll ring the school by Friday.", "reported"),
+    ],
+)
+def test_an_edited_agreed_action_shows_the_practitioners_words(web, text, kind):
+    """An agreed action is shown as its row (who: what — by when), cut from the AI's words:
+    after the practitioner changed the words (or the kind) the review, the exports and the
+    approved record still showed the AI's row, not what they saved."""
+    settings, client = web()
+    owner, c = signed_in(client, settings)
+    ids = seed_note(settings, owner, draft=NOTE_STYLE)
+    edit = c.get(f"/notes/{ids['note']}/edit").text
+    r = c.post(
+        f"/notes/{ids['note']}/edit/actions/0",
+        data={"csrf_token": csrf_of(edit), "revision": "1", "action": "save",
+              "text": text, "kind": kind},
+    )  # fmt: skip
+    assert r.status_code == 303, r.text
+    review = html.unescape(c.get(f"/notes/{ids['note']}").text)
+    assert text in review
+    assert "— when: by Friday" not in review
+    export = c.get(f"/notes/{ids['note']}/export?format=txt").text
+    assert text in export and "when: by Friday" not in export
+
+
+def test_an_unchanged_agreed_action_keeps_its_row(web):
+    """Moving the statement or saving it unchanged leaves the row (who, what, by when)."""
+    settings, client = web()
+    owner, c = signed_in(client, settings)
+    ids = seed_note(settings, owner, draft=NOTE_STYLE)
+    edit = c.get(f"/notes/{ids['note']}/edit").text
+    r = c.post(
+        f"/notes/{ids['note']}/edit/actions/0",
+        data={"csrf_token": csrf_of(edit), "revision": "1", "action": "save",
+              "text": "I'll ring the school by Friday.", "kind": "agreed_action",
+              "move_to": "next_visit"},
+    )  # fmt: skip
+    assert r.status_code == 303, r.text
+    review = html.unescape(c.get(f"/notes/{ids['note']}").text)
+    assert "The social worker: I'll ring the school by Friday. — when: by Friday" in review
