@@ -184,3 +184,15 @@ def test_an_unchanged_agreed_action_keeps_its_row(web):
     assert r.status_code == 303, r.text
     review = html.unescape(c.get(f"/notes/{ids['note']}").text)
     assert "The social worker: I'll ring the school by Friday. — when: by Friday" in review
+
+
+def test_edit_page_says_where_the_evidence_is_not_its_segment_ids(web):
+    """The edit page's hint read "Evidence: s0001, s0002": ids the review page never shows.
+    It now gives the times the review page's transcript shows."""
+    settings, client = web()
+    owner, c = signed_in(client, settings)
+    ids = seed_speakers(settings, owner)  # segment i starts at 2i seconds
+    page = html.unescape(c.get(f"/notes/{ids['note']}/edit").text)
+    hints = re.findall(r'class="govuk-hint" id="text-edit-[^"]+-hint">([^<]*)<', page)
+    assert hints and not any(re.search(r"\bs\d{4}\b", h) for h in hints)
+    assert "Evidence: the transcript at 0:12; speaker Child" in hints  # s0006: 12 s

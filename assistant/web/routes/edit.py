@@ -55,12 +55,20 @@ def edit_context(
     mapping = repo.load_mapping(session=session, recording_id=rec.id)
     audit(session, request, user, "note.view", "note", note.id, reidentified=False, via="edit")
     revision = repo.latest_revision(session=session, note_id=note.id).number
+    # where each cited segment starts: segment ids ("s0004") mean nothing to a practitioner
+    redacted = repo.find_transcript(session=session, recording_id=rec.id, kind="redacted")
+    starts = {seg.id: seg.start for seg in redacted.segments} if redacted else {}
     sections = [
         {
             "key": sec.key,
             "title": sec.title,
             "statements": [
-                {"index": i, "anchor": f"edit-{sec.key}-{i}", "st": st}
+                {
+                    "index": i,
+                    "anchor": f"edit-{sec.key}-{i}",
+                    "st": st,
+                    "times": sorted({starts[e] for e in st.evidence if e in starts}),
+                }
                 for i, st in enumerate(sec.statements)
             ],
         }
