@@ -196,3 +196,40 @@ def test_edit_page_says_where_the_evidence_is_not_its_segment_ids(web):
     hints = re.findall(r'class="govuk-hint" id="text-edit-[^"]+-hint">([^<]*)<', page)
     assert hints and not any(re.search(r"\bs\d{4}\b", h) for h in hints)
     assert "Evidence: the transcript at 0:12; speaker Child" in hints  # s0006: 12 s
+
+
+def _one_voice(settings, owner):
+    """A diarised visit in which every line was heard as one voice (S1), no voice enrolled."""
+    ids = seed_speakers(settings, owner)
+    engine, sessions = db(settings)
+    with session_scope(sessions) as s:
+        raw = repo.find_transcript(session=s, recording_id=ids["rec"], kind="raw")
+        merged = raw.model_copy(
+            update={
+                "segments": tuple(g.model_copy(update={"speaker": "S1"}) for g in raw.segments),
+                "speakers": (),  # as speaker separation leaves it: roles not yet suggested
+                "diarisation": raw.diarisation.model_copy(update={"speakers": 1}),
+            }
+        )
+        repo.save_transcript(
+            session=s, recording_id=ids["rec"], kind="raw", body=with_roles(merged)
+        )
+    engine.dispose()
+    return ids
+
+
+def test_one_voice_without_a_role_says_so_not_zero_percent_sure(web):
+    """One voice found, no role suggested: the page said "Suggested (0% sure)" beside "Not
+    sure", and nothing said that the others' words were in that one speaker's."""
+    settings, client = web()
+    owner, c = signed_in(client, settings)
+    ids = _one_voice(settings, owner)
+    page = html.unescape(c.get(f"/visits/{ids['rec']}/speakers").text)
+    assert "0% sure" not in page and "No role suggested" in page
+    assert re.search(r'id="role-S1".*?<option value="unknown" selected', page, re.S)
+    assert 'id="one-voice"' in page and "Only one voice was found" in page
+    # several speakers told apart: neither
+    ids = seed_speakers(settings, owner)
+    page = html.unescape(c.get(f"/visits/{ids['rec']}/speakers").text)
+    assert 'id="one-voice"' not in page and "No role suggested" not in page
+    assert "% sure)" in page
