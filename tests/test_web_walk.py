@@ -233,3 +233,24 @@ def test_one_voice_without_a_role_says_so_not_zero_percent_sure(web):
     page = html.unescape(c.get(f"/visits/{ids['rec']}/speakers").text)
     assert 'id="one-voice"' not in page and "No role suggested" not in page
     assert "% sure)" in page
+
+
+def test_changes_page_says_what_changed_when_the_words_did_not(web):
+    """After the Speakers page re-attributed a statement, "Changes from the AI draft" said
+    "Edited" beside the same words twice, with nothing to say what was edited."""
+    from tests.test_web_pages import speakers_form
+
+    settings, client = web()
+    owner, c = signed_in(client, settings)
+    ids = seed_speakers(settings, owner)
+    page = c.get(f"/visits/{ids['rec']}/speakers").text
+    r = c.post(f"/visits/{ids['rec']}/speakers", data=speakers_form(page, S2="carer"))
+    assert r.status_code == 303, r.text
+    changes = html.unescape(c.get(f"/notes/{ids['note']}/changes").text)
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*He goes to bed at eight now\..*?</tr>", changes, re.S)
+    cells = [" ".join(re.sub(r"<[^>]+>", " ", td).split()) for td in re.findall(
+        r"<td[^>]*>(.*?)</td>", row.group(0), re.S)]  # fmt: skip
+    assert cells[1] == "Edited"
+    assert cells[2] == "Same words Speaker: Carer (was Parent)"
+    # a statement whose words changed shows them, as before
+    assert "I like football and Minecraft." in changes
