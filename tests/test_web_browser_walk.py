@@ -69,3 +69,21 @@ def test_play_evidence_keeps_the_page_at_the_statement(server, browser, tmp_path
     assert 0 <= top and bottom <= 800
     line = page.locator(".app-segment.app-highlight").bounding_box()
     assert line is not None and 0 <= line["y"] < 800
+
+
+def test_signed_in_as_reads_on_one_line_on_a_phone(server, browser):
+    """At 375 px the Sign out button took the header's whole width (GOV.UK buttons fill a
+    phone's), squeezing "Signed in as Priya Shah" into a narrow column of three lines."""
+    srv, settings = server
+    add_web_user(settings, "Priya Shah", "practitioner")
+    page = sign_in_as(browser, srv.base_url, "Priya Shah")
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto("/")
+    signed_in = page.locator(".app-signed-in")
+    assert signed_in.inner_text() == "Signed in as Priya Shah"
+    height = signed_in.bounding_box()["height"]
+    line = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.app-signed-in')).lineHeight)"
+    )
+    assert height < 1.5 * line, (height, line)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
