@@ -671,7 +671,7 @@ def test_safeguarding_statements_must_each_be_confirmed_before_approval(web):
     r = c.post(
         f"/notes/{ids['note']}/approve", data={"csrf_token": csrf_of(page), "declaration": "yes"}
     )
-    assert r.status_code == 409 and "1 of 1 statement(s)" in r.text
+    assert r.status_code == 409 and "not confirmed yet: confirm each one" in r.text
     assert 'href="#safeguarding-pending"' in r.text
     action = f"/notes/{ids['note']}/confirm/worries/0"
     assert f'action="{action}"' in page

@@ -6,7 +6,8 @@ still appends one whole revision per save. A statement is addressed by its secti
 position in that section (from 0) in the latest revision.
 
 An edited statement loses the verification flags of the AI's wording (they described words that
-are gone); one left without evidence is marked ``added_by_practitioner`` by ``validate_edit``.
+are gone) and an agreed action's row cut from them; one left without evidence is marked
+``added_by_practitioner`` by ``validate_edit``.
 """
 
 from __future__ import annotations
@@ -79,9 +80,14 @@ def change_statement(
     # the AI wording's findings describe words or evidence that are gone; the practitioner's
     # wording of what someone said stays marked as theirs
     theirs = new_words or REWORDED in statement.get("flags", ())
+    new_row = any(k in changes and changes[k] != statement.get(k) for k in ("kind", "speaker"))
     statement.update(changes)
     if new_words or new_evidence:
         statement["flags"] = [REWORDED] if theirs and statement.get("speaker") else []
+    if new_words or new_row:
+        # an agreed action's row (who, what, by when) was cut from the AI's words and speaker,
+        # and the note prints the row, not the text: changed, it would show the old ones
+        statement.pop("action", None)
     target = _section(sections, to_section) if to_section else sec
     if target is sec and position is None:
         sec["statements"][index] = statement

@@ -88,12 +88,22 @@ def sign_in(
     check_csrf(request, csrf_token)
     if refused := passwords_off(request):
         return refused
+    target = safe_next(next_path)
+    context = {"next": target, "name": name}
+    missing = [
+        (field, words)
+        for field, value, words in (
+            ("name", name.strip(), "Enter your name."),
+            ("password", password, "Enter your password."),
+        )
+        if not value
+    ]
+    if missing:  # nothing to check: no failed attempt to count against anyone
+        return sign_in_form(request, {**context, "errors": missing}, status_code=400)
     throttle: FailureThrottle = request.app.state.sign_in_throttle
     client = request.client.host if request.client else "unknown"
     account = "name:" + name.strip().lower()
     wait = max(throttle.retry_after(client) or 0, throttle.retry_after(account) or 0)
-    target = safe_next(next_path)
-    context = {"next": target, "name": name}
     if wait:
         minutes = -(-wait // 60)
         return sign_in_form(

@@ -23,7 +23,7 @@ from assistant.api import schemas
 from assistant.api.deps import LexiconDep, SessionDep, SettingsDep, audit, may
 from assistant.api.note_access import approval_record, editable_body, load_note
 from assistant.api.routes import statements as statements_api
-from assistant.domain import StatementKind
+from assistant.domain import Statement, StatementKind
 from assistant.errors import BadInput, CaseAssistError
 from assistant.settings import Settings
 from assistant.storage import User, repo
@@ -55,12 +55,20 @@ def edit_context(
     mapping = repo.load_mapping(session=session, recording_id=rec.id)
     audit(session, request, user, "note.view", "note", note.id, reidentified=False, via="edit")
     revision = repo.latest_revision(session=session, note_id=note.id).number
+    # where each cited segment starts: segment ids ("s0004") mean nothing to a practitioner
+    redacted = repo.find_transcript(session=session, recording_id=rec.id, kind="redacted")
+    starts = {seg.id: seg.start for seg in redacted.segments} if redacted else {}
     sections = [
         {
             "key": sec.key,
             "title": sec.title,
             "statements": [
-                {"index": i, "anchor": f"edit-{sec.key}-{i}", "st": st}
+                {
+                    "index": i,
+                    "anchor": f"edit-{sec.key}-{i}",
+                    "st": st,
+                    "times": sorted({starts[e] for e in st.evidence if e in starts}),
+                }
                 for i, st in enumerate(sec.statements)
             ],
         }
@@ -234,8 +242,11 @@ def changes_page(note_id: str, request: Request, user: PageUser, session: Sessio
     audit(session, request, user, "note.view", "note", note.id, reidentified=False, via="changes")
     titles = {s.key: s.title for s in final.sections} | {s.key: s.title for s in ai.sections}
 
+    def statement(body: notes.NoteBody, section: str, index: int) -> Statement:
+        return next(s for s in body.sections if s.key == section).statements[index]
+
     def text(body: notes.NoteBody, section: str, index: int) -> str:
-        return next(s for s in body.sections if s.key == section).statements[index].text
+        return statement(body, section, index).text
 
     rows = [
         {
@@ -244,6 +255,12 @@ def changes_page(note_id: str, request: Request, user: PageUser, session: Sessio
             "now_text": text(final, fate.now.section, fate.now.index) if fate.now else None,
             "ai_title": titles.get(fate.ai.section, fate.ai.section),
             "now_title": titles.get(fate.now.section, fate.now.section) if fate.now else None,
+            "what": _what_changed(
+                statement(ai, fate.ai.section, fate.ai.index),
+                statement(final, fate.now.section, fate.now.index),
+            )
+            if fate.now and fate.outcome == "edited"
+            else [],
         }
         for fate in record.statements
     ]
@@ -263,3 +280,17 @@ def changes_page(note_id: str, request: Request, user: PageUser, session: Sessio
             "may_edit": note.status == "draft" and may("note.edit", user, owner_id=rec.owner_id),
         },
     )
+
+
+def _what_changed(ai: Statement, now: Statement) -> list[str]:
+    """What of an edited statement changed besides its words: an edit that left the words as
+    they were (its speaker corrected on the Speakers page, its kind) read as "Edited" beside
+    two identical texts."""
+    what = []
+    if now.speaker != ai.speaker:
+        what.append(f"Speaker: {now.speaker or 'none'} (was {ai.speaker or 'none'})")
+    if now.kind != ai.kind:
+        what.append(f"Kind: {KIND_LABELS[now.kind.value]} (was {KIND_LABELS[ai.kind.value]})")
+    if now.evidence != ai.evidence:
+        what.append("Evidence changed")
+    return what

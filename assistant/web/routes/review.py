@@ -236,6 +236,14 @@ DECLARATION_MISSING = (
 )
 
 
+def _pending_words(pending: int) -> str:
+    """What to do while ``pending`` safeguarding statements are unconfirmed."""
+    return (
+        f"{pending} statement{'s' if pending != 1 else ''} raising a safeguarding concern "
+        f"{'is' if pending == 1 else 'are'} not confirmed yet: confirm each one before approving."
+    )
+
+
 @router.post("/notes/{note_id}/approve")
 def approve(
     note_id: str,
@@ -259,16 +267,7 @@ def approve(
         context = review_context(note_id, request, user, session, lexicon)
         errors = [("declaration", DECLARATION_MISSING)]
         if context["pending"]:
-            pending = context["pending"]
-            errors.insert(
-                0,
-                (
-                    "safeguarding-pending",
-                    f"{pending} statement{'s' if pending != 1 else ''} raising a safeguarding "
-                    f"concern {'is' if pending == 1 else 'are'} not confirmed yet: confirm "
-                    "each one before approving.",
-                ),
-            )
+            errors.insert(0, ("safeguarding-pending", _pending_words(context["pending"])))
         context.update(errors=errors)
         return render(request, "review.html", context, status_code=400)
     try:
@@ -277,7 +276,9 @@ def approve(
     except SafeguardingUnconfirmed as exc:
         session.rollback()
         context = review_context(note_id, request, user, session, lexicon)
-        context.update(error=exc.message, field="safeguarding-pending")
+        # the page's own words (the API's say "statement(s)"); the declaration stays ticked
+        problem = _pending_words(context["pending"]) if context["pending"] else exc.message
+        context.update(error=problem, field="safeguarding-pending", declared=True)
         return render(request, "review.html", context, status_code=exc.http_status)
     return RedirectResponse(f"/notes/{note_id}?approved=1", status_code=303)
 

@@ -322,6 +322,14 @@ def _field(exc: CaseAssistError) -> str:
     return "audio"
 
 
+def eta_words(eta_s: float | None) -> str:
+    """The time left as the progress page says it ("about 1 minute left in all"); '' if none."""
+    if not eta_s:
+        return ""
+    minutes = max(1, math.ceil(eta_s / 60))
+    return f"about {minutes} minute{'s' if minutes != 1 else ''} left in all"
+
+
 def _progress(
     session: Session, settings: Settings, recording_id: str, user: User
 ) -> dict[str, Any]:
@@ -335,6 +343,7 @@ def _progress(
         "job": view,
         "label": STAGE_LABELS.get(view.status, view.status),
         "percent": int(round(100 * (view.stage_progress or 0.0))),
+        "eta": eta_words(view.eta_s),
         "finished": view.status in ("done", "failed"),
         "may_erase": may("recording.erase", user, owner_id=rec.owner_id),
         "speakers": view.status == "done" and has_speakers(session, rec, user),
@@ -364,6 +373,7 @@ def visit_progress_json(
             "label": p["label"],
             "percent": p["percent"],
             "eta_s": p["job"].eta_s,
+            "eta": p["eta"],
             "finished": p["finished"],
         }
     )

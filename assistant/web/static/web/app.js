@@ -22,7 +22,7 @@ if (progress && progress.dataset.finished === 'no') {
       }
       set('stage-label', state.label)
       set('progress-percent', String(state.percent))
-      if (state.eta_s) set('progress-eta', String(Math.ceil(state.eta_s / 60)))
+      if (state.eta) set('progress-eta', state.eta)
       const bar = document.getElementById('progress-bar')
       if (bar) bar.value = state.percent
     } catch (e) {
@@ -34,6 +34,18 @@ if (progress && progress.dataset.finished === 'no') {
 }
 
 // Review: a statement's evidence link highlights its transcript lines and plays from the first.
+// Beside the note the transcript scrolls within its own box, so the page keeps its place at the
+// statement; stacked under the note (a narrow screen), the page goes to the line.
+const showInTranscript = (line) => {
+  const box = line.closest('.app-transcript')
+  const shown = box && box.getBoundingClientRect()
+  if (!shown || shown.top < 0 || shown.bottom > window.innerHeight) {
+    line.scrollIntoView({ block: 'nearest' })
+    return
+  }
+  const at = line.getBoundingClientRect()
+  if (at.top < shown.top || at.bottom > shown.bottom) box.scrollTop += at.top - shown.top - 10
+}
 const player = document.getElementById('visit-audio')
 document.querySelectorAll('.app-evidence-link').forEach((link) => {
   link.addEventListener('click', (event) => {
@@ -43,7 +55,7 @@ document.querySelectorAll('.app-evidence-link').forEach((link) => {
     ids.forEach((id) => document.getElementById('seg-' + id)?.classList.add('app-highlight'))
     link.closest('.app-statement')?.classList.add('app-highlight')
     const first = document.getElementById('seg-' + ids[0])
-    if (first) first.scrollIntoView({ block: 'nearest' })
+    if (first) showInTranscript(first)
     if (player) {
       player.currentTime = parseFloat(link.dataset.start || '0')
       player.play().catch(() => {})
