@@ -132,6 +132,34 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
 }
 
 
+#: What each action is, as a refusal says it ("Your role (practitioner) may not see the audit
+#: trail."): a person reads it, not the permission's name.
+ACTION_WORDS: dict[str, str] = {
+    "recording.view": "see this recording",
+    "recording.upload": "upload recordings",
+    "job.view": "see this job",
+    "transcript.view": "see this transcript",
+    "transcript.redacted.view": "see this redacted transcript",
+    "speakers.view": "see who spoke",
+    "speakers.edit": "change who spoke",
+    "note.view": "see this note",
+    "note.reidentify": "see this note with real names",
+    "note.edit": "edit this note",
+    "note.approve": "approve this note",
+    "note.export": "export this note",
+    "recording.audio": "play this recording",
+    "recording.erase": "erase this recording",
+    "audit.view": "see the audit trail",
+    "user.add": "add users",
+    "user.list": "list users",
+    "user.team": "change a user's team",
+    "job.retry": "retry a job",
+    "voice.enrol": "enrol a voice",
+    "voice.view": "see this voice enrolment",
+    "voice.erase": "erase this voice enrolment",
+}
+
+
 #: Roles whose reach over anyone's things is their own team's when they have a team.
 TEAM_SCOPED: frozenset[Role] = frozenset({M})
 

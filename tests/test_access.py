@@ -150,6 +150,14 @@ def test_roles_without_upload_right(world, role):
     srv, users, _ = world
     r = srv.client(users[role][1]).post("/v1/recordings", files={"audio": ("a.wav", b"RIFF")})
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    # said in words, not as the permission's name ('recording.upload')
+    assert r.json()["error"]["message"] == f"Your role ({role}) may not upload recordings."
+
+
+def test_every_permission_has_words_for_a_refusal():
+    from assistant.auth import ACTION_WORDS, PERMISSIONS
+
+    assert set(ACTION_WORDS) == set(PERMISSIONS)
 
 
 def test_other_practitioner_cannot_erase_but_admin_can(world, tmp_path):

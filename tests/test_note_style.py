@@ -161,7 +161,7 @@ def test_actions_are_rows_of_who_what_and_by_when():
 
 def test_the_header_is_found_in_code_with_evidence():
     fields = {h.key: h for h in header(VISIT)}
-    assert fields["present"].value == "The social worker, Mum, The child"
+    assert fields["present"].value == "The social worker, Mum, the child"
     assert fields["present"].evidence == ("s0001", "s0002", "s0007")
     assert fields["child_seen"].value.startswith("Yes") and fields["child_seen"].evidence
     assert fields["seen_alone"].evidence == ("s0005",)

@@ -392,7 +392,7 @@ def test_a_correction_keeps_the_header_found_again_and_rows_follow_their_speaker
     )  # fmt: skip
     new, moved = reattribute(body, before, after, {"Social worker": "Mum", "Mum": "Social worker"})
     assert moved == 2
-    assert {h.key: h.value for h in new.header}["present"] == "Mum, The social worker"
+    assert {h.key: h.value for h in new.header}["present"] == "Mum, the social worker"
     rows = [st.action.who for st in new.statements() if st.action]
     assert rows == ["Mum", "The social worker and Mum"]
     assert [st.speaker for st in new.statements()] == ["Mum", "Social worker"]

@@ -271,7 +271,7 @@ def test_confirm_edit_approve_download_word_and_delete(server, browser, tmp_path
     doc = Document(io.BytesIO(Path(download.value.path()).read_bytes()))
     text = [p.text for p in doc.paragraphs]
     assert "Observed: Visit to see [PERSON_1] at home after school. [s0001]" in text
-    assert "Agreed action: Call the school on Monday. (check: added by practitioner)" in text
+    assert "Agreed action: Call the school on Monday. (check: Added by the practitioner)" in text
     footer = " ".join(p.text for p in doc.sections[0].footer.paragraphs)
     assert "Approved by Priya Shah" in footer and "1 edited" in footer
 

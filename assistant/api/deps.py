@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, object_session
 
 from assistant.api.errors import request_id
-from assistant.auth import FailureThrottle, Reach, hash_token, reach
+from assistant.auth import ACTION_WORDS, FailureThrottle, Reach, hash_token, reach
 from assistant.domain import Role
 from assistant.errors import Forbidden, NotFound, TooManyAttempts, Unauthenticated
 from assistant.review import Lexicon
@@ -167,7 +167,7 @@ def authorize(action: str, user: User, *, owner_id: str | None) -> None:
         # Another user's ids look exactly like ids that do not exist.
         if owner_id is not None and owner_id != user.id:
             raise NotFound("No such recording.")
-        raise Forbidden(f"Your role ({user.role}) may not do '{action}'.")
+        raise Forbidden(f"Your role ({user.role}) may not {ACTION_WORDS.get(action, action)}.")
 
 
 def audit(

@@ -278,7 +278,7 @@ def header(segments: Sequence[RedactedSegment]) -> tuple[HeaderField, ...]:
                 value=f"One voice heard ({attributed(only)}): who said what is not marked. "
                 "Check the speakers before relying on this note."
                 if one_voice
-                else ", ".join(attributed(s) for s in first),
+                else _listed_names([attributed(s) for s in first]),
                 evidence=tuple(first.values()),
             )
         )
@@ -303,6 +303,13 @@ def header(segments: Sequence[RedactedSegment]) -> tuple[HeaderField, ...]:
     if nxt is not None:
         fields.append(nxt)
     return tuple(fields)
+
+
+def _listed_names(names: Sequence[str]) -> str:
+    """ "The social worker, the child, Mum": "The" is a capital only where the list starts."""
+    return ", ".join(
+        n if i == 0 or not n.startswith("The ") else "the " + n[4:] for i, n in enumerate(names)
+    )
 
 
 def _found(

@@ -3,6 +3,7 @@ review page's tags and the exports' "Check:" lines read the same words, never th
 
 from __future__ import annotations
 
+from assistant.notes.edit import ADDED_BY_PRACTITIONER
 from assistant.notes.statements import REWORDED
 from assistant.speakers import THROUGH_INTERPRETER
 
@@ -16,6 +17,7 @@ FLAG_LABELS = {
     "speaker_corrected": ("Speaker corrected", "grey"),
     "section_corrected": ("Moved to this section", "grey"),
     REWORDED: ("Reworded by the practitioner", "grey"),
+    ADDED_BY_PRACTITIONER: ("Added by the practitioner", "grey"),
     THROUGH_INTERPRETER: ("Said through the interpreter", "grey"),
 }
 #: Prefixed findings: ``unsupported:<reason>``, ``red_flag_not_affirmed:<category>``.
