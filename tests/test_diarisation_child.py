@@ -210,3 +210,24 @@ def test_a_second_child_who_talks_like_a_child_stays_a_child():
     ]
     roles = {k: g.role for k, g in infer_roles(_visit(sibling)).items()}
     assert roles == {"S1": "social_worker", "S2": "child", "S3": "child"}
+
+
+def test_two_children_level_on_child_points_the_one_talking_like_a_parent_is_the_parent():
+    """cin-001 from audio: the mother (first to speak; "he knows", "his timetable", "my
+    sister") and the child both had 3.0 child points; the tie went to the mother as the child,
+    so the child's section held her words ("Child 1", "Child 2")."""
+    from types import SimpleNamespace
+
+    from assistant.diarisation.roles import _second_children, _Tally
+
+    def tally(child: float, parent: float) -> _Tally:
+        t = _Tally()
+        t.points.update(child=child, parent=parent)
+        return t
+
+    tallies = {"S2": tally(3.0, 2.0), "S3": tally(3.0, 0.25)}
+    guesses = {
+        k: SimpleNamespace(label=k, role="child", confidence=0.5, scores={}) for k in tallies
+    }
+    out = _second_children(guesses, tallies)  # type: ignore[arg-type]
+    assert (out["S2"].role, out["S3"].role) == ("parent", "child")

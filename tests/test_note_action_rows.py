@@ -246,3 +246,33 @@ def test_a_request_row_keeps_who_asks(text, what):
     visit = [seg(1, "Social worker", text), seg(2, "Mum", "Okay.")]
     row = action_row(text, "Social worker", visit, 0)
     assert (row.who, row.what) == ("Mum", what)
+
+
+def _section(note, key: str) -> list[str]:
+    return [st.text for s in note.sections if s.key == key for st in s.statements]
+
+
+def test_the_next_visit_offered_and_agreed_is_in_the_next_visit_section():
+    """eh-004: Mum's "Yes, please." to "Shall I come back in four weeks …?" was filed under the
+    parents' views, away from the next visit it agrees to."""
+    note = _note(
+        [
+            seg(1, "Practitioner", "Shall I come back in four weeks, after the appointment?"),
+            seg(2, "Mum", "Yes, please."),
+        ]
+    )
+    assert any("Mum: “Yes, please.”" in t for t in _section(note, "next_visit"))
+    assert not _section(note, "parent_carer_views")
+
+
+def test_one_voice_saying_when_they_come_back_is_the_next_visit_not_an_action():
+    """A recording of one voice (a dictation, or voices not told apart): the header named the
+    next visit while its section read "Nothing recorded" and the row sat in the actions."""
+    note = _note(
+        [
+            seg(1, "S1", "He told me he is hungry at bedtime."),
+            seg(2, "S1", "I'll come back next Tuesday after school."),
+        ]
+    )
+    assert _section(note, "next_visit") and not _section(note, "actions")
+    assert {h.key: h.value for h in note.header}["next_visit"] == "next Tuesday after school"

@@ -74,8 +74,10 @@ def test_mums_disclosure_of_being_grabbed_is_a_worry_not_what_is_working_well(na
     assert load_template(name).version == "v6"  # the default: the latest version
     assert _section_of(name, "v6", "He grabbed my arm") == "worries"
     assert _section_of(name, "v6", "a grab on the arm") == "worries"  # police not called
-    # the released v5 filed it by "good" ("He's a good dad ... really"); kept as it was
-    assert _section_of(name, "v5", "He grabbed my arm") == "working_well"
+    # the released v5 filed it by "good" ("He's a good dad ... really"); since 2026-12-07 any
+    # words in the safeguarding lexicon go to worries whatever a template's cues say, so v5
+    # does too (its cues are unchanged: a word of physical harm alone is filed by them)
+    assert _section_of(name, "v5", "He grabbed my arm") == "worries"
 
 
 def _sorted(name: str, version: str, text: str) -> str:

@@ -48,6 +48,7 @@ def hide_query_strings() -> None:
     if not any(isinstance(f, NoQueryStrings) for f in access.filters):
         access.addFilter(NoQueryStrings())
 
+
 DESCRIPTION = """On-premise case-recording assistant for children's social care.
 
 Upload a visit recording, follow its job, read the transcript and the redacted transcript, and

@@ -300,7 +300,16 @@ def _second_children(
     children = [k for k, g in guesses.items() if g.role == "child"]
     if len(children) < 2:
         return guesses
-    first = max(children, key=lambda k: tallies[k].points["child"])
+    # the child is the one who talks most like a child and least like a parent: on child points
+    # alone a tie went to whoever spoke first, the mother at the door (cin-001 from audio on an
+    # Intel machine, 2026-12-07: both 3.0, hers with 2.0 parent points)
+    first = max(
+        children,
+        key=lambda k: (
+            tallies[k].points["child"] - tallies[k].points["parent"],
+            tallies[k].points["child"],
+        ),
+    )
     out = dict(guesses)
     for label in children:
         points = tallies[label].points

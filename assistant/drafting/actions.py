@@ -345,6 +345,12 @@ _OWN_VISIT = re.compile(
 """A next visit as only the visitor says it: what a voice of unknown role must say to count."""
 
 
+def own_visit(text: str) -> bool:
+    """``text`` says the visitor comes again in words only the visitor uses ("I'll come back on
+    Tuesday."): what a voice of unknown role must say for its words to be the next visit."""
+    return bool(_OWN_VISIT.search(text)) and visits(text)
+
+
 def _next_visit(segments: Sequence[RedactedSegment]) -> HeaderField | None:
     found: HeaderField | None = None
     for seg in segments:

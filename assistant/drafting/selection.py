@@ -35,6 +35,7 @@ from assistant.drafting.agreeing import (
     asks_for_action,
     clauses,
     continued,
+    offers_visit,
     parts,
     reminder,
     seen_alone,
@@ -738,12 +739,15 @@ def _exchange(asked_by: RedactedSegment, question: str, answer: Piece) -> Piece:
     asker, answerer = asked_by.speaker or "Someone", answer.speaker or "Someone"
     how = "(through the interpreter) " if "interpreted" in answer.cues else ""
     text = f"{asker}: “{question}” {answerer}: {how}“{answer.text}”"
+    # "Shall I come back in four weeks?" "Yes, please.": the next visit, agreed
+    offered = role_of(asked_by.speaker) in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.PROFESSIONAL)
+    visit = {"next_visit"} if offered and offers_visit(question) else set()
     return Piece(
         text=text,
         speaker=None,
         role=answer.role,
         evidence=(asked_by.id, *answer.evidence),
-        cues=frozenset({"exchange", *answer.cues}),
+        cues=frozenset({"exchange", *answer.cues, *visit}),
         said=answer.text,
     )
 

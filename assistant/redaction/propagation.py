@@ -118,9 +118,7 @@ def _redact_known(
             hit = known.get(phrase(m.group()))
             if hit is not None:
                 entity, score = hit
-                if entity == PERSON_ENTITY and rules.in_not_name_phrase(
-                    f.text, m.start(), m.end()
-                ):
+                if entity == PERSON_ENTITY and rules.in_not_name_phrase(f.text, m.start(), m.end()):
                     continue  # "Clare" in "Clare's Law" is the scheme, whoever Clare is
                 extra.append(
                     Span(f.order, m.start(), m.end(), entity, score, PROPAGATION_RECOGNIZER)

@@ -37,6 +37,8 @@ _NAME_LIKE = frozenset({PERSON_ENTITY, "LOCATION"})
 #: Entity types that are "<proper name> <generic word>": need a real name part left after trimming.
 _INSTITUTIONS = frozenset({"SCHOOL", "GP_SURGERY", "HOSPITAL", "STREET_ADDRESS"})
 _STREET_ADDRESS = "STREET_ADDRESS"
+
+
 def _alternatives(phrases: Iterable[str]) -> str:
     """A regex alternation of ``phrases`` as said: longest first, any run of spaces between
     words, either apostrophe."""

@@ -115,6 +115,7 @@ def _content_stems(text: str, nlp: Any) -> set[str]:
 
 def merge_views(views: Sequence[TextView]) -> TextView:
     """One view of several cited segments: what any of them says."""
+
     def union(attr: str) -> frozenset[str]:
         return frozenset().union(*(getattr(v, attr) for v in views))
 

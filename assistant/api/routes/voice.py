@@ -61,8 +61,6 @@ VOICE_FORM = {
 }
 
 
-
-
 def voice_view(session: Session, request: Request, user_id: str) -> schemas.VoiceView:
     row = repo.voice_enrolment(session=session, user_id=user_id)
     if row is None:

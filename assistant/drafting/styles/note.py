@@ -30,7 +30,14 @@ from assistant.domain import (
     StatementKind,
 )
 from assistant.drafting import prose
-from assistant.drafting.actions import VISIT_AGAIN, action_row, header, referent, visits
+from assistant.drafting.actions import (
+    VISIT_AGAIN,
+    action_row,
+    header,
+    own_visit,
+    referent,
+    visits,
+)
 from assistant.drafting.selection import Piece, own_commitment, select
 from assistant.drafting.styles.base import Progress, Sections, no_progress
 from assistant.drafting.styles.classify import Classify
@@ -104,8 +111,17 @@ class Note(Classify):
 
         if piece.role is SpeakerRole.CHILD:
             return first("child"), StatementKind.DIRECT_QUOTE
+        if {"exchange", "next_visit"} <= piece.cues:  # the worker's offer to come back, answered
+            return first("next_visit") or first("actions"), None
         practitioner = piece.role in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.PROFESSIONAL)
         if "next_visit" in piece.cues and practitioner and visits(piece.text):
+            return first("next_visit") or first("actions"), None
+        if (
+            "next_visit" in piece.cues
+            and piece.role is SpeakerRole.UNKNOWN
+            and "exchange" not in piece.cues
+            and own_visit(piece.text)
+        ):  # one voice, or a voice of no known role: the header says it is the next visit too
             return first("next_visit") or first("actions"), None
         if (
             "commitment" in piece.cues

@@ -99,9 +99,7 @@ def edit_page(
         # an approved note changes no more: its edit forms (reached with Back after approving,
         # or a bookmark) would each only be refused, so show the locked note instead
         return RedirectResponse(f"/notes/{note_id}", status_code=303)
-    return render(
-        request, "edit.html", edit_context(note_id, user, session, settings, request)
-    )
+    return render(request, "edit.html", edit_context(note_id, user, session, settings, request))
 
 
 def _again(
