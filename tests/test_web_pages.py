@@ -927,3 +927,26 @@ def stored_note(settings, ids) -> tuple:
         )
     engine.dispose()
     return state
+
+
+def test_new_visit_marks_the_fields_it_does_not_need_as_optional(web):
+    """Visit date and type of visit may be left empty, but only "Local names" said so (hand
+    walk, 2026-12-07): a GOV.UK form marks every optional field."""
+    settings, client = web()
+    _, c = signed_in(client, settings, "Priya Shah")
+    page = c.get("/visits/new").text
+    assert "Visit date (optional)</legend>" in page
+    assert "Type of visit (optional)</label>" in page
+    assert "Local names (optional)</label>" in page
+    assert "Recording (optional)" not in page
+
+
+def test_an_unknown_download_says_so_in_words(web):
+    """Only reachable by editing the address, but the page said "format must be one of md,
+    txt, json, docx." (hand walk, 2026-12-07)."""
+    settings, client = web()
+    user, c = signed_in(client, settings, "Priya Shah")
+    ids = seed_note(settings, user)
+    r = c.get(f"/notes/{ids['note']}/export?format=pdf")
+    assert r.status_code == 400
+    assert "There is no such download." in r.text and "md, txt" not in r.text

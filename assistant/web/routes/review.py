@@ -294,7 +294,11 @@ def export(
 ) -> Response:
     """The API's export, as a download; ``names`` (owner only) puts the real names back."""
     if format not in EXPORT_FORMATS:
-        raise BadInput(f"format must be one of {', '.join(EXPORT_FORMATS)}.")
+        # a person reads this page: the formats as the export buttons name them
+        raise BadInput(
+            "There is no such download. Choose one on the note's page: Word, Markdown, "
+            "plain text or JSON."
+        )
     return notes_api.export_note(
         note_id,
         request,
