@@ -87,3 +87,26 @@ def test_signed_in_as_reads_on_one_line_on_a_phone(server, browser):
     )
     assert height < 1.5 * line, (height, line)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_my_visits_on_a_phone_shows_each_visits_status_and_link(server, browser):
+    """At 375 px the visits table scrolled sideways inside its box, and its Status and "Open
+    note" columns sat past the right edge with nothing to say they were there."""
+    srv, settings = server
+    owner, _ = add_web_user(settings, "Priya Shah", "practitioner")
+    seed_note(settings, owner)
+    page = sign_in_as(browser, srv.base_url, "Priya Shah")
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto("/")
+    link = page.locator("table a", has_text="Open note").first
+    tag = page.locator("table .govuk-tag").first
+    for element in (link, tag):
+        box = element.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+    before = page.evaluate(
+        "getComputedStyle(document.querySelector('td[data-label=Status]'), '::before').content"
+    )
+    assert before == '"Status: "'  # each cell says which column it is
+    # a wide screen keeps the table as it was
+    page.set_viewport_size({"width": 1100, "height": 800})
+    assert page.locator("table thead").is_visible()
