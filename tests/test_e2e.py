@@ -134,7 +134,7 @@ def test_visit_recording_to_approved_exported_note(live, visit_wav):
     # a person's header, provenance in a footer: no Python reprs, no hashes in the head
     head, footer = md.text.split("## Provenance")
     assert "sha256" not in head and "{'" not in md.text
-    assert "Visit date:** 2026-11-20" in head and "sha256" in footer
+    assert "Visit date:** 20 November 2026" in head and "sha256" in footer
     js = client.get(f"/v1/notes/{note['note_id']}/export", params={"format": "json"}).json()
     assert js["meta"]["status"] == "approved"
 

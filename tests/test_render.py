@@ -196,5 +196,7 @@ def test_the_head_reads_as_a_person_writes_it_the_template_goes_to_provenance():
     out = render_markdown(BODY, title="Home visit note", meta=meta)
     head, _, footer = out.partition("## Provenance")
     assert "- **Approved:** 7 December 2026, 14:51 UTC" in head
+    # the visit's day written as the approval beside it is (the hand walk: "2026-12-03")
+    assert "- **Visit date:** 7 December 2026" in head and "2026-12-07" not in out
     assert "Template" not in head and "2026-12-07T14:51" not in out
     assert "- **Template:** visit_note" in footer and "- **Template version:** v6" in footer

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from assistant.domain import NoteSection, Statement, StatementKind
@@ -151,6 +151,18 @@ def _when(value: str) -> str:
     return f"{moment.day} {moment:%B %Y, %H:%M}" + (" UTC" if moment.tzinfo else "")
 
 
+_DAYS = frozenset({"visit_date"})
+"""Meta that are days: "3 December 2026", as the approval beside it is written."""
+
+
+def _day(value: str) -> str:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.day} {day:%B %Y}"
+
+
 def meta_items(meta: Mapping[str, Any], *, footer: bool) -> list[tuple[str, str]]:
     """(label, value) of the ``meta`` a person reads at the note's head (``footer=False``) or
     the provenance an auditor traces it by (``footer=True``), in the order given: labels for
@@ -164,6 +176,8 @@ def meta_items(meta: Mapping[str, Any], *, footer: bool) -> list[tuple[str, str]
             shown = shown.replace("_", " ").capitalize()
         if shown is not None and key in _TIMES:
             shown = _when(shown)
+        if shown is not None and key in _DAYS:
+            shown = _day(shown)
         if shown is not None:
             out.append((META_LABELS.get(str(key), str(key)), _one_line(shown)))
     return out
