@@ -87,6 +87,13 @@ def test_first_sign_in_from_the_link_users_add_prints(web, tmp_path, monkeypatch
     assert r.status_code == 303 and r.headers["location"] == "/sign-in?done=password"
     again = c.get(f"/set-password?token={secret}")  # one time only
     assert again.status_code == 404 and "cannot be used" in again.text
+    # the sign-in page that follows has their name filled in (hand walk: it was empty), from a
+    # short-lived cookie for that page only, never from the address
+    just = next(h for h in r.headers.get_list("set-cookie") if "caseassist_name=" in h)
+    assert "Path=/sign-in" in just and "HttpOnly" in just and "Max-Age=600" in just
+    following = c.get("/sign-in?done=password")
+    assert 'value="Sam Jones"' in following.text
+    assert 'value="Sam Jones"' not in c.get("/sign-in").text  # only straight after setting it
 
     assert sign_in(c, "Sam Jones", "not the password").status_code == 400
     r = sign_in(c, "sam jones")  # the name as printed, in any case
@@ -1186,3 +1193,21 @@ def test_pages_show_uk_time_not_utc():
     assert when(datetime(2026, 12, 7, 14, 51, tzinfo=UTC)) == "7 December 2026 14:51 GMT"
     assert when(datetime(2026, 7, 1, 12, 30)) == "1 July 2026 13:30 BST"  # naive: stored UTC
     assert when(None) == ""
+
+
+def test_a_name_in_any_script_is_filled_in_after_setting_a_password(web, monkeypatch, capsys):
+    """The name travels in a cookie, which carries only some ASCII: "Łucja Siân" is
+    percent-encoded there and read back whole."""
+    settings, client = web()
+    monkeypatch.setenv("CASEASSIST_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("CASEASSIST_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CASEASSIST_PUBLIC_URL", "https://caseassist.example")
+    assert main(["users", "add", "--name", "Łucja Siân", "--role", "practitioner"]) == 0
+    link = re.search(r"^set-password link: (\S+)$", capsys.readouterr().out, re.M).group(1)
+    secret = link.split("token=", 1)[1]
+    c = client()
+    page = c.get(f"/set-password?token={secret}")
+    form = {"token": secret, "csrf_token": csrf_of(page.text)}
+    r = c.post("/set-password", data={**form, "password": PASSWORD, "confirm": PASSWORD})
+    assert r.status_code == 303
+    assert 'value="Łucja Siân"' in c.get("/sign-in?done=password").text

@@ -4,6 +4,7 @@ prints (single sign-on's own routes are in ``sso``)."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
@@ -24,6 +25,7 @@ from assistant.web.security import (
     CSRF_COOKIE,
     check_csrf,
     clear_cookie,
+    cookie_secure,
     safe_next,
     set_cookie,
 )
@@ -43,7 +45,10 @@ def sign_in_page(
     """``done``: 'password' (just set), 'signed-out' or 'signed-out-sso', for a banner."""
     if session_user(request, session) is not None:
         return RedirectResponse(safe_next(next_path), status_code=303)
-    return sign_in_form(request, {"next": safe_next(next_path), "done": done})
+    context: dict[str, object] = {"next": safe_next(next_path), "done": done}
+    if done == "password" and (name := request.cookies.get(JUST_SET)):
+        context["name"] = unquote(name)[:200]
+    return sign_in_form(request, context)
 
 
 def sign_in_form(
@@ -199,4 +204,15 @@ def set_password(
         session=session, token_hash=hash_token(token), password_hash=hash_password(password)
     )
     audit(session, request, user, "user.password_set", "user", user.id)
-    return RedirectResponse("/sign-in?done=password", status_code=303)
+    response = RedirectResponse("/sign-in?done=password", status_code=303)
+    # the name they sign in with, filled in on the next page (a staff name, this browser only,
+    # for a few minutes; never in the address, where history and logs would keep it)
+    response.set_cookie(
+        JUST_SET, quote(user.name), max_age=600, path="/sign-in", httponly=True, samesite="strict",
+        secure=cookie_secure(request),
+    )  # fmt: skip
+    return response
+
+
+JUST_SET = "caseassist_name"
+"""Cookie: the name of the user who just set their password, for the sign-in form."""
