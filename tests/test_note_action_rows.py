@@ -276,3 +276,24 @@ def test_one_voice_saying_when_they_come_back_is_the_next_visit_not_an_action():
     )
     assert _section(note, "next_visit") and not _section(note, "actions")
     assert {h.key: h.value for h in note.header}["next_visit"] == "next Tuesday after school"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd like to hear how things have been since my last visit.",
+        "I'd like to understand what happened on Saturday.",
+        "I'd like to talk to you about the plan.",
+    ],
+)
+def test_what_the_worker_wants_from_the_conversation_is_not_an_action(text):
+    """Hand walk: "I'd like to hear how things have been …" was an agreed action."""
+    note = _note([seg(1, "Social worker", text), seg(2, "Mum", "Okay, yeah.")])
+    assert not _section(note, "actions")
+
+
+def test_what_the_worker_would_like_to_do_after_the_visit_is_still_an_action():
+    note = _note(
+        [seg(1, "Social worker", "I'd like to ask the school for a meeting."), seg(2, "Mum", "Ok.")]
+    )
+    assert _section(note, "actions") == ["I'd like to ask the school for a meeting."]

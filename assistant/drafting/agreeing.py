@@ -313,6 +313,10 @@ _IN_VISIT = re.compile(
     r"(?:with|by|there|here)|"
     r"while (?:we|i)(?:'re| are|'m| am)? (?:talk|chat|here)\w*|(?:put|pop) the kettle on|"
     r"cup of tea|cuppa|(?:want|need) you to (?:hear|know|understand|listen)|"
+    # what the worker wants from the conversation itself ("I'd like to hear how things have
+    # been.", "I'd like to talk to you about the plan."), not an action after it
+    r"(?:i'd like to|i would like to) (?:hear|understand|know|find out|catch up|"
+    r"check in|go through|talk (?:to|with) you|chat (?:to|with) you|ask you|see how|have a chat)|"
     r"(?:i'll|i will|you'll|you will|we'll|he'll|she'll|they'll) be (?:able|fine|okay|ok|"
     r"alright|all right|safe|right)|(?:i'll|i will|we'll|we will) always|"
     # the interpreting in the visit itself ("she'll interpret everything we both say"), not
