@@ -336,11 +336,11 @@ def test_my_visits_newest_first_paginated_own_only_managers_all(web):
     sign_in(ada, "Ada")
     first = ada.get("/").text
     assert "21 visits, newest first" in first
-    order = re.findall(r"cell\">visit number (\d+)<", first)
+    order = re.findall(r"cell\"[^>]*>visit number (\d+)<", first)
     assert order == [str(i) for i in range(20, 0, -1)]  # 20 on a page, newest first
     assert "Ben&#39;s visit" not in first and "Practitioner</th>" not in first
     second = ada.get("/?page=2").text
-    assert re.findall(r"cell\">visit number (\d+)<", second) == ["0"]
+    assert re.findall(r"cell\"[^>]*>visit number (\d+)<", second) == ["0"]
     assert 'aria-current="page">2<' in second
 
     mo = client()
