@@ -297,3 +297,13 @@ def test_what_the_worker_would_like_to_do_after_the_visit_is_still_an_action():
         [seg(1, "Social worker", "I'd like to ask the school for a meeting."), seg(2, "Mum", "Ok.")]
     )
     assert _section(note, "actions") == ["I'd like to ask the school for a meeting."]
+
+
+def test_an_answer_naming_a_time_is_not_the_next_visit():
+    """Only the worker's offer to come back, answered, is filed under the next visit: "When is
+    the hearing?" "Next week, on Tuesday." is not (its answer's "next week" is a cue of the
+    answer's own)."""
+    note = _note(
+        [seg(1, "Social worker", "When is the hearing?"), seg(2, "Mum", "Next week, on Tuesday.")]
+    )
+    assert not _section(note, "next_visit")

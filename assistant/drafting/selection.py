@@ -288,7 +288,8 @@ class Piece:
     evidence: tuple[str, ...]
     cues: frozenset[str]
     """``commitment``, ``next_visit``, ``observed``, ``purpose``, ``exchange`` (an answer kept
-    with the question it answers)."""
+    with the question it answers), ``visit_offered`` (an exchange answering the worker's offer
+    to come back)."""
     said: str = ""
     """The speaker's own words in ``text`` (an exchange's answer; otherwise ``text``)."""
 
@@ -741,7 +742,7 @@ def _exchange(asked_by: RedactedSegment, question: str, answer: Piece) -> Piece:
     text = f"{asker}: “{question}” {answerer}: {how}“{answer.text}”"
     # "Shall I come back in four weeks?" "Yes, please.": the next visit, agreed
     offered = role_of(asked_by.speaker) in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.PROFESSIONAL)
-    visit = {"next_visit"} if offered and offers_visit(question) else set()
+    visit = {"visit_offered"} if offered and offers_visit(question) else set()
     return Piece(
         text=text,
         speaker=None,

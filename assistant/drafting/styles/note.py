@@ -111,7 +111,7 @@ class Note(Classify):
 
         if piece.role is SpeakerRole.CHILD:
             return first("child"), StatementKind.DIRECT_QUOTE
-        if {"exchange", "next_visit"} <= piece.cues:  # the worker's offer to come back, answered
+        if "visit_offered" in piece.cues:  # the worker's offer to come back, answered
             return first("next_visit") or first("actions"), None
         practitioner = piece.role in (SpeakerRole.SOCIAL_WORKER, SpeakerRole.PROFESSIONAL)
         if "next_visit" in piece.cues and practitioner and visits(piece.text):
