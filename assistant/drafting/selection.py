@@ -249,12 +249,12 @@ def is_form(sentence: str) -> bool:
     postcode is [UK_POSTCODE_1]?", "My mobile is [PHONE_2]."): the case system holds them, the
     note does not. Every content word is an identifier or names one ("Is he still at
     [SCHOOL_1]?" is not: a school says where the child is)."""
-    text = _FORM_PHRASES.sub(" ", sentence)
+    text, phrases = _FORM_PHRASES.subn(" ", sentence)
     words = content_words(text)
     marks = {w for w in words if w.startswith("[")}
     if any(not _IDENTIFIER.fullmatch(w) for w in marks):
         return False
-    named = bool(_FORM_PHRASES.search(sentence)) or bool(words & _FORM_WORDS) or bool(marks)
+    named = bool(phrases or words & _FORM_WORDS or marks)
     return named and not (words - marks - _FORM_WORDS)
 
 
@@ -828,7 +828,7 @@ def interpreted(segments: Sequence[RedactedSegment]) -> dict[int, int]:
 
 def _repeats(sentence: str, seen: Sequence[frozenset[str]], *, answer: bool = False) -> bool:
     words = content_words(sentence)
-    if answer and len(words) < MIN_CONTENT_WORDS:  # "Yes, please." to a new question: an answer
+    if not words or (answer and len(words) < MIN_CONTENT_WORDS):  # "Yes, please." answers anew
         return False
     return any(len(words & s) / len(words) >= REPEAT_SHARE for s in seen)
 
