@@ -1211,3 +1211,14 @@ def test_a_name_in_any_script_is_filled_in_after_setting_a_password(web, monkeyp
     r = c.post("/set-password", data={**form, "password": PASSWORD, "confirm": PASSWORD})
     assert r.status_code == 303
     assert 'value="Łucja Siân"' in c.get("/sign-in?done=password").text
+
+
+def test_a_name_that_starts_with_a_letter_beyond_ascii_can_sign_in(web):
+    """Found clicking through as a user: "Łucja Siân" set her password and could never sign in
+    on SQLite, whose lower() folds ASCII only ("Łucja" against Python's "łucja")."""
+    settings, client = web()
+    add_web_user(settings, "Łucja Siân", "practitioner")
+    for typed in ("Łucja Siân", "łucja siân", " ŁUCJA SIÂN "):
+        r = sign_in(client(), typed)
+        assert r.status_code == 303, (typed, r.status_code)
+    assert sign_in(client(), "Lucja Sian").status_code == 400  # no accent folding: another name

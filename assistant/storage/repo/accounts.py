@@ -7,9 +7,10 @@ Secrets arrive already hashed (``auth.hash_token``), passwords already argon2-ha
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from assistant.domain import Role
@@ -67,12 +68,16 @@ def set_password(*, session: Session, token_hash: str, password_hash: str) -> Us
 def users_for_sign_in(*, session: Session, name: str) -> list[User]:
     """Active users with a password whose name is ``name`` (case and outer spaces ignored).
     Names are not unique: the caller tries the password against each."""
-    stmt = select(User).where(
-        func.lower(User.name) == name.strip().lower(),
-        User.active.is_(True),
-        User.password_hash.is_not(None),
-    )
-    return list(session.scalars(stmt))
+    # compared here, not by the database's lower(): SQLite's folds ASCII only, so "Łucja"
+    # never matched "łucja" (nor itself: lower("Łucja") is "Łucja", Python's "łucja")
+    wanted = _folded(name)
+    stmt = select(User).where(User.active.is_(True), User.password_hash.is_not(None))
+    return [u for u in session.scalars(stmt) if _folded(u.name) == wanted]
+
+
+def _folded(name: str) -> str:
+    """A name as sign-in compares it: outer spaces, case and Unicode composition ignored."""
+    return unicodedata.normalize("NFC", name.strip()).casefold()
 
 
 def create_web_session(*, session: Session, user_id: str, token_hash: str) -> WebSession:
