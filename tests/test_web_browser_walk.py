@@ -107,6 +107,11 @@ def test_my_visits_on_a_phone_shows_each_visits_status_and_link(server, browser)
         "getComputedStyle(document.querySelector('td[data-label=Status]'), '::before').content"
     )
     assert before == '"Status: "'  # each cell says which column it is
+    # the caption spans the list, not a narrow column of one word a line
+    caption = page.locator("table caption").bounding_box()
+    table = page.locator("table").bounding_box()
+    assert caption is not None and table is not None
+    assert caption["width"] >= 0.9 * table["width"], (caption, table)
     # a wide screen keeps the table as it was
     page.set_viewport_size({"width": 1100, "height": 800})
     assert page.locator("table thead").is_visible()
