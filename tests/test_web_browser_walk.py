@@ -71,6 +71,31 @@ def test_play_evidence_keeps_the_page_at_the_statement(server, browser, tmp_path
     assert line is not None and 0 <= line["y"] < 800
 
 
+def test_play_evidence_on_a_phone_keeps_the_statement_in_view(server, browser, tmp_path):
+    """At 375 px the transcript is under the note, and Play evidence scrolled the page down to
+    its line: the practitioner lost the statement they were checking. The recording plays from
+    the evidence and the page stays at the statement."""
+    srv, settings = server
+    owner, _ = add_web_user(settings, "Priya Shah", "practitioner")
+    wav = tmp_path / "visit.wav"
+    write_tone(wav, seconds=5.0)
+    ids = seed_note(settings, owner, audio_path=wav, draft=LONG_NOTE)
+    page = sign_in_as(browser, srv.base_url, "Priya Shah")
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"/notes/{ids['note']}")
+    statement = page.locator(".app-statement").nth(3)
+    link = statement.locator(".app-evidence-link")
+    link.scroll_into_view_if_needed()
+    before = page.evaluate("window.scrollY")
+    link.click()
+    page.wait_for_function("!document.getElementById('visit-audio').paused")
+    assert page.evaluate("window.scrollY") == before
+    box = statement.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 800, box
+    assert "app-highlight" in (statement.get_attribute("class") or "")
+    assert page.locator(".app-segment.app-highlight").count() == 1
+
+
 def test_signed_in_as_reads_on_one_line_on_a_phone(server, browser):
     """At 375 px the Sign out button took the header's whole width (GOV.UK buttons fill a
     phone's), squeezing "Signed in as Priya Shah" into a narrow column of three lines."""

@@ -34,12 +34,14 @@ if (progress && progress.dataset.finished === 'no') {
 }
 
 // Review: a statement's evidence link highlights its transcript lines and plays from the first.
-// Beside the note the transcript scrolls within its own box, so the page keeps its place at the
-// statement; stacked under the note (a narrow screen), the page goes to the line.
-const showInTranscript = (line) => {
+// The transcript scrolls within its own box to the line, so the page keeps its place at the
+// statement. Stacked under the note (a phone) the page stays there too, the practitioner
+// listening where they read; beside it, the page moves only if the box is out of view.
+const showInTranscript = (line, link) => {
   const box = line.closest('.app-transcript')
   const shown = box && box.getBoundingClientRect()
-  if (!shown || shown.top < 0 || shown.bottom > window.innerHeight) {
+  const stacked = shown && shown.left < link.getBoundingClientRect().right
+  if (!shown || (!stacked && (shown.top < 0 || shown.bottom > window.innerHeight))) {
     line.scrollIntoView({ block: 'nearest' })
     return
   }
@@ -55,7 +57,7 @@ document.querySelectorAll('.app-evidence-link').forEach((link) => {
     ids.forEach((id) => document.getElementById('seg-' + id)?.classList.add('app-highlight'))
     link.closest('.app-statement')?.classList.add('app-highlight')
     const first = document.getElementById('seg-' + ids[0])
-    if (first) showInTranscript(first)
+    if (first) showInTranscript(first, link)
     if (player) {
       player.currentTime = parseFloat(link.dataset.start || '0')
       player.play().catch(() => {})
