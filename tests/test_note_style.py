@@ -896,3 +896,45 @@ def test_safeguarding_language_is_sorted_into_worries_not_what_is_working_well(n
     text = "She's told me she has thought everyone would be better off without her."
     assert by_words(text, family).key == "worries"
     assert by_words("He's settled, he's happy with us.", family).key != "worries"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, I'm the social worker.",
+        "Hi, my name is [PERSON_1], I'm the social worker from [ORGANIZATION_1].",
+        "Good morning, I'm [PERSON_1] from children's services, nice to meet you.",
+        "Hiya, I'm [PERSON_1] and I'm [PERSON_2]'s social worker.",
+    ],
+)
+def test_the_visitor_saying_who_they_are_is_not_kept(text):
+    assert is_phatic(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm the social worker and I'm worried about [PERSON_2].",
+        "Hi, I'm [PERSON_1], the social worker, here today to see how the plan's going.",
+        "I'm [PERSON_2]'s mum.",
+    ],
+)
+def test_an_introduction_that_goes_on_to_say_something_is_kept(text):
+    assert not is_phatic(text)
+
+
+def test_one_voice_leaves_out_the_workers_introduction():
+    """A dictation, or speakers not told apart: the worker's "Hello, I'm the social worker."
+    sat in "Parents' and carers' views"."""
+    pieces = select(
+        [
+            seg(1, "S1", "Hello, I'm the social worker."),
+            seg(2, "S1", "Hi, my name is [PERSON_1], I'm the social worker from [ORGANIZATION_1]."),
+            seg(3, "S1", "I'm the social worker and I'm worried about the bruise on his arm."),
+            seg(4, "S1", "He sleeps through most nights now."),
+        ]
+    )
+    assert [p.text for p in pieces] == [
+        "I'm the social worker and I'm worried about the bruise on his arm.",
+        "He sleeps through most nights now.",
+    ]

@@ -64,7 +64,8 @@ STOPWORDS = frozenset(
 )
 
 _PHATIC_PART = re.compile(
-    r"^(?:hi|hiya|hello|hey|morning|afternoon|bye|goodbye|thanks|thank you|thank you so much|"
+    r"^(?:hi|hiya|hello|hey|(?:good )?morning|(?:good )?afternoon|good evening|bye|goodbye|"
+    r"thanks|thank you|thank you so much|"
     r"thanks so much|thanks very much|cheers|lovely|okay|ok|right|alright|all right|great|"
     r"brilliant|perfect|fab|fine|good|sure|of course|no problem|no worries|yeah|yes|yep|no|nope|"
     r"mm|hmm|uh huh|oh|ah|wow|aw|bless|come in|sit down|take care|see you|see you soon|you too|"
@@ -79,6 +80,25 @@ _PHATIC_PART = re.compile(
 )
 _PART_SPLIT = re.compile(r"[\s]*[,;:.!?…\-–—]+[\s]*|\s+(?=\[)")
 """A whole sentence that is a greeting, thanks, acknowledgement or filler."""
+_FROM = (
+    r"(?:from|with|at) (?:the council|children's services|social services|social care|the local "
+    r"authority|\[(?:ORGANIZATION|LOCATION)_\d+\](?: (?:council|children's services|social "
+    r"services|social care))?|for (?:\[PERSON_\d+\]|him|her|them|the (?:children|family)))"
+)
+_ROLE = (
+    r"(?:(?:the|your|a|an|his|her|their|\[PERSON_\d+\]'s) )?(?:(?:student|senior|duty|allocated|"
+    rf"new) )?(?:social|family support|early help) worker(?: {_FROM})?"
+)
+_INTRODUCTION = re.compile(
+    r"(?:^|(?<=[,;:.!?…]))\s*(?:(?:hi|hiya|hello|hey)(?: there)?\s+)?(?:"
+    rf"(?:my name(?:'s| is)|i'm|i am) \[PERSON_\d+\](?:(?:,\s*|\s+)(?:and\s+)?(?:(?:i'm|i am)\s+)?"
+    rf"(?:{_ROLE}|{_FROM}))?|(?:i'm|i am) {_ROLE})\s*(?=[,;:.!?…]|$)",
+    re.IGNORECASE,
+)
+"""The visitor saying who they are ("Hi, my name is [PERSON_1], I'm the social worker from
+[ORGANIZATION_1]."): the note's author and header say who visited, so the introduction says
+nothing for the record (one voice, it sat in the family's views). Only a whole clause: "I'm the
+social worker and I'm worried about …" goes on, and is kept."""
 
 _ARRIVAL = re.compile(
     r"(?:\[[A-Z_0-9]+\],? )?(?:the |your )?social worker(?:'s| is) "
@@ -223,7 +243,7 @@ def content_words(text: str) -> frozenset[str]:
 def is_phatic(sentence: str) -> bool:
     """A greeting, thanks, acknowledgement or filler ("Yeah, that's fine, love."; "Thanks,
     [PERSON_2]."), or a sentence with no content word."""
-    parts = [p for p in _PART_SPLIT.split(sentence.strip()) if p]
+    parts = [p for p in _PART_SPLIT.split(_INTRODUCTION.sub(",", sentence.strip())) if p]
     if all(_PHATIC_PART.match(p) or _address(p) for p in parts):
         return True
     if _ARRIVAL.match(sentence.strip()) or _HOUSEHOLD.fullmatch(sentence.strip()):
