@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, make_settings
 from tests.speech import espeak_available, synthesize
 
 pytestmark = [
@@ -112,3 +112,25 @@ def test_worker_nice_zero_leaves_every_thread_as_it_was(tmp_path, visit_wav):
     got = _probe(tmp_path, visit_wav, 0)
     assert got["status"] == "done"
     assert {nice for _, nice in got["threads"]} == {base}
+
+
+def test_the_service_leaves_what_it_loaded_out_of_garbage_collection(tmp_path, engines) -> None:
+    """What the service loads at start lives as long as it does; a full collection that walked
+    it held the interpreter lock, and every answer in flight, for 50-200 ms about twice a
+    minute. While the service runs, those objects are frozen out of collection; once it stops,
+    a process that goes on (these tests) collects them again."""
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+
+    before = gc.get_freeze_count()
+    settings = make_settings(tmp_path, run_worker=False)
+    with TestClient(create_app(settings, engines=engines)) as client:
+        assert client.get("/health/live").status_code == 200
+        frozen = gc.get_freeze_count()
+        assert frozen > before + 10_000, (before, frozen)
+        # what a request makes after the start is collected as before
+        assert gc.isenabled()
+    assert gc.get_freeze_count() == 0

@@ -5,6 +5,7 @@ also runs the retention passes); it serves the API under ``/v1`` and the web app
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from contextlib import asynccontextmanager
@@ -112,12 +113,19 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
                 nice=settings.worker_nice,
             )
             app.state.runner.start()
+        # A full collection walks every object alive, and the models' (spaCy's vocabulary,
+        # Presidio's recognisers, the lexicon) live as long as the service: walking them held
+        # the interpreter lock, and so every answer in flight, for 50-200 ms about twice a
+        # minute (docs/performance.md). Frozen, they are left out of every collection.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
             if app.state.runner:
                 app.state.runner.stop()
             db.dispose()
+            gc.unfreeze()  # a process that starts the service again (tests) collects as before
 
     app = FastAPI(title="caseassist", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
