@@ -190,11 +190,15 @@ def main() -> int:
             )
         up.raise_for_status()
         job_id = up.json()["job_id"]
-        # the clients time every answer in this process: a collection here that walks this
-        # harness's imports pauses them all and would be counted as the service's slowness
+        # the clients time every answer in this process: a collection here pauses them all
+        # (15-120 ms every 45 s, measured) and would be counted as the service's slowness; the
+        # few minutes of a run need no collecting
         gc.collect()
-        gc.freeze()
-        samples, wall, final = asyncio.run(load(svc, job_id, args.clients, args.interval))
+        gc.disable()
+        try:
+            samples, wall, final = asyncio.run(load(svc, job_id, args.clients, args.interval))
+        finally:
+            gc.enable()
         if svc.proc is not None and svc.proc.poll() is not None:
             print(svc.log.read_text()[-3000:], file=sys.stderr)
             raise SystemExit("the service exited during the run")
