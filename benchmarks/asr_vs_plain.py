@@ -72,6 +72,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
                         "no_speech_threshold": 0.45},
     "batched8-prompt-beam1": {"batch_size": 8, "vocabulary_mode": "initial_prompt",
                               "no_speech_threshold": 0.45, "beam_size": 1},
+    # 2026-12-08 (issue 27): what the service does that plain does not, one thing at a time
+    "nowords": {"word_timestamps": False},
+    "prompt": {"vocabulary_mode": "initial_prompt"},
+    "batched12": {"batch_size": 12},
 }  # fmt: skip
 #: Configurations that run on a model loaded with another thread count.
 THREADS: dict[str, int] = {"service-1thread": 1, "plain-1thread": 1}

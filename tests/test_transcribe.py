@@ -167,3 +167,32 @@ def test_an_unsure_segment_with_a_term_is_decoded_again_without_the_vocabulary(e
     # a segment Whisper was sure of, or with no term, is left as it was
     sure, calls = _spied(engines, vocabulary_recheck_logprob=-50.0)
     assert sure.transcribe(pcm).segments == first.segments and calls == [True]
+
+
+# --- word times: asked of Whisper unless switched off to measure their cost ---------------------
+class _RecordingModel:
+    """Stands in for a WhisperModel: records the keyword arguments and finds no speech."""
+
+    def __init__(self) -> None:
+        self.kwargs: dict = {}
+
+    def transcribe(self, audio, **kwargs):
+        from types import SimpleNamespace
+
+        self.kwargs = kwargs
+        return iter(()), SimpleNamespace(language="en")
+
+
+@pytest.mark.parametrize("word_timestamps", [True, False])
+def test_word_times_are_asked_for_as_the_options_say(word_timestamps):
+    import numpy as np
+
+    from assistant.domain import ModelRef
+    from assistant.transcription.whisper import TranscribeOptions, Transcriber
+
+    model = _RecordingModel()
+    ref = ModelRef(name="fake", sha256="0" * 64)
+    options = TranscribeOptions(batch_size=0, word_timestamps=word_timestamps)
+    Transcriber(model, model_ref=ref, options=options).transcribe(np.zeros(16000, np.float32))
+    assert model.kwargs["word_timestamps"] is word_timestamps
+    assert TranscribeOptions().word_timestamps is True  # the service always asks for them

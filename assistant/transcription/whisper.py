@@ -70,6 +70,10 @@ class TranscribeOptions:
     # PEP, PEP" for a postcode), never over clear speech (benchmarks/asr_vocabulary.py).
     # None: never.
     vocabulary_recheck_logprob: float | None = -0.5
+    # Word times and probabilities: speaker labels (a speaker per word), the cuts of a batched
+    # 30-second segment into sentences, evidence times and the unsure words marked for review
+    # are read from them. False only to measure what they cost (benchmarks/asr_vs_plain.py).
+    word_timestamps: bool = True
 
 
 class Transcriber:
@@ -181,7 +185,7 @@ class Transcriber:
             language=None if lang == "auto" else lang,
             beam_size=opts.beam_size,
             vad_filter=opts.vad_filter,
-            word_timestamps=True,
+            word_timestamps=opts.word_timestamps,
             condition_on_previous_text=opts.condition_on_previous_text,
             compression_ratio_threshold=opts.compression_ratio_threshold,
             no_repeat_ngram_size=opts.no_repeat_ngram_size,
