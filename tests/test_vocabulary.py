@@ -116,6 +116,8 @@ def test_bad_upload_terms_are_refused_naming_the_position_not_the_term(case, giv
 def test_the_uploads_terms_come_first_and_repeats_are_dropped():
     assert hint_text(("Oakwood", "camhs"), ("CAMHS", "MARAC")) == "Oakwood, camhs, MARAC."
     assert hint_text((), ()) is None
+    # fewer tokens for beam search to carry (benchmarks/asr_vs_plain.py config "spaces")
+    assert hint_text(("Oakwood",), ("CAMHS", "MARAC"), separator=" ") == "Oakwood CAMHS MARAC."
 
 
 # --- term recall --------------------------------------------------------------------------

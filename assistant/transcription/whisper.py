@@ -74,6 +74,9 @@ class TranscribeOptions:
     # 30-second segment into sentences, evidence times and the unsure words marked for review
     # are read from them. False only to measure what they cost (benchmarks/asr_vs_plain.py).
     word_timestamps: bool = True
+    # What stands between the vocabulary's terms in the hint. Every token of the hint is copied
+    # with each beam hypothesis at every decoding step: a comma is a token a term.
+    vocabulary_separator: str = ", "
 
 
 class Transcriber:
@@ -180,7 +183,7 @@ class Transcriber:
         opts = self.options
         hint = None
         if vocabulary and opts.vocabulary_mode != "off":
-            hint = hint_text(terms, opts.council_terms)
+            hint = hint_text(terms, opts.council_terms, separator=opts.vocabulary_separator)
         kwargs = dict(
             language=None if lang == "auto" else lang,
             beam_size=opts.beam_size,

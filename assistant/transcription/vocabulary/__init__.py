@@ -115,12 +115,15 @@ def parse_upload_terms(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(terms))  # repeated terms once, first order kept
 
 
-def hint_text(upload: Sequence[str] = (), council: Sequence[str] = ()) -> str | None:
+def hint_text(
+    upload: Sequence[str] = (), council: Sequence[str] = (), *, separator: str = ", "
+) -> str | None:
     """The text Whisper is primed with: the upload's terms first (Whisper cuts a long hint at
-    its end), then the council's not already given; None when there are none."""
+    its end), then the council's not already given, ``separator`` between them; None when
+    there are none."""
     seen = {t.lower() for t in upload}
     terms = [*upload, *(t for t in council if t.lower() not in seen)]
-    return ", ".join(terms) + "." if terms else None
+    return separator.join(terms) + "." if terms else None
 
 
 def _words(text: str) -> list[str]:
