@@ -41,18 +41,24 @@ LONG_NOTE = {
 }  # fmt: skip
 
 
-def test_play_evidence_keeps_the_page_at_the_statement(server, browser, tmp_path):
-    """Play evidence far down a long note jumped the page up to the transcript (the panel
-    beside the note was meant to stay in view, but a floated column gave it no room to), so
-    the statement being checked went off the screen and the player with it."""
+def _long_note_page(server, browser, tmp_path, *, width: int):
+    """A practitioner's review page of LONG_NOTE, with a recording, at ``width`` x 800."""
     srv, settings = server
     owner, _ = add_web_user(settings, "Priya Shah", "practitioner")
     wav = tmp_path / "visit.wav"
     write_tone(wav, seconds=5.0)
     ids = seed_note(settings, owner, audio_path=wav, draft=LONG_NOTE)
     page = sign_in_as(browser, srv.base_url, "Priya Shah")
-    page.set_viewport_size({"width": 1100, "height": 800})
+    page.set_viewport_size({"width": width, "height": 800})
     page.goto(f"/notes/{ids['note']}")
+    return page
+
+
+def test_play_evidence_keeps_the_page_at_the_statement(server, browser, tmp_path):
+    """Play evidence far down a long note jumped the page up to the transcript (the panel
+    beside the note was meant to stay in view, but a floated column gave it no room to), so
+    the statement being checked went off the screen and the player with it."""
+    page = _long_note_page(server, browser, tmp_path, width=1100)
     link = page.locator(".app-statement .app-evidence-link").nth(15)
     link.scroll_into_view_if_needed()
     before = page.evaluate("window.scrollY")
@@ -75,14 +81,7 @@ def test_play_evidence_on_a_phone_keeps_the_statement_in_view(server, browser, t
     """At 375 px the transcript is under the note, and Play evidence scrolled the page down to
     its line: the practitioner lost the statement they were checking. The recording plays from
     the evidence and the page stays at the statement."""
-    srv, settings = server
-    owner, _ = add_web_user(settings, "Priya Shah", "practitioner")
-    wav = tmp_path / "visit.wav"
-    write_tone(wav, seconds=5.0)
-    ids = seed_note(settings, owner, audio_path=wav, draft=LONG_NOTE)
-    page = sign_in_as(browser, srv.base_url, "Priya Shah")
-    page.set_viewport_size({"width": 375, "height": 800})
-    page.goto(f"/notes/{ids['note']}")
+    page = _long_note_page(server, browser, tmp_path, width=375)
     statement = page.locator(".app-statement").nth(3)
     link = statement.locator(".app-evidence-link")
     link.scroll_into_view_if_needed()
